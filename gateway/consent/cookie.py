@@ -1,0 +1,79 @@
+"""The `cg_consent` cookie: a signed, timed, compact JSON payload.
+
+    >>> codec = ConsentCodec(keys=("k" * 32,), max_age_days=180)
+    >>> token = codec.encode(Consent("abc", 1, frozenset({"analytics"}), 1_700_000_000))
+    >>> codec.decode(token, now=1_700_000_000).granted
+    frozenset({'analytics'})
+
+Whatever fails to verify (tampered, foreign salt, removed key, expired, malformed) decodes to
+`None`: no consent, never an error.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from typing import Any
+
+from itsdangerous import BadData
+
+from gateway.consent.model import Consent
+from gateway.signing import SALT_CONSENT, make_serializer
+
+COOKIE_NAME = "cg_consent"
+_MAX_TOKEN_LENGTH = 1024
+
+
+class ConsentCodec:
+    """Signs and verifies consent cookies; verification results are cached by token."""
+
+    def __init__(self, keys: tuple[str, ...], max_age_days: int, cache_size: int = 16384) -> None:
+        self._serializer = make_serializer(keys, SALT_CONSENT)
+        self.max_age = max_age_days * 86400
+        # A hot path decodes the same cookie again and again: verify once, keep the result.
+        self._verify = lru_cache(maxsize=cache_size)(self._verify_uncached)
+
+    def encode(self, consent: Consent) -> str:
+        payload = {
+            "i": consent.consent_id,
+            "r": consent.revision,
+            "g": sorted(consent.granted),
+            "t": consent.chosen_at,
+            "p": int(consent.gpc),
+        }
+        return self._serializer.dumps(payload)
+
+    def decode(self, token: str | None, now: float | None = None) -> Consent | None:
+        """The consent in `token`, or None if it is missing, invalid or older than max_age."""
+        if not token or len(token) > _MAX_TOKEN_LENGTH:
+            return None
+        verified = self._verify(token)
+        if verified is None:
+            return None
+        consent, signed_at = verified
+        if (time.time() if now is None else now) - signed_at > self.max_age:
+            return None
+        return consent
+
+    def _verify_uncached(self, token: str) -> tuple[Consent, int] | None:
+        try:
+            payload, signed_at = self._serializer.loads(token, return_timestamp=True)
+        except (BadData, ValueError, TypeError, UnicodeError):
+            return None
+        consent = _consent_from_payload(payload)
+        return None if consent is None else (consent, int(signed_at.timestamp()))
+
+
+def _consent_from_payload(payload: Any) -> Consent | None:
+    """Reject any payload shape we did not write (a leaked key must not yield odd objects)."""
+    if not isinstance(payload, dict):
+        return None
+    consent_id, revision = payload.get("i"), payload.get("r")
+    granted, chosen_at, gpc = payload.get("g"), payload.get("t"), payload.get("p", 0)
+    if not (isinstance(consent_id, str) and 16 <= len(consent_id) <= 64):
+        return None
+    if not (isinstance(revision, int) and isinstance(chosen_at, int) and gpc in (0, 1)):
+        return None
+    if not (isinstance(granted, list) and all(isinstance(g, str) for g in granted)):
+        return None
+    return Consent(consent_id, revision, frozenset(granted), chosen_at, bool(gpc))

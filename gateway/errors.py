@@ -1,0 +1,86 @@
+"""The gateway's exceptions, mapped to HTTP responses in one place (`gateway.app`).
+
+    GatewayError
+    ├── ConfigError          bad settings or rule file: start-up stops with `str(error)`
+    │   └── RuleError        one tag rule file is wrong (file, key, problem)
+    ├── StoreUnavailable     the store did not answer: receipts spool, tracking fails closed
+    └── ClientError          a request the gateway will not honour → 4xx JSON
+        ├── BadRequest       400 malformed input
+        ├── Unauthorized     401 missing or wrong admin token
+        ├── Forbidden        403 origin or CSRF check failed
+        ├── NotFound         404
+        ├── PayloadTooLarge  413 body over the cap
+        ├── UnsupportedMedia 415 body is not JSON
+        └── Unprocessable    422 well-formed but invalid (unknown category, …)
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway raises on purpose."""
+
+
+class ConfigError(GatewayError):
+    """A setting or file that stops start-up; the message is the one line shown to the user.
+
+    >>> str(ConfigError("gateway.toml", "policy_revision", "expected an integer, got 'x'"))
+    "gateway.toml: policy_revision: expected an integer, got 'x'"
+    """
+
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        self.source, self.key, self.problem = source, key, problem
+        super().__init__(f"{source}: {key}: {problem}")
+
+
+class RuleError(ConfigError):
+    """A tag rule file under `tag_rules/` is invalid."""
+
+
+class ClientError(GatewayError):
+    """A request error: `status` and a short `error` code, plus a human `detail`."""
+
+    status: ClassVar[int] = 400
+    error: ClassVar[str] = "bad_request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.error, "detail": self.detail, **self.extra}
+
+
+class BadRequest(ClientError):
+    status, error = 400, "bad_request"
+
+
+class Unauthorized(ClientError):
+    status, error = 401, "unauthorized"
+
+
+class Forbidden(ClientError):
+    status, error = 403, "forbidden"
+
+
+class NotFound(ClientError):
+    status, error = 404, "not_found"
+
+
+class PayloadTooLarge(ClientError):
+    status, error = 413, "payload_too_large"
+
+
+class UnsupportedMedia(ClientError):
+    status, error = 415, "unsupported_media_type"
+
+
+class Unprocessable(ClientError):
+    status, error = 422, "unprocessable"
+
+
+class StoreUnavailable(GatewayError):
+    """The store cannot be reached or did not answer in time (tracking fails closed)."""

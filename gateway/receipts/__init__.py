@@ -1,0 +1,1 @@
+"""Proof of consent: the receipt, its durable writer with a local spool, and its export formats."""

@@ -1,0 +1,72 @@
+"""One receipt: who chose what, under which policy and texts, where and when.
+
+Refusals and withdrawals are receipts too. Nothing here identifies a person beyond the random
+subject id: the IP is truncated and the user agent is a summary.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+SubjectKind = Literal["visitor", "recipient"]
+Action = Literal[
+    "accept_all", "reject_all", "custom", "withdraw", "gpc", "api", "preferences_page", "objection"
+]
+
+
+def new_receipt_id(now: float | None = None) -> str:
+    """Time-ordered, unguessable: 12 hex digits of milliseconds, then 64 random bits."""
+    millis = int((time.time() if now is None else now) * 1000)
+    return f"{millis:012x}{secrets.token_hex(8)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    receipt_id: str
+    subject_id: str
+    subject_kind: SubjectKind
+    action: Action
+    granted: tuple[str, ...]
+    denied: tuple[str, ...]
+    policy_revision: int
+    policy_url: str
+    texts_hash: str
+    language: str
+    region: str
+    collection_point: str
+    ip: str
+    browser: str
+    os: str
+    device: str
+    gpc: bool
+    created_at: float  # unix seconds, millisecond precision
+
+    @property
+    def day(self) -> str:
+        return datetime.fromtimestamp(self.created_at, UTC).strftime("%Y-%m-%d")
+
+    def to_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["granted"], record["denied"] = list(self.granted), list(self.denied)
+        return record
+
+    def to_json(self) -> str:
+        """Canonical JSON: the same receipt always serialises to the same text."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Receipt:
+        record = json.loads(text)
+        record["granted"], record["denied"] = tuple(record["granted"]), tuple(record["denied"])
+        return cls(**{f.name: record[f.name] for f in fields(cls)})
+
+    def created_iso(self) -> str:
+        return datetime.fromtimestamp(self.created_at, UTC).isoformat(timespec="milliseconds")
+
+
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Receipt))

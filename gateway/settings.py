@@ -1,0 +1,250 @@
+"""Settings: read once, at start, from an optional TOML file overridden by `GATEWAY_*` variables.
+
+    >>> settings = load_settings(environ={"GATEWAY_POLICY_REVISION": "3"})
+    >>> settings.policy_revision
+    3
+
+Every problem (unknown key, wrong type, missing production secret) raises `ConfigError` whose
+text is the one line shown to the operator, naming the file or variable and what was expected.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from gateway.consent.model import DEFAULT_CATEGORIES, EMAIL_TRACKING, NECESSARY
+from gateway.errors import ConfigError
+
+ENV_PREFIX = "GATEWAY_"
+CONFIG_VARIABLE = "GATEWAY_CONFIG"
+MAX_CONSENT_DAYS = 395
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The gateway's whole configuration. Build it with `load_settings`; tests may build it directly."""
+
+    env: Literal["development", "production"] = "development"
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)
+    store: str = "sqlite:///var/gateway.sqlite3"
+    rules: Path = Path("tag_rules")
+    data_dir: Path = Path("var")
+    policy_revision: int = 1
+    policy_url: str = ""
+    categories: tuple[str, ...] = DEFAULT_CATEGORIES
+    email_category: str = EMAIL_TRACKING
+    allowed_origins: tuple[str, ...] = ()
+    cookie_domain: str | None = None
+    consent_days: int = 180
+    trusted_proxies: tuple[Network, ...] = ()
+    geo_header: str | None = None
+    opt_out_regions: tuple[str, ...] = ()
+    admin_token_hashes: tuple[str, ...] = field(default=(), repr=False)
+    allow_insecure_upstreams: bool = False
+    public_url: str = "http://127.0.0.1:8000"
+    receipt_retention_days: int = 5 * 365
+    event_retention_days: int = 395
+    spool_replay_seconds: float = 5.0
+    store_timeout_seconds: float = 2.0
+    demo: bool = False
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def spool_path(self) -> Path:
+        return self.data_dir / "receipts.spool"
+
+    @property
+    def cookie_secure(self) -> bool:
+        return urlsplit(self.public_url).scheme == "https"
+
+    @property
+    def public_origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+# ---------------------------------------------------------------- parsing of one value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {value!r}")
+    return value
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise TypeError(f"expected an integer, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            raise TypeError(f"expected a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise TypeError(f"expected true or false, got {value!r}")
+
+
+def _text_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(item.strip() for item in value if item.strip())
+    raise TypeError(f"expected a list of strings, got {value!r}")
+
+
+def _optional_text(value: Any) -> str | None:
+    return _text(value).strip() or None
+
+
+def _networks(value: Any) -> tuple[Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in _text_list(value))
+    except ValueError as error:
+        raise TypeError(f"expected IP addresses or CIDR networks: {error}") from None
+
+
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "env": lambda v: _choice_of(v, ("development", "production")),
+    "secret_keys": _text_list,
+    "store": _text,
+    "rules": lambda v: Path(_text(v)),
+    "data_dir": lambda v: Path(_text(v)),
+    "policy_revision": _integer,
+    "policy_url": _text,
+    "categories": _text_list,
+    "email_category": _text,
+    "allowed_origins": _text_list,
+    "cookie_domain": _optional_text,
+    "consent_days": _integer,
+    "trusted_proxies": _networks,
+    "geo_header": _optional_text,
+    "opt_out_regions": lambda v: tuple(region.upper() for region in _text_list(v)),
+    "admin_token_hashes": _text_list,
+    "allow_insecure_upstreams": _boolean,
+    "public_url": _text,
+    "receipt_retention_days": _integer,
+    "event_retention_days": _integer,
+    "spool_replay_seconds": _number,
+    "store_timeout_seconds": _number,
+    "demo": _boolean,
+    "log_level": lambda v: _choice_of(v, ("debug", "info", "warning", "error")),
+}
+
+
+def _choice_of(value: Any, options: tuple[str, ...]) -> str:
+    text = _text(value).strip().lower()
+    if text not in options:
+        raise TypeError(f"expected one of {', '.join(options)}, got {value!r}")
+    return text
+
+
+# ---------------------------------------------------------------- the whole object
+
+
+def load_settings(
+    config_path: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings from a TOML file (or `GATEWAY_CONFIG`), then `GATEWAY_*` variables,
+    then keyword `overrides` (already typed; used by the CLI for flags like `--demo`)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_path or environ.get(CONFIG_VARIABLE)
+    if path:
+        values.update(_read_file(Path(path)))
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_VARIABLE:
+            continue
+        key = name[len(ENV_PREFIX) :].lower()
+        if key not in _PARSERS:
+            raise ConfigError("environment", name, "unknown setting")
+        values[key] = _parse(f"environment {name}", key, raw)
+    values.update(overrides)
+    settings = Settings(**values)
+    _check(settings, source=str(path) if path else "environment")
+    return settings
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            document = tomllib.load(file)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "(file)", "no such file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(str(path), "(syntax)", f"not valid TOML: {error}") from None
+    values = {}
+    for key, raw in document.items():
+        if key not in _PARSERS:
+            raise ConfigError(str(path), key, f"unknown setting (known: {', '.join(_PARSERS)})")
+        values[key] = _parse(str(path), key, raw)
+    return values
+
+
+def _parse(source: str, key: str, raw: Any) -> Any:
+    try:
+        return _PARSERS[key](raw)
+    except TypeError as error:
+        raise ConfigError(source, key, str(error)) from None
+
+
+def _check(settings: Settings, source: str) -> None:
+    def fail(key: str, problem: str) -> None:
+        raise ConfigError(source, key, problem)
+
+    if settings.env == "production" and not settings.secret_keys:
+        fail("secret_keys", "GATEWAY_SECRET_KEYS is required when GATEWAY_ENV=production")
+    if any(len(key) < 32 for key in settings.secret_keys):
+        fail("secret_keys", "each key needs at least 32 characters (use `consent-gateway gen-secret`)")
+    if settings.policy_revision < 1:
+        fail("policy_revision", f"expected an integer ≥ 1, got {settings.policy_revision}")
+    if not 1 <= settings.consent_days <= MAX_CONSENT_DAYS:
+        fail("consent_days", f"expected 1 to {MAX_CONSENT_DAYS} days, got {settings.consent_days}")
+    if NECESSARY not in settings.categories:
+        fail("categories", f"must include {NECESSARY!r}")
+    if len(set(settings.categories)) != len(settings.categories):
+        fail("categories", "has duplicates")
+    scheme = urlsplit(settings.public_url).scheme
+    if scheme not in ("http", "https") or not urlsplit(settings.public_url).hostname:
+        fail("public_url", f"expected an http(s) URL, got {settings.public_url!r}")
+    for origin in settings.allowed_origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            fail("allowed_origins", f"expected origins like https://www.example.com, got {origin!r}")
+    for digest in settings.admin_token_hashes:
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
+            fail("admin_token_hashes", "expected hex SHA-256 digests (64 characters)")
+    if not settings.store.startswith(("sqlite://", "redis://", "rediss://", "redis+cluster://")):
+        fail("store", f"expected sqlite://, redis://, rediss:// or redis+cluster://, got {settings.store!r}")
+    for days_key in ("receipt_retention_days", "event_retention_days"):
+        if getattr(settings, days_key) < 1:
+            fail(days_key, "expected at least 1 day")

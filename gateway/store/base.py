@@ -1,0 +1,40 @@
+"""The storage contract every backend keeps; `tests/store/test_contract.py` holds them to it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+
+from gateway.receipts.model import Receipt
+
+
+class Store(ABC):
+    """Durable state. Every method may raise `StoreUnavailable`; none raises anything else
+    for a reachable store. Writes are idempotent so a replayed batch lands exactly once."""
+
+    name: str
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect and prepare (create tables, load scripts)."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Return if the store answers; raise `StoreUnavailable` otherwise."""
+
+    @abstractmethod
+    async def add_receipts(self, receipts: Sequence[Receipt]) -> None:
+        """Store receipts; a receipt whose id is already stored is left as it is."""
+
+    @abstractmethod
+    async def subject_receipts(self, subject_id: str) -> list[Receipt]:
+        """A subject's receipts, oldest first."""
+
+    @abstractmethod
+    def iter_receipts(
+        self, since: float | None = None, until: float | None = None, page: int = 1000
+    ) -> AsyncIterator[Receipt]:
+        """All receipts with `since <= created_at < until`, oldest first, fetched page by page."""

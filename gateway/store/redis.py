@@ -1,0 +1,131 @@
+"""The production store: Redis or Redis Cluster with the same code.
+
+Key layout (every key of one subject shares the hash tag `{subject}`, so one subject's keys
+live in one cluster slot):
+
+    cg:subject:{<id>}:receipts   hash   receipt id → receipt JSON      (expires: retention)
+    cg:receipts:{<YYYY-MM-DD>}   zset   receipt JSON scored by time     (expires: day + retention)
+    cg:receipt-days              zset   days that hold receipts, scored by day start
+
+Receipt JSON is canonical, so writing the same receipt twice changes nothing: replays are safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from gateway.errors import StoreUnavailable
+from gateway.receipts.model import Receipt
+from gateway.settings import Settings
+from gateway.store.base import Store
+
+DAYS_KEY = "cg:receipt-days"
+
+
+def subject_receipts_key(subject_id: str) -> str:
+    return f"cg:subject:{{{subject_id}}}:receipts"
+
+
+def day_receipts_key(day: str) -> str:
+    return f"cg:receipts:{{{day}}}"
+
+
+def _day_start(day: str) -> float:
+    return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
+
+
+class RedisStore(Store):
+    name = "redis"
+
+    def __init__(self, url: str, settings: Settings) -> None:
+        self.url = url
+        self.settings = settings
+        self._client: Any = None  # Redis | RedisCluster: the same commands on both
+
+    async def open(self) -> None:
+        options: dict[str, Any] = {
+            "decode_responses": True,
+            "socket_timeout": self.settings.store_timeout_seconds,
+            "socket_connect_timeout": self.settings.store_timeout_seconds,
+            # Fail fast when the server is gone: receipts go to the spool instead of waiting.
+            "retry": Retry(NoBackoff(), 1),
+        }
+        if self.url.startswith("redis+cluster://"):
+            url = "redis://" + self.url.removeprefix("redis+cluster://")
+            self._client = RedisCluster.from_url(url, **options)
+        else:
+            self._client = Redis.from_url(self.url, **options)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _execute(self, pipeline: Any) -> list[Any]:
+        try:
+            return list(await pipeline.execute())
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+
+    async def ping(self) -> None:
+        try:
+            await self._client.ping()
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+
+    async def add_receipts(self, receipts: Sequence[Receipt]) -> None:
+        if not receipts:
+            return
+        keep = self.settings.receipt_retention_days * 86400
+        pipeline = self._client.pipeline(transaction=False)
+        days: dict[str, float] = {}
+        for receipt in receipts:
+            body = receipt.to_json()
+            subject_key = subject_receipts_key(receipt.subject_id)
+            pipeline.hsetnx(subject_key, receipt.receipt_id, body)
+            pipeline.expire(subject_key, keep)
+            pipeline.zadd(day_receipts_key(receipt.day), {body: receipt.created_at})
+            days[receipt.day] = _day_start(receipt.day)
+        for day, start in days.items():
+            pipeline.expireat(day_receipts_key(day), int(start + 86400 + keep))
+        pipeline.zadd(DAYS_KEY, days)
+        await self._execute(pipeline)
+
+    async def subject_receipts(self, subject_id: str) -> list[Receipt]:
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.hvals(subject_receipts_key(subject_id))
+        (bodies,) = await self._execute(pipeline)
+        receipts = [Receipt.from_json(body) for body in bodies]
+        return sorted(receipts, key=lambda r: (r.created_at, r.receipt_id))
+
+    async def iter_receipts(
+        self, since: float | None = None, until: float | None = None, page: int = 1000
+    ) -> AsyncIterator[Receipt]:
+        low = "-inf" if since is None else since
+        high = "+inf" if until is None else f"({until}"
+        pipeline = self._client.pipeline(transaction=False)
+        first_day = "-inf" if since is None else _day_start(_day_of(since))
+        pipeline.zrangebyscore(DAYS_KEY, first_day, "+inf" if until is None else until)
+        (days,) = await self._execute(pipeline)
+        for day in days:
+            offset = 0
+            while True:
+                pipeline = self._client.pipeline(transaction=False)
+                pipeline.zrangebyscore(day_receipts_key(day), low, high, start=offset, num=page)
+                (bodies,) = await self._execute(pipeline)
+                for body in bodies:
+                    yield Receipt.from_json(body)
+                if len(bodies) < page:
+                    break
+                offset += page
+
+
+def _day_of(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")

@@ -1,0 +1,114 @@
+"""The embedded store: stdlib sqlite3 in WAL mode, driven from one dedicated thread."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from gateway.errors import StoreUnavailable
+from gateway.receipts.model import Receipt
+from gateway.settings import Settings
+from gateway.store.base import Store
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS receipts (
+    receipt_id TEXT PRIMARY KEY,
+    subject_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS receipts_by_time ON receipts (created_at, receipt_id);
+CREATE INDEX IF NOT EXISTS receipts_by_subject ON receipts (subject_id, created_at);
+"""
+
+
+class SQLiteStore(Store):
+    name = "sqlite"
+
+    def __init__(self, path: Path, settings: Settings) -> None:
+        self.path = path
+        self.settings = settings
+        # One thread owns the connection: no cross-thread sharing, and writes are serialised.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
+        self._connection: sqlite3.Connection | None = None
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        def call() -> T:
+            if self._connection is None:
+                raise StoreUnavailable("the SQLite store is closed")
+            try:
+                return work(self._connection)
+            except sqlite3.Error as error:
+                raise StoreUnavailable(f"SQLite: {error}") from error
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    async def open(self) -> None:
+        def connect() -> None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            connection.execute("PRAGMA busy_timeout=5000")
+            connection.executescript(_SCHEMA)
+            self._connection = connection
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, connect)
+
+    async def close(self) -> None:
+        def disconnect() -> None:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, disconnect)
+        self._executor.shutdown(wait=True)
+
+    async def ping(self) -> None:
+        await self._run(lambda connection: connection.execute("SELECT 1").fetchone())
+
+    async def add_receipts(self, receipts: Sequence[Receipt]) -> None:
+        rows = [(r.receipt_id, r.subject_id, r.created_at, r.to_json()) for r in receipts]
+
+        def insert(connection: sqlite3.Connection) -> None:
+            with connection:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.executemany("INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?)", rows)
+
+        await self._run(insert)
+
+    async def subject_receipts(self, subject_id: str) -> list[Receipt]:
+        rows = await self._run(
+            lambda connection: connection.execute(
+                "SELECT body FROM receipts WHERE subject_id = ? ORDER BY created_at, receipt_id",
+                (subject_id,),
+            ).fetchall()
+        )
+        return [Receipt.from_json(body) for (body,) in rows]
+
+    async def iter_receipts(
+        self, since: float | None = None, until: float | None = None, page: int = 1000
+    ) -> AsyncIterator[Receipt]:
+        after = (float("-inf") if since is None else since, "")
+        end = float("inf") if until is None else until
+        query = (
+            "SELECT created_at, receipt_id, body FROM receipts"
+            " WHERE (created_at, receipt_id) > (?, ?) AND created_at < ?"
+            " ORDER BY created_at, receipt_id LIMIT ?"
+        )
+        while True:
+            arguments = (*after, end, page)
+            rows: list[tuple[float, str, str]] = await self._run(
+                lambda connection: connection.execute(query, arguments).fetchall()  # noqa: B023
+            )
+            for _, _, body in rows:
+                yield Receipt.from_json(body)
+            if len(rows) < page:
+                return
+            after = (rows[-1][0], rows[-1][1])

@@ -1,0 +1,98 @@
+"""Fixtures shared by every test: real Redis servers, settings, stores and running apps."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from starlette.applications import Starlette
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from gateway.store import Store, open_store
+from tests.servers import RedisServer, redis_cluster, redis_server
+
+REPO = Path(__file__).resolve().parents[1]
+SECRET = "test-secret-key-0123456789abcdefghijklmnop"
+SITE = "https://www.example.com"
+
+
+@pytest.fixture(scope="session")
+def redis_single(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[RedisServer]]:
+    with redis_cluster(tmp_path_factory.mktemp("cluster")) as nodes:
+        yield nodes
+
+
+def _flush(ports: list[int]) -> None:
+    for port in ports:
+        client = redis.Redis(port=port)
+        client.flushall()
+        client.close()
+
+
+@pytest.fixture(params=["sqlite", "redis", "cluster"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each backend in turn, empty: the same tests run against all three."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/store.sqlite3"
+    if request.param == "redis":
+        server: RedisServer = request.getfixturevalue("redis_single")
+        _flush([server.port])
+        return server.url
+    nodes: list[RedisServer] = request.getfixturevalue("redis_cluster_nodes")
+    _flush([node.port for node in nodes])
+    return f"redis+cluster://127.0.0.1:{nodes[0].port}"
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "secret_keys": (SECRET,),
+            "store": f"sqlite:///{tmp_path}/gateway.sqlite3",
+            "rules": REPO / "tag_rules",
+            "data_dir": tmp_path / "var",
+            "allowed_origins": (SITE,),
+            "policy_url": f"{SITE}/privacy",
+            "spool_replay_seconds": 0.1,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return build
+
+
+@pytest.fixture
+async def store(store_url: str, make_settings: Callable[..., Settings]) -> AsyncIterator[Store]:
+    backend = open_store(make_settings(store=store_url))
+    await backend.open()
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Starlette, client_ip: str = "203.0.113.77") -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client for `app`, with its lifespan (store, writer) running."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=(client_ip, 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+            yield client
+
+
+@pytest.fixture
+async def client(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(create_app(make_settings())) as http:
+        yield http
