@@ -1,0 +1,6 @@
+"""Vendor tag rules (`tag_rules/{vendor}.toml`): the schema and its loader."""
+
+from gateway.rules.loader import load_rules
+from gateway.rules.model import HitRule, NameSet, Rule
+
+__all__ = ["HitRule", "NameSet", "Rule", "load_rules"]

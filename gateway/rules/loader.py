@@ -1,0 +1,274 @@
+"""Read and validate the `tag_rules/` folder; every problem is one `RuleError` line.
+
+>>> rules = load_rules(Path("tag_rules"), categories=DEFAULT_CATEGORIES)  # doctest: +SKIP
+>>> rules["ga4"].hit.upstream  # doctest: +SKIP
+'https://www.google-analytics.com/g/collect'
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NoReturn, cast, get_args
+from urllib.parse import urlsplit
+
+from gateway.consent.model import NECESSARY
+from gateway.errors import RuleError
+from gateway.rules.model import (
+    Encoding,
+    HitRule,
+    IpHandling,
+    Method,
+    Mode,
+    NameSet,
+    Rule,
+    WithoutConsent,
+)
+
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+# RFC 9110 token characters, plus `[`, `]` for names such as Meta's `cd[value]`.
+_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z\[\]-]+")
+_HEADER = re.compile(r"[!#$%&'+.^_`|~0-9A-Za-z-]+")
+_RULE_KEYS = ("id", "name", "category", "privacy_policy_url", "description", "cookies", "hit")
+_HIT_KEYS = (
+    "mode", "upstream", "method", "encoding", "allowed_params", "identifier_params",
+    "fixed_params", "ip", "ip_param", "ip_header", "without_consent", "consent_mode",
+)  # fmt: skip
+
+
+def load_rules(
+    folder: Path, *, categories: Sequence[str], allow_insecure_upstreams: bool = False
+) -> Mapping[str, Rule]:
+    """Load every `*.toml` file in `folder` into a read-only mapping keyed by rule id.
+
+    Raises `RuleError` naming the file, the dotted key and what was expected. Files whose
+    name starts with a dot (editor back-ups) are skipped; other files are ignored.
+    """
+    if not folder.is_dir():
+        raise RuleError(str(folder), "(folder)", "expected a directory of vendor rule files")
+    allowed = tuple(c for c in categories if c != NECESSARY)
+    rules: dict[str, Rule] = {}
+    for path in sorted(folder.glob("*.toml")):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        table = _read(path)
+        doc = _Table(str(path), table, _RULE_KEYS)
+        rule = _build_rule(doc, allowed, allow_insecure_upstreams)
+        if rule.id != path.stem:
+            problem = f"expected {path.stem!r} (the file name), got {rule.id!r}"
+            raise RuleError(str(path), "id", problem)
+        rules[rule.id] = rule
+    return MappingProxyType(rules)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except OSError as error:
+        raise RuleError(str(path), "(file)", f"cannot read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise RuleError(str(path), "(syntax)", "expected UTF-8 text") from None
+    except tomllib.TOMLDecodeError as error:
+        raise RuleError(str(path), "(syntax)", f"invalid TOML: {error}") from None
+
+
+def _build_rule(doc: _Table, categories: tuple[str, ...], insecure: bool) -> Rule:
+    rule_id = doc.string("id")
+    if not _ID.fullmatch(rule_id):
+        doc.fail("id", f"expected lowercase letters, digits, '-' or '_', got {rule_id!r}")
+    name = doc.string("name")
+    if not name.strip():
+        doc.fail("name", "expected a non-empty string")
+    category = doc.string("category")
+    if category == NECESSARY:
+        doc.fail("category", "a vendor cannot be 'necessary': that category needs no consent")
+    if category not in categories:
+        doc.fail("category", f"expected one of {', '.join(categories)}; got {category!r}")
+    policy = doc.string("privacy_policy_url")
+    _check_url(doc, "privacy_policy_url", policy, insecure=False)
+    return Rule(
+        id=rule_id,
+        name=name,
+        category=category,
+        privacy_policy_url=policy,
+        description=doc.string("description", ""),
+        cookies=doc.names("cookies"),
+        hit=_build_hit(doc.table("hit", _HIT_KEYS), insecure),
+    )
+
+
+def _build_hit(hit: _Table, insecure: bool) -> HitRule:
+    mode: Mode = hit.choice("mode", Mode)
+    upstream = hit.optional_string("upstream")
+    if upstream is not None:
+        _check_url(hit, "upstream", upstream, insecure=insecure)
+        if urlsplit(upstream).query:
+            hit.fail("upstream", f"expected no '?query' (use fixed_params), got {upstream!r}")
+    elif mode != "block":
+        hit.fail("upstream", f"missing (required with mode = {mode!r})")
+    method: Method = hit.choice("method", Method, "GET")
+    encoding: Encoding = hit.choice("encoding", Encoding, "query" if method == "GET" else "form")
+    if method == "GET" and encoding != "query":
+        hit.fail("encoding", f"expected 'query' with method = 'GET', got {encoding!r}")
+    if mode == "redirect" and method != "GET":
+        hit.fail("method", "expected 'GET': a redirect makes the browser send a GET")
+    allowed, identifiers = hit.names("allowed_params"), hit.names("identifier_params")
+    for index, pattern in enumerate(identifiers.patterns):
+        if not allowed.covers(pattern):
+            hit.fail(f"identifier_params[{index}]", f"{pattern!r} is not within allowed_params")
+    ip: IpHandling = hit.choice("ip", IpHandling, "drop")
+    ip_param, ip_header = hit.optional_string("ip_param"), hit.optional_string("ip_header")
+    _check_ip(hit, mode, ip, ip_param, ip_header)
+    without_consent: WithoutConsent = hit.choice("without_consent", WithoutConsent, "block")
+    if without_consent == "anonymous" and mode != "forward":
+        hit.fail("without_consent", "'anonymous' needs mode = 'forward'")
+    return HitRule(
+        mode=mode,
+        upstream=upstream,
+        method=method,
+        encoding=encoding,
+        allowed_params=allowed,
+        identifier_params=identifiers,
+        fixed_params=hit.fixed_params("fixed_params"),
+        ip=ip,
+        ip_param=ip_param,
+        ip_header=ip_header,
+        without_consent=without_consent,
+        consent_mode=hit.boolean("consent_mode", False),
+    )
+
+
+def _check_ip(
+    hit: _Table, mode: Mode, ip: IpHandling, param: str | None, header: str | None
+) -> None:
+    if mode != "forward" and hit.has("ip"):
+        hit.fail("ip", "applies only to mode = 'forward' (a redirect carries the browser's own IP)")
+    if ip == "drop":
+        if param is not None or header is not None:
+            key = "ip_param" if param is not None else "ip_header"
+            hit.fail(key, "set only with ip = 'truncate' or 'forward'")
+        return
+    if (param is None) == (header is None):
+        hit.fail("ip", f"ip = {ip!r} needs exactly one of ip_param or ip_header")
+    if param is not None and (not _NAME.fullmatch(param) or "*" in param):
+        hit.fail("ip_param", f"expected a parameter name without '*', got {param!r}")
+    if header is not None and not _HEADER.fullmatch(header):
+        hit.fail("ip_header", f"expected a header name, got {header!r}")
+
+
+def _check_url(table: _Table, key: str, url: str, *, insecure: bool) -> None:
+    schemes = ("https", "http") if insecure else ("https",)
+    expected = "an https or http URL" if insecure else "an https URL"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError:
+        table.fail(key, f"expected {expected}, got {url!r}")
+    if parts.scheme not in schemes or not parts.hostname:
+        table.fail(key, f"expected {expected}, got {url!r}")
+    if "@" in parts.netloc:
+        table.fail(key, f"expected no user name or password in the URL, got {url!r}")
+    if "#" in url:
+        table.fail(key, f"expected no '#fragment', got {url!r}")
+
+
+_REQUIRED: Any = object()
+
+
+class _Table:
+    """One TOML table being read: typed getters that name the dotted key on error.
+
+    Unknown keys are rejected up front, so a misspelt key is reported as itself rather
+    than as the key it was meant to be going missing.
+    """
+
+    def __init__(
+        self, source: str, values: dict[str, Any], known: tuple[str, ...], prefix: str = ""
+    ) -> None:
+        self.source, self.values, self.prefix = source, values, prefix
+        for key in values:
+            if key not in known:
+                self.fail(key, f"unknown key (expected one of {', '.join(known)})")
+
+    def fail(self, key: str, problem: str) -> NoReturn:
+        raise RuleError(self.source, self.prefix + key, problem)
+
+    def has(self, key: str) -> bool:
+        return key in self.values
+
+    def _get(self, key: str, kind: type, default: Any) -> Any:
+        if key not in self.values:
+            if default is _REQUIRED:
+                self.fail(key, f"missing (expected {_KINDS[kind]})")
+            return default
+        value = self.values[key]
+        if type(value) is not kind:  # exact: a TOML boolean must not pass for an integer
+            self.fail(key, f"expected {_KINDS[kind]}, got {_describe(value)}")
+        return value
+
+    def string(self, key: str, default: Any = _REQUIRED) -> str:
+        return cast(str, self._get(key, str, default))
+
+    def optional_string(self, key: str) -> str | None:
+        return cast("str | None", self._get(key, str, None))
+
+    def boolean(self, key: str, default: bool) -> bool:
+        return cast(bool, self._get(key, bool, default))
+
+    def choice(self, key: str, options: Any, default: Any = _REQUIRED) -> Any:
+        """A string from a `Literal[...]` alias; returns it typed as that alias."""
+        allowed: tuple[str, ...] = get_args(options)
+        value = self._get(key, str, default)
+        if value not in allowed:
+            self.fail(key, f"expected one of {', '.join(allowed)}; got {value!r}")
+        return value
+
+    def names(self, key: str) -> NameSet:
+        values = self._get(key, list, [])
+        for index, name in enumerate(values):
+            where = f"{key}[{index}]"
+            if not isinstance(name, str):
+                self.fail(where, f"expected a string, got {_describe(name)}")
+            if not _NAME.fullmatch(name) or name.count("*") > 1 or name == "*":
+                self.fail(where, f"expected a name with at most one '*', got {name!r}")
+        if len(set(values)) != len(values):
+            self.fail(key, "expected each name only once")
+        return NameSet(tuple(values))
+
+    def fixed_params(self, key: str) -> tuple[tuple[str, str], ...]:
+        values = self._get(key, dict, {})
+        pairs = []
+        for name, value in values.items():
+            if not _NAME.fullmatch(name) or "*" in name:
+                self.fail(f"{key}.{name}", "expected a parameter name without '*'")
+            if type(value) not in (str, int):
+                self.fail(f"{key}.{name}", f"expected a string or integer, got {_describe(value)}")
+            pairs.append((name, str(value)))
+        return tuple(pairs)
+
+    def table(self, key: str, known: tuple[str, ...]) -> _Table:
+        values = self._get(key, dict, _REQUIRED)
+        return _Table(self.source, values, known, f"{self.prefix}{key}.")
+
+
+_KINDS = {str: "a string", bool: "a boolean", list: "an array", dict: "a table"}
+
+
+def _describe(value: object) -> str:
+    """A TOML value as the user wrote it, roughly: `integer 3`, `boolean true`, `array [...]`."""
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, (list, dict)):
+        shown = repr(value)
+        return f"{_VALUE_KINDS[type(value)]} {shown if len(shown) <= 40 else shown[:36] + ' ...'}"
+    if isinstance(value, (datetime.date, datetime.time)):
+        return f"date/time {value.isoformat()}"
+    return f"{_VALUE_KINDS.get(type(value), 'value')} {value!r}"
+
+
+_VALUE_KINDS = {int: "integer", float: "float", str: "string", list: "array", dict: "table"}

@@ -1,0 +1,131 @@
+"""Vendor tag rules: what one `tag_rules/{vendor}.toml` file says, as frozen values.
+
+A rule names a vendor, the one consent category it belongs to, the cookies it sets and how
+the gateway handles a hit sent to `/t/{vendor}`::
+
+    id = "ga4"                       # must equal the file name without `.toml`
+    name = "Google Analytics 4"
+    category = "analytics"           # one configured category, never "necessary"
+    privacy_policy_url = "https://policies.google.com/privacy"
+    description = "Site statistics." # optional, shown in the banner
+    cookies = ["_ga", "_ga_*"]       # deleted by the banner on withdrawal
+
+    [hit]
+    mode = "forward"                 # forward | redirect | block
+    upstream = "https://www.google-analytics.com/g/collect"
+    method = "POST"                  # GET (default) | POST; forward only
+    encoding = "query"               # query | form | json; GET: query, POST default: form
+    allowed_params = ["v", "tid", "cid", "ep.*"]   # allowlist; anything else is dropped
+    identifier_params = ["cid"]      # removed on an anonymous ping; within allowed_params
+    fixed_params = { v = "2" }       # always sent, overriding what the client sent
+    ip = "truncate"                  # drop (default) | truncate | forward; forward mode only
+    ip_param = "_uip"                # where the IP goes: a parameter ...
+    # ip_header = "X-Forwarded-For"  # ... or a request header (exactly one when ip != drop)
+    without_consent = "block"        # block (default) | anonymous; forward mode only
+    consent_mode = true              # Google consent mode: the forwarder adds gcs/gcd
+
+Parameter and cookie names may hold one `*`, matching one or more characters: `ep.*`,
+`cd[*]`, `_pk_id.*`. `gateway.rules.loader.load_rules` builds these values from the files and
+rejects anything else; `tag_rules/README.md` is the reference for users.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Mode = Literal["forward", "redirect", "block"]
+Method = Literal["GET", "POST"]
+Encoding = Literal["query", "form", "json"]
+IpHandling = Literal["drop", "truncate", "forward"]
+WithoutConsent = Literal["block", "anonymous"]
+
+
+@dataclass(frozen=True, slots=True)
+class NameSet:
+    """A set of parameter or cookie names, where a name may hold one `*` wildcard.
+
+    >>> params = NameSet(("v", "ep.*", "cd[*]"))
+    >>> "ep.page" in params, "cd[value]" in params, "ep." in params, "cid" in params
+    (True, True, False, False)
+    """
+
+    patterns: tuple[str, ...] = ()
+    _exact: frozenset[str] = field(init=False, repr=False, compare=False)
+    _wildcards: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        exact = frozenset(p for p in self.patterns if "*" not in p)
+        wildcards = tuple(_split(p) for p in self.patterns if "*" in p)
+        object.__setattr__(self, "_exact", exact)
+        object.__setattr__(self, "_wildcards", wildcards)
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        if name in self._exact:
+            return True
+        return any(_matches(name, head, tail) for head, tail in self._wildcards)
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns)
+
+    def covers(self, pattern: str) -> bool:
+        """Whether every name `pattern` matches is also in this set."""
+        if "*" not in pattern:
+            return pattern in self
+        head, tail = _split(pattern)
+        return any(head.startswith(h) and tail.endswith(t) for h, t in self._wildcards)
+
+
+def _split(pattern: str) -> tuple[str, str]:
+    head, _, tail = pattern.partition("*")
+    return head, tail
+
+
+def _matches(name: str, head: str, tail: str) -> bool:
+    # The wildcard stands for at least one character, so `ep.*` does not match `ep.`.
+    return len(name) > len(head) + len(tail) and name.startswith(head) and name.endswith(tail)
+
+
+@dataclass(frozen=True, slots=True)
+class HitRule:
+    """How a hit to `/t/{vendor}` is handled once `gateway.decision.decide` allows it."""
+
+    mode: Mode
+    upstream: str | None = None
+    method: Method = "GET"
+    encoding: Encoding = "query"
+    allowed_params: NameSet = NameSet()
+    identifier_params: NameSet = NameSet()
+    fixed_params: tuple[tuple[str, str], ...] = ()
+    ip: IpHandling = "drop"
+    ip_param: str | None = None
+    ip_header: str | None = None
+    without_consent: WithoutConsent = "block"
+    consent_mode: bool = False
+
+    def keeps_param(self, name: str, *, anonymous: bool) -> bool:
+        """Whether a client-sent parameter passes: allowlisted, and no identifier if anonymous."""
+        if name not in self.allowed_params:
+            return False
+        return not (anonymous and name in self.identifier_params)
+
+    def ip_handling(self, *, anonymous: bool) -> IpHandling:
+        """The IP treatment for this hit: an anonymous ping never carries a full address."""
+        if anonymous and self.ip == "forward":
+            return "truncate"
+        return self.ip
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One vendor, as declared by `tag_rules/{id}.toml`."""
+
+    id: str
+    name: str
+    category: str
+    privacy_policy_url: str
+    hit: HitRule
+    cookies: NameSet = NameSet()
+    description: str = ""
