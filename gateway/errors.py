@@ -1,17 +1,17 @@
 """The gateway's exceptions, mapped to HTTP responses in one place (`gateway.app`).
 
-    GatewayError
-    ├── ConfigError          bad settings or rule file: start-up stops with `str(error)`
-    │   └── RuleError        one tag rule file is wrong (file, key, problem)
-    ├── StoreUnavailable     the store did not answer: receipts spool, tracking fails closed
-    └── ClientError          a request the gateway will not honour → 4xx JSON
-        ├── BadRequest       400 malformed input
-        ├── Unauthorized     401 missing or wrong admin token
-        ├── Forbidden        403 origin or CSRF check failed
-        ├── NotFound         404
-        ├── PayloadTooLarge  413 body over the cap
-        ├── UnsupportedMedia 415 body is not JSON
-        └── Unprocessable    422 well-formed but invalid (unknown category, …)
+GatewayError
+├── ConfigError          bad settings or rule file: start-up stops with `str(error)`
+│   └── RuleError        one tag rule file is wrong (file, key, problem)
+├── StoreUnavailable     the store did not answer: receipts spool, tracking fails closed
+└── ClientError          a request the gateway will not honour → 4xx JSON
+    ├── BadRequest       400 malformed input
+    ├── Unauthorized     401 missing or wrong admin token
+    ├── Forbidden        403 origin or CSRF check failed
+    ├── NotFound         404
+    ├── PayloadTooLarge  413 body over the cap
+    ├── UnsupportedMedia 415 body is not JSON
+    └── Unprocessable    422 well-formed but invalid (unknown category, …)
 """
 
 from __future__ import annotations

@@ -224,7 +224,10 @@ def _check(settings: Settings, source: str) -> None:
     if settings.env == "production" and not settings.secret_keys:
         fail("secret_keys", "GATEWAY_SECRET_KEYS is required when GATEWAY_ENV=production")
     if any(len(key) < 32 for key in settings.secret_keys):
-        fail("secret_keys", "each key needs at least 32 characters (use `consent-gateway gen-secret`)")
+        fail(
+            "secret_keys",
+            "each key needs at least 32 characters (use `consent-gateway gen-secret`)",
+        )
     if settings.policy_revision < 1:
         fail("policy_revision", f"expected an integer ≥ 1, got {settings.policy_revision}")
     if not 1 <= settings.consent_days <= MAX_CONSENT_DAYS:
@@ -239,12 +242,17 @@ def _check(settings: Settings, source: str) -> None:
     for origin in settings.allowed_origins:
         parts = urlsplit(origin)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
-            fail("allowed_origins", f"expected origins like https://www.example.com, got {origin!r}")
+            fail(
+                "allowed_origins", f"expected origins like https://www.example.com, got {origin!r}"
+            )
     for digest in settings.admin_token_hashes:
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
             fail("admin_token_hashes", "expected hex SHA-256 digests (64 characters)")
     if not settings.store.startswith(("sqlite://", "redis://", "rediss://", "redis+cluster://")):
-        fail("store", f"expected sqlite://, redis://, rediss:// or redis+cluster://, got {settings.store!r}")
+        fail(
+            "store",
+            f"expected sqlite://, redis://, rediss:// or redis+cluster://, got {settings.store!r}",
+        )
     for days_key in ("receipt_retention_days", "event_retention_days"):
         if getattr(settings, days_key) < 1:
             fail(days_key, "expected at least 1 day")

@@ -84,7 +84,9 @@ async def store(store_url: str, make_settings: Callable[..., Settings]) -> Async
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Starlette, client_ip: str = "203.0.113.77") -> AsyncIterator[httpx.AsyncClient]:
+async def serving(
+    app: Starlette, client_ip: str = "203.0.113.77"
+) -> AsyncIterator[httpx.AsyncClient]:
     """An in-process client for `app`, with its lifespan (store, writer) running."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=(client_ip, 50000))

@@ -9,6 +9,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 REDIS_SERVER = shutil.which("redis-server") or "redis-server"
@@ -51,6 +52,10 @@ def redis_command(port: int, *words: str) -> str:
         return connection.recv(65536).decode(errors="replace")
 
 
+def _cluster_ok(port: int) -> bool:
+    return "cluster_state:ok" in redis_command(port, "CLUSTER", "INFO")
+
+
 def _answers(port: int) -> bool:
     try:
         return "PONG" in redis_command(port, "PING")
@@ -63,7 +68,9 @@ class RedisServer:
     """A real redis-server; `stop()` and `start()` again on the same port and data dir."""
 
     directory: Path
-    port: int = field(default_factory=lambda: free_port(lambda p: p < 55000 and port_is_free(p + 10000)))
+    port: int = field(
+        default_factory=lambda: free_port(lambda p: p < 55000 and port_is_free(p + 10000))
+    )
     extra: tuple[str, ...] = ("--save", "", "--appendonly", "no")
     process: subprocess.Popen[bytes] | None = None
 
@@ -75,9 +82,18 @@ class RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
         with (self.directory / f"redis-{self.port}.log").open("ab") as log:
             self.process = subprocess.Popen(
-                [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
-                 "--dir", str(self.directory), *self.extra],
-                stdout=log, stderr=subprocess.STDOUT,
+                [
+                    REDIS_SERVER,
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--dir",
+                    str(self.directory),
+                    *self.extra,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         wait_until(lambda: _answers(self.port), f"redis-server on port {self.port}")
         return self
@@ -106,18 +122,36 @@ def redis_cluster(directory: Path, masters: int = 3) -> Iterator[list[RedisServe
         for index in range(masters):
             node_dir = directory / f"node{index}"
             node = RedisServer(node_dir)
-            node.extra = ("--save", "", "--appendonly", "no", "--cluster-enabled", "yes",
-                          "--cluster-config-file", str(node_dir / "nodes.conf"),
-                          "--cluster-node-timeout", "2000")
+            node.extra = (
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                str(node_dir / "nodes.conf"),
+                "--cluster-node-timeout",
+                "2000",
+            )
             nodes.append(node.start())
         addresses = [f"127.0.0.1:{node.port}" for node in nodes]
         subprocess.run(
-            [REDIS_CLI, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
-            check=True, capture_output=True, timeout=60,
+            [
+                REDIS_CLI,
+                "--cluster",
+                "create",
+                *addresses,
+                "--cluster-replicas",
+                "0",
+                "--cluster-yes",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
         )
         for node in nodes:
-            wait_until(lambda node=node: "cluster_state:ok" in redis_command(node.port, "CLUSTER", "INFO"),
-                       f"cluster node {node.port}")
+            wait_until(partial(_cluster_ok, node.port), f"cluster node {node.port}")
         yield nodes
     finally:
         for node in nodes:

@@ -1,7 +1,7 @@
 """A visitor's choice as sent to `POST /consent`, checked against the configured categories.
 
-    >>> parse_choice({"granted": ["analytics"]}, ("necessary", "analytics", "marketing")).granted
-    ('analytics', 'necessary')
+>>> parse_choice({"granted": ["analytics"]}, ("necessary", "analytics", "marketing")).granted
+('analytics', 'necessary')
 """
 
 from __future__ import annotations

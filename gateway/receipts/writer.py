@@ -33,65 +33,71 @@ class ReceiptWriter:
         self.replay_seconds = replay_seconds
         self.batch_size = batch_size
         self.store_down = False
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()  # None: stop
+        self._committer: asyncio.Task[None] | None = None
+        self._replayer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._commit_loop(), name="receipt-commit"),
-            asyncio.create_task(self._replay_loop(), name="receipt-replay"),
-        ]
+        self._committer = asyncio.create_task(self._commit_loop(), name="receipt-commit")
+        self._replayer = asyncio.create_task(self._replay_loop(), name="receipt-replay")
 
     async def close(self) -> None:
-        """Write what is queued (to the store or the spool), then stop."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
+        """Write everything queued (to the store or the spool), then stop."""
+        if self._replayer is not None:
+            self._replayer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
-        while not self._queue.empty():
-            await self._commit(self._take_batch())
+                await self._replayer
+        if self._committer is not None:
+            self._queue.put_nowait(None)
+            await self._committer
+            self._committer = None
 
     async def record(self, receipt: Receipt) -> Outcome:
+        if self._committer is None:
+            raise RuntimeError("the receipt writer is not running")
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((receipt, future))
         return await future
 
-    def _take_batch(self) -> list[_Pending]:
-        batch: list[_Pending] = []
-        while len(batch) < self.batch_size and not self._queue.empty():
-            batch.append(self._queue.get_nowait())
-        return batch
-
     async def _commit_loop(self) -> None:
-        while True:
-            first = await self._queue.get()
-            batch = [first, *self._take_batch()]
-            await self._commit(batch)
+        stop = False
+        while not stop:
+            item = await self._queue.get()
+            batch: list[_Pending] = []
+            while item is not None:
+                batch.append(item)
+                if len(batch) >= self.batch_size or self._queue.empty():
+                    break
+                item = self._queue.get_nowait()
+            stop = item is None
+            if batch:
+                await self._commit(batch)
 
     async def _commit(self, batch: list[_Pending]) -> None:
-        receipts = [receipt for receipt, _ in batch]
-        outcome: Outcome = "stored"
         try:
-            if self.store_down:
-                raise StoreUnavailable("store marked down")
-            await self.store.add_receipts(receipts)
-        except StoreUnavailable as error:
-            if not self.store_down:
-                log.warning("store unavailable (%s): spooling receipts", error)
-            self.store_down = True
-            outcome = "spooled"
-            try:
-                await self.spool.append(receipts)
-            except OSError as spool_error:
-                log.error("cannot spool receipts: %s", spool_error)
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(spool_error)
-                return
+            outcome = await self._write([receipt for receipt, _ in batch])
+        except BaseException as error:  # every waiting request gets an answer, whatever happens
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            log.error("receipts could not be written: %s", type(error).__name__)
+            return
         for _, future in batch:
             if not future.done():
                 future.set_result(outcome)
+
+    async def _write(self, receipts: list[Receipt]) -> Outcome:
+        if not self.store_down:
+            try:
+                await self.store.add_receipts(receipts)
+                return "stored"
+            except StoreUnavailable as error:
+                log.warning("store unavailable (%s): spooling receipts", error)
+                self.store_down = True
+        await self.spool.append(receipts)
+        return "spooled"
 
     async def _replay_loop(self) -> None:
         while True:

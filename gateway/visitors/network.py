@@ -49,5 +49,7 @@ def truncate_ip(address: IPAddress | None) -> str:
     """IPv4 to its /24, IPv6 to its /48 (`203.0.113.77` → `203.0.113.0`); '' for unknown."""
     if address is None:
         return ""
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
     prefix = 24 if address.version == 4 else 48
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)

@@ -15,7 +15,9 @@ DAY = 86400.0
 T0 = 1_764_000_000.0  # 2025-11-24T16:00:00Z
 
 
-def receipt(subject: str = "subject-aaaaaaaaaaaaaaaa", at: float = T0, **changes: object) -> Receipt:
+def receipt(
+    subject: str = "subject-aaaaaaaaaaaaaaaa", at: float = T0, **changes: object
+) -> Receipt:
     base = Receipt(
         receipt_id=new_receipt_id(at),
         subject_id=subject,
@@ -39,7 +41,9 @@ def receipt(subject: str = "subject-aaaaaaaaaaaaaaaa", at: float = T0, **changes
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
-async def all_receipts(store: Store, since: float | None = None, until: float | None = None, page: int = 1000) -> list[Receipt]:
+async def all_receipts(
+    store: Store, since: float | None = None, until: float | None = None, page: int = 1000
+) -> list[Receipt]:
     return [r async for r in store.iter_receipts(since, until, page=page)]
 
 
@@ -66,7 +70,9 @@ async def test_subject_receipts_are_oldest_first_and_only_theirs(store: Store) -
     mine = [receipt("subject-mine-aaaaaaaaaa", at=T0 + offset) for offset in (50, 10, 30)]
     theirs = receipt("subject-theirs-aaaaaaaa", at=T0 + 20)
     await store.add_receipts([*mine, theirs])
-    assert await store.subject_receipts("subject-mine-aaaaaaaaaa") == sorted(mine, key=lambda r: r.created_at)
+    assert await store.subject_receipts("subject-mine-aaaaaaaaaa") == sorted(
+        mine, key=lambda r: r.created_at
+    )
     assert await store.subject_receipts("subject-nobody-aaaaaaa") == []
 
 
@@ -88,7 +94,9 @@ async def test_streaming_pages_through_many_receipts(store: Store) -> None:
 
 
 async def test_a_closed_or_unreachable_store_raises_store_unavailable(make_settings) -> None:
-    unreachable = open_store(make_settings(store="redis://127.0.0.1:1/0", store_timeout_seconds=0.5))
+    unreachable = open_store(
+        make_settings(store="redis://127.0.0.1:1/0", store_timeout_seconds=0.5)
+    )
     await unreachable.open()
     with pytest.raises(StoreUnavailable):
         await unreachable.ping()

@@ -1,0 +1,94 @@
+"""The application factory: `create_app(settings)` builds a gateway; nothing happens at import.
+
+>>> from gateway.settings import Settings
+>>> app = create_app(Settings(secret_keys=("s" * 32,)))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from gateway.endpoints import consent, health
+from gateway.endpoints.origin import OriginGuard
+from gateway.errors import ClientError, StoreUnavailable
+from gateway.runtime import Gateway
+from gateway.settings import Settings, load_settings
+
+log = logging.getLogger("gateway")
+
+
+def create_app(settings: Settings) -> Starlette:
+    """A gateway for `settings`; raises `ConfigError` (one line) for a bad config or rule file."""
+    gateway = Gateway.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await gateway.start()
+        try:
+            yield
+        finally:
+            await gateway.stop()
+
+    app = Starlette(
+        routes=[*consent.routes, *health.routes],
+        middleware=[
+            Middleware(
+                OriginGuard,
+                allowed_origins=settings.allowed_origins,
+                own_origin=settings.public_origin,
+                paths=("/consent",),
+            )
+        ],
+        exception_handlers={
+            ClientError: client_error,
+            HTTPException: http_error,
+            StoreUnavailable: store_unavailable,
+            Exception: server_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.gateway = gateway
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """The uvicorn factory used by `consent-gateway serve` workers."""
+    return create_app(load_settings())
+
+
+async def client_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ClientError)
+    return JSONResponse(error.body(), status_code=error.status)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    return JSONResponse(
+        {"error": code, "detail": error.detail},
+        status_code=error.status_code,
+        headers=error.headers,
+    )
+
+
+async def store_unavailable(request: Request, error: Exception) -> Response:
+    return JSONResponse(
+        {"error": "unavailable", "detail": "the store is unreachable; try again shortly"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
+async def server_error(request: Request, error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse(
+        {"error": "internal", "detail": "the gateway hit an unexpected error"}, status_code=500
+    )

@@ -1,0 +1,141 @@
+"""The `consent-gateway` command line.
+
+consent-gateway serve --demo          # the gateway and its demo site on 127.0.0.1:8000
+consent-gateway check-config          # validate settings and tag rules, then exit
+consent-gateway receipts --since 2026-01-01 --format csv > receipts.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import ConfigError
+from gateway.logs import configure_logging
+from gateway.receipts.export import parse_moment, write_receipts
+from gateway.settings import CONFIG_VARIABLE, Settings, load_settings
+from gateway.signing import generate_secret
+
+EXIT_CONFIG = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    try:
+        return int(arguments.run(arguments))
+    except ConfigError as error:
+        print(f"consent-gateway: config error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="consent-gateway", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--config", metavar="PATH", help=f"TOML settings file (or ${CONFIG_VARIABLE})"
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the gateway")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--demo", action="store_true", help="also serve the demo site at /demo")
+    serve.set_defaults(run=_serve)
+
+    check = commands.add_parser("check-config", help="validate the settings and tag rules")
+    check.set_defaults(run=_check_config)
+    rules = commands.add_parser("check-rules", help="validate the tag rules")
+    rules.set_defaults(run=_check_config)
+
+    secret = commands.add_parser("gen-secret", help="print a new random secret key")
+    secret.set_defaults(run=lambda _: print(generate_secret()) or 0)
+
+    receipts = commands.add_parser("receipts", help="stream receipts to stdout")
+    receipts.add_argument("--since", type=_moment, help="ISO date or time (inclusive)")
+    receipts.add_argument("--until", type=_moment, help="ISO date or time (exclusive)")
+    receipts.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
+    receipts.set_defaults(run=_receipts)
+    return parser
+
+
+def _moment(text: str) -> float:
+    try:
+        return parse_moment(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _settings(arguments: argparse.Namespace, **overrides: Any) -> Settings:
+    return load_settings(arguments.config, None, **overrides)
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings(arguments, **({"demo": True} if arguments.demo else {}))
+    configure_logging(settings.log_level)
+    from gateway.runtime import Gateway
+
+    Gateway.build(settings)  # fail here, with one line, before any worker starts
+    # Workers rebuild the same settings from the environment.
+    if arguments.config:
+        os.environ[CONFIG_VARIABLE] = str(Path(arguments.config).resolve())
+    if arguments.demo:
+        os.environ["GATEWAY_DEMO"] = "true"
+    uvicorn.run(
+        "gateway.app:app_from_environment",
+        factory=True,
+        host=arguments.host,
+        port=arguments.port,
+        workers=arguments.workers,
+        access_log=False,  # access logs would hold IP addresses: personal data
+        log_config=None,
+        proxy_headers=False,  # the gateway applies GATEWAY_TRUSTED_PROXIES itself
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def _check_config(arguments: argparse.Namespace) -> int:
+    from gateway.rules.loader import load_rules
+
+    settings = _settings(arguments)
+    rules = load_rules(
+        settings.rules,
+        categories=settings.categories,
+        allow_insecure_upstreams=settings.allow_insecure_upstreams,
+    )
+    print(f"ok: settings valid; {len(rules)} tag rule(s) in {settings.rules}: {', '.join(rules)}")
+    return 0
+
+
+def _receipts(arguments: argparse.Namespace) -> int:
+    from gateway.store import open_store
+
+    settings = _settings(arguments)
+
+    async def run() -> int:
+        store = open_store(settings)
+        await store.open()
+        try:
+            stream = store.iter_receipts(arguments.since, arguments.until)
+            count = await write_receipts(stream, arguments.format, sys.stdout, progress=sys.stderr)
+        finally:
+            await store.close()
+        print(f"{count} receipt(s)", file=sys.stderr)
+        return 0
+
+    return asyncio.run(run())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""`/consent`: read, record and withdraw a visitor's choice; `/consent/receipts`: their proof."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.consent.choice import parse_choice
+from gateway.consent.cookie import COOKIE_NAME
+from gateway.consent.model import Consent
+from gateway.endpoints.bodies import read_json
+from gateway.receipts.build import new_receipt
+from gateway.runtime import Gateway, gateway_of
+from gateway.visitors.request import request_facts
+
+_PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie"}
+
+
+def consent_json(consent: Consent | None, categories: tuple[str, ...]) -> dict[str, Any] | None:
+    if consent is None:
+        return None
+    return {
+        "id": consent.consent_id,
+        "revision": consent.revision,
+        "granted": sorted(consent.granted),
+        "denied": sorted(set(categories) - consent.granted),
+        "chosen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(consent.chosen_at)),
+        "gpc": consent.gpc,
+    }
+
+
+def current_consent(gateway: Gateway, request: Request) -> Consent | None:
+    """The caller's consent if it is valid and of the current policy revision."""
+    consent = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
+    if consent is None or not consent.is_current(gateway.settings.policy_revision):
+        return None
+    return consent
+
+
+async def read_consent(request: Request) -> Response:
+    gateway = gateway_of(request)
+    settings = gateway.settings
+    body = {
+        "consent": consent_json(current_consent(gateway, request), settings.categories),
+        "revision": settings.policy_revision,
+        "categories": list(settings.categories),
+    }
+    return JSONResponse(body, headers=_PRIVATE)
+
+
+async def record_consent(request: Request) -> Response:
+    gateway = gateway_of(request)
+    settings = gateway.settings
+    facts = request_facts(request, settings)
+    choice = parse_choice(await read_json(request), settings.categories, gpc=facts.gpc)
+    # A returning visitor keeps their id (even across a revision bump) so their receipts join up.
+    previous = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
+    consent = Consent(
+        consent_id=previous.consent_id if previous else secrets.token_urlsafe(16),
+        revision=settings.policy_revision,
+        granted=frozenset(choice.granted),
+        chosen_at=int(time.time()),
+        gpc=facts.gpc,
+    )
+    receipt = new_receipt(
+        settings,
+        facts,
+        subject_id=consent.consent_id,
+        subject_kind="visitor",
+        action=choice.action,
+        granted=choice.granted,
+        denied=choice.denied,
+        language=choice.language,
+        page=choice.page,
+    )
+    await gateway.writer.record(receipt)
+    response = JSONResponse(
+        {
+            "consent": consent_json(consent, settings.categories),
+            "receipt_id": receipt.receipt_id,
+            "gpc_applied": choice.gpc_applied,
+        },
+        headers=_PRIVATE,
+    )
+    response.set_cookie(
+        COOKIE_NAME,
+        gateway.codec.encode(consent),
+        max_age=settings.consent_days * 86400,
+        path="/",
+        domain=settings.cookie_domain,
+        secure=settings.cookie_secure,
+        httponly=False,  # the banner reads the payload; the server always verifies it
+        samesite="lax",
+    )
+    return response
+
+
+async def withdraw_consent(request: Request) -> Response:
+    gateway = gateway_of(request)
+    settings = gateway.settings
+    previous = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
+    receipt_id = None
+    if previous is not None:
+        receipt = new_receipt(
+            settings,
+            request_facts(request, settings),
+            subject_id=previous.consent_id,
+            subject_kind="visitor",
+            action="withdraw",
+            granted=(),
+            denied=settings.categories,
+        )
+        await gateway.writer.record(receipt)
+        receipt_id = receipt.receipt_id
+    response = JSONResponse(
+        {"withdrawn": True, "receipt_id": receipt_id, "delete_cookies": gateway.vendor_cookies()},
+        headers=_PRIVATE,
+    )
+    response.delete_cookie(
+        COOKIE_NAME,
+        path="/",
+        domain=settings.cookie_domain,
+        secure=settings.cookie_secure,
+        samesite="lax",
+    )
+    return response
+
+
+async def own_receipts(request: Request) -> Response:
+    """Self-service access: the receipts of the consent id in the caller's own cookie."""
+    gateway = gateway_of(request)
+    consent = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
+    receipts = [] if consent is None else await gateway.store.subject_receipts(consent.consent_id)
+    body = {
+        "subject_id": consent.consent_id if consent else None,
+        "receipts": [
+            receipt.to_dict() | {"created_at": receipt.created_iso()} for receipt in receipts
+        ],
+    }
+    return JSONResponse(body, headers=_PRIVATE)
+
+
+routes = [
+    Route("/consent", read_consent, methods=["GET"]),
+    Route("/consent", record_consent, methods=["POST"]),
+    Route("/consent", withdraw_consent, methods=["DELETE"]),
+    Route("/consent/receipts", own_receipts, methods=["GET"]),
+]

@@ -1,0 +1,32 @@
+"""Liveness and readiness for orchestrators and load balancers."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.errors import StoreUnavailable
+from gateway.runtime import gateway_of
+
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"}, headers=_NO_STORE)
+
+
+async def readyz(request: Request) -> Response:
+    gateway = gateway_of(request)
+    body = {"store": gateway.store.name, "spool_depth": gateway.spool.depth()}
+    try:
+        await gateway.store.ping()
+    except StoreUnavailable:
+        return JSONResponse({"status": "unavailable", **body}, status_code=503, headers=_NO_STORE)
+    return JSONResponse({"status": "ready", **body}, headers=_NO_STORE)
+
+
+routes = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
+]

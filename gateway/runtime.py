@@ -1,0 +1,67 @@
+"""The running gateway's parts, built once from the settings and reached through app state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from gateway.consent.cookie import ConsentCodec
+from gateway.receipts.spool import ReceiptSpool
+from gateway.receipts.writer import ReceiptWriter
+from gateway.rules.loader import load_rules
+from gateway.rules.model import Rule
+from gateway.settings import Settings
+from gateway.signing import development_keys
+from gateway.store import Store, open_store
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    settings: Settings
+    keys: tuple[str, ...]
+    codec: ConsentCodec
+    rules: Mapping[str, Rule]
+    store: Store
+    spool: ReceiptSpool
+    writer: ReceiptWriter
+
+    @classmethod
+    def build(cls, settings: Settings) -> Gateway:
+        """Everything that can fail on bad config fails here, before the server listens."""
+        keys = settings.secret_keys or development_keys(settings.data_dir)
+        rules = load_rules(
+            settings.rules,
+            categories=settings.categories,
+            allow_insecure_upstreams=settings.allow_insecure_upstreams,
+        )
+        store = open_store(settings)
+        spool = ReceiptSpool(settings.spool_path)
+        return cls(
+            settings=settings,
+            keys=keys,
+            codec=ConsentCodec(keys, settings.consent_days),
+            rules=rules,
+            store=store,
+            spool=spool,
+            writer=ReceiptWriter(store, spool, settings.spool_replay_seconds),
+        )
+
+    async def start(self) -> None:
+        await self.store.open()
+        await self.writer.start()
+        await self.writer.replay_once()
+
+    async def stop(self) -> None:
+        await self.writer.close()
+        await self.store.close()
+
+    def vendor_cookies(self) -> list[str]:
+        """Every cookie a vendor rule names, for the banner to delete on withdrawal."""
+        return sorted({name for rule in self.rules.values() for name in rule.cookies.patterns})
+
+
+def gateway_of(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway

@@ -1,0 +1,326 @@
+"""The consent API over HTTP: record, read, withdraw, own receipts; origins and bad input."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.banner.texts import texts_hash
+from tests.conftest import SITE, serving
+
+FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
+JSON = {"Origin": SITE, "User-Agent": FIREFOX}
+
+
+def cookie_payload(response: httpx.Response) -> dict[str, object]:
+    token = response.cookies["cg_consent"]
+    part = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+async def test_no_cookie_means_no_consent(client: httpx.AsyncClient) -> None:
+    response = await client.get("/consent")
+    assert response.status_code == 200
+    assert response.json() == {
+        "consent": None,
+        "revision": 1,
+        "categories": ["necessary", "preferences", "analytics", "marketing"],
+    }
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["vary"] == "Cookie"
+
+
+@pytest.mark.parametrize(
+    ("body", "action", "granted"),
+    [
+        (
+            {"action": "accept_all"},
+            "accept_all",
+            ["analytics", "marketing", "necessary", "preferences"],
+        ),
+        ({"action": "reject_all"}, "reject_all", ["necessary"]),
+        ({"granted": ["analytics"]}, "custom", ["analytics", "necessary"]),
+        ({"granted": []}, "custom", ["necessary"]),
+    ],
+)
+async def test_record_a_choice(client: httpx.AsyncClient, body, action, granted) -> None:
+    response = await client.post(
+        "/consent", json={**body, "language": "ru", "page": "/pricing?email=x@y.z"}, headers=JSON
+    )
+    assert response.status_code == 200, response.text
+    state = response.json()
+    assert state["consent"]["granted"] == granted
+    assert set(state["consent"]["denied"]) == {
+        "necessary",
+        "preferences",
+        "analytics",
+        "marketing",
+    } - set(granted)
+    assert cookie_payload(response)["g"] == granted
+
+    cookie = response.headers["set-cookie"]
+    assert "SameSite=lax" in cookie
+    assert "Path=/" in cookie
+    assert f"Max-Age={180 * 86400}" in cookie
+    assert "HttpOnly" not in cookie
+    assert "Secure" not in cookie  # plain-http dev public URL
+
+    mine = (await client.get("/consent/receipts")).json()
+    assert mine["subject_id"] == state["consent"]["id"]
+    (receipt,) = mine["receipts"]
+    assert receipt["receipt_id"] == state["receipt_id"]
+    assert receipt["action"] == action
+    assert receipt["granted"] == granted
+    assert receipt["subject_kind"] == "visitor"
+    assert receipt["language"] == "ru"
+    assert receipt["texts_hash"] == texts_hash("ru")
+    assert receipt["collection_point"] == f"{SITE}/pricing"  # query string dropped
+    assert receipt["ip"] == "203.0.113.0"  # truncated
+    assert (receipt["browser"], receipt["os"], receipt["device"]) == (
+        "Firefox",
+        "Windows",
+        "desktop",
+    )
+    assert receipt["policy_revision"] == 1
+    assert receipt["policy_url"] == f"{SITE}/privacy"
+
+
+async def test_reading_back_the_cookie(client: httpx.AsyncClient) -> None:
+    recorded = await client.post("/consent", json={"granted": ["preferences"]}, headers=JSON)
+    current = (await client.get("/consent")).json()["consent"]
+    assert current == recorded.json()["consent"]
+
+
+async def test_a_returning_visitor_keeps_their_id_and_all_receipts(
+    client: httpx.AsyncClient,
+) -> None:
+    first = (await client.post("/consent", json={"action": "accept_all"}, headers=JSON)).json()
+    second = (await client.post("/consent", json={"action": "reject_all"}, headers=JSON)).json()
+    assert first["consent"]["id"] == second["consent"]["id"]
+    receipts = (await client.get("/consent/receipts")).json()["receipts"]
+    assert [r["action"] for r in receipts] == ["accept_all", "reject_all"]
+
+
+async def test_gpc_removes_marketing_even_from_accept_all(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/consent", json={"action": "accept_all"}, headers={**JSON, "Sec-GPC": "1"}
+    )
+    state = response.json()
+    assert "marketing" not in state["consent"]["granted"]
+    assert state["consent"]["gpc"] is True
+    assert state["gpc_applied"] is True
+    (receipt,) = (await client.get("/consent/receipts")).json()["receipts"]
+    assert receipt["gpc"] is True
+    assert "marketing" in receipt["denied"]
+
+
+async def test_withdraw_records_expires_cookie_and_lists_vendor_cookies(
+    client: httpx.AsyncClient,
+) -> None:
+    recorded = (await client.post("/consent", json={"action": "accept_all"}, headers=JSON)).json()
+    subject = recorded["consent"]["id"]
+    cookie = client.cookies["cg_consent"]
+    response = await client.delete("/consent", headers=JSON)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["withdrawn"] is True
+    assert {"_ga", "_fbp"} <= set(body["delete_cookies"])
+    assert 'cg_consent=""' in response.headers["set-cookie"]
+    assert "Max-Age=0" in response.headers["set-cookie"]
+    assert (await client.get("/consent")).json()["consent"] is None
+    client.cookies.set("cg_consent", cookie)  # the proof is still reachable by the old id
+    receipts = (await client.get("/consent/receipts")).json()
+    assert receipts["subject_id"] == subject
+    assert [r["action"] for r in receipts["receipts"]] == ["accept_all", "withdraw"]
+    assert receipts["receipts"][1]["granted"] == []
+
+
+async def test_withdraw_without_a_cookie_still_answers(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/consent", headers=JSON)
+    assert response.status_code == 200
+    assert response.json()["receipt_id"] is None
+
+
+async def test_a_policy_revision_bump_asks_again(make_settings) -> None:
+    async with serving(create_app(make_settings(policy_revision=1))) as old:
+        await old.post("/consent", json={"action": "accept_all"}, headers=JSON)
+        cookie = old.cookies["cg_consent"]
+    async with serving(create_app(make_settings(policy_revision=2))) as new:
+        new.cookies.set("cg_consent", cookie)
+        assert (await new.get("/consent")).json()["consent"] is None
+        again = (await new.post("/consent", json={"action": "reject_all"}, headers=JSON)).json()
+        assert again["consent"]["revision"] == 2
+        receipts = (await new.get("/consent/receipts")).json()["receipts"]
+        assert [(r["action"], r["policy_revision"]) for r in receipts] == [
+            ("accept_all", 1),
+            ("reject_all", 2),
+        ]
+
+
+@pytest.mark.parametrize("cookie", ["garbage", "a.b.c", "", "x" * 5000])
+async def test_bad_cookies_are_no_consent_never_an_error(
+    client: httpx.AsyncClient, cookie: str
+) -> None:
+    client.cookies.set("cg_consent", cookie)
+    response = await client.get("/consent")
+    assert response.status_code == 200
+    assert response.json()["consent"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        ({"granted": ["analytics", "spying"]}, 422, "unknown category: spying"),
+        ({"action": "accept_some"}, 422, "unknown action"),
+        ({"action": "accept_all", "granted": []}, 422, "either"),
+        ({}, 422, "either"),
+        ({"granted": "analytics"}, 422, "must be a list"),
+        ({"granted": [], "colour": "red"}, 422, "unknown field(s): colour"),
+        ([1, 2], 422, "JSON object"),
+        ({"granted": [], "page": 42}, 422, "page"),
+        ({"granted": [], "language": "x" * 100}, 422, "language"),
+    ],
+)
+async def test_bad_choices_get_a_clear_4xx(client: httpx.AsyncClient, body, status, error) -> None:
+    response = await client.post("/consent", json=body, headers=JSON)
+    assert response.status_code == status
+    assert error in response.json()["detail"]
+    assert "cg_consent" not in response.headers.get("set-cookie", "")
+
+
+async def test_unknown_category_lists_the_valid_ones(client: httpx.AsyncClient) -> None:
+    response = await client.post("/consent", json={"granted": ["spying"]}, headers=JSON)
+    assert response.json()["valid_categories"] == [
+        "necessary",
+        "preferences",
+        "analytics",
+        "marketing",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [
+        (b"{not json", "application/json", 400),
+        (b'{"action": "accept_all"}', "text/plain", 415),
+        (b'{"action": "accept_all"}', "application/x-www-form-urlencoded", 415),
+        (b'{"granted": [' + b'"analytics",' * 400 + b'"analytics"]}', "application/json", 413),
+        (b"\xff\xfe", "application/json", 400),
+    ],
+)
+async def test_malformed_bodies(
+    client: httpx.AsyncClient, content: bytes, content_type: str, status: int
+) -> None:
+    response = await client.post(
+        "/consent", content=content, headers={**JSON, "Content-Type": content_type}
+    )
+    assert response.status_code == status
+    assert set(response.json()) >= {"error", "detail"}
+
+
+async def test_allowed_origin_gets_credentialed_cors(client: httpx.AsyncClient) -> None:
+    response = await client.get("/consent", headers={"Origin": SITE})
+    assert response.headers["access-control-allow-origin"] == SITE
+    assert response.headers["access-control-allow-credentials"] == "true"
+    assert "Origin" in response.headers["vary"]
+    preflight = await client.options(
+        "/consent",
+        headers={
+            "Origin": SITE,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == SITE
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",
+        "https://www.example.com.evil.example",
+        "http://www.example.com",
+        "null",
+        "https://WWW.example.com",
+    ],
+)
+async def test_other_origins_are_refused(client: httpx.AsyncClient, origin: str) -> None:
+    for method in ("GET", "POST", "DELETE", "OPTIONS"):
+        response = await client.request(
+            method, "/consent", json={"action": "accept_all"}, headers={"Origin": origin}
+        )
+        assert response.status_code == 403, method
+        assert response.json()["error"] == "forbidden"
+        assert "access-control-allow-origin" not in response.headers
+        assert "set-cookie" not in response.headers
+
+
+async def test_the_gateways_own_origin_is_allowed(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/consent", json={"action": "reject_all"}, headers={"Origin": "http://127.0.0.1:8000"}
+    )
+    assert response.status_code == 200
+
+
+async def test_client_ip_is_taken_through_trusted_proxies_only(make_settings) -> None:
+    app = create_app(
+        make_settings(trusted_proxies=(__import__("ipaddress").ip_network("10.0.0.0/8"),))
+    )
+    async with serving(app, client_ip="10.1.2.3") as proxied:
+        await proxied.post(
+            "/consent",
+            json={"action": "reject_all"},
+            headers={**JSON, "X-Forwarded-For": "6.6.6.6, 198.51.100.23"},
+        )
+        (receipt,) = (await proxied.get("/consent/receipts")).json()["receipts"]
+        assert receipt["ip"] == "198.51.100.0"
+    async with serving(create_app(make_settings()), client_ip="10.1.2.3") as direct:
+        await direct.post(
+            "/consent",
+            json={"action": "reject_all"},
+            headers={**JSON, "X-Forwarded-For": "198.51.100.23"},
+        )
+        (receipt,) = (await direct.get("/consent/receipts")).json()["receipts"]
+        assert receipt["ip"] == "10.1.2.0"
+
+
+async def test_region_from_the_configured_geo_header(make_settings) -> None:
+    async with serving(create_app(make_settings(geo_header="CF-IPCountry"))) as http:
+        await http.post(
+            "/consent", json={"action": "reject_all"}, headers={**JSON, "CF-IPCountry": "de"}
+        )
+        await http.post(
+            "/consent", json={"action": "reject_all"}, headers={**JSON, "CF-IPCountry": "<script>"}
+        )
+        regions = [r["region"] for r in (await http.get("/consent/receipts")).json()["receipts"]]
+        assert regions == ["DE", ""]
+
+
+async def test_unknown_routes_and_methods_are_json_4xx(client: httpx.AsyncClient) -> None:
+    missing = await client.get("/nope")
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "not_found"
+    wrong = await client.put("/consent", json={})
+    assert wrong.status_code == 405
+    assert wrong.json()["error"] == "method_not_allowed"
+
+
+async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "store": "sqlite", "spool_depth": 0}
+
+
+async def test_readiness_fails_when_the_store_is_unreachable(make_settings) -> None:
+    app = create_app(make_settings(store="redis://127.0.0.1:1/0", store_timeout_seconds=0.3))
+    async with serving(app) as http:
+        ready = await http.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["status"] == "unavailable"

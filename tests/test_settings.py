@@ -1,0 +1,129 @@
+"""Settings: file, environment, types, and one clear line for every mistake."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import pytest
+
+from gateway.errors import ConfigError
+from gateway.settings import Settings, load_settings
+
+KEY = "k" * 40
+
+
+def test_defaults_are_the_documented_ones() -> None:
+    settings = load_settings(environ={})
+    assert settings.store == "sqlite:///var/gateway.sqlite3"
+    assert settings.policy_revision == 1
+    assert settings.public_url == "http://127.0.0.1:8000"
+    assert settings.consent_days == 180
+    assert settings.categories == ("necessary", "preferences", "analytics", "marketing")
+
+
+def test_file_then_environment(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        'policy_revision = 4\nallowed_origins = ["https://a.example"]\ncookie_domain = "example.com"\n'
+    )
+    settings = load_settings(
+        config, {"GATEWAY_POLICY_REVISION": "5", "GATEWAY_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"}
+    )
+    assert settings.policy_revision == 5
+    assert settings.allowed_origins == ("https://a.example",)
+    assert settings.cookie_domain == "example.com"
+    assert settings.trusted_proxies == (
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("127.0.0.1/32"),
+    )
+
+
+def test_config_file_from_environment_variable(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("policy_revision = 9\n")
+    assert load_settings(environ={"GATEWAY_CONFIG": str(config)}).policy_revision == 9
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("polcy_revision = 2\n", "c.toml: polcy_revision: unknown setting"),
+        ('policy_revision = "two"\n', "c.toml: policy_revision: expected an integer, got 'two'"),
+        ("allowed_origins = 3\n", "c.toml: allowed_origins: expected a list of strings, got 3"),
+        (
+            "allow_insecure_upstreams = 1\n",
+            "c.toml: allow_insecure_upstreams: expected true or false, got 1",
+        ),
+        ("policy_revision = 0\n", "c.toml: policy_revision: expected an integer ≥ 1, got 0"),
+        ("consent_days = 400\n", "c.toml: consent_days: expected 1 to 395 days, got 400"),
+        (
+            'allowed_origins = ["https://a.example/path"]\n',
+            "c.toml: allowed_origins: expected origins like",
+        ),
+        ('store = "mysql://x"\n', "c.toml: store: expected sqlite://"),
+        ('trusted_proxies = ["not-an-ip"]\n', "c.toml: trusted_proxies: expected IP addresses"),
+        (
+            'env = "staging"\n',
+            "c.toml: env: expected one of development, production, got 'staging'",
+        ),
+        ("policy_revision = [\n", "c.toml: (syntax): not valid TOML"),
+    ],
+)
+def test_every_mistake_is_one_line_naming_file_and_key(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, {})
+    message = str(caught.value).replace(str(tmp_path) + "/", "")
+    assert message.startswith(expected)
+    assert "\n" not in message
+
+
+def test_unknown_environment_variable_is_named() -> None:
+    with pytest.raises(ConfigError, match="environment: GATEWAY_POLICY_REVISON: unknown setting"):
+        load_settings(environ={"GATEWAY_POLICY_REVISON": "2"})
+
+
+def test_bad_environment_value_is_named() -> None:
+    with pytest.raises(
+        ConfigError, match="environment GATEWAY_CONSENT_DAYS: consent_days: expected an integer"
+    ):
+        load_settings(environ={"GATEWAY_CONSENT_DAYS": "soon"})
+
+
+def test_missing_config_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"nope.toml: \(file\): no such file"):
+        load_settings(tmp_path / "nope.toml", {})
+
+
+def test_production_refuses_to_start_without_secret_keys() -> None:
+    with pytest.raises(ConfigError, match="GATEWAY_SECRET_KEYS is required"):
+        load_settings(environ={"GATEWAY_ENV": "production"})
+    assert load_settings(
+        environ={"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEYS": KEY}
+    ).secret_keys == (KEY,)
+
+
+def test_short_secret_keys_are_refused() -> None:
+    with pytest.raises(ConfigError, match="at least 32 characters"):
+        load_settings(environ={"GATEWAY_SECRET_KEYS": "short"})
+
+
+def test_secrets_never_appear_in_repr() -> None:
+    settings = Settings(secret_keys=(KEY,), admin_token_hashes=("a" * 64,))
+    assert KEY not in repr(settings)
+    assert "a" * 64 not in repr(settings)
+
+
+def test_settings_are_frozen() -> None:
+    settings = load_settings(environ={})
+    with pytest.raises(AttributeError):
+        settings.policy_revision = 3  # type: ignore[misc]
+
+
+def test_cookie_secure_follows_the_public_url() -> None:
+    assert not Settings(public_url="http://127.0.0.1:8000").cookie_secure
+    assert Settings(public_url="https://consent.example.com").cookie_secure
