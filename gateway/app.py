@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gateway.endpoints import consent, health
+from gateway.endpoints import consent, health, tracking
 from gateway.endpoints.origin import OriginGuard
 from gateway.errors import ClientError, StoreUnavailable
 from gateway.runtime import Gateway
@@ -38,13 +38,13 @@ def create_app(settings: Settings) -> Starlette:
             await gateway.stop()
 
     app = Starlette(
-        routes=[*consent.routes, *health.routes],
+        routes=[*consent.routes, *tracking.routes, *health.routes],
         middleware=[
             Middleware(
                 OriginGuard,
                 allowed_origins=settings.allowed_origins,
                 own_origin=settings.public_origin,
-                paths=("/consent",),
+                paths=("/consent", "/t/"),
             )
         ],
         exception_handlers={

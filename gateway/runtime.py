@@ -15,6 +15,8 @@ from gateway.rules.model import Rule
 from gateway.settings import Settings
 from gateway.signing import development_keys
 from gateway.store import Store, open_store
+from gateway.tracking.counters import EventCounter
+from gateway.tracking.forwarder import Forwarder
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,8 @@ class Gateway:
     store: Store
     spool: ReceiptSpool
     writer: ReceiptWriter
+    forwarder: Forwarder
+    counter: EventCounter
 
     @classmethod
     def build(cls, settings: Settings) -> Gateway:
@@ -46,14 +50,20 @@ class Gateway:
             store=store,
             spool=spool,
             writer=ReceiptWriter(store, spool, settings.spool_replay_seconds),
+            forwarder=Forwarder(),
+            counter=EventCounter(store),
         )
 
     async def start(self) -> None:
         await self.store.open()
         await self.writer.start()
         await self.writer.replay_once()
+        await self.forwarder.start()
+        await self.counter.start()
 
     async def stop(self) -> None:
+        await self.forwarder.close()
+        await self.counter.close()
         await self.writer.close()
         await self.store.close()
 

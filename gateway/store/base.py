@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import NamedTuple
 
 from gateway.receipts.model import Receipt
+
+
+class CountKey(NamedTuple):
+    """One aggregate: e.g. `CountKey("2026-11-25", "pixel", "ga4:forward")`."""
+
+    day: str  # YYYY-MM-DD, UTC
+    metric: str
+    label: str
 
 
 class Store(ABC):
@@ -38,3 +47,11 @@ class Store(ABC):
         self, since: float | None = None, until: float | None = None, page: int = 1000
     ) -> AsyncIterator[Receipt]:
         """All receipts with `since <= created_at < until`, oldest first, fetched page by page."""
+
+    @abstractmethod
+    async def add_counts(self, counts: Mapping[CountKey, int]) -> None:
+        """Add to aggregate counters (not idempotent: a batch is written once)."""
+
+    @abstractmethod
+    async def counts(self, metric: str, first_day: str, last_day: str) -> dict[CountKey, int]:
+        """Every counter of `metric` for the days `first_day` to `last_day` inclusive."""

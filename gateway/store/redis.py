@@ -6,14 +6,15 @@ live in one cluster slot):
     cg:subject:{<id>}:receipts   hash   receipt id → receipt JSON      (expires: retention)
     cg:receipts:{<YYYY-MM-DD>}   zset   receipt JSON scored by time     (expires: day + retention)
     cg:receipt-days              zset   days that hold receipts, scored by day start
+    cg:counts:{<YYYY-MM-DD>}     hash   "metric|label" → count           (expires: day + retention)
 
 Receipt JSON is canonical, so writing the same receipt twice changes nothing: replays are safe.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
@@ -24,7 +25,7 @@ from redis.exceptions import RedisError
 from gateway.errors import StoreUnavailable
 from gateway.receipts.model import Receipt
 from gateway.settings import Settings
-from gateway.store.base import Store
+from gateway.store.base import CountKey, Store
 
 DAYS_KEY = "cg:receipt-days"
 
@@ -35,6 +36,10 @@ def subject_receipts_key(subject_id: str) -> str:
 
 def day_receipts_key(day: str) -> str:
     return f"cg:receipts:{{{day}}}"
+
+
+def day_counts_key(day: str) -> str:
+    return f"cg:counts:{{{day}}}"
 
 
 def _day_start(day: str) -> float:
@@ -98,6 +103,32 @@ class RedisStore(Store):
         pipeline.zadd(DAYS_KEY, days)
         await self._execute(pipeline)
 
+    async def add_counts(self, counts: Mapping[CountKey, int]) -> None:
+        if not counts:
+            return
+        keep = self.settings.event_retention_days * 86400
+        pipeline = self._client.pipeline(transaction=False)
+        days = set()
+        for key, value in counts.items():
+            pipeline.hincrby(day_counts_key(key.day), f"{key.metric}|{key.label}", value)
+            days.add(key.day)
+        for day in days:
+            pipeline.expireat(day_counts_key(day), int(_day_start(day) + 86400 + keep))
+        await self._execute(pipeline)
+
+    async def counts(self, metric: str, first_day: str, last_day: str) -> dict[CountKey, int]:
+        days = _days(first_day, last_day)
+        pipeline = self._client.pipeline(transaction=False)
+        for day in days:
+            pipeline.hgetall(day_counts_key(day))
+        result = {}
+        prefix = metric + "|"
+        for day, fields in zip(days, await self._execute(pipeline), strict=True):
+            for field, value in fields.items():
+                if field.startswith(prefix):
+                    result[CountKey(day, metric, field.removeprefix(prefix))] = int(value)
+        return result
+
     async def subject_receipts(self, subject_id: str) -> list[Receipt]:
         pipeline = self._client.pipeline(transaction=False)
         pipeline.hvals(subject_receipts_key(subject_id))
@@ -125,6 +156,11 @@ class RedisStore(Store):
                 if len(bodies) < page:
                     break
                 offset += page
+
+
+def _days(first_day: str, last_day: str) -> list[str]:
+    first, last = date.fromisoformat(first_day), date.fromisoformat(last_day)
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
 
 
 def _day_of(timestamp: float) -> str:

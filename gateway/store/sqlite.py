@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -12,7 +12,7 @@ from typing import TypeVar
 from gateway.errors import StoreUnavailable
 from gateway.receipts.model import Receipt
 from gateway.settings import Settings
-from gateway.store.base import Store
+from gateway.store.base import CountKey, Store
 
 T = TypeVar("T")
 
@@ -25,6 +25,13 @@ CREATE TABLE IF NOT EXISTS receipts (
 );
 CREATE INDEX IF NOT EXISTS receipts_by_time ON receipts (created_at, receipt_id);
 CREATE INDEX IF NOT EXISTS receipts_by_subject ON receipts (subject_id, created_at);
+CREATE TABLE IF NOT EXISTS counts (
+    day TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    label TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (metric, day, label)
+) WITHOUT ROWID;
 """
 
 
@@ -112,3 +119,26 @@ class SQLiteStore(Store):
             if len(rows) < page:
                 return
             after = (rows[-1][0], rows[-1][1])
+
+    async def add_counts(self, counts: Mapping[CountKey, int]) -> None:
+        rows = [(key.day, key.metric, key.label, value) for key, value in counts.items()]
+
+        def upsert(connection: sqlite3.Connection) -> None:
+            with connection:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.executemany(
+                    "INSERT INTO counts VALUES (?, ?, ?, ?) ON CONFLICT (metric, day, label)"
+                    " DO UPDATE SET value = value + excluded.value",
+                    rows,
+                )
+
+        await self._run(upsert)
+
+    async def counts(self, metric: str, first_day: str, last_day: str) -> dict[CountKey, int]:
+        rows: list[tuple[str, str, int]] = await self._run(
+            lambda connection: connection.execute(
+                "SELECT day, label, value FROM counts WHERE metric = ? AND day BETWEEN ? AND ?",
+                (metric, first_day, last_day),
+            ).fetchall()
+        )
+        return {CountKey(day, metric, label): value for day, label, value in rows}

@@ -9,6 +9,7 @@ import pytest
 from gateway.errors import StoreUnavailable
 from gateway.receipts.model import Receipt, new_receipt_id
 from gateway.store import Store, open_store
+from gateway.store.base import CountKey
 from gateway.store.redis import day_receipts_key, subject_receipts_key
 
 DAY = 86400.0
@@ -109,3 +110,32 @@ def test_one_subjects_keys_share_a_cluster_slot() -> None:
     key = subject_receipts_key("abc")
     assert "{abc}" in key
     assert "{2026-11-25}" in day_receipts_key("2026-11-25")
+
+
+async def test_counts_add_up_across_batches_and_days(store: Store) -> None:
+    await store.add_counts(
+        {
+            CountKey("2026-11-24", "pixel", "ga4:forward"): 3,
+            CountKey("2026-11-25", "pixel", "ga4:forward"): 1,
+        }
+    )
+    await store.add_counts(
+        {
+            CountKey("2026-11-25", "pixel", "ga4:forward"): 4,
+            CountKey("2026-11-25", "pixel", "meta_pixel:block"): 2,
+        }
+    )
+    await store.add_counts({CountKey("2026-11-25", "email", "c1:human"): 9})
+    assert await store.counts("pixel", "2026-11-24", "2026-11-25") == {
+        CountKey("2026-11-24", "pixel", "ga4:forward"): 3,
+        CountKey("2026-11-25", "pixel", "ga4:forward"): 5,
+        CountKey("2026-11-25", "pixel", "meta_pixel:block"): 2,
+    }
+    assert await store.counts("pixel", "2026-11-25", "2026-11-25") == {
+        CountKey("2026-11-25", "pixel", "ga4:forward"): 5,
+        CountKey("2026-11-25", "pixel", "meta_pixel:block"): 2,
+    }
+    assert await store.counts("email", "2026-11-01", "2026-11-30") == {
+        CountKey("2026-11-25", "email", "c1:human"): 9
+    }
+    assert await store.counts("pixel", "2026-12-01", "2026-12-02") == {}

@@ -1,0 +1,118 @@
+"""`/t/{vendor}`: one analytics hit, forwarded, anonymised, redirected or blocked by consent.
+
+The hot path: the consent cookie's verification and the user-agent classification are cached,
+the count is an in-memory add, and forwarding is queued — the visitor never waits on a vendor
+or on the store.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from gateway.consent.cookie import COOKIE_NAME
+from gateway.decision import Signals, decide
+from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
+from gateway.errors import BadRequest, NotFound, PayloadTooLarge
+from gateway.rules.model import Rule
+from gateway.runtime import Gateway, gateway_of
+from gateway.tracking.hits import outbound_hit, redirect_location
+from gateway.visitors.agents import classify_visitor
+from gateway.visitors.network import client_ip
+
+MAX_HIT_BODY = 16384
+MAX_EVENTS_PER_POST = 25
+Params = list[tuple[str, Any]]
+
+
+async def track(request: Request) -> Response:
+    gateway = gateway_of(request)
+    vendor = request.path_params["vendor"]
+    rule = gateway.rules.get(vendor)
+    if rule is None:
+        raise NotFound(f"no tag rule for vendor {vendor!r}", vendors=sorted(gateway.rules))
+    settings = gateway.settings
+    headers = request.headers
+    user_agent = headers.get("user-agent", "")
+    consent = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
+    gpc = headers.get("sec-gpc", "").strip() == "1"
+    signals = Signals(
+        policy_revision=settings.policy_revision,
+        gpc=gpc,
+        region_policy=_region_policy(gateway, headers.get(settings.geo_header or "", "")),
+        is_bot=classify_visitor(user_agent).is_bot,
+    )
+    decision = decide(rule, consent, signals)
+    gateway.counter.add("pixel", f"{rule.id}:{decision.outcome}")
+    answer = {"X-Consent-Decision": f"{decision.outcome}; reason={decision.reason}"}
+    post = request.method == "POST"
+
+    if decision.outcome == "redirect":
+        location = redirect_location(rule, request.query_params.multi_items())
+        status = 303 if post else 302
+        return RedirectResponse(location, status, headers={**PIXEL_HEADERS, **answer})
+    if decision.outcome != "block":
+        anonymous = decision.outcome == "anonymous"
+        current = consent is not None and consent.is_current(settings.policy_revision)
+        granted = consent.granted if consent is not None and current else frozenset()
+        if decision.reason == "opt_out_region":
+            granted = frozenset(settings.categories) - ({"marketing"} if gpc else set())
+        ip = client_ip(
+            request.client.host if request.client else None,
+            headers.get("x-forwarded-for"),
+            settings.trusted_proxies,
+        )
+        for params in await _hits(request, rule, post):
+            gateway.forwarder.submit(
+                outbound_hit(
+                    rule,
+                    params,
+                    anonymous=anonymous,
+                    ip=ip,
+                    user_agent=user_agent,
+                    granted=granted,
+                    chosen=current,
+                )
+            )
+    return empty_response(answer) if post else gif_response(answer)
+
+
+def _region_policy(gateway: Gateway, region: str) -> Any:
+    opt_out = region and region.strip().upper() in gateway.settings.opt_out_regions
+    return "opt_out" if opt_out else "opt_in"
+
+
+async def _hits(request: Request, rule: Rule, post: bool) -> list[Params]:
+    """The parameter lists of the hits in a request: the query, plus one per body event."""
+    query: Params = list(request.query_params.multi_items())
+    if not post:
+        return [query]
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_HIT_BODY:
+            raise PayloadTooLarge(f"a hit body may be at most {MAX_HIT_BODY} bytes")
+    if not body.strip():
+        return [query]
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            document = json.loads(body)
+        except ValueError:
+            raise BadRequest("the hit body is not valid JSON") from None
+        if not isinstance(document, dict):
+            raise BadRequest("a JSON hit body must be an object")
+        return [query + list(document.items())]
+    try:
+        lines = body.decode().splitlines()
+    except UnicodeDecodeError:
+        raise BadRequest("the hit body is not UTF-8 text") from None
+    events = [line for line in lines if line.strip()][:MAX_EVENTS_PER_POST]
+    return [query + parse_qsl(line, keep_blank_values=True) for line in events]
+
+
+routes = [Route("/t/{vendor}", track, methods=["GET", "POST"])]

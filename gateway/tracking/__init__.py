@@ -1,0 +1,1 @@
+"""The analytics hit proxy: shaping outbound hits, the background forwarder, and counting."""

@@ -1,0 +1,72 @@
+"""Aggregate counts (day × metric × label), added up in memory and written in batches.
+
+The hot paths only add to a dict; a background task writes the sums to the store every
+`flush_seconds`. If the store is down the sums are kept (up to `max_keys` distinct keys) and
+written later, so a short outage loses nothing and a long one costs bounded memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+
+from gateway.errors import StoreUnavailable
+from gateway.store.base import CountKey, Store
+
+log = logging.getLogger("gateway.counters")
+
+
+class EventCounter:
+    def __init__(self, store: Store, flush_seconds: float = 1.0, max_keys: int = 100_000) -> None:
+        self.store = store
+        self.flush_seconds = flush_seconds
+        self.max_keys = max_keys
+        self.lost = 0
+        self._pending: Counter[CountKey] = Counter()
+        self._day_number = -1
+        self._day = ""
+        self._task: asyncio.Task[None] | None = None
+
+    def today(self) -> str:
+        number = int(time.time() // 86400)
+        if number != self._day_number:  # formatting a date per hit would cost more than the rest
+            self._day_number, self._day = number, time.strftime("%Y-%m-%d", time.gmtime())
+        return self._day
+
+    def add(self, metric: str, label: str, amount: int = 1) -> None:
+        key = CountKey(self.today(), metric, label)
+        if key in self._pending or len(self._pending) < self.max_keys:
+            self._pending[key] += amount
+        else:
+            self.lost += amount
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._flush_loop(), name="counter-flush")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.flush()
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, Counter()
+        try:
+            await self.store.add_counts(batch)
+        except StoreUnavailable:
+            for key, amount in batch.items():  # keep them for the next flush
+                if key in self._pending or len(self._pending) < self.max_keys:
+                    self._pending[key] += amount
+                else:
+                    self.lost += amount
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_seconds)
+            await self.flush()

@@ -1,0 +1,91 @@
+"""A real HTTP server on loopback standing in for an analytics vendor: it records every request."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class StandInVendor:
+    server: ThreadingHTTPServer
+    received: list[Received] = field(default_factory=list)
+    status: int = 200
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def origin(self) -> str:
+        port = self.server.server_address[1]
+        return f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def stand_in_vendor() -> Iterator[StandInVendor]:
+    vendor: StandInVendor
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _record(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            parts = urlsplit(self.path)
+            vendor.received.append(
+                Received(
+                    self.command,
+                    parts.path,
+                    parse_qsl(parts.query, keep_blank_values=True),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                )
+            )
+            payload = b"vendor-body-never-relayed"
+            self.send_response(vendor.status)
+            self.send_header("Set-Cookie", "vendor_id=tracking-you; Path=/")
+            for name, value in vendor.extra_headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = _record
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    vendor = StandInVendor(server)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
+    thread.start()
+    try:
+        yield vendor
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def rules_pointing_at(source: Path, target: Path, origin: str) -> Path:
+    """A copy of the shipped rules whose upstream hosts are replaced by the stand-in's origin."""
+    target.mkdir(parents=True, exist_ok=True)
+    for rule in source.glob("*.toml"):
+        text = re.sub(r'upstream = "https://[^/"]+', f'upstream = "{origin}', rule.read_text())
+        (target / rule.name).write_text(text)
+    return target
