@@ -1,0 +1,184 @@
+"""The config embedded in `/consent.js`: built once at start from settings and tag rules.
+
+The JSON shape is documented for the browser side as the `BannerConfig` JSDoc typedef at the
+top of `static/consent-banner/consent.js`; keep the two in step.
+
+    >>> config = build_banner_config(
+    ...     public_url="https://consent.example.com/",
+    ...     policy_revision=3,
+    ...     policy_url="https://example.com/privacy",
+    ...     categories=("necessary", "analytics"),
+    ...     vendors=[VendorInfo("ga4", "Google Analytics 4", "analytics",
+    ...                         "https://policies.google.com/privacy", ("_ga", "_ga_*"))],
+    ... )
+    >>> config["endpoint"], config["categories"], config["consentMode"]
+    ('https://consent.example.com', ['necessary', 'analytics'], {'analytics': ['analytics_storage']})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from gateway.banner.texts import DEFAULT_LANGUAGE, TEXTS
+from gateway.consent.cookie import COOKIE_NAME
+from gateway.consent.model import NECESSARY
+from gateway.errors import ConfigError
+
+SOURCE = "banner config"
+
+# Google Consent Mode v2: which signals each category grants. `security_storage` is not
+# here because it is always granted (the banner sets it in the default command).
+DEFAULT_CONSENT_MODE: Mapping[str, tuple[str, ...]] = {
+    "analytics": ("analytics_storage",),
+    "marketing": ("ad_storage", "ad_user_data", "ad_personalization"),
+    "preferences": ("functionality_storage", "personalization_storage"),
+}
+CONSENT_MODE_SIGNALS = frozenset(
+    {
+        "ad_storage",
+        "ad_user_data",
+        "ad_personalization",
+        "analytics_storage",
+        "functionality_storage",
+        "personalization_storage",
+        "security_storage",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VendorInfo:
+    """What the banner shows about one vendor (from its tag rule) and the cookies it deletes.
+
+    `cookies` may hold one `*` per name, matching one or more characters (`_ga_*`).
+    """
+
+    id: str
+    name: str
+    category: str
+    policy_url: str
+    cookies: tuple[str, ...] = ()
+    description: str = ""
+
+
+def build_banner_config(
+    *,
+    public_url: str,
+    policy_revision: int,
+    policy_url: str,
+    categories: Sequence[str],
+    vendors: Sequence[VendorInfo],
+    text_overrides: Mapping[str, Mapping[str, str]] | None = None,
+    floating_button: bool = True,
+    consent_mode: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, object]:
+    """The JSON-ready banner config; raises `ConfigError` naming what is wrong.
+
+    `categories` keeps its order, with `necessary` moved (or added) first. `text_overrides`
+    maps a language to keys of `TEXTS` (or `category_<id>[_description]` for a configured
+    category); a language without built-in texts falls back to English key by key.
+    `consent_mode` replaces the default category → Consent Mode signals mapping.
+    """
+    endpoint = _http_url("public_url", public_url).rstrip("/")
+    ordered = _categories(categories)
+    if policy_url:
+        _policy_url("policy_url", policy_url)
+    return {
+        "revision": policy_revision,
+        "endpoint": endpoint,
+        "cssUrl": f"{endpoint}/consent.css",
+        "cookieName": COOKIE_NAME,
+        "policyUrl": policy_url,
+        "categories": ordered,
+        "vendors": [_vendor(vendor, ordered) for vendor in vendors],
+        "texts": _texts(text_overrides or {}, ordered),
+        "consentMode": _consent_mode(
+            DEFAULT_CONSENT_MODE if consent_mode is None else consent_mode, ordered
+        ),
+        "floatingButton": floating_button,
+    }
+
+
+def _categories(categories: Sequence[str]) -> list[str]:
+    seen: list[str] = []
+    for category in categories:
+        if not category or not category.replace("_", "").isalnum() or not category.isascii():
+            raise ConfigError(SOURCE, "categories", f"bad category id {category!r}")
+        if category in seen:
+            raise ConfigError(SOURCE, "categories", f"{category!r} is listed twice")
+        seen.append(category)
+    rest = [category for category in seen if category != NECESSARY]
+    return [NECESSARY, *rest]
+
+
+def _vendor(vendor: VendorInfo, categories: list[str]) -> dict[str, object]:
+    key = f"vendors.{vendor.id}"
+    if vendor.category not in categories or vendor.category == NECESSARY:
+        raise ConfigError(
+            SOURCE, key, f"category {vendor.category!r} is not a configured optional category"
+        )
+    for cookie in vendor.cookies:
+        if not cookie or cookie.count("*") > 1 or cookie == "*" or ";" in cookie:
+            raise ConfigError(SOURCE, key, f"bad cookie name {cookie!r}")
+    entry: dict[str, object] = {
+        "id": vendor.id,
+        "name": vendor.name,
+        "category": vendor.category,
+        "policyUrl": _policy_url(key, vendor.policy_url),
+        "cookies": list(vendor.cookies),
+    }
+    if vendor.description:
+        entry["description"] = vendor.description
+    return entry
+
+
+def _texts(
+    overrides: Mapping[str, Mapping[str, str]], categories: list[str]
+) -> dict[str, dict[str, str]]:
+    allowed = set(TEXTS[DEFAULT_LANGUAGE])
+    allowed.update(f"category_{c}{suffix}" for c in categories for suffix in ("", "_description"))
+    merged = {language: dict(texts) for language, texts in TEXTS.items()}
+    for built_in in merged.values():
+        for category in categories:  # an operator's own category: its id until overridden
+            built_in.setdefault(f"category_{category}", category.replace("_", " ").capitalize())
+            built_in.setdefault(f"category_{category}_description", "")
+    for language, texts in overrides.items():
+        if not (2 <= len(language) <= 3 and language.isascii() and language.isalpha()):
+            raise ConfigError(SOURCE, "texts", f"expected a language code, got {language!r}")
+        target = merged.setdefault(language.lower(), dict(merged[DEFAULT_LANGUAGE]))
+        for key, value in texts.items():
+            if key not in allowed:
+                raise ConfigError(SOURCE, f"texts.{language}.{key}", "unknown text key")
+            if not isinstance(value, str):
+                raise ConfigError(SOURCE, f"texts.{language}.{key}", "expected a string")
+            target[key] = value
+    return merged
+
+
+def _consent_mode(
+    mapping: Mapping[str, Sequence[str]], categories: list[str]
+) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {}
+    for category, signals in mapping.items():
+        unknown = [s for s in signals if s not in CONSENT_MODE_SIGNALS or s == "security_storage"]
+        if unknown:
+            raise ConfigError(SOURCE, f"consent_mode.{category}", f"unknown signal {unknown[0]!r}")
+        if category in categories:
+            result[category] = list(signals)
+    return result
+
+
+def _http_url(key: str, url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(SOURCE, key, f"expected an http(s) URL, got {url!r}")
+    return url
+
+
+def _policy_url(key: str, url: str) -> str:
+    """An http(s) URL or a site-relative path: never `javascript:` or another scheme."""
+    if url.startswith("/") and not url.startswith("//"):
+        return url
+    return _http_url(key, url)

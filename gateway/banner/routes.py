@@ -1,0 +1,161 @@
+"""`GET /consent.js` and `GET /consent.css`: rendered and gzipped once, then served from memory.
+
+    >>> from starlette.applications import Starlette
+    >>> from gateway.banner.config import build_banner_config
+    >>> config = build_banner_config(public_url="https://consent.example.com",
+    ...     policy_revision=1, policy_url="/privacy", categories=["analytics"], vendors=[])
+    >>> app = Starlette(routes=banner_routes(config))
+
+The banner's config goes into the script in place of the `/*@config*/null` placeholder as
+JSON escaped so that no text in it can end the script or a surrounding `<script>` element.
+Comments and indentation are dropped when served (the sources stay documented, visitors do
+not download the documentation): in consent.js only *whole-line* comments go, so its code
+lines must never start with `//`, `/*` or `*`. Each file gets a strong ETag per encoding,
+`Vary: Accept-Encoding` and a short public cache.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.errors import ConfigError
+
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static" / "consent-banner"
+CONFIG_PLACEHOLDER = "/*@config*/null"
+CACHE_CONTROL = "public, max-age=300"
+JS_TYPE = "text/javascript; charset=utf-8"
+CSS_TYPE = "text/css; charset=utf-8"
+
+# JSON is valid JavaScript, but these must not appear raw: `<`/`>`/`&` could close or open
+# markup if the script is ever inlined, U+2028/2029 end a line in older engines.
+_UNSAFE_IN_SCRIPT = {
+    ord("<"): "\\u003c",
+    ord(">"): "\\u003e",
+    ord("&"): "\\u0026",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class StaticAsset:
+    """One file as served: plain and gzipped bytes with the ETag of each."""
+
+    media_type: str
+    plain: bytes
+    gzipped: bytes
+    etag: str
+    gzip_etag: str
+
+    @classmethod
+    def build(cls, body: bytes, media_type: str) -> StaticAsset:
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        # mtime=0 keeps the gzip bytes, and so the ETag, the same on every instance.
+        gzipped = gzip.compress(body, compresslevel=9, mtime=0)
+        return cls(media_type, body, gzipped, f'"{digest}"', f'"{digest}-gz"')
+
+    async def respond(self, request: Request) -> Response:
+        use_gzip = accepts_gzip(request.headers.get("accept-encoding", ""))
+        etag = self.gzip_etag if use_gzip else self.etag
+        headers = {
+            "ETag": etag,
+            "Cache-Control": CACHE_CONTROL,
+            "Vary": "Accept-Encoding",
+            "X-Content-Type-Options": "nosniff",
+            # Sites that set Cross-Origin-Embedder-Policy may still load the banner.
+            "Cross-Origin-Resource-Policy": "cross-origin",
+        }
+        if etag_matches(request.headers.get("if-none-match", ""), etag):
+            return Response(status_code=304, headers=headers)
+        if use_gzip:
+            headers["Content-Encoding"] = "gzip"
+        body = self.gzipped if use_gzip else self.plain
+        return Response(body, media_type=self.media_type, headers=headers)
+
+
+def banner_routes(config: Mapping[str, object], *, static_dir: Path = STATIC_DIR) -> list[Route]:
+    """The two banner routes, with `config` (see `build_banner_config`) embedded in the script.
+
+    Raises `ConfigError` if the banner files are missing or the script has no placeholder.
+    """
+    script = render_script(compact_js(_read(static_dir / "consent.js")), config)
+    js = StaticAsset.build(script.encode(), JS_TYPE)
+    css = StaticAsset.build(compact_css(_read(static_dir / "consent.css")).encode(), CSS_TYPE)
+    return [
+        Route("/consent.js", js.respond, methods=["GET", "HEAD"], name="banner_js"),
+        Route("/consent.css", css.respond, methods=["GET", "HEAD"], name="banner_css"),
+    ]
+
+
+def render_script(source: str, config: Mapping[str, object]) -> str:
+    """`source` with its config placeholder replaced by `config` as script-safe JSON."""
+    if source.count(CONFIG_PLACEHOLDER) != 1:
+        raise ConfigError(
+            "consent.js", "config", f"expected exactly one {CONFIG_PLACEHOLDER} placeholder"
+        )
+    return source.replace(CONFIG_PLACEHOLDER, script_json(config))
+
+
+def compact_js(source: str) -> str:
+    """`source` without blank lines, whole-line comments and indentation; lines stay lines."""
+    lines = (line.strip() for line in source.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith(("//", "/*", "*")))
+
+
+def compact_css(source: str) -> str:
+    """`source` without comments, blank lines and indentation."""
+    lines = (line.strip() for line in _CSS_COMMENT.sub("", source).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def script_json(value: object) -> str:
+    """Compact JSON that is safe anywhere in a script, even inside an HTML `<script>`."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.translate(_UNSAFE_IN_SCRIPT)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an `Accept-Encoding` value allows gzip (by name or `*`, with q > 0)."""
+    verdicts: dict[str, bool] = {}
+    for item in accept_encoding.lower().split(","):
+        coding, _, params = item.partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        verdicts[coding.strip()] = quality > 0
+    return verdicts.get("gzip", verdicts.get("x-gzip", verdicts.get("*", False)))
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """Weak comparison, as `If-None-Match` requires: `W/` is ignored, `*` matches anything."""
+    for candidate in if_none_match.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == etag:
+            return True
+    return False
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), "banner", "file not found (static/consent-banner/)") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(str(path), "banner", f"cannot read: {error}") from None

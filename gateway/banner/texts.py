@@ -1,0 +1,127 @@
+"""Banner texts in every built-in language; receipts record a hash of the texts shown.
+
+Every string the banner shows is here, keyed the same in each language. Operators override
+any of them per language in config (see `gateway.banner.config`); a category added by the
+operator gets its label and description from `category_<id>` and `category_<id>_description`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from functools import cache
+
+DEFAULT_LANGUAGE = "en"
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Your privacy choices",
+        "description": (
+            "We use cookies and similar technologies, such as pixels, that this site needs to"
+            " work. With your consent, we also use them to remember your settings, measure how"
+            " the site is used and for marketing. You can change or withdraw consent at any time."
+        ),
+        "policy_link": "Privacy policy",
+        "accept_all": "Accept all",
+        "reject_all": "Reject all",
+        "customise": "Customise",
+        "save": "Save choices",
+        "preferences_title": "Privacy preferences",
+        "preferences_description": (
+            "Choose what you agree to. Strictly necessary technologies are always on: the site"
+            " cannot work without them."
+        ),
+        "close": "Close",
+        "always_on": "Always on",
+        "vendors": "Providers",
+        "cookies": "Cookies",
+        "gpc_notice": (
+            "Your browser sent a Global Privacy Control signal, so marketing stays off."
+        ),
+        "withdraw": "Withdraw consent",
+        "saved": "Your choices have been saved.",
+        "withdrawn": "Consent withdrawn; the related cookies were deleted.",
+        "error": "Your choice could not be saved. Please try again.",
+        "settings": "Privacy settings",
+        "category_necessary": "Strictly necessary",
+        "category_necessary_description": ("Security and remembering your privacy choices."),
+        "category_preferences": "Preferences",
+        "category_preferences_description": "Remember settings such as language and region.",
+        "category_analytics": "Analytics",
+        "category_analytics_description": (
+            "Partly depersonalised statistics on how the site is used, to improve it."
+        ),
+        "category_marketing": "Marketing",
+        "category_marketing_description": (
+            "Measure our ads and show you relevant offers on other sites."
+        ),
+    },
+    "ru": {
+        "title": "Ваша конфиденциальность",
+        "description": (
+            "Мы используем cookie и похожие технологии, например пиксели, без которых сайт не"
+            " работает. С вашего согласия мы также применяем их, чтобы запоминать ваши"
+            " настройки, анализировать посещаемость и для маркетинга. Согласие можно изменить"
+            " или отозвать в любой момент."
+        ),
+        "policy_link": "Политика конфиденциальности",
+        "accept_all": "Принять все",
+        "reject_all": "Отклонить все",
+        "customise": "Настроить",
+        "save": "Сохранить выбор",
+        "preferences_title": "Настройки конфиденциальности",
+        "preferences_description": (
+            "Выберите, на что вы согласны. Строго необходимые технологии включены всегда: без"
+            " них сайт не работает."
+        ),
+        "close": "Закрыть",
+        "always_on": "Всегда включено",
+        "vendors": "Сервисы",
+        "cookies": "Cookie",
+        "gpc_notice": (
+            "Ваш браузер передал сигнал Global Privacy Control, поэтому маркетинг отключён."
+        ),
+        "withdraw": "Отозвать согласие",
+        "saved": "Ваш выбор сохранён.",
+        "withdrawn": "Согласие отозвано, связанные cookie удалены.",
+        "error": "Не удалось сохранить выбор. Попробуйте ещё раз.",
+        "settings": "Настройки конфиденциальности",
+        "category_necessary": "Строго необходимые",
+        "category_necessary_description": ("Безопасность и запоминание вашего выбора."),
+        "category_preferences": "Предпочтения",
+        "category_preferences_description": "Запоминают настройки, например язык и регион.",
+        "category_analytics": "Аналитика",
+        "category_analytics_description": (
+            "Частично обезличенная статистика посещений для улучшения сайта."
+        ),
+        "category_marketing": "Маркетинг",
+        "category_marketing_description": (
+            "Оценка нашей рекламы и подходящие предложения на других сайтах."
+        ),
+    },
+}
+
+
+def resolve_language(requested: str | None) -> str:
+    """The built-in language closest to `requested` (`ru-RU` → `ru`), else English."""
+    if requested:
+        primary = requested.strip().lower().replace("_", "-").split("-", 1)[0]
+        if primary in TEXTS:
+            return primary
+    return DEFAULT_LANGUAGE
+
+
+def hash_texts(texts: Mapping[str, str]) -> str:
+    """SHA-256 of one language's texts in canonical JSON (key order does not matter).
+
+    Use it on the merged texts from the banner config when operators override the copy.
+    """
+    canonical = json.dumps(dict(texts), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@cache
+def texts_hash(language: str) -> str:
+    """SHA-256 of the exact built-in texts shown in `language`, for proof of what a person saw."""
+    return hash_texts(TEXTS[resolve_language(language)])

@@ -1,0 +1,201 @@
+"""GET /consent.js and /consent.css: embedding, caching, compression, and failure modes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from gateway.banner.config import build_banner_config
+from gateway.banner.routes import (
+    CONFIG_PLACEHOLDER,
+    STATIC_DIR,
+    accepts_gzip,
+    banner_routes,
+    compact_css,
+    compact_js,
+    etag_matches,
+    render_script,
+    script_json,
+)
+from gateway.errors import ConfigError
+from tests.banner.vendors import SHIPPED_VENDORS
+
+HOSTILE = "</script><script>alert(1)</script> & \u2028\u2029 <!-- -->"
+
+
+def make_config(**overrides: Any) -> dict[str, object]:
+    return build_banner_config(
+        public_url="https://consent.example.com",
+        policy_revision=2,
+        policy_url="https://www.example.com/privacy",
+        categories=("necessary", "preferences", "analytics", "marketing"),
+        vendors=SHIPPED_VENDORS,
+        **overrides,
+    )
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    app = Starlette(routes=banner_routes(make_config()))
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+        yield http
+
+
+def embedded_config(script: str) -> Any:
+    """The config literal as the browser would evaluate it (JSON escapes included)."""
+    start = script.index("const C = ") + len("const C = ")
+    return json.JSONDecoder().raw_decode(script[start:])[0]
+
+
+@pytest.mark.parametrize(
+    ("path", "media_type"),
+    [
+        ("/consent.js", "text/javascript; charset=utf-8"),
+        ("/consent.css", "text/css; charset=utf-8"),
+    ],
+)
+async def test_served_plain_with_cache_headers(
+    client: httpx.AsyncClient, path: str, media_type: str
+) -> None:
+    response = await client.get(path, headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == media_type
+    assert "content-encoding" not in response.headers
+    assert response.headers["cache-control"] == "public, max-age=300"
+    assert response.headers["vary"] == "Accept-Encoding"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    etag = response.headers["etag"]
+    assert etag.startswith('"')  # strong, not W/"..."
+    assert etag.endswith('"')
+
+
+async def test_gzip_when_accepted_with_its_own_etag(client: httpx.AsyncClient) -> None:
+    plain = await client.get("/consent.js", headers={"Accept-Encoding": "identity"})
+    zipped = await client.get("/consent.js", headers={"Accept-Encoding": "gzip, br"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.content == plain.content  # httpx decoded it
+    assert zipped.headers["etag"] != plain.headers["etag"]
+    assert int(zipped.headers["content-length"]) < len(plain.content) / 2
+
+
+async def test_if_none_match_gives_304(client: httpx.AsyncClient) -> None:
+    first = await client.get("/consent.js", headers={"Accept-Encoding": "gzip"})
+    etag = first.headers["etag"]
+    for value in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        again = await client.get(
+            "/consent.js", headers={"Accept-Encoding": "gzip", "If-None-Match": value}
+        )
+        assert again.status_code == 304, value
+        assert again.content == b""
+        assert again.headers["etag"] == etag
+        assert again.headers["cache-control"] == "public, max-age=300"
+    # The plain representation has another tag: a gzip tag does not validate it.
+    other = await client.get(
+        "/consent.js", headers={"Accept-Encoding": "identity", "If-None-Match": etag}
+    )
+    assert other.status_code == 200
+
+
+async def test_head(client: httpx.AsyncClient) -> None:
+    response = await client.head("/consent.css", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["etag"]
+
+
+async def test_script_embeds_the_config(client: httpx.AsyncClient) -> None:
+    script = (await client.get("/consent.js")).text
+    assert CONFIG_PLACEHOLDER not in script
+    assert embedded_config(script) == make_config()
+    assert "Принять все" in script  # UTF-8, not \u escapes: smaller on the wire
+
+
+def test_hostile_texts_cannot_break_out() -> None:
+    config = make_config(text_overrides={"en": {"title": HOSTILE}})
+    script = render_script("const C = /*@config*/null;", config)
+    for raw in ("<", ">", "&", "\u2028", "\u2029"):
+        assert raw not in script
+    assert embedded_config(script)["texts"]["en"]["title"] == HOSTILE
+
+
+def test_script_json_escapes() -> None:
+    assert script_json({"a": "</script>&\u2028"}) == '{"a":"\\u003c/script\\u003e\\u0026\\u2028"}'
+
+
+def test_placeholder_must_appear_exactly_once() -> None:
+    with pytest.raises(ConfigError, match="placeholder"):
+        render_script("const C = null;", {})
+    with pytest.raises(ConfigError, match="placeholder"):
+        render_script(f"{CONFIG_PLACEHOLDER};{CONFIG_PLACEHOLDER}", {})
+
+
+def test_missing_static_files_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"consent\.js: banner: file not found"):
+        banner_routes(make_config(), static_dir=tmp_path)
+    (tmp_path / "consent.js").write_text(f"const C = {CONFIG_PLACEHOLDER};")
+    with pytest.raises(ConfigError, match=r"consent\.css: banner: file not found"):
+        banner_routes(make_config(), static_dir=tmp_path)
+
+
+def test_unreadable_static_file_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "consent.js").write_bytes(b"\xff\xfe not utf-8")
+    with pytest.raises(ConfigError, match="cannot read"):
+        banner_routes(make_config(), static_dir=tmp_path)
+
+
+def test_compaction_keeps_every_code_line() -> None:
+    source = (STATIC_DIR / "consent.js").read_text()
+    kept = compact_js(source).splitlines()
+    code = [line.strip() for line in source.splitlines() if line.strip()]
+    dropped = [line for line in code if line not in kept]
+    assert dropped, "expected some comments to go"
+    assert all(line.startswith(("//", "/*", "*")) for line in dropped)
+    assert compact_css("a { b: c; /* x\n y */ }\n\n  d {}") == "a { b: c;  }\nd {}"
+
+
+async def test_etags_agree_across_instances() -> None:
+    """Every instance renders the same bytes, so a tag from one validates on another."""
+    tags = []
+    for _ in range(2):
+        app = Starlette(routes=banner_routes(make_config()))
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+        ) as http:
+            response = await http.get("/consent.js", headers={"Accept-Encoding": "gzip"})
+            tags.append(response.headers["etag"])
+    assert tags[0] == tags[1]
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("gzip", True),
+        ("gzip, deflate, br", True),
+        ("br;q=1.0, gzip;q=0.8", True),
+        ("GZIP", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("*, gzip;q=0", False),
+        ("gzip;q=bad", False),
+        ("br", False),
+        ("identity", False),
+        ("", False),
+    ],
+)
+def test_accepts_gzip(header: str, expected: bool) -> None:
+    assert accepts_gzip(header) is expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [('"a"', True), ('W/"a"', True), ('"b", "a"', True), ("*", True), ('"b"', False), ("", False)],
+)
+def test_etag_matches(header: str, expected: bool) -> None:
+    assert etag_matches(header, '"a"') is expected
