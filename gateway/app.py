@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from gateway.banner.routes import banner_routes
 from gateway.endpoints import consent, health, tracking
 from gateway.endpoints.origin import OriginGuard
 from gateway.errors import ClientError, StoreUnavailable
@@ -38,7 +39,12 @@ def create_app(settings: Settings) -> Starlette:
             await gateway.stop()
 
     app = Starlette(
-        routes=[*consent.routes, *tracking.routes, *health.routes],
+        routes=[
+            *banner_routes(gateway.banner_config),
+            *consent.routes,
+            *tracking.routes,
+            *health.routes,
+        ],
         middleware=[
             Middleware(
                 OriginGuard,

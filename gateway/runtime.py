@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from gateway.banner.config import VendorInfo, build_banner_config
 from gateway.consent.cookie import ConsentCodec
 from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
@@ -30,6 +31,7 @@ class Gateway:
     writer: ReceiptWriter
     forwarder: Forwarder
     counter: EventCounter
+    banner_config: Mapping[str, object]
 
     @classmethod
     def build(cls, settings: Settings) -> Gateway:
@@ -52,6 +54,23 @@ class Gateway:
             writer=ReceiptWriter(store, spool, settings.spool_replay_seconds),
             forwarder=Forwarder(),
             counter=EventCounter(store),
+            banner_config=build_banner_config(
+                public_url=settings.public_url,
+                policy_revision=settings.policy_revision,
+                policy_url=settings.policy_url,
+                categories=settings.categories,
+                vendors=[
+                    VendorInfo(
+                        id=rule.id,
+                        name=rule.name,
+                        category=rule.category,
+                        policy_url=rule.privacy_policy_url,
+                        cookies=rule.cookies.patterns,
+                        description=rule.description,
+                    )
+                    for rule in rules.values()
+                ],
+            ),
         )
 
     async def start(self) -> None:

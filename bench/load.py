@@ -1,0 +1,105 @@
+"""Load generators: wrk (with a generated Lua script rotating real user agents) or, when wrk is
+not installed, a Python async generator on httpx."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import statistics
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+@dataclass(frozen=True)
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+def _lua_string(text: str) -> str:
+    return "[==[" + text + "]==]"
+
+
+def run_wrk(
+    base: str, method: str, path: str, cookie: str, body: str, agents: list[str],
+    seconds: float, connections: int, work: Path,
+) -> Result:
+    script = work / "scenario.lua"
+    headers = [f'["Cookie"] = {_lua_string(cookie)},' if cookie else ""]
+    if body:
+        headers.append('["Content-Type"] = "application/json",')
+    script.write_text(
+        "local agents = {" + ",".join(_lua_string(a) for a in agents) + "}\n"
+        "local i = 0\n"
+        "request = function()\n"
+        "  i = i + 1\n"
+        "  local headers = {" + " ".join(headers) + ' ["User-Agent"] = agents[(i % #agents) + 1]}\n'
+        f"  return wrk.format({_lua_string(method)}, {_lua_string(path)}, headers, "
+        f"{_lua_string(body) if body else 'nil'})\n"
+        "end\n"
+    )
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", str(script), base],
+        capture_output=True, text=True, check=True, timeout=seconds + 60,
+    ).stdout
+    return Result(
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+        p50_ms=_wrk_latency(output, "50%"),
+        p99_ms=_wrk_latency(output, "99%"),
+        requests=int(re.search(r"(\d+) requests in", output).group(1)),  # type: ignore[union-attr]
+        errors=int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output)) else 0,
+    )
+
+
+def _wrk_latency(output: str, percentile: str) -> float:
+    match = re.search(rf"^\s+{re.escape(percentile)}\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+    if match is None:
+        return float("nan")
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def run_python_load(
+    base: str, method: str, path: str, cookie: str, body: str, agents: list[str],
+    seconds: float, connections: int, work: Path,
+) -> Result:
+    return asyncio.run(_python_load(base, method, path, cookie, body, agents, seconds, connections))
+
+
+async def _python_load(
+    base: str, method: str, path: str, cookie: str, body: str, agents: list[str],
+    seconds: float, connections: int,
+) -> Result:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+
+    async def loop(client: httpx.AsyncClient, offset: int) -> None:
+        nonlocal errors
+        n = offset
+        while time.perf_counter() < deadline:
+            headers = {"User-Agent": agents[n % len(agents)]}
+            if cookie:
+                headers["Cookie"] = cookie
+            if body:
+                headers["Content-Type"] = "application/json"
+            started = time.perf_counter()
+            response = await client.request(method, path, headers=headers, content=body or None)
+            latencies.append(time.perf_counter() - started)
+            errors += response.status_code >= 400
+            n += connections
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, follow_redirects=False) as client:
+        began = time.perf_counter()
+        await asyncio.gather(*(loop(client, i) for i in range(connections)))
+        elapsed = time.perf_counter() - began
+    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return Result(len(latencies) / elapsed, quantiles[49] * 1000, quantiles[98] * 1000, len(latencies), errors)
