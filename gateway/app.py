@@ -39,10 +39,10 @@ def create_app(settings: Settings) -> Starlette:
             await gateway.stop()
 
     app = Starlette(
-        routes=[
+        routes=[  # the hot paths first: routes are matched in order
+            *tracking.routes,
             *banner_routes(gateway.banner_config),
             *consent.routes,
-            *tracking.routes,
             *health.routes,
         ],
         middleware=[

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -21,7 +20,7 @@ from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
 from gateway.errors import BadRequest, NotFound, PayloadTooLarge
 from gateway.rules.model import Rule
 from gateway.runtime import Gateway, gateway_of
-from gateway.tracking.hits import outbound_hit, redirect_location
+from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.network import client_ip
 
@@ -53,7 +52,7 @@ async def track(request: Request) -> Response:
     post = request.method == "POST"
 
     if decision.outcome == "redirect":
-        location = redirect_location(rule, request.query_params.multi_items())
+        location = redirect_location(rule, _query(request))
         status = 303 if post else 302
         return RedirectResponse(location, status, headers={**PIXEL_HEADERS, **answer})
     if decision.outcome != "block":
@@ -89,7 +88,7 @@ def _region_policy(gateway: Gateway, region: str) -> Any:
 
 async def _hits(request: Request, rule: Rule, post: bool) -> list[Params]:
     """The parameter lists of the hits in a request: the query, plus one per body event."""
-    query: Params = list(request.query_params.multi_items())
+    query = _query(request)
     if not post:
         return [query]
     body = bytearray()
@@ -112,7 +111,11 @@ async def _hits(request: Request, rule: Rule, post: bool) -> list[Params]:
     except UnicodeDecodeError:
         raise BadRequest("the hit body is not UTF-8 text") from None
     events = [line for line in lines if line.strip()][:MAX_EVENTS_PER_POST]
-    return [query + parse_qsl(line, keep_blank_values=True) for line in events]
+    return [query + parse_query(line) for line in events]
+
+
+def _query(request: Request) -> Params:
+    return parse_query(request.scope["query_string"].decode("latin-1"))
 
 
 routes = [Route("/t/{vendor}", track, methods=["GET", "POST"])]

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 SubjectKind = Literal["visitor", "recipient"]
@@ -48,10 +49,10 @@ class Receipt:
 
     @property
     def day(self) -> str:
-        return datetime.fromtimestamp(self.created_at, UTC).strftime("%Y-%m-%d")
+        return day_of(self.created_at)
 
     def to_dict(self) -> dict[str, Any]:
-        record = asdict(self)
+        record = {name: getattr(self, name) for name in FIELD_NAMES}
         record["granted"], record["denied"] = list(self.granted), list(self.denied)
         return record
 
@@ -70,3 +71,13 @@ class Receipt:
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Receipt))
+
+
+def day_of(timestamp: float) -> str:
+    """The UTC day of a unix time, as YYYY-MM-DD."""
+    return _day_name(int(timestamp // 86400))
+
+
+@lru_cache(maxsize=64)
+def _day_name(day_number: int) -> str:
+    return datetime.fromtimestamp(day_number * 86400, UTC).strftime("%Y-%m-%d")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
@@ -23,7 +24,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from gateway.errors import StoreUnavailable
-from gateway.receipts.model import Receipt
+from gateway.receipts.model import Receipt, day_of
 from gateway.settings import Settings
 from gateway.store.base import CountKey, Store
 
@@ -42,6 +43,7 @@ def day_counts_key(day: str) -> str:
     return f"cg:counts:{{{day}}}"
 
 
+@lru_cache(maxsize=64)
 def _day_start(day: str) -> float:
     return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
 
@@ -142,7 +144,7 @@ class RedisStore(Store):
         low = "-inf" if since is None else since
         high = "+inf" if until is None else f"({until}"
         pipeline = self._client.pipeline(transaction=False)
-        first_day = "-inf" if since is None else _day_start(_day_of(since))
+        first_day = "-inf" if since is None else _day_start(day_of(since))
         pipeline.zrangebyscore(DAYS_KEY, first_day, "+inf" if until is None else until)
         (days,) = await self._execute(pipeline)
         for day in days:
@@ -161,7 +163,3 @@ class RedisStore(Store):
 def _days(first_day: str, last_day: str) -> list[str]:
     first, last = date.fromisoformat(first_day), date.fromisoformat(last_day)
     return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
-
-
-def _day_of(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")

@@ -1,8 +1,8 @@
 """Sends allowed hits to vendors from a bounded background queue, never on the request path.
 
 A full queue drops the hit and counts it (tracking fails closed; a visitor never waits). The
-pooled HTTP client follows no redirects, keeps no cookies, and nothing a vendor answers is
-relayed to the visitor.
+sender follows no redirects, keeps no cookies, and nothing a vendor answers is relayed to the
+visitor.
 """
 
 from __future__ import annotations
@@ -10,14 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from http.cookiejar import CookieJar, DefaultCookiePolicy
-
-import httpx
 
 from gateway.tracking.hits import OutboundHit
+from gateway.tracking.sender import SendError, VendorSender
 
 log = logging.getLogger("gateway.forwarder")
-_MAX_RESPONSE_BYTES = 65536
 
 
 class Forwarder:
@@ -25,29 +22,17 @@ class Forwarder:
         self,
         *,
         queue_size: int = 10_000,
-        workers: int = 16,
+        workers: int = 8,
         timeout_seconds: float = 5.0,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.queue: asyncio.Queue[OutboundHit] = asyncio.Queue(maxsize=queue_size)
         self.workers = workers
         self.sent = self.failed = self.dropped = 0
-        self._timeout = httpx.Timeout(timeout_seconds, connect=min(2.0, timeout_seconds))
-        self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        # Each worker holds at most one connection, so `workers` bounds the connections.
+        self.sender = VendorSender(timeout_seconds, max_idle_per_origin=workers)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        self._client = httpx.AsyncClient(
-            timeout=self._timeout,
-            follow_redirects=False,
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),  # accepts none
-            limits=httpx.Limits(
-                max_connections=self.workers, max_keepalive_connections=self.workers
-            ),
-            transport=self._transport,
-            trust_env=False,
-        )
         self._tasks = [
             asyncio.create_task(self._work(), name=f"forwarder-{n}") for n in range(self.workers)
         ]
@@ -70,8 +55,7 @@ class Forwarder:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._client is not None:
-            await self._client.aclose()
+        await self.sender.close()
 
     async def _work(self) -> None:
         while True:
@@ -82,26 +66,14 @@ class Forwarder:
                 self.queue.task_done()
 
     async def _send(self, hit: OutboundHit) -> None:
-        assert self._client is not None
-        request = self._client.build_request(
-            hit.method, hit.url, headers=list(hit.headers), content=hit.body or None
-        )
         try:
-            response = await self._client.send(request, stream=True)
-            try:
-                received = 0
-                async for chunk in response.aiter_raw():  # drained for keep-alive, never relayed
-                    received += len(chunk)
-                    if received > _MAX_RESPONSE_BYTES:
-                        break
-            finally:
-                await response.aclose()
-        except httpx.HTTPError as error:
+            status = await self.sender.send(hit)
+        except SendError as error:
             self.failed += 1
-            log.warning("forwarding to %s failed: %s", hit.vendor, type(error).__name__)
+            log.warning("forwarding to %s failed: %s", hit.vendor, error)
             return
-        if response.status_code >= 400:
+        if status >= 400:
             self.failed += 1
-            log.warning("vendor %s answered %d", hit.vendor, response.status_code)
+            log.warning("vendor %s answered %d", hit.vendor, status)
         else:
             self.sent += 1

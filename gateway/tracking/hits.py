@@ -8,10 +8,12 @@ can change the host, the scheme or the path.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, unquote_plus
 
 from gateway.rules.model import Rule
 from gateway.tracking.consent_mode import consent_mode_params
@@ -19,6 +21,32 @@ from gateway.visitors.network import IPAddress, truncate_ip
 
 Params = Sequence[tuple[str, Any]]
 GATEWAY_AGENT = "consent-gateway"
+# What a query value may hold unencoded; anything else is decoded and encoded again.
+_CLEAN_VALUE = re.compile(r"(?:[A-Za-z0-9\-._~!$'()*,;:@/?=]|%[0-9A-Fa-f]{2}|\+)*")
+
+
+class Encoded(str):
+    """A value still percent-encoded, as it arrived in a query string or form body.
+
+    Forwarding it as it came avoids decoding and re-encoding every parameter of every hit.
+    """
+
+    __slots__ = ()
+
+
+def parse_query(raw: str) -> list[tuple[str, Any]]:
+    """`a=1&b=x%20y` → [("a", Encoded("1")), ("b", Encoded("x%20y"))]; keys are decoded."""
+    pairs: list[tuple[str, Any]] = []
+    for piece in raw.split("&"):
+        if not piece:
+            continue
+        key, _, value = piece.partition("=")
+        if "%" in key or "+" in key:
+            key = unquote_plus(key)
+        if not _CLEAN_VALUE.fullmatch(value):
+            value = quote_plus(unquote_plus(value))
+        pairs.append((key, Encoded(value)))
+    return pairs
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +91,10 @@ def outbound_hit(
         headers.append((hit.ip_header, ip_text))
 
     if hit.encoding == "json":
-        body = json.dumps(dict(pairs), separators=(",", ":")).encode()
+        document = {k: unquote_plus(v) if isinstance(v, Encoded) else v for k, v in pairs}
+        body = json.dumps(document, separators=(",", ":")).encode()
         return OutboundHit(rule.id, hit.method, hit.upstream, (*headers, _JSON), body)
-    encoded = urlencode([(k, _text(v)) for k, v in pairs])
+    encoded = _urlencode(pairs)
     if hit.encoding == "form":
         return OutboundHit(rule.id, hit.method, hit.upstream, (*headers, _FORM), encoded.encode())
     url = f"{hit.upstream}?{encoded}" if encoded else hit.upstream
@@ -75,7 +104,7 @@ def outbound_hit(
 def redirect_location(rule: Rule, params: Params) -> str:
     """Where a `redirect` decision sends the browser: the rule's upstream and allowed params."""
     assert rule.hit.upstream is not None
-    encoded = urlencode([(k, _text(v)) for k, v in allowed_params(rule, params, anonymous=False)])
+    encoded = _urlencode(allowed_params(rule, params, anonymous=False))
     return f"{rule.hit.upstream}?{encoded}" if encoded else rule.hit.upstream
 
 
@@ -89,5 +118,14 @@ def _ip_for_vendor(handling: str, ip: IPAddress | None) -> str:
     return truncate_ip(ip) if handling == "truncate" else str(ip)
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+_quote_key = lru_cache(maxsize=4096)(quote_plus)  # only allowlisted keys get here
+
+
+def _urlencode(pairs: Params) -> str:
+    return "&".join(f"{_quote_key(key)}={_query_value(value)}" for key, value in pairs)
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, Encoded):
+        return value
+    return quote_plus(value if isinstance(value, str) else json.dumps(value, separators=(",", ":")))

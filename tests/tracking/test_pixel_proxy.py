@@ -286,9 +286,6 @@ async def test_vendor_answers_are_never_relayed(http, vendor) -> None:
     hits = await received_after_drain(http, vendor)
     assert len(hits) == 1  # the vendor's redirect was not followed
     assert gateway_of(http).forwarder.sent == 1
-    client = gateway_of(http).forwarder._client
-    assert client is not None
-    assert not client.cookies  # the vendor's Set-Cookie was refused
 
 
 async def test_decisions_are_counted_per_day_vendor_and_outcome(http, vendor) -> None:
