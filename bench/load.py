@@ -28,8 +28,15 @@ def _lua_string(text: str) -> str:
 
 
 def run_wrk(
-    base: str, method: str, path: str, cookie: str, body: str, agents: list[str],
-    seconds: float, connections: int, work: Path,
+    base: str,
+    method: str,
+    path: str,
+    cookie: str,
+    body: str,
+    agents: list[str],
+    seconds: float,
+    connections: int,
+    work: Path,
 ) -> Result:
     script = work / "scenario.lua"
     headers = [f'["Cookie"] = {_lua_string(cookie)},' if cookie else ""]
@@ -46,15 +53,29 @@ def run_wrk(
         "end\n"
     )
     output = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", str(script), base],
-        capture_output=True, text=True, check=True, timeout=seconds + 60,
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds:.0f}s",
+            "--latency",
+            "-s",
+            str(script),
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
     ).stdout
     return Result(
         rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
         p50_ms=_wrk_latency(output, "50%"),
         p99_ms=_wrk_latency(output, "99%"),
         requests=int(re.search(r"(\d+) requests in", output).group(1)),  # type: ignore[union-attr]
-        errors=int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output)) else 0,
+        errors=int(m.group(1))
+        if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output))
+        else 0,
     )
 
 
@@ -67,15 +88,28 @@ def _wrk_latency(output: str, percentile: str) -> float:
 
 
 def run_python_load(
-    base: str, method: str, path: str, cookie: str, body: str, agents: list[str],
-    seconds: float, connections: int, work: Path,
+    base: str,
+    method: str,
+    path: str,
+    cookie: str,
+    body: str,
+    agents: list[str],
+    seconds: float,
+    connections: int,
+    work: Path,
 ) -> Result:
     return asyncio.run(_python_load(base, method, path, cookie, body, agents, seconds, connections))
 
 
 async def _python_load(
-    base: str, method: str, path: str, cookie: str, body: str, agents: list[str],
-    seconds: float, connections: int,
+    base: str,
+    method: str,
+    path: str,
+    cookie: str,
+    body: str,
+    agents: list[str],
+    seconds: float,
+    connections: int,
 ) -> Result:
     latencies: list[float] = []
     errors = 0
@@ -102,4 +136,6 @@ async def _python_load(
         await asyncio.gather(*(loop(client, i) for i in range(connections)))
         elapsed = time.perf_counter() - began
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    return Result(len(latencies) / elapsed, quantiles[49] * 1000, quantiles[98] * 1000, len(latencies), errors)
+    return Result(
+        len(latencies) / elapsed, quantiles[49] * 1000, quantiles[98] * 1000, len(latencies), errors
+    )

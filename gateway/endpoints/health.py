@@ -18,7 +18,17 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     gateway = gateway_of(request)
-    body = {"store": gateway.store.name, "spool_depth": gateway.spool.depth()}
+    forwarder = gateway.forwarder
+    body = {
+        "store": gateway.store.name,
+        "spool_depth": gateway.spool.depth(),
+        "forwarder": {
+            "queued": forwarder.queue.qsize(),
+            "sent": forwarder.sent,
+            "failed": forwarder.failed,
+            "dropped": forwarder.dropped,
+        },
+    }
     try:
         await gateway.store.ping()
     except StoreUnavailable:

@@ -30,6 +30,21 @@ from gateway.store.base import CountKey, Store
 
 DAYS_KEY = "cg:receipt-days"
 
+# KEYS: subject hash, day set (pairs, one per receipt), then DAYS_KEY.
+# ARGV: retention seconds, then per receipt: id, body, time, day expiry, day start, day name.
+_ADD_RECEIPTS = """
+local keep = ARGV[1]
+for i = 1, (#KEYS - 1) / 2 do
+  local subject, day, a = KEYS[2 * i - 1], KEYS[2 * i], 2 + (i - 1) * 6
+  redis.call('HSETNX', subject, ARGV[a], ARGV[a + 1])
+  redis.call('EXPIRE', subject, keep)
+  redis.call('ZADD', day, ARGV[a + 2], ARGV[a + 1])
+  redis.call('EXPIREAT', day, ARGV[a + 3])
+  redis.call('ZADD', KEYS[#KEYS], ARGV[a + 4], ARGV[a + 5])
+end
+return #KEYS
+"""
+
 
 def subject_receipts_key(subject_id: str) -> str:
     return f"cg:subject:{{{subject_id}}}:receipts"
@@ -55,6 +70,8 @@ class RedisStore(Store):
         self.url = url
         self.settings = settings
         self._client: Any = None  # Redis | RedisCluster: the same commands on both
+        self._cluster = url.startswith("redis+cluster://")
+        self._add_script: Any = None
 
     async def open(self) -> None:
         options: dict[str, Any] = {
@@ -69,6 +86,7 @@ class RedisStore(Store):
             self._client = RedisCluster.from_url(url, **options)
         else:
             self._client = Redis.from_url(self.url, **options)
+            self._add_script = self._client.register_script(_ADD_RECEIPTS)
 
     async def close(self) -> None:
         if self._client is not None:
@@ -91,6 +109,9 @@ class RedisStore(Store):
         if not receipts:
             return
         keep = self.settings.receipt_retention_days * 86400
+        if not self._cluster:
+            await self._add_receipts_by_script(receipts, keep)
+            return
         pipeline = self._client.pipeline(transaction=False)
         days: dict[str, float] = {}
         for receipt in receipts:
@@ -104,6 +125,27 @@ class RedisStore(Store):
             pipeline.expireat(day_receipts_key(day), int(start + 86400 + keep))
         pipeline.zadd(DAYS_KEY, days)
         await self._execute(pipeline)
+
+    async def _add_receipts_by_script(self, receipts: Sequence[Receipt], keep: int) -> None:
+        keys: list[str] = []
+        args: list[str | int | float] = [keep]
+        for receipt in receipts:
+            day = receipt.day
+            start = _day_start(day)
+            keys += (subject_receipts_key(receipt.subject_id), day_receipts_key(day))
+            args += (
+                receipt.receipt_id,
+                receipt.to_json(),
+                receipt.created_at,
+                int(start + 86400 + keep),
+                start,
+                day,
+            )
+        keys.append(DAYS_KEY)
+        try:
+            await self._add_script(keys=keys, args=args)
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
     async def add_counts(self, counts: Mapping[CountKey, int]) -> None:
         if not counts:

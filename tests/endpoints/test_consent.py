@@ -315,7 +315,12 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "store": "sqlite", "spool_depth": 0}
+    assert ready.json() == {
+        "status": "ready",
+        "store": "sqlite",
+        "spool_depth": 0,
+        "forwarder": {"queued": 0, "sent": 0, "failed": 0, "dropped": 0},
+    }
 
 
 async def test_readiness_fails_when_the_store_is_unreachable(make_settings) -> None:
