@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.load import Result, run_python_load, run_wrk
+from bench.load import Load, Result, run_python_load, run_wrk
 from gateway.consent.cookie import ConsentCodec
 from gateway.consent.model import Consent
 from tests.servers import RedisServer, free_port, wait_until
@@ -196,30 +196,19 @@ def main() -> int:
         forwarding: list[tuple[int, int]] = []
         for scenario in scenarios:
             runner = run_wrk if use_wrk else run_python_load
-            runner(
+            load = Load(
                 base,
                 scenario.method,
                 scenario.path,
                 scenario.cookie,
                 scenario.body,
                 agents,
-                1.0,
                 CONNECTIONS,
-                work,
-            )  # warm-up
+            )
+            runner(load, 1.0, work)  # warm-up
             settle(vendor_port)
             before = httpx.get(f"{base}/readyz").json()["forwarder"]
-            result = runner(
-                base,
-                scenario.method,
-                scenario.path,
-                scenario.cookie,
-                scenario.body,
-                agents,
-                SECONDS,
-                CONNECTIONS,
-                work,
-            )
+            result = runner(load, SECONDS, work)
             results.append((scenario, result, current_rss_mib(gateway.pid)))
             settle(vendor_port)
             after = httpx.get(f"{base}/readyz").json()["forwarder"]

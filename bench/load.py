@@ -15,6 +15,19 @@ import httpx
 
 
 @dataclass(frozen=True)
+class Load:
+    """What one scenario sends, over and over."""
+
+    base: str
+    method: str
+    path: str
+    cookie: str
+    body: str
+    agents: list[str]
+    connections: int
+
+
+@dataclass(frozen=True)
 class Result:
     rps: float
     p50_ms: float
@@ -27,41 +40,33 @@ def _lua_string(text: str) -> str:
     return "[==[" + text + "]==]"
 
 
-def run_wrk(
-    base: str,
-    method: str,
-    path: str,
-    cookie: str,
-    body: str,
-    agents: list[str],
-    seconds: float,
-    connections: int,
-    work: Path,
-) -> Result:
+def run_wrk(load: Load, seconds: float, work: Path) -> Result:
     script = work / "scenario.lua"
-    headers = [f'["Cookie"] = {_lua_string(cookie)},' if cookie else ""]
-    if body:
+    headers = [f'["Cookie"] = {_lua_string(load.cookie)},' if load.cookie else ""]
+    if load.body:
         headers.append('["Content-Type"] = "application/json",')
     script.write_text(
-        "local agents = {" + ",".join(_lua_string(a) for a in agents) + "}\n"
+        "local agents = {" + ",".join(_lua_string(a) for a in load.agents) + "}\n"
         "local i = 0\n"
         "request = function()\n"
         "  i = i + 1\n"
-        "  local headers = {" + " ".join(headers) + ' ["User-Agent"] = agents[(i % #agents) + 1]}\n'
-        f"  return wrk.format({_lua_string(method)}, {_lua_string(path)}, headers, "
-        f"{_lua_string(body) if body else 'nil'})\n"
+        "  local headers = {"
+        + " ".join(headers)
+        + ' ["User-Agent"] = agents[(i % #agents) + 1]}\n'
+        f"  return wrk.format({_lua_string(load.method)}, {_lua_string(load.path)}, headers, "
+        f"{_lua_string(load.body) if load.body else 'nil'})\n"
         "end\n"
     )
     output = subprocess.run(
         [
             "wrk",
             "-t1",
-            f"-c{connections}",
+            f"-c{load.connections}",
             f"-d{seconds:.0f}s",
             "--latency",
             "-s",
             str(script),
-            base,
+            load.base,
         ],
         capture_output=True,
         text=True,
@@ -87,53 +92,40 @@ def _wrk_latency(output: str, percentile: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
-def run_python_load(
-    base: str,
-    method: str,
-    path: str,
-    cookie: str,
-    body: str,
-    agents: list[str],
-    seconds: float,
-    connections: int,
-    work: Path,
-) -> Result:
-    return asyncio.run(_python_load(base, method, path, cookie, body, agents, seconds, connections))
+def run_python_load(load: Load, seconds: float, work: Path) -> Result:
+    return asyncio.run(_python_load(load, seconds))
 
 
-async def _python_load(
-    base: str,
-    method: str,
-    path: str,
-    cookie: str,
-    body: str,
-    agents: list[str],
-    seconds: float,
-    connections: int,
-) -> Result:
+async def _python_load(load: Load, seconds: float) -> Result:
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    limits = httpx.Limits(
+        max_connections=load.connections, max_keepalive_connections=load.connections
+    )
 
     async def loop(client: httpx.AsyncClient, offset: int) -> None:
         nonlocal errors
         n = offset
         while time.perf_counter() < deadline:
-            headers = {"User-Agent": agents[n % len(agents)]}
-            if cookie:
-                headers["Cookie"] = cookie
-            if body:
+            headers = {"User-Agent": load.agents[n % len(load.agents)]}
+            if load.cookie:
+                headers["Cookie"] = load.cookie
+            if load.body:
                 headers["Content-Type"] = "application/json"
             started = time.perf_counter()
-            response = await client.request(method, path, headers=headers, content=body or None)
+            response = await client.request(
+                load.method, load.path, headers=headers, content=load.body or None
+            )
             latencies.append(time.perf_counter() - started)
             errors += response.status_code >= 400
-            n += connections
+            n += load.connections
 
-    async with httpx.AsyncClient(base_url=base, limits=limits, follow_redirects=False) as client:
+    async with httpx.AsyncClient(
+        base_url=load.base, limits=limits, follow_redirects=False
+    ) as client:
         began = time.perf_counter()
-        await asyncio.gather(*(loop(client, i) for i in range(connections)))
+        await asyncio.gather(*(loop(client, i) for i in range(load.connections)))
         elapsed = time.perf_counter() - began
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     return Result(
