@@ -50,9 +50,7 @@ def run_wrk(load: Load, seconds: float, work: Path) -> Result:
         "local i = 0\n"
         "request = function()\n"
         "  i = i + 1\n"
-        "  local headers = {"
-        + " ".join(headers)
-        + ' ["User-Agent"] = agents[(i % #agents) + 1]}\n'
+        "  local headers = {" + " ".join(headers) + ' ["User-Agent"] = agents[(i % #agents) + 1]}\n'
         f"  return wrk.format({_lua_string(load.method)}, {_lua_string(load.path)}, headers, "
         f"{_lua_string(load.body) if load.body else 'nil'})\n"
         "end\n"
