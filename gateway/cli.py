@@ -3,6 +3,7 @@
 consent-gateway serve --demo          # the gateway and its demo site on 127.0.0.1:8000
 consent-gateway check-config          # validate settings and tag rules, then exit
 consent-gateway receipts --since 2026-01-01 --format csv > receipts.csv
+consent-gateway rewrite-email news.html --campaign spring-26 --recipient esp-42 -o out.html
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from gateway.errors import ConfigError
+from gateway.errors import ClientError, ConfigError
 from gateway.logs import configure_logging
 from gateway.receipts.export import parse_moment, write_receipts
 from gateway.settings import CONFIG_VARIABLE, Settings, load_settings
 from gateway.signing import generate_secret
 
 EXIT_CONFIG = 2
+EXIT_INPUT = 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,6 +65,25 @@ def _parser() -> argparse.ArgumentParser:
     receipts.add_argument("--until", type=_moment, help="ISO date or time (exclusive)")
     receipts.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
     receipts.set_defaults(run=_receipts)
+
+    sign = commands.add_parser("sign-link", help="print the click, open and preferences URLs")
+    sign.add_argument("--campaign", required=True)
+    sign.add_argument("--recipient", required=True, help="ESP id or email address (hashed)")
+    sign.add_argument("--url", required=True, help="the click-through target")
+    sign.add_argument("--index", type=int, default=1, help="the link's position in the email")
+    sign.add_argument("--sent-at", type=_moment, help="send time (default: now)")
+    sign.set_defaults(run=_sign_link)
+
+    rewrite = commands.add_parser("rewrite-email", help="wrap an HTML email's links for tracking")
+    rewrite.add_argument("email", type=Path, metavar="IN.html")
+    rewrite.add_argument("--campaign", required=True)
+    who = rewrite.add_mutually_exclusive_group(required=True)
+    who.add_argument("--recipient", help="ESP id or email address (hashed)")
+    who.add_argument("--recipients", type=Path, metavar="CSV", help="one email per CSV row")
+    rewrite.add_argument("-o", "--output", type=Path, help="output file (default: stdout)")
+    rewrite.add_argument("--out-dir", type=Path, help="with --recipients: where files go")
+    rewrite.add_argument("--sent-at", type=_moment, help="send time (default: now)")
+    rewrite.set_defaults(run=_rewrite_email)
     return parser
 
 
@@ -135,6 +156,74 @@ def _receipts(arguments: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(run())
+
+
+def _sign_link(arguments: argparse.Namespace) -> int:
+    from gateway.email.links import EmailSigner
+
+    signer = EmailSigner.from_settings(_settings(arguments))
+    try:
+        message = signer.message(
+            campaign=arguments.campaign, recipient=arguments.recipient, sent_at=arguments.sent_at
+        )
+        click_url = message.click_url(arguments.url, arguments.index)
+    except ClientError as error:
+        print(f"consent-gateway: {error.detail}", file=sys.stderr)
+        return EXIT_INPUT
+    print(click_url, message.open_url, message.preferences_url, sep="\n")
+    return 0
+
+
+def _rewrite_email(arguments: argparse.Namespace) -> int:
+    from gateway.email.batch import read_recipients, rewrite_for_recipients
+    from gateway.email.links import EmailSigner
+    from gateway.email.rewrite import EmailTemplate
+
+    signer = EmailSigner.from_settings(_settings(arguments))
+    try:
+        template = EmailTemplate.parse(arguments.email.read_bytes(), signer)
+        for skipped in template.skipped:
+            print(
+                f"line {skipped.line}: left {skipped.href} as it is: {skipped.reason}",
+                file=sys.stderr,
+            )
+        if arguments.recipients is not None:
+            if arguments.out_dir is None:
+                print("consent-gateway: --recipients needs --out-dir", file=sys.stderr)
+                return EXIT_INPUT
+            with arguments.recipients.open(newline="", encoding="utf-8-sig") as file:
+                recipients = read_recipients(file)
+            count = rewrite_for_recipients(
+                template,
+                signer,
+                campaign=arguments.campaign,
+                recipients=recipients,
+                out_dir=arguments.out_dir,
+                sent_at=arguments.sent_at,
+                progress=sys.stderr,
+            )
+            print(
+                f"{count} email(s) in {arguments.out_dir}, {template.links} link(s) each",
+                file=sys.stderr,
+            )
+            return 0
+        message = signer.message(
+            campaign=arguments.campaign, recipient=arguments.recipient, sent_at=arguments.sent_at
+        )
+        rewritten = template.render(message)
+    except OSError as error:
+        print(f"consent-gateway: {error.filename or ''}: {error.strerror}", file=sys.stderr)
+        return EXIT_INPUT
+    except ClientError as error:
+        print(f"consent-gateway: {error.detail}", file=sys.stderr)
+        return EXIT_INPUT
+    if arguments.output is None:
+        sys.stdout.buffer.write(rewritten)
+        sys.stdout.flush()
+    else:
+        arguments.output.write_bytes(rewritten)
+    print(f"{template.links} link(s) wrapped for subject {message.subject}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

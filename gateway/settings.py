@@ -41,6 +41,10 @@ class Settings:
     policy_url: str = ""
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     email_category: str = EMAIL_TRACKING
+    email_target_hosts: tuple[str, ...] = ()
+    email_aggregates: bool = True
+    email_consent_cache_seconds: float = 5.0
+    email_min_click_seconds: float = 10.0
     allowed_origins: tuple[str, ...] = ()
     cookie_domain: str | None = None
     consent_days: int = 180
@@ -141,6 +145,10 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "policy_url": _text,
     "categories": _text_list,
     "email_category": _text,
+    "email_target_hosts": lambda v: tuple(host.lower() for host in _text_list(v)),
+    "email_aggregates": _boolean,
+    "email_consent_cache_seconds": _number,
+    "email_min_click_seconds": _number,
     "allowed_origins": _text_list,
     "cookie_domain": _optional_text,
     "consent_days": _integer,
@@ -253,6 +261,9 @@ def _check(settings: Settings, source: str) -> None:
             "store",
             f"expected sqlite://, redis://, rediss:// or redis+cluster://, got {settings.store!r}",
         )
+    for seconds_key in ("email_consent_cache_seconds", "email_min_click_seconds"):
+        if not 0 <= getattr(settings, seconds_key) <= 3600:
+            fail(seconds_key, "expected 0 to 3600 seconds")
     for days_key in ("receipt_retention_days", "event_retention_days"):
         if getattr(settings, days_key) < 1:
             fail(days_key, "expected at least 1 day")

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import NamedTuple
 
+from gateway.email.records import EmailEvent, RecipientConsent
 from gateway.receipts.model import Receipt
 
 
@@ -55,3 +56,25 @@ class Store(ABC):
     @abstractmethod
     async def counts(self, metric: str, first_day: str, last_day: str) -> dict[CountKey, int]:
         """Every counter of `metric` for the days `first_day` to `last_day` inclusive."""
+
+    @abstractmethod
+    async def put_recipient_consent(self, consent: RecipientConsent) -> None:
+        """Set a recipient's email-tracking choice; the last write wins."""
+
+    @abstractmethod
+    async def recipient_consents(self, subject_ids: Sequence[str]) -> dict[str, RecipientConsent]:
+        """The choices of those subjects that have one, in one round trip; an erased subject
+        reads as state `erased` (its tombstone) whatever else is stored."""
+
+    @abstractmethod
+    async def add_email_events(self, events: Sequence[EmailEvent]) -> None:
+        """Store recipient events; an event whose id is already stored is left as it is."""
+
+    @abstractmethod
+    async def email_events(self, subject_id: str) -> list[EmailEvent]:
+        """A subject's events younger than the event retention, oldest first."""
+
+    @abstractmethod
+    async def erase_recipient(self, subject_id: str, erased_at: float) -> int:
+        """Delete a subject's events and choice, leave a suppression tombstone (hashed id and
+        date); returns how many events were deleted."""

@@ -7,12 +7,18 @@ live in one cluster slot):
     cg:receipts:{<YYYY-MM-DD>}   zset   receipt JSON scored by time     (expires: day + retention)
     cg:receipt-days              zset   days that hold receipts, scored by day start
     cg:counts:{<YYYY-MM-DD>}     hash   "metric|label" → count           (expires: day + retention)
+    cg:subject:{<id>}:email-consent   string  the recipient's tracking choice (JSON)
+    cg:subject:{<id>}:email-events    zset    event JSON scored by time   (expires: event retention)
+    cg:suppressed:{<sha256 of id>}    string  erasure time: the tombstone of an erased subject
 
 Receipt JSON is canonical, so writing the same receipt twice changes nothing: replays are safe.
+On a single Redis node a batch of receipts is written by one Lua script call (one reply to
+parse instead of three per receipt); on a Cluster, whose keys span slots, by a pipeline.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -23,6 +29,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from gateway.email.records import EmailEvent, RecipientConsent, tombstone_id
 from gateway.errors import StoreUnavailable
 from gateway.receipts.model import Receipt, day_of
 from gateway.settings import Settings
@@ -59,6 +66,18 @@ def day_counts_key(day: str) -> str:
 
 
 @lru_cache(maxsize=64)
+def recipient_consent_key(subject_id: str) -> str:
+    return f"cg:subject:{{{subject_id}}}:email-consent"
+
+
+def email_events_key(subject_id: str) -> str:
+    return f"cg:subject:{{{subject_id}}}:email-events"
+
+
+def suppression_key(subject_id: str) -> str:
+    return f"cg:suppressed:{{{tombstone_id(subject_id)}}}"
+
+
 def _day_start(day: str) -> float:
     return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
 
@@ -200,6 +219,61 @@ class RedisStore(Store):
                 if len(bodies) < page:
                     break
                 offset += page
+
+    async def put_recipient_consent(self, consent: RecipientConsent) -> None:
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.set(recipient_consent_key(consent.subject_id), consent.to_json())
+        await self._execute(pipeline)
+
+    async def recipient_consents(self, subject_ids: Sequence[str]) -> dict[str, RecipientConsent]:
+        subjects = list(dict.fromkeys(subject_ids))
+        if not subjects:
+            return {}
+        pipeline = self._client.pipeline(transaction=False)
+        for subject in subjects:
+            pipeline.get(recipient_consent_key(subject))
+            pipeline.get(suppression_key(subject))
+        replies = await self._execute(pipeline)
+        found = {}
+        for index, subject in enumerate(subjects):
+            body, erased_at = replies[2 * index], replies[2 * index + 1]
+            if erased_at is not None:
+                found[subject] = RecipientConsent(subject, "erased", float(erased_at))
+            elif body is not None:
+                found[subject] = RecipientConsent.from_json(body)
+        return found
+
+    async def add_email_events(self, events: Sequence[EmailEvent]) -> None:
+        if not events:
+            return
+        keep = self.settings.event_retention_days * 86400
+        by_subject: dict[str, dict[str, float]] = {}
+        for event in events:
+            by_subject.setdefault(event.subject_id, {})[event.to_json()] = event.created_at
+        pipeline = self._client.pipeline(transaction=False)
+        cutoff = time.time() - keep
+        for subject, members in by_subject.items():
+            key = email_events_key(subject)
+            pipeline.zadd(key, members)
+            pipeline.zremrangebyscore(key, "-inf", f"({cutoff}")
+            pipeline.expire(key, keep)
+        await self._execute(pipeline)
+
+    async def email_events(self, subject_id: str) -> list[EmailEvent]:
+        cutoff = time.time() - self.settings.event_retention_days * 86400
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.zrangebyscore(email_events_key(subject_id), cutoff, "+inf")
+        (bodies,) = await self._execute(pipeline)
+        events = [EmailEvent.from_json(body) for body in bodies]
+        return sorted(events, key=lambda e: (e.created_at, e.event_id))
+
+    async def erase_recipient(self, subject_id: str, erased_at: float) -> int:
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.zcard(email_events_key(subject_id))
+        pipeline.delete(email_events_key(subject_id), recipient_consent_key(subject_id))
+        pipeline.set(suppression_key(subject_id), repr(erased_at))
+        deleted, _, _ = await self._execute(pipeline)
+        return int(deleted)
 
 
 def _days(first_day: str, last_day: str) -> list[str]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from gateway.email.records import EmailEvent, RecipientConsent, tombstone_id
 from gateway.errors import StoreUnavailable
 from gateway.receipts.model import Receipt
 from gateway.settings import Settings
@@ -31,6 +33,22 @@ CREATE TABLE IF NOT EXISTS counts (
     label TEXT NOT NULL,
     value INTEGER NOT NULL,
     PRIMARY KEY (metric, day, label)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS recipient_consents (
+    subject_id TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS email_events (
+    event_id TEXT PRIMARY KEY,
+    subject_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS email_events_by_subject ON email_events (subject_id, created_at);
+CREATE INDEX IF NOT EXISTS email_events_by_time ON email_events (created_at);
+CREATE TABLE IF NOT EXISTS suppressions (
+    subject_hash TEXT PRIMARY KEY,
+    erased_at REAL NOT NULL
 ) WITHOUT ROWID;
 """
 
@@ -142,3 +160,82 @@ class SQLiteStore(Store):
             ).fetchall()
         )
         return {CountKey(day, metric, label): value for day, label, value in rows}
+
+    async def put_recipient_consent(self, consent: RecipientConsent) -> None:
+        row = (consent.subject_id, consent.to_json())
+        await self._run(
+            lambda connection: connection.execute(
+                "INSERT OR REPLACE INTO recipient_consents VALUES (?, ?)", row
+            )
+        )
+
+    async def recipient_consents(self, subject_ids: Sequence[str]) -> dict[str, RecipientConsent]:
+        subjects = list(dict.fromkeys(subject_ids))
+
+        def read(connection: sqlite3.Connection) -> dict[str, RecipientConsent]:
+            found: dict[str, RecipientConsent] = {}
+            for start in range(0, len(subjects), 500):
+                chunk = subjects[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for (body,) in connection.execute(
+                    f"SELECT body FROM recipient_consents WHERE subject_id IN ({marks})",  # noqa: S608
+                    chunk,
+                ):
+                    consent = RecipientConsent.from_json(body)
+                    found[consent.subject_id] = consent
+                hashes = {tombstone_id(subject): subject for subject in chunk}
+                for subject_hash, erased_at in connection.execute(
+                    f"SELECT subject_hash, erased_at FROM suppressions WHERE subject_hash IN ({marks})",  # noqa: S608
+                    list(hashes),
+                ):
+                    subject = hashes[subject_hash]
+                    found[subject] = RecipientConsent(subject, "erased", erased_at)
+            return found
+
+        return await self._run(read)
+
+    def _event_cutoff(self) -> float:
+        return time.time() - self.settings.event_retention_days * 86400
+
+    async def add_email_events(self, events: Sequence[EmailEvent]) -> None:
+        rows = [(e.event_id, e.subject_id, e.created_at, e.to_json()) for e in events]
+        cutoff = self._event_cutoff()
+
+        def insert(connection: sqlite3.Connection) -> None:
+            with connection:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.executemany(
+                    "INSERT OR IGNORE INTO email_events VALUES (?, ?, ?, ?)", rows
+                )
+                # Retention: expired events go as new ones arrive (an indexed range, usually empty).
+                connection.execute("DELETE FROM email_events WHERE created_at < ?", (cutoff,))
+
+        await self._run(insert)
+
+    async def email_events(self, subject_id: str) -> list[EmailEvent]:
+        rows = await self._run(
+            lambda connection: connection.execute(
+                "SELECT body FROM email_events WHERE subject_id = ? AND created_at >= ?"
+                " ORDER BY created_at, event_id",
+                (subject_id, self._event_cutoff()),
+            ).fetchall()
+        )
+        return [EmailEvent.from_json(body) for (body,) in rows]
+
+    async def erase_recipient(self, subject_id: str, erased_at: float) -> int:
+        def erase(connection: sqlite3.Connection) -> int:
+            with connection:
+                connection.execute("BEGIN IMMEDIATE")
+                deleted = connection.execute(
+                    "DELETE FROM email_events WHERE subject_id = ?", (subject_id,)
+                ).rowcount
+                connection.execute(
+                    "DELETE FROM recipient_consents WHERE subject_id = ?", (subject_id,)
+                )
+                connection.execute(
+                    "INSERT OR REPLACE INTO suppressions VALUES (?, ?)",
+                    (tombstone_id(subject_id), erased_at),
+                )
+            return int(deleted)
+
+        return await self._run(erase)

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
 
+from gateway.email.records import EmailEvent, RecipientConsent, new_event_id
 from gateway.errors import StoreUnavailable
 from gateway.receipts.model import Receipt, new_receipt_id
 from gateway.store import Store, open_store
 from gateway.store.base import CountKey
-from gateway.store.redis import day_receipts_key, subject_receipts_key
+from gateway.store.redis import (
+    day_receipts_key,
+    email_events_key,
+    recipient_consent_key,
+    subject_receipts_key,
+    suppression_key,
+)
 
 DAY = 86400.0
 T0 = 1_764_000_000.0  # 2025-11-24T16:00:00Z
@@ -139,3 +147,78 @@ async def test_counts_add_up_across_batches_and_days(store: Store) -> None:
         CountKey("2026-11-25", "email", "c1:human"): 9
     }
     assert await store.counts("pixel", "2026-12-01", "2026-12-02") == {}
+
+
+# ---------------------------------------------------------------- email recipients
+
+
+def email_event(subject: str = "esp-1", at: float | None = None, **changes: object) -> EmailEvent:
+    base = EmailEvent(
+        event_id=new_event_id(),
+        subject_id=subject,
+        campaign="spring-26",
+        kind="click",
+        link=2,
+        verdict="human",
+        sent_at=int(time.time()) - 3600,
+        created_at=round(time.time() if at is None else at, 3),
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+async def test_recipient_consent_last_write_wins_and_reads_in_one_batch(store: Store) -> None:
+    granted = RecipientConsent("esp-1", "granted", T0, "r1")
+    await store.put_recipient_consent(granted)
+    await store.put_recipient_consent(RecipientConsent("esp-2", "granted", T0, "r2"))
+    withdrawn = RecipientConsent("esp-2", "withdrawn", T0 + 5, "r3")
+    await store.put_recipient_consent(withdrawn)
+    assert await store.recipient_consents(["esp-1", "esp-2", "esp-nobody", "esp-1"]) == {
+        "esp-1": granted,
+        "esp-2": withdrawn,
+    }
+    assert await store.recipient_consents([]) == {}
+
+
+async def test_email_events_are_idempotent_ordered_and_per_subject(store: Store) -> None:
+    now = time.time()
+    first = email_event("esp-1", at=now - 20, kind="open", link=0, verdict="proxied")
+    second = email_event("esp-1", at=now - 10)
+    other = email_event("esp-2", at=now - 15, verdict="machine")
+    await store.add_email_events([second, other, first])
+    await store.add_email_events([first, second])  # a retried batch
+    assert await store.email_events("esp-1") == [first, second]
+    assert await store.email_events("esp-2") == [other]
+    assert await store.email_events("esp-nobody") == []
+
+
+async def test_email_events_older_than_the_retention_are_gone(store: Store) -> None:
+    retention = 395 * DAY
+    expired = email_event("esp-1", at=time.time() - retention - DAY)
+    kept = email_event("esp-1", at=time.time() - retention + DAY)
+    await store.add_email_events([expired, kept])
+    assert await store.email_events("esp-1") == [kept]
+
+
+async def test_erasing_a_recipient_leaves_only_a_tombstone(store: Store) -> None:
+    await store.put_recipient_consent(RecipientConsent("esp-1", "granted", T0, "r1"))
+    await store.put_recipient_consent(RecipientConsent("esp-2", "granted", T0, "r2"))
+    mine = [email_event("esp-1"), email_event("esp-1", kind="open", link=0)]
+    theirs = email_event("esp-2")
+    await store.add_email_events([*mine, theirs])
+    assert await store.erase_recipient("esp-1", T0 + 60) == 2
+    assert await store.email_events("esp-1") == []
+    assert await store.recipient_consents(["esp-1", "esp-2"]) == {
+        "esp-1": RecipientConsent("esp-1", "erased", T0 + 60),
+        "esp-2": RecipientConsent("esp-2", "granted", T0, "r2"),
+    }
+    # The tombstone outlives a later write of the choice: tracking stays off.
+    await store.put_recipient_consent(RecipientConsent("esp-1", "granted", T0 + 90, "r9"))
+    assert (await store.recipient_consents(["esp-1"]))["esp-1"].state == "erased"
+    assert await store.email_events("esp-2") == [theirs]
+    assert await store.erase_recipient("esp-never-seen", T0) == 0
+
+
+def test_a_recipients_keys_share_a_cluster_slot_and_the_tombstone_hides_the_id() -> None:
+    assert "{esp-1}" in recipient_consent_key("esp-1")
+    assert "{esp-1}" in email_events_key("esp-1")
+    assert "esp-1" not in suppression_key("esp-1")

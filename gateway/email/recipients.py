@@ -1,0 +1,147 @@
+"""A recipient's email-tracking consent: recorded with a receipt, looked up through a short cache.
+
+The store is the truth, keyed by subject. Lookups are cached for `email_consent_cache_seconds`
+(5 s by default) and come in batches from the event recorder, so the hot paths never wait on
+the store; a change made through this process is seen at once, one made elsewhere within the
+cache time. Without a recorded grant — unknown subject, withdrawn, erased, store down — there
+is no per-recipient tracking.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from gateway.email.records import ConsentState, RecipientConsent
+from gateway.errors import Unprocessable
+from gateway.receipts.build import new_receipt
+from gateway.receipts.ledger import RecordsReceipts
+from gateway.receipts.model import Action, Receipt
+from gateway.settings import Settings
+from gateway.store.base import Store
+from gateway.visitors.agents import Visitor
+from gateway.visitors.request import RequestFacts
+
+MAX_CACHED = 100_000
+# An API call speaks for a recipient elsewhere (a signup form, an ESP): its own IP and agent
+# say nothing about the recipient, so the receipt does not carry them.
+NO_FACTS = RequestFacts(
+    ip=None,
+    visitor=Visitor(is_bot=False, role="unknown", browser="", os="", device="other"),
+    region="",
+    origin="",
+    gpc=False,
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Collection:
+    """Where and how a choice was collected, for its receipt."""
+
+    action: Action
+    facts: RequestFacts = NO_FACTS
+    page: str = ""  # a path on `facts.origin`, or the API caller's `source`
+    language: str | None = None
+    texts_hash: str | None = None  # of the texts shown, when the gateway showed them
+
+
+class RecipientConsents:
+    def __init__(
+        self,
+        store: Store,
+        receipts: RecordsReceipts,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store, self.receipts, self.settings, self.clock = store, receipts, settings, clock
+        self.category = settings.email_category
+        self._cache: dict[str, tuple[float, RecipientConsent | None]] = {}
+
+    async def state_of(self, subject: str) -> RecipientConsent | None:
+        """The subject's current choice, or None if they never made one."""
+        return (await self._lookup([subject])).get(subject)
+
+    async def granted_among(self, subjects: Iterable[str]) -> dict[str, float]:
+        """Those of `subjects` who granted email tracking, with when they did (one store round
+        trip for the cache misses): an event from before the grant is not theirs to keep."""
+        found = await self._lookup(subjects)
+        return {subject: c.updated_at for subject, c in found.items() if c.granted}
+
+    async def _lookup(self, subjects: Iterable[str]) -> dict[str, RecipientConsent]:
+        now = self.clock()
+        found: dict[str, RecipientConsent] = {}
+        missing = []
+        for subject in set(subjects):
+            cached = self._cache.get(subject)
+            if cached is not None and cached[0] > now:
+                if cached[1] is not None:
+                    found[subject] = cached[1]
+            else:
+                missing.append(subject)
+        if missing:
+            fetched = await self.store.recipient_consents(missing)
+            if len(self._cache) + len(missing) > MAX_CACHED:
+                self._cache.clear()
+            expires = now + self.settings.email_consent_cache_seconds
+            for subject in missing:
+                self._cache[subject] = (expires, fetched.get(subject))
+            found.update(fetched)
+        return found
+
+    def forget(self, subject: str) -> None:
+        self._cache.pop(subject, None)
+
+    async def choose(self, subject: str, *, grant: bool, collection: Collection) -> Receipt:
+        """Record a grant or a withdrawal: the choice first (so tracking follows it even if the
+        receipt must wait in the spool), then its receipt."""
+        current = await self.store.recipient_consents([subject])
+        erased = subject in current and current[subject].state == "erased"
+        if grant and erased:
+            raise Unprocessable("this recipient's data was erased; email tracking stays off")
+        receipt = self._receipt(subject, grant, collection)
+        if not erased:
+            state: ConsentState = "granted" if grant else "withdrawn"
+            consent = RecipientConsent(subject, state, receipt.created_at, receipt.receipt_id)
+            await self.store.put_recipient_consent(consent)
+        self.forget(subject)
+        await self.receipts.record(receipt)
+        return receipt
+
+    async def erase(self, subject: str, *, collection: Collection) -> int:
+        """Delete the subject's events and choice and leave a tombstone; a withdrawal receipt
+        records the request. Returns how many events were deleted."""
+        receipt = self._receipt(subject, False, collection)
+        deleted = await self.store.erase_recipient(subject, receipt.created_at)
+        self.forget(subject)
+        await self.receipts.record(receipt)
+        return deleted
+
+    async def export(self, subject: str) -> dict[str, Any]:
+        """Everything held about the subject's email tracking, as JSON-ready data."""
+        consent = (await self.store.recipient_consents([subject])).get(subject)
+        events = await self.store.email_events(subject)
+        receipts = await self.store.subject_receipts(subject)
+        return {
+            "subject_id": subject,
+            "email_tracking": consent.state if consent else "not_asked",
+            "events": [event.to_dict() for event in events],
+            "receipts": [r.to_dict() | {"created_at": r.created_iso()} for r in receipts],
+        }
+
+    def _receipt(self, subject: str, grant: bool, collection: Collection) -> Receipt:
+        receipt = new_receipt(
+            self.settings,
+            collection.facts,
+            subject_id=subject,
+            subject_kind="recipient",
+            action=collection.action,
+            granted=[self.category] if grant else [],
+            denied=[] if grant else [self.category],
+            language=collection.language,
+            page=collection.page,
+            now=self.clock(),
+        )
+        texts_hash = collection.texts_hash if collection.texts_hash is not None else ""
+        return dataclasses.replace(receipt, texts_hash=texts_hash)

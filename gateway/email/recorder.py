@@ -1,0 +1,187 @@
+"""Opens and clicks, recorded off the request path, in batches.
+
+`/o` and `/c` call `opened` / `clicked`: a first verdict, an append to memory, nothing else.
+A background task settles each event once its neighbours are known (`SETTLE_SECONDS`), then,
+for a whole batch at once: looks up the recipients' consent (cached), adds the per-campaign
+aggregates (`EventCounter`: campaign × link × verdict × day) and writes per-recipient events
+for those who granted email tracking. Memory is bounded: past `max_pending` events, new ones
+are dropped and counted in `dropped`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gateway.email.recipients import RecipientConsents
+from gateway.email.records import EmailEvent, EventKind, Verdict, new_event_id
+from gateway.email.tokens import ClickToken, OpenToken
+from gateway.email.verdicts import HONEYPOT_SECONDS, MessageActivity, first_verdict
+from gateway.errors import StoreUnavailable
+from gateway.store.base import Store
+from gateway.tracking.counters import EventCounter
+from gateway.visitors.agents import AgentRole
+
+log = logging.getLogger("gateway.email")
+
+SETTLE_SECONDS = HONEYPOT_SECONDS + 1.0
+SETTLE_CHUNK = 500
+METRIC_OPEN, METRIC_CLICK, METRIC_INVALID = "email_open", "email_click", "email_invalid"
+
+
+@dataclass(slots=True)
+class _Seen:
+    kind: EventKind
+    campaign: str
+    subject: str
+    link: int
+    sent_at: int
+    at: float
+    verdict: Verdict
+
+
+class EmailRecorder:
+    def __init__(
+        self,
+        store: Store,
+        counter: EventCounter,
+        consents: RecipientConsents,
+        *,
+        aggregates_without_consent: bool,
+        min_click_seconds: float,
+        flush_seconds: float = 1.0,
+        max_pending: int = 200_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store, self.counter, self.consents = store, counter, consents
+        self.aggregates_without_consent = aggregates_without_consent
+        self.min_click_seconds = min_click_seconds
+        self.flush_seconds, self.max_pending, self.clock = flush_seconds, max_pending, clock
+        self.activity = MessageActivity()
+        self.dropped = 0
+        self._seen: deque[_Seen] = deque()
+        self._unwritten: list[EmailEvent] = []  # per-recipient events the store refused, retried
+        self._task: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------ the hot path: memory only
+
+    def opened(self, token: OpenToken, role: AgentRole) -> None:
+        now = self.clock()
+        verdict = first_verdict(
+            "open",
+            role,
+            seconds_after_send=now - token.sent_at,
+            min_click_seconds=self.min_click_seconds,
+        )
+        self._keep(_Seen("open", token.campaign, token.subject, 0, token.sent_at, now, verdict))
+
+    def clicked(self, token: ClickToken, role: AgentRole) -> None:
+        now = self.clock()
+        verdict: Verdict = "machine"
+        if not token.is_honeypot:
+            verdict = first_verdict(
+                "click",
+                role,
+                seconds_after_send=now - token.sent_at,
+                min_click_seconds=self.min_click_seconds,
+            )
+        message = (token.campaign, token.subject, token.sent_at)
+        self.activity.note_click(message, now, token.link)
+        self._keep(
+            _Seen("click", token.campaign, token.subject, token.link, token.sent_at, now, verdict)
+        )
+
+    def invalid(self, kind: EventKind) -> None:
+        self.counter.add(METRIC_INVALID, kind)
+
+    def _keep(self, seen: _Seen) -> None:
+        if len(self._seen) >= self.max_pending:
+            self.dropped += 1
+            return
+        self._seen.append(seen)
+
+    def forget_subject(self, subject: str) -> None:
+        """Drop what is held in memory for an erased subject (so nothing lands after erasure)."""
+        self._seen = deque(seen for seen in self._seen if seen.subject != subject)
+        self._unwritten = [event for event in self._unwritten if event.subject_id != subject]
+
+    # ------------------------------------------------------------ the background: batches
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._flush_loop(), name="email-events")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush(settle=False)
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_seconds)
+            try:
+                await self.flush()
+            except Exception:  # the loop must outlive any one bad batch
+                log.exception("email events: a batch failed")
+
+    async def flush(self, settle: bool = True) -> int:
+        """Settle the events older than `SETTLE_SECONDS` (all of them with `settle=False`),
+        count them and store the consented ones. Returns how many were settled."""
+        now = self.clock()
+        ready: list[_Seen] = []
+        while self._seen and (not settle or now - self._seen[0].at >= SETTLE_SECONDS):
+            ready.append(self._seen.popleft())
+        for start in range(0, len(ready), SETTLE_CHUNK):
+            await self._settle(ready[start : start + SETTLE_CHUNK])
+            await asyncio.sleep(0)  # a big batch must not hold up the requests being served
+        self.activity.forget_before(now - 2 * SETTLE_SECONDS)
+        if self._unwritten:
+            await self._write_events()
+        return len(ready)
+
+    async def _settle(self, ready: list[_Seen]) -> None:
+        try:
+            granted = await self.consents.granted_among({seen.subject for seen in ready})
+        except StoreUnavailable:
+            granted = {}  # unknown consent is no consent
+        for seen in ready:
+            verdict = seen.verdict
+            if seen.kind == "click" and verdict != "machine":
+                message = (seen.campaign, seen.subject, seen.sent_at)
+                if self.activity.discounts(message, seen.at):
+                    verdict = "machine"
+            consented = seen.subject in granted and seen.at >= granted[seen.subject]
+            if consented or self.aggregates_without_consent:
+                if seen.kind == "open":
+                    self.counter.add(METRIC_OPEN, f"{seen.campaign}|{verdict}")
+                else:
+                    self.counter.add(METRIC_CLICK, f"{seen.campaign}|{seen.link}|{verdict}")
+            if consented:
+                self._unwritten.append(
+                    EmailEvent(
+                        event_id=new_event_id(),
+                        subject_id=seen.subject,
+                        campaign=seen.campaign,
+                        kind=seen.kind,
+                        link=seen.link,
+                        verdict=verdict,
+                        sent_at=seen.sent_at,
+                        created_at=round(seen.at, 3),
+                    )
+                )
+
+    async def _write_events(self) -> None:
+        batch, self._unwritten = self._unwritten, []
+        try:
+            await self.store.add_email_events(batch)
+        except StoreUnavailable:
+            room = max(self.max_pending - len(self._unwritten), 0)
+            self.dropped += max(len(batch) - room, 0)
+            self._unwritten = batch[:room] + self._unwritten

@@ -1,0 +1,102 @@
+"""Machine or person: the verdict on one open or click, `human | proxied | machine`.
+
+Two stages. On the request, `first_verdict` looks at what that request alone shows: who is
+asking (`classify_visitor` role) and how soon after sending. A few seconds later, once the
+message's neighbouring clicks are known, `MessageActivity.discounts` turns a click into a
+machine's when it sits in a burst (three different links of one message within a second —
+nobody reads that fast, scanners do) or near a click on the hidden honeypot link.
+
+    >>> first_verdict("open", "image_proxy", seconds_after_send=3600, min_click_seconds=10)
+    'proxied'
+    >>> first_verdict("click", "browser", seconds_after_send=2, min_click_seconds=10)
+    'machine'
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from typing import Final
+
+from gateway.email.records import EventKind, Verdict
+from gateway.email.tokens import HONEYPOT_LINK
+from gateway.visitors.agents import AgentRole
+
+BURST_SECONDS: Final = 1.0
+BURST_LINKS: Final = 3
+HONEYPOT_SECONDS: Final = 10.0
+PERSON_ROLES: Final = frozenset({"browser", "mail_client"})
+_PREFETCH_HEADERS: Final = frozenset({b"sec-purpose", b"purpose", b"x-purpose", b"x-moz"})
+MessageKey = tuple[str, str, int]  # campaign, subject, send time
+
+
+def first_verdict(
+    kind: EventKind, role: AgentRole, *, seconds_after_send: float, min_click_seconds: float
+) -> Verdict:
+    """What one request shows. An image proxy (Gmail, Yahoo, Apple Mail Privacy Protection)
+    fetches the pixel for a person's mailbox: `proxied`, kept apart rather than discarded.
+    Link scanners, HTTP libraries, headless browsers, crawlers and unknown agents: `machine`."""
+    if role == "image_proxy":
+        return "proxied" if kind == "open" else "machine"
+    if role not in PERSON_ROLES:
+        return "machine"
+    if kind == "click" and seconds_after_send < min_click_seconds:
+        return "machine"  # security gateways follow links as the message is delivered
+    return "human"
+
+
+def agent_and_prefetch(raw_headers: Iterable[tuple[bytes, bytes]]) -> tuple[str, bool]:
+    """The user agent, and whether this is a speculative fetch (`Sec-Purpose: prefetch`,
+    `Purpose: prefetch`, `X-Moz: prefetch`, `X-Purpose: preview`) — redirected like any click,
+    never counted as one. One pass over the ASGI headers (names arrive lower-cased): on the hot
+    path, five `Headers.get` scans cost more than the rest of the check."""
+    agent, prefetch = "", False
+    for name, value in raw_headers:
+        if name == b"user-agent":
+            agent = value.decode("latin-1")
+        elif name in _PREFETCH_HEADERS:
+            lowered = value.lower()
+            prefetch = prefetch or b"prefetch" in lowered or b"preview" in lowered
+    return agent, prefetch
+
+
+class MessageActivity:
+    """The recent clicks of each message, in memory, to judge clicks by their neighbours.
+
+    Bounded: at most `max_messages` messages are followed; past that, new messages are not
+    (their clicks keep their first verdict) until old ones age out.
+    """
+
+    def __init__(self, max_messages: int = 200_000) -> None:
+        self.max_messages = max_messages
+        self._clicks: dict[MessageKey, deque[tuple[float, int]]] = {}
+
+    def note_click(self, message: MessageKey, at: float, link: int) -> None:
+        clicks = self._clicks.pop(message, None)  # re-inserted last: the dict stays by recency
+        if clicks is None:
+            if len(self._clicks) >= self.max_messages:
+                return
+            clicks = deque(maxlen=64)
+        clicks.append((at, link))
+        self._clicks[message] = clicks
+
+    def discounts(self, message: MessageKey, at: float) -> bool:
+        """True if a click at `at` is in a burst of several links or near a honeypot click."""
+        clicks = self._clicks.get(message, ())
+        near = {link for when, link in clicks if abs(when - at) <= BURST_SECONDS}
+        if len(near) >= BURST_LINKS:
+            return True
+        return any(
+            link == HONEYPOT_LINK and abs(when - at) <= HONEYPOT_SECONDS for when, link in clicks
+        )
+
+    def forget_before(self, moment: float) -> None:
+        """Drop messages whose last click is older than `moment`."""
+        while self._clicks:
+            oldest = next(iter(self._clicks))
+            if self._clicks[oldest][-1][0] >= moment:
+                return
+            del self._clicks[oldest]
+
+    def __len__(self) -> int:
+        return len(self._clicks)

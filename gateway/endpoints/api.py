@@ -1,0 +1,112 @@
+"""The ESP-facing admin API: `POST /api/links` signs links, `PUT /api/subjects/{id}/consent`
+records a recipient's email-tracking choice. Both need the admin bearer token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.admin_auth import require_admin
+from gateway.consent.choice import parse_choice
+from gateway.consent.model import NECESSARY
+from gateway.email.identity import is_subject
+from gateway.email.recipients import Collection
+from gateway.endpoints.bodies import read_json
+from gateway.errors import Unprocessable
+from gateway.receipts.export import parse_moment
+from gateway.runtime import gateway_of
+
+MAX_LINKS_BODY = 256 * 1024
+_LINK_FIELDS = {"campaign", "recipient", "url", "urls", "sent_at"}
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+async def sign_links(request: Request) -> Response:
+    """`{"campaign", "recipient", "url" | "urls", "sent_at"?}` → the signed URLs."""
+    gateway = gateway_of(request)
+    require_admin(request, gateway.settings.admin_token_hashes)
+    body = await read_json(request, limit=MAX_LINKS_BODY)
+    if not isinstance(body, dict):
+        raise Unprocessable("the body must be a JSON object")
+    unknown = sorted(set(body) - _LINK_FIELDS)
+    if unknown:
+        raise Unprocessable(f"unknown field(s): {', '.join(unknown)}", allowed=sorted(_LINK_FIELDS))
+    urls = _urls(body)
+    signed = gateway.email.signer.sign(
+        campaign=body.get("campaign"),
+        recipient=body.get("recipient"),
+        urls=urls,
+        sent_at=_moment(body.get("sent_at")),
+    )
+    answer: dict[str, Any] = {
+        "subject": signed.subject,
+        "sent_at": signed.sent_at,
+        "click_urls": list(signed.click_urls),
+        "open_url": signed.open_url,
+        "preferences_url": signed.preferences_url,
+    }
+    if "url" in body:
+        answer["click_url"] = signed.click_urls[0]
+    return JSONResponse(answer, headers=_NO_STORE)
+
+
+def _urls(body: dict[str, Any]) -> list[str]:
+    if ("url" in body) == ("urls" in body):
+        raise Unprocessable('send either "url" (one target) or "urls" (a list of targets)')
+    urls = [body["url"]] if "url" in body else body["urls"]
+    if not isinstance(urls, list) or not all(isinstance(url, str) for url in urls):
+        raise Unprocessable('"urls" must be a list of URLs')
+    return urls
+
+
+def _moment(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return parse_moment(value)
+        except ValueError:
+            pass
+    raise Unprocessable('"sent_at" must be unix seconds or an ISO date-time')
+
+
+async def record_recipient_consent(request: Request) -> Response:
+    """Body like `POST /consent`: `{"granted": ["email_tracking"], "source": "signup-form"}`,
+    `{"granted": []}`, or `{"action": "accept_all" | "reject_all"}`."""
+    gateway = gateway_of(request)
+    settings = gateway.settings
+    require_admin(request, settings.admin_token_hashes)
+    subject = request.path_params["subject"]
+    if not is_subject(subject):
+        raise Unprocessable(
+            "a subject is an ESP id or recipient_id(address) — 1 to 64 letters, digits or "
+            '"._:-"; never an address (POST /api/links returns the subject for an address)'
+        )
+    choice = parse_choice(await read_json(request), (NECESSARY, settings.email_category))
+    grant = settings.email_category in choice.granted
+    receipt = await gateway.email.consents.choose(
+        subject,
+        grant=grant,
+        collection=Collection(
+            action="api", page=choice.source or choice.page or "api", language=choice.language
+        ),
+    )
+    return JSONResponse(
+        {
+            "subject": subject,
+            settings.email_category: "granted" if grant else "withdrawn",
+            "receipt_id": receipt.receipt_id,
+        },
+        headers=_NO_STORE,
+    )
+
+
+routes = [
+    Route("/api/links", sign_links, methods=["POST"]),
+    Route("/api/subjects/{subject}/consent", record_recipient_consent, methods=["PUT"]),
+]

@@ -1,0 +1,129 @@
+"""Machine or person, one request at a time and then by a message's neighbouring clicks."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.email.verdicts import MessageActivity, agent_and_prefetch, first_verdict
+from gateway.visitors.agents import classify_visitor
+
+GMAIL_PROXY = (
+    "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
+)
+APPLE_MPP = "Mozilla/5.0"
+APPLE_MAIL = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+)
+FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
+OUTLOOK = (
+    "Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 10.0; WOW64; Trident/7.0; .NET4.0C; .NET4.0E;"
+    " Microsoft Outlook 16.0.4266; ms-office; MSOffice 16)"
+)
+SAFE_LINKS = "Mozilla/5.0 (compatible; Microsoft Office 365 ATP Safe Links)"
+PROOFPOINT = "Proofpoint URL Defense/1.0"
+BARRACUDA = "Barracuda Sentinel (EE)"
+HEADLESS = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36"
+CURL = "curl/8.5.0"
+PYTHON = "python-requests/2.31.0"
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+LATER = 3600.0
+
+
+@pytest.mark.parametrize(
+    ("agent", "open_verdict", "click_verdict"),
+    [
+        (GMAIL_PROXY, "proxied", "machine"),
+        (APPLE_MPP, "proxied", "machine"),
+        (APPLE_MAIL, "human", "human"),
+        (OUTLOOK, "human", "human"),
+        (FIREFOX, "human", "human"),
+        (SAFE_LINKS, "machine", "machine"),
+        (PROOFPOINT, "machine", "machine"),
+        (BARRACUDA, "machine", "machine"),
+        (HEADLESS, "machine", "machine"),
+        (CURL, "machine", "machine"),
+        (PYTHON, "machine", "machine"),
+        (GOOGLEBOT, "machine", "machine"),
+        ("", "machine", "machine"),
+    ],
+)
+def test_first_verdict_by_agent(agent: str, open_verdict: str, click_verdict: str) -> None:
+    role = classify_visitor(agent).role
+    assert (
+        first_verdict("open", role, seconds_after_send=LATER, min_click_seconds=10) == open_verdict
+    )
+    assert (
+        first_verdict("click", role, seconds_after_send=LATER, min_click_seconds=10)
+        == click_verdict
+    )
+
+
+@pytest.mark.parametrize(("seconds", "verdict"), [(0, "machine"), (9.9, "machine"), (10, "human")])
+def test_a_click_seconds_after_sending_is_a_machine(seconds: float, verdict: str) -> None:
+    role = classify_visitor(FIREFOX).role
+    assert first_verdict("click", role, seconds_after_send=seconds, min_click_seconds=10) == verdict
+    assert first_verdict("open", role, seconds_after_send=seconds, min_click_seconds=10) == "human"
+
+
+@pytest.mark.parametrize(
+    ("headers", "prefetch"),
+    [
+        ({}, False),
+        ({"sec-purpose": "prefetch"}, True),
+        ({"sec-purpose": "prefetch;prerender"}, True),
+        ({"purpose": "prefetch"}, True),
+        ({"x-moz": "prefetch"}, True),
+        ({"x-purpose": "preview"}, True),
+        ({"sec-purpose": ""}, False),
+        ({"accept": "text/html"}, False),
+    ],
+)
+def test_prefetches_are_recognised(headers: dict[str, str], prefetch: bool) -> None:
+    raw = [
+        (b"user-agent", FIREFOX.encode()),
+        *((k.encode(), v.encode()) for k, v in headers.items()),
+    ]
+    assert agent_and_prefetch(raw) == (FIREFOX, prefetch)
+    assert agent_and_prefetch([]) == ("", False)
+
+
+MESSAGE = ("spring-26", "esp-42", 1_767_225_600)
+
+
+def test_three_links_within_a_second_are_a_burst() -> None:
+    activity = MessageActivity()
+    for at, link in ((100.0, 1), (100.3, 2), (100.6, 3)):
+        activity.note_click(MESSAGE, at, link)
+    assert activity.discounts(MESSAGE, 100.3)
+    assert not activity.discounts(("other", "esp-42", 1), 100.3)
+
+
+def test_a_person_clicking_two_links_or_one_link_twice_is_no_burst() -> None:
+    activity = MessageActivity()
+    for at, link in ((100.0, 1), (100.2, 1), (100.4, 2), (100.6, 1)):
+        activity.note_click(MESSAGE, at, link)
+    assert not activity.discounts(MESSAGE, 100.4)
+    for at, link in ((200.0, 1), (201.5, 2), (203.0, 3)):  # three links, seconds apart
+        activity.note_click(MESSAGE, at, link)
+    assert not activity.discounts(MESSAGE, 201.5)
+
+
+def test_a_honeypot_click_discounts_the_clicks_around_it_only() -> None:
+    activity = MessageActivity()
+    activity.note_click(MESSAGE, 100.0, 2)
+    activity.note_click(MESSAGE, 104.0, 0)  # the honeypot
+    activity.note_click(MESSAGE, 500.0, 2)  # a person, minutes later
+    assert activity.discounts(MESSAGE, 100.0)
+    assert not activity.discounts(MESSAGE, 500.0)
+
+
+def test_old_messages_are_forgotten_and_memory_is_bounded() -> None:
+    activity = MessageActivity(max_messages=2)
+    activity.note_click(("a", "s", 1), 10.0, 1)
+    activity.note_click(("b", "s", 1), 20.0, 1)
+    activity.note_click(("c", "s", 1), 30.0, 1)  # over the bound: not followed
+    assert len(activity) == 2
+    activity.note_click(("a", "s", 1), 40.0, 2)  # "a" is fresh again
+    activity.forget_before(25.0)
+    assert len(activity) == 1
+    assert activity.discounts(("a", "s", 1), 40.0) is False
