@@ -1,0 +1,1 @@
+"""End-to-end tests: headless Chromium against the real gateway, Redis and vendor stand-ins."""

@@ -1,0 +1,1 @@
+"""The demo site served at `/demo` by `consent-gateway serve --demo`: every mechanism, visible."""
