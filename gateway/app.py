@@ -17,9 +17,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.banner.routes import banner_routes
-from gateway.endpoints import consent, health, tracking
+from gateway.endpoints import api, consent, email, health, metrics, tracking
 from gateway.endpoints.origin import OriginGuard
 from gateway.errors import ClientError, StoreUnavailable
+from gateway.instrumentation import RequestInstrumentation
 from gateway.runtime import Gateway
 from gateway.settings import Settings, load_settings
 
@@ -41,17 +42,21 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=[  # the hot paths first: routes are matched in order
             *tracking.routes,
+            *email.routes,
             *banner_routes(gateway.banner_config),
             *consent.routes,
+            *api.routes,
             *health.routes,
+            *metrics.routes,
         ],
         middleware=[
+            Middleware(RequestInstrumentation, metrics=gateway.metrics),
             Middleware(
                 OriginGuard,
                 allowed_origins=settings.allowed_origins,
                 own_origin=settings.public_origin,
                 paths=("/consent", "/t/"),
-            )
+            ),
         ],
         exception_handlers={
             ClientError: client_error,
@@ -62,6 +67,10 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.gateway = gateway
+    if settings.demo:
+        from gateway.demo.routes import demo_routes  # only a demo gateway loads the demo
+
+        app.router.routes.extend(demo_routes())
     return app
 
 

@@ -9,6 +9,9 @@ from starlette.requests import Request
 
 from gateway.banner.config import VendorInfo, build_banner_config
 from gateway.consent.cookie import ConsentCodec
+from gateway.email.service import EmailService
+from gateway.metrics import Metrics
+from gateway.receipts.ledger import ReceiptLedger
 from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
 from gateway.rules.loader import load_rules
@@ -29,9 +32,15 @@ class Gateway:
     store: Store
     spool: ReceiptSpool
     writer: ReceiptWriter
+    receipts: ReceiptLedger
     forwarder: Forwarder
     counter: EventCounter
+    email: EmailService
     banner_config: Mapping[str, object]
+    metrics: Metrics
+
+    def __post_init__(self) -> None:
+        self.metrics.watch(self)  # queue and spool gauges are read from here when scraped
 
     @classmethod
     def build(cls, settings: Settings) -> Gateway:
@@ -44,6 +53,10 @@ class Gateway:
         )
         store = open_store(settings)
         spool = ReceiptSpool(settings.spool_path)
+        metrics = Metrics()
+        writer = ReceiptWriter(store, spool, settings.spool_replay_seconds, metrics=metrics)
+        counter = EventCounter(store, metrics=metrics)
+        ledger = ReceiptLedger(writer, counter, metrics)
         return cls(
             settings=settings,
             keys=keys,
@@ -51,9 +64,12 @@ class Gateway:
             rules=rules,
             store=store,
             spool=spool,
-            writer=ReceiptWriter(store, spool, settings.spool_replay_seconds),
+            writer=writer,
+            receipts=ledger,
             forwarder=Forwarder(),
-            counter=EventCounter(store),
+            metrics=metrics,
+            counter=counter,
+            email=EmailService.build(settings, keys, store, ledger, counter),
             banner_config=build_banner_config(
                 public_url=settings.public_url,
                 policy_revision=settings.policy_revision,
@@ -79,12 +95,26 @@ class Gateway:
         await self.writer.replay_once()
         await self.forwarder.start()
         await self.counter.start()
+        await self.email.start()
 
     async def stop(self) -> None:
         await self.forwarder.close()
+        await self.email.stop()
         await self.counter.close()
         await self.writer.close()
         await self.store.close()
+
+    def forwarder_counts(self) -> dict[str, int]:
+        forwarder = self.forwarder
+        return {
+            "queued": forwarder.queue.qsize(),
+            "sent": forwarder.sent,
+            "failed": forwarder.failed,
+            "dropped": forwarder.dropped,
+        }
+
+    def spool_depth(self) -> int:
+        return self.spool.depth()
 
     def vendor_cookies(self) -> list[str]:
         """Every cookie a vendor rule names, for the banner to delete on withdrawal."""

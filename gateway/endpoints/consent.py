@@ -78,7 +78,7 @@ async def record_consent(request: Request) -> Response:
         language=choice.language,
         page=choice.page,
     )
-    await gateway.writer.record(receipt)
+    await gateway.receipts.record(receipt)
     response = JSONResponse(
         {
             "consent": consent_json(consent, settings.categories),
@@ -115,7 +115,7 @@ async def withdraw_consent(request: Request) -> Response:
             granted=(),
             denied=settings.categories,
         )
-        await gateway.writer.record(receipt)
+        await gateway.receipts.record(receipt)
         receipt_id = receipt.receipt_id
     response = JSONResponse(
         {"withdrawn": True, "receipt_id": receipt_id, "delete_cookies": gateway.vendor_cookies()},

@@ -18,16 +18,10 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     gateway = gateway_of(request)
-    forwarder = gateway.forwarder
     body = {
         "store": gateway.store.name,
-        "spool_depth": gateway.spool.depth(),
-        "forwarder": {
-            "queued": forwarder.queue.qsize(),
-            "sent": forwarder.sent,
-            "failed": forwarder.failed,
-            "dropped": forwarder.dropped,
-        },
+        "spool_depth": gateway.spool_depth(),
+        "forwarder": gateway.forwarder_counts(),
     }
     try:
         await gateway.store.ping()

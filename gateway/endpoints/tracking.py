@@ -48,6 +48,7 @@ async def track(request: Request) -> Response:
     )
     decision = decide(rule, consent, signals)
     gateway.counter.add("pixel", f"{rule.id}:{decision.outcome}")
+    gateway.metrics.decisions.labels(rule.id, decision.outcome, decision.reason).inc()
     answer = {"X-Consent-Decision": f"{decision.outcome}; reason={decision.reason}"}
     post = request.method == "POST"
 

@@ -14,6 +14,7 @@ import logging
 from typing import Literal
 
 from gateway.errors import StoreUnavailable
+from gateway.metrics import Metrics
 from gateway.receipts.model import Receipt
 from gateway.receipts.spool import ReceiptSpool
 from gateway.store.base import Store
@@ -26,9 +27,15 @@ _Pending = tuple[Receipt, "asyncio.Future[Outcome]"]
 
 class ReceiptWriter:
     def __init__(
-        self, store: Store, spool: ReceiptSpool, replay_seconds: float, batch_size: int = 512
+        self,
+        store: Store,
+        spool: ReceiptSpool,
+        replay_seconds: float,
+        batch_size: int = 512,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics or Metrics()
         self.spool = spool
         self.replay_seconds = replay_seconds
         self.batch_size = batch_size
@@ -91,7 +98,8 @@ class ReceiptWriter:
     async def _write(self, receipts: list[Receipt]) -> Outcome:
         if not self.store_down:
             try:
-                await self.store.add_receipts(receipts)
+                with self.metrics.store_call("add_receipts"):
+                    await self.store.add_receipts(receipts)
                 return "stored"
             except StoreUnavailable as error:
                 log.warning("store unavailable (%s): spooling receipts", error)

@@ -14,14 +14,22 @@ import time
 from collections import Counter
 
 from gateway.errors import StoreUnavailable
+from gateway.metrics import Metrics
 from gateway.store.base import CountKey, Store
 
 log = logging.getLogger("gateway.counters")
 
 
 class EventCounter:
-    def __init__(self, store: Store, flush_seconds: float = 1.0, max_keys: int = 100_000) -> None:
+    def __init__(
+        self,
+        store: Store,
+        flush_seconds: float = 1.0,
+        max_keys: int = 100_000,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.store = store
+        self.metrics = metrics or Metrics()
         self.flush_seconds = flush_seconds
         self.max_keys = max_keys
         self.lost = 0
@@ -58,7 +66,8 @@ class EventCounter:
             return
         batch, self._pending = self._pending, Counter()
         try:
-            await self.store.add_counts(batch)
+            with self.metrics.store_call("add_counts"):
+                await self.store.add_counts(batch)
         except StoreUnavailable:
             for key, amount in batch.items():  # keep them for the next flush
                 if key in self._pending or len(self._pending) < self.max_keys:

@@ -329,3 +329,26 @@ async def test_readiness_fails_when_the_store_is_unreachable(make_settings) -> N
         ready = await http.get("/readyz")
         assert ready.status_code == 503
         assert ready.json()["status"] == "unavailable"
+
+
+async def test_choices_are_counted_per_day_for_the_dashboard(make_settings) -> None:
+    app = create_app(make_settings())
+    async with serving(app) as http:
+        await http.post("/consent", json={"action": "accept_all"}, headers={**JSON, "Sec-GPC": "1"})
+        http.cookies.clear()
+        await http.post("/consent", json={"granted": ["analytics"]}, headers=JSON)
+        gateway = app.state.gateway
+        await gateway.counter.flush()
+        day = gateway.counter.today()
+        actions = await gateway.store.counts("consent_action", day, day)
+        categories = await gateway.store.counts("consent_category", day, day)
+        gpc = await gateway.store.counts("consent_gpc", day, day)
+    assert {key.label: value for key, value in actions.items()} == {
+        "visitor:accept_all": 1,
+        "visitor:custom": 1,
+    }
+    by_label = {key.label: value for key, value in categories.items()}
+    assert by_label["visitor:analytics:granted"] == 2
+    assert by_label["visitor:marketing:denied"] == 2  # GPC removed it from accept_all
+    assert by_label["visitor:preferences:granted"] == 1
+    assert {key.label: value for key, value in gpc.items()} == {"visitor:on": 1, "visitor:off": 1}

@@ -63,7 +63,11 @@ async def test_a_user_agent_cannot_inject_headers() -> None:
     with stand_in_vendor() as vendor:
         forwarder = Forwarder(workers=1)
         await forwarder.start()
-        forwarder.submit(OutboundHit("t", "GET", f"{vendor.origin}/x", (("User-Agent", "evil\r\nX-Injected: 1\r\n"),)))
+        forwarder.submit(
+            OutboundHit(
+                "t", "GET", f"{vendor.origin}/x", (("User-Agent", "evil\r\nX-Injected: 1\r\n"),)
+            )
+        )
         await forwarder.close()
         (received,) = vendor.received
         assert "x-injected" not in received.headers
@@ -77,7 +81,9 @@ async def test_connections_are_kept_alive_and_reused() -> None:
         for n in range(5):
             forwarder.submit(hit(f"{vendor.origin}/x?n={n}"))
         await forwarder.queue.join()
-        assert len(forwarder.sender._idle[("http", "127.0.0.1", vendor.server.server_address[1])]) == 1
+        assert (
+            len(forwarder.sender._idle[("http", "127.0.0.1", vendor.server.server_address[1])]) == 1
+        )
         await forwarder.close()
         assert forwarder.sent == 5
 
@@ -121,4 +127,6 @@ async def test_garbage_and_huge_answers_are_handled() -> None:
     for server in servers:
         server.close()
     assert (forwarder.sent, forwarder.failed) == (1, 1)
-    assert not forwarder.sender._idle.get(("http", "127.0.0.1", ports[1]))  # not kept after an oversized body
+    assert not forwarder.sender._idle.get(
+        ("http", "127.0.0.1", ports[1])
+    )  # not kept after an oversized body

@@ -12,7 +12,9 @@ from gateway.tracking.hits import Encoded, outbound_hit, parse_query, redirect_l
 from gateway.visitors.network import parse_ip
 from tests.conftest import REPO
 
-RULES = load_rules(REPO / "tag_rules", categories=("necessary", "preferences", "analytics", "marketing"))
+RULES = load_rules(
+    REPO / "tag_rules", categories=("necessary", "preferences", "analytics", "marketing")
+)
 
 
 @pytest.mark.parametrize(
@@ -37,7 +39,9 @@ def test_parse_query(raw: str, expected: list[tuple[str, str]]) -> None:
 
 
 def test_redirect_keeps_only_allowed_params_on_the_rules_upstream() -> None:
-    location = redirect_location(RULES["meta_pixel"], parse_query("id=1&ev=PageView&x=%2F%2Fevil.example&cd[v]=2"))
+    location = redirect_location(
+        RULES["meta_pixel"], parse_query("id=1&ev=PageView&x=%2F%2Fevil.example&cd[v]=2")
+    )
     assert location == "https://www.facebook.com/tr?id=1&ev=PageView&cd%5Bv%5D=2"
 
 
@@ -51,14 +55,26 @@ def test_nothing_in_a_hit_changes_where_it_goes(query: str) -> None:
         if rule.hit.mode == "redirect":
             assert redirect_location(rule, parse_query(query)).startswith(upstream)
         else:
-            hit = outbound_hit(rule, parse_query(query), anonymous=False, ip=None, user_agent="", granted=frozenset(), chosen=False)
+            hit = outbound_hit(
+                rule,
+                parse_query(query),
+                anonymous=False,
+                ip=None,
+                user_agent="",
+                granted=frozenset(),
+                chosen=False,
+            )
             assert hit.url.split("?")[0] == upstream
 
 
 def test_json_hits_decode_values_that_arrived_encoded() -> None:
     hit = outbound_hit(
         RULES["plausible"],
-        [*parse_query("n=pageview&u=https%3A%2F%2Fa.example%2F"), ("d", "a.example"), ("p", {"k": 1})],
+        [
+            *parse_query("n=pageview&u=https%3A%2F%2Fa.example%2F"),
+            ("d", "a.example"),
+            ("p", {"k": 1}),
+        ],
         anonymous=True,
         ip=parse_ip("203.0.113.9"),
         user_agent="Mozilla/5.0",

@@ -1,0 +1,76 @@
+"""Per-request observation as pure ASGI middleware: a request id, latency and status metrics.
+
+The request id comes from a well-formed `X-Request-ID` header or is generated; it is echoed
+in the response and attached to every log line written while the request runs. An unexpected
+error is logged here, once, with that id and the route template (never the raw path, which may
+hold a token or a subject id), and answered with a JSON 500 that carries the id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.logs import request_id
+from gateway.metrics import Metrics
+
+_VALID_ID = re.compile(rb"[A-Za-z0-9._-]{8,64}")
+_ERROR_BODY = json.dumps(
+    {"error": "internal", "detail": "the gateway hit an unexpected error"}
+).encode()
+log = logging.getLogger("gateway")
+
+
+class RequestInstrumentation:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+        rid = incoming.decode() if _VALID_ID.fullmatch(incoming) else secrets.token_hex(8)
+        token = request_id.set(rid)
+        status = 0
+
+        async def send_observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_observed)
+        except Exception:
+            label = getattr(scope.get("route"), "path", "(unmatched)")
+            log.exception("unhandled error on %s %s", scope["method"], label)
+            if status == 0:
+                await send_observed(_error_start())
+                await send({"type": "http.response.body", "body": _ERROR_BODY})
+            status = 500
+        finally:
+            label = getattr(scope.get("route"), "path", "(unmatched)")
+            self.metrics.requests.labels(label, scope["method"], str(status)).inc()
+            self.metrics.latency.labels(label).observe(time.perf_counter() - started)
+            request_id.reset(token)
+
+
+def _error_start() -> Message:
+    return {
+        "type": "http.response.start",
+        "status": 500,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(_ERROR_BODY)).encode()),
+        ],
+    }
