@@ -18,19 +18,24 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
 from bench.load import Load, Result, run_python_load, run_wrk
+from gateway.admin_auth import token_hash
 from gateway.consent.cookie import ConsentCodec
 from gateway.consent.model import Consent
+from gateway.email.links import EmailSigner
 from tests.servers import RedisServer, free_port, wait_until
 from tests.vendors import rules_pointing_at
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret-key-0123456789abcdefghijklmnopq"
+ADMIN_TOKEN = "bench-admin-token-0123456789abcdefghijkl"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+EMAIL_SETTLE_SECONDS = 13
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,7 @@ def main() -> int:
                 "GATEWAY_ALLOW_INSECURE_UPSTREAMS": "true",
                 "GATEWAY_DATA_DIR": str(work / "var"),
                 "GATEWAY_LOG_LEVEL": "warning",
+                "GATEWAY_ADMIN_TOKEN_HASHES": token_hash(ADMIN_TOKEN),
             }
         )
         gateway = start(
@@ -168,6 +174,20 @@ def main() -> int:
         agents = sample_agents()
         everyone = consent_cookie("analytics", "marketing")
         ga4 = "/t/ga4?v=2&tid=G-BENCH&cid=555.666&sid=1700000000&dl=https%3A%2F%2Fwww.example.com%2F&en=page_view"
+        signer = EmailSigner((SECRET,), base)
+        sent = time.time() - 3600
+        email_open = urlsplit(
+            signer.message(campaign="bench", recipient="esp-bench-no", sent_at=sent).open_url
+        ).path
+        target = "https://www.example.com/spring/collection?utm_source=email&c=1"
+        consented = signer.message(campaign="bench", recipient="esp-bench-yes", sent_at=sent)
+        email_click_consented = urlsplit(consented.click_url(target, 1)).path
+        grant = httpx.put(
+            f"{base}/api/subjects/esp-bench-yes/consent",
+            json={"granted": ["email_tracking"], "source": "bench"},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        )
+        grant.raise_for_status()
         scenarios = [
             Scenario("baseline: bare GIF route", "GET", "/bench/bare.gif"),
             Scenario("/t consented forward (ga4)", "GET", ga4, cookie=everyone, target=0.5),
@@ -182,6 +202,13 @@ def main() -> int:
                 "/t blocked (meta_pixel, no consent)",
                 "GET",
                 "/t/meta_pixel?id=1&ev=PageView",
+                target=0.5,
+            ),
+            Scenario("/o email open (GIF, event batched)", "GET", email_open, target=0.5),
+            Scenario(
+                "/c email click, consented recipient (302)",
+                "GET",
+                email_click_consented,
                 target=0.5,
             ),
             Scenario(
@@ -210,6 +237,8 @@ def main() -> int:
             before = httpx.get(f"{base}/readyz").json()["forwarder"]
             result = runner(load, SECONDS, work)
             results.append((scenario, result, current_rss_mib(gateway.pid)))
+            if scenario.path.startswith(("/o/", "/c/")):
+                time.sleep(EMAIL_SETTLE_SECONDS)  # opens and clicks are written ~11 s later
             settle(vendor_port)
             after = httpx.get(f"{base}/readyz").json()["forwarder"]
             forwarding.append(
