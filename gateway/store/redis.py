@@ -65,7 +65,6 @@ def day_counts_key(day: str) -> str:
     return f"cg:counts:{{{day}}}"
 
 
-@lru_cache(maxsize=64)
 def recipient_consent_key(subject_id: str) -> str:
     return f"cg:subject:{{{subject_id}}}:email-consent"
 
@@ -78,6 +77,7 @@ def suppression_key(subject_id: str) -> str:
     return f"cg:suppressed:{{{tombstone_id(subject_id)}}}"
 
 
+@lru_cache(maxsize=64)
 def _day_start(day: str) -> float:
     return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
 
