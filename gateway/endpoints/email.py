@@ -18,8 +18,9 @@ from gateway.email.pages import link_not_found_page, page_headers, preferences_p
 from gateway.email.recipients import Collection
 from gateway.email.targets import is_redirectable
 from gateway.email.verdicts import agent_and_prefetch
+from gateway.endpoints.bodies import media_type, read_body
 from gateway.endpoints.pixels import gif_response
-from gateway.errors import BadRequest, PayloadTooLarge, StoreUnavailable, UnsupportedMedia
+from gateway.errors import BadRequest, StoreUnavailable, UnsupportedMedia
 from gateway.runtime import Gateway, gateway_of
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.request import request_facts
@@ -135,14 +136,9 @@ def _same_origin(request: Request, own_origin: str) -> bool:
 
 
 async def _read_form(request: Request) -> dict[str, str]:
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
+    if media_type(request) != "application/x-www-form-urlencoded":
         raise UnsupportedMedia("send the form as application/x-www-form-urlencoded")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BODY:
-            raise PayloadTooLarge(f"the form may be at most {MAX_FORM_BODY} bytes")
+    body = await read_body(request, MAX_FORM_BODY, "the form")
     try:
         return dict(parse_qsl(body.decode("ascii"), keep_blank_values=True))
     except (UnicodeDecodeError, ValueError):

@@ -16,8 +16,9 @@ from starlette.routing import Route
 
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.decision import Signals, decide
+from gateway.endpoints.bodies import read_body
 from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
-from gateway.errors import BadRequest, NotFound, PayloadTooLarge
+from gateway.errors import BadRequest, NotFound
 from gateway.rules.model import Rule
 from gateway.runtime import Gateway, gateway_of
 from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
@@ -92,11 +93,7 @@ async def _hits(request: Request, rule: Rule, post: bool) -> list[Params]:
     query = _query(request)
     if not post:
         return [query]
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_HIT_BODY:
-            raise PayloadTooLarge(f"a hit body may be at most {MAX_HIT_BODY} bytes")
+    body = await read_body(request, MAX_HIT_BODY, "a hit body")
     if not body.strip():
         return [query]
     if request.headers.get("content-type", "").startswith("application/json"):
