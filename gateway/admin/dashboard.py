@@ -1,0 +1,121 @@
+"""Everything `/admin` shows, read from a running gateway in one go.
+
+The counters come from the store (one query per metric for the whole window); the state of
+the forwarder and the spool from this process. An unreachable store still gives a dashboard:
+the operations panel says so and the charts are empty, rather than the page failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from gateway.admin import figures
+from gateway.admin.figures import Counts, Panel, Tile, Window
+from gateway.email.recorder import METRIC_CLICK, METRIC_INVALID, METRIC_OPEN
+from gateway.errors import StoreUnavailable
+from gateway.receipts.model import Receipt
+from gateway.runtime import Gateway
+
+PERIODS = (7, 14, 30)
+DEFAULT_PERIOD = 14
+LATEST_RECEIPTS = 20
+_METRICS = (
+    "consent_action",
+    "consent_category",
+    "consent_gpc",
+    "pixel",
+    METRIC_OPEN,
+    METRIC_CLICK,
+    METRIC_INVALID,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    store: str
+    store_latency_ms: float | None  # None: the store did not answer
+    forwarder: dict[str, int]
+    spool_depth: int
+    counts_lost: int
+    email_events_dropped: int
+    invalid_email_links: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    period: int
+    first_day: str
+    last_day: str
+    tiles: list[Tile]
+    consent: list[Panel]
+    tracking: list[Panel]
+    email: list[Panel]
+    health: Health
+    latest: list[Receipt]
+
+
+def period_of(text: str | None) -> int:
+    """The period asked for in `?days=`, or the default for anything else."""
+    return int(text) if text in {str(p) for p in PERIODS} else DEFAULT_PERIOD
+
+
+async def _ping(gateway: Gateway) -> float | None:
+    started = time.perf_counter()
+    try:
+        await gateway.store.ping()
+    except StoreUnavailable:
+        return None
+    return (time.perf_counter() - started) * 1000
+
+
+async def _read(gateway: Gateway, window: Window) -> tuple[dict[str, Counts], list[Receipt]]:
+    first, last = window.days[0], window.days[-1]
+    try:
+        answers = await asyncio.gather(
+            *(gateway.store.counts(metric, first, last) for metric in _METRICS)
+        )
+        latest = await gateway.store.latest_receipts(LATEST_RECEIPTS)
+    except StoreUnavailable:
+        return {metric: {} for metric in _METRICS}, []
+    return dict(zip(_METRICS, answers, strict=True)), latest
+
+
+async def build_dashboard(gateway: Gateway, period: int, today: date | None = None) -> Dashboard:
+    today = today or datetime.now(UTC).date()
+    window = Window.ending(today, period)
+    latency = await _ping(gateway)
+    counts, latest = (
+        await _read(gateway, window) if latency is not None else ({m: {} for m in _METRICS}, [])
+    )
+    actions, gpc, pixels = counts["consent_action"], counts["consent_gpc"], counts["pixel"]
+    opens, clicks = counts[METRIC_OPEN], counts[METRIC_CLICK]
+    return Dashboard(
+        period=period,
+        first_day=window.days[0],
+        last_day=window.days[-1],
+        tiles=figures.overview(actions, gpc, pixels, opens),
+        consent=[
+            figures.consent_actions(actions, window),
+            figures.opt_in_rates(counts["consent_category"], window, gateway.settings.categories),
+            figures.refusal_and_acceptance(actions),
+            figures.gpc_share(gpc),
+        ],
+        tracking=[figures.pixel_decisions(pixels, sorted(gateway.rules))],
+        email=[
+            figures.email_by_campaign(opens, "opens"),
+            figures.email_by_campaign(clicks, "clicks"),
+        ],
+        health=Health(
+            store=gateway.store.name,
+            store_latency_ms=latency,
+            forwarder=gateway.forwarder_counts(),
+            spool_depth=gateway.spool_depth(),
+            counts_lost=gateway.counter.lost,
+            email_events_dropped=gateway.email.recorder.dropped,
+            invalid_email_links=sum(counts[METRIC_INVALID].values()),
+        ),
+        latest=latest,
+    )
