@@ -5,6 +5,10 @@ compared with *every* configured hash in constant time, so neither the compariso
 number of hashes tried tells anything about which one (if any) came close. No hash configured
 means the admin API is closed to everyone.
 
+Wrong tokens are rate-limited per client network (`FailedAdminAttempts`, shared by the API and
+the dashboard's login form): past a burst of failures, every attempt from that network is
+refused with 429 and `Retry-After` — without checking the token, so a guesser learns nothing.
+
     $ token=$(consent-gateway gen-secret)
     $ export GATEWAY_ADMIN_TOKEN_HASHES=$(printf %s "$token" | sha256sum | cut -d' ' -f1)
 """
@@ -13,11 +17,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+import ipaddress
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 
 from starlette.requests import Request
 
-from gateway.errors import Forbidden, Unauthorized
+from gateway.errors import Forbidden, TooManyRequests, Unauthorized
+from gateway.settings import Network
+from gateway.visitors.network import client_ip
 
 MAX_TOKEN_LENGTH = 512
 
@@ -34,16 +44,84 @@ def token_is_valid(token: str, hashes: Sequence[str]) -> bool:
     return matched
 
 
+class FailedAdminAttempts:
+    """A token bucket of failed admin tokens per client network (an IPv4 address, an IPv6 /64).
+
+    A client may fail `burst` times in a row, then once more every `refill_seconds`. Only
+    failures cost: an admin who types the token right is never slowed down. Memory is bounded
+    by `max_clients` (the least recently failing client is forgotten first). In memory, so
+    each worker process counts on its own.
+    """
+
+    def __init__(
+        self,
+        trusted_proxies: Sequence[Network] = (),
+        *,
+        burst: int = 10,
+        refill_seconds: float = 6.0,
+        max_clients: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.trusted_proxies = trusted_proxies
+        self.burst, self.refill_seconds = burst, refill_seconds
+        self.max_clients, self.clock = max_clients, clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # tokens, at
+
+    def client_of(self, request: Request) -> str:
+        peer = request.client.host if request.client else None
+        address = client_ip(peer, request.headers.get("x-forwarded-for"), self.trusted_proxies)
+        if address is None:
+            return "unknown"
+        prefix = 32 if address.version == 4 else 64
+        return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+    def _tokens(self, client: str) -> float:
+        tokens, at = self._buckets.get(client, (float(self.burst), 0.0))
+        return min(float(self.burst), tokens + (self.clock() - at) / self.refill_seconds)
+
+    def retry_after(self, client: str) -> int:
+        """0 if `client` may try now, else the whole seconds until it may."""
+        tokens = self._tokens(client)
+        if tokens >= 1:
+            return 0
+        return max(1, math.ceil((1 - tokens) * self.refill_seconds))
+
+    def failed(self, client: str) -> None:
+        self._buckets[client] = (max(self._tokens(client) - 1, 0.0), self.clock())
+        self._buckets.move_to_end(client)
+        while len(self._buckets) > self.max_clients:
+            self._buckets.popitem(last=False)
+
+    def check(self, client: str) -> None:
+        """Raise `TooManyRequests` if `client` has used up its failures."""
+        wait = self.retry_after(client)
+        if wait:
+            raise TooManyRequests(
+                f"too many wrong admin tokens from this address; try again in {wait} s",
+                retry_after=wait,
+            )
+
+
+def failed_admin_attempts(request: Request) -> FailedAdminAttempts:
+    """The app's limiter (made by `create_app`, shared by the admin API and the dashboard)."""
+    attempts: FailedAdminAttempts = request.app.state.admin_attempts
+    return attempts
+
+
 def require_admin(request: Request, hashes: Sequence[str]) -> None:
-    """Return if the request carries a valid admin token; raise `Forbidden` (API closed) or
-    `Unauthorized` otherwise."""
+    """Return if the request carries a valid admin token; raise `Forbidden` (API closed),
+    `TooManyRequests` (too many wrong tokens from this client) or `Unauthorized` otherwise."""
     if not hashes:
         raise Forbidden(
             "admin API closed: no admin token is configured (GATEWAY_ADMIN_TOKEN_HASHES)"
         )
+    attempts = failed_admin_attempts(request)
+    client = attempts.client_of(request)
+    attempts.check(client)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+    if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send the admin token as Authorization: Bearer <token>")
-    if not token_is_valid(token, hashes):
+    if len(token) > MAX_TOKEN_LENGTH or not token_is_valid(token, hashes):
+        attempts.failed(client)  # a missing token is no guess; a wrong one is
         raise Unauthorized("the admin token is not valid")

@@ -16,8 +16,11 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from gateway import openapi
+from gateway.admin import admin_routes
+from gateway.admin_auth import FailedAdminAttempts
 from gateway.banner.routes import banner_routes
-from gateway.endpoints import api, consent, email, health, metrics, tracking
+from gateway.endpoints import api, consent, email, health, metrics, subjects, tracking
 from gateway.endpoints.origin import OriginGuard
 from gateway.errors import ClientError, StoreUnavailable
 from gateway.instrumentation import RequestInstrumentation
@@ -46,8 +49,11 @@ def create_app(settings: Settings) -> Starlette:
             *banner_routes(gateway.banner_config),
             *consent.routes,
             *api.routes,
+            *subjects.routes,
+            *admin_routes(gateway),
             *health.routes,
             *metrics.routes,
+            *openapi.routes,
         ],
         middleware=[
             Middleware(RequestInstrumentation, metrics=gateway.metrics),
@@ -67,6 +73,7 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.gateway = gateway
+    app.state.admin_attempts = FailedAdminAttempts(settings.trusted_proxies)
     if settings.demo:
         from gateway.demo.routes import demo_routes  # only a demo gateway loads the demo
 
@@ -81,7 +88,7 @@ def app_from_environment() -> Starlette:
 
 async def client_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ClientError)
-    return JSONResponse(error.body(), status_code=error.status)
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers())
 
 
 async def http_error(request: Request, error: Exception) -> Response:

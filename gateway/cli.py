@@ -3,6 +3,7 @@
 consent-gateway serve --demo          # the gateway and its demo site on 127.0.0.1:8000
 consent-gateway check-config          # validate settings and tag rules, then exit
 consent-gateway receipts --since 2026-01-01 --format csv > receipts.csv
+consent-gateway export SUBJECT > subject.json; consent-gateway erase SUBJECT --yes
 consent-gateway rewrite-email news.html --campaign spring-26 --recipient esp-42 -o out.html
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gateway.cli_rights import add_rights_commands
 from gateway.errors import ClientError, ConfigError
 from gateway.logs import configure_logging
 from gateway.receipts.export import parse_moment, write_receipts
@@ -65,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     receipts.add_argument("--until", type=_moment, help="ISO date or time (exclusive)")
     receipts.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
     receipts.set_defaults(run=_receipts)
+    add_rights_commands(commands, _settings)
 
     sign = commands.add_parser("sign-link", help="print the click, open and preferences URLs")
     sign.add_argument("--campaign", required=True)

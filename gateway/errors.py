@@ -11,7 +11,8 @@ GatewayError
     ├── NotFound         404
     ├── PayloadTooLarge  413 body over the cap
     ├── UnsupportedMedia 415 body is not JSON
-    └── Unprocessable    422 well-formed but invalid (unknown category, …)
+    ├── Unprocessable    422 well-formed but invalid (unknown category, …)
+    └── TooManyRequests  429 too many failed admin logins from one client (Retry-After)
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ class ClientError(GatewayError):
     def body(self) -> dict[str, Any]:
         return {"error": self.error, "detail": self.detail, **self.extra}
 
+    def headers(self) -> dict[str, str]:
+        return {}
+
 
 class BadRequest(ClientError):
     status, error = 400, "bad_request"
@@ -80,6 +84,17 @@ class UnsupportedMedia(ClientError):
 
 class Unprocessable(ClientError):
     status, error = 422, "unprocessable"
+
+
+class TooManyRequests(ClientError):
+    status, error = 429, "too_many_requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class StoreUnavailable(GatewayError):

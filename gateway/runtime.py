@@ -9,11 +9,13 @@ from starlette.requests import Request
 
 from gateway.banner.config import VendorInfo, build_banner_config
 from gateway.consent.cookie import ConsentCodec
+from gateway.consent.objections import ObjectionRegistry
 from gateway.email.service import EmailService
 from gateway.metrics import Metrics
 from gateway.receipts.ledger import ReceiptLedger
 from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
+from gateway.retention import PeriodicPurge
 from gateway.rules.loader import load_rules
 from gateway.rules.model import Rule
 from gateway.settings import Settings
@@ -38,6 +40,8 @@ class Gateway:
     email: EmailService
     banner_config: Mapping[str, object]
     metrics: Metrics
+    objections: ObjectionRegistry
+    retention: PeriodicPurge
 
     def __post_init__(self) -> None:
         self.metrics.watch(self)  # queue and spool gauges are read from here when scraped
@@ -57,6 +61,12 @@ class Gateway:
         writer = ReceiptWriter(store, spool, settings.spool_replay_seconds, metrics=metrics)
         counter = EventCounter(store, metrics=metrics)
         ledger = ReceiptLedger(writer, counter, metrics)
+        objections = ObjectionRegistry(
+            store,
+            categories=(*settings.categories, settings.email_category),
+            refresh_seconds=settings.objection_refresh_seconds,
+            tombstone_days=settings.consent_days,
+        )
         return cls(
             settings=settings,
             keys=keys,
@@ -69,7 +79,11 @@ class Gateway:
             forwarder=Forwarder(),
             metrics=metrics,
             counter=counter,
-            email=EmailService.build(settings, keys, store, ledger, counter),
+            email=EmailService.build(
+                settings, keys, store, ledger, counter, objected=objections.objected
+            ),
+            objections=objections,
+            retention=PeriodicPurge(store, settings.purge_interval_seconds),
             banner_config=build_banner_config(
                 public_url=settings.public_url,
                 policy_revision=settings.policy_revision,
@@ -96,8 +110,12 @@ class Gateway:
         await self.forwarder.start()
         await self.counter.start()
         await self.email.start()
+        await self.objections.start()
+        await self.retention.start()
 
     async def stop(self) -> None:
+        await self.retention.close()
+        await self.objections.close()
         await self.forwarder.close()
         await self.email.stop()
         await self.counter.close()

@@ -52,10 +52,13 @@ class Settings:
     geo_header: str | None = None
     opt_out_regions: tuple[str, ...] = ()
     admin_token_hashes: tuple[str, ...] = field(default=(), repr=False)
+    admin_session_minutes: int = 480
     allow_insecure_upstreams: bool = False
     public_url: str = "http://127.0.0.1:8000"
     receipt_retention_days: int = 5 * 365
     event_retention_days: int = 395
+    purge_interval_seconds: float = 3600.0  # 0: no in-process purge (run `consent-gateway purge`)
+    objection_refresh_seconds: float = 5.0
     spool_replay_seconds: float = 5.0
     store_timeout_seconds: float = 2.0
     demo: bool = False
@@ -156,10 +159,13 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "geo_header": _optional_text,
     "opt_out_regions": lambda v: tuple(region.upper() for region in _text_list(v)),
     "admin_token_hashes": _text_list,
+    "admin_session_minutes": _integer,
     "allow_insecure_upstreams": _boolean,
     "public_url": _text,
     "receipt_retention_days": _integer,
     "event_retention_days": _integer,
+    "purge_interval_seconds": _number,
+    "objection_refresh_seconds": _number,
     "spool_replay_seconds": _number,
     "store_timeout_seconds": _number,
     "demo": _boolean,
@@ -256,6 +262,8 @@ def _check(settings: Settings, source: str) -> None:
     for digest in settings.admin_token_hashes:
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
             fail("admin_token_hashes", "expected hex SHA-256 digests (64 characters)")
+    if not 5 <= settings.admin_session_minutes <= 24 * 60:
+        fail("admin_session_minutes", "expected 5 to 1440 minutes")
     if not settings.store.startswith(("sqlite://", "redis://", "rediss://", "redis+cluster://")):
         fail(
             "store",
@@ -267,3 +275,7 @@ def _check(settings: Settings, source: str) -> None:
     for days_key in ("receipt_retention_days", "event_retention_days"):
         if getattr(settings, days_key) < 1:
             fail(days_key, "expected at least 1 day")
+    if not (settings.purge_interval_seconds == 0 or 60 <= settings.purge_interval_seconds <= 86400):
+        fail("purge_interval_seconds", "expected 0 (off) or 60 to 86400 seconds")
+    if not 0.1 <= settings.objection_refresh_seconds <= 300:
+        fail("objection_refresh_seconds", "expected 0.1 to 300 seconds")

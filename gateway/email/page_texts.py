@@ -35,8 +35,9 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "data_title": "Your data",
         "download": "Download my data (JSON)",
         "erase_intro": (
-            "Erasing deletes every open and click recorded about you and your choice, and keeps"
-            " tracking off for good. The receipts of your choices are kept as proof of consent."
+            "Erasing deletes every open and click recorded about you, your choice and its"
+            " receipts. Only a one-way hash of your id and the date stay, so that tracking stays"
+            " off for good."
         ),
         "erase": "Erase my data",
         "done_granted": "Saved: tracking is on. Thank you.",
@@ -77,9 +78,9 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "data_title": "Ваши данные",
         "download": "Скачать мои данные (JSON)",
         "erase_intro": (
-            "Удаление стирает все записанные о вас открытия и переходы и ваш выбор, а"
-            " отслеживание остаётся выключенным навсегда. Квитанции о вашем выборе сохраняются"
-            " как доказательство согласия."
+            "Удаление стирает все записанные о вас открытия и переходы, ваш выбор и квитанции"
+            " о нём. Остаются только необратимый хеш вашего идентификатора и дата, чтобы"
+            " отслеживание оставалось выключенным навсегда."
         ),
         "erase": "Удалить мои данные",
         "done_granted": "Сохранено: отслеживание включено. Спасибо.",

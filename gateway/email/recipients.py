@@ -4,7 +4,8 @@ The store is the truth, keyed by subject. Lookups are cached for `email_consent_
 (5 s by default) and come in batches from the event recorder, so the hot paths never wait on
 the store; a change made through this process is seen at once, one made elsewhere within the
 cache time. Without a recorded grant — unknown subject, withdrawn, erased, store down — there
-is no per-recipient tracking.
+is no per-recipient tracking; nor with an objection to email tracking or to marketing (marketing
+emails are marketing: an objection to it is absolute).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from gateway.decision import MARKETING
 from gateway.email.records import ConsentState, RecipientConsent
 from gateway.errors import Unprocessable
 from gateway.receipts.build import new_receipt
@@ -54,9 +56,12 @@ class RecipientConsents:
         receipts: RecordsReceipts,
         settings: Settings,
         clock: Callable[[], float] = time.time,
+        objected: Callable[[str], frozenset[str]] = lambda subject: frozenset(),
     ) -> None:
         self.store, self.receipts, self.settings, self.clock = store, receipts, settings, clock
         self.category = settings.email_category
+        self.objected = objected  # `ObjectionRegistry.objected`: memory only
+        self._blocking_objections = frozenset({settings.email_category, MARKETING})
         self._cache: dict[str, tuple[float, RecipientConsent | None]] = {}
 
     async def state_of(self, subject: str) -> RecipientConsent | None:
@@ -65,9 +70,18 @@ class RecipientConsents:
 
     async def granted_among(self, subjects: Iterable[str]) -> dict[str, float]:
         """Those of `subjects` who granted email tracking, with when they did (one store round
-        trip for the cache misses): an event from before the grant is not theirs to keep."""
+        trip for the cache misses): an event from before the grant is not theirs to keep.
+        An objection to email tracking or to marketing overrides a grant."""
         found = await self._lookup(subjects)
-        return {subject: c.updated_at for subject, c in found.items() if c.granted}
+        return {
+            subject: c.updated_at
+            for subject, c in found.items()
+            if c.granted and not self.objects_to_tracking(subject)
+        }
+
+    def objects_to_tracking(self, subject: str) -> bool:
+        """Whether the subject objected to email tracking or to marketing (memory only)."""
+        return bool(self.objected(subject) & self._blocking_objections)
 
     async def _lookup(self, subjects: Iterable[str]) -> dict[str, RecipientConsent]:
         now = self.clock()
@@ -109,14 +123,12 @@ class RecipientConsents:
         await self.receipts.record(receipt)
         return receipt
 
-    async def erase(self, subject: str, *, collection: Collection) -> int:
-        """Delete the subject's events and choice and leave a tombstone; a withdrawal receipt
-        records the request. Returns how many events were deleted."""
-        receipt = self._receipt(subject, False, collection)
-        deleted = await self.store.erase_recipient(subject, receipt.created_at)
+    async def erase(self, subject: str, erased_at: float) -> dict[str, int]:
+        """Erase everything held about the subject (`Store.erase_subject`): no receipt is
+        written, the tombstone is the proof. Returns the counts per kind."""
+        counts = await self.store.erase_subject(subject, erased_at)
         self.forget(subject)
-        await self.receipts.record(receipt)
-        return deleted
+        return counts
 
     async def export(self, subject: str) -> dict[str, Any]:
         """Everything held about the subject's email tracking, as JSON-ready data."""

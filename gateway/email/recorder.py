@@ -152,6 +152,8 @@ class EmailRecorder:
         except StoreUnavailable:
             granted = {}  # unknown consent is no consent
         for seen in ready:
+            if self.consents.objects_to_tracking(seen.subject):
+                continue  # an objection: not even counted anonymously (as on `/t`)
             verdict = seen.verdict
             if seen.kind == "click" and verdict != "machine":
                 message = (seen.campaign, seen.subject, seen.sent_at)

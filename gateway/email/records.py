@@ -7,8 +7,10 @@ address (`gateway.email.recipient_id`), and an event keeps only its verdict.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import secrets
+import time
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -41,8 +43,14 @@ class RecipientConsent:
         )
 
 
+_sequence = itertools.count()
+
+
 def new_event_id() -> str:
-    return secrets.token_hex(12)
+    """Time-ordered: milliseconds, then a per-process sequence (events of one millisecond keep
+    the order they were recorded in), then randomness so instances never collide."""
+    millis = time.time_ns() // 1_000_000
+    return f"{millis:012x}{next(_sequence) % 0x1000000:06x}{secrets.token_hex(6)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.email.links import EmailSigner
-from gateway.email.recipients import Collection, RecipientConsents
+from gateway.email.recipients import RecipientConsents
 from gateway.email.recorder import EmailRecorder
 from gateway.email.tokens import EmailTokens
 from gateway.receipts.ledger import RecordsReceipts
@@ -29,9 +30,10 @@ class EmailService:
         store: Store,
         receipts: RecordsReceipts,
         counter: EventCounter,
+        objected: Callable[[str], frozenset[str]] = lambda subject: frozenset(),
     ) -> EmailService:
         tokens = EmailTokens(keys)
-        consents = RecipientConsents(store, receipts, settings)
+        consents = RecipientConsents(store, receipts, settings, objected=objected)
         return cls(
             tokens=tokens,
             signer=EmailSigner(keys, settings.public_url, settings.email_target_hosts, tokens),
@@ -52,9 +54,10 @@ class EmailService:
         """Settle and write what is in memory (before the counter's last flush)."""
         await self.recorder.close()
 
-    async def erase(self, subject: str, collection: Collection) -> int:
-        """Erase a recipient everywhere this process holds them: store and memory."""
+    async def erase(self, subject: str, erased_at: float) -> dict[str, int]:
+        """Erase a subject everywhere this process holds them: store and memory (use
+        `gateway.rights.erase_subject`, which also tells the objection registry)."""
         self.recorder.forget_subject(subject)
-        deleted = await self.consents.erase(subject, collection=collection)
+        counts = await self.consents.erase(subject, erased_at)
         self.recorder.forget_subject(subject)
-        return deleted
+        return counts

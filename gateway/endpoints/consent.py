@@ -1,4 +1,8 @@
-"""`/consent`: read, record and withdraw a visitor's choice; `/consent/receipts`: their proof."""
+"""`/consent`: read, record and withdraw a visitor's choice; `/consent/receipts`: their proof.
+
+`DELETE /consent?erase=1` withdraws *and* erases: everything held under the consent id in the
+caller's own signed cookie goes (receipts included), leaving only the tombstone.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,9 @@ from gateway.consent.choice import parse_choice
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.model import Consent
 from gateway.endpoints.bodies import read_json
+from gateway.errors import Unprocessable
 from gateway.receipts.build import new_receipt
+from gateway.rights import erase_subject
 from gateway.runtime import Gateway, gateway_of
 from gateway.visitors.request import request_facts
 
@@ -35,9 +41,11 @@ def consent_json(consent: Consent | None, categories: tuple[str, ...]) -> dict[s
 
 
 def current_consent(gateway: Gateway, request: Request) -> Consent | None:
-    """The caller's consent if it is valid and of the current policy revision."""
+    """The caller's consent if it is valid, of the current policy revision and not erased."""
     consent = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
     if consent is None or not consent.is_current(gateway.settings.policy_revision):
+        return None
+    if gateway.objections.is_suppressed(consent.consent_id):
         return None
     return consent
 
@@ -60,6 +68,8 @@ async def record_consent(request: Request) -> Response:
     choice = parse_choice(await read_json(request), settings.categories, gpc=facts.gpc)
     # A returning visitor keeps their id (even across a revision bump) so their receipts join up.
     previous = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
+    if previous is not None and gateway.objections.is_suppressed(previous.consent_id):
+        previous = None  # an erased id stays erased: a new choice starts a new subject
     consent = Consent(
         consent_id=previous.consent_id if previous else secrets.token_urlsafe(16),
         revision=settings.policy_revision,
@@ -101,11 +111,19 @@ async def record_consent(request: Request) -> Response:
 
 
 async def withdraw_consent(request: Request) -> Response:
+    """Withdraw (a receipt records it); with `?erase=1`, withdraw and erase everything held
+    under the cookie's consent id instead (no receipt: only the tombstone stays)."""
     gateway = gateway_of(request)
     settings = gateway.settings
+    erase = _erase_flag(request.query_params.get("erase"))
     previous = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
+    if previous is not None and gateway.objections.is_suppressed(previous.consent_id):
+        previous = None  # already erased: nothing more is recorded under that id
     receipt_id = None
-    if previous is not None:
+    erased: dict[str, int] | None = None
+    if previous is not None and erase:
+        erased = await erase_subject(gateway, previous.consent_id)
+    elif previous is not None:
         receipt = new_receipt(
             settings,
             request_facts(request, settings),
@@ -117,10 +135,14 @@ async def withdraw_consent(request: Request) -> Response:
         )
         await gateway.receipts.record(receipt)
         receipt_id = receipt.receipt_id
-    response = JSONResponse(
-        {"withdrawn": True, "receipt_id": receipt_id, "delete_cookies": gateway.vendor_cookies()},
-        headers=_PRIVATE,
-    )
+    body: dict[str, Any] = {
+        "withdrawn": True,
+        "receipt_id": receipt_id,
+        "delete_cookies": gateway.vendor_cookies(),
+    }
+    if erase:
+        body["erased"] = erased  # null: there was no (valid) cookie, so nothing to erase
+    response = JSONResponse(body, headers=_PRIVATE)
     response.delete_cookie(
         COOKIE_NAME,
         path="/",
@@ -129,6 +151,14 @@ async def withdraw_consent(request: Request) -> Response:
         samesite="lax",
     )
     return response
+
+
+def _erase_flag(value: str | None) -> bool:
+    if value is None or value in ("0", "false"):
+        return False
+    if value in ("1", "true"):
+        return True
+    raise Unprocessable('"erase" must be 1 (withdraw and erase) or 0')
 
 
 async def own_receipts(request: Request) -> Response:

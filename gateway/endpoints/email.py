@@ -21,6 +21,7 @@ from gateway.email.verdicts import agent_and_prefetch
 from gateway.endpoints.bodies import media_type, read_body
 from gateway.endpoints.pixels import gif_response
 from gateway.errors import BadRequest, StoreUnavailable, UnsupportedMedia
+from gateway.rights import erase_subject
 from gateway.runtime import Gateway, gateway_of
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.request import request_facts
@@ -117,7 +118,7 @@ async def _change(request: Request, gateway: Gateway, subject: str, page_path: s
         texts_hash=page_texts_hash(language),
     )
     if action == "erase":
-        await gateway.email.erase(subject, collection)
+        await erase_subject(gateway, subject)  # no receipt: only the tombstone stays
         done = "erased"
     else:
         await gateway.email.consents.choose(subject, grant=action == "grant", collection=collection)

@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from gateway.consent.cookie import COOKIE_NAME
+from gateway.consent.objections import NOTHING as NO_OBJECTION
 from gateway.decision import Signals, decide
 from gateway.endpoints.bodies import read_body
 from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
@@ -46,6 +47,8 @@ async def track(request: Request) -> Response:
         gpc=gpc,
         region_policy=_region_policy(gateway, headers.get(settings.geo_header or "", "")),
         is_bot=classify_visitor(user_agent).is_bot,
+        # In memory, refreshed in the background: no store round trip per hit.
+        objected=gateway.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
     )
     decision = decide(rule, consent, signals)
     gateway.counter.add("pixel", f"{rule.id}:{decision.outcome}")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import NamedTuple
 
+from gateway.consent.objections import Objection
 from gateway.email.records import EmailEvent, RecipientConsent
 from gateway.receipts.model import Receipt
 
@@ -16,6 +17,10 @@ class CountKey(NamedTuple):
     day: str  # YYYY-MM-DD, UTC
     metric: str
     label: str
+
+
+# Called while a purge runs with (kind, how many removed so far): for progress on the CLI.
+PurgeProgress = Callable[[str, int], None]
 
 
 class Store(ABC):
@@ -50,6 +55,10 @@ class Store(ABC):
         """All receipts with `since <= created_at < until`, oldest first, fetched page by page."""
 
     @abstractmethod
+    async def latest_receipts(self, limit: int) -> list[Receipt]:
+        """The `limit` most recent receipts, newest first (the dashboard's list)."""
+
+    @abstractmethod
     async def add_counts(self, counts: Mapping[CountKey, int]) -> None:
         """Add to aggregate counters (not idempotent: a batch is written once)."""
 
@@ -75,6 +84,37 @@ class Store(ABC):
         """A subject's events younger than the event retention, oldest first."""
 
     @abstractmethod
-    async def erase_recipient(self, subject_id: str, erased_at: float) -> int:
-        """Delete a subject's events and choice, leave a suppression tombstone (hashed id and
-        date); returns how many events were deleted."""
+    async def put_objection(self, objection: Objection) -> None:
+        """Set a subject's objection (the whole set of categories); the last write wins."""
+
+    @abstractmethod
+    async def subject_objection(self, subject_id: str) -> Objection | None: ...
+
+    @abstractmethod
+    async def objections_since(self, since: float) -> list[Objection]:
+        """Every objection written at or after `since` (`updated_at`), for the in-memory registry."""
+
+    @abstractmethod
+    async def suppression(self, subject_id: str) -> float | None:
+        """When the subject was erased (its tombstone), or None."""
+
+    @abstractmethod
+    async def suppressions_since(self, since: float) -> dict[str, float]:
+        """Tombstones written at or after `since`: hashed subject id → erasure time."""
+
+    @abstractmethod
+    async def erase_subject(self, subject_id: str, erased_at: float) -> dict[str, int]:
+        """Delete everything held about a subject — receipts, email consent, email events,
+        objection — and leave only a suppression tombstone (hashed id and date). Returns how
+        many of each kind were deleted: `receipts`, `email_events`, `email_consent`, `objections`."""
+
+    @abstractmethod
+    async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:
+        """Delete receipts older than the receipt retention and events and counters older than
+        the event retention, as of `now`. Returns how many of each kind were deleted:
+        `receipts`, `email_events`, `counts` (day × metric × label rows or fields)."""
+
+    @abstractmethod
+    async def claim(self, name: str, seconds: float, now: float) -> bool:
+        """Take the lease `name` for `seconds` if nobody holds it; True if taken. Lets one of
+        many instances run a periodic job (the purge) per period."""

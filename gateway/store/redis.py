@@ -10,6 +10,7 @@ live in one cluster slot):
     cg:subject:{<id>}:email-consent   string  the recipient's tracking choice (JSON)
     cg:subject:{<id>}:email-events    zset    event JSON scored by time   (expires: event retention)
     cg:suppressed:{<sha256 of id>}    string  erasure time: the tombstone of an erased subject
+    (objections, the tombstone feed and leases: `gateway.store.redis_rights`; names: `redis_keys`)
 
 Receipt JSON is canonical, so writing the same receipt twice changes nothing: replays are safe.
 On a single Redis node a batch of receipts is written by one Lua script call (one reply to
@@ -29,13 +30,21 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from gateway.email.records import EmailEvent, RecipientConsent, tombstone_id
+from gateway.email.records import EmailEvent, RecipientConsent
 from gateway.errors import StoreUnavailable
 from gateway.receipts.model import Receipt, day_of
 from gateway.settings import Settings
 from gateway.store.base import CountKey, Store
-
-DAYS_KEY = "cg:receipt-days"
+from gateway.store.redis_keys import (
+    DAYS_KEY,
+    day_counts_key,
+    day_receipts_key,
+    email_events_key,
+    recipient_consent_key,
+    subject_receipts_key,
+    suppression_key,
+)
+from gateway.store.redis_rights import RedisRights
 
 # KEYS: subject hash, day set (pairs, one per receipt), then DAYS_KEY.
 # ARGV: retention seconds, then per receipt: id, body, time, day expiry, day start, day name.
@@ -53,36 +62,12 @@ return #KEYS
 """
 
 
-def subject_receipts_key(subject_id: str) -> str:
-    return f"cg:subject:{{{subject_id}}}:receipts"
-
-
-def day_receipts_key(day: str) -> str:
-    return f"cg:receipts:{{{day}}}"
-
-
-def day_counts_key(day: str) -> str:
-    return f"cg:counts:{{{day}}}"
-
-
-def recipient_consent_key(subject_id: str) -> str:
-    return f"cg:subject:{{{subject_id}}}:email-consent"
-
-
-def email_events_key(subject_id: str) -> str:
-    return f"cg:subject:{{{subject_id}}}:email-events"
-
-
-def suppression_key(subject_id: str) -> str:
-    return f"cg:suppressed:{{{tombstone_id(subject_id)}}}"
-
-
 @lru_cache(maxsize=64)
 def _day_start(day: str) -> float:
     return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
 
 
-class RedisStore(Store):
+class RedisStore(RedisRights, Store):
     name = "redis"
 
     def __init__(self, url: str, settings: Settings) -> None:
@@ -205,7 +190,8 @@ class RedisStore(Store):
         low = "-inf" if since is None else since
         high = "+inf" if until is None else f"({until}"
         pipeline = self._client.pipeline(transaction=False)
-        first_day = "-inf" if since is None else _day_start(day_of(since))
+        # Any moment before the first receipt is the same as none (and pre-1970 has no day key).
+        first_day = "-inf" if since is None or since <= 0 else _day_start(day_of(since))
         pipeline.zrangebyscore(DAYS_KEY, first_day, "+inf" if until is None else until)
         (days,) = await self._execute(pipeline)
         for day in days:
@@ -219,6 +205,24 @@ class RedisStore(Store):
                 if len(bodies) < page:
                     break
                 offset += page
+
+    async def latest_receipts(self, limit: int) -> list[Receipt]:
+        latest: list[Receipt] = []
+        if limit <= 0:
+            return latest
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.zrevrange(DAYS_KEY, 0, -1)
+        (days,) = await self._execute(pipeline)
+        for start in range(0, len(days), 7):  # newest days first, a week a round trip
+            pipeline = self._client.pipeline(transaction=False)
+            for day in days[start : start + 7]:
+                pipeline.zrevrange(day_receipts_key(day), 0, limit - 1)
+            for bodies in await self._execute(pipeline):
+                latest += (Receipt.from_json(body) for body in bodies[: limit - len(latest)])
+            if len(latest) >= limit:
+                break
+        # Receipts of one millisecond share a score: the id breaks the tie, as in SQLite.
+        return sorted(latest, key=lambda r: (r.created_at, r.receipt_id), reverse=True)
 
     async def put_recipient_consent(self, consent: RecipientConsent) -> None:
         pipeline = self._client.pipeline(transaction=False)
@@ -266,14 +270,6 @@ class RedisStore(Store):
         (bodies,) = await self._execute(pipeline)
         events = [EmailEvent.from_json(body) for body in bodies]
         return sorted(events, key=lambda e: (e.created_at, e.event_id))
-
-    async def erase_recipient(self, subject_id: str, erased_at: float) -> int:
-        pipeline = self._client.pipeline(transaction=False)
-        pipeline.zcard(email_events_key(subject_id))
-        pipeline.delete(email_events_key(subject_id), recipient_consent_key(subject_id))
-        pipeline.set(suppression_key(subject_id), repr(erased_at))
-        deleted, _, _ = await self._execute(pipeline)
-        return int(deleted)
 
 
 def _days(first_day: str, last_day: str) -> list[str]:

@@ -15,6 +15,7 @@ from gateway.errors import StoreUnavailable
 from gateway.receipts.model import Receipt
 from gateway.settings import Settings
 from gateway.store.base import CountKey, Store
+from gateway.store.sqlite_rights import SQLiteRights
 
 T = TypeVar("T")
 
@@ -50,10 +51,21 @@ CREATE TABLE IF NOT EXISTS suppressions (
     subject_hash TEXT PRIMARY KEY,
     erased_at REAL NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS suppressions_by_time ON suppressions (erased_at);
+CREATE TABLE IF NOT EXISTS objections (
+    subject_id TEXT PRIMARY KEY,
+    updated_at REAL NOT NULL,
+    body TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS objections_by_time ON objections (updated_at);
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    until REAL NOT NULL
+) WITHOUT ROWID;
 """
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLiteRights, Store):
     name = "sqlite"
 
     def __init__(self, path: Path, settings: Settings) -> None:
@@ -138,6 +150,15 @@ class SQLiteStore(Store):
                 return
             after = (rows[-1][0], rows[-1][1])
 
+    async def latest_receipts(self, limit: int) -> list[Receipt]:
+        rows = await self._run(
+            lambda connection: connection.execute(
+                "SELECT body FROM receipts ORDER BY created_at DESC, receipt_id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        )
+        return [Receipt.from_json(body) for (body,) in rows]
+
     async def add_counts(self, counts: Mapping[CountKey, int]) -> None:
         rows = [(key.day, key.metric, key.label, value) for key, value in counts.items()]
 
@@ -221,21 +242,3 @@ class SQLiteStore(Store):
             ).fetchall()
         )
         return [EmailEvent.from_json(body) for (body,) in rows]
-
-    async def erase_recipient(self, subject_id: str, erased_at: float) -> int:
-        def erase(connection: sqlite3.Connection) -> int:
-            with connection:
-                connection.execute("BEGIN IMMEDIATE")
-                deleted = connection.execute(
-                    "DELETE FROM email_events WHERE subject_id = ?", (subject_id,)
-                ).rowcount
-                connection.execute(
-                    "DELETE FROM recipient_consents WHERE subject_id = ?", (subject_id,)
-                )
-                connection.execute(
-                    "INSERT OR REPLACE INTO suppressions VALUES (?, ?)",
-                    (tombstone_id(subject_id), erased_at),
-                )
-            return int(deleted)
-
-        return await self._run(erase)

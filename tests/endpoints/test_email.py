@@ -302,6 +302,7 @@ async def test_download_and_erase(running: Running) -> None:
     assert 'value="erase"' not in after.text
     data = (await running.http.get(page_path + "?format=json")).json()
     assert (data["email_tracking"], data["events"]) == ("erased", [])
+    assert data["receipts"] == []  # erasure takes the receipts too: only the tombstone stays
     # Tracking stays off: new events are not stored, and a grant is refused.
     await running.http.get(path(links.open_url), headers={"User-Agent": FIREFOX})
     await running.settle()

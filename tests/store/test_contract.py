@@ -12,7 +12,7 @@ from gateway.errors import StoreUnavailable
 from gateway.receipts.model import Receipt, new_receipt_id
 from gateway.store import Store, open_store
 from gateway.store.base import CountKey
-from gateway.store.redis import (
+from gateway.store.redis_keys import (
     day_receipts_key,
     email_events_key,
     recipient_consent_key,
@@ -100,6 +100,18 @@ async def test_streaming_pages_through_many_receipts(store: Store) -> None:
     receipts = [receipt(f"subject-{i:04d}-aaaaaaaaa", at=T0 + i) for i in range(257)]
     await store.add_receipts(receipts)
     assert await all_receipts(store, page=50) == receipts
+
+
+async def test_latest_receipts_are_newest_first_across_days(store: Store) -> None:
+    assert await store.latest_receipts(5) == []
+    stamps = [T0 - 40 * DAY, T0 - 2 * DAY, T0, T0 + 1, T0 + 2, T0 + DAY, T0 + DAY + 1]
+    receipts = [receipt(f"subject-{i:02d}-aaaaaaaaaaa", at=at) for i, at in enumerate(stamps)]
+    await store.add_receipts(receipts[::2])
+    await store.add_receipts(receipts[1::2])
+    newest_first = receipts[::-1]
+    assert await store.latest_receipts(3) == newest_first[:3]
+    assert await store.latest_receipts(5) == newest_first[:5]  # reaching back over a day
+    assert await store.latest_receipts(100) == newest_first
 
 
 async def test_a_closed_or_unreachable_store_raises_store_unavailable(make_settings) -> None:
@@ -205,7 +217,8 @@ async def test_erasing_a_recipient_leaves_only_a_tombstone(store: Store) -> None
     mine = [email_event("esp-1"), email_event("esp-1", kind="open", link=0)]
     theirs = email_event("esp-2")
     await store.add_email_events([*mine, theirs])
-    assert await store.erase_recipient("esp-1", T0 + 60) == 2
+    erased = await store.erase_subject("esp-1", T0 + 60)
+    assert erased == {"receipts": 0, "email_events": 2, "email_consent": 1, "objections": 0}
     assert await store.email_events("esp-1") == []
     assert await store.recipient_consents(["esp-1", "esp-2"]) == {
         "esp-1": RecipientConsent("esp-1", "erased", T0 + 60),
@@ -215,10 +228,18 @@ async def test_erasing_a_recipient_leaves_only_a_tombstone(store: Store) -> None
     await store.put_recipient_consent(RecipientConsent("esp-1", "granted", T0 + 90, "r9"))
     assert (await store.recipient_consents(["esp-1"]))["esp-1"].state == "erased"
     assert await store.email_events("esp-2") == [theirs]
-    assert await store.erase_recipient("esp-never-seen", T0) == 0
+    assert set((await store.erase_subject("esp-never-seen", T0)).values()) == {0}
 
 
 def test_a_recipients_keys_share_a_cluster_slot_and_the_tombstone_hides_the_id() -> None:
     assert "{esp-1}" in recipient_consent_key("esp-1")
     assert "{esp-1}" in email_events_key("esp-1")
     assert "esp-1" not in suppression_key("esp-1")
+
+
+async def test_receipt_windows_far_in_the_past_or_future_are_just_wide(store: Store) -> None:
+    stored = receipt(at=T0)
+    await store.add_receipts([stored])
+    year_1, year_9999 = -62135596800.0, 253402300799.0
+    assert await all_receipts(store, since=year_1, until=year_9999) == [stored]
+    assert await all_receipts(store, since=year_1, until=0.0) == []

@@ -1,0 +1,54 @@
+"""`GET /openapi.json`: every route of the gateway described as OpenAPI 3.1.
+
+The document is built from the app's settings and rules. `tests/test_openapi.py` checks that
+the set of (path, method) in it equals the app's routes (HEAD and the demo aside), and
+`tests/test_openapi_live.py` runs schemathesis against a live server with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.openapi.paths import api_paths, consent_paths, email_paths, operations_paths
+from gateway.openapi.schemas import schemas
+from gateway.runtime import gateway_of
+from gateway.settings import Settings
+
+
+def openapi_document(settings: Settings, vendors: list[str]) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "consent-gateway",
+            "version": "1",
+            "description": "Consent, proof of consent, tracking by consent, people's rights. "
+            'Every error is JSON `{"error": "...", "detail": "..."}` with a 4xx status.',
+        },
+        "servers": [{"url": settings.public_url.rstrip("/")}],
+        "paths": {
+            **consent_paths(settings, vendors),
+            **email_paths(),
+            **api_paths(),
+            **operations_paths(),
+        },
+        "components": {
+            "schemas": schemas(settings),
+            "securitySchemes": {
+                "adminToken": {"type": "http", "scheme": "bearer"},
+                "adminSession": {"type": "apiKey", "in": "cookie", "name": "cg_admin"},
+            },
+        },
+    }
+
+
+async def openapi_json(request: Request) -> Response:
+    gateway = gateway_of(request)
+    document = openapi_document(gateway.settings, sorted(gateway.rules))
+    return JSONResponse(document, headers={"Cache-Control": "public, max-age=300"})
+
+
+routes = [Route("/openapi.json", openapi_json, methods=["GET"])]

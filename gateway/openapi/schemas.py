@@ -1,0 +1,196 @@
+"""The JSON shapes of the gateway's API, as OpenAPI 3.1 (JSON Schema) components.
+
+Built from the settings, so category names are the configured ones. `gateway.openapi` puts
+them together with the paths (`gateway.openapi.paths`); `tests/test_openapi.py` keeps both true to the routes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.receipts.model import FIELD_NAMES
+from gateway.settings import Settings
+
+Schema = dict[str, Any]
+SUBJECT_PATTERN = "^[A-Za-z0-9._:-]{1,64}$"
+_TARGET_PATTERN = "^https?://[a-z0-9-]+(\\.[a-z0-9-]+)+(/[A-Za-z0-9._~/-]*)?$"
+_PRINTABLE = "^[ -~]{1,64}$"  # what is documented; the API takes any printable text
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties: Schema, required: tuple[str, ...] = (), closed: bool = False) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties, "required": list(required)}
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _text(**extra: Any) -> Schema:
+    return {"type": "string", **extra}
+
+
+def _list(items: Schema, **extra: Any) -> Schema:
+    return {"type": "array", "items": items, **extra}
+
+
+_NULLABLE_TEXT: Schema = {"type": ["string", "null"]}
+_TIME = _text(format="date-time")
+_COUNT = {"type": "integer", "minimum": 0}
+
+
+def schemas(settings: Settings) -> dict[str, Schema]:
+    category = _text(enum=list(settings.categories))
+    objectable = _text(
+        enum=[c for c in settings.categories if c != "necessary"] + [settings.email_category]
+    )
+    receipt_types: dict[str, Schema] = {name: _text() for name in FIELD_NAMES}
+    receipt_types.update(
+        granted=_list(_text()),
+        denied=_list(_text()),
+        policy_revision={"type": "integer"},
+        gpc={"type": "boolean"},
+        subject_kind=_text(enum=["visitor", "recipient"]),
+        created_at=_TIME,
+    )
+    choice_fields: Schema = {
+        "action": _text(enum=["accept_all", "reject_all"]),
+        "granted": _list(_text()),
+        "language": _text(maxLength=35),
+        "page": _text(maxLength=2048, description="the page path; the query is dropped"),
+        "source": _text(maxLength=64),
+    }
+    return {
+        "Error": _object(
+            {
+                "error": _text(description="a short, stable code, e.g. `unprocessable`"),
+                "detail": _text(description="what was wrong, for a person"),
+            },
+            ("error", "detail"),
+        ),
+        "Consent": _object(
+            {
+                "id": _text(description="the consent id: the visitor's subject id"),
+                "revision": {"type": "integer"},
+                "granted": _list(category),
+                "denied": _list(category),
+                "chosen_at": _TIME,
+                "gpc": {"type": "boolean"},
+            },
+            ("id", "revision", "granted", "denied", "chosen_at", "gpc"),
+        ),
+        "ConsentState": _object(
+            {
+                "consent": {"oneOf": [ref("Consent"), {"type": "null"}]},
+                "revision": {"type": "integer"},
+                "categories": _list(category),
+            },
+            ("consent", "revision", "categories"),
+        ),
+        "Choice": {
+            **_object(choice_fields, closed=True),
+            "description": 'Either "action" or "granted" (not both).',
+            "oneOf": [{"required": ["action"]}, {"required": ["granted"]}],
+        },
+        "ChoiceRecorded": _object(
+            {"consent": ref("Consent"), "receipt_id": _text(), "gpc_applied": {"type": "boolean"}},
+            ("consent", "receipt_id", "gpc_applied"),
+        ),
+        "Withdrawal": _object(
+            {
+                "withdrawn": {"const": True},
+                "receipt_id": _NULLABLE_TEXT,
+                "delete_cookies": _list(_text(), description="vendor cookies to delete"),
+                "erased": {
+                    "oneOf": [ref("ErasedCounts"), {"type": "null"}],
+                    "description": "only with ?erase=1; null when there was no valid cookie",
+                },
+            },
+            ("withdrawn", "receipt_id", "delete_cookies"),
+        ),
+        "Receipt": _object(receipt_types, FIELD_NAMES),
+        "OwnReceipts": _object(
+            {"subject_id": _NULLABLE_TEXT, "receipts": _list(ref("Receipt"))},
+            ("subject_id", "receipts"),
+        ),
+        "SignLinks": {
+            **_object(
+                {
+                    "campaign": _text(pattern=SUBJECT_PATTERN),
+                    "recipient": {
+                        "description": "an ESP id, or an address (hashed at once, never kept)",
+                        "anyOf": [_text(pattern=SUBJECT_PATTERN), _text(format="email")],
+                    },
+                    "url": _text(pattern=_TARGET_PATTERN, maxLength=2048),
+                    "urls": _list(_text(pattern=_TARGET_PATTERN, maxLength=2048), maxItems=500),
+                    "sent_at": {"type": ["number", "string"], "description": "unix s or ISO"},
+                },
+                ("campaign", "recipient"),
+                closed=True,
+            ),
+            "oneOf": [{"required": ["url"]}, {"required": ["urls"]}],
+        },
+        "SignedLinks": _object(
+            {
+                "subject": _text(),
+                "sent_at": {"type": "integer"},
+                "click_urls": _list(_text()),
+                "click_url": _text(description='only when "url" was sent'),
+                "open_url": _text(),
+                "preferences_url": _text(),
+            },
+            ("subject", "sent_at", "click_urls", "open_url", "preferences_url"),
+        ),
+        "RecipientConsentRecorded": _object(
+            {
+                "subject": _text(),
+                settings.email_category: _text(enum=["granted", "withdrawn"]),
+                "receipt_id": _text(),
+            },
+            ("subject", settings.email_category, "receipt_id"),
+        ),
+        "ErasedCounts": _object(
+            dict.fromkeys(("receipts", "email_events", "email_consent", "objections"), _COUNT),
+            ("receipts", "email_events", "email_consent", "objections"),
+        ),
+        "Erasure": _object(
+            {"subject_id": _text(), "erased": ref("ErasedCounts")}, ("subject_id", "erased")
+        ),
+        "ObjectionRequest": _object(
+            {
+                "categories": _list(objectable, minItems=1),
+                "source": _text(pattern=_PRINTABLE, description="recorded in the receipt"),
+            },
+            ("categories",),
+            closed=True,
+        ),
+        "ObjectionRecorded": _object(
+            {"subject_id": _text(), "objected": _list(_text()), "receipt_id": _text()},
+            ("subject_id", "objected", "receipt_id"),
+        ),
+        "SubjectExport": _object(
+            {
+                "format": _text(),
+                "subject_id": _text(),
+                "exported_at": _TIME,
+                "erased_at": {"type": ["string", "null"], "format": "date-time"},
+                "receipts": _list(ref("Receipt")),
+                "email_tracking": {"type": ["object", "null"]},
+                "email_events": _list({"type": "object"}),
+                "objection": {"type": ["object", "null"]},
+            },
+            ("format", "subject_id", "exported_at", "erased_at", "receipts"),
+        ),
+        "Health": _object({"status": _text()}, ("status",)),
+        "Readiness": _object(
+            {
+                "status": _text(enum=["ready", "unavailable"]),
+                "store": _text(),
+                "spool_depth": _COUNT,
+                "forwarder": {"type": "object", "additionalProperties": _COUNT},
+            },
+            ("status", "store", "spool_depth", "forwarder"),
+        ),
+    }

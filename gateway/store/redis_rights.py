@@ -1,0 +1,218 @@
+"""The Redis store's part for people's rights and retention, mixed into `RedisStore`.
+
+Keys (see `gateway.store.redis` for the rest of the layout):
+
+    cg:subject:{<id>}:objection   string  the subject's objection (JSON)
+    cg:objections                 zset    subject id scored by objection time: the registry's feed
+    cg:suppressed:{<sha256>}      string  erasure time: the tombstone (never expires)
+    cg:suppressions               zset    tombstone hash scored by erasure time: the registry's feed
+    cg:lease:{<name>}             string  until when a periodic job is taken (expires)
+
+Erasure reads the subject's receipts first, because each one is also a member of its day's
+receipt set (`cg:receipts:{day}`, another slot), then deletes them there and every key of the
+subject, and writes the tombstone. Retention is mostly Redis expiry (set on every write);
+`purge(now)` removes what expiry cannot reach: old receipts and events in the keys of subjects
+who are still active (their keys' expiry moves on with every write) and the tail of a day set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from gateway.consent.objections import Objection
+from gateway.email.records import tombstone_id
+from gateway.errors import StoreUnavailable
+from gateway.receipts.model import day_of
+from gateway.settings import Settings
+from gateway.store.base import PurgeProgress
+from gateway.store.redis_keys import (
+    DAYS_KEY,
+    OBJECTIONS_KEY,
+    SUPPRESSIONS_KEY,
+    day_receipts_key,
+    email_events_key,
+    lease_key,
+    objection_key,
+    recipient_consent_key,
+    subject_receipts_key,
+    suppression_key,
+)
+
+SCAN_CHUNK = 500
+
+# KEYS: the lease. ARGV: now, until, expiry in ms. A lease is free once its time has passed.
+_CLAIM = """
+local held = tonumber(redis.call('GET', KEYS[1]) or '0')
+if held > tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+"""
+
+
+class RedisRights:
+    settings: Settings
+    _client: Any
+
+    async def _execute(self, pipeline: Any) -> list[Any]:
+        raise NotImplementedError  # provided by RedisStore
+
+    async def put_objection(self, objection: Objection) -> None:
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.set(objection_key(objection.subject_id), objection.to_json())
+        pipeline.zadd(OBJECTIONS_KEY, {objection.subject_id: objection.updated_at})
+        await self._execute(pipeline)
+
+    async def subject_objection(self, subject_id: str) -> Objection | None:
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.get(objection_key(subject_id))
+        (body,) = await self._execute(pipeline)
+        return None if body is None else Objection.from_json(body)
+
+    async def objections_since(self, since: float) -> list[Objection]:
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.zrangebyscore(OBJECTIONS_KEY, since, "+inf")
+        (subjects,) = await self._execute(pipeline)
+        if not subjects:
+            return []
+        pipeline = self._client.pipeline(transaction=False)
+        for subject in subjects:
+            pipeline.get(objection_key(subject))
+        return [Objection.from_json(body) for body in await self._execute(pipeline) if body]
+
+    async def suppression(self, subject_id: str) -> float | None:
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.get(suppression_key(subject_id))
+        (erased_at,) = await self._execute(pipeline)
+        return None if erased_at is None else float(erased_at)
+
+    async def suppressions_since(self, since: float) -> dict[str, float]:
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.zrangebyscore(SUPPRESSIONS_KEY, since, "+inf", withscores=True)
+        (pairs,) = await self._execute(pipeline)
+        return {subject_hash: float(at) for subject_hash, at in pairs}
+
+    async def erase_subject(self, subject_id: str, erased_at: float) -> dict[str, int]:
+        subject_keys = {
+            "receipts": subject_receipts_key(subject_id),
+            "email_events": email_events_key(subject_id),
+            "email_consent": recipient_consent_key(subject_id),
+            "objections": objection_key(subject_id),
+        }
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.hvals(subject_keys["receipts"])
+        pipeline.zcard(subject_keys["email_events"])
+        pipeline.exists(subject_keys["email_consent"])
+        pipeline.exists(subject_keys["objections"])
+        bodies, events, consent, objection = await self._execute(pipeline)
+
+        pipeline = self._client.pipeline(transaction=False)
+        for body in bodies:
+            pipeline.zrem(day_receipts_key(day_of(json.loads(body)["created_at"])), body)
+        for key in subject_keys.values():  # one by one: a multi-key DEL must stay in one slot
+            pipeline.delete(key)
+        pipeline.zrem(OBJECTIONS_KEY, subject_id)
+        pipeline.set(suppression_key(subject_id), repr(erased_at))
+        pipeline.zadd(SUPPRESSIONS_KEY, {tombstone_id(subject_id): erased_at})
+        await self._execute(pipeline)
+        return {
+            "receipts": len(bodies),
+            "email_events": int(events),
+            "email_consent": int(consent),
+            "objections": int(objection),
+        }
+
+    async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:
+        try:
+            return await self._purge(now, progress)
+        except (RedisError, OSError) as error:  # from a SCAN; pipelines raise StoreUnavailable
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+
+    async def _purge(self, now: float, progress: PurgeProgress | None) -> dict[str, int]:
+        receipts_before = now - self.settings.receipt_retention_days * 86400
+        events_before = now - self.settings.event_retention_days * 86400
+        removed = {"receipts": 0, "email_events": 0, "counts": 0}
+        await self._purge_receipt_days(receipts_before)
+        chunk: list[str] = []
+        async for key in self._client.scan_iter(match="cg:subject:*", count=1000):
+            chunk.append(key)
+            if len(chunk) >= SCAN_CHUNK:
+                await self._purge_subjects(chunk, receipts_before, events_before, removed)
+                chunk = []
+                if progress is not None:
+                    progress("receipts", removed["receipts"])
+        await self._purge_subjects(chunk, receipts_before, events_before, removed)
+        last_day = day_of(events_before)
+        old_days = [
+            key
+            async for key in self._client.scan_iter(match="cg:counts:*", count=1000)
+            if key.removeprefix("cg:counts:{").rstrip("}") < last_day
+        ]
+        if old_days:
+            pipeline = self._client.pipeline(transaction=False)
+            for key in old_days:
+                pipeline.hlen(key)
+                pipeline.delete(key)
+            replies = await self._execute(pipeline)
+            removed["counts"] = sum(int(n) for n in replies[::2])
+        return removed
+
+    async def _purge_receipt_days(self, before: float) -> None:
+        """Trim the day sets (the time index of receipts) to the retention."""
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.zrangebyscore(DAYS_KEY, "-inf", f"({before}", withscores=True)
+        (days,) = await self._execute(pipeline)
+        if not days:
+            return
+        pipeline = self._client.pipeline(transaction=False)
+        for day, start in days:
+            pipeline.zremrangebyscore(day_receipts_key(day), "-inf", f"({before}")
+            if float(start) + 86400 <= before:
+                pipeline.delete(day_receipts_key(day))
+                pipeline.zrem(DAYS_KEY, day)
+        await self._execute(pipeline)
+
+    async def _purge_subjects(
+        self,
+        keys: Sequence[str],
+        receipts_before: float,
+        events_before: float,
+        removed: dict[str, int],
+    ) -> None:
+        receipt_keys = [key for key in keys if key.endswith(":receipts")]
+        event_keys = [key for key in keys if key.endswith(":email-events")]
+        if not (receipt_keys or event_keys):
+            return
+        pipeline = self._client.pipeline(transaction=False)
+        for key in receipt_keys:
+            pipeline.hgetall(key)
+        for key in event_keys:
+            pipeline.zremrangebyscore(key, "-inf", f"({events_before}")
+        replies = await self._execute(pipeline)
+        removed["email_events"] += sum(int(n) for n in replies[len(receipt_keys) :])
+        pipeline = self._client.pipeline(transaction=False)
+        expired_any = False
+        for key, receipts in zip(receipt_keys, replies[: len(receipt_keys)], strict=True):
+            old = [rid for rid, body in receipts.items() if _created(body) < receipts_before]
+            if old:
+                pipeline.hdel(key, *old)
+                removed["receipts"] += len(old)
+                expired_any = True
+        if expired_any:
+            await self._execute(pipeline)
+
+    async def claim(self, name: str, seconds: float, now: float) -> bool:
+        try:
+            taken = await self._client.eval(
+                _CLAIM, 1, lease_key(name), now, now + seconds, max(int(seconds * 1000), 1)
+            )
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+        return bool(taken)
+
+
+def _created(body: str) -> float:
+    return float(json.loads(body)["created_at"])

@@ -1,0 +1,91 @@
+"""The objection registry: what `/t` and email tracking consult, in memory, kept in step with
+the store by a refresh — on every backend, with a controlled clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gateway.consent.objections import Objection, ObjectionRegistry
+from gateway.settings import Settings
+from gateway.store import Store, open_store
+
+DAY = 86400.0
+EVERYTHING = frozenset({"preferences", "analytics", "marketing", "email_tracking"})
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def registry_for(store: Store, clock: Clock) -> ObjectionRegistry:
+    return ObjectionRegistry(
+        store, categories=EVERYTHING, refresh_seconds=5, tombstone_days=180, clock=clock
+    )
+
+
+async def test_before_the_first_read_everyone_objects_to_everything(store: Store) -> None:
+    registry = registry_for(store, Clock(1_800_000_000))
+    assert registry.objected("anyone") == EVERYTHING
+    await registry.refresh()
+    assert registry.objected("anyone") == frozenset()
+
+
+async def test_objections_made_elsewhere_arrive_with_the_next_refresh(store: Store) -> None:
+    clock = Clock(1_800_000_000)
+    registry = registry_for(store, clock)
+    await store.put_objection(Objection("visitor-1", ("marketing",), clock.now - 30 * DAY))
+    await registry.refresh()
+    assert registry.objected("visitor-1") == {"marketing"}
+    # Another instance records one: unseen here until the next refresh, which reads only changes.
+    clock.now += 5
+    await store.put_objection(Objection("esp-2", ("analytics", "marketing"), clock.now))
+    assert registry.objected("esp-2") == frozenset()
+    await registry.refresh()
+    assert registry.objected("esp-2") == {"analytics", "marketing"}
+    assert registry.objected("visitor-1") == {"marketing"}
+
+
+async def test_changes_made_here_apply_at_once(store: Store) -> None:
+    registry = registry_for(store, Clock(1_800_000_000))
+    await registry.refresh()
+    registry.note(Objection("visitor-1", ("analytics",), 1_800_000_000))
+    assert registry.objected("visitor-1") == {"analytics"}
+    registry.note_erased("visitor-1", 1_800_000_000)
+    assert registry.objected("visitor-1") == EVERYTHING
+    assert registry.is_suppressed("visitor-1")
+    assert not registry.is_suppressed("visitor-2")
+
+
+async def test_erased_subjects_object_to_everything_while_a_cookie_could_live(
+    store: Store,
+) -> None:
+    clock = Clock(1_800_000_000)
+    await store.erase_subject("erased-long-ago", clock.now - 200 * DAY)
+    await store.erase_subject("erased-lately", clock.now - 10 * DAY)
+    registry = registry_for(store, clock)
+    await registry.refresh()
+    # A cookie lives at most 180 days here: an id erased 200 days ago cannot come back.
+    assert registry.objected("erased-long-ago") == frozenset()
+    assert registry.objected("erased-lately") == EVERYTHING
+    clock.now += 171 * DAY
+    await registry.refresh()
+    assert not registry.is_suppressed("erased-lately")  # dropped from memory once stale
+
+
+async def test_an_unreachable_store_at_start_keeps_tracking_off(
+    make_settings: Callable[..., Settings],
+) -> None:
+    down = open_store(make_settings(store="redis://127.0.0.1:1/0", store_timeout_seconds=0.3))
+    await down.open()
+    registry = registry_for(down, Clock(1_800_000_000))
+    await registry.start()  # does not raise: the refresh goes on in the background
+    try:
+        assert not registry.loaded
+        assert registry.objected("anyone") == EVERYTHING
+    finally:
+        await registry.close()
+        await down.close()

@@ -1,0 +1,99 @@
+"""schemathesis against the real gateway: `consent-gateway serve` (real uvicorn, SQLite) on a
+free port, with a stand-in vendor behind the tag rules, fuzzed from its own `/openapi.json`.
+No input may get a 5xx answer (`not_a_server_error`), nor an unhandled error in the log."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import REPO
+from tests.servers import free_port, wait_until
+from tests.test_cli import CLI, environment
+from tests.vendors import rules_pointing_at, stand_in_vendor
+
+TOKEN = "live-admin-token-for-schemathesis"
+SCHEMATHESIS = [sys.executable, "-m", "schemathesis.cli"]
+MAX_EXAMPLES = 25  # per operation and phase: about 15 s for the whole API
+SEED = 20261125  # fixed, so a failure reproduces; change it to explore further
+
+
+def admin_session(base: str) -> str:
+    """Log in to the dashboard as a person does (form, CSRF token); returns the session cookie."""
+    with httpx.Client(base_url=base) as http:
+        form = http.get("/admin/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf is not None, form.text
+        login = http.post("/admin/login", data={"csrf_token": csrf.group(1), "token": TOKEN})
+        assert login.status_code == 303, login.text
+        session: str = login.cookies["cg_admin"]
+        return session
+
+
+def test_no_input_gets_a_server_error(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "serve.log"
+    with stand_in_vendor() as vendor, log_path.open("w") as log:
+        env = environment(
+            tmp_path,
+            GATEWAY_RULES=str(
+                rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", vendor.origin)
+            ),
+            GATEWAY_ALLOW_INSECURE_UPSTREAMS="true",
+            GATEWAY_ADMIN_TOKEN_HASHES=hashlib.sha256(TOKEN.encode()).hexdigest(),
+            GATEWAY_PUBLIC_URL=base,
+            GATEWAY_ALLOWED_ORIGINS="https://www.example.com",
+        )
+        server = subprocess.Popen(
+            [*CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+        def ready() -> bool:
+            assert server.poll() is None, log_path.read_text()
+            try:
+                return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        try:
+            wait_until(ready, "the gateway to be ready")
+            session = admin_session(base)
+            run = subprocess.run(
+                [
+                    *SCHEMATHESIS,
+                    "run",
+                    f"{base}/openapi.json",
+                    "--checks=not_a_server_error",
+                    f"--max-examples={MAX_EXAMPLES}",
+                    f"--seed={SEED}",
+                    f"--header=Authorization: Bearer {TOKEN}",
+                    f"--header=Cookie: cg_admin={session}",  # the dashboard's pages too
+                    "--generation-database=none",
+                    "--no-color",
+                ],
+                capture_output=True,
+                text=True,
+                cwd=tmp_path,  # schemathesis may write reports here, never into the repo
+                timeout=180,
+                check=False,
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+    served_log = log_path.read_text()
+    print(run.stdout[-3000:])  # the summary, shown with -s or on failure
+    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:] + served_log[-4000:]
+    operations = re.search(r"Tested: (\d+)", run.stdout)
+    cases = re.search(r"(\d+) generated, (\d+) passed", run.stdout)
+    assert operations is not None, run.stdout[-3000:]
+    assert int(operations.group(1)) >= 29  # every operation but /openapi.json itself
+    assert cases is not None, run.stdout[-3000:]
+    assert cases.group(1) == cases.group(2), run.stdout[-3000:]
+    assert "unhandled error" not in served_log
+    assert "Traceback" not in served_log
