@@ -338,6 +338,9 @@ def render(
         "A dropped hit is counted, never waited for: the visitor's answer does not depend on the vendor. "
         "The forward row's req/s is what visitors got; 'forwarded' is what reached the vendor in that scenario.",
         "",
+        "Ratios compare scenarios within one run only: on a shared 2-core VM the baseline itself "
+        "moves by tens of percent from one run to the next, and wrk shares the cores with the gateway.",
+        "",
         "Run it: `make bench` (BENCH_SECONDS and BENCH_CONNECTIONS override the defaults).",
         "",
     ]

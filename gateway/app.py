@@ -110,7 +110,9 @@ async def store_unavailable(request: Request, error: Exception) -> Response:
 
 
 async def server_error(request: Request, error: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    # The route template, never the raw path: a path can hold a token or a subject id.
+    route = getattr(request.scope.get("route"), "path", "(unmatched)")
+    log.exception("unhandled error on %s %s", request.method, route)
     return JSONResponse(
         {"error": "internal", "detail": "the gateway hit an unexpected error"}, status_code=500
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from gateway.banner.config import VendorInfo, build_banner_config
+from gateway.banner.config import banner_config_for
 from gateway.consent.cookie import ConsentCodec
 from gateway.consent.objections import ObjectionRegistry
 from gateway.email.service import EmailService
@@ -84,23 +84,7 @@ class Gateway:
             ),
             objections=objections,
             retention=PeriodicPurge(store, settings.purge_interval_seconds),
-            banner_config=build_banner_config(
-                public_url=settings.public_url,
-                policy_revision=settings.policy_revision,
-                policy_url=settings.policy_url,
-                categories=settings.categories,
-                vendors=[
-                    VendorInfo(
-                        id=rule.id,
-                        name=rule.name,
-                        category=rule.category,
-                        policy_url=rule.privacy_policy_url,
-                        cookies=rule.cookies.patterns,
-                        description=rule.description,
-                    )
-                    for rule in rules.values()
-                ],
-            ),
+            banner_config=banner_config_for(settings, rules),
         )
 
     async def start(self) -> None:

@@ -25,6 +25,8 @@ from gateway.banner.texts import DEFAULT_LANGUAGE, TEXTS
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.model import NECESSARY
 from gateway.errors import ConfigError
+from gateway.rules.model import Rule
+from gateway.settings import Settings
 
 SOURCE = "banner config"
 
@@ -182,3 +184,24 @@ def _policy_url(key: str, url: str) -> str:
     if url.startswith("/") and not url.startswith("//"):
         return url
     return _http_url(key, url)
+
+
+def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str, object]:
+    """The banner's config for this gateway: its settings, and a vendor entry per tag rule."""
+    return build_banner_config(
+        public_url=settings.public_url,
+        policy_revision=settings.policy_revision,
+        policy_url=settings.policy_url,
+        categories=settings.categories,
+        vendors=[
+            VendorInfo(
+                id=rule.id,
+                name=rule.name,
+                category=rule.category,
+                policy_url=rule.privacy_policy_url,
+                cookies=rule.cookies.patterns,
+                description=rule.description,
+            )
+            for rule in rules.values()
+        ],
+    )

@@ -22,7 +22,7 @@ class Forwarder:
         self,
         *,
         queue_size: int = 10_000,
-        workers: int = 8,
+        workers: int = 32,
         timeout_seconds: float = 5.0,
     ) -> None:
         self.queue: asyncio.Queue[OutboundHit] = asyncio.Queue(maxsize=queue_size)
