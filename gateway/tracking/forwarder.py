@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 
 from gateway.tracking.hits import OutboundHit
 from gateway.tracking.sender import SendError, VendorSender
@@ -24,12 +25,13 @@ class Forwarder:
         queue_size: int = 10_000,
         workers: int = 32,
         timeout_seconds: float = 5.0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.queue: asyncio.Queue[OutboundHit] = asyncio.Queue(maxsize=queue_size)
         self.workers = workers
         self.sent = self.failed = self.dropped = 0
         # Each worker holds at most one connection, so `workers` bounds the connections.
-        self.sender = VendorSender(timeout_seconds, max_idle_per_origin=workers)
+        self.sender = VendorSender(timeout_seconds, max_idle_per_origin=workers, tls=tls)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:

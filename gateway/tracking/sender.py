@@ -84,11 +84,17 @@ def _header_value(value: str) -> str:
 
 
 class VendorSender:
-    def __init__(self, timeout_seconds: float = 5.0, max_idle_per_origin: int = 16) -> None:
+    def __init__(
+        self,
+        timeout_seconds: float = 5.0,
+        max_idle_per_origin: int = 16,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.timeout = timeout_seconds
         self.max_idle = max_idle_per_origin
         self._idle: dict[Origin, list[Connection]] = {}
-        self._tls = ssl.create_default_context()
+        # Certificates and host names are always verified; tests pass a context trusting their CA.
+        self._tls = tls or ssl.create_default_context()
 
     async def send(self, hit: OutboundHit) -> int:
         """Send `hit` and return the vendor's status code; raises `SendError`."""
