@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from gateway.banner.config import banner_config_for
+from gateway.banner.config import ShownTexts, banner_config_for
 from gateway.consent.cookie import ConsentCodec
 from gateway.consent.objections import ObjectionRegistry
 from gateway.email.service import EmailService
@@ -39,6 +39,7 @@ class Gateway:
     counter: EventCounter
     email: EmailService
     banner_config: Mapping[str, object]
+    shown_texts: ShownTexts
     metrics: Metrics
     objections: ObjectionRegistry
     retention: PeriodicPurge
@@ -67,6 +68,7 @@ class Gateway:
             refresh_seconds=settings.objection_refresh_seconds,
             tombstone_days=settings.consent_days,
         )
+        banner_config = banner_config_for(settings, rules)
         return cls(
             settings=settings,
             keys=keys,
@@ -84,7 +86,8 @@ class Gateway:
             ),
             objections=objections,
             retention=PeriodicPurge(store, settings.purge_interval_seconds),
-            banner_config=banner_config_for(settings, rules),
+            banner_config=banner_config,
+            shown_texts=ShownTexts(banner_config),
         )
 
     async def start(self) -> None:

@@ -11,6 +11,7 @@ text is the one line shown to the operator, naming the file or variable and what
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -62,7 +63,14 @@ class Settings:
     spool_replay_seconds: float = 5.0
     store_timeout_seconds: float = 2.0
     demo: bool = False
+    # Banner text overrides per language: ((language, ((key, text), ...)), ...) — kept as tuples
+    # so the settings stay hashable; read it as `banner_text_overrides`.
+    banner_texts: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def banner_text_overrides(self) -> dict[str, dict[str, str]]:
+        return {language: dict(texts) for language, texts in self.banner_texts}
 
     @property
     def spool_path(self) -> Path:
@@ -138,6 +146,23 @@ def _networks(value: Any) -> tuple[Network, ...]:
         raise TypeError(f"expected IP addresses or CIDR networks: {error}") from None
 
 
+def _text_tables(value: Any) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """`{"en": {"title": "…"}}` from a TOML table, or the same as JSON text in the environment."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise TypeError("expected a JSON object of languages to texts") from None
+    if not isinstance(value, dict) or not all(
+        isinstance(texts, dict) and all(isinstance(t, str) for t in texts.values())
+        for texts in value.values()
+    ):
+        raise TypeError("expected a table per language of text keys to strings")
+    return tuple(
+        (language, tuple(sorted(texts.items()))) for language, texts in sorted(value.items())
+    )
+
+
 _PARSERS: dict[str, Callable[[Any], Any]] = {
     "env": lambda v: _choice_of(v, ("development", "production")),
     "secret_keys": _text_list,
@@ -169,6 +194,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "spool_replay_seconds": _number,
     "store_timeout_seconds": _number,
     "demo": _boolean,
+    "banner_texts": _text_tables,
     "log_level": lambda v: _choice_of(v, ("debug", "info", "warning", "error")),
 }
 

@@ -127,3 +127,16 @@ def test_settings_are_frozen() -> None:
 def test_cookie_secure_follows_the_public_url() -> None:
     assert not Settings(public_url="http://127.0.0.1:8000").cookie_secure
     assert Settings(public_url="https://consent.example.com").cookie_secure
+
+
+def test_banner_texts_from_a_toml_table_or_json_in_the_environment(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[banner_texts.ru]\ntitle = "Ваш выбор"\n')
+    assert load_settings(config, {}).banner_text_overrides == {"ru": {"title": "Ваш выбор"}}
+    from_env = load_settings(environ={"GATEWAY_BANNER_TEXTS": '{"en": {"title": "Hi"}}'})
+    assert from_env.banner_text_overrides == {"en": {"title": "Hi"}}
+    with pytest.raises(
+        ConfigError, match="GATEWAY_BANNER_TEXTS: banner_texts: expected a JSON object"
+    ):
+        load_settings(environ={"GATEWAY_BANNER_TEXTS": "title=Hi"})
+    hash(from_env)  # settings stay hashable

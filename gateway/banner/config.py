@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from gateway.banner.texts import DEFAULT_LANGUAGE, TEXTS
+from gateway.banner.texts import DEFAULT_LANGUAGE, TEXTS, hash_texts
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.model import NECESSARY
 from gateway.errors import ConfigError
@@ -189,6 +189,7 @@ def _policy_url(key: str, url: str) -> str:
 def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str, object]:
     """The banner's config for this gateway: its settings, and a vendor entry per tag rule."""
     return build_banner_config(
+        text_overrides=settings.banner_text_overrides,
         public_url=settings.public_url,
         policy_revision=settings.policy_revision,
         policy_url=settings.policy_url,
@@ -205,3 +206,21 @@ def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str
             for rule in rules.values()
         ],
     )
+
+
+class ShownTexts:
+    """The language and texts hash a visitor who asked for a language was shown, for receipts.
+
+    The banner picks from the config's languages (built-ins plus any an operator added), with
+    the operator's overrides merged in; the receipt must prove exactly that text.
+    """
+
+    def __init__(self, config: Mapping[str, object]) -> None:
+        texts = config["texts"]
+        assert isinstance(texts, dict)
+        self._hashes = {language: hash_texts(values) for language, values in texts.items()}
+
+    def __call__(self, requested: str | None) -> tuple[str, str]:
+        primary = (requested or "").strip().lower().replace("_", "-").split("-", 1)[0]
+        language = primary if primary in self._hashes else DEFAULT_LANGUAGE
+        return language, self._hashes[language]

@@ -77,6 +77,7 @@ async def record_consent(request: Request) -> Response:
         chosen_at=int(time.time()),
         gpc=facts.gpc,
     )
+    language, shown_texts_hash = gateway.shown_texts(choice.language)
     receipt = new_receipt(
         settings,
         facts,
@@ -85,8 +86,9 @@ async def record_consent(request: Request) -> Response:
         action=choice.action,
         granted=choice.granted,
         denied=choice.denied,
-        language=choice.language,
+        language=language,
         page=choice.page,
+        shown_texts_hash=shown_texts_hash,
     )
     await gateway.receipts.record(receipt)
     response = JSONResponse(

@@ -23,9 +23,12 @@ def new_receipt(
     language: str | None = None,
     page: str = "",
     now: float | None = None,
+    shown_texts_hash: str = "",
 ) -> Receipt:
+    """`shown_texts_hash` is the hash of the texts the person saw (with `language` already
+    resolved); without it, the built-in texts of `language` are assumed."""
     created = round(time.time() if now is None else now, 3)
-    shown_language = resolve_language(language)
+    shown_language = language if language and shown_texts_hash else resolve_language(language)
     return Receipt(
         receipt_id=new_receipt_id(created),
         subject_id=subject_id,
@@ -35,7 +38,7 @@ def new_receipt(
         denied=tuple(sorted(denied)),
         policy_revision=settings.policy_revision,
         policy_url=settings.policy_url,
-        texts_hash=texts_hash(shown_language),
+        texts_hash=shown_texts_hash or texts_hash(shown_language),
         language=shown_language,
         region=facts.region,
         collection_point=facts.origin + page,

@@ -352,3 +352,42 @@ async def test_choices_are_counted_per_day_for_the_dashboard(make_settings) -> N
     assert by_label["visitor:marketing:denied"] == 2  # GPC removed it from accept_all
     assert by_label["visitor:preferences:granted"] == 1
     assert {key.label: value for key, value in gpc.items()} == {"visitor:on": 1, "visitor:off": 1}
+
+
+async def test_receipts_prove_the_texts_actually_shown_including_overrides(
+    make_settings, tmp_path
+) -> None:
+    from gateway.banner.texts import hash_texts
+    from gateway.settings import load_settings
+
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        '[banner_texts.en]\ntitle = "Your choices, our promise"\n[banner_texts.de]\ntitle = "Ihre Wahl"\n'
+    )
+    overrides = load_settings(config, {}).banner_texts
+    app = create_app(make_settings(banner_texts=overrides))
+    async with serving(app) as http:
+        script = (await http.get("/consent.js")).text
+        assert "Your choices, our promise" in script
+        for language in ("en-GB", "de", "fr"):
+            http.cookies.clear()
+            await http.post(
+                "/consent", json={"action": "reject_all", "language": language}, headers=JSON
+            )
+        receipts = []
+        for receipt in [r async for r in app.state.gateway.store.iter_receipts()]:
+            receipts.append((receipt.language, receipt.texts_hash))
+    texts = app.state.gateway.banner_config["texts"]
+    assert receipts == [
+        ("en", hash_texts(texts["en"])),
+        ("de", hash_texts(texts["de"])),
+        ("en", hash_texts(texts["en"])),  # a language the banner does not have: English shown
+    ]
+    assert hash_texts(texts["en"]) != texts_hash("en")  # the override changed what was shown
+
+
+def test_unknown_banner_text_keys_stop_start_up(make_settings) -> None:
+    from gateway.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"texts\.en\.titel: unknown text key"):
+        create_app(make_settings(banner_texts=(("en", (("titel", "x"),)),)))
