@@ -9,13 +9,11 @@ many workers or instances do not repeat the work. `consent-gateway purge` runs i
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
 
-from gateway.errors import StoreUnavailable
+from gateway.background import Repeating
 from gateway.store.base import Store
 
 log = logging.getLogger("gateway.retention")
@@ -31,7 +29,7 @@ class PeriodicPurge:
     ) -> None:
         self.store, self.interval_seconds, self.clock = store, interval_seconds, clock
         self.last_run: dict[str, int] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._purger = Repeating("retention-purge", interval_seconds, self.run_once, run_first=True)
 
     async def run_once(self) -> dict[str, int] | None:
         """Purge if no other instance did in this period; returns the counts, or None if the
@@ -50,21 +48,7 @@ class PeriodicPurge:
 
     async def start(self) -> None:
         if self.interval_seconds > 0:
-            self._task = asyncio.create_task(self._loop(), name="retention-purge")
+            self._purger.start()  # a store outage waits for the next period
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except StoreUnavailable:
-                log.warning("retention: the store is unavailable; the purge waits a period")
-            except Exception:  # the loop must outlive any one bad run
-                log.exception("retention: the purge failed")
-            await asyncio.sleep(self.interval_seconds)
+        await self._purger.stop()

@@ -16,8 +16,6 @@ every subject counts as objecting to everything: in doubt, no tracking.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -25,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gateway.background import Repeating
 from gateway.email.records import tombstone_id
 from gateway.errors import StoreUnavailable
 
@@ -88,7 +87,7 @@ class ObjectionRegistry:
         self._suppressed: dict[str, float] = {}  # tombstone hash → erasure time
         self._objections_from = float("-inf")
         self._suppressions_from = float("-inf")
-        self._task: asyncio.Task[None] | None = None
+        self._refresher = Repeating("objections-refresh", refresh_seconds, self.refresh)
         self.loaded = False
 
     # ------------------------------------------------------------ the hot path: memory only
@@ -136,21 +135,7 @@ class ObjectionRegistry:
             await self.refresh()
         except StoreUnavailable:
             log.warning("objections: store unavailable at start; retrying in the background")
-        self._task = asyncio.create_task(self._refresh_loop(), name="objections-refresh")
+        self._refresher.start()  # a store outage keeps what is known until the next round
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _refresh_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.refresh_seconds)
-            try:
-                await self.refresh()
-            except StoreUnavailable:
-                pass  # keep what is known; the next round tries again
-            except Exception:  # the loop must outlive any one bad round
-                log.exception("objections: refresh failed")
+        await self._refresher.stop()

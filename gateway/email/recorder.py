@@ -11,13 +11,13 @@ are dropped and counted in `dropped`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from gateway.background import Repeating
 from gateway.email.recipients import RecipientConsents
 from gateway.email.records import EmailEvent, EventKind, Verdict, new_event_id
 from gateway.email.tokens import ClickToken, OpenToken
@@ -66,7 +66,7 @@ class EmailRecorder:
         self.dropped = 0
         self._seen: deque[_Seen] = deque()
         self._unwritten: list[EmailEvent] = []  # per-recipient events the store refused, retried
-        self._task: asyncio.Task[None] | None = None
+        self._flusher = Repeating("email-events", flush_seconds, self.flush)
 
     # ------------------------------------------------------------ the hot path: memory only
 
@@ -113,23 +113,11 @@ class EmailRecorder:
     # ------------------------------------------------------------ the background: batches
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._flush_loop(), name="email-events")
+        self._flusher.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._flusher.stop()
         await self.flush(settle=False)
-
-    async def _flush_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.flush_seconds)
-            try:
-                await self.flush()
-            except Exception:  # the loop must outlive any one bad batch
-                log.exception("email events: a batch failed")
 
     async def flush(self, settle: bool = True) -> int:
         """Settle the events older than `SETTLE_SECONDS` (all of them with `settle=False`),

@@ -9,10 +9,10 @@ the spool once the store answers again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Literal
 
+from gateway.background import Repeating
 from gateway.errors import StoreUnavailable
 from gateway.metrics import Metrics
 from gateway.receipts.model import Receipt
@@ -42,18 +42,15 @@ class ReceiptWriter:
         self.store_down = False
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()  # None: stop
         self._committer: asyncio.Task[None] | None = None
-        self._replayer: asyncio.Task[None] | None = None
+        self._replayer = Repeating("receipt-replay", replay_seconds, self.replay_once)
 
     async def start(self) -> None:
         self._committer = asyncio.create_task(self._commit_loop(), name="receipt-commit")
-        self._replayer = asyncio.create_task(self._replay_loop(), name="receipt-replay")
+        self._replayer.start()
 
     async def close(self) -> None:
         """Write everything queued (to the store or the spool), then stop."""
-        if self._replayer is not None:
-            self._replayer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._replayer
+        await self._replayer.stop()
         if self._committer is not None:
             self._queue.put_nowait(None)
             await self._committer
@@ -106,11 +103,6 @@ class ReceiptWriter:
                 self.store_down = True
         await self.spool.append(receipts)
         return "spooled"
-
-    async def _replay_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.replay_seconds)
-            await self.replay_once()
 
     async def replay_once(self) -> int:
         """Replay the spool if the store answers; returns how many receipts were replayed."""

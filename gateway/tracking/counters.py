@@ -7,12 +7,11 @@ written later, so a short outage loses nothing and a long one costs bounded memo
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections import Counter
 
+from gateway.background import Repeating
 from gateway.errors import StoreUnavailable
 from gateway.metrics import Metrics
 from gateway.store.base import CountKey, Store
@@ -36,7 +35,7 @@ class EventCounter:
         self._pending: Counter[CountKey] = Counter()
         self._day_number = -1
         self._day = ""
-        self._task: asyncio.Task[None] | None = None
+        self._flusher = Repeating("counter-flush", flush_seconds, self.flush)
 
     def today(self) -> str:
         number = int(time.time() // 86400)
@@ -52,13 +51,10 @@ class EventCounter:
             self.lost += amount
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._flush_loop(), name="counter-flush")
+        self._flusher.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._flusher.stop()
         await self.flush()
 
     async def flush(self) -> None:
@@ -74,8 +70,3 @@ class EventCounter:
                     self._pending[key] += amount
                 else:
                     self.lost += amount
-
-    async def _flush_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.flush_seconds)
-            await self.flush()
