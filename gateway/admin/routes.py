@@ -205,6 +205,20 @@ class AdminSite:
     # ------------------------------------------------------------------ subjects
 
     async def subject(self, request: Request) -> Response:
+        checked = await self._checked_subject(request)
+        if isinstance(checked, Response):
+            return checked
+        session, form, subject = checked
+        try:
+            export = await export_subject(self.gateway, subject)
+        except StoreUnavailable:
+            return self._subject_problem(session, form, "The store did not answer.", status=503)
+        return self._page("subject.html", session, summary=summarize(subject, export))
+
+    async def _checked_subject(
+        self, request: Request
+    ) -> tuple[AdminSession, dict[str, str], str] | Response:
+        """The session, form and a well-formed subject id of a subject form, or the answer."""
         checked = await self._checked_form(request)
         if isinstance(checked, Response):
             return checked
@@ -214,11 +228,7 @@ class AdminSite:
             return self._subject_problem(
                 session, form, "A subject id is 1 to 64 letters, digits or ._:-"
             )
-        try:
-            export = await export_subject(self.gateway, subject)
-        except StoreUnavailable:
-            return self._subject_problem(session, form, "The store did not answer.", status=503)
-        return self._page("subject.html", session, summary=summarize(subject, export))
+        return session, form, subject
 
     def _subject_problem(
         self, session: AdminSession, form: dict[str, str], problem: str, status: int = 422
@@ -227,15 +237,10 @@ class AdminSite:
         return self._page("subject.html", session, status=status, problem=problem, typed=typed)
 
     async def subject_export(self, request: Request) -> Response:
-        checked = await self._checked_form(request)
+        checked = await self._checked_subject(request)
         if isinstance(checked, Response):
             return checked
-        session, form = checked
-        subject = clean_subject(form.get("subject"))
-        if subject is None:
-            return self._subject_problem(
-                session, form, "A subject id is 1 to 64 letters, digits or ._:-"
-            )
+        _, _, subject = checked
         export = await export_subject(self.gateway, subject)
         headers = {
             **page_headers(),
@@ -244,15 +249,10 @@ class AdminSite:
         return JSONResponse(export, headers=headers)
 
     async def subject_erase(self, request: Request) -> Response:
-        checked = await self._checked_form(request)
+        checked = await self._checked_subject(request)
         if isinstance(checked, Response):
             return checked
-        session, form = checked
-        subject = clean_subject(form.get("subject"))
-        if subject is None:
-            return self._subject_problem(
-                session, form, "A subject id is 1 to 64 letters, digits or ._:-"
-            )
+        session, form, subject = checked
         if form.get("confirmed") != "yes":
             return self._page("erase_confirm.html", session, subject=subject)
         try:
