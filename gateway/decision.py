@@ -41,6 +41,7 @@ from gateway.rules.model import Rule
 MARKETING = "marketing"
 
 Outcome = Literal["forward", "redirect", "anonymous", "block"]
+RegionPolicy = Literal["opt_in", "opt_out"]
 Reason = Literal[
     "bot",
     "rule_blocks",
@@ -60,7 +61,7 @@ class Signals:
 
     policy_revision: int  # current revision; a consent of another revision counts as none
     gpc: bool = False  # Sec-GPC: 1 — an opt-out of `marketing` no default may override
-    region_policy: Literal["opt_in", "opt_out"] = "opt_in"
+    region_policy: RegionPolicy = "opt_in"
     is_bot: bool = False  # bots never reach a vendor
     objected: frozenset[str] = frozenset()  # categories the subject objected to
 

@@ -11,12 +11,12 @@ import json
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.objections import NOTHING as NO_OBJECTION
-from gateway.decision import Signals, decide
+from gateway.decision import RegionPolicy, Signals, decide
 from gateway.endpoints.bodies import read_body
 from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
 from gateway.errors import BadRequest, NotFound
@@ -59,7 +59,10 @@ async def track(request: Request) -> Response:
     if decision.outcome == "redirect":
         location = redirect_location(rule, _query(request))
         status = 303 if post else 302
-        return RedirectResponse(location, status, headers={**PIXEL_HEADERS, **answer})
+        # Built from the rule's upstream and already encoded: no re-quoting (as on /c).
+        return Response(
+            status_code=status, headers={**PIXEL_HEADERS, **answer, "Location": location}
+        )
     if decision.outcome != "block":
         anonymous = decision.outcome == "anonymous"
         current = consent is not None and consent.is_current(settings.policy_revision)
@@ -86,7 +89,7 @@ async def track(request: Request) -> Response:
     return empty_response(answer) if post else gif_response(answer)
 
 
-def _region_policy(gateway: Gateway, region: str) -> Any:
+def _region_policy(gateway: Gateway, region: str) -> RegionPolicy:
     opt_out = region and region.strip().upper() in gateway.settings.opt_out_regions
     return "opt_out" if opt_out else "opt_in"
 
