@@ -22,6 +22,7 @@ async def readyz(request: Request) -> Response:
         "store": gateway.store.name,
         "spool_depth": gateway.spool_depth(),
         "forwarder": gateway.forwarder_counts(),
+        "delivery": gateway.delivery_report(),
     }
     try:
         await gateway.store.ping()

@@ -84,7 +84,8 @@ async def track(request: Request) -> Response:
                     user_agent=user_agent,
                     granted=granted,
                     chosen=current,
-                )
+                ),
+                consent_id=consent.consent_id if consent else None,
             )
     return empty_response(answer) if post else gif_response(answer)
 
