@@ -43,8 +43,9 @@ class EventCounter:
             self._day_number, self._day = number, time.strftime("%Y-%m-%d", time.gmtime())
         return self._day
 
-    def add(self, metric: str, label: str, amount: int = 1) -> None:
-        key = CountKey(self.today(), metric, label)
+    def add(self, metric: str, label: str, amount: int = 1, day: str | None = None) -> None:
+        """Count `amount` today (or on `day`, YYYY-MM-DD, for what happened earlier)."""
+        key = CountKey(day or self.today(), metric, label)
         if key in self._pending or len(self._pending) < self.max_keys:
             self._pending[key] += amount
         else:
