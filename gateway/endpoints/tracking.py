@@ -7,7 +7,6 @@ or on the store.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -17,7 +16,7 @@ from starlette.routing import Route
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.objections import NOTHING as NO_OBJECTION
 from gateway.decision import RegionPolicy, Signals, decide
-from gateway.endpoints.bodies import read_body
+from gateway.endpoints.bodies import parse_json, read_body
 from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
 from gateway.errors import BadRequest, NotFound
 from gateway.rules.model import Rule
@@ -103,10 +102,7 @@ async def _hits(request: Request, rule: Rule, post: bool) -> list[Params]:
     if not body.strip():
         return [query]
     if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            document = json.loads(body)
-        except ValueError:
-            raise BadRequest("the hit body is not valid JSON") from None
+        document = parse_json(body, "the hit body")
         if not isinstance(document, dict):
             raise BadRequest("a JSON hit body must be an object")
         return [query + list(document.items())]
