@@ -337,6 +337,7 @@ async def test_consent_mode_never_grants_marketing_signals_that_were_taken_away(
     assert query["gcs"] == "G101"  # ad_storage denied, analytics_storage granted
     gcd = query["gcd"]
     ad_storage, analytics, ad_user_data, ad_personalization = gcd[2:-1].split("1")
-    assert ad_storage in {"p", "q"} and ad_user_data in {"p", "q"}, gcd
+    assert ad_storage in {"p", "q"}, gcd
+    assert ad_user_data in {"p", "q"}, gcd
     assert ad_personalization in {"p", "q"}, gcd
     assert analytics in {"r", "t"}, gcd
