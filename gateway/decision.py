@@ -35,10 +35,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from gateway.consent.model import Consent
+from gateway.consent.model import MARKETING, Consent
 from gateway.rules.model import Rule
-
-MARKETING = "marketing"
 
 Outcome = Literal["forward", "redirect", "anonymous", "block"]
 RegionPolicy = Literal["opt_in", "opt_out"]
