@@ -57,11 +57,13 @@ class EmailRecorder:
         flush_seconds: float = 1.0,
         max_pending: int = 200_000,
         clock: Callable[[], float] = time.time,
+        on_verdict: Callable[[EventKind, Verdict], None] = lambda kind, verdict: None,
     ) -> None:
         self.store, self.counter, self.consents = store, counter, consents
         self.aggregates_without_consent = aggregates_without_consent
         self.min_click_seconds = min_click_seconds
         self.flush_seconds, self.max_pending, self.clock = flush_seconds, max_pending, clock
+        self.on_verdict = on_verdict  # told of every counted verdict (the Prometheus counter)
         self.activity = MessageActivity()
         self.dropped = 0
         self._seen: deque[_Seen] = deque()
@@ -149,6 +151,7 @@ class EmailRecorder:
                     verdict = "machine"
             consented = seen.subject in granted and seen.at >= granted[seen.subject]
             if consented or self.aggregates_without_consent:
+                self.on_verdict(seen.kind, verdict)
                 if seen.kind == "open":
                     self.counter.add(EmailOpen(seen.campaign, verdict))
                 else:

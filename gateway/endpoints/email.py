@@ -17,14 +17,13 @@ from gateway.email.page_texts import PAGE_TEXTS, page_language, page_texts_shown
 from gateway.email.pages import link_not_found_page, page_headers, preferences_page
 from gateway.email.recipients import Collection
 from gateway.email.targets import is_redirectable
-from gateway.email.verdicts import agent_and_prefetch
+from gateway.email.verdicts import agent_and_prefetch, agent_role
 from gateway.endpoints.bodies import media_type, read_body
 from gateway.endpoints.facts import request_facts
 from gateway.endpoints.pixels import gif_response
 from gateway.errors import BadRequest, StoreUnavailable, UnsupportedMedia
 from gateway.rights import erase_subject
 from gateway.runtime import Gateway, gateway_of
-from gateway.visitors.agents import classify_visitor
 
 MAX_FORM_BODY = 4096
 FORM_MAX_AGE = 6 * 3600
@@ -38,7 +37,7 @@ async def open_beacon(request: Request) -> Response:
         email.recorder.invalid("open")
     elif request.method == "GET":
         agent, _ = agent_and_prefetch(request.scope["headers"])
-        email.recorder.opened(opened, classify_visitor(agent).role)
+        email.recorder.opened(opened, agent_role("open", agent))
     return gif_response({"Referrer-Policy": "no-referrer"})
 
 
@@ -50,7 +49,7 @@ async def click_through(request: Request) -> Response:
         return _link_not_found(request)
     agent, prefetch = agent_and_prefetch(request.scope["headers"])
     if request.method == "GET" and not prefetch:
-        email.recorder.clicked(click, classify_visitor(agent).role)
+        email.recorder.clicked(click, agent_role("click", agent))
     # Location is exactly the signed text (checked at signing): no re-quoting, no joining.
     return Response(status_code=302, headers={**_CLICK_HEADERS, "Location": click.target})
 

@@ -42,14 +42,14 @@ async def track(request: Request) -> Response:
     headers = request.headers
     user_agent = headers.get("user-agent", "")
     consent = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
-    gpc = headers.get("sec-gpc", "").strip() == "1"
     signals = Signals(
         policy_revision=settings.policy_revision,
-        gpc=gpc,
+        gpc=headers.get("sec-gpc", "").strip() == "1",
         region_policy=_region_policy(gateway, headers.get(settings.geo_header or "", "")),
         is_bot=classify_visitor(user_agent).is_bot,
         # In memory, refreshed in the background: no store round trip per hit.
         objected=gateway.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
+        categories=frozenset(settings.categories),
     )
     decision = decide(rule, consent, signals)
     gateway.counter.add(PixelCount(rule.id, decision.outcome))
@@ -65,11 +65,6 @@ async def track(request: Request) -> Response:
             status_code=status, headers={**PIXEL_HEADERS, **answer, "Location": location}
         )
     if decision.outcome != "block":
-        anonymous = decision.outcome == "anonymous"
-        current = consent is not None and consent.is_current(settings.policy_revision)
-        granted = consent.granted if consent is not None and current else frozenset()
-        if decision.reason == "opt_out_region":
-            granted = frozenset(settings.categories) - ({"marketing"} if gpc else set())
         ip = client_ip(
             request.client.host if request.client else None,
             headers.get("x-forwarded-for"),
@@ -77,15 +72,7 @@ async def track(request: Request) -> Response:
         )
         for params in await _hits(request, rule, post):
             gateway.forwarder.submit(
-                outbound_hit(
-                    rule,
-                    params,
-                    anonymous=anonymous,
-                    ip=ip,
-                    user_agent=user_agent,
-                    granted=granted,
-                    chosen=current,
-                )
+                outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent)
             )
     return empty_response(answer) if post else gif_response(answer)
 
