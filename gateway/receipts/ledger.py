@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from gateway.counts import ConsentAction, ConsentCategory, ConsentGpc
 from gateway.metrics import Metrics
 from gateway.receipts.model import Receipt
 from gateway.receipts.writer import Outcome, ReceiptWriter
@@ -33,13 +34,9 @@ def count_receipts(counter: EventCounter, receipts: Sequence[Receipt]) -> None:
     """Add stored receipts to the dashboard's daily counts, each on its own day."""
     for receipt in receipts:
         kind, day = receipt.subject_kind, receipt.day
-
-        def add(metric: str, label: str, day: str = day) -> None:
-            counter.add(metric, label, day=day)
-
-        add("consent_action", f"{kind}:{receipt.action}")
-        add("consent_gpc", f"{kind}:{'on' if receipt.gpc else 'off'}")
+        counter.add(ConsentAction(kind, receipt.action), day=day)
+        counter.add(ConsentGpc(kind, receipt.gpc), day=day)
         for category in receipt.granted:
-            add("consent_category", f"{kind}:{category}:granted")
+            counter.add(ConsentCategory(kind, category, granted=True), day=day)
         for category in receipt.denied:
-            add("consent_category", f"{kind}:{category}:denied")
+            counter.add(ConsentCategory(kind, category, granted=False), day=day)
