@@ -9,6 +9,7 @@ the visitor is a bot                                   block       `bot`
 the rule says `mode = "block"`                         block       `rule_blocks`
 the subject objected to the rule's category            block       `objection`
 GPC is on (request or cookie) and category=marketing   block       `gpc`
+current consent refuses this vendor (category granted)  *refused*   `vendor_refused`
 current consent grants the category                    *allowed*   `consented`
 current consent does not grant it                      *refused*   `denied`
 no consent, opt-out region                             *allowed*   `opt_out_region`
@@ -21,6 +22,10 @@ consent of another policy revision, opt-in region      *refused*   `stale_revisi
 says `without_consent = "anonymous"` and `mode = "forward"` (the gateway strips identifiers
 and cookies itself), otherwise `block`. A redirect is never anonymous: the browser would
 carry its own cookies to the vendor.
+
+A vendor refusal (`Consent.refused_vendors`, chosen in the banner's per-service toggles) is
+treated like a refused category for that one vendor, anonymous ping included: it comes from the
+same banner choice, only finer.
 
 An objection and GPC block outright, never an anonymous ping: the person said no to that
 processing itself, not only to being recognised — where a plain refusal of the banner still
@@ -49,6 +54,7 @@ Reason = Literal[
     "gpc",
     "consented",
     "denied",
+    "vendor_refused",
     "no_consent",
     "stale_revision",
     "opt_out_region",
@@ -85,9 +91,11 @@ def decide(rule: Rule, consent: Consent | None, signals: Signals) -> Decision:
         return Decision("block", "gpc")
 
     if consent is not None and consent.is_current(signals.policy_revision):
-        if consent.allows(rule.category):
-            return _allowed(rule, "consented")
-        return _refused(rule, "denied")
+        if not consent.allows(rule.category):
+            return _refused(rule, "denied")
+        if rule.id in consent.refused_vendors:
+            return _refused(rule, "vendor_refused")
+        return _allowed(rule, "consented")
     if signals.region_policy == "opt_out":
         return _allowed(rule, "opt_out_region")
     return _refused(rule, "no_consent" if consent is None else "stale_revision")

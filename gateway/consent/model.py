@@ -15,6 +15,9 @@ class Consent:
 
     `revision` is the policy revision the choice was made under; a choice made under an
     older revision than the current one counts as no consent (see `is_current`).
+    `refused_vendors` are vendor ids refused inside a granted category: a category grant
+    covers all its vendors except these (so a cookie written before vendor choices existed
+    reads as "no vendor refused").
     """
 
     consent_id: str
@@ -22,9 +25,22 @@ class Consent:
     granted: frozenset[str]
     chosen_at: int  # unix seconds
     gpc: bool = False
+    refused_vendors: frozenset[str] = frozenset()
 
     def is_current(self, policy_revision: int) -> bool:
         return self.revision == policy_revision
 
     def allows(self, category: str) -> bool:
         return category == NECESSARY or category in self.granted
+
+    def allows_vendor(self, vendor: str, category: str) -> bool:
+        """Whether this choice lets `vendor` (of `category`) run: its category, not refused."""
+        return category == NECESSARY or (
+            self.allows(category) and vendor not in self.refused_vendors
+        )
+
+    def granted_to(self, vendor: str, category: str) -> frozenset[str]:
+        """The categories `vendor` may be told are granted (its own is not if it was refused)."""
+        if vendor in self.refused_vendors:
+            return self.granted - {category}
+        return self.granted

@@ -66,7 +66,11 @@ async def track(request: Request) -> Response:
     if decision.outcome != "block":
         anonymous = decision.outcome == "anonymous"
         current = consent is not None and consent.is_current(settings.policy_revision)
-        granted = consent.granted if consent is not None and current else frozenset()
+        granted = (
+            consent.granted_to(rule.id, rule.category)
+            if consent is not None and current
+            else frozenset()
+        )
         if decision.reason == "opt_out_region":
             granted = frozenset(settings.categories) - ({"marketing"} if gpc else set())
         ip = client_ip(

@@ -24,6 +24,7 @@ def new_receipt(
     page: str = "",
     now: float | None = None,
     shown_texts_hash: str = "",
+    refused_vendors: Iterable[str] = (),
 ) -> Receipt:
     """`shown_texts_hash` is the hash of the texts the person saw (with `language` already
     resolved); without it, the built-in texts of `language` are assumed."""
@@ -48,4 +49,5 @@ def new_receipt(
         device=facts.visitor.device,
         gpc=facts.gpc,
         created_at=created,
+        refused_vendors=tuple(sorted(refused_vendors)),
     )
