@@ -87,7 +87,13 @@ class Gateway:
             metrics=metrics,
             counter=counter,
             email=EmailService.build(
-                settings, keys, store, ledger, counter, objected=objections.objected
+                settings,
+                keys,
+                store,
+                ledger,
+                counter,
+                objected=objections.objected,
+                on_verdict=lambda kind, verdict: metrics.email_verdicts.labels(kind, verdict).inc(),
             ),
             objections=objections,
             retention=PeriodicPurge(store, settings.purge_interval_seconds),

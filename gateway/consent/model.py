@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 NECESSARY = "necessary"
-DEFAULT_CATEGORIES: tuple[str, ...] = (NECESSARY, "preferences", "analytics", "marketing")
+MARKETING = "marketing"  # GPC opts out of it; an objection to it stops email tracking too
+DEFAULT_CATEGORIES: tuple[str, ...] = (NECESSARY, "preferences", "analytics", MARKETING)
 EMAIL_TRACKING = "email_tracking"
 
 
@@ -38,9 +39,3 @@ class Consent:
         return category == NECESSARY or (
             self.allows(category) and vendor not in self.refused_vendors
         )
-
-    def granted_to(self, vendor: str, category: str) -> frozenset[str]:
-        """The categories `vendor` may be told are granted (its own is not if it was refused)."""
-        if vendor in self.refused_vendors:
-            return self.granted - {category}
-        return self.granted
