@@ -72,6 +72,8 @@ def create_app(settings: Settings) -> Starlette:
         },
         lifespan=lifespan,
     )
+    # Starlette would answer `/t/x/` with a redirect built from the Host header: never.
+    app.router.redirect_slashes = False
     app.state.gateway = gateway
     app.state.admin_attempts = FailedAdminAttempts(settings.trusted_proxies)
     if settings.demo:
