@@ -43,10 +43,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from gateway.consent.model import DEFAULT_CATEGORIES, NECESSARY, Consent
+from gateway.consent.model import DEFAULT_CATEGORIES, MARKETING, NECESSARY, Consent
 from gateway.rules.model import Rule
-
-MARKETING = "marketing"
 
 Outcome = Literal["forward", "redirect", "anonymous", "block"]
 RegionPolicy = Literal["opt_in", "opt_out"]

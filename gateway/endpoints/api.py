@@ -17,6 +17,7 @@ from gateway.email.recipients import Collection
 from gateway.endpoints.bodies import read_json
 from gateway.errors import Unprocessable
 from gateway.receipts.export import parse_moment
+from gateway.receipts.shown import TextsShown
 from gateway.runtime import gateway_of
 
 MAX_LINKS_BODY = 256 * 1024
@@ -92,8 +93,11 @@ async def record_recipient_consent(request: Request) -> Response:
     receipt = await gateway.email.consents.choose(
         subject,
         grant=grant,
+        # The gateway showed nothing: no texts hash; the language is the caller's word for it.
         collection=Collection(
-            action="api", page=choice.source or choice.page or "api", language=choice.language
+            action="api",
+            page=choice.source or choice.page or "api",
+            shown=TextsShown(choice.language or "", ""),
         ),
     )
     return JSONResponse(

@@ -18,11 +18,11 @@ from gateway.consent.choice import parse_choice
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.model import Consent
 from gateway.endpoints.bodies import read_json
+from gateway.endpoints.facts import request_facts
 from gateway.errors import Unprocessable
 from gateway.receipts.build import new_receipt
 from gateway.rights import erase_subject
 from gateway.runtime import Gateway, gateway_of
-from gateway.visitors.request import request_facts
 
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie"}
 
@@ -77,7 +77,6 @@ async def record_consent(request: Request) -> Response:
         chosen_at=int(time.time()),
         gpc=facts.gpc,
     )
-    language, shown_texts_hash = gateway.shown_texts(choice.language)
     receipt = new_receipt(
         settings,
         facts,
@@ -86,9 +85,8 @@ async def record_consent(request: Request) -> Response:
         action=choice.action,
         granted=choice.granted,
         denied=choice.denied,
-        language=language,
+        shown=gateway.shown_texts(choice.language),
         page=choice.page,
-        shown_texts_hash=shown_texts_hash,
     )
     await gateway.receipts.record(receipt)
     response = JSONResponse(
@@ -134,6 +132,7 @@ async def withdraw_consent(request: Request) -> Response:
             action="withdraw",
             granted=(),
             denied=settings.categories,
+            shown=gateway.shown_texts(_withdrawal_language(request)),
         )
         await gateway.receipts.record(receipt)
         receipt_id = receipt.receipt_id
@@ -153,6 +152,16 @@ async def withdraw_consent(request: Request) -> Response:
         samesite="lax",
     )
     return response
+
+
+def _withdrawal_language(request: Request) -> str | None:
+    """The banner's language when it withdrew: `?language=`, else the browser's first choice
+    (the banner picks the page's language, then the browser's)."""
+    asked = request.query_params.get("language")
+    if asked:
+        return asked[:35]
+    first = request.headers.get("accept-language", "").split(",", 1)[0]
+    return first.split(";", 1)[0].strip()[:35] or None
 
 
 def _erase_flag(value: str | None) -> bool:

@@ -13,17 +13,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from gateway.email.page_texts import PAGE_TEXTS, page_language, page_texts_hash
+from gateway.email.page_texts import PAGE_TEXTS, page_language, page_texts_shown
 from gateway.email.pages import link_not_found_page, page_headers, preferences_page
 from gateway.email.recipients import Collection
 from gateway.email.targets import is_redirectable
 from gateway.email.verdicts import agent_and_prefetch, agent_role
 from gateway.endpoints.bodies import media_type, read_body
+from gateway.endpoints.facts import request_facts
 from gateway.endpoints.pixels import gif_response
 from gateway.errors import BadRequest, StoreUnavailable, UnsupportedMedia
 from gateway.rights import erase_subject
 from gateway.runtime import Gateway, gateway_of
-from gateway.visitors.request import request_facts
 
 MAX_FORM_BODY = 4096
 FORM_MAX_AGE = 6 * 3600
@@ -113,8 +113,7 @@ async def _change(request: Request, gateway: Gateway, subject: str, page_path: s
         action="preferences_page" if action == "grant" else "withdraw",
         facts=facts,
         page="/p/erase" if action == "erase" else "/p",
-        language=language,
-        texts_hash=page_texts_hash(language),
+        shown=page_texts_shown(language),
     )
     if action == "erase":
         await erase_subject(gateway, subject)  # no receipt: only the tombstone stays

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.objections import NOTHING as NO_OBJECTION
+from gateway.counts import PixelCount
 from gateway.decision import RegionPolicy, Signals, decide
 from gateway.endpoints.bodies import read_body
 from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
@@ -57,7 +58,7 @@ async def track(request: Request) -> Response:
     hits = await _hits(request, gateway, rule, post)
     # One decision for all hits of a request: they share every input decide() takes.
     decision = decide(rule, consent, signals)
-    gateway.counter.add("pixel", f"{rule.id}:{decision.outcome}")
+    gateway.counter.add(PixelCount(rule.id, decision.outcome))
     gateway.metrics.decisions.labels(rule.id, decision.outcome, decision.reason).inc()
     answer = {"X-Consent-Decision": f"{decision.outcome}; reason={decision.reason}"}
 
