@@ -25,10 +25,10 @@ and the per-event ones in the body lines).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from gateway.endpoints.bodies import parse_json
 from gateway.errors import BadRequest, PayloadTooLarge
 from gateway.rules.model import HitRule, NameSet  # noqa: F401 -- NameSet: for the doctest
 from gateway.tracking.hits import parse_query
@@ -86,9 +86,9 @@ def hits_in_body(hit: HitRule, query: Sequence[tuple[str, Any]], body: bytes) ->
 
 def _json_object(text: str) -> dict[str, Any]:
     try:
-        document = json.loads(text, parse_constant=_no_constant)
-    except ValueError:
-        raise UnreadableBody("bad_json", "the hit body is not valid JSON") from None
+        document = parse_json(text.encode(), "the hit body")  # the one strict JSON reader
+    except BadRequest as error:
+        raise UnreadableBody("bad_json", error.detail) from None
     if not isinstance(document, dict):
         raise UnreadableBody("bad_json", "a JSON hit body must be an object")
     return document
@@ -106,7 +106,3 @@ def _bulk_requests(document: dict[str, Any]) -> list[str]:
             raise UnreadableBody("bad_bulk", 'each bulk request is a string "?a=1&b=2"')
         queries.append(request.partition("?")[2])
     return queries
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
