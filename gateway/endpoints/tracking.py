@@ -52,6 +52,9 @@ async def track(request: Request) -> Response:
         # In memory, refreshed in the background: no store round trip per hit.
         objected=gateway.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
         categories=frozenset(settings.categories),
+        vendor_categories=gateway.refusable_vendors()
+        if consent and consent.refused_vendors
+        else {},
     )
     post = request.method == "POST"
     # Read before deciding: a body the rule cannot read is refused whatever the consent.
