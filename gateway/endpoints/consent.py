@@ -37,6 +37,7 @@ def consent_json(consent: Consent | None, categories: tuple[str, ...]) -> dict[s
         "denied": sorted(set(categories) - consent.granted),
         "chosen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(consent.chosen_at)),
         "gpc": consent.gpc,
+        "refused_vendors": sorted(consent.refused_vendors),
     }
 
 
@@ -65,7 +66,12 @@ async def record_consent(request: Request) -> Response:
     gateway = gateway_of(request)
     settings = gateway.settings
     facts = request_facts(request, settings)
-    choice = parse_choice(await read_json(request), settings.categories, gpc=facts.gpc)
+    choice = parse_choice(
+        await read_json(request),
+        settings.categories,
+        gpc=facts.gpc,
+        vendors=gateway.refusable_vendors(),
+    )
     # A returning visitor keeps their id (even across a revision bump) so their receipts join up.
     previous = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
     if previous is not None and gateway.objections.is_suppressed(previous.consent_id):
@@ -76,6 +82,7 @@ async def record_consent(request: Request) -> Response:
         granted=frozenset(choice.granted),
         chosen_at=int(time.time()),
         gpc=facts.gpc,
+        refused_vendors=frozenset(choice.refused_vendors),
     )
     receipt = new_receipt(
         settings,
@@ -87,6 +94,7 @@ async def record_consent(request: Request) -> Response:
         denied=choice.denied,
         shown=gateway.shown_texts(choice.language),
         page=choice.page,
+        refused_vendors=choice.refused_vendors,
     )
     await gateway.receipts.record(receipt)
     response = JSONResponse(
