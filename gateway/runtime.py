@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from starlette.requests import Request
 
@@ -15,7 +17,7 @@ from gateway.delivery.queue import HitQueue, open_hit_queue
 from gateway.delivery.worker import DeliveryWorker
 from gateway.email.service import EmailService
 from gateway.metrics import Metrics
-from gateway.receipts.ledger import ReceiptLedger
+from gateway.receipts.ledger import ReceiptLedger, count_receipts
 from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
 from gateway.retention import PeriodicPurge
@@ -57,24 +59,34 @@ class Gateway:
     def build(cls, settings: Settings) -> Gateway:
         """Everything that can fail on bad config fails here, before the server listens."""
         keys = settings.secret_keys or development_keys(settings.data_dir)
-        rules = load_rules(
+        declared = load_rules(
             settings.rules,
             categories=settings.categories,
             allow_insecure_upstreams=settings.allow_insecure_upstreams,
         )
+        # Necessary vendors are only disclosed in the banner: no /t route, nothing to delete.
+        rules = MappingProxyType(
+            {vendor: rule for vendor, rule in declared.items() if not rule.disclosure_only}
+        )
         store = open_store(settings)
         spool = ReceiptSpool(settings.spool_path)
         metrics = Metrics()
-        writer = ReceiptWriter(store, spool, settings.spool_replay_seconds, metrics=metrics)
         counter = EventCounter(store, metrics=metrics)
-        ledger = ReceiptLedger(writer, counter, metrics)
+        writer = ReceiptWriter(
+            store,
+            spool,
+            settings.spool_replay_seconds,
+            metrics=metrics,
+            on_stored=functools.partial(count_receipts, counter),
+        )
+        ledger = ReceiptLedger(writer, metrics)
         objections = ObjectionRegistry(
             store,
             categories=(*settings.categories, settings.email_category),
             refresh_seconds=settings.objection_refresh_seconds,
             tombstone_days=settings.consent_days,
         )
-        banner_config = banner_config_for(settings, rules)
+        banner_config = banner_config_for(settings, declared)
         hit_queue = open_hit_queue(settings)
         forwarder = Forwarder(hit_queue, cap_per_vendor=settings.delivery_queue_cap)
         delivery = DeliveryWorker(hit_queue, store, rules, settings) if settings.forwarder else None
@@ -95,7 +107,13 @@ class Gateway:
             metrics=metrics,
             counter=counter,
             email=EmailService.build(
-                settings, keys, store, ledger, counter, objected=objections.objected
+                settings,
+                keys,
+                store,
+                ledger,
+                counter,
+                objected=objections.objected,
+                on_verdict=lambda kind, verdict: metrics.email_verdicts.labels(kind, verdict).inc(),
             ),
             objections=objections,
             retention=PeriodicPurge(store, settings.purge_interval_seconds),
@@ -140,6 +158,10 @@ class Gateway:
 
     def spool_depth(self) -> int:
         return self.spool.depth()
+
+    def refusable_vendors(self) -> dict[str, str]:
+        """Vendor id → category of every vendor a visitor may refuse (not `necessary` ones)."""
+        return {rule.id: rule.category for rule in self.rules.values()}
 
     def vendor_cookies(self) -> list[str]:
         """Every cookie a vendor rule names, for the banner to delete on withdrawal."""

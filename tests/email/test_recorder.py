@@ -196,14 +196,12 @@ async def test_erasure_forgets_what_is_in_memory_too(parts: Parts) -> None:
     assert erased == {"receipts": 1, "email_events": 1, "email_consent": 1, "objections": 0}
     assert await parts.store.subject_receipts("esp-1") == []  # erasure takes the receipts too
     parts.clock.now += 1
-    await parts.grant("esp-1", grant=False)  # a withdrawal may still come: receipts only
+    await parts.grant("esp-1", grant=False)  # a withdrawal may still come: nothing is kept
     await parts.settle()
     assert await parts.store.email_events("esp-1") == []
     assert (await parts.consents.state_of("esp-1")).state == "erased"  # type: ignore[union-attr]
-    receipts = await parts.store.subject_receipts("esp-1")
-    assert [(r.subject_kind, r.action, r.granted, r.denied) for r in receipts] == [
-        ("recipient", "api", (), ("email_tracking",)),
-    ]
+    # Nothing new is recorded under an erased id, not even the receipt of a withdrawal.
+    assert await parts.store.subject_receipts("esp-1") == []
 
 
 async def test_an_unreachable_store_means_no_per_recipient_events_and_no_loss_of_counts(
@@ -243,3 +241,16 @@ async def test_bad_tokens_are_counted(parts: Parts) -> None:
     parts.recorder.invalid("click")
     await parts.counter.flush()
     assert await parts.counts("email_invalid") == {"open": 1, "click": 2}
+
+
+async def test_every_settled_verdict_is_reported_as_the_aggregates_count_it(parts: Parts) -> None:
+    seen: list[tuple[str, str]] = []
+    parts.recorder.on_verdict = lambda kind, verdict: seen.append((kind, verdict))
+    await parts.grant("esp-1")
+    parts.recorder.opened(opened(), "image_proxy")
+    parts.recorder.clicked(click(1), "browser")
+    parts.recorder.clicked(click(2), "link_scanner")
+    parts.recorder.aggregates_without_consent = False
+    parts.recorder.opened(opened("esp-unknown"), "mail_client")  # counted nowhere
+    await parts.settle()
+    assert sorted(seen) == [("click", "human"), ("click", "machine"), ("open", "proxied")]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from gateway.decision import ConsentModeState
 from gateway.delivery.queue import open_hit_queue
 from gateway.errors import StoreUnavailable
 from gateway.settings import Settings
@@ -35,7 +36,10 @@ def hit(url: str) -> OutboundHit:
     ],
 )
 def test_consent_mode_parameters(granted, chosen, gcs, gcd) -> None:
-    assert consent_mode_params(granted, chosen) == (("gcs", gcs), ("gcd", gcd))
+    assert consent_mode_params(ConsentModeState.of(granted, updated=chosen)) == (
+        ("gcs", gcs),
+        ("gcd", gcd),
+    )
 
 
 async def test_a_user_agent_cannot_inject_headers() -> None:
