@@ -33,7 +33,12 @@ _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 # RFC 9110 token characters, plus `[`, `]` for names such as Meta's `cd[value]`.
 _NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z\[\]-]+")
 _HEADER = re.compile(r"[!#$%&'+.^_`|~0-9A-Za-z-]+")
-_RULE_KEYS = ("id", "name", "category", "privacy_policy_url", "description", "cookies", "hit")
+_RULE_KEYS = (
+    "id", "name", "category", "privacy_policy_url", "description", "cookies", "hosts", "hit",
+)  # fmt: skip
+_HOST = re.compile(
+    r"(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+)
 _HIT_KEYS = (
     "mode", "upstream", "method", "encoding", "allowed_params", "identifier_params",
     "fixed_params", "ip", "ip_param", "ip_header", "without_consent", "consent_mode",
@@ -98,6 +103,7 @@ def _build_rule(doc: _Table, categories: tuple[str, ...], insecure: bool) -> Rul
         privacy_policy_url=policy,
         description=doc.string("description", ""),
         cookies=doc.names("cookies"),
+        hosts=doc.hosts("hosts"),
         hit=_build_hit(doc.table("hit", _HIT_KEYS), insecure),
     )
 
@@ -239,6 +245,19 @@ class _Table:
         if len(set(values)) != len(values):
             self.fail(key, "expected each name only once")
         return NameSet(tuple(values))
+
+    def hosts(self, key: str) -> tuple[str, ...]:
+        values = self._get(key, list, [])
+        for index, host in enumerate(values):
+            if not isinstance(host, str) or not _HOST.fullmatch(host):
+                shown = host if isinstance(host, str) else _describe(host)
+                self.fail(
+                    f"{key}[{index}]",
+                    f"expected a lowercase host name (`*.` allowed first), got {shown!r}",
+                )
+        if len(set(values)) != len(values):
+            self.fail(key, "expected each host only once")
+        return tuple(values)
 
     def fixed_params(self, key: str) -> tuple[tuple[str, str], ...]:
         values = self._get(key, dict, {})
