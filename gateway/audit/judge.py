@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from gateway.audit.config import AuditConfig, Vendor
 from gateway.audit.record import AuditRun, PageVisit, RequestRecord, StateRun
+from gateway.consent.model import NECESSARY
 
 Level = Literal["violation", "finding", "note"]
 LEVELS: tuple[Level, ...] = ("violation", "finding", "note")
@@ -156,7 +157,8 @@ def _inside(host: str, first_party: set[str]) -> bool:
 
 
 def _any_granted(vendors: Sequence[Vendor], granted: frozenset[str]) -> bool:
-    return any(vendor.category in granted for vendor in vendors)
+    # A `necessary` vendor (disclosed in the banner, never blocked) needs no consent.
+    return any(vendor.category in granted or vendor.category == NECESSARY for vendor in vendors)
 
 
 def _names(vendors: Sequence[Vendor]) -> str:
