@@ -21,10 +21,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from gateway.banner.texts import DEFAULT_LANGUAGE, TEXTS, hash_texts
+from gateway.banner.texts import DEFAULT_LANGUAGE, TEXTS
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.model import NECESSARY
 from gateway.errors import ConfigError
+from gateway.receipts.shown import TextsShown, texts_shown
 from gateway.rules.model import Rule
 from gateway.settings import Settings
 
@@ -218,9 +219,10 @@ class ShownTexts:
     def __init__(self, config: Mapping[str, object]) -> None:
         texts = config["texts"]
         assert isinstance(texts, dict)
-        self._hashes = {language: hash_texts(values) for language, values in texts.items()}
+        self._shown = {
+            language: texts_shown(language, values) for language, values in texts.items()
+        }
 
-    def __call__(self, requested: str | None) -> tuple[str, str]:
+    def __call__(self, requested: str | None) -> TextsShown:
         primary = (requested or "").strip().lower().replace("_", "-").split("-", 1)[0]
-        language = primary if primary in self._hashes else DEFAULT_LANGUAGE
-        return language, self._hashes[language]
+        return self._shown.get(primary) or self._shown[DEFAULT_LANGUAGE]

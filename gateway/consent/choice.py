@@ -127,5 +127,8 @@ def _page_path(value: Any) -> str:
         return ""
     if not isinstance(value, str) or len(value) > 2048 or not value.isprintable():
         raise Unprocessable('"page" must be the page path, at most 2048 characters')
-    path = urlsplit(value).path
+    try:
+        path = urlsplit(value).path
+    except ValueError:  # urlsplit refuses an unbalanced "[" in the host: keep no path
+        return ""
     return path[:512] if path.startswith("/") else ""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 NECESSARY = "necessary"
-DEFAULT_CATEGORIES: tuple[str, ...] = (NECESSARY, "preferences", "analytics", "marketing")
+MARKETING = "marketing"  # GPC opts out of it; an objection to it stops email tracking too
+DEFAULT_CATEGORIES: tuple[str, ...] = (NECESSARY, "preferences", "analytics", MARKETING)
 EMAIL_TRACKING = "email_tracking"
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.background import Repeating
+from gateway.counts import EmailClick, EmailOpen, InvalidEmailLink
 from gateway.email.recipients import RecipientConsents
 from gateway.email.records import EmailEvent, EventKind, Verdict, new_event_id
 from gateway.email.tokens import ClickToken, OpenToken
@@ -31,7 +32,6 @@ log = logging.getLogger("gateway.email")
 
 SETTLE_SECONDS = HONEYPOT_SECONDS + 1.0
 SETTLE_CHUNK = 500
-METRIC_OPEN, METRIC_CLICK, METRIC_INVALID = "email_open", "email_click", "email_invalid"
 
 
 @dataclass(slots=True)
@@ -99,7 +99,7 @@ class EmailRecorder:
         )
 
     def invalid(self, kind: EventKind) -> None:
-        self.counter.add(METRIC_INVALID, kind)
+        self.counter.add(InvalidEmailLink(kind))
 
     def _keep(self, seen: _Seen) -> None:
         if len(self._seen) >= self.max_pending:
@@ -153,9 +153,9 @@ class EmailRecorder:
             if consented or self.aggregates_without_consent:
                 self.on_verdict(seen.kind, verdict)
                 if seen.kind == "open":
-                    self.counter.add(METRIC_OPEN, f"{seen.campaign}|{verdict}")
+                    self.counter.add(EmailOpen(seen.campaign, verdict))
                 else:
-                    self.counter.add(METRIC_CLICK, f"{seen.campaign}|{seen.link}|{verdict}")
+                    self.counter.add(EmailClick(seen.campaign, str(seen.link), verdict))
             if consented:
                 self._unwritten.append(
                     EmailEvent(

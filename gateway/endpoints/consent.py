@@ -23,11 +23,11 @@ from gateway.consent.choice import parse_choice
 from gateway.consent.cookie import COOKIE_NAME, presented_token
 from gateway.consent.model import Consent
 from gateway.endpoints.bodies import read_json
+from gateway.endpoints.facts import request_facts
 from gateway.errors import Unprocessable
 from gateway.receipts.build import new_receipt
 from gateway.rights import erase_subject
 from gateway.runtime import Gateway, gateway_of
-from gateway.visitors.request import request_facts
 
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie, Authorization"}
 
@@ -87,7 +87,6 @@ async def record_consent(request: Request) -> Response:
         chosen_at=int(time.time()),
         gpc=facts.gpc,
     )
-    language, shown_texts_hash = gateway.shown_texts(choice.language)
     if choice.app is not None:  # the app's counterpart of the page: bundle id and screen
         facts = replace(facts, origin=choice.app.collection_point)
     receipt = new_receipt(
@@ -98,9 +97,8 @@ async def record_consent(request: Request) -> Response:
         action=choice.action,
         granted=choice.granted,
         denied=choice.denied,
-        language=language,
+        shown=gateway.shown_texts(choice.language),
         page=choice.page,
-        shown_texts_hash=shown_texts_hash,
     )
     await gateway.receipts.record(receipt)
     token = gateway.codec.encode(consent)
@@ -148,6 +146,7 @@ async def withdraw_consent(request: Request) -> Response:
             action="withdraw",
             granted=(),
             denied=settings.categories,
+            shown=gateway.shown_texts(_withdrawal_language(request)),
         )
         await gateway.receipts.record(receipt)
         receipt_id = receipt.receipt_id
@@ -167,6 +166,16 @@ async def withdraw_consent(request: Request) -> Response:
         samesite="lax",
     )
     return response
+
+
+def _withdrawal_language(request: Request) -> str | None:
+    """The banner's language when it withdrew: `?language=`, else the browser's first choice
+    (the banner picks the page's language, then the browser's)."""
+    asked = request.query_params.get("language")
+    if asked:
+        return asked[:35]
+    first = request.headers.get("accept-language", "").split(",", 1)[0]
+    return first.split(";", 1)[0].strip()[:35] or None
 
 
 def _erase_flag(value: str | None) -> bool:

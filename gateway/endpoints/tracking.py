@@ -7,7 +7,6 @@ or on the store.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -15,8 +14,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.consent.objections import NOTHING as NO_OBJECTION
+from gateway.counts import PixelCount
 from gateway.decision import RegionPolicy, Signals, decide
-from gateway.endpoints.bodies import read_body
+from gateway.endpoints.bodies import parse_json, read_body
 from gateway.endpoints.consent import consent_token
 from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
 from gateway.errors import BadRequest, NotFound
@@ -41,17 +41,17 @@ async def track(request: Request) -> Response:
     headers = request.headers
     user_agent = headers.get("user-agent", "")
     consent = gateway.codec.decode(consent_token(request))
-    gpc = headers.get("sec-gpc", "").strip() == "1"
     signals = Signals(
         policy_revision=settings.policy_revision,
-        gpc=gpc,
+        gpc=headers.get("sec-gpc", "").strip() == "1",
         region_policy=_region_policy(gateway, headers.get(settings.geo_header or "", "")),
         is_bot=classify_visitor(user_agent).is_bot,
         # In memory, refreshed in the background: no store round trip per hit.
         objected=gateway.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
+        categories=frozenset(settings.categories),
     )
     decision = decide(rule, consent, signals)
-    gateway.counter.add("pixel", f"{rule.id}:{decision.outcome}")
+    gateway.counter.add(PixelCount(rule.id, decision.outcome))
     gateway.metrics.decisions.labels(rule.id, decision.outcome, decision.reason).inc()
     answer = {"X-Consent-Decision": f"{decision.outcome}; reason={decision.reason}"}
     post = request.method == "POST"
@@ -64,11 +64,6 @@ async def track(request: Request) -> Response:
             status_code=status, headers={**PIXEL_HEADERS, **answer, "Location": location}
         )
     if decision.outcome != "block":
-        anonymous = decision.outcome == "anonymous"
-        current = consent is not None and consent.is_current(settings.policy_revision)
-        granted = consent.granted if consent is not None and current else frozenset()
-        if decision.reason == "opt_out_region":
-            granted = frozenset(settings.categories) - ({"marketing"} if gpc else set())
         ip = client_ip(
             request.client.host if request.client else None,
             headers.get("x-forwarded-for"),
@@ -76,15 +71,7 @@ async def track(request: Request) -> Response:
         )
         for params in await _hits(request, rule, post):
             gateway.forwarder.submit(
-                outbound_hit(
-                    rule,
-                    params,
-                    anonymous=anonymous,
-                    ip=ip,
-                    user_agent=user_agent,
-                    granted=granted,
-                    chosen=current,
-                )
+                outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent)
             )
     return empty_response(answer) if post else gif_response(answer)
 
@@ -103,10 +90,7 @@ async def _hits(request: Request, rule: Rule, post: bool) -> list[Params]:
     if not body.strip():
         return [query]
     if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            document = json.loads(body)
-        except ValueError:
-            raise BadRequest("the hit body is not valid JSON") from None
+        document = parse_json(body, "the hit body")
         if not isinstance(document, dict):
             raise BadRequest("a JSON hit body must be an object")
         return [query + list(document.items())]

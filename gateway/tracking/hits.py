@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
+from gateway.decision import DENIED, Decision
 from gateway.rules.model import Rule
 from gateway.tracking.consent_mode import consent_mode_params
 from gateway.visitors.network import IPAddress, truncate_ip
@@ -70,19 +71,19 @@ def allowed_params(rule: Rule, params: Params, *, anonymous: bool) -> list[tuple
 def outbound_hit(
     rule: Rule,
     params: Params,
+    decision: Decision,
     *,
-    anonymous: bool,
     ip: IPAddress | None,
     user_agent: str,
-    granted: frozenset[str],
-    chosen: bool,
 ) -> OutboundHit:
-    """The hit to send for a `forward` (anonymous=False) or `anonymous` decision."""
+    """The hit to send for a `forward` or `anonymous` decision, saying no more than it allows."""
     hit = rule.hit
     assert hit.upstream is not None  # the loader requires it for forward rules
+    assert decision.outcome in ("forward", "anonymous")
+    anonymous = decision.outcome == "anonymous"
     pairs = allowed_params(rule, params, anonymous=anonymous)
     if hit.consent_mode:
-        pairs += consent_mode_params(granted if not anonymous else frozenset(), chosen)
+        pairs += consent_mode_params(decision.consent_mode or DENIED)
     headers = [("User-Agent", GATEWAY_AGENT if anonymous else user_agent[:512] or GATEWAY_AGENT)]
     ip_text = _ip_for_vendor(hit.ip_handling(anonymous=anonymous), ip)
     if ip_text and hit.ip_param:

@@ -391,3 +391,34 @@ def test_unknown_banner_text_keys_stop_start_up(make_settings) -> None:
 
     with pytest.raises(ConfigError, match=r"texts\.en\.titel: unknown text key"):
         create_app(make_settings(banner_texts=(("en", (("titel", "x"),)),)))
+
+
+async def test_a_withdrawal_proves_the_texts_shown_with_overrides(make_settings, tmp_path) -> None:
+    """Withdrawing is a choice made in the banner: its receipt proves the (overridden) texts of
+    the banner's language, from `?language=` or else the browser's first language."""
+    from gateway.receipts.shown import texts_shown
+    from gateway.settings import load_settings
+
+    config = tmp_path / "gateway.toml"
+    config.write_text('[banner_texts.de]\nwithdraw = "Einwilligung zurückziehen!"\n')
+    app = create_app(make_settings(banner_texts=load_settings(config, {}).banner_texts))
+    async with serving(app) as http:
+        for query, accept in (("?language=de", ""), ("", "de-CH,de;q=0.9"), ("", "")):
+            http.cookies.clear()
+            await http.post("/consent", json={"action": "accept_all"}, headers=JSON)
+            response = await http.delete(
+                "/consent" + query, headers={**JSON, "Accept-Language": accept}
+            )
+            assert response.status_code == 200, response.text
+        withdrawals = [
+            (receipt.language, receipt.texts_hash)
+            async for receipt in app.state.gateway.store.iter_receipts()
+            if receipt.action == "withdraw"
+        ]
+    texts = app.state.gateway.banner_config["texts"]
+    assert withdrawals == [
+        texts_shown("de", texts["de"]),
+        texts_shown("de", texts["de"]),
+        texts_shown("en", texts["en"]),
+    ]
+    assert texts_shown("de", texts["de"]).texts_hash != texts_hash("de")

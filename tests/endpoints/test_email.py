@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.email.links import MessageLinks
-from gateway.email.page_texts import page_texts_hash
+from gateway.email.page_texts import page_texts_shown
 from gateway.endpoints.pixels import GIF
 from gateway.runtime import Gateway
 from gateway.settings import Settings
@@ -244,7 +244,7 @@ async def test_the_preferences_page_shows_and_changes_the_choice(running: Runnin
     first = receipts[0]
     assert first.subject_kind == "recipient"
     assert first.collection_point == f"{OWN_ORIGIN}/p"  # never the token
-    assert first.texts_hash == page_texts_hash("en")
+    assert (first.language, first.texts_hash) == page_texts_shown("en")
     assert (first.ip, first.browser) == ("203.0.113.0", "Firefox")
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.consent.objections import Objection
 from gateway.endpoints.pixels import GIF
 from gateway.runtime import Gateway
 from gateway.store.base import CountKey
@@ -302,3 +303,41 @@ async def test_decisions_are_counted_per_day_vendor_and_outcome(http, vendor) ->
         CountKey(day, "pixel", "meta_pixel:block"): 1,
         CountKey(day, "pixel", "ga4:block"): 1,
     }
+
+
+@pytest.mark.parametrize(
+    ("how", "region"),
+    [
+        ("gpc_header", "DE"),
+        ("gpc_cookie", "DE"),
+        ("gpc_header", "US"),
+        ("gpc_cookie", "US"),
+        ("objection", "DE"),
+        ("opt_out_region_gpc", "US"),
+    ],
+)
+async def test_consent_mode_never_grants_marketing_signals_that_were_taken_away(
+    http, vendor, how, region
+) -> None:
+    """GA4 (analytics) still goes, but its ad_* signals must say denied (issue 9)."""
+    headers = {**BROWSER, "CF-IPCountry": region}
+    if how != "opt_out_region_gpc":
+        await consent_to(http, "analytics", "marketing", gpc=how == "gpc_cookie")
+        headers["Cookie"] = f"cg_consent={http.cookies['cg_consent']}"
+    if how in {"gpc_header", "opt_out_region_gpc"}:
+        headers["Sec-GPC"] = "1"
+    if how == "objection":
+        consent = gateway_of(http).codec.decode(http.cookies["cg_consent"])
+        assert consent is not None
+        gateway_of(http).objections.note(Objection(consent.consent_id, ("marketing",), 1.0))
+    response = await http.get(GA4_HIT, headers=headers)
+    assert_pixel(response, "forward")
+    (hit,) = await received_after_drain(http, vendor)
+    query = dict(hit.query)
+    assert query["gcs"] == "G101"  # ad_storage denied, analytics_storage granted
+    gcd = query["gcd"]
+    ad_storage, analytics, ad_user_data, ad_personalization = gcd[2:-1].split("1")
+    assert ad_storage in {"p", "q"}, gcd
+    assert ad_user_data in {"p", "q"}, gcd
+    assert ad_personalization in {"p", "q"}, gcd
+    assert analytics in {"r", "t"}, gcd
