@@ -9,8 +9,9 @@ the visitor is a bot                                   block       `bot`
 the rule says `mode = "block"`                         block       `rule_blocks`
 the subject objected to the rule's category            block       `objection`
 GPC is on (request or cookie) and category=marketing   block       `gpc`
+current consent does not grant the category           *refused*   `denied`
+current consent grants it but refuses this vendor      *refused*   `vendor_refused`
 current consent grants the category                    *allowed*   `consented`
-current consent does not grant it                      *refused*   `denied`
 no consent, opt-out region                             *allowed*   `opt_out_region`
 no consent, opt-in region                              *refused*   `no_consent`
 consent of another policy revision, opt-out region     *allowed*   `opt_out_region`
@@ -21,6 +22,10 @@ consent of another policy revision, opt-in region      *refused*   `stale_revisi
 says `without_consent = "anonymous"` and `mode = "forward"` (the gateway strips identifiers
 and cookies itself), otherwise `block`. A redirect is never anonymous: the browser would
 carry its own cookies to the vendor.
+
+A vendor refusal (`Consent.refused_vendors`, chosen in the banner's per-service toggles) is
+treated like a refused category for that one vendor, anonymous ping included: it comes from the
+same banner choice, only finer.
 
 An objection and GPC block outright, never an anonymous ping: the person said no to that
 processing itself, not only to being recognised — where a plain refusal of the banner still
@@ -40,7 +45,7 @@ Decision(outcome='block', reason='no_consent', signalled=frozenset(), consent_mo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from gateway.consent.model import DEFAULT_CATEGORIES, MARKETING, NECESSARY, Consent
@@ -55,6 +60,7 @@ Reason = Literal[
     "gpc",
     "consented",
     "denied",
+    "vendor_refused",
     "no_consent",
     "stale_revision",
     "opt_out_region",
@@ -79,6 +85,9 @@ class Signals:
     is_bot: bool = False  # bots never reach a vendor
     objected: frozenset[str] = frozenset()  # categories the subject objected to
     categories: frozenset[str] = frozenset(DEFAULT_CATEGORIES)  # granted by an opt-out default
+    # Vendor id → category of every vendor: a vendor refused inside a granted category makes
+    # that category partial, so other vendors are not told it is granted.
+    vendor_categories: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +131,15 @@ def decide(rule: Rule, consent: Consent | None, signals: Signals) -> Decision:
 
     taken_away = signals.objected | ({MARKETING} if gpc else frozenset())
     if consent is not None and consent.is_current(signals.policy_revision):
-        if consent.allows(rule.category):
-            return _allowed(rule, "consented", consent.granted - taken_away, updated=True)
-        return _refused(rule, "denied", updated=True)
+        if not consent.allows(rule.category):
+            return _refused(rule, "denied", updated=True)
+        if rule.id in consent.refused_vendors:
+            return _refused(rule, "vendor_refused", updated=True)
+        # Another category where the visitor refused some vendor is not granted as a whole:
+        # only this vendor's own (allowed) category may be signalled for it.
+        partial = {signals.vendor_categories.get(v) for v in consent.refused_vendors}
+        taken_away |= frozenset(c for c in partial if c is not None and c != rule.category)
+        return _allowed(rule, "consented", consent.granted - taken_away, updated=True)
     if signals.region_policy == "opt_out":
         return _allowed(rule, "opt_out_region", signals.categories - taken_away, updated=False)
     return _refused(rule, "no_consent" if consent is None else "stale_revision", updated=False)

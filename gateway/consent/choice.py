@@ -2,12 +2,21 @@
 
 >>> parse_choice({"granted": ["analytics"]}, ("necessary", "analytics", "marketing")).granted
 ('analytics', 'necessary')
+
+Vendor-level refusals go with `granted`: `{"granted": ["analytics"], "refused_vendors": ["ga4"]}`
+grants analytics for every analytics vendor but GA4. A refusal of a vendor whose category is
+not granted anyway is dropped (the category refusal already covers it).
+
+>>> parse_choice({"granted": ["analytics"], "refused_vendors": ["ga4", "meta_pixel"]},
+...              ("necessary", "analytics", "marketing"),
+...              vendors={"ga4": "analytics", "meta_pixel": "marketing"}).refused_vendors
+('ga4',)
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -16,7 +25,7 @@ from gateway.consent.model import NECESSARY
 from gateway.errors import Unprocessable
 
 ChoiceAction = Literal["accept_all", "reject_all", "custom"]
-_KEYS = {"action", "granted", "language", "page", "source", "app"}
+_KEYS = {"action", "granted", "refused_vendors", "language", "page", "source", "app"}
 _APP_KEYS = {"id", "screen"}
 _MARKETING = "marketing"
 _BUNDLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -43,14 +52,23 @@ class Choice:
     granted: tuple[str, ...]
     denied: tuple[str, ...]
     gpc_applied: bool = False  # marketing was removed because of Global Privacy Control
+    refused_vendors: tuple[str, ...] = ()  # vendors refused inside the granted categories
     language: str | None = None
     page: str = ""
     source: str = ""
     app: AppPoint | None = None  # made in an app: the token travels in the body, not a cookie
 
 
-def parse_choice(body: Any, categories: Sequence[str], gpc: bool = False) -> Choice:
-    """Validate a choice body; `necessary` is always granted and GPC always denies marketing."""
+def parse_choice(
+    body: Any,
+    categories: Sequence[str],
+    gpc: bool = False,
+    vendors: Mapping[str, str] | None = None,
+) -> Choice:
+    """Validate a choice body; `necessary` is always granted and GPC always denies marketing.
+
+    `vendors` maps each vendor a visitor may refuse (id) to its category.
+    """
     if not isinstance(body, dict):
         raise Unprocessable("the body must be a JSON object")
     unknown = sorted(set(body) - _KEYS)
@@ -83,8 +101,10 @@ def parse_choice(body: Any, categories: Sequence[str], gpc: bool = False) -> Cho
     gpc_applied = gpc and _MARKETING in chosen
     if gpc:
         chosen.discard(_MARKETING)
+    refused = _refused_vendors(body.get("refused_vendors"), vendors or {}, action is not None)
     return Choice(
         action=kind,
+        refused_vendors=tuple(sorted(v for v in refused if (vendors or {})[v] in chosen)),
         granted=tuple(sorted(chosen)),
         denied=tuple(sorted(set(categories) - chosen)),
         gpc_applied=gpc_applied,
@@ -93,6 +113,22 @@ def parse_choice(body: Any, categories: Sequence[str], gpc: bool = False) -> Cho
         source=_short_text(body, "source", 64),
         app=_app_point(body.get("app")),
     )
+
+
+def _refused_vendors(value: Any, vendors: Mapping[str, str], with_action: bool) -> set[str]:
+    if value is None:
+        return set()
+    if with_action:
+        raise Unprocessable('"refused_vendors" goes with "granted", not with "action"')
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Unprocessable('"refused_vendors" must be a list of vendor ids')
+    unknown = sorted(set(value) - set(vendors))
+    if unknown:
+        raise Unprocessable(
+            f"unknown vendor{'' if len(unknown) == 1 else 's'}: {', '.join(unknown)}",
+            valid_vendors=sorted(vendors),
+        )
+    return set(value)
 
 
 def _short_text(body: dict[str, Any], key: str, limit: int) -> str:

@@ -42,6 +42,7 @@ def consent_json(consent: Consent | None, categories: tuple[str, ...]) -> dict[s
         "denied": sorted(set(categories) - consent.granted),
         "chosen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(consent.chosen_at)),
         "gpc": consent.gpc,
+        "refused_vendors": sorted(consent.refused_vendors),
     }
 
 
@@ -75,7 +76,12 @@ async def record_consent(request: Request) -> Response:
     gateway = gateway_of(request)
     settings = gateway.settings
     facts = request_facts(request, settings)
-    choice = parse_choice(await read_json(request), settings.categories, gpc=facts.gpc)
+    choice = parse_choice(
+        await read_json(request),
+        settings.categories,
+        gpc=facts.gpc,
+        vendors=gateway.refusable_vendors(),
+    )
     # A returning visitor keeps their id (even across a revision bump) so their receipts join up.
     previous = gateway.codec.decode(consent_token(request))
     if previous is not None and gateway.objections.is_suppressed(previous.consent_id):
@@ -86,6 +92,7 @@ async def record_consent(request: Request) -> Response:
         granted=frozenset(choice.granted),
         chosen_at=int(time.time()),
         gpc=facts.gpc,
+        refused_vendors=frozenset(choice.refused_vendors),
     )
     if choice.app is not None:  # the app's counterpart of the page: bundle id and screen
         facts = replace(facts, origin=choice.app.collection_point)
@@ -99,6 +106,7 @@ async def record_consent(request: Request) -> Response:
         denied=choice.denied,
         shown=gateway.shown_texts(choice.language),
         page=choice.page,
+        refused_vendors=choice.refused_vendors,
     )
     await gateway.receipts.record(receipt)
     token = gateway.codec.encode(consent)

@@ -49,6 +49,9 @@ async def track(request: Request) -> Response:
         # In memory, refreshed in the background: no store round trip per hit.
         objected=gateway.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
         categories=frozenset(settings.categories),
+        vendor_categories=gateway.refusable_vendors()
+        if consent and consent.refused_vendors
+        else {},
     )
     decision = decide(rule, consent, signals)
     gateway.counter.add(PixelCount(rule.id, decision.outcome))

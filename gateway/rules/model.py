@@ -24,6 +24,12 @@ the gateway handles a hit sent to `/t/{vendor}`::
     without_consent = "block"        # block (default) | anonymous; forward mode only
     consent_mode = true              # Google consent mode: the forwarder adds gcs/gcd
 
+A vendor that needs no consent (reCAPTCHA protecting forms) is declared with
+`category = "necessary"` and no `[hit]` table: it is disclosed in the banner (purpose, cookies,
+policy links, an optional `notice` per language) and never blocked; `/t/{id}` does not exist
+for it. An embed vendor (YouTube, a map) is an ordinary rule with `mode = "block"`: nothing is
+proxied, the banner loads the embed itself once the vendor is allowed.
+
 Parameter and cookie names may hold one `*`, matching one or more characters: `ep.*`,
 `cd[*]`, `_pk_id.*`. `gateway.rules.loader.load_rules` builds these values from the files and
 rejects anything else; `tag_rules/README.md` is the reference for users.
@@ -33,6 +39,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
+
+from gateway.consent.model import NECESSARY
 
 Mode = Literal["forward", "redirect", "block"]
 Method = Literal["GET", "POST"]
@@ -129,3 +137,12 @@ class Rule:
     hit: HitRule
     cookies: NameSet = NameSet()
     description: str = ""
+    terms_url: str = ""  # the vendor's terms, linked in the banner (and by `[…]` in a notice)
+    # Language → text a site shows about the vendor (e.g. reCAPTCHA's attribution when its
+    # badge is hidden); `[Privacy Policy]`, `[Terms of Service]` mark the policy and terms links.
+    notice: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def disclosure_only(self) -> bool:
+        """A `necessary` vendor: listed in the banner, never blocked, no `/t` hits."""
+        return self.category == NECESSARY

@@ -175,6 +175,29 @@ async def test_refused_category_is_not_forwarded_identifiably(http, vendor) -> N
     assert query["idsite"] == "1"  # pinned by the rule: nobody writes into another site
 
 
+async def test_a_vendor_refused_inside_a_granted_category_gets_no_identifying_hit(
+    http, vendor
+) -> None:
+    headers = {"Origin": SITE, **BROWSER}
+    body = {"granted": ["analytics", "marketing"], "refused_vendors": ["ga4", "meta_pixel"]}
+    response = await http.post("/consent", json=body, headers=headers)
+    assert response.status_code == 200
+    assert response.json()["consent"]["refused_vendors"] == ["ga4", "meta_pixel"]
+    assert_pixel(await http.get(GA4_HIT, headers=BROWSER), "anonymous; reason=vendor_refused")
+    assert_pixel(
+        await http.get("/t/meta_pixel?id=1", headers=BROWSER), "block; reason=vendor_refused"
+    )
+    matomo = "/t/matomo?idsite=7&rec=1&_id=abcdef0123456789&action_name=Home"
+    assert_pixel(await http.get(matomo, headers=BROWSER), "forward; reason=consented")
+    hits = await received_after_drain(http, vendor)
+    (ga4,) = [hit for hit in hits if hit.path == "/g/collect"]
+    assert "cid" not in dict(ga4.query)
+    # Consent Mode tells Google its own analytics was refused, though the category was granted.
+    assert dict(ga4.query)["gcs"] == "G100"
+    (matomo_hit,) = [hit for hit in hits if hit.path != "/g/collect"]
+    assert dict(matomo_hit.query)["_id"] == "abcdef0123456789"
+
+
 async def test_opt_out_region_forwards_without_a_choice(http, vendor) -> None:
     response = await http.get(GA4_HIT, headers={**BROWSER, "CF-IPCountry": "US"})
     assert_pixel(response, "forward; reason=opt_out_region")
@@ -267,6 +290,12 @@ async def test_bad_hits_get_a_json_4xx(http, vendor, request_args, status) -> No
 async def test_unknown_vendor_lists_the_known_ones(http) -> None:
     response = await http.get("/t/nonexistent", headers=BROWSER)
     assert "ga4" in response.json()["vendors"]
+    assert "recaptcha" not in response.json()["vendors"]
+
+
+async def test_a_disclosed_necessary_vendor_has_no_hit_route(http) -> None:
+    response = await http.get("/t/recaptcha", headers=BROWSER)
+    assert response.status_code == 404
 
 
 async def test_hits_from_other_sites_are_refused(http, vendor) -> None:
