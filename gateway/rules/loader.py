@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from gateway.consent.model import NECESSARY
 from gateway.errors import RuleError
 from gateway.rules.model import (
+    BodyShape,
     Encoding,
     HitRule,
     IpHandling,
@@ -42,7 +43,10 @@ _DISCLOSED = HitRule(mode="block")  # a necessary vendor's: never used, /t does 
 _HIT_KEYS = (
     "mode", "upstream", "method", "encoding", "allowed_params", "identifier_params",
     "fixed_params", "ip", "ip_param", "ip_header", "without_consent", "consent_mode",
+    "paths", "bodies", "url_params", "url_query_keys",
 )  # fmt: skip
+# A sub-path the vendor's client appends: plain path segments, no dot segments, no query.
+_SUB_PATH = re.compile(r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+/?")
 
 
 def load_rules(
@@ -159,6 +163,12 @@ def _build_hit(hit: _Table, insecure: bool) -> HitRule:
     without_consent: WithoutConsent = hit.choice("without_consent", WithoutConsent, "block")
     if without_consent == "anonymous" and mode != "forward":
         hit.fail("without_consent", "'anonymous' needs mode = 'forward'")
+    url_params, url_query_keys = hit.names("url_params"), hit.names("url_query_keys")
+    for index, pattern in enumerate(url_params.patterns):
+        if not allowed.covers(pattern):
+            hit.fail(f"url_params[{index}]", f"{pattern!r} is not within allowed_params")
+    if url_query_keys and not url_params:
+        hit.fail("url_query_keys", "needs url_params (the parameters whose query it keeps)")
     return HitRule(
         mode=mode,
         upstream=upstream,
@@ -172,7 +182,41 @@ def _build_hit(hit: _Table, insecure: bool) -> HitRule:
         ip_header=ip_header,
         without_consent=without_consent,
         consent_mode=hit.boolean("consent_mode", False),
+        paths=_paths(hit),
+        bodies=_bodies(hit, mode),
+        url_params=url_params,
+        url_query_keys=url_query_keys,
     )
+
+
+def _paths(hit: _Table) -> tuple[str, ...]:
+    values = hit.strings("paths")
+    for index, path in enumerate(values):
+        if not _SUB_PATH.fullmatch(path) or any(s in {".", ".."} for s in path.split("/")):
+            problem = (
+                f"expected a path such as '/g/collect' (letters, digits, . _ ~ -), got {path!r}"
+            )
+            hit.fail(f"paths[{index}]", problem)
+    if len({p.rstrip("/") for p in values}) != len(values):
+        hit.fail("paths", "expected each path only once ('/tr' and '/tr/' are the same path)")
+    return tuple(values)
+
+
+def _bodies(hit: _Table, mode: Mode) -> tuple[BodyShape, ...]:
+    values = hit.strings("bodies")
+    allowed: tuple[str, ...] = get_args(BodyShape)
+    for index, shape in enumerate(values):
+        if shape not in allowed:
+            hit.fail(f"bodies[{index}]", f"expected one of {', '.join(allowed)}; got {shape!r}")
+    if len(set(values)) != len(values):
+        hit.fail("bodies", "expected each shape only once")
+    if {"json", "bulk"} <= set(values):
+        hit.fail("bodies", "'json' and 'bulk' are both JSON objects: choose one")
+    if {"form", "lines"} <= set(values):
+        hit.fail("bodies", "'form' and 'lines' are both urlencoded text: choose one")
+    if mode == "redirect" and set(values) - {"form"}:
+        hit.fail("bodies", "a redirect carries one hit in its URL: only 'form' fits")
+    return cast("tuple[BodyShape, ...]", tuple(values))
 
 
 def _check_ip(
@@ -264,6 +308,13 @@ class _Table:
         if value not in allowed:
             self.fail(key, f"expected one of {', '.join(allowed)}; got {value!r}")
         return value
+
+    def strings(self, key: str) -> list[str]:
+        values = self._get(key, list, [])
+        for index, value in enumerate(values):
+            if not isinstance(value, str):
+                self.fail(f"{key}[{index}]", f"expected a string, got {_describe(value)}")
+        return cast("list[str]", values)
 
     def names(self, key: str) -> NameSet:
         values = self._get(key, list, [])

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 from gateway.decision import DENIED, Decision
-from gateway.rules.model import Rule
+from gateway.rules.model import NameSet, Rule
 from gateway.tracking.consent_mode import consent_mode_params
 from gateway.visitors.network import IPAddress, truncate_ip
 
@@ -65,7 +65,33 @@ def allowed_params(rule: Rule, params: Params, *, anonymous: bool) -> list[tuple
     hit = rule.hit
     fixed = dict(hit.fixed_params)
     kept = [(k, v) for k, v in params if k not in fixed and hit.keeps_param(k, anonymous=anonymous)]
+    if anonymous and hit.url_params:
+        # An anonymous ping must not carry `?email=...` in a page URL: only allowlisted keys.
+        kept = [
+            (k, _bare_url(v, hit.url_query_keys) if k in hit.url_params else v) for k, v in kept
+        ]
     return kept + list(hit.fixed_params)
+
+
+def strip_url(url: str, keep: NameSet) -> str:
+    """`url` without its fragment, and without query keys outside `keep`.
+
+    >>> strip_url("https://a.example/p?email=x%40y&utm_source=news#top", NameSet(("utm_*",)))
+    'https://a.example/p?utm_source=news'
+    """
+    base, _, query = url.split("#", 1)[0].partition("?")
+    kept = [pair for pair in query.split("&") if pair and _query_key(pair) in keep]
+    return f"{base}?{'&'.join(kept)}" if kept else base
+
+
+def _query_key(pair: str) -> str:
+    return unquote_plus(pair.partition("=")[0])
+
+
+def _bare_url(value: Any, keep: NameSet) -> Any:
+    if isinstance(value, Encoded):
+        return strip_url(unquote_plus(value), keep)
+    return strip_url(value, keep) if isinstance(value, str) else value
 
 
 def outbound_hit(

@@ -348,6 +348,41 @@ ERRORS = [
     ("fixed-not-table", hit_with('fixed_params = ["rec"]'), "hit.fixed_params", "a table"),
     ("fixed-float", hit_with("fixed_params = { rec = 1.5 }"), "hit.fixed_params.rec", "float 1.5"),
     ("fixed-star", hit_with('fixed_params = { "a*" = "1" }'), "hit.fixed_params.a*", "without"),
+    ("paths-not-array", hit_with('paths = "/g/collect"'), "hit.paths", "expected an array"),
+    ("paths-integer", hit_with('paths = ["/a", 3]'), "hit.paths[1]", "got integer 3"),
+    ("path-relative", hit_with('paths = ["g/collect"]'), "hit.paths[0]", "got 'g/collect'"),
+    ("path-dots", hit_with('paths = ["/a/../b"]'), "hit.paths[0]", "such as '/g/collect'"),
+    ("path-query", hit_with('paths = ["/a?x=1"]'), "hit.paths[0]", "got '/a?x=1'"),
+    ("path-root", hit_with('paths = ["/"]'), "hit.paths[0]", "got '/'"),
+    ("paths-twice", hit_with('paths = ["/tr", "/tr/"]'), "hit.paths", "the same path"),
+    ("bodies-unknown", hit_with('bodies = ["xml"]'), "hit.bodies[0]", "form, json, lines, bulk"),
+    ("bodies-twice", hit_with('bodies = ["json", "json"]'), "hit.bodies", "only once"),
+    ("bodies-json-bulk", hit_with('bodies = ["json", "bulk"]'), "hit.bodies", "choose one"),
+    ("bodies-form-lines", hit_with('bodies = ["form", "lines"]'), "hit.bodies", "choose one"),
+    (
+        "bodies-on-redirect",
+        edit('"forward"', '"redirect"') + 'bodies = ["lines"]\n',
+        "hit.bodies",
+        "only 'form' fits",
+    ),
+    (
+        "url-param-outside-allowlist",
+        hit_with('url_params = ["page", "dl"]'),
+        "hit.url_params[1]",
+        "'dl' is not within allowed_params",
+    ),
+    (
+        "url-query-keys-alone",
+        hit_with('url_query_keys = ["utm_*"]'),
+        "hit.url_query_keys",
+        "needs url_params",
+    ),
+    (
+        "url-query-key-bad",
+        hit_with('url_params = ["page"]', 'url_query_keys = ["a b"]'),
+        "hit.url_query_keys[0]",
+        "at most one '*'",
+    ),
 ]
 
 

@@ -3,49 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from gateway.app import create_app
 from gateway.consent.objections import Objection
 from gateway.endpoints.pixels import GIF
 from gateway.runtime import Gateway
 from gateway.store.base import CountKey
-from tests.conftest import REPO, SITE, serving
-from tests.vendors import StandInVendor, rules_pointing_at, stand_in_vendor
+from tests.conftest import SITE
+from tests.vendors import StandInVendor
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 BROWSER = {"User-Agent": CHROME}
 GA4_HIT = "/t/ga4?v=2&tid=G-TEST123&cid=555.666&sid=1700000000&dl=https%3A%2F%2Fwww.example.com%2F&en=page_view&evil=1&gcs=G111&_uip=1.2.3.4"
-
-
-@pytest.fixture
-def vendor() -> Iterator[StandInVendor]:
-    with stand_in_vendor() as server:
-        yield server
-
-
-@pytest.fixture
-async def http(
-    vendor: StandInVendor, make_settings, tmp_path: Path
-) -> AsyncIterator[httpx.AsyncClient]:
-    rules = rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", vendor.origin)
-    app = create_app(
-        make_settings(
-            rules=rules,
-            allow_insecure_upstreams=True,
-            opt_out_regions=("US",),
-            geo_header="CF-IPCountry",
-        )
-    )
-    async with serving(app, client_ip="198.51.100.77") as client:
-        client.app = app  # type: ignore[attr-defined]
-        yield client
 
 
 def gateway_of(http: httpx.AsyncClient) -> Gateway:
