@@ -73,7 +73,7 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.gateway = gateway
-    app.state.admin_attempts = FailedAdminAttempts(settings.trusted_proxies)
+    app.state.admin_attempts = FailedAdminAttempts(settings.trusted_proxies, store=gateway.store)
     if settings.demo:
         from gateway.demo.routes import demo_routes  # only a demo gateway loads the demo
 

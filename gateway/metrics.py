@@ -2,20 +2,34 @@
 
 Gauges that describe state (forwarder queue, spool depth) are read when scraped, so the hot
 paths only increment counters.
+
+With `serve --workers N` every worker counts into files in `PROMETHEUS_MULTIPROC_DIR`
+(prometheus-client's multiprocess mode; `serve` makes and empties the folder), and any worker
+answering a scrape sums them all: a scrape counts every worker's requests. The state gauges are
+then copied into those files by each worker every heartbeat (`sync_state`): the queue depths
+add up across live workers, the spool (one file shared by the workers) is their maximum.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+_FORWARDER_COUNTERS = (
+    ("sent", "Hits the vendors accepted."),
+    ("failed", "Hits the vendors refused or that could not be sent."),
+    ("dropped", "Hits dropped because the forwarder queue was full."),
+)
 
 
 class RuntimeState(Protocol):
@@ -26,8 +40,14 @@ class RuntimeState(Protocol):
     def spool_depth(self) -> int: ...
 
 
+def multiprocess_dir() -> str | None:
+    """The folder the workers of `serve --workers N` count into, if this is one of them."""
+    return os.environ.get(MULTIPROCESS_VARIABLE) or None
+
+
 class Metrics:
     def __init__(self) -> None:
+        self.multiprocess = multiprocess_dir() is not None
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "cg_http_requests",
@@ -86,10 +106,53 @@ class Metrics:
             self.store_latency.labels(operation).observe(time.perf_counter() - started)
 
     def watch(self, state: RuntimeState) -> None:
-        self.registry.register(_StateCollector(state))
+        self.state = state
+        if not self.multiprocess:
+            self.registry.register(_StateCollector(state))
+            return
+        self._queue = Gauge(
+            "cg_forwarder_queue_depth",
+            "Hits waiting to be forwarded.",
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
+        self._spool = Gauge(
+            "cg_spool_depth",
+            "Receipts waiting in the local spool.",
+            registry=self.registry,
+            multiprocess_mode="livemax",
+        )
+        self._forwarded = {
+            name: Counter(f"cg_forwarder_{name}", help_text, registry=self.registry)
+            for name, help_text in _FORWARDER_COUNTERS
+        }
+        self._forwarded_seen = dict.fromkeys(self._forwarded, 0)
+
+    def sync_state(self) -> None:
+        """Copy this worker's state into the shared files (multiprocess mode; else a no-op)."""
+        if not self.multiprocess:
+            return
+        counts = self.state.forwarder_counts()
+        self._queue.set(counts["queued"])
+        self._spool.set(self.state.spool_depth())
+        for name, counter in self._forwarded.items():
+            grown = counts[name] - self._forwarded_seen[name]
+            if grown > 0:
+                counter.inc(grown)
+                self._forwarded_seen[name] = counts[name]
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if not self.multiprocess:
+            return generate_latest(self.registry)
+        self.sync_state()
+        every_worker = CollectorRegistry()
+        MultiProcessCollector(every_worker)  # type: ignore[no-untyped-call]
+        return generate_latest(every_worker)
+
+    def close(self) -> None:
+        """A worker that stops: its live gauges no longer count (its counters still do)."""
+        if self.multiprocess:
+            mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 class _StateCollector(Collector):
@@ -101,11 +164,7 @@ class _StateCollector(Collector):
         yield GaugeMetricFamily(
             "cg_forwarder_queue_depth", "Hits waiting to be forwarded.", value=counts["queued"]
         )
-        for name, help_text in (
-            ("sent", "Hits the vendors accepted."),
-            ("failed", "Hits the vendors refused or that could not be sent."),
-            ("dropped", "Hits dropped because the forwarder queue was full."),
-        ):
+        for name, help_text in _FORWARDER_COUNTERS:
             yield CounterMetricFamily(f"cg_forwarder_{name}", help_text, value=counts[name])
         yield GaugeMetricFamily(
             "cg_spool_depth", "Receipts waiting in the local spool.", value=self.state.spool_depth()

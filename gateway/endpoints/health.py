@@ -19,9 +19,9 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     gateway = gateway_of(request)
     body = {
+        "instance": gateway.heartbeat.name,  # which process answered: host:pid
         "store": gateway.store.name,
-        "spool_depth": gateway.spool_depth(),
-        "forwarder": gateway.forwarder_counts(),
+        **gateway.instance_figures(),
     }
     try:
         await gateway.store.ping()

@@ -187,10 +187,13 @@ def schemas(settings: Settings) -> dict[str, Schema]:
         "Readiness": _object(
             {
                 "status": _text(enum=["ready", "unavailable"]),
+                "instance": _text(description="the process that answered: host:pid"),
                 "store": _text(),
                 "spool_depth": _COUNT,
                 "forwarder": {"type": "object", "additionalProperties": _COUNT},
+                "counts_lost": _COUNT,
+                "email_events_dropped": _COUNT,
             },
-            ("status", "store", "spool_depth", "forwarder"),
+            ("status", "instance", "store", "spool_depth", "forwarder"),
         ),
     }

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from gateway.consent.objections import Objection
 from gateway.email.records import EmailEvent, RecipientConsent
 from gateway.receipts.model import Receipt
+from gateway.store.shared import SharedState
 
 
 class CountKey(NamedTuple):
@@ -23,7 +24,7 @@ class CountKey(NamedTuple):
 PurgeProgress = Callable[[str, int], None]
 
 
-class Store(ABC):
+class Store(SharedState, ABC):
     """Durable state. Every method may raise `StoreUnavailable`; none raises anything else
     for a reachable store. Writes are idempotent so a replayed batch lands exactly once."""
 

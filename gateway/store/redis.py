@@ -13,7 +13,9 @@ live in one cluster slot):
     (objections, the tombstone feed and leases: `gateway.store.redis_rights`; names: `redis_keys`)
 
 Receipt JSON is canonical, so writing the same receipt twice changes nothing: replays are safe.
-On a single Redis node a batch of receipts is written by one Lua script call (one reply to
+With `redis+sentinel://host:port[,host:port]/service[/db]` the client asks the sentinels for
+the current primary and follows a failover (`gateway.store.redis_sentinel`).
+On a single Redis node (or a Sentinel-watched primary) a batch of receipts is written by one Lua script call (one reply to
 parse instead of three per receipt); on a Cluster, whose keys span slots, by a pipeline.
 """
 
@@ -45,6 +47,8 @@ from gateway.store.redis_keys import (
     suppression_key,
 )
 from gateway.store.redis_rights import RedisRights
+from gateway.store.redis_sentinel import sentinel_address, sentinel_client
+from gateway.store.redis_shared import RedisShared
 
 # KEYS: subject hash, day set (pairs, one per receipt), then DAYS_KEY.
 # ARGV: retention seconds, then per receipt: id, body, time, day expiry, day start, day name.
@@ -67,7 +71,7 @@ def _day_start(day: str) -> float:
     return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
 
 
-class RedisStore(RedisRights, Store):
+class RedisStore(RedisRights, RedisShared, Store):
     name = "redis"
 
     def __init__(self, url: str, settings: Settings) -> None:
@@ -75,6 +79,8 @@ class RedisStore(RedisRights, Store):
         self.settings = settings
         self._client: Any = None  # Redis | RedisCluster: the same commands on both
         self._cluster = url.startswith("redis+cluster://")
+        if url.startswith("redis+sentinel://"):
+            sentinel_address(url)  # a bad URL fails at start, naming the setting
         self._add_script: Any = None
 
     async def open(self) -> None:
@@ -88,6 +94,9 @@ class RedisStore(RedisRights, Store):
         if self.url.startswith("redis+cluster://"):
             url = "redis://" + self.url.removeprefix("redis+cluster://")
             self._client = RedisCluster.from_url(url, **options)
+        elif self.url.startswith("redis+sentinel://"):
+            self._client = sentinel_client(self.url, options)
+            self._add_script = self._client.register_script(_ADD_RECEIPTS)
         else:
             self._client = Redis.from_url(self.url, **options)
             self._add_script = self._client.register_script(_ADD_RECEIPTS)

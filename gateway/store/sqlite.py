@@ -16,6 +16,7 @@ from gateway.receipts.model import Receipt
 from gateway.settings import Settings
 from gateway.store.base import CountKey, Store
 from gateway.store.sqlite_rights import SQLiteRights
+from gateway.store.sqlite_shared import SHARED_SCHEMA, SQLiteShared
 
 T = TypeVar("T")
 
@@ -65,7 +66,7 @@ CREATE TABLE IF NOT EXISTS leases (
 """
 
 
-class SQLiteStore(SQLiteRights, Store):
+class SQLiteStore(SQLiteRights, SQLiteShared, Store):
     name = "sqlite"
 
     def __init__(self, path: Path, settings: Settings) -> None:
@@ -93,7 +94,7 @@ class SQLiteStore(SQLiteRights, Store):
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")
             connection.execute("PRAGMA busy_timeout=5000")
-            connection.executescript(_SCHEMA)
+            connection.executescript(_SCHEMA + SHARED_SCHEMA)
             self._connection = connection
 
         await asyncio.get_running_loop().run_in_executor(self._executor, connect)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import socket
 
 import httpx
 import pytest
@@ -315,11 +317,15 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {
+    body = ready.json()
+    assert body.pop("instance") == f"{socket.gethostname()}:{os.getpid()}"  # which process
+    assert body == {
         "status": "ready",
         "store": "sqlite",
         "spool_depth": 0,
         "forwarder": {"queued": 0, "sent": 0, "failed": 0, "dropped": 0},
+        "counts_lost": 0,
+        "email_events_dropped": 0,
     }
 
 
