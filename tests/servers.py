@@ -183,6 +183,13 @@ def _sentinel_count(port: int, question: str, service: str) -> int:
     return int(reply[1:].split("\r\n", 1)[0]) if reply.startswith("*") else 0
 
 
+def _sees_the_group(port: int, service: str) -> bool:
+    return (
+        _sentinel_count(port, "replicas", service) == 1
+        and _sentinel_count(port, "sentinels", service) == 2
+    )
+
+
 @dataclass
 class SentinelGroup:
     """A primary, a replica and three sentinels watching them as `service`."""
@@ -236,10 +243,7 @@ def redis_sentinel_group(directory: Path, service: str = "gateway") -> Iterator[
             started.append(sentinel)
         for sentinel in sentinels:  # each knows the replica and the two others
             wait_until(
-                lambda port=sentinel.port: (
-                    _sentinel_count(port, "replicas", service) == 1
-                    and _sentinel_count(port, "sentinels", service) == 2
-                ),
+                partial(_sees_the_group, sentinel.port, service),
                 f"sentinel {sentinel.port} to see the group",
                 timeout=30,
             )

@@ -48,11 +48,11 @@ def pair(
     with contextlib.ExitStack() as stack:
         vendor = stack.enter_context(stand_in_vendor())
         rules = rules_pointing_at(REPO / "tag_rules", directory / "rules", vendor.origin)
-        settings = {
+        settings: dict[str, str] = {
             "rules": str(rules),
             "allow_insecure_upstreams": "true",
             "objection_refresh_seconds": SLOW_FULL_REREAD,
         }
-        a = stack.enter_context(serving(directory / "a", store, **settings))
-        b = stack.enter_context(serving(directory / "b", store, **settings))
+        a = stack.enter_context(serving(directory / "a", store, settings=settings))
+        b = stack.enter_context(serving(directory / "b", store, settings=settings))
         yield a, b

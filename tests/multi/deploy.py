@@ -9,7 +9,7 @@ import hashlib
 import re
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,7 +70,9 @@ class Gateway:
 
 
 @contextlib.contextmanager
-def serving(directory: Path, store: str, *, workers: int = 1, **settings: str) -> Iterator[Gateway]:
+def serving(
+    directory: Path, store: str, workers: int = 1, settings: Mapping[str, str] | None = None
+) -> Iterator[Gateway]:
     """`consent-gateway serve` on `store`, with an admin token, trusting 127.0.0.1 as a proxy
     (so each test can speak for its own client address through `X-Forwarded-For`)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -83,7 +85,7 @@ def serving(directory: Path, store: str, *, workers: int = 1, **settings: str) -
         GATEWAY_ADMIN_TOKEN_HASHES=ADMIN_HASH,
         GATEWAY_TRUSTED_PROXIES="127.0.0.1",
         GATEWAY_LOG_LEVEL="warning",
-        **{f"GATEWAY_{name.upper()}": value for name, value in settings.items()},
+        **{f"GATEWAY_{name.upper()}": value for name, value in (settings or {}).items()},
     )
     log_path = directory / "serve.log"
     with log_path.open("wb") as log:
