@@ -9,8 +9,9 @@ the visitor is a bot                                   block       `bot`
 the rule says `mode = "block"`                         block       `rule_blocks`
 the subject objected to the rule's category            block       `objection`
 GPC is on (request or cookie) and category=marketing   block       `gpc`
+current consent does not grant the category           *refused*   `denied`
+current consent grants it but refuses this vendor      *refused*   `vendor_refused`
 current consent grants the category                    *allowed*   `consented`
-current consent does not grant it                      *refused*   `denied`
 no consent, opt-out region                             *allowed*   `opt_out_region`
 no consent, opt-in region                              *refused*   `no_consent`
 consent of another policy revision, opt-out region     *allowed*   `opt_out_region`
@@ -22,23 +23,33 @@ says `without_consent = "anonymous"` and `mode = "forward"` (the gateway strips 
 and cookies itself), otherwise `block`. A redirect is never anonymous: the browser would
 carry its own cookies to the vendor.
 
+A vendor refusal (`Consent.refused_vendors`, chosen in the banner's per-service toggles) is
+treated like a refused category for that one vendor, anonymous ping included: it comes from the
+same banner choice, only finer.
+
 An objection and GPC block outright, never an anonymous ping: the person said no to that
 processing itself, not only to being recognised — where a plain refusal of the banner still
 leaves room for the cookieless, identifier-free statistics the rule declares.
 
+The decision also says what the vendor may be *told*: `signalled`, the categories a forwarded
+hit may present as granted, and `consent_mode`, the Google Consent Mode state of a forwarded or
+anonymous hit. Both come from the same inputs and can only say less than the visitor allowed:
+a category the person objected to, `marketing` under GPC (header or the cookie's flag), and
+everything on a refused or anonymous hit are signalled as denied. Endpoints and the hit
+shaper copy these values; they hold no consent logic of their own.
+
 >>> decide(rule, None, Signals(policy_revision=3))  # doctest: +SKIP
-Decision(outcome='block', reason='no_consent')
+Decision(outcome='block', reason='no_consent', signalled=frozenset(), consent_mode=None)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
-from gateway.consent.model import Consent
+from gateway.consent.model import DEFAULT_CATEGORIES, MARKETING, NECESSARY, Consent
 from gateway.rules.model import Rule
-
-MARKETING = "marketing"
 
 Outcome = Literal["forward", "redirect", "anonymous", "block"]
 RegionPolicy = Literal["opt_in", "opt_out"]
@@ -49,10 +60,19 @@ Reason = Literal[
     "gpc",
     "consented",
     "denied",
+    "vendor_refused",
     "no_consent",
     "stale_revision",
     "opt_out_region",
 ]
+
+# Which consent category grants each Consent Mode signal (the banner uses the same mapping).
+SIGNAL_CATEGORY: Mapping[str, str] = {
+    "ad_storage": MARKETING,
+    "analytics_storage": "analytics",
+    "ad_user_data": MARKETING,
+    "ad_personalization": MARKETING,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +84,37 @@ class Signals:
     region_policy: RegionPolicy = "opt_in"
     is_bot: bool = False  # bots never reach a vendor
     objected: frozenset[str] = frozenset()  # categories the subject objected to
+    categories: frozenset[str] = frozenset(DEFAULT_CATEGORIES)  # granted by an opt-out default
+    # Vendor id → category of every vendor: a vendor refused inside a granted category makes
+    # that category partial, so other vendors are not told it is granted.
+    vendor_categories: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentModeState:
+    """Google Consent Mode v2 as a vendor may be told it; True means granted."""
+
+    ad_storage: bool
+    analytics_storage: bool
+    ad_user_data: bool
+    ad_personalization: bool
+    updated: bool  # a current choice was made (else the state is the region's default)
+
+    @classmethod
+    def of(cls, signalled: frozenset[str], *, updated: bool) -> ConsentModeState:
+        state = {signal: category in signalled for signal, category in SIGNAL_CATEGORY.items()}
+        return cls(**state, updated=updated)
+
+
+DENIED = ConsentModeState(False, False, False, False, updated=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
     outcome: Outcome
     reason: Reason  # short, stable, machine-readable: for metrics and debugging
+    signalled: frozenset[str] = frozenset()  # categories the vendor may be told are granted
+    consent_mode: ConsentModeState | None = None  # set when the rule sends Consent Mode upstream
 
 
 def decide(rule: Rule, consent: Consent | None, signals: Signals) -> Decision:
@@ -84,21 +129,33 @@ def decide(rule: Rule, consent: Consent | None, signals: Signals) -> Decision:
     if gpc and rule.category == MARKETING:
         return Decision("block", "gpc")
 
+    taken_away = signals.objected | ({MARKETING} if gpc else frozenset())
     if consent is not None and consent.is_current(signals.policy_revision):
-        if consent.allows(rule.category):
-            return _allowed(rule, "consented")
-        return _refused(rule, "denied")
+        if not consent.allows(rule.category):
+            return _refused(rule, "denied", updated=True)
+        if rule.id in consent.refused_vendors:
+            return _refused(rule, "vendor_refused", updated=True)
+        # Another category where the visitor refused some vendor is not granted as a whole:
+        # only this vendor's own (allowed) category may be signalled for it.
+        partial = {signals.vendor_categories.get(v) for v in consent.refused_vendors}
+        taken_away |= frozenset(c for c in partial if c is not None and c != rule.category)
+        return _allowed(rule, "consented", consent.granted - taken_away, updated=True)
     if signals.region_policy == "opt_out":
-        return _allowed(rule, "opt_out_region")
-    return _refused(rule, "no_consent" if consent is None else "stale_revision")
+        return _allowed(rule, "opt_out_region", signals.categories - taken_away, updated=False)
+    return _refused(rule, "no_consent" if consent is None else "stale_revision", updated=False)
 
 
-def _allowed(rule: Rule, reason: Reason) -> Decision:
-    return Decision("redirect" if rule.hit.mode == "redirect" else "forward", reason)
+def _allowed(rule: Rule, reason: Reason, granted: frozenset[str], *, updated: bool) -> Decision:
+    signalled = granted - {NECESSARY}
+    if rule.hit.mode == "redirect":
+        return Decision("redirect", reason, signalled)
+    state = ConsentModeState.of(signalled, updated=updated) if rule.hit.consent_mode else None
+    return Decision("forward", reason, signalled, state)
 
 
-def _refused(rule: Rule, reason: Reason) -> Decision:
+def _refused(rule: Rule, reason: Reason, *, updated: bool) -> Decision:
     hit = rule.hit
     if hit.mode == "forward" and hit.without_consent == "anonymous":
-        return Decision("anonymous", reason)
+        state = ConsentModeState.of(frozenset(), updated=updated) if hit.consent_mode else None
+        return Decision("anonymous", reason, frozenset(), state)
     return Decision("block", reason)

@@ -68,6 +68,12 @@ class Metrics:
             ["vendor", "outcome", "reason"],
             registry=self.registry,
         )
+        self.rejected_hits = Counter(
+            "cg_hits_rejected",
+            "Hit bodies refused because the vendor's rule cannot read them, by vendor and reason.",
+            ["vendor", "reason"],
+            registry=self.registry,
+        )
         self.receipts = Counter(
             "cg_receipts",
             "Receipts recorded, by action and where they went (stored or spooled).",

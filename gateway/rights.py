@@ -35,13 +35,13 @@ from typing import Any
 from gateway.consent.model import NECESSARY
 from gateway.consent.objections import Objection
 from gateway.email.identity import is_subject
-from gateway.email.recipients import NO_FACTS
 from gateway.errors import Unprocessable
 from gateway.receipts.build import new_receipt
 from gateway.receipts.export import receipt_row
 from gateway.receipts.model import SubjectKind
+from gateway.receipts.shown import NOTHING_SHOWN, TextsShown
 from gateway.runtime import Gateway
-from gateway.visitors.request import RequestFacts
+from gateway.visitors.request import NO_FACTS, RequestFacts
 
 log = logging.getLogger("gateway.rights")
 
@@ -120,6 +120,7 @@ async def object_to(
     *,
     source: str = "api",
     facts: RequestFacts = NO_FACTS,
+    shown: TextsShown = NOTHING_SHOWN,
 ) -> Objection:
     """Record an objection to `categories` (added to any earlier one) with its receipt; it is
     enforced at once on this instance, within about a second on the others."""
@@ -145,6 +146,7 @@ async def object_to(
         action="objection",
         granted=(),
         denied=objected,
+        shown=shown,
         page=source,
     )
     objection = Objection(subject, tuple(objected), receipt.created_at, receipt.receipt_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from starlette.requests import Request
 
@@ -55,10 +56,14 @@ class Gateway:
     def build(cls, settings: Settings) -> Gateway:
         """Everything that can fail on bad config fails here, before the server listens."""
         keys = settings.secret_keys or development_keys(settings.data_dir)
-        rules = load_rules(
+        declared = load_rules(
             settings.rules,
             categories=settings.categories,
             allow_insecure_upstreams=settings.allow_insecure_upstreams,
+        )
+        # Necessary vendors are only disclosed in the banner: no /t route, nothing to delete.
+        rules = MappingProxyType(
+            {vendor: rule for vendor, rule in declared.items() if not rule.disclosure_only}
         )
         store = open_store(settings)
         spool = ReceiptSpool(settings.spool_path)
@@ -72,7 +77,7 @@ class Gateway:
             refresh_seconds=settings.objection_refresh_seconds,
             tombstone_days=settings.consent_days,
         )
-        banner_config = banner_config_for(settings, rules)
+        banner_config = banner_config_for(settings, declared)
         return cls(
             settings=settings,
             keys=keys,
@@ -86,7 +91,13 @@ class Gateway:
             metrics=metrics,
             counter=counter,
             email=EmailService.build(
-                settings, keys, store, ledger, counter, objected=objections.objected
+                settings,
+                keys,
+                store,
+                ledger,
+                counter,
+                objected=objections.objected,
+                on_verdict=lambda kind, verdict: metrics.email_verdicts.labels(kind, verdict).inc(),
             ),
             objections=objections,
             retention=PeriodicPurge(store, settings.purge_interval_seconds),
@@ -137,6 +148,10 @@ class Gateway:
 
     def spool_depth(self) -> int:
         return self.spool.depth()
+
+    def refusable_vendors(self) -> dict[str, str]:
+        """Vendor id → category of every vendor a visitor may refuse (not `necessary` ones)."""
+        return {rule.id: rule.category for rule in self.rules.values()}
 
     def vendor_cookies(self) -> list[str]:
         """Every cookie a vendor rule names, for the banner to delete on withdrawal."""

@@ -53,6 +53,7 @@ class Settings:
     geo_header: str | None = None
     opt_out_regions: tuple[str, ...] = ()
     admin_token_hashes: tuple[str, ...] = field(default=(), repr=False)
+    metrics_token_hashes: tuple[str, ...] = field(default=(), repr=False)
     admin_session_minutes: int = 480
     allow_insecure_upstreams: bool = False
     public_url: str = "http://127.0.0.1:8000"
@@ -184,6 +185,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "geo_header": _optional_text,
     "opt_out_regions": lambda v: tuple(region.upper() for region in _text_list(v)),
     "admin_token_hashes": _text_list,
+    "metrics_token_hashes": _text_list,
     "admin_session_minutes": _integer,
     "allow_insecure_upstreams": _boolean,
     "public_url": _text,
@@ -285,9 +287,10 @@ def _check(settings: Settings, source: str) -> None:
             fail(
                 "allowed_origins", f"expected origins like https://www.example.com, got {origin!r}"
             )
-    for digest in settings.admin_token_hashes:
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
-            fail("admin_token_hashes", "expected hex SHA-256 digests (64 characters)")
+    for hashes_key in ("admin_token_hashes", "metrics_token_hashes"):
+        for digest in getattr(settings, hashes_key):
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
+                fail(hashes_key, "expected hex SHA-256 digests (64 characters)")
     if not 5 <= settings.admin_session_minutes <= 24 * 60:
         fail("admin_session_minutes", "expected 5 to 1440 minutes")
     schemes = ("sqlite://", "redis://", "rediss://", "redis+cluster://", "redis+sentinel://")

@@ -25,6 +25,22 @@ CONSENTS: dict[str, Consent | None] = {
     "granted": Consent("c1", REVISION, frozenset({"analytics", "marketing"}), chosen_at=1),
     "denied": Consent("c2", REVISION, frozenset(), chosen_at=1),
     "stale": Consent("c3", REVISION - 1, frozenset({"analytics", "marketing"}), chosen_at=1),
+    # Both categories granted, but this rule's vendor ("vendor") refused in the banner...
+    "refused": Consent(
+        "c4",
+        REVISION,
+        frozenset({"analytics", "marketing"}),
+        1,
+        refused_vendors=frozenset({"vendor"}),
+    ),
+    # ... or another vendor refused, which changes nothing for this one.
+    "other_refused": Consent(
+        "c5",
+        REVISION,
+        frozenset({"analytics", "marketing"}),
+        1,
+        refused_vendors=frozenset({"other"}),
+    ),
 }
 
 UPSTREAM = "https://vendor.example/collect"
@@ -48,7 +64,8 @@ def make_rule(shape: str, category: str) -> Rule:
 
 # For a human visitor and a rule whose mode is not "block" (that is always block/rule_blocks,
 # and a bot always block/bot). "granted" grants analytics and marketing; "denied" grants
-# nothing; "stale" grants both under the previous policy revision.
+# nothing; "stale" grants both under the previous policy revision; "refused" grants both but
+# refuses this vendor, "other_refused" refuses another one.
 #
 # consent  gpc  region   category   reason          forward  forward_anon  redirect
 EXPECTED = """
@@ -84,6 +101,22 @@ stale      off  opt_in   marketing  stale_revision  block    anonymous     block
 stale      on   opt_in   marketing  gpc             block    block         block
 stale      off  opt_out  marketing  opt_out_region  forward  forward       redirect
 stale      on   opt_out  marketing  gpc             block    block         block
+refused    off  opt_in   analytics  vendor_refused  block    anonymous     block
+refused    on   opt_in   analytics  vendor_refused  block    anonymous     block
+refused    off  opt_out  analytics  vendor_refused  block    anonymous     block
+refused    on   opt_out  analytics  vendor_refused  block    anonymous     block
+refused    off  opt_in   marketing  vendor_refused  block    anonymous     block
+refused    on   opt_in   marketing  gpc             block    block         block
+refused    off  opt_out  marketing  vendor_refused  block    anonymous     block
+refused    on   opt_out  marketing  gpc             block    block         block
+other_refused  off  opt_in   analytics  consented   forward  forward       redirect
+other_refused  on   opt_in   analytics  consented   forward  forward       redirect
+other_refused  off  opt_out  analytics  consented   forward  forward       redirect
+other_refused  on   opt_out  analytics  consented   forward  forward       redirect
+other_refused  off  opt_in   marketing  consented   forward  forward       redirect
+other_refused  on   opt_in   marketing  gpc         block    block         block
+other_refused  off  opt_out  marketing  consented   forward  forward       redirect
+other_refused  on   opt_out  marketing  gpc         block    block         block
 """
 
 
@@ -127,12 +160,13 @@ def test_table_covers_every_combination() -> None:
         CONSENTS, ("off", "on"), ("opt_in", "opt_out"), ("analytics", "marketing")
     )
     assert rows == set(every)
-    assert len(table_cases()) == 4 * 2 * 2 * 2 * 4 * 2
+    assert len(table_cases()) == len(CONSENTS) * 2 * 2 * 2 * 4 * 2
 
 
 @pytest.mark.parametrize(("case", "expected"), table_cases())
 def test_decide_table(case: Case, expected: Decision) -> None:
-    assert case.run() == expected
+    decision = case.run()
+    assert (decision.outcome, decision.reason) == (expected.outcome, expected.reason)
 
 
 # Invariants over the full product, odd shapes and objections included.
@@ -181,6 +215,12 @@ def test_objection_blocks_its_category_and_never_pings() -> None:
                 assert decision.reason == "objection", (case, objected)
 
 
+def test_a_refused_vendor_never_sees_a_browser() -> None:
+    for case, _, decision in EVERY_RUN:
+        if case.consent == "refused":
+            assert decision.outcome in {"block", "anonymous"}, case
+
+
 def test_mode_block_always_blocks() -> None:
     for case, _, decision in EVERY_RUN:
         if case.shape.startswith("mode_block"):
@@ -198,13 +238,18 @@ def test_anonymous_only_where_the_rule_allows_it_and_consent_is_missing() -> Non
     for case, _, decision in EVERY_RUN:
         if decision.outcome == "anonymous":
             assert case.shape == "forward_anon", case
-            assert decision.reason in {"denied", "no_consent", "stale_revision"}, case
+            assert decision.reason in {
+                "denied",
+                "vendor_refused",
+                "no_consent",
+                "stale_revision",
+            }, case
 
 
 def test_vendor_sees_a_browser_only_with_consent_or_an_opt_out_default() -> None:
     for case, objected, decision in EVERY_RUN:
         if decision.outcome in {"forward", "redirect"}:
-            granted_now = case.consent == "granted"
+            granted_now = case.consent in {"granted", "other_refused"}
             opt_out_default = case.region == "opt_out" and case.consent in {"none", "stale"}
             assert granted_now or opt_out_default, case
             assert not case.bot, case
@@ -225,7 +270,7 @@ def test_gpc_recorded_in_the_cookie_counts_even_without_the_header() -> None:
 def test_gpc_does_not_touch_analytics() -> None:
     rule = make_rule("forward", "analytics")
     decision = decide(rule, CONSENTS["granted"], Signals(REVISION, gpc=True))
-    assert decision == Decision("forward", "consented")
+    assert decision == Decision("forward", "consented", frozenset({"analytics"}))
 
 
 def test_objection_beats_an_explicit_consent_and_the_opt_out_default() -> None:
@@ -240,7 +285,9 @@ def test_objection_beats_an_explicit_consent_and_the_opt_out_default() -> None:
 def test_objection_to_another_category_changes_nothing() -> None:
     rule = make_rule("redirect", "marketing")
     signals = Signals(REVISION, objected=frozenset({"analytics"}))
-    assert decide(rule, CONSENTS["granted"], signals) == Decision("redirect", "consented")
+    assert decide(rule, CONSENTS["granted"], signals) == Decision(
+        "redirect", "consented", frozenset({"marketing"})
+    )
 
 
 def test_consent_granting_only_necessary_is_a_denial() -> None:

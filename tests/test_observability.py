@@ -105,7 +105,11 @@ async def test_an_unexpected_error_is_a_json_500_logged_with_its_request_id(
     async with serving(app) as http:
         response = await http.get("/broken", headers={"X-Request-ID": "req-abcdef12"})
     assert response.status_code == 500
-    assert response.json() == {"error": "internal", "detail": "the gateway hit an unexpected error"}
+    assert response.json() == {
+        "error": "internal",
+        "detail": "the gateway hit an unexpected error",
+        "request_id": "req-abcdef12",  # what a user quotes when reporting it
+    }
     assert response.headers["x-request-id"] == "req-abcdef12"
     (record,) = [r for r in caplog.records if "unhandled error" in r.getMessage()]
     line = json.loads(JSONFormatter().format(record))

@@ -15,7 +15,15 @@ from typing import Any
 
 from gateway.admin import figures
 from gateway.admin.figures import Counts, Panel, Tile, Window
-from gateway.email.recorder import METRIC_CLICK, METRIC_INVALID, METRIC_OPEN
+from gateway.counts import (
+    ConsentAction,
+    ConsentCategory,
+    ConsentGpc,
+    EmailClick,
+    EmailOpen,
+    InvalidEmailLink,
+    PixelCount,
+)
 from gateway.errors import StoreUnavailable
 from gateway.receipts.model import Receipt
 from gateway.runtime import Gateway
@@ -23,14 +31,17 @@ from gateway.runtime import Gateway
 PERIODS = (7, 14, 30)
 DEFAULT_PERIOD = 14
 LATEST_RECEIPTS = 20
-_METRICS = (
-    "consent_action",
-    "consent_category",
-    "consent_gpc",
-    "pixel",
-    METRIC_OPEN,
-    METRIC_CLICK,
-    METRIC_INVALID,
+_METRICS = tuple(
+    kind.metric
+    for kind in (
+        ConsentAction,
+        ConsentCategory,
+        ConsentGpc,
+        PixelCount,
+        EmailOpen,
+        EmailClick,
+        InvalidEmailLink,
+    )
 )
 
 
@@ -100,8 +111,12 @@ async def build_dashboard(gateway: Gateway, period: int, today: date | None = No
     counts, latest = (
         await _read(gateway, window) if latency is not None else ({m: {} for m in _METRICS}, [])
     )
-    actions, gpc, pixels = counts["consent_action"], counts["consent_gpc"], counts["pixel"]
-    opens, clicks = counts[METRIC_OPEN], counts[METRIC_CLICK]
+    actions, gpc = counts[ConsentAction.metric], counts[ConsentGpc.metric]
+    pixels, opens, clicks = (
+        counts[PixelCount.metric],
+        counts[EmailOpen.metric],
+        counts[EmailClick.metric],
+    )
     return Dashboard(
         period=period,
         first_day=window.days[0],
@@ -109,7 +124,9 @@ async def build_dashboard(gateway: Gateway, period: int, today: date | None = No
         tiles=figures.overview(actions, gpc, pixels, opens),
         consent=[
             figures.consent_actions(actions, window),
-            figures.opt_in_rates(counts["consent_category"], window, gateway.settings.categories),
+            figures.opt_in_rates(
+                counts[ConsentCategory.metric], window, gateway.settings.categories
+            ),
             figures.refusal_and_acceptance(actions),
             figures.gpc_share(gpc),
         ],
@@ -125,7 +142,7 @@ async def build_dashboard(gateway: Gateway, period: int, today: date | None = No
             spool_depth=gateway.spool_depth(),
             counts_lost=gateway.counter.lost,
             email_events_dropped=gateway.email.recorder.dropped,
-            invalid_email_links=sum(counts[METRIC_INVALID].values()),
+            invalid_email_links=sum(counts[InvalidEmailLink.metric].values()),
             this_instance=gateway.heartbeat.name,
             instances=await _instances(gateway) if latency is not None else [],
         ),

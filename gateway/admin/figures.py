@@ -2,14 +2,8 @@
 
 Each panel is a chart and the table of the numbers it draws (the chart's text alternative).
 The counters are the ones the gateway keeps as it works (`gateway.receipts.ledger`,
-`gateway.endpoints.tracking`, `gateway.email.recorder`):
-
-    consent_action    "visitor:accept_all"           one per receipt
-    consent_category  "visitor:analytics:granted"    one per category granted or denied
-    consent_gpc       "visitor:on"                   GPC sent with the choice, or not
-    pixel             "ga4:forward"                  one per hit decision
-    email_open        "spring|human"                 campaign | verdict
-    email_click       "spring|2|proxied"             campaign | link | verdict
+`gateway.endpoints.tracking`, `gateway.email.recorder`); their kinds are the types of
+`gateway.counts`, which read each stored label back.
 """
 
 from __future__ import annotations
@@ -24,7 +18,15 @@ from markupsafe import Markup
 from gateway.admin import charts
 from gateway.admin.charts import Series, percent
 from gateway.consent.model import NECESSARY
-from gateway.store.base import CountKey
+from gateway.counts import (
+    ConsentAction,
+    ConsentCategory,
+    ConsentGpc,
+    CountKey,
+    EmailClick,
+    EmailOpen,
+    PixelCount,
+)
 
 Counts = Mapping[CountKey, int]
 Cell = str | int
@@ -93,25 +95,45 @@ def _svg(svg: str) -> Markup:
     return Markup(svg)  # noqa: S704
 
 
-def _per_day(counts: Counts, kind: str) -> dict[str, Counter[str]]:
-    """`{day: Counter(rest of label)}` for the labels starting with `kind:`."""
+def _actions_per_day(counts: Counts) -> dict[str, Counter[str]]:
+    """`{day: Counter(action)}` of visitors' receipts (`ConsentAction` counts)."""
     table: dict[str, Counter[str]] = defaultdict(Counter)
     for key, value in counts.items():
-        prefix, _, rest = key.label.partition(":")
-        if prefix == kind:
-            table[key.day][rest] += value
+        count = ConsentAction.of(key)
+        if count.kind == "visitor":
+            table[key.day][count.action] += value
     return table
 
 
-def _totals(counts: Counts, kind: str) -> Counter[str]:
+def _choices_per_day(counts: Counts) -> dict[str, Counter[tuple[str, bool]]]:
+    """`{day: Counter((category, granted))}` of visitors' receipts (`ConsentCategory` counts)."""
+    table: dict[str, Counter[tuple[str, bool]]] = defaultdict(Counter)
+    for key, value in counts.items():
+        count = ConsentCategory.of(key)
+        if count.kind == "visitor":
+            table[key.day][count.category, count.granted] += value
+    return table
+
+
+def _action_totals(counts: Counts) -> Counter[str]:
     total: Counter[str] = Counter()
-    for day in _per_day(counts, kind).values():
+    for day in _actions_per_day(counts).values():
         total.update(day)
     return total
 
 
+def _gpc_totals(counts: Counts) -> Counter[str]:
+    """Visitors' receipts with GPC (`on`) and without (`off`)."""
+    total: Counter[str] = Counter()
+    for key, value in counts.items():
+        count = ConsentGpc.of(key)
+        if count.kind == "visitor":
+            total["on" if count.gpc else "off"] += value
+    return total
+
+
 def consent_actions(counts: Counts, window: Window) -> Panel:
-    per_day = _per_day(counts, "visitor")
+    per_day = _actions_per_day(counts)
     known = {action for action, _, _ in ACTIONS}
     series = [
         Series(name, [per_day[day][action] for day in window.days], tone)
@@ -142,14 +164,14 @@ def consent_actions(counts: Counts, window: Window) -> Panel:
 
 
 def opt_in_rates(counts: Counts, window: Window, categories: Sequence[str]) -> Panel:
-    per_day = _per_day(counts, "visitor")
+    per_day = _choices_per_day(counts)
     shown = [category for category in categories if category != NECESSARY]
     series, rows = [], []
     for index, category in enumerate(shown):
         rates: list[float | None] = []
         for day in window.days:
-            granted = per_day[day][f"{category}:granted"]
-            asked = granted + per_day[day][f"{category}:denied"]
+            granted = per_day[day][category, True]
+            asked = granted + per_day[day][category, False]
             rates.append(granted / asked if asked else None)
         series.append(Series(category.capitalize(), rates, f"cat{index % 6 + 1}"))
     for i, label in enumerate(window.labels):
@@ -178,7 +200,7 @@ def _share_table(caption: str, head: str, parts: Sequence[tuple[str, float, str]
 
 
 def refusal_and_acceptance(action_counts: Counts) -> Panel:
-    totals = _totals(action_counts, "visitor")
+    totals = _action_totals(action_counts)
     parts = [(name, float(totals[action]), tone) for action, name, tone in ACTIONS[:3]]
     description = "How visitors answered the banner: accept all, a custom choice, or reject all."
     return Panel(
@@ -191,7 +213,7 @@ def refusal_and_acceptance(action_counts: Counts) -> Panel:
 
 
 def gpc_share(gpc_counts: Counts) -> Panel:
-    totals = _totals(gpc_counts, "visitor")
+    totals = _gpc_totals(gpc_counts)
     parts = [("GPC on", float(totals["on"]), "gpc"), ("GPC off", float(totals["off"]), "neutral")]
     description = "Share of visitors' choices made with Global Privacy Control switched on."
     return Panel(
@@ -206,8 +228,8 @@ def gpc_share(gpc_counts: Counts) -> Panel:
 def pixel_decisions(counts: Counts, vendors: Sequence[str]) -> Panel:
     totals: dict[str, Counter[str]] = {vendor: Counter() for vendor in vendors}
     for key, value in counts.items():
-        vendor, _, outcome = key.label.rpartition(":")
-        totals.setdefault(vendor, Counter())[outcome] += value
+        count = PixelCount.of(key)
+        totals.setdefault(count.vendor, Counter())[count.outcome] += value
     rows = [(vendor, [float(t[o]) for o, _, _ in OUTCOMES]) for vendor, t in sorted(totals.items())]
     series = [(name, tone) for _, name, tone in OUTCOMES]
     description = "Analytics hits per vendor in the period, by what the gateway decided."
@@ -228,8 +250,8 @@ def email_by_campaign(counts: Counts, kind: str) -> Panel:
     """Opens (`kind="opens"`) or clicks per campaign, by verdict; the busiest campaigns first."""
     totals: dict[str, Counter[str]] = defaultdict(Counter)
     for key, value in counts.items():
-        campaign, *_, verdict = key.label.split("|")
-        totals[campaign][verdict] += value
+        count = EmailClick.of(key) if key.metric == EmailClick.metric else EmailOpen.of(key)
+        totals[count.campaign][count.verdict] += value
     busiest = sorted(totals, key=lambda c: (-sum(totals[c].values()), c))[:MAX_CAMPAIGNS]
     rows = [
         (campaign, [float(totals[campaign][v]) for v, _, _ in VERDICTS]) for campaign in busiest
@@ -256,15 +278,17 @@ def email_by_campaign(counts: Counts, kind: str) -> Panel:
 
 def overview(actions: Counts, gpc: Counts, pixels: Counts, opens: Counts) -> list[Tile]:
     """The headline numbers of the period."""
-    chosen = _totals(actions, "visitor")
+    chosen = _action_totals(actions)
     answered = chosen["accept_all"] + chosen["custom"] + chosen["reject_all"]
-    gpc_totals = _totals(gpc, "visitor")
+    gpc_totals = _gpc_totals(gpc)
     with_gpc = gpc_totals["on"] + gpc_totals["off"]
     hits = sum(pixels.values())
     let_through = sum(
-        v for k, v in pixels.items() if k.label.endswith((":forward", ":anonymous", ":redirect"))
+        v
+        for k, v in pixels.items()
+        if PixelCount.of(k).outcome in ("forward", "anonymous", "redirect")
     )
-    human = sum(v for k, v in opens.items() if k.label.endswith("|human"))
+    human = sum(v for k, v in opens.items() if EmailOpen.of(k).verdict == "human")
     opened = sum(opens.values())
 
     def share(part: int, whole: int) -> str:

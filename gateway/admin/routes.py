@@ -23,12 +23,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from gateway.admin.csrf import FORM_TOKEN_FIELD, FormRefused, check_form, read_form
+from gateway.admin.csrf import FORM_TOKEN_FIELD, FormRefused, check_form
 from gateway.admin.dashboard import PERIODS, build_dashboard, period_of
 from gateway.admin.pages import page_headers, render
 from gateway.admin.session import COOKIE_NAME, AdminSession, AdminSessions
 from gateway.admin.subjects import clean_subject, erased_summary, summarize
 from gateway.admin_auth import failed_admin_attempts
+from gateway.endpoints.bodies import read_form
 from gateway.errors import BadRequest, StoreUnavailable, TooManyRequests
 from gateway.receipts.export import csv_header, csv_line, parse_moment
 from gateway.rights import erase_subject, export_subject

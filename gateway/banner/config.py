@@ -21,10 +21,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from gateway.banner.texts import DEFAULT_LANGUAGE, TEXTS, hash_texts
+from gateway.banner.texts import DEFAULT_LANGUAGE, TEXTS
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.model import NECESSARY
 from gateway.errors import ConfigError
+from gateway.receipts.shown import TextsShown, texts_shown
 from gateway.rules.model import Rule
 from gateway.settings import Settings
 
@@ -63,6 +64,8 @@ class VendorInfo:
     policy_url: str
     cookies: tuple[str, ...] = ()
     description: str = ""
+    terms_url: str = ""
+    notice: tuple[tuple[str, str], ...] = ()  # language → text; `[…]` marks the two links
 
 
 def build_banner_config(
@@ -117,10 +120,8 @@ def _categories(categories: Sequence[str]) -> list[str]:
 
 def _vendor(vendor: VendorInfo, categories: list[str]) -> dict[str, object]:
     key = f"vendors.{vendor.id}"
-    if vendor.category not in categories or vendor.category == NECESSARY:
-        raise ConfigError(
-            SOURCE, key, f"category {vendor.category!r} is not a configured optional category"
-        )
+    if vendor.category not in categories:
+        raise ConfigError(SOURCE, key, f"category {vendor.category!r} is not configured")
     for cookie in vendor.cookies:
         if not cookie or cookie.count("*") > 1 or cookie == "*" or ";" in cookie:
             raise ConfigError(SOURCE, key, f"bad cookie name {cookie!r}")
@@ -133,6 +134,10 @@ def _vendor(vendor: VendorInfo, categories: list[str]) -> dict[str, object]:
     }
     if vendor.description:
         entry["description"] = vendor.description
+    if vendor.terms_url:
+        entry["terms"] = _policy_url(key, vendor.terms_url)
+    if vendor.notice:
+        entry["notice"] = dict(vendor.notice)
     return entry
 
 
@@ -202,6 +207,8 @@ def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str
                 policy_url=rule.privacy_policy_url,
                 cookies=rule.cookies.patterns,
                 description=rule.description,
+                terms_url=rule.terms_url,
+                notice=rule.notice,
             )
             for rule in rules.values()
         ],
@@ -218,9 +225,10 @@ class ShownTexts:
     def __init__(self, config: Mapping[str, object]) -> None:
         texts = config["texts"]
         assert isinstance(texts, dict)
-        self._hashes = {language: hash_texts(values) for language, values in texts.items()}
+        self._shown = {
+            language: texts_shown(language, values) for language, values in texts.items()
+        }
 
-    def __call__(self, requested: str | None) -> tuple[str, str]:
+    def __call__(self, requested: str | None) -> TextsShown:
         primary = (requested or "").strip().lower().replace("_", "-").split("-", 1)[0]
-        language = primary if primary in self._hashes else DEFAULT_LANGUAGE
-        return language, self._hashes[language]
+        return self._shown.get(primary) or self._shown[DEFAULT_LANGUAGE]

@@ -7,10 +7,11 @@ operator gets its label and description from `category_<id>` and `category_<id>_
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Mapping
 from functools import cache
+
+from gateway.receipts.shown import hash_texts
+
+__all__ = ["DEFAULT_LANGUAGE", "TEXTS", "hash_texts", "resolve_language", "texts_hash"]
 
 DEFAULT_LANGUAGE = "en"
 
@@ -112,16 +113,7 @@ def resolve_language(requested: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def hash_texts(texts: Mapping[str, str]) -> str:
-    """SHA-256 of one language's texts in canonical JSON (key order does not matter).
-
-    Use it on the merged texts from the banner config when operators override the copy.
-    """
-    canonical = json.dumps(dict(texts), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 @cache
 def texts_hash(language: str) -> str:
-    """SHA-256 of the exact built-in texts shown in `language`, for proof of what a person saw."""
+    """SHA-256 of the built-in texts of `language` (what is shown without overrides)."""
     return hash_texts(TEXTS[resolve_language(language)])

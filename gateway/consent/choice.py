@@ -2,11 +2,20 @@
 
 >>> parse_choice({"granted": ["analytics"]}, ("necessary", "analytics", "marketing")).granted
 ('analytics', 'necessary')
+
+Vendor-level refusals go with `granted`: `{"granted": ["analytics"], "refused_vendors": ["ga4"]}`
+grants analytics for every analytics vendor but GA4. A refusal of a vendor whose category is
+not granted anyway is dropped (the category refusal already covers it).
+
+>>> parse_choice({"granted": ["analytics"], "refused_vendors": ["ga4", "meta_pixel"]},
+...              ("necessary", "analytics", "marketing"),
+...              vendors={"ga4": "analytics", "meta_pixel": "marketing"}).refused_vendors
+('ga4',)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -15,7 +24,7 @@ from gateway.consent.model import NECESSARY
 from gateway.errors import Unprocessable
 
 ChoiceAction = Literal["accept_all", "reject_all", "custom"]
-_KEYS = {"action", "granted", "language", "page", "source"}
+_KEYS = {"action", "granted", "refused_vendors", "language", "page", "source"}
 _MARKETING = "marketing"
 
 
@@ -25,13 +34,22 @@ class Choice:
     granted: tuple[str, ...]
     denied: tuple[str, ...]
     gpc_applied: bool = False  # marketing was removed because of Global Privacy Control
+    refused_vendors: tuple[str, ...] = ()  # vendors refused inside the granted categories
     language: str | None = None
     page: str = ""
     source: str = ""
 
 
-def parse_choice(body: Any, categories: Sequence[str], gpc: bool = False) -> Choice:
-    """Validate a choice body; `necessary` is always granted and GPC always denies marketing."""
+def parse_choice(
+    body: Any,
+    categories: Sequence[str],
+    gpc: bool = False,
+    vendors: Mapping[str, str] | None = None,
+) -> Choice:
+    """Validate a choice body; `necessary` is always granted and GPC always denies marketing.
+
+    `vendors` maps each vendor a visitor may refuse (id) to its category.
+    """
     if not isinstance(body, dict):
         raise Unprocessable("the body must be a JSON object")
     unknown = sorted(set(body) - _KEYS)
@@ -64,8 +82,10 @@ def parse_choice(body: Any, categories: Sequence[str], gpc: bool = False) -> Cho
     gpc_applied = gpc and _MARKETING in chosen
     if gpc:
         chosen.discard(_MARKETING)
+    refused = _refused_vendors(body.get("refused_vendors"), vendors or {}, action is not None)
     return Choice(
         action=kind,
+        refused_vendors=tuple(sorted(v for v in refused if (vendors or {})[v] in chosen)),
         granted=tuple(sorted(chosen)),
         denied=tuple(sorted(set(categories) - chosen)),
         gpc_applied=gpc_applied,
@@ -73,6 +93,22 @@ def parse_choice(body: Any, categories: Sequence[str], gpc: bool = False) -> Cho
         page=_page_path(body.get("page")),
         source=_short_text(body, "source", 64),
     )
+
+
+def _refused_vendors(value: Any, vendors: Mapping[str, str], with_action: bool) -> set[str]:
+    if value is None:
+        return set()
+    if with_action:
+        raise Unprocessable('"refused_vendors" goes with "granted", not with "action"')
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Unprocessable('"refused_vendors" must be a list of vendor ids')
+    unknown = sorted(set(value) - set(vendors))
+    if unknown:
+        raise Unprocessable(
+            f"unknown vendor{'' if len(unknown) == 1 else 's'}: {', '.join(unknown)}",
+            valid_vendors=sorted(vendors),
+        )
+    return set(value)
 
 
 def _short_text(body: dict[str, Any], key: str, limit: int) -> str:
@@ -90,5 +126,8 @@ def _page_path(value: Any) -> str:
         return ""
     if not isinstance(value, str) or len(value) > 2048 or not value.isprintable():
         raise Unprocessable('"page" must be the page path, at most 2048 characters')
-    path = urlsplit(value).path
+    try:
+        path = urlsplit(value).path
+    except ValueError:  # urlsplit refuses an unbalanced "[" in the host: keep no path
+        return ""
     return path[:512] if path.startswith("/") else ""

@@ -5,6 +5,11 @@
     >>> codec.decode(token, now=1_700_000_000).granted
     frozenset({'analytics'})
 
+The payload is `{"i": id, "r": revision, "g": [granted], "t": chosen_at, "p": gpc 0|1}`
+plus `"v": [refused vendor ids]` only when some vendor inside a granted category was refused.
+A token written before vendor choices existed has no `"v"` and reads as "no vendor refused";
+one without refusals is byte-for-byte what the older code wrote, so older instances read it.
+
 Whatever fails to verify (tampered, foreign salt, removed key, expired, malformed) decodes to
 `None`: no consent, never an error.
 """
@@ -34,13 +39,15 @@ class ConsentCodec:
         self._verify = lru_cache(maxsize=cache_size)(self._verify_uncached)
 
     def encode(self, consent: Consent) -> str:
-        payload = {
+        payload: dict[str, object] = {
             "i": consent.consent_id,
             "r": consent.revision,
             "g": sorted(consent.granted),
             "t": consent.chosen_at,
             "p": int(consent.gpc),
         }
+        if consent.refused_vendors:
+            payload["v"] = sorted(consent.refused_vendors)
         return self._serializer.dumps(payload)
 
     def decode(self, token: str | None, now: float | None = None) -> Consent | None:
@@ -70,10 +77,15 @@ def _consent_from_payload(payload: Any) -> Consent | None:
         return None
     consent_id, revision = payload.get("i"), payload.get("r")
     granted, chosen_at, gpc = payload.get("g"), payload.get("t"), payload.get("p", 0)
+    refused = payload.get("v", [])
     if not (isinstance(consent_id, str) and 16 <= len(consent_id) <= 64):
         return None
     if not (isinstance(revision, int) and isinstance(chosen_at, int) and gpc in (0, 1)):
         return None
     if not (isinstance(granted, list) and all(isinstance(g, str) for g in granted)):
         return None
-    return Consent(consent_id, revision, frozenset(granted), chosen_at, bool(gpc))
+    if not (isinstance(refused, list) and all(isinstance(v, str) for v in refused)):
+        return None
+    return Consent(
+        consent_id, revision, frozenset(granted), chosen_at, bool(gpc), frozenset(refused)
+    )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from functools import cache
+
+from gateway.receipts.shown import TextsShown, texts_shown
 
 LANGUAGES = ("en", "ru")
 
@@ -110,7 +110,6 @@ def page_language(requested: str | None, accept_language: str) -> str:
 
 
 @cache
-def page_texts_hash(language: str) -> str:
-    """SHA-256 of the page texts in `language`: what a receipt from this page was shown."""
-    canonical = json.dumps(PAGE_TEXTS[language], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def page_texts_shown(language: str) -> TextsShown:
+    """What a receipt from the preferences page in `language` was shown."""
+    return texts_shown(language, PAGE_TEXTS[language])

@@ -15,27 +15,18 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from gateway.decision import MARKETING
+from gateway.consent.model import MARKETING
 from gateway.email.records import ConsentState, RecipientConsent
 from gateway.errors import Unprocessable
 from gateway.receipts.build import new_receipt
 from gateway.receipts.ledger import RecordsReceipts
 from gateway.receipts.model import Action, Receipt
+from gateway.receipts.shown import NOTHING_SHOWN, TextsShown
 from gateway.settings import Settings
 from gateway.store.base import Store
-from gateway.visitors.agents import Visitor
-from gateway.visitors.request import RequestFacts
+from gateway.visitors.request import NO_FACTS, RequestFacts
 
 MAX_CACHED = 100_000
-# An API call speaks for a recipient elsewhere (a signup form, an ESP): its own IP and agent
-# say nothing about the recipient, so the receipt does not carry them.
-NO_FACTS = RequestFacts(
-    ip=None,
-    visitor=Visitor(is_bot=False, role="unknown", browser="", os="", device="other"),
-    region="",
-    origin="",
-    gpc=False,
-)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -45,8 +36,7 @@ class Collection:
     action: Action
     facts: RequestFacts = NO_FACTS
     page: str = ""  # a path on `facts.origin`, or the API caller's `source`
-    language: str | None = None
-    texts_hash: str | None = None  # of the texts shown, when the gateway showed them
+    shown: TextsShown = NOTHING_SHOWN  # the preferences page's texts, when it was shown
 
 
 class RecipientConsents:
@@ -143,7 +133,7 @@ class RecipientConsents:
         }
 
     def _receipt(self, subject: str, grant: bool, collection: Collection) -> Receipt:
-        receipt = new_receipt(
+        return new_receipt(
             self.settings,
             collection.facts,
             subject_id=subject,
@@ -151,9 +141,7 @@ class RecipientConsents:
             action=collection.action,
             granted=[self.category] if grant else [],
             denied=[] if grant else [self.category],
-            language=collection.language,
+            shown=collection.shown,
             page=collection.page,
             now=self.clock(),
         )
-        texts_hash = collection.texts_hash if collection.texts_hash is not None else ""
-        return dataclasses.replace(receipt, texts_hash=texts_hash)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.background import Repeating
+from gateway.counts import EmailClick, EmailOpen, InvalidEmailLink
 from gateway.email.recipients import RecipientConsents
 from gateway.email.records import EmailEvent, EventKind, Verdict, new_event_id
 from gateway.email.tokens import ClickToken, OpenToken
@@ -41,7 +42,6 @@ log = logging.getLogger("gateway.email")
 # The honeypot window, then one flush for another instance to share its clicks, one to settle.
 SETTLE_SECONDS = HONEYPOT_SECONDS + 2.0
 SETTLE_CHUNK = 500
-METRIC_OPEN, METRIC_CLICK, METRIC_INVALID = "email_open", "email_click", "email_invalid"
 
 
 @dataclass(slots=True)
@@ -67,11 +67,13 @@ class EmailRecorder:
         flush_seconds: float = 1.0,
         max_pending: int = 200_000,
         clock: Callable[[], float] = time.time,
+        on_verdict: Callable[[EventKind, Verdict], None] = lambda kind, verdict: None,
     ) -> None:
         self.store, self.counter, self.consents = store, counter, consents
         self.aggregates_without_consent = aggregates_without_consent
         self.min_click_seconds = min_click_seconds
         self.flush_seconds, self.max_pending, self.clock = flush_seconds, max_pending, clock
+        self.on_verdict = on_verdict  # told of every counted verdict (the Prometheus counter)
         self.activity = MessageActivity()
         self.dropped = 0
         self._seen: deque[_Seen] = deque()
@@ -110,7 +112,7 @@ class EmailRecorder:
         )
 
     def invalid(self, kind: EventKind) -> None:
-        self.counter.add(METRIC_INVALID, kind)
+        self.counter.add(InvalidEmailLink(kind))
 
     def _keep(self, seen: _Seen) -> None:
         if len(self._seen) >= self.max_pending:
@@ -169,10 +171,11 @@ class EmailRecorder:
                     verdict = "machine"
             consented = seen.subject in granted and seen.at >= granted[seen.subject]
             if consented or self.aggregates_without_consent:
+                self.on_verdict(seen.kind, verdict)
                 if seen.kind == "open":
-                    self.counter.add(METRIC_OPEN, f"{seen.campaign}|{verdict}")
+                    self.counter.add(EmailOpen(seen.campaign, verdict))
                 else:
-                    self.counter.add(METRIC_CLICK, f"{seen.campaign}|{seen.link}|{verdict}")
+                    self.counter.add(EmailClick(seen.campaign, str(seen.link), verdict))
             if consented:
                 self._unwritten.append(
                     EmailEvent(

@@ -7,8 +7,14 @@ preferences URL. Every other byte stays as it was: the document is scanned, neve
 re-serialised, so quoting, case, entities, whitespace, comments and line endings survive.
 
 Left alone: `mailto:`, `tel:`, `#fragment` and other non-web links, links marked
-`data-no-track`, links holding a template placeholder (`{{…}}`, `*|…|*`, `%%…%%`), links to the
-gateway itself, and targets that fail the safety checks (reported in `skipped`).
+`data-no-track`, links holding a template placeholder (`{{…}}`, `{word}`, `${…}`, `*|…|*`,
+`%%…%%`, also percent-encoded), links to the gateway itself, and targets that fail the safety
+checks (reported in `skipped`): the ESP fills those in per recipient after us, so signing one
+would freeze the placeholder into the target.
+
+Outlook's "bulletproof button" is a VML `<v:…>` shape inside `<!--[if mso]>` followed by an
+`<a>` twin for every other client: one button, so one link number (a burst check counts
+distinct links, and the campaign report shows one button).
 
     >>> from gateway.email.links import EmailSigner
     >>> signer = EmailSigner(("k" * 32,), "https://gw.test")
@@ -30,7 +36,11 @@ from gateway.email.targets import checked_target
 from gateway.errors import Unprocessable
 
 PREFERENCES_PLACEHOLDER = re.compile(r"\{\{\s*preferences_url\s*\}\}")
-_TEMPLATE_MARKERS = re.compile(r"\{\{|\}\}|\*\||\|\*|%%|\{\$|\[\[|\]\]|<%|%>")
+_TEMPLATE_MARKERS = re.compile(
+    r"\{\{|\}\}|\*\||\|\*|%%|\{\$|\$\{|\[\[|\]\]|<%|%>"
+    r"|\{\s*[A-Za-z_][\w.:-]*\s*\}"  # {email}, { first_name }, {contact.email}
+    r"|(?i:\$?%7B\s*[A-Za-z_][\w.:-]*\s*%7D)"  # the same, percent-encoded by an editor
+)
 _TAG = re.compile(r"""<([A-Za-z][A-Za-z0-9:._-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>""")
 _ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 _RAW_TEXT = frozenset({"script", "style", "title", "textarea"})
@@ -131,6 +141,7 @@ class _Scanner:
         self.edits: list[tuple[int, int, Piece]] = []
         self.skipped: list[SkippedLink] = []
         self.link_count = 0
+        self._last_link: tuple[str, int, bool] | None = None  # target, number, is VML
 
     def run(self) -> None:
         text, position = self.text, 0
@@ -161,13 +172,13 @@ class _Scanner:
             return start + 1
         name = tag.group(1).lower()
         if name in _LINK_ELEMENTS or name.startswith("v:"):
-            self._link(tag.start(2), tag.group(2))
+            self._link(tag.start(2), tag.group(2), vml=name.startswith("v:"))
         if name in _RAW_TEXT:
             close = re.compile(rf"</{name}\s*>", re.IGNORECASE).search(text, tag.end())
             return len(text) if close is None else close.end()
         return tag.end()
 
-    def _link(self, offset: int, attributes: str) -> None:
+    def _link(self, offset: int, attributes: str, *, vml: bool) -> None:
         href: re.Match[str] | None = None
         names = set()
         for attribute in _ATTRIBUTE.finditer(attributes):
@@ -191,8 +202,18 @@ class _Scanner:
         except Unprocessable as error:
             self.skipped.append(SkippedLink(self.text.count("\n", 0, start) + 1, url, error.detail))
             return
+        self.edits.append((start, end, ClickSlot(target, self._number(target, vml))))
+
+    def _number(self, target: str, vml: bool) -> int:
+        """The link number: a VML button and the `<a>` twin right next to it (same target,
+        one of each kind, nothing trackable between them) share one."""
+        last = self._last_link
+        if last is not None and last[0] == target and last[2] != vml:
+            self._last_link = None
+            return last[1]
         self.link_count += 1
-        self.edits.append((start, end, ClickSlot(target, self.link_count)))
+        self._last_link = (target, self.link_count, vml)
+        return self.link_count
 
     def _reason_to_skip(self, url: str) -> str | None:
         """None: wrap it; "": leave it quietly (not a web link); text: leave it and say why."""

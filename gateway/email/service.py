@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from gateway.email.links import EmailSigner
 from gateway.email.recipients import RecipientConsents
 from gateway.email.recorder import EmailRecorder
+from gateway.email.records import EventKind, Verdict
 from gateway.email.tokens import EmailTokens
 from gateway.receipts.ledger import RecordsReceipts
 from gateway.settings import Settings
@@ -31,6 +32,7 @@ class EmailService:
         receipts: RecordsReceipts,
         counter: EventCounter,
         objected: Callable[[str], frozenset[str]] = lambda subject: frozenset(),
+        on_verdict: Callable[[EventKind, Verdict], None] = lambda kind, verdict: None,
     ) -> EmailService:
         tokens = EmailTokens(keys)
         consents = RecipientConsents(store, receipts, settings, objected=objected)
@@ -44,6 +46,7 @@ class EmailService:
                 consents,
                 aggregates_without_consent=settings.email_aggregates,
                 min_click_seconds=settings.email_min_click_seconds,
+                on_verdict=on_verdict,
             ),
         )
 

@@ -14,20 +14,40 @@ nobody reads that fast, scanners do) or near a click on the hidden honeypot link
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable
 from typing import Final
 
 from gateway.email.records import EventKind, Verdict
 from gateway.email.tokens import HONEYPOT_LINK
-from gateway.visitors.agents import AgentRole
+from gateway.visitors.agents import AgentRole, classify_visitor
 
 BURST_SECONDS: Final = 1.0
 BURST_LINKS: Final = 3
 HONEYPOT_SECONDS: Final = 10.0
 PERSON_ROLES: Final = frozenset({"browser", "mail_client"})
+# Office's own HTTP stack (`ms-office`, `MSOffice 16`): Outlook fetching a message's images as
+# it is opened, but on a link the pre-fetcher / link probe — the person's click arrives from
+# their browser, never in Office's name.
+_OFFICE_AGENT: Final = re.compile(r"ms-office|msoffice", re.IGNORECASE)
 _PREFETCH_HEADERS: Final = frozenset({b"sec-purpose", b"purpose", b"x-purpose", b"x-moz"})
 MessageKey = tuple[str, str, int]  # campaign, subject, send time
+
+
+def agent_role(kind: EventKind, agent: str) -> AgentRole:
+    """Who is asking, for an open or a click: the agent's role, except that Office asking
+    for a link is a link scanner (see `_OFFICE_AGENT`).
+
+    >>> agent_role("click", "Mozilla/4.0 (compatible; ms-office; MSOffice 16)")
+    'link_scanner'
+    >>> agent_role("open", "Mozilla/4.0 (compatible; ms-office; MSOffice 16)")
+    'mail_client'
+    """
+    role = classify_visitor(agent).role
+    if kind == "click" and role == "mail_client" and _OFFICE_AGENT.search(agent):
+        return "link_scanner"
+    return role
 
 
 def first_verdict(

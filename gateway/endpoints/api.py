@@ -3,6 +3,7 @@ records a recipient's email-tracking choice. Both need the admin bearer token.""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from starlette.requests import Request
@@ -17,9 +18,11 @@ from gateway.email.recipients import Collection
 from gateway.endpoints.bodies import read_json
 from gateway.errors import Unprocessable
 from gateway.receipts.export import parse_moment
+from gateway.receipts.shown import TextsShown
 from gateway.runtime import gateway_of
 
 MAX_LINKS_BODY = 256 * 1024
+LAST_MOMENT = 253_402_300_799.0  # 9999-12-31T23:59:59Z
 _LINK_FIELDS = {"campaign", "recipient", "url", "urls", "sent_at"}
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -65,14 +68,15 @@ def _urls(body: dict[str, Any]) -> list[str]:
 def _moment(value: Any) -> float | None:
     if value is None:
         return None
+    moment = -1.0
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return parse_moment(value)
-        except ValueError:
-            pass
-    raise Unprocessable('"sent_at" must be unix seconds or an ISO date-time')
+        moment = float(value)
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            moment = parse_moment(value)
+    if not 0 <= moment <= LAST_MOMENT:
+        raise Unprocessable('"sent_at" must be unix seconds or an ISO date-time, from 1970 to 9999')
+    return moment
 
 
 async def record_recipient_consent(request: Request) -> Response:
@@ -92,8 +96,11 @@ async def record_recipient_consent(request: Request) -> Response:
     receipt = await gateway.email.consents.choose(
         subject,
         grant=grant,
+        # The gateway showed nothing: no texts hash; the language is the caller's word for it.
         collection=Collection(
-            action="api", page=choice.source or choice.page or "api", language=choice.language
+            action="api",
+            page=choice.source or choice.page or "api",
+            shown=TextsShown(choice.language or "", ""),
         ),
     )
     return JSONResponse(

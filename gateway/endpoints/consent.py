@@ -18,11 +18,11 @@ from gateway.consent.choice import parse_choice
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.model import Consent
 from gateway.endpoints.bodies import read_json
+from gateway.endpoints.facts import request_facts
 from gateway.errors import Unprocessable
 from gateway.receipts.build import new_receipt
 from gateway.rights import erase_subject
 from gateway.runtime import Gateway, gateway_of
-from gateway.visitors.request import request_facts
 
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie"}
 
@@ -37,6 +37,7 @@ def consent_json(consent: Consent | None, categories: tuple[str, ...]) -> dict[s
         "denied": sorted(set(categories) - consent.granted),
         "chosen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(consent.chosen_at)),
         "gpc": consent.gpc,
+        "refused_vendors": sorted(consent.refused_vendors),
     }
 
 
@@ -65,7 +66,12 @@ async def record_consent(request: Request) -> Response:
     gateway = gateway_of(request)
     settings = gateway.settings
     facts = request_facts(request, settings)
-    choice = parse_choice(await read_json(request), settings.categories, gpc=facts.gpc)
+    choice = parse_choice(
+        await read_json(request),
+        settings.categories,
+        gpc=facts.gpc,
+        vendors=gateway.refusable_vendors(),
+    )
     # A returning visitor keeps their id (even across a revision bump) so their receipts join up.
     previous = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
     if previous is not None and gateway.objections.is_suppressed(previous.consent_id):
@@ -76,8 +82,8 @@ async def record_consent(request: Request) -> Response:
         granted=frozenset(choice.granted),
         chosen_at=int(time.time()),
         gpc=facts.gpc,
+        refused_vendors=frozenset(choice.refused_vendors),
     )
-    language, shown_texts_hash = gateway.shown_texts(choice.language)
     receipt = new_receipt(
         settings,
         facts,
@@ -86,9 +92,9 @@ async def record_consent(request: Request) -> Response:
         action=choice.action,
         granted=choice.granted,
         denied=choice.denied,
-        language=language,
+        shown=gateway.shown_texts(choice.language),
         page=choice.page,
-        shown_texts_hash=shown_texts_hash,
+        refused_vendors=choice.refused_vendors,
     )
     await gateway.receipts.record(receipt)
     response = JSONResponse(
@@ -134,6 +140,7 @@ async def withdraw_consent(request: Request) -> Response:
             action="withdraw",
             granted=(),
             denied=settings.categories,
+            shown=gateway.shown_texts(_withdrawal_language(request)),
         )
         await gateway.receipts.record(receipt)
         receipt_id = receipt.receipt_id
@@ -153,6 +160,16 @@ async def withdraw_consent(request: Request) -> Response:
         samesite="lax",
     )
     return response
+
+
+def _withdrawal_language(request: Request) -> str | None:
+    """The banner's language when it withdrew: `?language=`, else the browser's first choice
+    (the banner picks the page's language, then the browser's)."""
+    asked = request.query_params.get("language")
+    if asked:
+        return asked[:35]
+    first = request.headers.get("accept-language", "").split(",", 1)[0]
+    return first.split(";", 1)[0].strip()[:35] or None
 
 
 def _erase_flag(value: str | None) -> bool:

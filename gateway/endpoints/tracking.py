@@ -7,7 +7,6 @@ or on the store.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -16,18 +15,19 @@ from starlette.routing import Route
 
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.objections import NOTHING as NO_OBJECTION
+from gateway.counts import PixelCount
 from gateway.decision import RegionPolicy, Signals, decide
 from gateway.endpoints.bodies import read_body
 from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
-from gateway.errors import BadRequest, NotFound
+from gateway.errors import ClientError, NotFound
 from gateway.rules.model import Rule
 from gateway.runtime import Gateway, gateway_of
+from gateway.tracking.bodies import hits_in_body
 from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.network import client_ip
 
 MAX_HIT_BODY = 16384
-MAX_EVENTS_PER_POST = 25
 Params = list[tuple[str, Any]]
 
 
@@ -37,54 +37,51 @@ async def track(request: Request) -> Response:
     rule = gateway.rules.get(vendor)
     if rule is None:
         raise NotFound(f"no tag rule for vendor {vendor!r}", vendors=sorted(gateway.rules))
+    sub_path = request.path_params.get("sub_path", "")
+    if sub_path and not rule.hit.accepts_path(sub_path):
+        raise NotFound(f"{vendor!r} takes no hits at this path", paths=list(rule.hit.paths))
     settings = gateway.settings
     headers = request.headers
     user_agent = headers.get("user-agent", "")
     consent = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
-    gpc = headers.get("sec-gpc", "").strip() == "1"
     signals = Signals(
         policy_revision=settings.policy_revision,
-        gpc=gpc,
+        gpc=headers.get("sec-gpc", "").strip() == "1",
         region_policy=_region_policy(gateway, headers.get(settings.geo_header or "", "")),
         is_bot=classify_visitor(user_agent).is_bot,
         # In memory, refreshed in the background: no store round trip per hit.
         objected=gateway.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
+        categories=frozenset(settings.categories),
+        vendor_categories=gateway.refusable_vendors()
+        if consent and consent.refused_vendors
+        else {},
     )
+    post = request.method == "POST"
+    # Read before deciding: a body the rule cannot read is refused whatever the consent.
+    hits = await _hits(request, gateway, rule, post)
+    # One decision for all hits of a request: they share every input decide() takes.
     decision = decide(rule, consent, signals)
-    gateway.counter.add("pixel", f"{rule.id}:{decision.outcome}")
+    gateway.counter.add(PixelCount(rule.id, decision.outcome))
     gateway.metrics.decisions.labels(rule.id, decision.outcome, decision.reason).inc()
     answer = {"X-Consent-Decision": f"{decision.outcome}; reason={decision.reason}"}
-    post = request.method == "POST"
 
     if decision.outcome == "redirect":
-        location = redirect_location(rule, _query(request))
+        # A redirect sends one hit in its URL; the loader allows only one-hit bodies (form).
+        location = redirect_location(rule, hits[0])
         status = 303 if post else 302
         # Built from the rule's upstream and already encoded: no re-quoting (as on /c).
         return Response(
             status_code=status, headers={**PIXEL_HEADERS, **answer, "Location": location}
         )
     if decision.outcome != "block":
-        anonymous = decision.outcome == "anonymous"
-        current = consent is not None and consent.is_current(settings.policy_revision)
-        granted = consent.granted if consent is not None and current else frozenset()
-        if decision.reason == "opt_out_region":
-            granted = frozenset(settings.categories) - ({"marketing"} if gpc else set())
         ip = client_ip(
             request.client.host if request.client else None,
             headers.get("x-forwarded-for"),
             settings.trusted_proxies,
         )
-        for params in await _hits(request, rule, post):
+        for params in hits:
             gateway.forwarder.submit(
-                outbound_hit(
-                    rule,
-                    params,
-                    anonymous=anonymous,
-                    ip=ip,
-                    user_agent=user_agent,
-                    granted=granted,
-                    chosen=current,
-                )
+                outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent)
             )
     return empty_response(answer) if post else gif_response(answer)
 
@@ -94,32 +91,26 @@ def _region_policy(gateway: Gateway, region: str) -> RegionPolicy:
     return "opt_out" if opt_out else "opt_in"
 
 
-async def _hits(request: Request, rule: Rule, post: bool) -> list[Params]:
+async def _hits(request: Request, gateway: Gateway, rule: Rule, post: bool) -> list[Params]:
     """The parameter lists of the hits in a request: the query, plus one per body event."""
     query = _query(request)
     if not post:
         return [query]
-    body = await read_body(request, MAX_HIT_BODY, "a hit body")
-    if not body.strip():
-        return [query]
-    if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            document = json.loads(body)
-        except ValueError:
-            raise BadRequest("the hit body is not valid JSON") from None
-        if not isinstance(document, dict):
-            raise BadRequest("a JSON hit body must be an object")
-        return [query + list(document.items())]
     try:
-        lines = body.decode().splitlines()
-    except UnicodeDecodeError:
-        raise BadRequest("the hit body is not UTF-8 text") from None
-    events = [line for line in lines if line.strip()][:MAX_EVENTS_PER_POST]
-    return [query + parse_query(line) for line in events]
+        body = await read_body(request, MAX_HIT_BODY, "a hit body")
+        return hits_in_body(rule.hit, query, body)
+    except ClientError as error:
+        reason = getattr(error, "reason", error.error)
+        gateway.metrics.rejected_hits.labels(rule.id, reason).inc()
+        raise
 
 
 def _query(request: Request) -> Params:
     return parse_query(request.scope["query_string"].decode("latin-1"))
 
 
-routes = [Route("/t/{vendor}", track, methods=["GET", "POST"])]
+routes = [
+    Route("/t/{vendor}", track, methods=["GET", "POST"]),
+    # The paths the vendor's own client appends to its base URL (gtag `/g/collect`, ...).
+    Route("/t/{vendor}/{sub_path:path}", track, methods=["GET", "POST"]),
+]

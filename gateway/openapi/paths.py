@@ -116,25 +116,36 @@ def consent_paths(settings: Settings, vendors: list[str]) -> dict[str, Schema]:
                 {"200": _json("Receipts", ref("OwnReceipts")), **_errors(403, 503)},
             )
         },
-        "/t/{vendor}": {
-            "parameters": [_param("vendor", "path", "a tag rule id", enum=vendors)],
-            "get": _op(
-                "An analytics hit or pixel, decided by consent",
-                "tracking",
-                {"200": _GIF, "302": _REDIRECT, **_errors(403, 404)},
-            ),
-            "post": _op(
-                "Analytics hits in the body (JSON object, or one query string a line)",
-                "tracking",
-                {"204": {"description": "Taken"}, "303": _REDIRECT, **_errors(400, 403, 404, 413)},
-                requestBody={
-                    "content": {
-                        "text/plain": {"schema": {"type": "string"}},
-                        "application/json": {"schema": {"type": "object"}},
-                    }
-                },
-            ),
-        },
+        "/t/{vendor}": _tracking(vendors),
+        # The sub-paths the vendor's own client appends, as its rule declares (`/g/collect`).
+        "/t/{vendor}/{sub_path}": _tracking(vendors, sub_path=True),
+    }
+
+
+def _tracking(vendors: list[str], *, sub_path: bool = False) -> Schema:
+    parameters = [_param("vendor", "path", "a tag rule id", enum=vendors)]
+    if sub_path:
+        parameters.append(_param("sub_path", "path", "a path the rule declares in `paths`"))
+    return {
+        "parameters": parameters,
+        "get": _op(
+            "An analytics hit or pixel, decided by consent",
+            "tracking",
+            {"200": _GIF, "302": _REDIRECT, **_errors(403, 404)},
+        ),
+        "post": _op(
+            "Analytics hits in the body, in the shapes the rule declares (form, JSON whatever "
+            "the Content-Type, one query string a line, Matomo bulk requests)",
+            "tracking",
+            {"204": {"description": "Taken"}, "303": _REDIRECT, **_errors(400, 403, 404, 413)},
+            requestBody={
+                "content": {
+                    "text/plain": {"schema": {"type": "string"}},
+                    "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+                    "application/json": {"schema": {"type": "object"}},
+                }
+            },
+        ),
     }
 
 

@@ -50,6 +50,7 @@ def schemas(settings: Settings) -> dict[str, Schema]:
     receipt_types.update(
         granted=_list(_text()),
         denied=_list(_text()),
+        refused_vendors=_list(_text()),
         policy_revision={"type": "integer"},
         gpc={"type": "boolean"},
         subject_kind=_text(enum=["visitor", "recipient"]),
@@ -58,6 +59,9 @@ def schemas(settings: Settings) -> dict[str, Schema]:
     choice_fields: Schema = {
         "action": _text(enum=["accept_all", "reject_all"]),
         "granted": _list(_text()),
+        "refused_vendors": _list(
+            _text(), description='vendor ids refused inside the granted categories; with "granted"'
+        ),
         "language": _text(maxLength=35),
         "page": _text(maxLength=2048, description="the page path; the query is dropped"),
         "source": _text(maxLength=64),
@@ -78,8 +82,11 @@ def schemas(settings: Settings) -> dict[str, Schema]:
                 "denied": _list(category),
                 "chosen_at": _TIME,
                 "gpc": {"type": "boolean"},
+                "refused_vendors": _list(
+                    _text(), description="vendors refused inside the granted categories"
+                ),
             },
-            ("id", "revision", "granted", "denied", "chosen_at", "gpc"),
+            ("id", "revision", "granted", "denied", "chosen_at", "gpc", "refused_vendors"),
         ),
         "ConsentState": _object(
             {

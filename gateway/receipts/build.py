@@ -1,12 +1,17 @@
-"""Making a receipt from a decision and the facts of the request that carried it."""
+"""Making a receipt from a decision and the facts of the request that carried it.
+
+The caller says what the person was shown (`gateway.receipts.shown`) and passes the request's
+facts (`gateway.endpoints.facts` makes them from an HTTP request): receipts know neither the
+banner nor HTTP.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
 
-from gateway.banner.texts import resolve_language, texts_hash
 from gateway.receipts.model import Action, Receipt, SubjectKind, new_receipt_id
+from gateway.receipts.shown import TextsShown
 from gateway.settings import Settings
 from gateway.visitors.request import RequestFacts
 
@@ -20,15 +25,12 @@ def new_receipt(
     action: Action,
     granted: Iterable[str],
     denied: Iterable[str],
-    language: str | None = None,
+    shown: TextsShown,
     page: str = "",
     now: float | None = None,
-    shown_texts_hash: str = "",
+    refused_vendors: Iterable[str] = (),
 ) -> Receipt:
-    """`shown_texts_hash` is the hash of the texts the person saw (with `language` already
-    resolved); without it, the built-in texts of `language` are assumed."""
     created = round(time.time() if now is None else now, 3)
-    shown_language = language if language and shown_texts_hash else resolve_language(language)
     return Receipt(
         receipt_id=new_receipt_id(created),
         subject_id=subject_id,
@@ -38,8 +40,8 @@ def new_receipt(
         denied=tuple(sorted(denied)),
         policy_revision=settings.policy_revision,
         policy_url=settings.policy_url,
-        texts_hash=shown_texts_hash or texts_hash(shown_language),
-        language=shown_language,
+        texts_hash=shown.texts_hash,
+        language=shown.language,
         region=facts.region,
         collection_point=facts.origin + page,
         ip=facts.truncated_ip,
@@ -48,4 +50,5 @@ def new_receipt(
         device=facts.visitor.device,
         gpc=facts.gpc,
         created_at=created,
+        refused_vendors=tuple(sorted(refused_vendors)),
     )

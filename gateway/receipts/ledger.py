@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from gateway.counts import ConsentAction, ConsentCategory, ConsentGpc
 from gateway.metrics import Metrics
 from gateway.receipts.model import Receipt
 from gateway.receipts.writer import Outcome, ReceiptWriter
@@ -23,10 +24,10 @@ class ReceiptLedger:
         outcome = await self.writer.record(receipt)
         self.metrics.receipts.labels(receipt.action, outcome).inc()
         kind, add = receipt.subject_kind, self.counter.add
-        add("consent_action", f"{kind}:{receipt.action}")
-        add("consent_gpc", f"{kind}:{'on' if receipt.gpc else 'off'}")
+        add(ConsentAction(kind, receipt.action))
+        add(ConsentGpc(kind, receipt.gpc))
         for category in receipt.granted:
-            add("consent_category", f"{kind}:{category}:granted")
+            add(ConsentCategory(kind, category, granted=True))
         for category in receipt.denied:
-            add("consent_category", f"{kind}:{category}:denied")
+            add(ConsentCategory(kind, category, granted=False))
         return outcome

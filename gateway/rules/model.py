@@ -23,6 +23,16 @@ the gateway handles a hit sent to `/t/{vendor}`::
     # ip_header = "X-Forwarded-For"  # ... or a request header (exactly one when ip != drop)
     without_consent = "block"        # block (default) | anonymous; forward mode only
     consent_mode = true              # Google consent mode: the forwarder adds gcs/gcd
+    paths = ["/g/collect"]           # sub-paths the vendor's own client appends to /t/{vendor}
+    bodies = ["lines"]               # POST body shapes: form | json | lines | bulk
+    url_params = ["dl", "dr"]        # URL-valued: query and fragment dropped when anonymous ...
+    url_query_keys = ["utm_*"]       # ... except these query keys
+
+A vendor that needs no consent (reCAPTCHA protecting forms) is declared with
+`category = "necessary"` and no `[hit]` table: it is disclosed in the banner (purpose, cookies,
+policy links, an optional `notice` per language) and never blocked; `/t/{id}` does not exist
+for it. An embed vendor (YouTube, a map) is an ordinary rule with `mode = "block"`: nothing is
+proxied, the banner loads the embed itself once the vendor is allowed.
 
 Parameter and cookie names may hold one `*`, matching one or more characters: `ep.*`,
 `cd[*]`, `_pk_id.*`. `gateway.rules.loader.load_rules` builds these values from the files and
@@ -34,11 +44,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from gateway.consent.model import NECESSARY
+
 Mode = Literal["forward", "redirect", "block"]
 Method = Literal["GET", "POST"]
 Encoding = Literal["query", "form", "json"]
 IpHandling = Literal["drop", "truncate", "forward"]
 WithoutConsent = Literal["block", "anonymous"]
+# How a POST body holds hits: `form` one urlencoded hit; `json` one JSON object, whatever the
+# Content-Type says; `lines` one urlencoded hit a line (GA4 batches); `bulk` Matomo's
+# `{"requests": ["?a=1", ...]}`, one hit per request string.
+BodyShape = Literal["form", "json", "lines", "bulk"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +120,18 @@ class HitRule:
     ip_header: str | None = None
     without_consent: WithoutConsent = "block"
     consent_mode: bool = False
+    paths: tuple[str, ...] = ()  # each starts with "/"; all map onto `upstream`
+    bodies: tuple[BodyShape, ...] = ()  # none: a POST carries its hit in the query string
+    url_params: NameSet = NameSet()
+    url_query_keys: NameSet = NameSet()
+
+    def accepts_path(self, sub_path: str) -> bool:
+        """Whether `/t/{vendor}/{sub_path}` is a path the vendor's client appends.
+
+        A trailing slash never matters: `/tr` and `/tr/` are one path, and `/t/x/` is `/t/x`.
+        """
+        wanted = "/" + sub_path.strip("/")
+        return wanted == "/" or any(wanted == path.rstrip("/") for path in self.paths)
 
     def keeps_param(self, name: str, *, anonymous: bool) -> bool:
         """Whether a client-sent parameter passes: allowlisted, and no identifier if anonymous."""
@@ -129,3 +157,12 @@ class Rule:
     hit: HitRule
     cookies: NameSet = NameSet()
     description: str = ""
+    terms_url: str = ""  # the vendor's terms, linked in the banner (and by `[…]` in a notice)
+    # Language → text a site shows about the vendor (e.g. reCAPTCHA's attribution when its
+    # badge is hidden); `[Privacy Policy]`, `[Terms of Service]` mark the policy and terms links.
+    notice: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def disclosure_only(self) -> bool:
+        """A `necessary` vendor: listed in the banner, never blocked, no `/t` hits."""
+        return self.category == NECESSARY

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import NamedTuple
 
 from gateway.consent.objections import Objection
+from gateway.counts import CountKey
 from gateway.email.records import EmailEvent, RecipientConsent
 from gateway.receipts.model import Receipt
 from gateway.store.shared import SharedState
 
-
-class CountKey(NamedTuple):
-    """One aggregate: e.g. `CountKey("2026-11-25", "pixel", "ga4:forward")`."""
-
-    day: str  # YYYY-MM-DD, UTC
-    metric: str
-    label: str
-
+__all__ = ["CountKey", "PurgeProgress", "Store"]
 
 # Called while a purge runs with (kind, how many removed so far): for progress on the CLI.
 PurgeProgress = Callable[[str, int], None]

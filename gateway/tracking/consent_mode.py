@@ -1,4 +1,4 @@
-"""Google Consent Mode v2 as the `gcs` and `gcd` hit parameters, from the visitor's real consent.
+"""Google Consent Mode v2 as the `gcs` and `gcd` hit parameters, from `decide()`'s state.
 
 `gcs` is `G1` + ad_storage + analytics_storage (1 granted, 0 denied). `gcd` is `11`, then one
 letter per signal (ad_storage, analytics_storage, ad_user_data, ad_personalization) joined by
@@ -6,28 +6,29 @@ letter per signal (ad_storage, analytics_storage, ad_user_data, ad_personalizati
 so the letters used are: `p` denied by default with no update (no choice yet), `q` denied by
 default and on update, `r` denied by default then granted, `t` granted by default (an opt-out
 region before any choice).
+
+This module only encodes: what is granted is decided by `gateway.decision.decide`.
+
+>>> consent_mode_params(ConsentModeState(False, True, False, False, updated=True))
+(('gcs', 'G101'), ('gcd', '11q1r1q1q5'))
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-# Which consent category grants each signal (the banner uses the same mapping).
-SIGNAL_CATEGORY: Mapping[str, str] = {
-    "ad_storage": "marketing",
-    "analytics_storage": "analytics",
-    "ad_user_data": "marketing",
-    "ad_personalization": "marketing",
-}
-_GCD_ORDER = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
+from gateway.decision import ConsentModeState
 
 
-def consent_mode_params(granted: frozenset[str], chosen: bool) -> tuple[tuple[str, str], ...]:
-    """`gcs`/`gcd` for a visitor who granted `granted`; `chosen` is False before any choice."""
-    state = {signal: category in granted for signal, category in SIGNAL_CATEGORY.items()}
-    gcs = f"G1{int(state['ad_storage'])}{int(state['analytics_storage'])}"
-    if chosen:
-        letters = ["r" if state[signal] else "q" for signal in _GCD_ORDER]
+def consent_mode_params(state: ConsentModeState) -> tuple[tuple[str, str], ...]:
+    """`gcs`/`gcd` saying exactly `state`."""
+    gcs = f"G1{int(state.ad_storage)}{int(state.analytics_storage)}"
+    order = (
+        state.ad_storage,
+        state.analytics_storage,
+        state.ad_user_data,
+        state.ad_personalization,
+    )
+    if state.updated:
+        letters = ["r" if granted else "q" for granted in order]
     else:
-        letters = ["t" if state[signal] else "p" for signal in _GCD_ORDER]
+        letters = ["t" if granted else "p" for granted in order]
     return (("gcs", gcs), ("gcd", "11" + "1".join(letters) + "5"))

@@ -12,9 +12,10 @@ import time
 from collections import Counter
 
 from gateway.background import Repeating
+from gateway.counts import Counted, CountKey
 from gateway.errors import StoreUnavailable
 from gateway.metrics import Metrics
-from gateway.store.base import CountKey, Store
+from gateway.store.base import Store
 
 log = logging.getLogger("gateway.counters")
 
@@ -43,8 +44,9 @@ class EventCounter:
             self._day_number, self._day = number, time.strftime("%Y-%m-%d", time.gmtime())
         return self._day
 
-    def add(self, metric: str, label: str, amount: int = 1) -> None:
-        key = CountKey(self.today(), metric, label)
+    def add(self, counted: Counted, amount: int = 1) -> None:
+        """Count `amount` of `counted` today (UTC), e.g. `add(PixelCount("ga4", "forward"))`."""
+        key = CountKey(self.today(), counted.metric, counted.label())
         if key in self._pending or len(self._pending) < self.max_keys:
             self._pending[key] += amount
         else:

@@ -15,7 +15,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
-from gateway.rules.model import Rule
+from gateway.decision import DENIED, Decision
+from gateway.rules.model import NameSet, Rule
 from gateway.tracking.consent_mode import consent_mode_params
 from gateway.visitors.network import IPAddress, truncate_ip
 
@@ -64,25 +65,51 @@ def allowed_params(rule: Rule, params: Params, *, anonymous: bool) -> list[tuple
     hit = rule.hit
     fixed = dict(hit.fixed_params)
     kept = [(k, v) for k, v in params if k not in fixed and hit.keeps_param(k, anonymous=anonymous)]
+    if anonymous and hit.url_params:
+        # An anonymous ping must not carry `?email=...` in a page URL: only allowlisted keys.
+        kept = [
+            (k, _bare_url(v, hit.url_query_keys) if k in hit.url_params else v) for k, v in kept
+        ]
     return kept + list(hit.fixed_params)
+
+
+def strip_url(url: str, keep: NameSet) -> str:
+    """`url` without its fragment, and without query keys outside `keep`.
+
+    >>> strip_url("https://a.example/p?email=x%40y&utm_source=news#top", NameSet(("utm_*",)))
+    'https://a.example/p?utm_source=news'
+    """
+    base, _, query = url.split("#", 1)[0].partition("?")
+    kept = [pair for pair in query.split("&") if pair and _query_key(pair) in keep]
+    return f"{base}?{'&'.join(kept)}" if kept else base
+
+
+def _query_key(pair: str) -> str:
+    return unquote_plus(pair.partition("=")[0])
+
+
+def _bare_url(value: Any, keep: NameSet) -> Any:
+    if isinstance(value, Encoded):
+        return strip_url(unquote_plus(value), keep)
+    return strip_url(value, keep) if isinstance(value, str) else value
 
 
 def outbound_hit(
     rule: Rule,
     params: Params,
+    decision: Decision,
     *,
-    anonymous: bool,
     ip: IPAddress | None,
     user_agent: str,
-    granted: frozenset[str],
-    chosen: bool,
 ) -> OutboundHit:
-    """The hit to send for a `forward` (anonymous=False) or `anonymous` decision."""
+    """The hit to send for a `forward` or `anonymous` decision, saying no more than it allows."""
     hit = rule.hit
     assert hit.upstream is not None  # the loader requires it for forward rules
+    assert decision.outcome in ("forward", "anonymous")
+    anonymous = decision.outcome == "anonymous"
     pairs = allowed_params(rule, params, anonymous=anonymous)
     if hit.consent_mode:
-        pairs += consent_mode_params(granted if not anonymous else frozenset(), chosen)
+        pairs += consent_mode_params(decision.consent_mode or DENIED)
     headers = [("User-Agent", GATEWAY_AGENT if anonymous else user_agent[:512] or GATEWAY_AGENT)]
     ip_text = _ip_for_vendor(hit.ip_handling(anonymous=anonymous), ip)
     if ip_text and hit.ip_param:

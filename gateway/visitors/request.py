@@ -1,17 +1,15 @@
-"""What the gateway may know of a request's sender: summaries only, never raw identifiers."""
+"""What the gateway may know of a request's sender: summaries only, never raw identifiers.
+
+The endpoints make these from an HTTP request (`gateway.endpoints.facts.request_facts`);
+everything below them takes the facts, not the request.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from starlette.requests import Request
-
-from gateway.settings import Settings
-from gateway.visitors.agents import Visitor, classify_visitor
-from gateway.visitors.network import IPAddress, client_ip, truncate_ip
-
-_REGION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
+from gateway.visitors.agents import Visitor
+from gateway.visitors.network import IPAddress, truncate_ip
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,17 +25,12 @@ class RequestFacts:
         return truncate_ip(self.ip)
 
 
-def request_facts(request: Request, settings: Settings) -> RequestFacts:
-    headers = request.headers
-    peer = request.client.host if request.client else None
-    region = ""
-    if settings.geo_header:
-        candidate = headers.get(settings.geo_header, "").strip().upper()
-        region = candidate if _REGION.fullmatch(candidate) else ""
-    return RequestFacts(
-        ip=client_ip(peer, headers.get("x-forwarded-for"), settings.trusted_proxies),
-        visitor=classify_visitor(headers.get("user-agent")),
-        region=region,
-        origin=headers.get("origin", "")[:200],
-        gpc=headers.get("sec-gpc", "").strip() == "1",
-    )
+# An API call speaks for a person elsewhere (a signup form, an ESP, a DPO): its own IP and agent
+# say nothing about that person, so the receipt does not carry them.
+NO_FACTS = RequestFacts(
+    ip=None,
+    visitor=Visitor(is_bot=False, role="unknown", browser="", os="", device="other"),
+    region="",
+    origin="",
+    gpc=False,
+)

@@ -104,7 +104,23 @@ def test_bad_categories(categories: tuple[str, ...]) -> None:
         build(categories=categories, vendors=())
 
 
-@pytest.mark.parametrize("category", ["necessary", "newsletter"])
+def test_a_necessary_vendor_is_disclosed_with_terms_and_notice() -> None:
+    vendor = VendorInfo(
+        "recaptcha",
+        "Google reCAPTCHA",
+        "necessary",
+        "https://policies.google.com/privacy",
+        ("_GRECAPTCHA",),
+        terms_url="https://policies.google.com/terms",
+        notice=(("en", "Protected by [Privacy Policy]"),),
+    )
+    (entry,) = build(vendors=[vendor])["vendors"]
+    assert entry["category"] == "necessary"
+    assert entry["terms"] == "https://policies.google.com/terms"
+    assert entry["notice"] == {"en": "Protected by [Privacy Policy]"}
+
+
+@pytest.mark.parametrize("category", ["newsletter"])
 def test_vendor_category_must_be_an_optional_configured_one(category: str) -> None:
     vendor = VendorInfo("x", "X", category, "https://x.example/privacy")
     with pytest.raises(ConfigError, match=r"vendors\.x: category"):

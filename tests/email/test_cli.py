@@ -76,7 +76,7 @@ def test_rewrite_email_to_a_file_and_to_stdout(tmp_path: Path) -> None:
     result = run(*args, "-o", str(out), "--sent-at", "2026-01-01", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
-    assert "5 link(s) wrapped for subject esp-42" in result.stderr
+    assert "4 link(s) wrapped for subject esp-42" in result.stderr
     assert "line 50: left https://www.example.com/account?id=*|UNIQID|* as it is" in result.stderr
     to_stdout = run(*args, "--sent-at", "2026-01-01", cwd=tmp_path)
     assert to_stdout.stdout.encode() == out.read_bytes()

@@ -243,3 +243,16 @@ async def test_bad_tokens_are_counted(parts: Parts) -> None:
     parts.recorder.invalid("click")
     await parts.counter.flush()
     assert await parts.counts("email_invalid") == {"open": 1, "click": 2}
+
+
+async def test_every_settled_verdict_is_reported_as_the_aggregates_count_it(parts: Parts) -> None:
+    seen: list[tuple[str, str]] = []
+    parts.recorder.on_verdict = lambda kind, verdict: seen.append((kind, verdict))
+    await parts.grant("esp-1")
+    parts.recorder.opened(opened(), "image_proxy")
+    parts.recorder.clicked(click(1), "browser")
+    parts.recorder.clicked(click(2), "link_scanner")
+    parts.recorder.aggregates_without_consent = False
+    parts.recorder.opened(opened("esp-unknown"), "mail_client")  # counted nowhere
+    await parts.settle()
+    assert sorted(seen) == [("click", "human"), ("click", "machine"), ("open", "proxied")]

@@ -78,8 +78,8 @@ def test_a_realistic_email_changes_only_where_promised() -> None:
         (1, "https://www.example.com/?utm_source=newsletter&utm_medium=email"),
         (2, "https://www.example.com/blog/spring-2026?ref=email&lang=en"),
         (3, "https://www.example.com/ru/%D0%B2%D0%B5%D1%81%D0%BD%D0%B0"),
-        (4, "https://www.example.com/offers?c=spring"),
-        (5, "https://www.example.com/offers?c=spring"),
+        (4, "https://www.example.com/offers?c=spring"),  # the VML button and its twin:
+        (4, "https://www.example.com/offers?c=spring"),  # one link, one number
         (HONEYPOT_LINK, links.preferences_url),
     ]
     # untouched: comments, CSS, mailto/tel/#, data-no-track, ESP merge tags
@@ -99,7 +99,7 @@ def test_a_realistic_email_changes_only_where_promised() -> None:
 
 def test_what_was_left_alone_and_why_is_reported() -> None:
     template = EmailTemplate.parse(SAMPLE.read_bytes(), SIGNER)
-    assert template.links == 5
+    assert template.links == 4  # the VML button and its <a> twin are one link
     assert [(s.line, s.href, s.reason) for s in template.skipped] == [
         (50, "https://www.example.com/account?id=*|UNIQID|*", "holds a template placeholder")
     ]
@@ -163,6 +163,61 @@ def test_which_links_are_wrapped(markup: str, wrapped: bool) -> None:
     assert (len(CLICK_URL.findall(output)) == 2) is wrapped  # plus the honeypot
     if not wrapped:
         assert markup.encode() in output
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "https://x.test/u?e={email}",
+        "https://x.test/u?e={ email }",
+        "https://x.test/u?e=${email}",
+        "https://x.test/u?e=${contact.email}",
+        "https://x.test/{first_name}/offers",
+        "https://x.test/u?e=%7Bemail%7D",
+        "https://x.test/u?e=$%7Bemail%7D",
+        "https://x.test/u?e={{email}}",
+    ],
+)
+def test_single_brace_and_dollar_merge_tags_are_left_for_the_esp(href: str) -> None:
+    markup = f'<a href="{href}">x</a>'.encode()
+    output, _ = rewrite(b"<body>" + markup + b"</body>")
+    assert markup in output  # not frozen into a signed target
+    reasons = {s.reason for s in EmailTemplate.parse(markup, SIGNER).skipped}
+    assert reasons == {"holds a template placeholder"}
+
+
+@pytest.mark.parametrize(
+    "href", ["https://x.test/a?q=%7Bnot", "https://x.test/a#{", "https://x.test/$5"]
+)
+def test_braces_that_are_no_merge_tag_are_still_wrapped(href: str) -> None:
+    output, _ = rewrite(f'<body><a href="{href}">x</a></body>'.encode())
+    assert len(CLICK_URL.findall(output)) == 2  # the link and the honeypot
+
+
+VML_BUTTON = (
+    '<!--[if mso]><v:roundrect href="{vml}" arcsize="10%"><center>Go</center></v:roundrect>'
+    '<![endif]--><!--[if !mso]><!-- --><a href="{html}">Go</a><!--<![endif]-->'
+)
+
+
+@pytest.mark.parametrize(
+    ("vml", "html", "numbers"),
+    [
+        ("https://x.test/a", "https://x.test/a", [1, 1]),  # twins: one number
+        ("https://x.test/a", "https://x.test/b", [1, 2]),  # different targets: two links
+    ],
+)
+def test_a_vml_button_and_its_twin_share_one_link_number(
+    vml: str, html: str, numbers: list[int]
+) -> None:
+    document = ("<body>" + VML_BUTTON.format(vml=vml, html=html) + "</body>").encode()
+    output, _ = rewrite(document)
+    assert [link for link, _ in clicks_in(output)[:2]] == numbers
+
+
+def test_two_plain_links_to_one_target_keep_their_own_numbers() -> None:
+    output, _ = rewrite(b'<body><a href="https://x.test/a">1</a><a href="https://x.test/a">2</a>')
+    assert [link for link, _ in clicks_in(output)[:2]] == [1, 2]
 
 
 def test_entities_in_a_wrapped_href_are_decoded_before_signing() -> None:

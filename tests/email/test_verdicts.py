@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.email.verdicts import MessageActivity, agent_and_prefetch, first_verdict
+from gateway.email.verdicts import MessageActivity, agent_and_prefetch, agent_role, first_verdict
 from gateway.visitors.agents import classify_visitor
 
 GMAIL_PROXY = (
@@ -18,6 +18,11 @@ FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Fi
 OUTLOOK = (
     "Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 10.0; WOW64; Trident/7.0; .NET4.0C; .NET4.0E;"
     " Microsoft Outlook 16.0.4266; ms-office; MSOffice 16)"
+)
+OUTLOOK_PROBE = "Mozilla/4.0 (compatible; ms-office; MSOffice 16)"
+NEW_OUTLOOK = (  # the new Outlook for Windows is Edge: its clicks are the person's
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/124.0.0.0 Safari/537.36 Edg/124.0.0.0"
 )
 SAFE_LINKS = "Mozilla/5.0 (compatible; Microsoft Office 365 ATP Safe Links)"
 PROOFPOINT = "Proofpoint URL Defense/1.0"
@@ -35,7 +40,12 @@ LATER = 3600.0
         (GMAIL_PROXY, "proxied", "machine"),
         (APPLE_MPP, "proxied", "machine"),
         (APPLE_MAIL, "human", "human"),
-        (OUTLOOK, "human", "human"),
+        # Outlook fetches images as the person opens the message, but a request in its own
+        # name for a link is its pre-fetcher / Office link probe: the person's click arrives
+        # from their browser.
+        (OUTLOOK, "human", "machine"),
+        (OUTLOOK_PROBE, "human", "machine"),
+        (NEW_OUTLOOK, "human", "human"),
         (FIREFOX, "human", "human"),
         (SAFE_LINKS, "machine", "machine"),
         (PROOFPOINT, "machine", "machine"),
@@ -48,12 +58,16 @@ LATER = 3600.0
     ],
 )
 def test_first_verdict_by_agent(agent: str, open_verdict: str, click_verdict: str) -> None:
-    role = classify_visitor(agent).role
     assert (
-        first_verdict("open", role, seconds_after_send=LATER, min_click_seconds=10) == open_verdict
+        first_verdict(
+            "open", agent_role("open", agent), seconds_after_send=LATER, min_click_seconds=10
+        )
+        == open_verdict
     )
     assert (
-        first_verdict("click", role, seconds_after_send=LATER, min_click_seconds=10)
+        first_verdict(
+            "click", agent_role("click", agent), seconds_after_send=LATER, min_click_seconds=10
+        )
         == click_verdict
     )
 

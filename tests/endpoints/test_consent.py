@@ -185,6 +185,8 @@ async def test_bad_cookies_are_no_consent_never_an_error(
         ([1, 2], 422, "JSON object"),
         ({"granted": [], "page": 42}, 422, "page"),
         ({"granted": [], "language": "x" * 100}, 422, "language"),
+        ({"granted": [], "refused_vendors": "ga4"}, 422, "list of vendor ids"),
+        ({"action": "accept_all", "refused_vendors": ["ga4"]}, 422, 'goes with "granted"'),
     ],
 )
 async def test_bad_choices_get_a_clear_4xx(client: httpx.AsyncClient, body, status, error) -> None:
@@ -202,6 +204,34 @@ async def test_unknown_category_lists_the_valid_ones(client: httpx.AsyncClient) 
         "analytics",
         "marketing",
     ]
+
+
+async def test_unknown_vendor_lists_the_valid_ones(client: httpx.AsyncClient) -> None:
+    body = {"granted": ["analytics"], "refused_vendors": ["ga4", "spyware"]}
+    response = await client.post("/consent", json=body, headers=JSON)
+    assert response.status_code == 422
+    assert response.json()["detail"] == "unknown vendor: spyware"
+    valid = response.json()["valid_vendors"]
+    assert {"ga4", "matomo", "meta_pixel", "youtube"} <= set(valid)
+    assert "recaptcha" not in valid  # necessary: disclosed, never refusable
+
+
+async def test_vendor_refusals_reach_cookie_state_and_receipt(client: httpx.AsyncClient) -> None:
+    body = {"granted": ["analytics"], "refused_vendors": ["ga4", "meta_pixel"]}
+    recorded = await client.post("/consent", json=body, headers=JSON)
+    assert recorded.status_code == 200
+    # meta_pixel is marketing, refused as a category already: not kept twice.
+    assert recorded.json()["consent"]["refused_vendors"] == ["ga4"]
+    assert cookie_payload(recorded)["v"] == ["ga4"]
+    assert (await client.get("/consent")).json()["consent"]["refused_vendors"] == ["ga4"]
+    (receipt,) = (await client.get("/consent/receipts")).json()["receipts"]
+    assert receipt["action"] == "custom"
+    assert receipt["granted"] == ["analytics", "necessary"]
+    assert receipt["refused_vendors"] == ["ga4"]
+    # A later broader choice lifts the refusal, and the cookie goes back to the old shape.
+    again = await client.post("/consent", json={"action": "accept_all"}, headers=JSON)
+    assert again.json()["consent"]["refused_vendors"] == []
+    assert "v" not in cookie_payload(again)
 
 
 @pytest.mark.parametrize(
@@ -397,3 +427,34 @@ def test_unknown_banner_text_keys_stop_start_up(make_settings) -> None:
 
     with pytest.raises(ConfigError, match=r"texts\.en\.titel: unknown text key"):
         create_app(make_settings(banner_texts=(("en", (("titel", "x"),)),)))
+
+
+async def test_a_withdrawal_proves_the_texts_shown_with_overrides(make_settings, tmp_path) -> None:
+    """Withdrawing is a choice made in the banner: its receipt proves the (overridden) texts of
+    the banner's language, from `?language=` or else the browser's first language."""
+    from gateway.receipts.shown import texts_shown
+    from gateway.settings import load_settings
+
+    config = tmp_path / "gateway.toml"
+    config.write_text('[banner_texts.de]\nwithdraw = "Einwilligung zurückziehen!"\n')
+    app = create_app(make_settings(banner_texts=load_settings(config, {}).banner_texts))
+    async with serving(app) as http:
+        for query, accept in (("?language=de", ""), ("", "de-CH,de;q=0.9"), ("", "")):
+            http.cookies.clear()
+            await http.post("/consent", json={"action": "accept_all"}, headers=JSON)
+            response = await http.delete(
+                "/consent" + query, headers={**JSON, "Accept-Language": accept}
+            )
+            assert response.status_code == 200, response.text
+        withdrawals = [
+            (receipt.language, receipt.texts_hash)
+            async for receipt in app.state.gateway.store.iter_receipts()
+            if receipt.action == "withdraw"
+        ]
+    texts = app.state.gateway.banner_config["texts"]
+    assert withdrawals == [
+        texts_shown("de", texts["de"]),
+        texts_shown("de", texts["de"]),
+        texts_shown("en", texts["en"]),
+    ]
+    assert texts_shown("de", texts["de"]).texts_hash != texts_hash("de")

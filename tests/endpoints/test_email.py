@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.email.links import MessageLinks
-from gateway.email.page_texts import page_texts_hash
+from gateway.email.page_texts import page_texts_shown
 from gateway.endpoints.pixels import GIF
 from gateway.runtime import Gateway
 from gateway.settings import Settings
@@ -147,6 +147,29 @@ async def test_scanners_and_quick_clicks_are_machines(running: Running) -> None:
     assert await running.counts("email_click") == {"spring-26|1|machine": 2}
 
 
+OUTLOOK_PROBE = "Mozilla/4.0 (compatible; ms-office; MSOffice 16)"
+
+
+async def test_outlooks_link_prefetcher_is_a_machine_and_every_verdict_is_a_metric(
+    running: Running,
+) -> None:
+    target = "https://www.example.com/"
+    probed = running.message("esp-1").click_url(target, 1)
+    clicked = running.message("esp-2").click_url(target, 1)
+    await running.http.get(path(probed), headers={"User-Agent": OUTLOOK_PROBE})
+    await running.http.get(path(clicked), headers={"User-Agent": FIREFOX})
+    await running.http.get(path(running.message().open_url), headers={"User-Agent": GMAIL_PROXY})
+    await running.settle()
+    assert await running.counts("email_click") == {
+        "spring-26|1|machine": 1,
+        "spring-26|1|human": 1,
+    }
+    registry = running.gateway.metrics.registry
+    for kind, verdict in (("click", "machine"), ("click", "human"), ("open", "proxied")):
+        labels = {"kind": kind, "verdict": verdict}
+        assert registry.get_sample_value("cg_email_verdicts_total", labels) == 1.0
+
+
 async def test_a_bad_click_token_is_a_404_page_never_a_redirect(running: Running) -> None:
     response = await running.http.get("/c/not-a-token", headers={"Accept-Language": "ru, en;q=0.5"})
     assert response.status_code == 404
@@ -221,7 +244,7 @@ async def test_the_preferences_page_shows_and_changes_the_choice(running: Runnin
     first = receipts[0]
     assert first.subject_kind == "recipient"
     assert first.collection_point == f"{OWN_ORIGIN}/p"  # never the token
-    assert first.texts_hash == page_texts_hash("en")
+    assert (first.language, first.texts_hash) == page_texts_shown("en")
     assert (first.ip, first.browser) == ("203.0.113.0", "Firefox")
 
 

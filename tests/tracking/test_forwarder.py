@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.decision import ConsentModeState
 from gateway.tracking.consent_mode import consent_mode_params
 from gateway.tracking.forwarder import Forwarder
 from gateway.tracking.hits import OutboundHit
@@ -56,7 +57,10 @@ async def test_unreachable_and_failing_vendors_are_counted_not_raised() -> None:
     ],
 )
 def test_consent_mode_parameters(granted, chosen, gcs, gcd) -> None:
-    assert consent_mode_params(granted, chosen) == (("gcs", gcs), ("gcd", gcd))
+    assert consent_mode_params(ConsentModeState.of(granted, updated=chosen)) == (
+        ("gcs", gcs),
+        ("gcd", gcd),
+    )
 
 
 async def test_a_user_agent_cannot_inject_headers() -> None:

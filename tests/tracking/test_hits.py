@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.decision import Decision
 from gateway.rules.loader import load_rules
 from gateway.tracking.hits import Encoded, outbound_hit, parse_query, redirect_location
 from gateway.visitors.network import parse_ip
@@ -58,11 +59,9 @@ def test_nothing_in_a_hit_changes_where_it_goes(query: str) -> None:
             hit = outbound_hit(
                 rule,
                 parse_query(query),
-                anonymous=False,
+                Decision("forward", "consented"),
                 ip=None,
                 user_agent="",
-                granted=frozenset(),
-                chosen=False,
             )
             assert hit.url.split("?")[0] == upstream
 
@@ -75,11 +74,9 @@ def test_json_hits_decode_values_that_arrived_encoded() -> None:
             ("d", "a.example"),
             ("p", {"k": 1}),
         ],
-        anonymous=True,
+        Decision("anonymous", "no_consent"),
         ip=parse_ip("203.0.113.9"),
         user_agent="Mozilla/5.0",
-        granted=frozenset(),
-        chosen=False,
     )
     body = json.loads(hit.body)
     assert body["n"] == "pageview"

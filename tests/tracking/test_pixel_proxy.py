@@ -3,48 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from gateway.app import create_app
+from gateway.consent.objections import Objection
 from gateway.endpoints.pixels import GIF
 from gateway.runtime import Gateway
 from gateway.store.base import CountKey
-from tests.conftest import REPO, SITE, serving
-from tests.vendors import StandInVendor, rules_pointing_at, stand_in_vendor
+from tests.conftest import SITE
+from tests.vendors import StandInVendor
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 BROWSER = {"User-Agent": CHROME}
 GA4_HIT = "/t/ga4?v=2&tid=G-TEST123&cid=555.666&sid=1700000000&dl=https%3A%2F%2Fwww.example.com%2F&en=page_view&evil=1&gcs=G111&_uip=1.2.3.4"
-
-
-@pytest.fixture
-def vendor() -> Iterator[StandInVendor]:
-    with stand_in_vendor() as server:
-        yield server
-
-
-@pytest.fixture
-async def http(
-    vendor: StandInVendor, make_settings, tmp_path: Path
-) -> AsyncIterator[httpx.AsyncClient]:
-    rules = rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", vendor.origin)
-    app = create_app(
-        make_settings(
-            rules=rules,
-            allow_insecure_upstreams=True,
-            opt_out_regions=("US",),
-            geo_header="CF-IPCountry",
-        )
-    )
-    async with serving(app, client_ip="198.51.100.77") as client:
-        client.app = app  # type: ignore[attr-defined]
-        yield client
 
 
 def gateway_of(http: httpx.AsyncClient) -> Gateway:
@@ -174,6 +148,29 @@ async def test_refused_category_is_not_forwarded_identifiably(http, vendor) -> N
     assert query["idsite"] == "1"  # pinned by the rule: nobody writes into another site
 
 
+async def test_a_vendor_refused_inside_a_granted_category_gets_no_identifying_hit(
+    http, vendor
+) -> None:
+    headers = {"Origin": SITE, **BROWSER}
+    body = {"granted": ["analytics", "marketing"], "refused_vendors": ["ga4", "meta_pixel"]}
+    response = await http.post("/consent", json=body, headers=headers)
+    assert response.status_code == 200
+    assert response.json()["consent"]["refused_vendors"] == ["ga4", "meta_pixel"]
+    assert_pixel(await http.get(GA4_HIT, headers=BROWSER), "anonymous; reason=vendor_refused")
+    assert_pixel(
+        await http.get("/t/meta_pixel?id=1", headers=BROWSER), "block; reason=vendor_refused"
+    )
+    matomo = "/t/matomo?idsite=7&rec=1&_id=abcdef0123456789&action_name=Home"
+    assert_pixel(await http.get(matomo, headers=BROWSER), "forward; reason=consented")
+    hits = await received_after_drain(http, vendor)
+    (ga4,) = [hit for hit in hits if hit.path == "/g/collect"]
+    assert "cid" not in dict(ga4.query)
+    # Consent Mode tells Google its own analytics was refused, though the category was granted.
+    assert dict(ga4.query)["gcs"] == "G100"
+    (matomo_hit,) = [hit for hit in hits if hit.path != "/g/collect"]
+    assert dict(matomo_hit.query)["_id"] == "abcdef0123456789"
+
+
 async def test_opt_out_region_forwards_without_a_choice(http, vendor) -> None:
     response = await http.get(GA4_HIT, headers={**BROWSER, "CF-IPCountry": "US"})
     assert_pixel(response, "forward; reason=opt_out_region")
@@ -266,6 +263,12 @@ async def test_bad_hits_get_a_json_4xx(http, vendor, request_args, status) -> No
 async def test_unknown_vendor_lists_the_known_ones(http) -> None:
     response = await http.get("/t/nonexistent", headers=BROWSER)
     assert "ga4" in response.json()["vendors"]
+    assert "recaptcha" not in response.json()["vendors"]
+
+
+async def test_a_disclosed_necessary_vendor_has_no_hit_route(http) -> None:
+    response = await http.get("/t/recaptcha", headers=BROWSER)
+    assert response.status_code == 404
 
 
 async def test_hits_from_other_sites_are_refused(http, vendor) -> None:
@@ -302,3 +305,41 @@ async def test_decisions_are_counted_per_day_vendor_and_outcome(http, vendor) ->
         CountKey(day, "pixel", "meta_pixel:block"): 1,
         CountKey(day, "pixel", "ga4:block"): 1,
     }
+
+
+@pytest.mark.parametrize(
+    ("how", "region"),
+    [
+        ("gpc_header", "DE"),
+        ("gpc_cookie", "DE"),
+        ("gpc_header", "US"),
+        ("gpc_cookie", "US"),
+        ("objection", "DE"),
+        ("opt_out_region_gpc", "US"),
+    ],
+)
+async def test_consent_mode_never_grants_marketing_signals_that_were_taken_away(
+    http, vendor, how, region
+) -> None:
+    """GA4 (analytics) still goes, but its ad_* signals must say denied (issue 9)."""
+    headers = {**BROWSER, "CF-IPCountry": region}
+    if how != "opt_out_region_gpc":
+        await consent_to(http, "analytics", "marketing", gpc=how == "gpc_cookie")
+        headers["Cookie"] = f"cg_consent={http.cookies['cg_consent']}"
+    if how in {"gpc_header", "opt_out_region_gpc"}:
+        headers["Sec-GPC"] = "1"
+    if how == "objection":
+        consent = gateway_of(http).codec.decode(http.cookies["cg_consent"])
+        assert consent is not None
+        gateway_of(http).objections.note(Objection(consent.consent_id, ("marketing",), 1.0))
+    response = await http.get(GA4_HIT, headers=headers)
+    assert_pixel(response, "forward")
+    (hit,) = await received_after_drain(http, vendor)
+    query = dict(hit.query)
+    assert query["gcs"] == "G101"  # ad_storage denied, analytics_storage granted
+    gcd = query["gcd"]
+    ad_storage, analytics, ad_user_data, ad_personalization = gcd[2:-1].split("1")
+    assert ad_storage in {"p", "q"}, gcd
+    assert ad_user_data in {"p", "q"}, gcd
+    assert ad_personalization in {"p", "q"}, gcd
+    assert analytics in {"r", "t"}, gcd
