@@ -14,8 +14,9 @@ from gateway.email.records import EmailEvent, RecipientConsent, tombstone_id
 from gateway.errors import StoreUnavailable
 from gateway.receipts.model import Receipt
 from gateway.settings import Settings
+from gateway.store import policy
 from gateway.store.base import CountKey, Store
-from gateway.store.sqlite_rights import SQLiteRights
+from gateway.store.sqlite_rights import NOT_ERASED, SQLiteRights
 from gateway.store.sqlite_shared import SHARED_SCHEMA, SQLiteShared
 
 T = TypeVar("T")
@@ -111,15 +112,25 @@ class SQLiteStore(SQLiteRights, SQLiteShared, Store):
     async def ping(self) -> None:
         await self._run(lambda connection: connection.execute("SELECT 1").fetchone())
 
-    async def add_receipts(self, receipts: Sequence[Receipt]) -> None:
-        rows = [(r.receipt_id, r.subject_id, r.created_at, r.to_json()) for r in receipts]
+    async def add_receipts(self, receipts: Sequence[Receipt]) -> list[Receipt]:
+        rows = [
+            (r.receipt_id, r.subject_id, r.created_at, r.to_json(), tombstone_id(r.subject_id))
+            for r in receipts
+        ]
 
-        def insert(connection: sqlite3.Connection) -> None:
+        def insert(connection: sqlite3.Connection) -> list[Receipt]:
+            stored = []
             with connection:
                 connection.execute("BEGIN IMMEDIATE")
-                connection.executemany("INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?)", rows)
+                for receipt, row in zip(receipts, rows, strict=True):
+                    cursor = connection.execute(
+                        f"INSERT OR IGNORE INTO receipts SELECT ?, ?, ?, ? {NOT_ERASED}", row
+                    )
+                    if cursor.rowcount == 1:
+                        stored.append(receipt)
+            return stored
 
-        await self._run(insert)
+        return await self._run(insert) if rows else []
 
     async def subject_receipts(self, subject_id: str) -> list[Receipt]:
         rows = await self._run(
@@ -184,10 +195,10 @@ class SQLiteStore(SQLiteRights, SQLiteShared, Store):
         return {CountKey(day, metric, label): value for day, label, value in rows}
 
     async def put_recipient_consent(self, consent: RecipientConsent) -> None:
-        row = (consent.subject_id, consent.to_json())
+        row = (consent.subject_id, consent.to_json(), tombstone_id(consent.subject_id))
         await self._run(
             lambda connection: connection.execute(
-                "INSERT OR REPLACE INTO recipient_consents VALUES (?, ?)", row
+                f"INSERT OR REPLACE INTO recipient_consents SELECT ?, ? {NOT_ERASED}", row
             )
         )
 
@@ -211,23 +222,26 @@ class SQLiteStore(SQLiteRights, SQLiteShared, Store):
                     list(hashes),
                 ):
                     subject = hashes[subject_hash]
-                    found[subject] = RecipientConsent(subject, "erased", erased_at)
+                    found[subject] = policy.erased_consent(subject, erased_at)
             return found
 
         return await self._run(read)
 
     def _event_cutoff(self) -> float:
-        return time.time() - self.settings.event_retention_days * 86400
+        return policy.events_cutoff(self.settings, time.time())
 
     async def add_email_events(self, events: Sequence[EmailEvent]) -> None:
-        rows = [(e.event_id, e.subject_id, e.created_at, e.to_json()) for e in events]
+        rows = [
+            (e.event_id, e.subject_id, e.created_at, e.to_json(), tombstone_id(e.subject_id))
+            for e in events
+        ]
         cutoff = self._event_cutoff()
 
         def insert(connection: sqlite3.Connection) -> None:
             with connection:
                 connection.execute("BEGIN IMMEDIATE")
                 connection.executemany(
-                    "INSERT OR IGNORE INTO email_events VALUES (?, ?, ?, ?)", rows
+                    f"INSERT OR IGNORE INTO email_events SELECT ?, ?, ?, ? {NOT_ERASED}", rows
                 )
                 # Retention: expired events go as new ones arrive (an indexed range, usually empty).
                 connection.execute("DELETE FROM email_events WHERE created_at < ?", (cutoff,))
