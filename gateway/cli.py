@@ -5,6 +5,7 @@ consent-gateway check-config          # validate settings and tag rules, then ex
 consent-gateway receipts --since 2026-01-01 --format csv > receipts.csv
 consent-gateway export SUBJECT > subject.json; consent-gateway erase SUBJECT --yes
 consent-gateway rewrite-email news.html --campaign spring-26 --recipient esp-42 -o out.html
+consent-gateway audit https://www.example.com --pages 3   # needs consent-gateway[audit]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gateway.audit.command import add_audit_command
 from gateway.cli_rights import add_rights_commands
 from gateway.errors import ClientError, ConfigError
 from gateway.logs import configure_logging
@@ -68,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     receipts.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
     receipts.set_defaults(run=_receipts)
     add_rights_commands(commands, _settings)
+    add_audit_command(commands, _settings)
 
     sign = commands.add_parser("sign-link", help="print the click, open and preferences URLs")
     sign.add_argument("--campaign", required=True)

@@ -107,6 +107,9 @@ async def erase_subject(gateway: Gateway, subject_id: str) -> dict[str, int]:
     subject = checked_subject(subject_id)
     erased_at = round(time.time(), 3)
     counts = await gateway.email.erase(subject, erased_at)  # the store, and events in memory
+    # After the tombstone: a receipt replayed from any spool from now on is refused by the
+    # store; this one is local, so its copies go from the disk too.
+    await gateway.spool.forget_subject(subject)
     gateway.objections.note_erased(subject, erased_at)
     log.info("a subject was erased: %s", ", ".join(f"{n} {kind}" for kind, n in counts.items()))
     return counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -13,7 +14,7 @@ from gateway.consent.cookie import ConsentCodec
 from gateway.consent.objections import ObjectionRegistry
 from gateway.email.service import EmailService
 from gateway.metrics import Metrics
-from gateway.receipts.ledger import ReceiptLedger
+from gateway.receipts.ledger import ReceiptLedger, count_receipts
 from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
 from gateway.retention import PeriodicPurge
@@ -64,9 +65,15 @@ class Gateway:
         store = open_store(settings)
         spool = ReceiptSpool(settings.spool_path)
         metrics = Metrics()
-        writer = ReceiptWriter(store, spool, settings.spool_replay_seconds, metrics=metrics)
         counter = EventCounter(store, metrics=metrics)
-        ledger = ReceiptLedger(writer, counter, metrics)
+        writer = ReceiptWriter(
+            store,
+            spool,
+            settings.spool_replay_seconds,
+            metrics=metrics,
+            on_stored=functools.partial(count_receipts, counter),
+        )
+        ledger = ReceiptLedger(writer, metrics)
         objections = ObjectionRegistry(
             store,
             categories=(*settings.categories, settings.email_category),

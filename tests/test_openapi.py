@@ -110,6 +110,9 @@ async def test_the_api_operations_name_their_auth_and_categories(
                 assert operation["security"] == [{"adminToken": []}], (path, method)
             elif path.startswith("/admin"):
                 assert operation["security"] == [{"adminSession": []}], (path, method)
+            elif path in ("/consent", "/consent/receipts") or path.startswith("/t/"):
+                # optional: the cookie (browsers) or `Authorization: Consent …` (apps)
+                assert operation["security"] == [{}, {"consentCookie": []}, {"consentToken": []}]
             else:
                 assert "security" not in operation, (path, method)
     objectable = document["components"]["schemas"]["ObjectionRequest"]

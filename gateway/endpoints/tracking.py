@@ -13,11 +13,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.objections import NOTHING as NO_OBJECTION
 from gateway.counts import PixelCount
 from gateway.decision import RegionPolicy, Signals, decide
 from gateway.endpoints.bodies import read_body
+from gateway.endpoints.consent import consent_token
 from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
 from gateway.errors import ClientError, NotFound
 from gateway.rules.model import Rule
@@ -43,7 +43,7 @@ async def track(request: Request) -> Response:
     settings = gateway.settings
     headers = request.headers
     user_agent = headers.get("user-agent", "")
-    consent = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
+    consent = gateway.codec.decode(consent_token(request))
     signals = Signals(
         policy_revision=settings.policy_revision,
         gpc=headers.get("sec-gpc", "").strip() == "1",

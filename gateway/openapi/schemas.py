@@ -65,6 +65,14 @@ def schemas(settings: Settings) -> dict[str, Schema]:
         "language": _text(maxLength=35),
         "page": _text(maxLength=2048, description="the page path; the query is dropped"),
         "source": _text(maxLength=64),
+        "app": _object(
+            {
+                "id": _text(pattern="^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", description="bundle id"),
+                "screen": _text(maxLength=64, description="a screen name; no query, no user data"),
+            },
+            ("id",),
+            closed=True,
+        ),
     }
     return {
         "Error": _object(
@@ -102,7 +110,16 @@ def schemas(settings: Settings) -> dict[str, Schema]:
             "oneOf": [{"required": ["action"]}, {"required": ["granted"]}],
         },
         "ChoiceRecorded": _object(
-            {"consent": ref("Consent"), "receipt_id": _text(), "gpc_applied": {"type": "boolean"}},
+            {
+                "consent": ref("Consent"),
+                "receipt_id": _text(),
+                "gpc_applied": {"type": "boolean"},
+                "token": _text(
+                    description="only for a choice made in an `app`: the signed consent token, "
+                    "sent back as `Authorization: Consent <token>` (no cookie is set)"
+                ),
+                "expires_in": {**_COUNT, "description": "seconds the token stays valid"},
+            },
             ("consent", "receipt_id", "gpc_applied"),
         ),
         "Withdrawal": _object(
@@ -194,6 +211,7 @@ def schemas(settings: Settings) -> dict[str, Schema]:
         "Readiness": _object(
             {
                 "status": _text(enum=["ready", "unavailable"]),
+                "reason": _text(description="why the store cannot take a write (when unavailable)"),
                 "store": _text(),
                 "spool_depth": _COUNT,
                 "forwarder": {"type": "object", "additionalProperties": _COUNT},

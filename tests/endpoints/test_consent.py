@@ -31,7 +31,7 @@ async def test_no_cookie_means_no_consent(client: httpx.AsyncClient) -> None:
         "categories": ["necessary", "preferences", "analytics", "marketing"],
     }
     assert response.headers["cache-control"] == "no-store"
-    assert response.headers["vary"] == "Cookie"
+    assert response.headers["vary"] == "Cookie, Authorization"
 
 
 @pytest.mark.parametrize(

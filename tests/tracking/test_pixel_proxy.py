@@ -41,7 +41,7 @@ def assert_pixel(response: httpx.Response, decision: str) -> None:
     assert response.content == GIF
     assert response.headers["content-type"] == "image/gif"
     assert response.headers["cache-control"] == "no-store"
-    assert response.headers["vary"] == "Cookie"
+    assert response.headers["vary"] == "Cookie, Authorization"
     assert "set-cookie" not in response.headers
     assert response.headers["x-consent-decision"].startswith(decision)
 
