@@ -211,6 +211,7 @@ def schemas(settings: Settings) -> dict[str, Schema]:
         "Readiness": _object(
             {
                 "status": _text(enum=["ready", "unavailable"]),
+                "reason": _text(description="why the store cannot take a write (when unavailable)"),
                 "store": _text(),
                 "spool_depth": _COUNT,
                 "forwarder": {"type": "object", "additionalProperties": _COUNT},
