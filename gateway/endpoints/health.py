@@ -23,6 +23,7 @@ async def readyz(request: Request) -> Response:
         "store": gateway.store.name,
         "spool_depth": gateway.spool_depth(),
         "forwarder": gateway.forwarder_counts(),
+        "delivery": gateway.delivery_report(),
     }
     deadline = min(WRITE_CHECK_SECONDS, gateway.settings.store_timeout_seconds)
     try:

@@ -215,6 +215,14 @@ def schemas(settings: Settings) -> dict[str, Schema]:
                 "store": _text(),
                 "spool_depth": _COUNT,
                 "forwarder": {"type": "object", "additionalProperties": _COUNT},
+                "delivery": {
+                    "type": "object",
+                    "description": "per forwarding vendor: queue depth, oldest hit age, counters",
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": {"type": "number", "minimum": 0},
+                    },
+                },
             },
             ("status", "store", "spool_depth", "forwarder"),
         ),
