@@ -23,6 +23,8 @@ class RuntimeState(Protocol):
 
     def forwarder_counts(self) -> dict[str, int]: ...
 
+    def delivery_report(self) -> dict[str, dict[str, float]]: ...
+
     def spool_depth(self) -> int: ...
 
 
@@ -103,16 +105,43 @@ class _StateCollector(Collector):
         self.state = state
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
-        counts = self.state.forwarder_counts()
-        yield GaugeMetricFamily(
-            "cg_forwarder_queue_depth", "Hits waiting to be forwarded.", value=counts["queued"]
-        )
-        for name, help_text in (
-            ("sent", "Hits the vendors accepted."),
-            ("failed", "Hits the vendors refused or that could not be sent."),
-            ("dropped", "Hits dropped because the forwarder queue was full."),
-        ):
-            yield CounterMetricFamily(f"cg_forwarder_{name}", help_text, value=counts[name])
+        report = self.state.delivery_report()
+        gauges = {
+            "depth": GaugeMetricFamily(
+                "cg_delivery_queue_depth",
+                "Hits queued in the store, per vendor.",
+                labels=["vendor"],
+            ),
+            "oldest_age_seconds": GaugeMetricFamily(
+                "cg_delivery_oldest_hit_age_seconds",
+                "Age of the oldest queued hit, per vendor.",
+                labels=["vendor"],
+            ),
+        }
+        counters = {
+            name: CounterMetricFamily(f"cg_delivery_{name}", help_text, labels=["vendor"])
+            for name, help_text in _DELIVERY_COUNTERS.items()
+        }
+        for vendor, figures in report.items():
+            for name, gauge in gauges.items():
+                gauge.add_metric([vendor], figures[name])
+            for name, counter in counters.items():
+                counter.add_metric([vendor], figures[name])
+        yield from gauges.values()
+        yield from counters.values()
         yield GaugeMetricFamily(
             "cg_spool_depth", "Receipts waiting in the local spool.", value=self.state.spool_depth()
         )
+
+
+_DELIVERY_COUNTERS = {
+    "queued": "Hits this process appended to the delivery queue.",
+    "overflowed": "Hits refused because the vendor's queue was at its cap (newest dropped).",
+    "dropped": "Hits lost in memory: the store was down and the edge buffer full, or at exit.",
+    "delivered": "Hits the vendor accepted (2xx/3xx).",
+    "retried": "Delivery attempts after the first (connect errors, 429, 5xx).",
+    "uncertain": "Hits written whose answer was lost: not resent, the vendor may have them.",
+    "dead_lettered": "Hits moved to the dead-letter list (too old, or unreadable).",
+    "rejected": "Hits the vendor refused for good (4xx other than 429).",
+    "withheld": "Hits not sent: the subject was erased, objected or withdrew after queueing.",
+}

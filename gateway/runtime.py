@@ -12,6 +12,9 @@ from starlette.requests import Request
 from gateway.banner.config import ShownTexts, banner_config_for
 from gateway.consent.cookie import ConsentCodec
 from gateway.consent.objections import ObjectionRegistry
+from gateway.delivery.monitor import DeliveryMonitor
+from gateway.delivery.queue import HitQueue, open_hit_queue
+from gateway.delivery.worker import DeliveryWorker
 from gateway.email.service import EmailService
 from gateway.metrics import Metrics
 from gateway.receipts.ledger import ReceiptLedger, count_receipts
@@ -37,7 +40,10 @@ class Gateway:
     spool: ReceiptSpool
     writer: ReceiptWriter
     receipts: ReceiptLedger
+    hit_queue: HitQueue
     forwarder: Forwarder
+    delivery: DeliveryWorker | None  # None: `serve --no-forwarder`, workers run elsewhere
+    delivery_monitor: DeliveryMonitor
     counter: EventCounter
     email: EmailService
     banner_config: Mapping[str, object]
@@ -81,6 +87,10 @@ class Gateway:
             tombstone_days=settings.consent_days,
         )
         banner_config = banner_config_for(settings, declared)
+        hit_queue = open_hit_queue(settings)
+        forwarder = Forwarder(hit_queue, cap_per_vendor=settings.delivery_queue_cap)
+        delivery = DeliveryWorker(hit_queue, store, rules, settings) if settings.forwarder else None
+        forwarding = sorted(r.id for r in rules.values() if r.hit.mode == "forward")
         return cls(
             settings=settings,
             keys=keys,
@@ -90,7 +100,10 @@ class Gateway:
             spool=spool,
             writer=writer,
             receipts=ledger,
-            forwarder=Forwarder(),
+            hit_queue=hit_queue,
+            forwarder=forwarder,
+            delivery=delivery,
+            delivery_monitor=DeliveryMonitor(hit_queue, forwarder, delivery, forwarding),
             metrics=metrics,
             counter=counter,
             email=EmailService.build(
@@ -112,7 +125,11 @@ class Gateway:
         await self.store.open()
         await self.writer.start()
         await self.writer.replay_once()
+        await self.hit_queue.open()
         await self.forwarder.start()
+        if self.delivery is not None:
+            await self.delivery.start()
+        self.delivery_monitor.start()
         await self.counter.start()
         await self.email.start()
         await self.objections.start()
@@ -121,20 +138,23 @@ class Gateway:
     async def stop(self) -> None:
         await self.retention.close()
         await self.objections.close()
-        await self.forwarder.close()
+        # SIGTERM: stop taking hits, write the edge's buffer; what is undelivered stays queued.
+        await self.delivery_monitor.stop()
+        if self.delivery is not None:
+            await self.delivery.stop(deadline_seconds=4.0)
+        await self.forwarder.close(deadline_seconds=2.0)
+        await self.hit_queue.close()
         await self.email.stop()
         await self.counter.close()
         await self.writer.close()
         await self.store.close()
 
     def forwarder_counts(self) -> dict[str, int]:
-        forwarder = self.forwarder
-        return {
-            "queued": forwarder.queue.qsize(),
-            "sent": forwarder.sent,
-            "failed": forwarder.failed,
-            "dropped": forwarder.dropped,
-        }
+        """Delivery figures summed over vendors (`delivery_report` has them per vendor)."""
+        return self.delivery_monitor.totals()
+
+    def delivery_report(self) -> dict[str, dict[str, float]]:
+        return self.delivery_monitor.report()
 
     def spool_depth(self) -> int:
         return self.spool.depth()

@@ -64,6 +64,14 @@ class Settings:
     spool_replay_seconds: float = 5.0
     store_timeout_seconds: float = 2.0
     demo: bool = False
+    # Hit delivery (issue 16): `serve` runs a delivery worker unless `forwarder` is false.
+    forwarder: bool = True
+    delivery_concurrency: int = 256  # requests in flight per vendor per worker process
+    delivery_lease_seconds: float = 30.0  # a dead worker's hits are taken over after this
+    delivery_timeout_seconds: float = 5.0
+    delivery_max_age_seconds: float = 86400.0  # older hits are dead-lettered
+    delivery_queue_cap: int = 100_000  # hits per vendor queue; the newest are refused beyond
+    delivery_shards: int = 1  # Redis streams per vendor
     # Banner text overrides per language: ((language, ((key, text), ...)), ...) — kept as tuples
     # so the settings stay hashable; read it as `banner_text_overrides`.
     banner_texts: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
@@ -196,6 +204,13 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "spool_replay_seconds": _number,
     "store_timeout_seconds": _number,
     "demo": _boolean,
+    "forwarder": _boolean,
+    "delivery_concurrency": _integer,
+    "delivery_lease_seconds": _number,
+    "delivery_timeout_seconds": _number,
+    "delivery_max_age_seconds": _number,
+    "delivery_queue_cap": _integer,
+    "delivery_shards": _integer,
     "banner_texts": _text_tables,
     "log_level": lambda v: _choice_of(v, ("debug", "info", "warning", "error")),
 }
@@ -308,3 +323,16 @@ def _check(settings: Settings, source: str) -> None:
         fail("purge_interval_seconds", "expected 0 (off) or 60 to 86400 seconds")
     if not 0.1 <= settings.objection_refresh_seconds <= 300:
         fail("objection_refresh_seconds", "expected 0.1 to 300 seconds")
+    for key, low, high in _DELIVERY_RANGES:
+        if not low <= getattr(settings, key) <= high:
+            fail(key, f"expected {low:g} to {high:g}")
+
+
+_DELIVERY_RANGES = (
+    ("delivery_concurrency", 1, 4096),
+    ("delivery_lease_seconds", 1, 3600),
+    ("delivery_timeout_seconds", 0.1, 120),
+    ("delivery_max_age_seconds", 1, 30 * 86400),
+    ("delivery_queue_cap", 1, 100_000_000),
+    ("delivery_shards", 1, 64),
+)

@@ -49,6 +49,7 @@ class Health:
     store: str
     store_latency_ms: float | None  # None: the store did not answer
     forwarder: dict[str, int]
+    delivery: dict[str, dict[str, float]]
     spool_depth: int
     counts_lost: int
     email_events_dropped: int
@@ -129,6 +130,7 @@ async def build_dashboard(gateway: Gateway, period: int, today: date | None = No
             store=gateway.store.name,
             store_latency_ms=latency,
             forwarder=gateway.forwarder_counts(),
+            delivery=gateway.delivery_report(),
             spool_depth=gateway.spool_depth(),
             counts_lost=gateway.counter.lost,
             email_events_dropped=gateway.email.recorder.dropped,

@@ -83,7 +83,8 @@ async def track(request: Request) -> Response:
         )
         for params in hits:
             gateway.forwarder.submit(
-                outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent)
+                outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent),
+                consent_id=consent.consent_id if consent else None,
             )
     return empty_response(answer) if post else gif_response(answer)
 

@@ -211,9 +211,18 @@ def schemas(settings: Settings) -> dict[str, Schema]:
         "Readiness": _object(
             {
                 "status": _text(enum=["ready", "unavailable"]),
+                "reason": _text(description="why the store cannot take a write (when unavailable)"),
                 "store": _text(),
                 "spool_depth": _COUNT,
                 "forwarder": {"type": "object", "additionalProperties": _COUNT},
+                "delivery": {
+                    "type": "object",
+                    "description": "per forwarding vendor: queue depth, oldest hit age, counters",
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": {"type": "number", "minimum": 0},
+                    },
+                },
             },
             ("status", "store", "spool_depth", "forwarder"),
         ),

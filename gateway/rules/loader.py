@@ -38,10 +38,13 @@ _NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z\[\]-]+")
 _HEADER = re.compile(r"[!#$%&'+.^_`|~0-9A-Za-z-]+")
 _RULE_KEYS = (
     "id", "name", "category", "privacy_policy_url", "terms_url", "description", "cookies",
-    "notice", "hit", "platform",
+    "hosts", "notice", "hit", "platform",
 )  # fmt: skip
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _DISCLOSED = HitRule(mode="block")  # a necessary vendor's: never used, /t does not serve it
+_HOST = re.compile(
+    r"(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+)
 _HIT_KEYS = (
     "mode", "upstream", "method", "encoding", "allowed_params", "identifier_params",
     "fixed_params", "ip", "ip_param", "ip_header", "without_consent", "consent_mode",
@@ -121,6 +124,7 @@ def _build_rule(doc: _Table, categories: tuple[str, ...], insecure: bool) -> Rul
         hit=hit,
         terms_url=terms,
         notice=_notice(doc),
+        hosts=doc.hosts("hosts"),
         platform=doc.choice("platform", Platform, "web"),
     )
 
@@ -367,6 +371,19 @@ class _Table:
         if len(set(values)) != len(values):
             self.fail(key, "expected each name only once")
         return NameSet(tuple(values))
+
+    def hosts(self, key: str) -> tuple[str, ...]:
+        values = self._get(key, list, [])
+        for index, host in enumerate(values):
+            if not isinstance(host, str) or not _HOST.fullmatch(host):
+                shown = host if isinstance(host, str) else _describe(host)
+                self.fail(
+                    f"{key}[{index}]",
+                    f"expected a lowercase host name (`*.` allowed first), got {shown!r}",
+                )
+        if len(set(values)) != len(values):
+            self.fail(key, "expected each host only once")
+        return tuple(values)
 
     def fixed_params(self, key: str) -> tuple[tuple[str, str], ...]:
         values = self._get(key, dict, {})

@@ -9,6 +9,7 @@ the gateway handles a hit sent to `/t/{vendor}`::
     privacy_policy_url = "https://policies.google.com/privacy"
     description = "Site statistics." # optional, shown in the banner
     cookies = ["_ga", "_ga_*"]       # deleted by the banner on withdrawal
+    hosts = ["*.google-analytics.com"]  # optional: where its own tags load from (audit)
     platform = "web"                 # web (default) | app: sent by mobile apps, not in the banner
 
     [hit]
@@ -191,6 +192,9 @@ class Rule:
     # Language → text a site shows about the vendor (e.g. reCAPTCHA's attribution when its
     # badge is hidden); `[Privacy Policy]`, `[Terms of Service]` mark the policy and terms links.
     notice: tuple[tuple[str, str], ...] = ()
+    # Hosts the vendor's own scripts, pixels and beacons load from (`*.` matches any
+    # subdomain); `consent-gateway audit` flags a request to one before consent.
+    hosts: tuple[str, ...] = ()
     platform: Platform = "web"  # "app": hits come from mobile apps; the web banner omits it
 
     @property

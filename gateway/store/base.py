@@ -37,6 +37,11 @@ class Store(ABC):
     async def ping(self) -> None:
         """Return if the store answers; raise `StoreUnavailable` otherwise."""
 
+    async def check_writable(self, within: float) -> None:
+        """Return if the store would take a write within `within` seconds; raise
+        `StoreUnavailable` saying why not (unreachable, locked, read-only) otherwise."""
+        await self.ping()
+
     @abstractmethod
     async def add_receipts(self, receipts: Sequence[Receipt]) -> list[Receipt]:
         """Store receipts; returns those newly stored (in order). A receipt whose id is already

@@ -32,7 +32,7 @@ from typing import Any
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import ReadOnlyError, RedisError
 
 from gateway.email.records import EmailEvent, RecipientConsent
 from gateway.errors import StoreUnavailable
@@ -61,6 +61,7 @@ from gateway.store.redis_scripts import (
 )
 
 WRITTEN, REFUSED = 1, -1
+PROBE_KEY = "cg:readyz-probe"  # written by /readyz to see that writes are taken
 
 
 @lru_cache(maxsize=64)
@@ -157,6 +158,16 @@ class RedisStore(RedisRights, Store):
         except (RedisError, OSError) as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
+    async def check_writable(self, within: float) -> None:
+        try:
+            await asyncio.wait_for(self._client.set(PROBE_KEY, "1", px=10_000), within)
+        except ReadOnlyError as error:
+            raise StoreUnavailable("read-only: Redis answers as a replica") from error
+        except TimeoutError as error:
+            raise StoreUnavailable(f"Redis did not take a write within {within:g} s") from error
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+
     async def add_receipts(self, receipts: Sequence[Receipt]) -> list[Receipt]:
         if not receipts:
             return []
@@ -165,7 +176,9 @@ class RedisStore(RedisRights, Store):
             done = await self._add_receipts_by_slot(receipts, keep)
         else:
             done = await self._add_receipts_at_once(receipts, keep)
-        return [receipt for receipt, answer in zip(receipts, done, strict=True) if answer == 1]
+        return [
+            receipt for receipt, answer in zip(receipts, done, strict=True) if answer == WRITTEN
+        ]
 
     async def _add_receipts_at_once(self, receipts: Sequence[Receipt], keep: int) -> list[int]:
         keys: list[str] = []

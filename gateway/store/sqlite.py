@@ -1,8 +1,15 @@
-"""The embedded store: stdlib sqlite3 in WAL mode, driven from one dedicated thread."""
+"""The embedded store: stdlib sqlite3 in WAL mode, driven from one dedicated thread.
+
+Several worker processes (`serve --workers N`) open one database file at once. Start-up waits
+for the others instead of failing: WAL is set only by whoever finds the file not yet in WAL
+(switching needs the whole file, and SQLite answers "database is locked" at once, without
+waiting, while another process writes), and opening is retried until `OPEN_SECONDS`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -19,6 +26,9 @@ from gateway.store.base import CountKey, Store
 from gateway.store.sqlite_rights import NOT_ERASED, SQLiteRights
 
 T = TypeVar("T")
+
+OPEN_SECONDS = 30.0  # how long start-up waits for other processes holding the database
+BUSY_MILLISECONDS = 5000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS receipts (
@@ -66,6 +76,36 @@ CREATE TABLE IF NOT EXISTS leases (
 """
 
 
+def _prepared(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=BUSY_MILLISECONDS / 1000
+    )
+    try:
+        connection.execute(f"PRAGMA busy_timeout={BUSY_MILLISECONDS}")
+        (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+        if str(mode).lower() != "wal":  # once per database: it stays in WAL for good
+            connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.executescript(_SCHEMA)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _is_busy(error: sqlite3.Error) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+def _why_not_writable(error: sqlite3.Error) -> str:
+    if "readonly" in str(error).lower().replace("-", "").replace(" ", ""):
+        return f"read-only: {error}"
+    if _is_busy(error):
+        return "locked: another connection holds the write lock"
+    return f"SQLite: {error}"
+
+
 class SQLiteStore(SQLiteRights, Store):
     name = "sqlite"
 
@@ -90,14 +130,39 @@ class SQLiteStore(SQLiteRights, Store):
     async def open(self) -> None:
         def connect() -> None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.execute("PRAGMA busy_timeout=5000")
-            connection.executescript(_SCHEMA)
-            self._connection = connection
+            deadline = time.monotonic() + OPEN_SECONDS
+            while True:
+                try:
+                    self._connection = _prepared(self.path)
+                    return
+                except sqlite3.OperationalError as error:
+                    if not _is_busy(error) or time.monotonic() > deadline:
+                        raise StoreUnavailable(f"SQLite: {error}") from error
+                time.sleep(random.uniform(0.02, 0.1))  # noqa: S311 - jitter, not secrecy
 
         await asyncio.get_running_loop().run_in_executor(self._executor, connect)
+
+    async def check_writable(self, within: float) -> None:
+        """Take the write lock on a connection of its own (so it does not queue behind this
+        process's writes) within `within` seconds, write nothing, and let go."""
+
+        def probe() -> None:
+            connection = sqlite3.connect(self.path, isolation_level=None, timeout=within)
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("INSERT OR REPLACE INTO leases VALUES ('readyz-probe', 0)")
+                connection.execute("ROLLBACK")
+            finally:
+                connection.close()
+
+        try:
+            await asyncio.wait_for(asyncio.to_thread(probe), within + 1.0)
+        except sqlite3.OperationalError as error:
+            raise StoreUnavailable(_why_not_writable(error)) from error
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"SQLite: {error}") from error
+        except TimeoutError as error:
+            raise StoreUnavailable("locked: the database did not take a write in time") from error
 
     async def close(self) -> None:
         def disconnect() -> None:

@@ -348,6 +348,26 @@ ERRORS = [
     ("fixed-not-table", hit_with('fixed_params = ["rec"]'), "hit.fixed_params", "a table"),
     ("fixed-float", hit_with("fixed_params = { rec = 1.5 }"), "hit.fixed_params.rec", "float 1.5"),
     ("fixed-star", hit_with('fixed_params = { "a*" = "1" }'), "hit.fixed_params.a*", "without"),
+    ("hosts-string", edit("cookies =", 'hosts = "acme.example"\ncookies ='), "hosts", "an array"),
+    (
+        "hosts-url",
+        edit("cookies =", 'hosts = ["https://a.example"]\ncookies ='),
+        "hosts[0]",
+        "host name",
+    ),
+    ("hosts-upper", edit("cookies =", 'hosts = ["A.example"]\ncookies ='), "hosts[0]", "lowercase"),
+    (
+        "hosts-inner-star",
+        edit("cookies =", 'hosts = ["a.*.example"]\ncookies ='),
+        "hosts[0]",
+        "host",
+    ),
+    (
+        "hosts-twice",
+        edit("cookies =", 'hosts = ["a.example", "a.example"]\ncookies ='),
+        "hosts",
+        "once",
+    ),
     ("paths-not-array", hit_with('paths = "/g/collect"'), "hit.paths", "expected an array"),
     ("paths-integer", hit_with('paths = ["/a", 3]'), "hit.paths[1]", "got integer 3"),
     ("path-relative", hit_with('paths = ["g/collect"]'), "hit.paths[0]", "got 'g/collect'"),
@@ -398,6 +418,14 @@ def test_rule_errors_name_file_and_key(tmp_path: Path, text: str, key: str, frag
     assert fragment in error.problem
     assert str(error) == f"{path}: {key}: {error.problem}"
     assert "\n" not in str(error)
+
+
+def test_hosts_are_kept_as_declared(tmp_path: Path) -> None:
+    write(tmp_path, edit("cookies =", 'hosts = ["cdn.acme.example", "*.acme.example"]\ncookies ='))
+    rule = load_rules(tmp_path, categories=DEFAULT_CATEGORIES)["acme"]
+    assert rule.hosts == ("cdn.acme.example", "*.acme.example")
+    write(tmp_path, BASE)
+    assert load_rules(tmp_path, categories=DEFAULT_CATEGORIES)["acme"].hosts == ()
 
 
 def test_integer_fixed_params_become_strings(tmp_path: Path) -> None:
