@@ -333,7 +333,9 @@ def test_an_app_tracking_refusal_decides_exactly_like_gpc(objected: frozenset[st
         rule = make_rule(case.shape, case.category)
         consent = CONSENTS[case.consent]
         as_gpc = decide(rule, consent, Signals(REVISION, True, case.region, case.bot, objected))
-        refused = Signals(REVISION, False, case.region, case.bot, objected, app_tracking_refused=True)
+        refused = Signals(
+            REVISION, False, case.region, case.bot, objected, app_tracking_refused=True
+        )
         as_app = decide(rule, consent, refused)
         expected_reason = "app_tracking" if as_gpc.reason == "gpc" else as_gpc.reason
         assert as_app.reason == expected_reason, case

@@ -25,8 +25,8 @@ from gateway.runtime import Gateway, gateway_of
 from gateway.tracking.bodies import hits_in_body
 from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
 from gateway.visitors.agents import classify_visitor
-from gateway.visitors.platform import APP_TRACKING_HEADER, app_tracking_refused
 from gateway.visitors.network import client_ip
+from gateway.visitors.platform import APP_TRACKING_HEADER, app_tracking_refused
 
 MAX_HIT_BODY = 16384
 Params = list[tuple[str, Any]]
