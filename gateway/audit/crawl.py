@@ -46,8 +46,16 @@ class CrawlOptions:
     action_timeout: float = 10.0
 
 
-async def crawl(options: CrawlOptions, progress: Progress = lambda state, page: None) -> AuditRun:
-    """Run every state of `options`; raises `ConfigError` when Playwright is missing."""
+async def crawl(
+    options: CrawlOptions,
+    progress: Progress = lambda state, page: None,
+    planned: Callable[[int], None] = lambda total: None,
+) -> AuditRun:
+    """Run every state of `options`; raises `ConfigError` when Playwright is missing.
+
+    `progress(state, url)` is called before each page; `planned(total)` once the first state
+    has found how many pages there are, with the number of page visits the audit will make.
+    """
     try:
         from playwright.async_api import async_playwright
     except ImportError:
@@ -69,6 +77,7 @@ async def crawl(options: CrawlOptions, progress: Progress = lambda state, page: 
                 audit.runs.append(run)
                 if pages is None and run.pages:
                     pages = [visit.url for visit in run.pages]
+                    planned(len(pages) * len(options.states))
         finally:
             await browser.close()
     audit.finished = time.time()
@@ -171,9 +180,10 @@ async def _first_page(
         await _do(page, steps[-1])
         await _banner_button(page, audit.banner).wait_for(state="hidden")
     except Exception as error:
-        run.error = (
-            f"could not make the choice '{run.state.label}' in the banner: {_one_line(error)}"
-        )
+        if steps:
+            run.error = f"could not choose '{run.state.label}' in the banner: {_one_line(error)}"
+        else:
+            run.error = f"no consent banner appeared: {_one_line(error)}"
         if not run.banner_png:
             run.banner_png = await page.screenshot()
         return False

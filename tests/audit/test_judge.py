@@ -29,9 +29,8 @@ def request(host: str, path: str = "/x.js", decision: str = "") -> RequestRecord
     return RequestRecord(f"https://{host}{path}", host, path, "GET", "script", SITE, SITE, decision)
 
 
-def cookie(name: str) -> CookieRecord:
-    return CookieRecord(name, "www.shop.example", "/", -1, False, False, "Lax", SITE + "t.js",
-                        "script", SITE)  # fmt: skip
+def cookie(name: str, domain: str = "www.shop.example") -> CookieRecord:
+    return CookieRecord(name, domain, "/", -1, False, False, "Lax", SITE + "t.js", "script", SITE)
 
 
 def audit_of(state: str, *evidence: RequestRecord | CookieRecord) -> AuditRun:
@@ -61,6 +60,10 @@ CASES = [
      ("violation", "vendor-cookie-before-consent")),
     ("vendor cookie with consent", "analytics", cookie("_ga"), None),
     ("undeclared cookie", "accept", cookie("ab_test"), ("finding", "undeclared-cookie")),
+    ("a cookie on the vendor's own host", "reject", cookie("fr", ".connect.facebook.net"),
+     ("violation", "vendor-cookie-before-consent")),
+    ("a third-party cookie of nobody's", "accept", cookie("uid", ".tracker.example"),
+     ("finding", "undeclared-cookie")),
     ("the site's own cookie", "none", cookie("session"), None),
     ("gateway forwarded without consent", "reject",
      request("consent.shop.example", "/t/ga4", "forward; reason=bug"),
@@ -115,6 +118,14 @@ def test_a_state_the_banner_would_not_give_is_a_violation() -> None:
     audit.runs[0].error = "could not make the choice 'Reject all' in the banner: timeout"
     [item] = judge(CONFIG, audit)
     assert (item.level, item.code, item.state) == ("violation", "choice-failed", "reject")
+    audit = audit_of("none")
+    audit.runs[0].error = "no consent banner appeared: timeout"
+    [item] = judge(CONFIG, audit)
+    assert (item.level, item.code, item.message) == (
+        "violation",
+        "banner-missing",
+        audit.runs[0].error,
+    )
 
 
 def test_same_evidence_twice_is_one_item_and_groups_join_states() -> None:
