@@ -22,9 +22,15 @@ QUERY = "?email=ann%40example.org&utm_source=news#top"
 
 
 async def open_client(
-    visit: Visit, site: Site, gateway: GatewayProcess, name: str, *, consent: bool
+    visit: Visit,
+    site: Site,
+    gateway: GatewayProcess,
+    name: str,
+    *,
+    consent: bool,
+    gpc: bool = False,
 ) -> Page:
-    page = await visit(f"{site.www}/privacy")
+    page = await visit(f"{site.www}/privacy", gpc=gpc)
     if consent:
         status = await page.evaluate(
             """(url) => fetch(url, {method: "POST", credentials: "include",
@@ -61,6 +67,15 @@ async def test_gtag_shapes(visit, site, gateway, vendor: StandInVendor, name, co
             assert not {"cid", "sid", "sct"} & set(got)
             assert (got["gcs"], got["gcd"]) == ("G100", "11p1p1p1p5")
     assert params(events["scroll"])["epn.percent_scrolled"] == "90"
+
+
+async def test_gtag_under_gpc_never_says_ads_are_granted(visit, site, gateway, vendor) -> None:
+    """The privacy bug of issue 9, end to end: "accept all" with Global Privacy Control on."""
+    await open_client(visit, site, gateway, "gtag", consent=True, gpc=True)
+    for en in ("page_view", "scroll", "user_engagement"):
+        got = params(await arrived(vendor, "/g/collect", en=en))
+        assert got["cid"] == "555.666"  # analytics consent stands
+        assert (got["gcs"], got["gcd"]) == ("G101", "11q1r1q1q5")  # every ad signal denied
 
 
 @pytest.mark.parametrize("name", ["plausible-tracker", "plausible-analytics-tracker"])
