@@ -43,7 +43,8 @@ class CrawlOptions:
     browser_args: Sequence[str] = ()
     quiet_seconds: float = 0.5  # a page has settled after this long without requests
     settle_timeout: float = 8.0
-    action_timeout: float = 10.0
+    action_timeout: float = 10.0  # finding and clicking the banner
+    navigation_timeout: float = 30.0
 
 
 async def crawl(
@@ -97,6 +98,7 @@ async def _crawl_state(
         **context_options(visitor_user_agent(browser.version), state.gpc)
     )
     context.set_default_timeout(options.action_timeout * 1000)
+    context.set_default_navigation_timeout(options.navigation_timeout * 1000)
     recorder = Recorder()
     try:
         await _attach(context, recorder, state)

@@ -1,6 +1,7 @@
 """Judge what an audit recorded against what the site's rules promise. Pure: no I/O.
 
-- **violation**: a request to a vendor's host, a vendor's cookie, or a hit the gateway let
+- **violation**: a request to a vendor's host, a vendor's cookie, a storage key a vendor's
+  script wrote, or a hit the gateway let
   through, in a state where the vendor's category was not granted; a banner that never
   appears; a choice the banner would not let a visitor make.
 - **finding**: a cookie no rule declares (nor the site's own list), a third-party host no
@@ -61,6 +62,16 @@ def _judge_visit(
         yield Item("finding", "page-not-loaded", state, visit.url, visit.url, "", "", visit.error)
     for request in visit.requests:
         yield from _judge_request(config, state, granted, visit.url, request, first_party)
+    for key in visit.storage:
+        # Rules declare no storage keys; but a vendor's own script writing one is its doing.
+        owners = config.vendors_at(urlsplit(key.set_by).hostname or "") if key.set_by else []
+        if owners and not _any_granted(owners, granted):
+            yield Item(
+                "violation", "vendor-storage-before-consent", state, visit.url,
+                f"{key.area}:{key.key}", key.set_by, _rule(owners, "hosts"),
+                f"{_names(owners)} script wrote {key.area} key '{key.key}' without consent for "
+                f"{_categories(owners)}",
+            )  # fmt: skip
     for cookie in visit.cookies:
         # A vendor's cookie: one its rule names, or any cookie on one of its own hosts.
         owners = config.cookie_vendors(cookie.name, cookie.domain)
