@@ -31,6 +31,7 @@ unit: setup system-deps
 
 e2e: setup system-deps
 	$(PYTEST) e2e
+	$(PYTEST) examples  # the README's example consent tests, through the pytest plugin
 
 # Browser tests run in their own pytest process, after the async suite.
 test: lint unit e2e

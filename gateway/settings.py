@@ -19,10 +19,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 
 from gateway.consent.model import DEFAULT_CATEGORIES, EMAIL_TRACKING, NECESSARY
 from gateway.errors import ConfigError
+from gateway.store_url import store_url_problem, url_parts
 
 ENV_PREFIX = "GATEWAY_"
 CONFIG_VARIABLE = "GATEWAY_CONFIG"
@@ -65,6 +66,14 @@ class Settings:
     spool_replay_seconds: float = 5.0
     store_timeout_seconds: float = 2.0
     demo: bool = False
+    # Hit delivery (issue 16): `serve` runs a delivery worker unless `forwarder` is false.
+    forwarder: bool = True
+    delivery_concurrency: int = 256  # requests in flight per vendor per worker process
+    delivery_lease_seconds: float = 30.0  # a dead worker's hits are taken over after this
+    delivery_timeout_seconds: float = 5.0
+    delivery_max_age_seconds: float = 86400.0  # older hits are dead-lettered
+    delivery_queue_cap: int = 100_000  # hits per vendor queue; the newest are refused beyond
+    delivery_shards: int = 1  # Redis streams per vendor
     # Banner text overrides per language: ((language, ((key, text), ...)), ...) — kept as tuples
     # so the settings stay hashable; read it as `banner_text_overrides`.
     banner_texts: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
@@ -201,6 +210,13 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "spool_replay_seconds": _number,
     "store_timeout_seconds": _number,
     "demo": _boolean,
+    "forwarder": _boolean,
+    "delivery_concurrency": _integer,
+    "delivery_lease_seconds": _number,
+    "delivery_timeout_seconds": _number,
+    "delivery_max_age_seconds": _number,
+    "delivery_queue_cap": _integer,
+    "delivery_shards": _integer,
     "banner_texts": _text_tables,
     "log_level": lambda v: _choice_of(v, ("debug", "info", "warning", "error")),
 }
@@ -294,13 +310,13 @@ def _check(settings: Settings, origins: Mapping[str, str]) -> None:
         fail("categories", f"must include {NECESSARY!r}")
     if len(set(settings.categories)) != len(settings.categories):
         fail("categories", "has duplicates")
-    parts = _url_parts(settings.public_url)
+    parts = url_parts(settings.public_url)
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         fail("public_url", f"expected an http(s) URL, got {settings.public_url!r}")
-    if settings.policy_url and _url_parts(settings.policy_url) is None:
+    if settings.policy_url and url_parts(settings.policy_url) is None:
         fail("policy_url", f"expected a URL, got {settings.policy_url!r}")
     for origin in settings.allowed_origins:
-        parts = _url_parts(origin)
+        parts = url_parts(origin)
         if (
             parts is None
             or parts.scheme not in ("http", "https")
@@ -316,7 +332,7 @@ def _check(settings: Settings, origins: Mapping[str, str]) -> None:
                 fail(hashes_key, "expected hex SHA-256 digests (64 characters)")
     if not 5 <= settings.admin_session_minutes <= 24 * 60:
         fail("admin_session_minutes", "expected 5 to 1440 minutes")
-    store_problem = _store_url_problem(settings.store)
+    store_problem = store_url_problem(settings.store)
     if store_problem:
         fail("store", store_problem)
     for seconds_key in ("email_consent_cache_seconds", "email_min_click_seconds"):
@@ -334,44 +350,16 @@ def _check(settings: Settings, origins: Mapping[str, str]) -> None:
         fail("spool_replay_seconds", "expected 0.1 to 3600 seconds")
     if not 0.05 <= settings.store_timeout_seconds <= 60:
         fail("store_timeout_seconds", "expected 0.05 to 60 seconds")
+    for key, low, high in _DELIVERY_RANGES:
+        if not low <= getattr(settings, key) <= high:
+            fail(key, f"expected {low:g} to {high:g}")
 
 
-def _url_parts(url: str) -> SplitResult | None:
-    """`urlsplit(url)`, or None where it refuses (an unbalanced `[` or a bad port)."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 -- raises ValueError on a port that is not a number
-    except ValueError:
-        return None
-    return parts
-
-
-_STORE_SCHEMES = ("sqlite", "redis", "rediss", "redis+cluster")
-
-
-def _store_url_problem(url: str) -> str | None:
-    """What is wrong with the form of a store URL (not whether it answers), or None.
-
-    >>> _store_url_problem("redis://localhost:notaport/0")
-    "expected redis://host:port/db with a port from 1 to 65535, got 'redis://localhost:notaport/0'"
-    """
-    expected = f"expected {', '.join(s + '://' for s in _STORE_SCHEMES)} URL, got {url!r}"
-    scheme, sep, rest = url.partition("://")
-    if not sep or scheme not in _STORE_SCHEMES:
-        return expected
-    if scheme == "sqlite":
-        path = rest.removeprefix("/")
-        if not path or path == ":memory:" or path.endswith("/"):
-            return (
-                f"expected sqlite:///relative/file.db or sqlite:////absolute/file.db, got {url!r}"
-            )
-        return None
-    parts = _url_parts(url)
-    form = f"expected {scheme}://host:port/db with a port from 1 to 65535, got {url!r}"
-    if parts is None or not parts.hostname:
-        return form
-    if parts.port is not None and not 1 <= parts.port <= 65535:
-        return form
-    if parts.path not in ("", "/") and not parts.path[1:].isdigit():
-        return f"expected a database number after the host (like /0), got {url!r}"
-    return None
+_DELIVERY_RANGES = (
+    ("delivery_concurrency", 1, 4096),
+    ("delivery_lease_seconds", 1, 3600),
+    ("delivery_timeout_seconds", 0.1, 120),
+    ("delivery_max_age_seconds", 1, 30 * 86400),
+    ("delivery_queue_cap", 1, 100_000_000),
+    ("delivery_shards", 1, 64),
+)

@@ -182,3 +182,23 @@ def test_check_config_says_when_the_store_answers(
     assert store_problem(settings) is None
     assert main(["check-config"]) == 0
     assert "ok: the store answers (sqlite)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("redis+sentinel://10.0.0.1:26379,10.0.0.2/gateway/2", True),
+        ("redis+sentinel://10.0.0.1:26379/gateway", True),
+        ("redis+sentinel://10.0.0.1:notaport/gateway", False),
+        ("redis+sentinel://10.0.0.1:26379", False),  # no service name
+        ("redis+cluster://127.0.0.1:7000", True),
+        ("rediss://:pw@cache.example:6380/1", True),
+        ("sqlite:////srv/gateway.db", True),
+    ],
+)
+def test_store_url_forms(url: str, ok: bool) -> None:
+    if ok:
+        assert load_settings(None, {"GATEWAY_STORE": url}).store == url
+    else:
+        with pytest.raises(ConfigError, match="GATEWAY_STORE: store: expected"):
+            load_settings(None, {"GATEWAY_STORE": url})

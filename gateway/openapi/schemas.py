@@ -65,6 +65,14 @@ def schemas(settings: Settings) -> dict[str, Schema]:
         "language": _text(maxLength=35),
         "page": _text(maxLength=2048, description="the page path; the query is dropped"),
         "source": _text(maxLength=64),
+        "app": _object(
+            {
+                "id": _text(pattern="^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", description="bundle id"),
+                "screen": _text(maxLength=64, description="a screen name; no query, no user data"),
+            },
+            ("id",),
+            closed=True,
+        ),
     }
     return {
         "Error": _object(
@@ -102,7 +110,16 @@ def schemas(settings: Settings) -> dict[str, Schema]:
             "oneOf": [{"required": ["action"]}, {"required": ["granted"]}],
         },
         "ChoiceRecorded": _object(
-            {"consent": ref("Consent"), "receipt_id": _text(), "gpc_applied": {"type": "boolean"}},
+            {
+                "consent": ref("Consent"),
+                "receipt_id": _text(),
+                "gpc_applied": {"type": "boolean"},
+                "token": _text(
+                    description="only for a choice made in an `app`: the signed consent token, "
+                    "sent back as `Authorization: Consent <token>` (no cookie is set)"
+                ),
+                "expires_in": {**_COUNT, "description": "seconds the token stays valid"},
+            },
             ("consent", "receipt_id", "gpc_applied"),
         ),
         "Withdrawal": _object(
@@ -194,10 +211,22 @@ def schemas(settings: Settings) -> dict[str, Schema]:
         "Readiness": _object(
             {
                 "status": _text(enum=["ready", "unavailable"]),
+                "reason": _text(description="why the store cannot take a write (when unavailable)"),
+                "instance": _text(description="the process that answered: host:pid"),
                 "store": _text(),
                 "spool_depth": _COUNT,
                 "forwarder": {"type": "object", "additionalProperties": _COUNT},
+                "counts_lost": _COUNT,
+                "email_events_dropped": _COUNT,
+                "delivery": {
+                    "type": "object",
+                    "description": "per forwarding vendor: queue depth, oldest hit age, counters",
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": {"type": "number", "minimum": 0},
+                    },
+                },
             },
-            ("status", "store", "spool_depth", "forwarder"),
+            ("status", "instance", "store", "spool_depth", "forwarder"),
         ),
     }
