@@ -131,6 +131,8 @@ def _serve(arguments: argparse.Namespace) -> int:
         os.environ["GATEWAY_DEMO"] = "true"
     if arguments.no_forwarder:
         os.environ["GATEWAY_FORWARDER"] = "false"
+    if arguments.workers > 1:
+        _count_metrics_across_workers(settings.data_dir / "prometheus")
     uvicorn.run(
         "gateway.app:app_from_environment",
         factory=True,
@@ -144,6 +146,18 @@ def _serve(arguments: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
     )
     return 0
+
+
+def _count_metrics_across_workers(directory: Path) -> None:
+    """prometheus-client's multiprocess mode: every worker counts into files in `directory`
+    (emptied first: counts of an earlier run must not come back), a scrape sums them all."""
+    from gateway.metrics import MULTIPROCESS_VARIABLE
+
+    directory = Path(os.environ.get(MULTIPROCESS_VARIABLE) or directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROCESS_VARIABLE] = str(directory.resolve())
 
 
 def _forward(arguments: argparse.Namespace) -> int:

@@ -308,10 +308,12 @@ def _check(settings: Settings, source: str) -> None:
                 fail(hashes_key, "expected hex SHA-256 digests (64 characters)")
     if not 5 <= settings.admin_session_minutes <= 24 * 60:
         fail("admin_session_minutes", "expected 5 to 1440 minutes")
-    if not settings.store.startswith(("sqlite://", "redis://", "rediss://", "redis+cluster://")):
+    schemes = ("sqlite://", "redis://", "rediss://", "redis+cluster://", "redis+sentinel://")
+    if not settings.store.startswith(schemes):
         fail(
             "store",
-            f"expected sqlite://, redis://, rediss:// or redis+cluster://, got {settings.store!r}",
+            "expected sqlite://, redis://, rediss://, redis+cluster:// or redis+sentinel://,"
+            f" got {settings.store!r}",
         )
     for seconds_key in ("email_consent_cache_seconds", "email_min_click_seconds"):
         if not 0 <= getattr(settings, seconds_key) <= 3600:
