@@ -11,12 +11,13 @@ from starlette.requests import Request
 
 from gateway.banner.config import ShownTexts, banner_config_for
 from gateway.consent.cookie import ConsentCodec
-from gateway.consent.objections import ObjectionRegistry
 from gateway.delivery.monitor import DeliveryMonitor
 from gateway.delivery.queue import HitQueue, open_hit_queue
 from gateway.delivery.worker import DeliveryWorker
 from gateway.email.service import EmailService
+from gateway.instances import InstanceHeartbeat
 from gateway.metrics import Metrics
+from gateway.objection_registry import ObjectionRegistry
 from gateway.receipts.ledger import ReceiptLedger, count_receipts
 from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
@@ -51,9 +52,12 @@ class Gateway:
     metrics: Metrics
     objections: ObjectionRegistry
     retention: PeriodicPurge
+    heartbeat: InstanceHeartbeat
 
     def __post_init__(self) -> None:
         self.metrics.watch(self)  # queue and spool gauges are read from here when scraped
+        self.heartbeat.figures = self.instance_figures
+        self.heartbeat.on_beat = self.metrics.sync_state
 
     @classmethod
     def build(cls, settings: Settings) -> Gateway:
@@ -117,6 +121,7 @@ class Gateway:
             ),
             objections=objections,
             retention=PeriodicPurge(store, settings.purge_interval_seconds),
+            heartbeat=InstanceHeartbeat(store),
             banner_config=banner_config,
             shown_texts=ShownTexts(banner_config),
         )
@@ -134,8 +139,10 @@ class Gateway:
         await self.email.start()
         await self.objections.start()
         await self.retention.start()
+        await self.heartbeat.start()
 
     async def stop(self) -> None:
+        await self.heartbeat.close()
         await self.retention.close()
         await self.objections.close()
         # SIGTERM: stop taking hits, write the edge's buffer; what is undelivered stays queued.
@@ -148,6 +155,16 @@ class Gateway:
         await self.counter.close()
         await self.writer.close()
         await self.store.close()
+        self.metrics.close()
+
+    def instance_figures(self) -> dict[str, object]:
+        """What this process publishes in its heartbeat and shows on `/readyz`."""
+        return {
+            "spool_depth": self.spool_depth(),
+            "forwarder": self.forwarder_counts(),
+            "counts_lost": self.counter.lost,
+            "email_events_dropped": self.email.recorder.dropped,
+        }
 
     def forwarder_counts(self) -> dict[str, int]:
         """Delivery figures summed over vendors (`delivery_report` has them per vendor)."""

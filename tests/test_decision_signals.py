@@ -17,7 +17,7 @@ import pytest
 from gateway.consent.model import Consent
 from gateway.decision import Decision, Signals, decide
 from gateway.rules.loader import load_rules
-from gateway.rules.model import Rule
+from gateway.rules.model import HitRule, NameSet, Rule
 from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
 from gateway.visitors.network import parse_ip
 from tests.conftest import REPO
@@ -29,7 +29,24 @@ DECLARED = load_rules(
 )
 # The rules that take hits (embed vendors are mode = "block", necessary ones are disclosed only).
 RULES = {k: r for k, r in DECLARED.items() if r.hit.mode != "block" and not r.disclosure_only}
-VENDOR_CATEGORIES = {k: r.category for k, r in DECLARED.items()}
+# A shape no shipped rule has: a marketing vendor forwarded with Consent Mode and anonymous
+# pings (a Google Ads conversion rule a site might write).
+RULES["ads_cm"] = Rule(
+    "ads_cm",
+    "Ads with Consent Mode",
+    "marketing",
+    "https://ads.example/privacy",
+    HitRule(
+        mode="forward",
+        upstream="https://ads.example/collect",
+        allowed_params=NameSet(("v", "tid", "cid", "dl")),
+        identifier_params=NameSet(("cid",)),
+        without_consent="anonymous",
+        consent_mode=True,
+        url_params=NameSet(("dl",)),
+    ),
+)
+VENDOR_CATEGORIES = {k: r.category for k, r in {**DECLARED, **RULES}.items()}
 BOTH = frozenset({"analytics", "marketing"})
 CONSENTS: dict[str, Consent | None] = {
     "none": None,
@@ -137,7 +154,8 @@ CLIENT_QUERY = {
     "matomo": "idsite=1&rec=1&_id=abcdef0123456789&uid=alice&url=https%3A%2F%2Fa.example%2F",
     "meta_pixel": "id=1&ev=PageView&fbp=fb.1.2.3&ud[em]=abc&dl=https%3A%2F%2Fa.example%2F",
     "linkedin_insight": "pid=1&fmt=gif&url=https%3A%2F%2Fa.example%2F",
-    "plausible": "n=pageview&u=https%3A%2F%2Fa.example%2F&d=a.example",
+    "plausible": "n=pageview&u=https%3A%2F%2Fa.example%2F%3Femail%3Dx&d=a.example",
+    "ads_cm": GA4_CLIENT + "&dl=https%3A%2F%2Fa.example%2Fp%3Femail%3Dx%40y.example",
 }
 CONSENT_MODE_SIGNALS = {
     0: "ad_storage",
@@ -187,7 +205,7 @@ EVERY = list(
 
 
 def test_the_product_is_complete() -> None:
-    assert len(EVERY) == len(RULES) * len(CONSENTS) * 2 * 2 * len(OBJECTIONS) * 2 == 1080
+    assert len(EVERY) == len(RULES) * len(CONSENTS) * 2 * 2 * len(OBJECTIONS) * 2 == 1296
 
 
 def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> None:
@@ -221,9 +239,15 @@ def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> No
             continue
         for signal in granted_signals(params):
             assert SIGNAL_CATEGORY[signal] in decision.signalled, (signal, where)
+            assert SIGNAL_CATEGORY[signal] in allowed, (signal, where)
+        if rule.hit.consent_mode:
+            assert {"gcs", "gcd"} <= {k for k, _ in params}, where  # always said, never omitted
         if decision.outcome == "anonymous":
             names = {k for k, _ in params}
             assert not any(n in rule.hit.identifier_params for n in names), where
+            for name, value in params:
+                if name in rule.hit.url_params:
+                    assert "email" not in value, (name, value, where)
 
 
 def test_the_state_comes_only_from_decide_not_from_the_page() -> None:

@@ -132,6 +132,14 @@ def _tracking(vendors: list[str], *, sub_path: bool = False) -> Schema:
     parameters = [_param("vendor", "path", "a tag rule id", enum=vendors)]
     if sub_path:
         parameters.append(_param("sub_path", "path", "a path the rule declares in `paths`"))
+    parameters.append(
+        _param(
+            "App-Tracking",
+            "header",
+            "an app's platform signal (iOS ATT status, Android ad-ID opt-out); anything but "
+            "`authorized` is an opt-out of marketing, like GPC",
+        )
+    )
     return {
         "parameters": parameters,
         "get": _op(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import socket
 
 import httpx
 import pytest
@@ -346,6 +348,7 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     body = ready.json()
+    assert body.pop("instance") == f"{socket.gethostname()}:{os.getpid()}"  # which process
     assert body["forwarder"] == {"depth": 0, "buffered": 0, **dict.fromkeys(_DELIVERY_COUNTS, 0)}
     assert body["delivery"]["ga4"] == {
         "depth": 0,
@@ -353,7 +356,13 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
         **dict.fromkeys(_DELIVERY_COUNTS, 0),
     }
     del body["forwarder"], body["delivery"]
-    assert body == {"status": "ready", "store": "sqlite", "spool_depth": 0}
+    assert body == {
+        "status": "ready",
+        "store": "sqlite",
+        "spool_depth": 0,
+        "counts_lost": 0,
+        "email_events_dropped": 0,
+    }
 
 
 _DELIVERY_COUNTS = (
