@@ -154,6 +154,7 @@ async def _real_tokens_and_cookies(state: Fuzzed) -> None:
         assert csrf is not None
         login = await http.post("/admin/login", data={"csrf_token": csrf.group(1), "token": ADMIN})
         assert login.status_code == 303
+
     def last(url: str) -> str:
         return url.rsplit("/", 1)[1]
 
