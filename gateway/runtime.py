@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
@@ -28,7 +29,7 @@ from gateway.tracking.forwarder import Forwarder
 @dataclass(frozen=True, slots=True)
 class Gateway:
     settings: Settings
-    keys: tuple[str, ...]
+    keys: tuple[str, ...] = field(repr=False)  # signing secrets: never in a log or traceback
     codec: ConsentCodec
     rules: Mapping[str, Rule]
     store: Store
@@ -43,13 +44,15 @@ class Gateway:
     metrics: Metrics
     objections: ObjectionRegistry
     retention: PeriodicPurge
+    clock: Callable[[], float] = field(default=time.time, repr=False)  # tests inject one
 
     def __post_init__(self) -> None:
         self.metrics.watch(self)  # queue and spool gauges are read from here when scraped
 
     @classmethod
-    def build(cls, settings: Settings) -> Gateway:
-        """Everything that can fail on bad config fails here, before the server listens."""
+    def build(cls, settings: Settings, clock: Callable[[], float] = time.time) -> Gateway:
+        """Everything that can fail on bad config fails here, before the server listens.
+        `clock` dates receipts, counters and email events (tests pass their own)."""
         keys = settings.secret_keys or development_keys(settings.data_dir)
         rules = load_rules(
             settings.rules,
@@ -60,7 +63,7 @@ class Gateway:
         spool = ReceiptSpool(settings.spool_path)
         metrics = Metrics()
         writer = ReceiptWriter(store, spool, settings.spool_replay_seconds, metrics=metrics)
-        counter = EventCounter(store, metrics=metrics)
+        counter = EventCounter(store, metrics=metrics, clock=clock)
         ledger = ReceiptLedger(writer, counter, metrics)
         objections = ObjectionRegistry(
             store,
@@ -89,11 +92,13 @@ class Gateway:
                 counter,
                 objected=objections.objected,
                 on_verdict=lambda kind, verdict: metrics.email_verdicts.labels(kind, verdict).inc(),
+                clock=clock,
             ),
             objections=objections,
             retention=PeriodicPurge(store, settings.purge_interval_seconds),
             banner_config=banner_config,
             shown_texts=ShownTexts(banner_config),
+            clock=clock,
         )
 
     async def start(self) -> None:

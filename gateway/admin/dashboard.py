@@ -95,7 +95,7 @@ async def _read(gateway: Gateway, window: Window) -> tuple[dict[str, Counts], li
 
 
 async def build_dashboard(gateway: Gateway, period: int, today: date | None = None) -> Dashboard:
-    today = today or datetime.now(UTC).date()
+    today = today or datetime.fromtimestamp(gateway.clock(), UTC).date()
     window = Window.ending(today, period)
     latency = await _ping(gateway)
     counts, latest = (

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from gateway.consent.model import NECESSARY
 from gateway.errors import Unprocessable
+from gateway.inputs import json_object
 
 ChoiceAction = Literal["accept_all", "reject_all", "custom"]
 _KEYS = {"action", "granted", "language", "page", "source"}
@@ -32,11 +33,7 @@ class Choice:
 
 def parse_choice(body: Any, categories: Sequence[str], gpc: bool = False) -> Choice:
     """Validate a choice body; `necessary` is always granted and GPC always denies marketing."""
-    if not isinstance(body, dict):
-        raise Unprocessable("the body must be a JSON object")
-    unknown = sorted(set(body) - _KEYS)
-    if unknown:
-        raise Unprocessable(f"unknown field(s): {', '.join(unknown)}", allowed=sorted(_KEYS))
+    body = json_object(body, _KEYS)
     action, granted_list = body.get("action"), body.get("granted")
     if (action is None) == (granted_list is None):
         raise Unprocessable('send either "action" (accept_all or reject_all) or "granted"')

@@ -1,9 +1,13 @@
 """The `cg_consent` cookie: a signed, timed, compact JSON payload.
 
     >>> codec = ConsentCodec(keys=("k" * 32,), max_age_days=180)
-    >>> token = codec.encode(Consent("abc", 1, frozenset({"analytics"}), 1_700_000_000))
-    >>> codec.decode(token, now=1_700_000_000).granted
+    >>> token = codec.encode(Consent("a-random-consent-id", 1, frozenset({"analytics"}), 0))
+    >>> codec.decode(token).granted
     frozenset({'analytics'})
+    >>> codec.decode(token[:-1] + ("A" if token[-1] != "A" else "B")) is None  # tampered
+    True
+    >>> codec.decode(token, now=time.time() + 181 * 86400) is None  # older than max_age
+    True
 
 Whatever fails to verify (tampered, foreign salt, removed key, expired, malformed) decodes to
 `None`: no consent, never an error.

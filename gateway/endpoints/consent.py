@@ -74,7 +74,7 @@ async def record_consent(request: Request) -> Response:
         consent_id=previous.consent_id if previous else secrets.token_urlsafe(16),
         revision=settings.policy_revision,
         granted=frozenset(choice.granted),
-        chosen_at=int(time.time()),
+        chosen_at=int(gateway.clock()),
         gpc=facts.gpc,
     )
     receipt = new_receipt(
@@ -87,6 +87,7 @@ async def record_consent(request: Request) -> Response:
         denied=choice.denied,
         shown=gateway.shown_texts(choice.language),
         page=choice.page,
+        now=gateway.clock(),
     )
     await gateway.receipts.record(receipt)
     response = JSONResponse(
@@ -133,6 +134,7 @@ async def withdraw_consent(request: Request) -> Response:
             granted=(),
             denied=settings.categories,
             shown=gateway.shown_texts(_withdrawal_language(request)),
+            now=gateway.clock(),
         )
         await gateway.receipts.record(receipt)
         receipt_id = receipt.receipt_id
