@@ -41,6 +41,7 @@ year-ahead: setup system-deps
 
 e2e: setup system-deps
 	$(PYTEST) e2e
+	$(PYTEST) examples  # the README's example consent tests, through the pytest plugin
 
 # Browser tests run in their own pytest process, after the async suite.
 test: lint unit year-ahead e2e

@@ -9,16 +9,18 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Router
+from starlette.types import Receive, Scope, Send
 
 from gateway import openapi
 from gateway.admin import admin_routes
@@ -30,8 +32,6 @@ from gateway.errors import ClientError, StoreUnavailable
 from gateway.instrumentation import RequestInstrumentation
 from gateway.runtime import Gateway
 from gateway.settings import Settings, load_settings
-
-log = logging.getLogger("gateway")
 
 
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> Starlette:
@@ -73,17 +73,39 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             ClientError: client_error,
             HTTPException: http_error,
             StoreUnavailable: store_unavailable,
-            Exception: server_error,
+            # No `Exception` handler: an unexpected error has one path, RequestInstrumentation,
+            # which logs it once with the request id and answers the JSON 500.
         },
         lifespan=lifespan,
     )
+    _serve_trailing_slashes_in_place(app.router)
     app.state.gateway = gateway
-    app.state.admin_attempts = FailedAdminAttempts(settings.trusted_proxies)
+    app.state.admin_attempts = FailedAdminAttempts(settings.trusted_proxies, store=gateway.store)
     if settings.demo:
         from gateway.demo.routes import demo_routes  # only a demo gateway loads the demo
 
         app.router.routes.extend(demo_routes())
     return app
+
+
+def _serve_trailing_slashes_in_place(router: Router) -> None:
+    """Answer `/x/` as `/x` itself instead of Starlette's redirect, whose Location is built
+    from the Host header (an open redirect behind a careless proxy); anything else stays 404."""
+    not_found = router.default
+    router.redirect_slashes = False
+
+    async def default(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        if scope["type"] == "http" and path.endswith("/") and path.rstrip("/"):
+            raw = scope.get("raw_path")
+            stripped = {"path": path.rstrip("/")}
+            if isinstance(raw, bytes):
+                stripped["raw_path"] = raw.rstrip(b"/")
+            await router.app({**scope, **stripped}, receive, send)
+            return
+        await not_found(scope, receive, send)
+
+    router.default = default
 
 
 def app_from_environment() -> Starlette:
@@ -93,7 +115,19 @@ def app_from_environment() -> Starlette:
 
 async def client_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ClientError)
-    return JSONResponse(error.body(), status_code=error.status, headers=error.headers())
+    return JSONResponse(_encodable(error.body()), status_code=error.status, headers=error.headers())
+
+
+def _encodable(value: Any) -> Any:
+    """`value` with every lone surrogate replaced by U+FFFD: an error message may quote what
+    the client sent, and a surrogate would make the answer itself fail to encode."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, list | tuple):
+        return [_encodable(item) for item in value]
+    if isinstance(value, dict):
+        return {_encodable(key): _encodable(item) for key, item in value.items()}
+    return value
 
 
 async def http_error(request: Request, error: Exception) -> Response:
@@ -111,13 +145,4 @@ async def store_unavailable(request: Request, error: Exception) -> Response:
         {"error": "unavailable", "detail": "the store is unreachable; try again shortly"},
         status_code=503,
         headers={"Retry-After": "5"},
-    )
-
-
-async def server_error(request: Request, error: Exception) -> Response:
-    # The route template, never the raw path: a path can hold a token or a subject id.
-    route = getattr(request.scope.get("route"), "path", "(unmatched)")
-    log.exception("unhandled error on %s %s", request.method, route)
-    return JSONResponse(
-        {"error": "internal", "detail": "the gateway hit an unexpected error"}, status_code=500
     )

@@ -1,10 +1,12 @@
 """The `consent-gateway` command line.
 
 consent-gateway serve --demo          # the gateway and its demo site on 127.0.0.1:8000
+consent-gateway forward               # a delivery worker (with `serve --no-forwarder`)
 consent-gateway check-config          # validate settings and tag rules, then exit
 consent-gateway receipts --since 2026-01-01 --format csv > receipts.csv
 consent-gateway export SUBJECT > subject.json; consent-gateway erase SUBJECT --yes
 consent-gateway rewrite-email news.html --campaign spring-26 --recipient esp-42 -o out.html
+consent-gateway audit https://www.example.com --pages 3   # needs consent-gateway[audit]
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gateway.audit.command import add_audit_command
 from gateway.cli_rights import add_rights_commands
 from gateway.errors import ClientError, ConfigError
 from gateway.inputs import parse_moment
@@ -53,7 +56,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--demo", action="store_true", help="also serve the demo site at /demo")
+    serve.add_argument(
+        "--no-forwarder",
+        action="store_true",
+        help="only queue hits; deliver them with `consent-gateway forward` processes",
+    )
     serve.set_defaults(run=_serve)
+
+    forward = commands.add_parser("forward", help="deliver queued hits to vendors (a worker)")
+    forward.set_defaults(run=_forward)
 
     check = commands.add_parser("check-config", help="validate the settings and tag rules")
     check.set_defaults(run=_check_config)
@@ -69,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     receipts.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
     receipts.set_defaults(run=_receipts)
     add_rights_commands(commands, _settings)
+    add_audit_command(commands, _settings)
 
     sign = commands.add_parser("sign-link", help="print the click, open and preferences URLs")
     sign.add_argument("--campaign", required=True)
@@ -105,7 +117,10 @@ def _settings(arguments: argparse.Namespace, **overrides: Any) -> Settings:
 def _serve(arguments: argparse.Namespace) -> int:
     import uvicorn
 
-    settings = _settings(arguments, **({"demo": True} if arguments.demo else {}))
+    overrides: dict[str, Any] = {"demo": True} if arguments.demo else {}
+    if arguments.no_forwarder:
+        overrides["forwarder"] = False
+    settings = _settings(arguments, **overrides)
     configure_logging(settings.log_level)
     from gateway.runtime import Gateway
 
@@ -115,6 +130,10 @@ def _serve(arguments: argparse.Namespace) -> int:
         os.environ[CONFIG_VARIABLE] = str(Path(arguments.config).resolve())
     if arguments.demo:
         os.environ["GATEWAY_DEMO"] = "true"
+    if arguments.no_forwarder:
+        os.environ["GATEWAY_FORWARDER"] = "false"
+    if arguments.workers > 1:
+        _count_metrics_across_workers(settings.data_dir / "prometheus")
     uvicorn.run(
         "gateway.app:app_from_environment",
         factory=True,
@@ -127,6 +146,27 @@ def _serve(arguments: argparse.Namespace) -> int:
         server_header=False,
         timeout_graceful_shutdown=10,
     )
+    return 0
+
+
+def _count_metrics_across_workers(directory: Path) -> None:
+    """prometheus-client's multiprocess mode: every worker counts into files in `directory`
+    (emptied first: counts of an earlier run must not come back), a scrape sums them all."""
+    from gateway.metrics import MULTIPROCESS_VARIABLE
+
+    directory = Path(os.environ.get(MULTIPROCESS_VARIABLE) or directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROCESS_VARIABLE] = str(directory.resolve())
+
+
+def _forward(arguments: argparse.Namespace) -> int:
+    from gateway.delivery.process import run_forwarder
+
+    settings = _settings(arguments)
+    configure_logging(settings.log_level)
+    asyncio.run(run_forwarder(settings))
     return 0
 
 

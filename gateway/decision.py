@@ -9,8 +9,10 @@ the visitor is a bot                                   block       `bot`
 the rule says `mode = "block"`                         block       `rule_blocks`
 the subject objected to the rule's category            block       `objection`
 GPC is on (request or cookie) and category=marketing   block       `gpc`
+the app's platform refuses ad tracking, marketing      block       `app_tracking`
+current consent does not grant the category           *refused*   `denied`
+current consent grants it but refuses this vendor      *refused*   `vendor_refused`
 current consent grants the category                    *allowed*   `consented`
-current consent does not grant it                      *refused*   `denied`
 no consent, opt-out region                             *allowed*   `opt_out_region`
 no consent, opt-in region                              *refused*   `no_consent`
 consent of another policy revision, opt-out region     *allowed*   `opt_out_region`
@@ -21,6 +23,14 @@ consent of another policy revision, opt-in region      *refused*   `stale_revisi
 says `without_consent = "anonymous"` and `mode = "forward"` (the gateway strips identifiers
 and cookies itself), otherwise `block`. A redirect is never anonymous: the browser would
 carry its own cookies to the vendor.
+
+A vendor refusal (`Consent.refused_vendors`, chosen in the banner's per-service toggles) is
+treated like a refused category for that one vendor, anonymous ping included: it comes from the
+same banner choice, only finer.
+
+An app's platform signal (`Signals.app_tracking_refused`: iOS App Tracking Transparency not
+"authorized", Android's advertising-ID opt-out) is an opt-out of `marketing` exactly like GPC:
+no default and no stored choice overrides it, and marketing is never signalled under it.
 
 An objection and GPC block outright, never an anonymous ping: the person said no to that
 processing itself, not only to being recognised — where a plain refusal of the banner still
@@ -48,7 +58,7 @@ shaper copy these values; they hold no consent logic of their own.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from gateway.consent.model import DEFAULT_CATEGORIES, MARKETING, NECESSARY, Consent
@@ -61,8 +71,10 @@ Reason = Literal[
     "rule_blocks",
     "objection",
     "gpc",
+    "app_tracking",
     "consented",
     "denied",
+    "vendor_refused",
     "no_consent",
     "stale_revision",
     "opt_out_region",
@@ -87,6 +99,12 @@ class Signals:
     is_bot: bool = False  # bots never reach a vendor
     objected: frozenset[str] = frozenset()  # categories the subject objected to
     categories: frozenset[str] = frozenset(DEFAULT_CATEGORIES)  # granted by an opt-out default
+    # Vendor id → category of every vendor: a vendor refused inside a granted category makes
+    # that category partial, so other vendors are not told it is granted.
+    vendor_categories: Mapping[str, str] = field(default_factory=dict)
+    # An app's platform said no to ad tracking (iOS ATT not "authorized", Android ad-ID
+    # opt-out): like GPC, an opt-out of `marketing`. False for browsers (no such signal).
+    app_tracking_refused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +145,21 @@ def decide(rule: Rule, consent: Consent | None, signals: Signals) -> Decision:
     gpc = signals.gpc or (consent is not None and consent.gpc)
     if gpc and rule.category == MARKETING:
         return Decision("block", "gpc")
+    if signals.app_tracking_refused and rule.category == MARKETING:
+        return Decision("block", "app_tracking")
 
-    taken_away = signals.objected | ({MARKETING} if gpc else frozenset())
+    opted_out = gpc or signals.app_tracking_refused
+    taken_away = signals.objected | ({MARKETING} if opted_out else frozenset())
     if consent is not None and consent.is_current(signals.policy_revision):
-        if consent.allows(rule.category):
-            return _allowed(rule, "consented", consent.granted - taken_away, updated=True)
-        return _refused(rule, "denied", updated=True)
+        if not consent.allows(rule.category):
+            return _refused(rule, "denied", updated=True)
+        if rule.id in consent.refused_vendors:
+            return _refused(rule, "vendor_refused", updated=True)
+        # Another category where the visitor refused some vendor is not granted as a whole:
+        # only this vendor's own (allowed) category may be signalled for it.
+        partial = {signals.vendor_categories.get(v) for v in consent.refused_vendors}
+        taken_away |= frozenset(c for c in partial if c is not None and c != rule.category)
+        return _allowed(rule, "consented", consent.granted - taken_away, updated=True)
     if signals.region_policy == "opt_out":
         return _allowed(rule, "opt_out_region", signals.categories - taken_away, updated=False)
     return _refused(rule, "no_consent" if consent is None else "stale_revision", updated=False)

@@ -1,9 +1,12 @@
 """Per-request observation as pure ASGI middleware: a request id, latency and status metrics.
 
 The request id comes from a well-formed `X-Request-ID` header or is generated; it is echoed
-in the response and attached to every log line written while the request runs. An unexpected
-error is logged here, once, with that id and the route template (never the raw path, which may
-hold a token or a subject id), and answered with a JSON 500 that carries the id.
+in the response and attached to every log line written while the request runs.
+
+This is the gateway's one path for the unexpected (`app.py` registers no `Exception`
+handler): an error is logged here, once, with that id and the route template (never the raw
+path, which may hold a token or a subject id), and answered with a JSON 500 that carries the
+id. A client that hangs up mid-request is not an error: one quiet line, counted as 499.
 """
 
 from __future__ import annotations
@@ -15,15 +18,14 @@ import secrets
 import time
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.logs import request_id
 from gateway.metrics import Metrics
 
 _VALID_ID = re.compile(rb"[A-Za-z0-9._-]{8,64}")
-_ERROR_BODY = json.dumps(
-    {"error": "internal", "detail": "the gateway hit an unexpected error"}
-).encode()
+CLIENT_CLOSED = 499  # nginx's "client closed request": no answer was sent
 log = logging.getLogger("gateway")
 
 
@@ -51,12 +53,17 @@ class RequestInstrumentation:
 
         try:
             await self.app(scope, receive, send_observed)
+        except ClientDisconnect:
+            label = getattr(scope.get("route"), "path", "(unmatched)")
+            log.info("client closed the request on %s %s (499)", scope["method"], label)
+            status = CLIENT_CLOSED
         except Exception:
             label = getattr(scope.get("route"), "path", "(unmatched)")
             log.exception("unhandled error on %s %s", scope["method"], label)
             if status == 0:
-                await send_observed(_error_start())
-                await send({"type": "http.response.body", "body": _ERROR_BODY})
+                body = _error_body(rid)
+                await send_observed(_error_start(body))
+                await send({"type": "http.response.body", "body": body})
             status = 500
         finally:
             label = getattr(scope.get("route"), "path", "(unmatched)")
@@ -65,12 +72,17 @@ class RequestInstrumentation:
             request_id.reset(token)
 
 
-def _error_start() -> Message:
+def _error_body(rid: str) -> bytes:
+    detail = "the gateway hit an unexpected error"
+    return json.dumps({"error": "internal", "detail": detail, "request_id": rid}).encode()
+
+
+def _error_start(body: bytes) -> Message:
     return {
         "type": "http.response.start",
         "status": 500,
         "headers": [
             (b"content-type", b"application/json"),
-            (b"content-length", str(len(_ERROR_BODY)).encode()),
+            (b"content-length", str(len(body)).encode()),
         ],
     }

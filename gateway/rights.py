@@ -97,7 +97,11 @@ async def erase_subject(gateway: Gateway, subject_id: str) -> dict[str, int]:
     subject = checked_subject(subject_id)
     erased_at = round(gateway.clock(), 3)
     counts = await gateway.email.erase(subject, erased_at)  # the store, and events in memory
+    # After the tombstone: a receipt replayed from any spool from now on is refused by the
+    # store; this one is local, so its copies go from the disk too.
+    await gateway.spool.forget_subject(subject)
     gateway.objections.note_erased(subject, erased_at)
+    await gateway.objections.announce()  # every other instance enforces it within a second
     log.info("a subject was erased: %s", ", ".join(f"{n} {kind}" for kind, n in counts.items()))
     return counts
 
@@ -112,7 +116,7 @@ async def object_to(
     shown: TextsShown = NOTHING_SHOWN,
 ) -> Objection:
     """Record an objection to `categories` (added to any earlier one) with its receipt; it is
-    enforced at once on this instance, within `objection_refresh_seconds` on the others."""
+    enforced at once on this instance, within about a second on the others."""
     subject = checked_subject(subject_id)
     allowed = objectable_categories(gateway)
     unknown = sorted(set(categories) - set(allowed))
@@ -143,6 +147,7 @@ async def object_to(
     # The objection first, so it is enforced even if its receipt has to wait in the spool.
     await store.put_objection(objection)
     gateway.objections.note(objection)
+    await gateway.objections.announce()
     await gateway.receipts.record(receipt)
     return objection
 

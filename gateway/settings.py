@@ -53,6 +53,7 @@ class Settings:
     geo_header: str | None = None
     opt_out_regions: tuple[str, ...] = ()
     admin_token_hashes: tuple[str, ...] = field(default=(), repr=False)
+    metrics_token_hashes: tuple[str, ...] = field(default=(), repr=False)
     admin_session_minutes: int = 480
     allow_insecure_upstreams: bool = False
     public_url: str = "http://127.0.0.1:8000"
@@ -63,6 +64,14 @@ class Settings:
     spool_replay_seconds: float = 5.0
     store_timeout_seconds: float = 2.0
     demo: bool = False
+    # Hit delivery (issue 16): `serve` runs a delivery worker unless `forwarder` is false.
+    forwarder: bool = True
+    delivery_concurrency: int = 256  # requests in flight per vendor per worker process
+    delivery_lease_seconds: float = 30.0  # a dead worker's hits are taken over after this
+    delivery_timeout_seconds: float = 5.0
+    delivery_max_age_seconds: float = 86400.0  # older hits are dead-lettered
+    delivery_queue_cap: int = 100_000  # hits per vendor queue; the newest are refused beyond
+    delivery_shards: int = 1  # Redis streams per vendor
     # Banner text overrides per language: ((language, ((key, text), ...)), ...) — kept as tuples
     # so the settings stay hashable; read it as `banner_text_overrides`.
     banner_texts: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
@@ -184,6 +193,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "geo_header": _optional_text,
     "opt_out_regions": lambda v: tuple(region.upper() for region in _text_list(v)),
     "admin_token_hashes": _text_list,
+    "metrics_token_hashes": _text_list,
     "admin_session_minutes": _integer,
     "allow_insecure_upstreams": _boolean,
     "public_url": _text,
@@ -194,6 +204,13 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "spool_replay_seconds": _number,
     "store_timeout_seconds": _number,
     "demo": _boolean,
+    "forwarder": _boolean,
+    "delivery_concurrency": _integer,
+    "delivery_lease_seconds": _number,
+    "delivery_timeout_seconds": _number,
+    "delivery_max_age_seconds": _number,
+    "delivery_queue_cap": _integer,
+    "delivery_shards": _integer,
     "banner_texts": _text_tables,
     "log_level": lambda v: _choice_of(v, ("debug", "info", "warning", "error")),
 }
@@ -285,15 +302,18 @@ def _check(settings: Settings, source: str) -> None:
             fail(
                 "allowed_origins", f"expected origins like https://www.example.com, got {origin!r}"
             )
-    for digest in settings.admin_token_hashes:
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
-            fail("admin_token_hashes", "expected hex SHA-256 digests (64 characters)")
+    for hashes_key in ("admin_token_hashes", "metrics_token_hashes"):
+        for digest in getattr(settings, hashes_key):
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
+                fail(hashes_key, "expected hex SHA-256 digests (64 characters)")
     if not 5 <= settings.admin_session_minutes <= 24 * 60:
         fail("admin_session_minutes", "expected 5 to 1440 minutes")
-    if not settings.store.startswith(("sqlite://", "redis://", "rediss://", "redis+cluster://")):
+    schemes = ("sqlite://", "redis://", "rediss://", "redis+cluster://", "redis+sentinel://")
+    if not settings.store.startswith(schemes):
         fail(
             "store",
-            f"expected sqlite://, redis://, rediss:// or redis+cluster://, got {settings.store!r}",
+            "expected sqlite://, redis://, rediss://, redis+cluster:// or redis+sentinel://,"
+            f" got {settings.store!r}",
         )
     for seconds_key in ("email_consent_cache_seconds", "email_min_click_seconds"):
         if not 0 <= getattr(settings, seconds_key) <= 3600:
@@ -305,3 +325,16 @@ def _check(settings: Settings, source: str) -> None:
         fail("purge_interval_seconds", "expected 0 (off) or 60 to 86400 seconds")
     if not 0.1 <= settings.objection_refresh_seconds <= 300:
         fail("objection_refresh_seconds", "expected 0.1 to 300 seconds")
+    for key, low, high in _DELIVERY_RANGES:
+        if not low <= getattr(settings, key) <= high:
+            fail(key, f"expected {low:g} to {high:g}")
+
+
+_DELIVERY_RANGES = (
+    ("delivery_concurrency", 1, 4096),
+    ("delivery_lease_seconds", 1, 3600),
+    ("delivery_timeout_seconds", 0.1, 120),
+    ("delivery_max_age_seconds", 1, 30 * 86400),
+    ("delivery_queue_cap", 1, 100_000_000),
+    ("delivery_shards", 1, 64),
+)

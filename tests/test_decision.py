@@ -25,6 +25,22 @@ CONSENTS: dict[str, Consent | None] = {
     "granted": Consent("c1", REVISION, frozenset({"analytics", "marketing"}), chosen_at=1),
     "denied": Consent("c2", REVISION, frozenset(), chosen_at=1),
     "stale": Consent("c3", REVISION - 1, frozenset({"analytics", "marketing"}), chosen_at=1),
+    # Both categories granted, but this rule's vendor ("vendor") refused in the banner...
+    "refused": Consent(
+        "c4",
+        REVISION,
+        frozenset({"analytics", "marketing"}),
+        1,
+        refused_vendors=frozenset({"vendor"}),
+    ),
+    # ... or another vendor refused, which changes nothing for this one.
+    "other_refused": Consent(
+        "c5",
+        REVISION,
+        frozenset({"analytics", "marketing"}),
+        1,
+        refused_vendors=frozenset({"other"}),
+    ),
 }
 
 UPSTREAM = "https://vendor.example/collect"
@@ -48,7 +64,8 @@ def make_rule(shape: str, category: str) -> Rule:
 
 # For a human visitor and a rule whose mode is not "block" (that is always block/rule_blocks,
 # and a bot always block/bot). "granted" grants analytics and marketing; "denied" grants
-# nothing; "stale" grants both under the previous policy revision.
+# nothing; "stale" grants both under the previous policy revision; "refused" grants both but
+# refuses this vendor, "other_refused" refuses another one.
 #
 # consent  gpc  region   category   reason          forward  forward_anon  redirect
 EXPECTED = """
@@ -84,6 +101,22 @@ stale      off  opt_in   marketing  stale_revision  block    anonymous     block
 stale      on   opt_in   marketing  gpc             block    block         block
 stale      off  opt_out  marketing  opt_out_region  forward  forward       redirect
 stale      on   opt_out  marketing  gpc             block    block         block
+refused    off  opt_in   analytics  vendor_refused  block    anonymous     block
+refused    on   opt_in   analytics  vendor_refused  block    anonymous     block
+refused    off  opt_out  analytics  vendor_refused  block    anonymous     block
+refused    on   opt_out  analytics  vendor_refused  block    anonymous     block
+refused    off  opt_in   marketing  vendor_refused  block    anonymous     block
+refused    on   opt_in   marketing  gpc             block    block         block
+refused    off  opt_out  marketing  vendor_refused  block    anonymous     block
+refused    on   opt_out  marketing  gpc             block    block         block
+other_refused  off  opt_in   analytics  consented   forward  forward       redirect
+other_refused  on   opt_in   analytics  consented   forward  forward       redirect
+other_refused  off  opt_out  analytics  consented   forward  forward       redirect
+other_refused  on   opt_out  analytics  consented   forward  forward       redirect
+other_refused  off  opt_in   marketing  consented   forward  forward       redirect
+other_refused  on   opt_in   marketing  gpc         block    block         block
+other_refused  off  opt_out  marketing  consented   forward  forward       redirect
+other_refused  on   opt_out  marketing  gpc         block    block         block
 """
 
 
@@ -127,7 +160,7 @@ def test_table_covers_every_combination() -> None:
         CONSENTS, ("off", "on"), ("opt_in", "opt_out"), ("analytics", "marketing")
     )
     assert rows == set(every)
-    assert len(table_cases()) == 4 * 2 * 2 * 2 * 4 * 2
+    assert len(table_cases()) == len(CONSENTS) * 2 * 2 * 2 * 4 * 2
 
 
 @pytest.mark.parametrize(("case", "expected"), table_cases())
@@ -159,7 +192,9 @@ EVERY_RUN = [(case, objected, case.run(objected)) for case in EVERY_CASE for obj
 
 def test_every_reason_is_a_known_code() -> None:
     known = set(get_args(Reason))
-    assert {decision.reason for _, _, decision in EVERY_RUN} == known
+    app_refused = Signals(REVISION, app_tracking_refused=True)
+    from_apps = decide(make_rule("forward", "marketing"), None, app_refused).reason
+    assert {decision.reason for _, _, decision in EVERY_RUN} | {from_apps} == known
 
 
 def test_bots_never_reach_a_vendor() -> None:
@@ -182,6 +217,12 @@ def test_objection_blocks_its_category_and_never_pings() -> None:
                 assert decision.reason == "objection", (case, objected)
 
 
+def test_a_refused_vendor_never_sees_a_browser() -> None:
+    for case, _, decision in EVERY_RUN:
+        if case.consent == "refused":
+            assert decision.outcome in {"block", "anonymous"}, case
+
+
 def test_mode_block_always_blocks() -> None:
     for case, _, decision in EVERY_RUN:
         if case.shape.startswith("mode_block"):
@@ -199,13 +240,18 @@ def test_anonymous_only_where_the_rule_allows_it_and_consent_is_missing() -> Non
     for case, _, decision in EVERY_RUN:
         if decision.outcome == "anonymous":
             assert case.shape == "forward_anon", case
-            assert decision.reason in {"denied", "no_consent", "stale_revision"}, case
+            assert decision.reason in {
+                "denied",
+                "vendor_refused",
+                "no_consent",
+                "stale_revision",
+            }, case
 
 
 def test_vendor_sees_a_browser_only_with_consent_or_an_opt_out_default() -> None:
     for case, objected, decision in EVERY_RUN:
         if decision.outcome in {"forward", "redirect"}:
-            granted_now = case.consent == "granted"
+            granted_now = case.consent in {"granted", "other_refused"}
             opt_out_default = case.region == "opt_out" and case.consent in {"none", "stale"}
             assert granted_now or opt_out_default, case
             assert not case.bot, case
@@ -272,3 +318,38 @@ def test_a_newer_revision_than_current_also_counts_as_none() -> None:
 def test_precedence_of_reasons(signals: Signals, reason: str) -> None:
     rule = make_rule("forward", "marketing")
     assert decide(rule, CONSENTS["granted"], signals) == Decision("block", reason)  # type: ignore[arg-type]
+
+
+# An app's platform signal (iOS ATT not authorized, Android ad-ID opt-out) is GPC for apps:
+# over every case above, it decides exactly as GPC does — outcome, signalled categories and
+# Consent Mode state — and only the reason names the platform.
+
+
+@pytest.mark.parametrize("objected", OBJECTIONS)
+def test_an_app_tracking_refusal_decides_exactly_like_gpc(objected: frozenset[str]) -> None:
+    for case in EVERY_CASE:
+        if case.gpc:
+            continue
+        rule = make_rule(case.shape, case.category)
+        consent = CONSENTS[case.consent]
+        as_gpc = decide(rule, consent, Signals(REVISION, True, case.region, case.bot, objected))
+        refused = Signals(
+            REVISION, False, case.region, case.bot, objected, app_tracking_refused=True
+        )
+        as_app = decide(rule, consent, refused)
+        expected_reason = "app_tracking" if as_gpc.reason == "gpc" else as_gpc.reason
+        assert as_app.reason == expected_reason, case
+        assert (as_app.outcome, as_app.signalled, as_app.consent_mode) == (
+            as_gpc.outcome,
+            as_gpc.signalled,
+            as_gpc.consent_mode,
+        ), case
+
+
+def test_under_an_app_tracking_refusal_marketing_is_never_signalled() -> None:
+    for case in EVERY_CASE:
+        signals = Signals(REVISION, case.gpc, case.region, case.bot, app_tracking_refused=True)
+        decision = decide(make_rule(case.shape, case.category), CONSENTS[case.consent], signals)
+        assert "marketing" not in decision.signalled, case
+        if case.category == "marketing":
+            assert decision.outcome == "block", case

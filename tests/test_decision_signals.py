@@ -17,16 +17,36 @@ import pytest
 from gateway.consent.model import Consent
 from gateway.decision import Decision, Signals, decide
 from gateway.rules.loader import load_rules
-from gateway.rules.model import Rule
+from gateway.rules.model import HitRule, NameSet, Rule
 from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
 from gateway.visitors.network import parse_ip
 from tests.conftest import REPO
 
 REVISION = 3
-RULES = load_rules(
+DECLARED = load_rules(
     REPO / "tag_rules",
     categories=("necessary", "preferences", "analytics", "marketing"),
 )
+# The rules that take hits (embed vendors are mode = "block", necessary ones are disclosed only).
+RULES = {k: r for k, r in DECLARED.items() if r.hit.mode != "block" and not r.disclosure_only}
+# A shape no shipped rule has: a marketing vendor forwarded with Consent Mode and anonymous
+# pings (a Google Ads conversion rule a site might write).
+RULES["ads_cm"] = Rule(
+    "ads_cm",
+    "Ads with Consent Mode",
+    "marketing",
+    "https://ads.example/privacy",
+    HitRule(
+        mode="forward",
+        upstream="https://ads.example/collect",
+        allowed_params=NameSet(("v", "tid", "cid", "dl")),
+        identifier_params=NameSet(("cid",)),
+        without_consent="anonymous",
+        consent_mode=True,
+        url_params=NameSet(("dl",)),
+    ),
+)
+VENDOR_CATEGORIES = {k: r.category for k, r in {**DECLARED, **RULES}.items()}
 BOTH = frozenset({"analytics", "marketing"})
 CONSENTS: dict[str, Consent | None] = {
     "none": None,
@@ -36,6 +56,9 @@ CONSENTS: dict[str, Consent | None] = {
     "marketing": Consent("c4", REVISION, frozenset({"marketing"}), chosen_at=1),
     "denied": Consent("c5", REVISION, frozenset(), chosen_at=1),
     "stale": Consent("c6", REVISION - 1, BOTH, chosen_at=1),
+    # Both categories, but GA4 itself, or another vendor (Meta) refused in the banner.
+    "ga4_refused": Consent("c7", REVISION, BOTH, 1, refused_vendors=frozenset({"ga4"})),
+    "meta_refused": Consent("c8", REVISION, BOTH, 1, refused_vendors=frozenset({"meta_pixel"})),
 }
 OBJECTIONS = {"-": frozenset(), "mkt": frozenset({"marketing"}), "ana": frozenset({"analytics"})}
 
@@ -69,6 +92,10 @@ stale        off  opt_in   -         anonymous  G100  11p1p1p1p5
 stale        off  opt_out  -         forward    G111  11t1t1t1t5
 stale        on   opt_out  -         forward    G101  11p1t1p1p5
 stale        off  opt_out  mkt       forward    G101  11p1t1p1p5
+ga4_refused  off  opt_in   -         anonymous  G100  11q1q1q1q5
+ga4_refused  off  opt_out  -         anonymous  G100  11q1q1q1q5
+meta_refused off  opt_in   -         forward    G101  11q1r1q1q5
+meta_refused off  opt_out  -         forward    G101  11q1r1q1q5
 """
 # What a real gtag page sends, including its own (untrusted) consent claims.
 GA4_CLIENT = "v=2&tid=G-T&cid=1.2&sid=9&uid=u1&en=page_view&gcs=G111&gcd=11r1r1r1r5&npa=0&dma=0"
@@ -89,7 +116,9 @@ def ga4_rows() -> list[object]:
 )
 def test_ga4_consent_mode_table(consent, gpc, region, objected, outcome, gcs, gcd) -> None:
     rule = RULES["ga4"]
-    signals = Signals(REVISION, gpc, region, False, OBJECTIONS[objected])
+    signals = Signals(
+        REVISION, gpc, region, False, OBJECTIONS[objected], vendor_categories=VENDOR_CATEGORIES
+    )
     decision = decide(rule, CONSENTS[consent], signals)
     assert decision.outcome == outcome
     if outcome == "block":
@@ -103,14 +132,20 @@ def test_ga4_consent_mode_table(consent, gpc, region, objected, outcome, gcs, gc
 # ---------------------------------------------------------------- every rule, every input
 
 
-def may_be_told(category: str, consent: Consent | None, gpc: bool, region: str, objected) -> bool:
+def may_be_told(
+    category: str, consent: Consent | None, gpc: bool, region: str, objected, vendor=None
+) -> bool:
     """What the person allowed for `category`, from the product rules (the oracle)."""
     if category in objected:
         return False
     if category == "marketing" and (gpc or (consent is not None and consent.gpc)):
         return False
     if consent is not None and consent.is_current(REVISION):
-        return category in consent.granted
+        if vendor is not None and vendor in consent.refused_vendors:
+            return False
+        partial = {VENDOR_CATEGORIES[v] for v in consent.refused_vendors}
+        own = vendor is not None and VENDOR_CATEGORIES[vendor] == category
+        return category in consent.granted and (own or category not in partial)
     return region == "opt_out"
 
 
@@ -119,7 +154,8 @@ CLIENT_QUERY = {
     "matomo": "idsite=1&rec=1&_id=abcdef0123456789&uid=alice&url=https%3A%2F%2Fa.example%2F",
     "meta_pixel": "id=1&ev=PageView&fbp=fb.1.2.3&ud[em]=abc&dl=https%3A%2F%2Fa.example%2F",
     "linkedin_insight": "pid=1&fmt=gif&url=https%3A%2F%2Fa.example%2F",
-    "plausible": "n=pageview&u=https%3A%2F%2Fa.example%2F&d=a.example",
+    "plausible": "n=pageview&u=https%3A%2F%2Fa.example%2F%3Femail%3Dx&d=a.example",
+    "ads_cm": GA4_CLIENT + "&dl=https%3A%2F%2Fa.example%2Fp%3Femail%3Dx%40y.example",
 }
 CONSENT_MODE_SIGNALS = {
     0: "ad_storage",
@@ -169,18 +205,25 @@ EVERY = list(
 
 
 def test_the_product_is_complete() -> None:
-    assert len(EVERY) == len(RULES) * len(CONSENTS) * 2 * 2 * len(OBJECTIONS) * 2 == 840
+    assert len(EVERY) == len(RULES) * len(CONSENTS) * 2 * 2 * len(OBJECTIONS) * 2 == 1296
 
 
 def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> None:
     for rule_id, consent_name, gpc, region, objected, bot in EVERY:
         rule, consent = RULES[rule_id], CONSENTS[consent_name]
-        signals = Signals(REVISION, gpc, region, bot, OBJECTIONS[objected])  # type: ignore[arg-type]
+        signals = Signals(
+            REVISION,
+            gpc,
+            region,  # type: ignore[arg-type]
+            bot,
+            OBJECTIONS[objected],
+            vendor_categories=VENDOR_CATEGORIES,
+        )
         decision = decide(rule, consent, signals)
         where = (rule_id, consent_name, gpc, region, objected, bot, decision)
         allowed = {
             c for c in ("analytics", "marketing", "preferences")
-            if may_be_told(c, consent, gpc, region, OBJECTIONS[objected])
+            if may_be_told(c, consent, gpc, region, OBJECTIONS[objected], rule_id)
         }  # fmt: skip
         # The decision itself: signalled never exceeds what the person allowed.
         assert decision.signalled <= allowed, where
@@ -196,9 +239,15 @@ def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> No
             continue
         for signal in granted_signals(params):
             assert SIGNAL_CATEGORY[signal] in decision.signalled, (signal, where)
+            assert SIGNAL_CATEGORY[signal] in allowed, (signal, where)
+        if rule.hit.consent_mode:
+            assert {"gcs", "gcd"} <= {k for k, _ in params}, where  # always said, never omitted
         if decision.outcome == "anonymous":
             names = {k for k, _ in params}
             assert not any(n in rule.hit.identifier_params for n in names), where
+            for name, value in params:
+                if name in rule.hit.url_params:
+                    assert "email" not in value, (name, value, where)
 
 
 def test_the_state_comes_only_from_decide_not_from_the_page() -> None:

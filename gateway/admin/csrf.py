@@ -8,14 +8,10 @@ another site even in the token's lifetime. The session cookie is `SameSite=Stric
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
 from starlette.requests import Request
 
 from gateway.admin.session import AdminSession, AdminSessions
-from gateway.errors import BadRequest, PayloadTooLarge, UnsupportedMedia
 
-MAX_FORM_BODY = 4096
 FORM_TOKEN_FIELD = "csrf_token"  # noqa: S105 - a field name, not a secret
 
 
@@ -25,22 +21,6 @@ class FormRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-async def read_form(request: Request) -> dict[str, str]:
-    """The posted fields (the last value of a repeated one); 4xx for anything else."""
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        raise UnsupportedMedia("send the form as application/x-www-form-urlencoded")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BODY:
-            raise PayloadTooLarge(f"the form may be at most {MAX_FORM_BODY} bytes")
-    try:
-        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-    except (UnicodeDecodeError, ValueError):
-        raise BadRequest("the form is not valid") from None
 
 
 def check_form(

@@ -22,12 +22,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from gateway.admin.csrf import FORM_TOKEN_FIELD, FormRefused, check_form, read_form
+from gateway.admin.csrf import FORM_TOKEN_FIELD, FormRefused, check_form
 from gateway.admin.dashboard import PERIODS, build_dashboard, period_of
 from gateway.admin.pages import page_headers, render
 from gateway.admin.session import COOKIE_NAME, AdminSession, AdminSessions
 from gateway.admin.subjects import clean_subject, erased_summary, summarize
 from gateway.admin_auth import failed_admin_attempts
+from gateway.endpoints.bodies import read_form
 from gateway.errors import StoreUnavailable, TooManyRequests
 from gateway.inputs import checked_moment
 from gateway.receipts.export import MEDIA_TYPES, export_chunks, started
@@ -47,6 +48,7 @@ class AdminSite:
             settings.admin_token_hashes,
             minutes=settings.admin_session_minutes,
             secure=settings.cookie_secure,
+            store=gateway.store,
         )
 
     def routes(self) -> list[BaseRoute]:
@@ -63,8 +65,8 @@ class AdminSite:
 
     # ------------------------------------------------------------------ helpers
 
-    def _session(self, request: Request) -> AdminSession | None:
-        return self.sessions.read(request.cookies.get(COOKIE_NAME))
+    async def _session(self, request: Request) -> AdminSession | None:
+        return await self.sessions.current(request.cookies.get(COOKIE_NAME))
 
     def _closed(self) -> Response:
         return render("closed.html", status=403)
@@ -104,7 +106,7 @@ class AdminSite:
         """The session and form of an admin POST, or the response that refuses it."""
         if self.sessions.closed:
             return self._closed()
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return self._to_login()
         form = await read_form(request)
@@ -119,7 +121,7 @@ class AdminSite:
     async def login_form(self, request: Request) -> Response:
         if self.sessions.closed:
             return self._closed()
-        if self._session(request) is not None:
+        if await self._session(request) is not None:
             return RedirectResponse("/admin", status_code=303)
         return self._login_page()
 
@@ -134,7 +136,7 @@ class AdminSite:
         attempts = failed_admin_attempts(request)
         client = attempts.client_of(request)
         try:
-            attempts.check(client)
+            await attempts.check(client)
         except TooManyRequests as limited:
             message = f"Too many wrong tokens. Try again in {limited.retry_after} seconds."
             return self._login_page(message, status=429, headers=limited.headers())
@@ -143,7 +145,7 @@ class AdminSite:
             return self._login_page("Enter an admin token.", status=400)
         session = self.sessions.open(token)
         if session is None:
-            attempts.failed(client)
+            await attempts.failed(client)
             log.warning("admin login refused: wrong token")
             return self._login_page("That token is not an admin token.", status=401)
         log.info("admin session opened (key %s)", session.key_id)
@@ -156,7 +158,7 @@ class AdminSite:
         if isinstance(checked, Response):
             return checked
         session, _ = checked
-        self.sessions.end(session)
+        await self.sessions.end(session)
         response = self._to_login()
         self.sessions.clear_cookie(response)
         return response
@@ -166,7 +168,7 @@ class AdminSite:
     async def dashboard(self, request: Request) -> Response:
         if self.sessions.closed:
             return self._closed()
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return self._to_login()
         period = period_of(request.query_params.get("days"))
@@ -176,7 +178,7 @@ class AdminSite:
     async def receipts_csv(self, request: Request) -> Response:
         if self.sessions.closed:
             return self._closed()
-        if self._session(request) is None:
+        if await self._session(request) is None:
             return self._to_login()
         query = request.query_params
         since = checked_moment(query.get("since"), "since")

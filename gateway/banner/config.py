@@ -64,6 +64,8 @@ class VendorInfo:
     policy_url: str
     cookies: tuple[str, ...] = ()
     description: str = ""
+    terms_url: str = ""
+    notice: tuple[tuple[str, str], ...] = ()  # language → text; `[…]` marks the two links
 
 
 def build_banner_config(
@@ -118,10 +120,8 @@ def _categories(categories: Sequence[str]) -> list[str]:
 
 def _vendor(vendor: VendorInfo, categories: list[str]) -> dict[str, object]:
     key = f"vendors.{vendor.id}"
-    if vendor.category not in categories or vendor.category == NECESSARY:
-        raise ConfigError(
-            SOURCE, key, f"category {vendor.category!r} is not a configured optional category"
-        )
+    if vendor.category not in categories:
+        raise ConfigError(SOURCE, key, f"category {vendor.category!r} is not configured")
     for cookie in vendor.cookies:
         if not cookie or cookie.count("*") > 1 or cookie == "*" or ";" in cookie:
             raise ConfigError(SOURCE, key, f"bad cookie name {cookie!r}")
@@ -134,6 +134,10 @@ def _vendor(vendor: VendorInfo, categories: list[str]) -> dict[str, object]:
     }
     if vendor.description:
         entry["description"] = vendor.description
+    if vendor.terms_url:
+        entry["terms"] = _policy_url(key, vendor.terms_url)
+    if vendor.notice:
+        entry["notice"] = dict(vendor.notice)
     return entry
 
 
@@ -203,8 +207,11 @@ def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str
                 policy_url=rule.privacy_policy_url,
                 cookies=rule.cookies.patterns,
                 description=rule.description,
+                terms_url=rule.terms_url,
+                notice=rule.notice,
             )
             for rule in rules.values()
+            if rule.platform == "web"  # app vendors belong to the app's own consent screen
         ],
     )
 

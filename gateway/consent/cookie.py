@@ -1,5 +1,9 @@
 """The `cg_consent` cookie: a signed, timed, compact JSON payload.
 
+Apps, which keep no cookie jar, carry the same token in a header instead
+(`Authorization: Consent <token>`, see `presented_token`): same signature, expiry and revision
+rules.
+
     >>> codec = ConsentCodec(keys=("k" * 32,), max_age_days=180)
     >>> token = codec.encode(Consent("a-random-consent-id", 1, frozenset({"analytics"}), 0))
     >>> codec.decode(token).granted
@@ -8,6 +12,11 @@
     True
     >>> codec.decode(token, now=time.time() + 181 * 86400) is None  # older than max_age
     True
+
+The payload is `{"i": id, "r": revision, "g": [granted], "t": chosen_at, "p": gpc 0|1}`
+plus `"v": [refused vendor ids]` only when some vendor inside a granted category was refused.
+A token written before vendor choices existed has no `"v"` and reads as "no vendor refused";
+one without refusals is byte-for-byte what the older code wrote, so older instances read it.
 
 Whatever fails to verify (tampered, foreign salt, removed key, expired, malformed) decodes to
 `None`: no consent, never an error.
@@ -25,7 +34,25 @@ from gateway.consent.model import Consent
 from gateway.signing import SALT_CONSENT, make_serializer
 
 COOKIE_NAME = "cg_consent"
+AUTHORIZATION_SCHEME = "Consent"
 _MAX_TOKEN_LENGTH = 1024
+
+
+def presented_token(authorization: str | None, cookie: str | None) -> str | None:
+    """The consent token a request presents: `Authorization: Consent <token>` if it has one
+    (an app), else the cookie (a browser). Another scheme (`Bearer …`) is not ours: the
+    cookie counts.
+
+    >>> presented_token("Consent eyJpIjo.abc", "from-a-cookie")
+    'eyJpIjo.abc'
+    >>> presented_token("Bearer xyz", "from-a-cookie")
+    'from-a-cookie'
+    """
+    if authorization:
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() == AUTHORIZATION_SCHEME.lower():
+            return token.strip() or None
+    return cookie
 
 
 class ConsentCodec:
@@ -38,13 +65,15 @@ class ConsentCodec:
         self._verify = lru_cache(maxsize=cache_size)(self._verify_uncached)
 
     def encode(self, consent: Consent) -> str:
-        payload = {
+        payload: dict[str, object] = {
             "i": consent.consent_id,
             "r": consent.revision,
             "g": sorted(consent.granted),
             "t": consent.chosen_at,
             "p": int(consent.gpc),
         }
+        if consent.refused_vendors:
+            payload["v"] = sorted(consent.refused_vendors)
         return self._serializer.dumps(payload)
 
     def decode(self, token: str | None, now: float | None = None) -> Consent | None:
@@ -74,10 +103,15 @@ def _consent_from_payload(payload: Any) -> Consent | None:
         return None
     consent_id, revision = payload.get("i"), payload.get("r")
     granted, chosen_at, gpc = payload.get("g"), payload.get("t"), payload.get("p", 0)
+    refused = payload.get("v", [])
     if not (isinstance(consent_id, str) and 16 <= len(consent_id) <= 64):
         return None
     if not (isinstance(revision, int) and isinstance(chosen_at, int) and gpc in (0, 1)):
         return None
     if not (isinstance(granted, list) and all(isinstance(g, str) for g in granted)):
         return None
-    return Consent(consent_id, revision, frozenset(granted), chosen_at, bool(gpc))
+    if not (isinstance(refused, list) and all(isinstance(v, str) for v in refused)):
+        return None
+    return Consent(
+        consent_id, revision, frozenset(granted), chosen_at, bool(gpc), frozenset(refused)
+    )

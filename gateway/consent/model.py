@@ -16,6 +16,9 @@ class Consent:
 
     `revision` is the policy revision the choice was made under; a choice made under an
     older revision than the current one counts as no consent (see `is_current`).
+    `refused_vendors` are vendor ids refused inside a granted category: a category grant
+    covers all its vendors except these (so a cookie written before vendor choices existed
+    reads as "no vendor refused").
     """
 
     consent_id: str
@@ -23,9 +26,16 @@ class Consent:
     granted: frozenset[str]
     chosen_at: int  # unix seconds
     gpc: bool = False
+    refused_vendors: frozenset[str] = frozenset()
 
     def is_current(self, policy_revision: int) -> bool:
         return self.revision == policy_revision
 
     def allows(self, category: str) -> bool:
         return category == NECESSARY or category in self.granted
+
+    def allows_vendor(self, vendor: str, category: str) -> bool:
+        """Whether this choice lets `vendor` (of `category`) run: its category, not refused."""
+        return category == NECESSARY or (
+            self.allows(category) and vendor not in self.refused_vendors
+        )

@@ -20,6 +20,7 @@ from gateway.receipts.shown import TextsShown
 from gateway.runtime import gateway_of
 
 MAX_LINKS_BODY = 256 * 1024
+LAST_MOMENT = 253_402_300_799.0  # 9999-12-31T23:59:59Z
 _LINK_FIELDS = {"campaign", "recipient", "url", "urls", "sent_at"}
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -27,7 +28,7 @@ _NO_STORE = {"Cache-Control": "no-store"}
 async def sign_links(request: Request) -> Response:
     """`{"campaign", "recipient", "url" | "urls", "sent_at"?}` → the signed URLs."""
     gateway = gateway_of(request)
-    require_admin(request, gateway.settings.admin_token_hashes)
+    await require_admin(request, gateway.settings.admin_token_hashes)
     body = json_object(await read_json(request, limit=MAX_LINKS_BODY), _LINK_FIELDS)
     urls = _urls(body)
     signed = gateway.email.signer.sign(
@@ -62,7 +63,7 @@ async def record_recipient_consent(request: Request) -> Response:
     `{"granted": []}`, or `{"action": "accept_all" | "reject_all"}`."""
     gateway = gateway_of(request)
     settings = gateway.settings
-    require_admin(request, settings.admin_token_hashes)
+    await require_admin(request, settings.admin_token_hashes)
     subject = checked_subject(request.path_params["subject"])
     choice = parse_choice(await read_json(request), (NECESSARY, settings.email_category))
     grant = settings.email_category in choice.granted

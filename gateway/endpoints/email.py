@@ -7,8 +7,6 @@ a 404 page — never a redirect anywhere else. Both only read the token, classif
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -18,14 +16,13 @@ from gateway.email.pages import link_not_found_page, page_headers, preferences_p
 from gateway.email.recipients import Collection
 from gateway.email.targets import is_redirectable
 from gateway.email.verdicts import agent_and_prefetch, agent_role
-from gateway.endpoints.bodies import media_type, read_body
+from gateway.endpoints.bodies import read_form
 from gateway.endpoints.facts import request_facts
 from gateway.endpoints.pixels import gif_response
-from gateway.errors import BadRequest, StoreUnavailable, UnsupportedMedia
+from gateway.errors import BadRequest, StoreUnavailable
 from gateway.rights import erase_subject
 from gateway.runtime import Gateway, gateway_of
 
-MAX_FORM_BODY = 4096
 FORM_MAX_AGE = 6 * 3600
 _CLICK_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
@@ -99,7 +96,7 @@ async def _page(
 
 
 async def _change(request: Request, gateway: Gateway, subject: str, page_path: str) -> Response:
-    form = await _read_form(request)
+    form = await read_form(request)
     language = page_language(form.get("lang"), _accept_language(request))
     fresh = gateway.email.tokens.form_is_valid(form.get("form_token", ""), subject, FORM_MAX_AGE)
     if not (fresh and _same_origin(request, gateway.settings.public_origin)):
@@ -132,16 +129,6 @@ def _same_origin(request: Request, own_origin: str) -> bool:
     if origin is not None and origin != own_origin:
         return False
     return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
-
-
-async def _read_form(request: Request) -> dict[str, str]:
-    if media_type(request) != "application/x-www-form-urlencoded":
-        raise UnsupportedMedia("send the form as application/x-www-form-urlencoded")
-    body = await read_body(request, MAX_FORM_BODY, "the form")
-    try:
-        return dict(parse_qsl(body.decode("ascii"), keep_blank_values=True))
-    except (UnicodeDecodeError, ValueError):
-        raise BadRequest("the form is not valid") from None
 
 
 def _accept_language(request: Request) -> str:

@@ -25,14 +25,14 @@ _OBJECTION_FIELDS = {"categories", "source"}
 RECEIPT_QUERY = {"since", "until", "format"}
 
 
-def _admin_gateway(request: Request) -> Gateway:
+async def _admin_gateway(request: Request) -> Gateway:
     gateway = gateway_of(request)
-    require_admin(request, gateway.settings.admin_token_hashes)
+    await require_admin(request, gateway.settings.admin_token_hashes)
     return gateway
 
 
 async def export(request: Request) -> Response:
-    gateway = _admin_gateway(request)
+    gateway = await _admin_gateway(request)
     subject = checked_subject(request.path_params["subject"])
     document = await export_subject(gateway, subject)
     disposition = f'attachment; filename="subject-{subject}.json"'
@@ -40,14 +40,14 @@ async def export(request: Request) -> Response:
 
 
 async def erase(request: Request) -> Response:
-    gateway = _admin_gateway(request)
+    gateway = await _admin_gateway(request)
     subject = checked_subject(request.path_params["subject"])
     erased = await erase_subject(gateway, subject)
     return JSONResponse({"subject_id": subject, "erased": erased}, headers=_NO_STORE)
 
 
 async def objection(request: Request) -> Response:
-    gateway = _admin_gateway(request)
+    gateway = await _admin_gateway(request)
     subject = checked_subject(request.path_params["subject"])
     body = json_object(await read_json(request), _OBJECTION_FIELDS)
     categories = body.get("categories")
@@ -69,7 +69,7 @@ async def objection(request: Request) -> Response:
 
 async def receipts(request: Request) -> Response:
     """Every receipt in `[since, until)`, oldest first, streamed page by page from the store."""
-    gateway = _admin_gateway(request)
+    gateway = await _admin_gateway(request)
     query = request.query_params
     unknown = sorted(set(query) - RECEIPT_QUERY)
     if unknown:

@@ -40,6 +40,14 @@ def openapi_document(settings: Settings, vendors: list[str]) -> dict[str, Any]:
             "securitySchemes": {
                 "adminToken": {"type": "http", "scheme": "bearer"},
                 "adminSession": {"type": "apiKey", "in": "cookie", "name": "cg_admin"},
+                "consentCookie": {"type": "apiKey", "in": "cookie", "name": "cg_consent"},
+                "consentToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "`Consent <token>`: how apps, which keep no cookies, carry "
+                    "the token `POST /consent` answered with; same rules as the cookie",
+                },
             },
         },
     }

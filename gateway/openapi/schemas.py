@@ -51,6 +51,7 @@ def schemas(settings: Settings) -> dict[str, Schema]:
     receipt_types.update(
         granted=_list(_text()),
         denied=_list(_text()),
+        refused_vendors=_list(_text()),
         policy_revision={"type": "integer"},
         gpc={"type": "boolean"},
         subject_kind=_text(enum=["visitor", "recipient"]),
@@ -59,9 +60,20 @@ def schemas(settings: Settings) -> dict[str, Schema]:
     choice_fields: Schema = {
         "action": _text(enum=["accept_all", "reject_all"]),
         "granted": _list(_text()),
+        "refused_vendors": _list(
+            _text(), description='vendor ids refused inside the granted categories; with "granted"'
+        ),
         "language": _text(maxLength=35),
         "page": _text(maxLength=2048, description="the page path; the query is dropped"),
         "source": _text(maxLength=64),
+        "app": _object(
+            {
+                "id": _text(pattern="^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", description="bundle id"),
+                "screen": _text(maxLength=64, description="a screen name; no query, no user data"),
+            },
+            ("id",),
+            closed=True,
+        ),
     }
     return {
         "Error": _object(
@@ -79,8 +91,11 @@ def schemas(settings: Settings) -> dict[str, Schema]:
                 "denied": _list(category),
                 "chosen_at": _TIME,
                 "gpc": {"type": "boolean"},
+                "refused_vendors": _list(
+                    _text(), description="vendors refused inside the granted categories"
+                ),
             },
-            ("id", "revision", "granted", "denied", "chosen_at", "gpc"),
+            ("id", "revision", "granted", "denied", "chosen_at", "gpc", "refused_vendors"),
         ),
         "ConsentState": _object(
             {
@@ -96,7 +111,16 @@ def schemas(settings: Settings) -> dict[str, Schema]:
             "oneOf": [{"required": ["action"]}, {"required": ["granted"]}],
         },
         "ChoiceRecorded": _object(
-            {"consent": ref("Consent"), "receipt_id": _text(), "gpc_applied": {"type": "boolean"}},
+            {
+                "consent": ref("Consent"),
+                "receipt_id": _text(),
+                "gpc_applied": {"type": "boolean"},
+                "token": _text(
+                    description="only for a choice made in an `app`: the signed consent token, "
+                    "sent back as `Authorization: Consent <token>` (no cookie is set)"
+                ),
+                "expires_in": {**_COUNT, "description": "seconds the token stays valid"},
+            },
             ("consent", "receipt_id", "gpc_applied"),
         ),
         "Withdrawal": _object(
@@ -188,10 +212,22 @@ def schemas(settings: Settings) -> dict[str, Schema]:
         "Readiness": _object(
             {
                 "status": _text(enum=["ready", "unavailable"]),
+                "reason": _text(description="why the store cannot take a write (when unavailable)"),
+                "instance": _text(description="the process that answered: host:pid"),
                 "store": _text(),
                 "spool_depth": _COUNT,
                 "forwarder": {"type": "object", "additionalProperties": _COUNT},
+                "counts_lost": _COUNT,
+                "email_events_dropped": _COUNT,
+                "delivery": {
+                    "type": "object",
+                    "description": "per forwarding vendor: queue depth, oldest hit age, counters",
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": {"type": "number", "minimum": 0},
+                    },
+                },
             },
-            ("status", "store", "spool_depth", "forwarder"),
+            ("status", "instance", "store", "spool_depth", "forwarder"),
         ),
     }

@@ -28,6 +28,7 @@ def new_receipt(
     shown: TextsShown,
     page: str = "",
     now: float | None = None,
+    refused_vendors: Iterable[str] = (),
 ) -> Receipt:
     created = round(time.time() if now is None else now, 3)
     return Receipt(
@@ -49,4 +50,5 @@ def new_receipt(
         device=facts.visitor.device,
         gpc=facts.gpc,
         created_at=created,
+        refused_vendors=tuple(sorted(refused_vendors)),
     )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import AsyncIterator
 from typing import Literal, TextIO
 
+from gateway.csv_cells import csv_row
 from gateway.receipts.model import FIELD_NAMES, Receipt
 
 Format = Literal["csv", "jsonl"]
@@ -26,18 +25,14 @@ def receipt_row(receipt: Receipt) -> dict[str, object]:
 
 
 def csv_header() -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(FIELD_NAMES)
-    return buffer.getvalue()
+    return csv_row(FIELD_NAMES)
 
 
 def csv_line(receipt: Receipt) -> str:
     row = receipt_row(receipt)
     row["granted"] = " ".join(receipt.granted)
     row["denied"] = " ".join(receipt.denied)
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(row[name] for name in FIELD_NAMES)
-    return buffer.getvalue()
+    return csv_row(row[name] for name in FIELD_NAMES)
 
 
 def jsonl_line(receipt: Receipt) -> str:

@@ -46,6 +46,9 @@ class Receipt:
     device: str
     gpc: bool
     created_at: float  # unix seconds, millisecond precision
+    # Vendors refused inside the granted categories; receipts written before vendor choices
+    # existed have none, and read back that way.
+    refused_vendors: tuple[str, ...] = ()
 
     @property
     def day(self) -> str:
@@ -54,6 +57,7 @@ class Receipt:
     def to_dict(self) -> dict[str, Any]:
         record = {name: getattr(self, name) for name in FIELD_NAMES}
         record["granted"], record["denied"] = list(self.granted), list(self.denied)
+        record["refused_vendors"] = list(self.refused_vendors)
         return record
 
     def to_json(self) -> str:
@@ -64,6 +68,7 @@ class Receipt:
     def from_json(cls, text: str | bytes) -> Receipt:
         record = json.loads(text)
         record["granted"], record["denied"] = tuple(record["granted"]), tuple(record["denied"])
+        record["refused_vendors"] = tuple(record.get("refused_vendors", ()))
         return cls(**{f.name: record[f.name] for f in fields(cls)})
 
     def created_iso(self) -> str:

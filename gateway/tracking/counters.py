@@ -48,9 +48,10 @@ class EventCounter:
             self._day_number, self._day = number, day_of(now)
         return self._day
 
-    def add(self, counted: Counted, amount: int = 1) -> None:
-        """Count `amount` of `counted` today (UTC), e.g. `add(PixelCount("ga4", "forward"))`."""
-        key = CountKey(self.today(), counted.metric, counted.label())
+    def add(self, counted: Counted, amount: int = 1, day: str | None = None) -> None:
+        """Count `amount` of `counted` today (UTC), e.g. `add(PixelCount("ga4", "forward"))`,
+        or on `day` (YYYY-MM-DD) for what happened earlier (a replayed receipt)."""
+        key = CountKey(day or self.today(), counted.metric, counted.label())
         if key in self._pending or len(self._pending) < self.max_keys:
             self._pending[key] += amount
         else:

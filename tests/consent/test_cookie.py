@@ -38,6 +38,53 @@ def test_payload_is_plain_base64url_json_the_banner_can_read() -> None:
     )
 
 
+REFUSING = Consent(
+    "Xq3v9sK2mP0aL7tR4wZ8yA",
+    1,
+    frozenset({"analytics", "marketing", "necessary"}),
+    NOW,
+    refused_vendors=frozenset({"youtube", "ga4"}),
+)
+
+
+def test_vendor_refusals_round_trip_and_are_readable_by_the_banner() -> None:
+    token = codec(NEW).encode(REFUSING)
+    assert codec(NEW).decode(token, now=NOW) == REFUSING
+    payload = token.split(".")[0]
+    decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    assert decoded.endswith(b',"v":["ga4","youtube"]}')
+
+
+def test_a_token_minted_before_vendor_choices_reads_as_no_vendor_refused() -> None:
+    """The exact payload the earlier code signed (no "v"), signed the way it signed it."""
+    old_payload = {"i": "Xq3v9sK2mP0aL7tR4wZ8yA", "r": 1, "g": ["analytics"], "t": NOW, "p": 0}
+    token = make_serializer((NEW,), "cg.consent").dumps(old_payload)
+    decoded = codec(NEW).decode(token, now=NOW)
+    assert decoded is not None
+    assert decoded.refused_vendors == frozenset()
+    assert decoded.allows_vendor("ga4", "analytics")
+    assert not decoded.allows_vendor("meta_pixel", "marketing")
+
+
+def test_a_choice_without_vendor_refusals_signs_the_old_payload() -> None:
+    """Instances still running the earlier code read tokens the new code writes."""
+    token = codec(NEW).encode(CONSENT)
+    assert make_serializer((NEW,), "cg.consent").loads(token) == {
+        "g": ["analytics", "necessary"],
+        "i": "Xq3v9sK2mP0aL7tR4wZ8yA",
+        "p": 1,
+        "r": 1,
+        "t": NOW,
+    }
+
+
+def test_allows_vendor() -> None:
+    assert REFUSING.allows_vendor("matomo", "analytics")
+    assert not REFUSING.allows_vendor("ga4", "analytics")
+    assert not REFUSING.allows_vendor("linkedin", "preferences")
+    assert REFUSING.allows_vendor("recaptcha", "necessary")
+
+
 def test_a_cookie_signed_with_an_old_key_still_verifies_after_rotation() -> None:
     token = codec(OLD).encode(CONSENT)
     assert codec(OLD, NEW).decode(token, now=NOW) == CONSENT
@@ -75,6 +122,8 @@ def test_a_token_with_another_salt_is_no_consent() -> None:
         {"i": "Xq3v9sK2mP0aL7tR4wZ8yA", "r": "1", "g": [], "t": NOW, "p": 0},
         {"i": "Xq3v9sK2mP0aL7tR4wZ8yA", "r": 1, "g": "analytics", "t": NOW, "p": 0},
         {"i": "Xq3v9sK2mP0aL7tR4wZ8yA", "r": 1, "g": [], "t": NOW, "p": 7},
+        {"i": "Xq3v9sK2mP0aL7tR4wZ8yA", "r": 1, "g": [], "t": NOW, "p": 0, "v": "ga4"},
+        {"i": "Xq3v9sK2mP0aL7tR4wZ8yA", "r": 1, "g": [], "t": NOW, "p": 0, "v": [4]},
     ],
 )
 def test_validly_signed_but_foreign_shapes_are_no_consent(payload: object) -> None:

@@ -192,14 +192,12 @@ async def test_erasure_forgets_what_is_in_memory_too(parts: Parts) -> None:
     assert erased == {"receipts": 1, "email_events": 1, "email_consent": 1, "objections": 0}
     assert await parts.store.subject_receipts("esp-1") == []  # erasure takes the receipts too
     parts.clock.now += 1
-    await parts.grant("esp-1", grant=False)  # a withdrawal may still come: receipts only
+    await parts.grant("esp-1", grant=False)  # a withdrawal may still come: nothing is kept
     await parts.settle()
     assert await parts.store.email_events("esp-1") == []
     assert (await parts.consents.state_of("esp-1")).state == "erased"  # type: ignore[union-attr]
-    receipts = await parts.store.subject_receipts("esp-1")
-    assert [(r.subject_kind, r.action, r.granted, r.denied) for r in receipts] == [
-        ("recipient", "api", (), ("email_tracking",)),
-    ]
+    # Nothing new is recorded under an erased id, not even the receipt of a withdrawal.
+    assert await parts.store.subject_receipts("esp-1") == []
 
 
 async def test_an_unreachable_store_means_no_per_recipient_events_and_no_loss_of_counts(

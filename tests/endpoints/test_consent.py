@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import socket
 
 import httpx
 import pytest
@@ -31,7 +33,7 @@ async def test_no_cookie_means_no_consent(client: httpx.AsyncClient) -> None:
         "categories": ["necessary", "preferences", "analytics", "marketing"],
     }
     assert response.headers["cache-control"] == "no-store"
-    assert response.headers["vary"] == "Cookie"
+    assert response.headers["vary"] == "Cookie, Authorization"
 
 
 @pytest.mark.parametrize(
@@ -183,6 +185,8 @@ async def test_bad_cookies_are_no_consent_never_an_error(
         ([1, 2], 422, "JSON object"),
         ({"granted": [], "page": 42}, 422, "page"),
         ({"granted": [], "language": "x" * 100}, 422, "language"),
+        ({"granted": [], "refused_vendors": "ga4"}, 422, "list of vendor ids"),
+        ({"action": "accept_all", "refused_vendors": ["ga4"]}, 422, 'goes with "granted"'),
     ],
 )
 async def test_bad_choices_get_a_clear_4xx(client: httpx.AsyncClient, body, status, error) -> None:
@@ -200,6 +204,34 @@ async def test_unknown_category_lists_the_valid_ones(client: httpx.AsyncClient) 
         "analytics",
         "marketing",
     ]
+
+
+async def test_unknown_vendor_lists_the_valid_ones(client: httpx.AsyncClient) -> None:
+    body = {"granted": ["analytics"], "refused_vendors": ["ga4", "spyware"]}
+    response = await client.post("/consent", json=body, headers=JSON)
+    assert response.status_code == 422
+    assert response.json()["detail"] == "unknown vendor: spyware"
+    valid = response.json()["valid_vendors"]
+    assert {"ga4", "matomo", "meta_pixel", "youtube"} <= set(valid)
+    assert "recaptcha" not in valid  # necessary: disclosed, never refusable
+
+
+async def test_vendor_refusals_reach_cookie_state_and_receipt(client: httpx.AsyncClient) -> None:
+    body = {"granted": ["analytics"], "refused_vendors": ["ga4", "meta_pixel"]}
+    recorded = await client.post("/consent", json=body, headers=JSON)
+    assert recorded.status_code == 200
+    # meta_pixel is marketing, refused as a category already: not kept twice.
+    assert recorded.json()["consent"]["refused_vendors"] == ["ga4"]
+    assert cookie_payload(recorded)["v"] == ["ga4"]
+    assert (await client.get("/consent")).json()["consent"]["refused_vendors"] == ["ga4"]
+    (receipt,) = (await client.get("/consent/receipts")).json()["receipts"]
+    assert receipt["action"] == "custom"
+    assert receipt["granted"] == ["analytics", "necessary"]
+    assert receipt["refused_vendors"] == ["ga4"]
+    # A later broader choice lifts the refusal, and the cookie goes back to the old shape.
+    again = await client.post("/consent", json={"action": "accept_all"}, headers=JSON)
+    assert again.json()["consent"]["refused_vendors"] == []
+    assert "v" not in cookie_payload(again)
 
 
 @pytest.mark.parametrize(
@@ -315,12 +347,35 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {
+    body = ready.json()
+    assert body.pop("instance") == f"{socket.gethostname()}:{os.getpid()}"  # which process
+    assert body["forwarder"] == {"depth": 0, "buffered": 0, **dict.fromkeys(_DELIVERY_COUNTS, 0)}
+    assert body["delivery"]["ga4"] == {
+        "depth": 0,
+        "oldest_age_seconds": 0,
+        **dict.fromkeys(_DELIVERY_COUNTS, 0),
+    }
+    del body["forwarder"], body["delivery"]
+    assert body == {
         "status": "ready",
         "store": "sqlite",
         "spool_depth": 0,
-        "forwarder": {"queued": 0, "sent": 0, "failed": 0, "dropped": 0},
+        "counts_lost": 0,
+        "email_events_dropped": 0,
     }
+
+
+_DELIVERY_COUNTS = (
+    "queued",
+    "overflowed",
+    "dropped",
+    "delivered",
+    "retried",
+    "uncertain",
+    "dead_lettered",
+    "rejected",
+    "withheld",
+)
 
 
 async def test_readiness_fails_when_the_store_is_unreachable(make_settings) -> None:
