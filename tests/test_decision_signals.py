@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -133,12 +134,20 @@ def test_ga4_consent_mode_table(consent, gpc, region, objected, outcome, gcs, gc
 
 
 def may_be_told(
-    category: str, consent: Consent | None, gpc: bool, region: str, objected, vendor=None
+    category: str,
+    consent: Consent | None,
+    gpc: bool,
+    region: str,
+    objected,
+    vendor=None,
+    app_tracking_refused: bool = False,
 ) -> bool:
     """What the person allowed for `category`, from the product rules (the oracle)."""
     if category in objected:
         return False
     if category == "marketing" and (gpc or (consent is not None and consent.gpc)):
+        return False
+    if category == "marketing" and app_tracking_refused:  # iOS ATT / Android ad-ID opt-out
         return False
     if consent is not None and consent.is_current(REVISION):
         if vendor is not None and vendor in consent.refused_vendors:
@@ -156,6 +165,11 @@ CLIENT_QUERY = {
     "linkedin_insight": "pid=1&fmt=gif&url=https%3A%2F%2Fa.example%2F",
     "plausible": "n=pageview&u=https%3A%2F%2Fa.example%2F%3Femail%3Dx&d=a.example",
     "ads_cm": GA4_CLIENT + "&dl=https%3A%2F%2Fa.example%2Fp%3Femail%3Dx%40y.example",
+    # Apps: their own (untrusted) consent claims, and an advertising id.
+    "ga4_app": "firebase_app_id=1&api_secret=s&app_instance_id=abc&events=x"
+    "&consent.ad_user_data=GRANTED&non_personalized_ads=false",
+    "meta_app": "event=CUSTOM_APP_EVENTS&advertiser_id=IDFA-1&anon_id=x"
+    "&advertiser_tracking_enabled=1&application_tracking_enabled=1",
 }
 CONSENT_MODE_SIGNALS = {
     0: "ad_storage",
@@ -176,9 +190,26 @@ def sent_params(rule: Rule, decision: Decision, query: str) -> list[tuple[str, s
     hit = outbound_hit(
         rule, parse_query(query), decision, ip=parse_ip("198.51.100.7"), user_agent="UA"
     )
+    if hit.body.startswith(b"{"):
+        return list(_flat(json.loads(hit.body)))
     if hit.body:
-        return [(k, str(v)) for k, v in json.loads(hit.body).items()]
+        return parse_qsl(hit.body.decode())
     return parse_qsl(urlsplit(hit.url).query)
+
+
+def _flat(document: dict[str, object], prefix: str = "") -> Iterator[tuple[str, str]]:
+    for key, value in document.items():
+        if isinstance(value, dict):
+            yield from _flat(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", str(value)
+
+
+def granted_categories(rule: Rule, params: list[tuple[str, str]]) -> set[str]:
+    """The categories the rule's own signal parameters claim are granted (Meta's
+    `advertiser_tracking_enabled`, the Measurement Protocol's `consent`)."""
+    sent = dict(params)
+    return {s.category for s in rule.hit.signal_params if sent.get(s.name) == s.granted}
 
 
 def granted_signals(params: list[tuple[str, str]]) -> set[str]:
@@ -199,17 +230,23 @@ def granted_signals(params: list[tuple[str, str]]) -> set[str]:
 
 EVERY = list(
     itertools.product(
-        sorted(RULES), CONSENTS, (False, True), ("opt_in", "opt_out"), OBJECTIONS, (False, True)
+        sorted(RULES),
+        CONSENTS,
+        (False, True),
+        ("opt_in", "opt_out"),
+        OBJECTIONS,
+        (False, True),
+        (False, True),  # the app's platform refuses ad tracking
     )
 )
 
 
 def test_the_product_is_complete() -> None:
-    assert len(EVERY) == len(RULES) * len(CONSENTS) * 2 * 2 * len(OBJECTIONS) * 2 == 1296
+    assert len(EVERY) == len(RULES) * len(CONSENTS) * 2 * 2 * len(OBJECTIONS) * 2 * 2 == 3456
 
 
 def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> None:
-    for rule_id, consent_name, gpc, region, objected, bot in EVERY:
+    for rule_id, consent_name, gpc, region, objected, bot, att_refused in EVERY:
         rule, consent = RULES[rule_id], CONSENTS[consent_name]
         signals = Signals(
             REVISION,
@@ -218,12 +255,13 @@ def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> No
             bot,
             OBJECTIONS[objected],
             vendor_categories=VENDOR_CATEGORIES,
+            app_tracking_refused=att_refused,
         )
         decision = decide(rule, consent, signals)
-        where = (rule_id, consent_name, gpc, region, objected, bot, decision)
+        where = (rule_id, consent_name, gpc, region, objected, bot, att_refused, decision)
         allowed = {
             c for c in ("analytics", "marketing", "preferences")
-            if may_be_told(c, consent, gpc, region, OBJECTIONS[objected], rule_id)
+            if may_be_told(c, consent, gpc, region, OBJECTIONS[objected], rule_id, att_refused)
         }  # fmt: skip
         # The decision itself: signalled never exceeds what the person allowed.
         assert decision.signalled <= allowed, where
@@ -240,6 +278,12 @@ def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> No
         for signal in granted_signals(params):
             assert SIGNAL_CATEGORY[signal] in decision.signalled, (signal, where)
             assert SIGNAL_CATEGORY[signal] in allowed, (signal, where)
+        for category in granted_categories(rule, params):
+            assert category in decision.signalled, (category, where)
+            assert category in allowed, (category, where)
+        for name, _ in params:  # an advertising id only where marketing may be told
+            if name in rule.hit.advertising_id_params:
+                assert "marketing" in allowed, (name, where)
         if rule.hit.consent_mode:
             assert {"gcs", "gcd"} <= {k for k, _ in params}, where  # always said, never omitted
         if decision.outcome == "anonymous":
