@@ -267,11 +267,11 @@ def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> No
         if rule.hit.consent_mode:
             assert {"gcs", "gcd"} <= {k for k, _ in params}, where  # always said, never omitted
         sent_values = dict(params)
-        for signal in rule.hit.signal_params:  # app signals: written by the gateway, never echoed
-            assert sent_values[signal.name] in {signal.granted, signal.denied}, where
-            if sent_values[signal.name] == signal.granted:
-                assert signal.category in decision.signalled, (signal, where)
-                assert signal.category in allowed, (signal, where)
+        for written in rule.hit.signal_params:  # app signals: set by the gateway, never echoed
+            assert sent_values[written.name] in {written.granted, written.denied}, where
+            if sent_values[written.name] == written.granted:
+                assert written.category in decision.signalled, (written, where)
+                assert written.category in allowed, (written, where)
         if any(name in rule.hit.advertising_id_params for name in sent_values):
             assert "marketing" in allowed, where
         if decision.outcome == "anonymous":
