@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -134,20 +133,12 @@ def test_ga4_consent_mode_table(consent, gpc, region, objected, outcome, gcs, gc
 
 
 def may_be_told(
-    category: str,
-    consent: Consent | None,
-    gpc: bool,
-    region: str,
-    objected,
-    vendor=None,
-    app_tracking_refused: bool = False,
+    category: str, consent: Consent | None, gpc: bool, region: str, objected, vendor=None
 ) -> bool:
     """What the person allowed for `category`, from the product rules (the oracle)."""
     if category in objected:
         return False
     if category == "marketing" and (gpc or (consent is not None and consent.gpc)):
-        return False
-    if category == "marketing" and app_tracking_refused:  # iOS ATT / Android ad-ID opt-out
         return False
     if consent is not None and consent.is_current(REVISION):
         if vendor is not None and vendor in consent.refused_vendors:
@@ -165,10 +156,10 @@ CLIENT_QUERY = {
     "linkedin_insight": "pid=1&fmt=gif&url=https%3A%2F%2Fa.example%2F",
     "plausible": "n=pageview&u=https%3A%2F%2Fa.example%2F%3Femail%3Dx&d=a.example",
     "ads_cm": GA4_CLIENT + "&dl=https%3A%2F%2Fa.example%2Fp%3Femail%3Dx%40y.example",
-    # Apps: their own (untrusted) consent claims, and an advertising id.
-    "ga4_app": "firebase_app_id=1&api_secret=s&app_instance_id=abc&events=x"
-    "&consent.ad_user_data=GRANTED&non_personalized_ads=false",
-    "meta_app": "event=CUSTOM_APP_EVENTS&advertiser_id=IDFA-1&anon_id=x"
+    # Apps, claiming every signal granted themselves (the gateway must overwrite the claims).
+    "ga4_app": "firebase_app_id=1:2:android:3&api_secret=s&app_instance_id=abc&events=x"
+    "&consent.ad_user_data=GRANTED&consent.ad_personalization=GRANTED",
+    "meta_app": "event=CUSTOM_APP_EVENTS&advertiser_id=idfa-1&anon_id=a1"
     "&advertiser_tracking_enabled=1&application_tracking_enabled=1",
 }
 CONSENT_MODE_SIGNALS = {
@@ -190,26 +181,21 @@ def sent_params(rule: Rule, decision: Decision, query: str) -> list[tuple[str, s
     hit = outbound_hit(
         rule, parse_query(query), decision, ip=parse_ip("198.51.100.7"), user_agent="UA"
     )
-    if hit.body.startswith(b"{"):
-        return list(_flat(json.loads(hit.body)))
-    if hit.body:
-        return parse_qsl(hit.body.decode())
-    return parse_qsl(urlsplit(hit.url).query)
+    in_url = parse_qsl(urlsplit(hit.url).query)
+    if dict(hit.headers).get("Content-Type") == "application/json":
+        return in_url + list(_flat(json.loads(hit.body)))
+    return in_url + parse_qsl(hit.body.decode())
 
 
-def _flat(document: dict[str, object], prefix: str = "") -> Iterator[tuple[str, str]]:
+def _flat(document: dict[str, object], prefix: str = "") -> list[tuple[str, str]]:
+    """A JSON body as dotted name/value pairs: `{"consent": {"a": "X"}}` → `consent.a=X`."""
+    pairs: list[tuple[str, str]] = []
     for key, value in document.items():
         if isinstance(value, dict):
-            yield from _flat(value, f"{prefix}{key}.")
+            pairs += _flat(value, f"{prefix}{key}.")
         else:
-            yield f"{prefix}{key}", str(value)
-
-
-def granted_categories(rule: Rule, params: list[tuple[str, str]]) -> set[str]:
-    """The categories the rule's own signal parameters claim are granted (Meta's
-    `advertiser_tracking_enabled`, the Measurement Protocol's `consent`)."""
-    sent = dict(params)
-    return {s.category for s in rule.hit.signal_params if sent.get(s.name) == s.granted}
+            pairs.append((f"{prefix}{key}", str(value)))
+    return pairs
 
 
 def granted_signals(params: list[tuple[str, str]]) -> set[str]:
@@ -232,11 +218,11 @@ EVERY = list(
     itertools.product(
         sorted(RULES),
         CONSENTS,
-        (False, True),
+        (False, True),  # Sec-GPC
+        (False, True),  # an app's platform refuses ad tracking (ATT / ad-ID opt-out)
         ("opt_in", "opt_out"),
         OBJECTIONS,
-        (False, True),
-        (False, True),  # the app's platform refuses ad tracking
+        (False, True),  # bot
     )
 )
 
@@ -246,7 +232,7 @@ def test_the_product_is_complete() -> None:
 
 
 def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> None:
-    for rule_id, consent_name, gpc, region, objected, bot, att_refused in EVERY:
+    for rule_id, consent_name, gpc, att, region, objected, bot in EVERY:
         rule, consent = RULES[rule_id], CONSENTS[consent_name]
         signals = Signals(
             REVISION,
@@ -255,13 +241,13 @@ def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> No
             bot,
             OBJECTIONS[objected],
             vendor_categories=VENDOR_CATEGORIES,
-            app_tracking_refused=att_refused,
+            app_tracking_refused=att,
         )
         decision = decide(rule, consent, signals)
-        where = (rule_id, consent_name, gpc, region, objected, bot, att_refused, decision)
+        where = (rule_id, consent_name, gpc, att, region, objected, bot, decision)
         allowed = {
             c for c in ("analytics", "marketing", "preferences")
-            if may_be_told(c, consent, gpc, region, OBJECTIONS[objected], rule_id, att_refused)
+            if may_be_told(c, consent, gpc or att, region, OBJECTIONS[objected], rule_id)
         }  # fmt: skip
         # The decision itself: signalled never exceeds what the person allowed.
         assert decision.signalled <= allowed, where
@@ -278,14 +264,16 @@ def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> No
         for signal in granted_signals(params):
             assert SIGNAL_CATEGORY[signal] in decision.signalled, (signal, where)
             assert SIGNAL_CATEGORY[signal] in allowed, (signal, where)
-        for category in granted_categories(rule, params):
-            assert category in decision.signalled, (category, where)
-            assert category in allowed, (category, where)
-        for name, _ in params:  # an advertising id only where marketing may be told
-            if name in rule.hit.advertising_id_params:
-                assert "marketing" in allowed, (name, where)
         if rule.hit.consent_mode:
             assert {"gcs", "gcd"} <= {k for k, _ in params}, where  # always said, never omitted
+        sent_values = dict(params)
+        for written in rule.hit.signal_params:  # app signals: set by the gateway, never echoed
+            assert sent_values[written.name] in {written.granted, written.denied}, where
+            if sent_values[written.name] == written.granted:
+                assert written.category in decision.signalled, (written, where)
+                assert written.category in allowed, (written, where)
+        if any(name in rule.hit.advertising_id_params for name in sent_values):
+            assert "marketing" in allowed, where
         if decision.outcome == "anonymous":
             names = {k for k, _ in params}
             assert not any(n in rule.hit.identifier_params for n in names), where
