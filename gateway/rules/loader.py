@@ -89,6 +89,8 @@ def _read(path: Path) -> dict[str, Any]:
         raise RuleError(str(path), "(file)", f"cannot read: {error.strerror}") from None
     except UnicodeDecodeError:
         raise RuleError(str(path), "(syntax)", "expected UTF-8 text") from None
+    except RecursionError:
+        raise RuleError(str(path), "(syntax)", "nested too deeply") from None
     except tomllib.TOMLDecodeError as error:
         raise RuleError(str(path), "(syntax)", f"invalid TOML: {error}") from None
 
