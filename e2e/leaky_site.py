@@ -44,7 +44,8 @@ ABOUT = """<!doctype html>
 <script src="{gateway}/consent.js"></script>
 <meta charset="utf-8"><title>About Leaky Ltd</title>
 </head><body><h1>About us</h1><a href="/">Home</a></body></html>"""
-SITE_JS = 'document.cookie = "visitor_pref=compact; Path=/; Max-Age=86400";'
+SITE_JS = """document.cookie = "visitor_pref=compact; Path=/; Max-Age=86400";
+localStorage.setItem("layout", "compact");  // the site's own: recorded, not judged"""
 VENDOR_JS = "window.vendorTagRuns = (window.vendorTagRuns || 0) + 1;"
 
 LEAKY_RULES = {

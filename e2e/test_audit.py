@@ -157,6 +157,10 @@ async def test_the_leaky_site_fails_with_exactly_its_leaks(
     assert by_subject[tag]["rule"] == "acme_analytics.toml hosts (category analytics)"
     assert by_subject[pixel]["rule"] == "adnet.toml hosts (category marketing)"
     assert by_subject["visitor_pref"]["cause"] == f"script {site.origin}/site.js"
+    [layout] = report["states"][0]["pages"][0]["storage"]
+    assert (layout["area"], layout["key"], layout["set_by"]) == (
+        "localStorage", "layout", f"{site.origin}/site.js",
+    )  # fmt: skip
     assert "FAIL: 4 violation(s), 3 finding(s), 1 note(s)" in terminal
     junit = (out / "report.xml").read_text()
     assert junit.count("<failure ") == 2

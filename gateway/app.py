@@ -75,7 +75,7 @@ def create_app(settings: Settings) -> Starlette:
     )
     _serve_trailing_slashes_in_place(app.router)
     app.state.gateway = gateway
-    app.state.admin_attempts = FailedAdminAttempts(settings.trusted_proxies)
+    app.state.admin_attempts = FailedAdminAttempts(settings.trusted_proxies, store=gateway.store)
     if settings.demo:
         from gateway.demo.routes import demo_routes  # only a demo gateway loads the demo
 

@@ -111,6 +111,7 @@ async def erase_subject(gateway: Gateway, subject_id: str) -> dict[str, int]:
     # store; this one is local, so its copies go from the disk too.
     await gateway.spool.forget_subject(subject)
     gateway.objections.note_erased(subject, erased_at)
+    await gateway.objections.announce()  # every other instance enforces it within a second
     log.info("a subject was erased: %s", ", ".join(f"{n} {kind}" for kind, n in counts.items()))
     return counts
 
@@ -125,7 +126,7 @@ async def object_to(
     shown: TextsShown = NOTHING_SHOWN,
 ) -> Objection:
     """Record an objection to `categories` (added to any earlier one) with its receipt; it is
-    enforced at once on this instance, within `objection_refresh_seconds` on the others."""
+    enforced at once on this instance, within about a second on the others."""
     subject = checked_subject(subject_id)
     allowed = objectable_categories(gateway)
     unknown = sorted(set(categories) - set(allowed))
@@ -155,6 +156,7 @@ async def object_to(
     # The objection first, so it is enforced even if its receipt has to wait in the spool.
     await store.put_objection(objection)
     gateway.objections.note(objection)
+    await gateway.objections.announce()
     await gateway.receipts.record(receipt)
     return objection
 

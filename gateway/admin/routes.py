@@ -49,6 +49,7 @@ class AdminSite:
             settings.admin_token_hashes,
             minutes=settings.admin_session_minutes,
             secure=settings.cookie_secure,
+            store=gateway.store,
         )
 
     def routes(self) -> list[BaseRoute]:
@@ -65,8 +66,8 @@ class AdminSite:
 
     # ------------------------------------------------------------------ helpers
 
-    def _session(self, request: Request) -> AdminSession | None:
-        return self.sessions.read(request.cookies.get(COOKIE_NAME))
+    async def _session(self, request: Request) -> AdminSession | None:
+        return await self.sessions.current(request.cookies.get(COOKIE_NAME))
 
     def _closed(self) -> Response:
         return render("closed.html", status=403)
@@ -106,7 +107,7 @@ class AdminSite:
         """The session and form of an admin POST, or the response that refuses it."""
         if self.sessions.closed:
             return self._closed()
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return self._to_login()
         form = await read_form(request)
@@ -121,7 +122,7 @@ class AdminSite:
     async def login_form(self, request: Request) -> Response:
         if self.sessions.closed:
             return self._closed()
-        if self._session(request) is not None:
+        if await self._session(request) is not None:
             return RedirectResponse("/admin", status_code=303)
         return self._login_page()
 
@@ -136,7 +137,7 @@ class AdminSite:
         attempts = failed_admin_attempts(request)
         client = attempts.client_of(request)
         try:
-            attempts.check(client)
+            await attempts.check(client)
         except TooManyRequests as limited:
             message = f"Too many wrong tokens. Try again in {limited.retry_after} seconds."
             return self._login_page(message, status=429, headers=limited.headers())
@@ -145,7 +146,7 @@ class AdminSite:
             return self._login_page("Enter an admin token.", status=400)
         session = self.sessions.open(token)
         if session is None:
-            attempts.failed(client)
+            await attempts.failed(client)
             log.warning("admin login refused: wrong token")
             return self._login_page("That token is not an admin token.", status=401)
         log.info("admin session opened (key %s)", session.key_id)
@@ -158,7 +159,7 @@ class AdminSite:
         if isinstance(checked, Response):
             return checked
         session, _ = checked
-        self.sessions.end(session)
+        await self.sessions.end(session)
         response = self._to_login()
         self.sessions.clear_cookie(response)
         return response
@@ -168,7 +169,7 @@ class AdminSite:
     async def dashboard(self, request: Request) -> Response:
         if self.sessions.closed:
             return self._closed()
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return self._to_login()
         period = period_of(request.query_params.get("days"))
@@ -178,7 +179,7 @@ class AdminSite:
     async def receipts_csv(self, request: Request) -> Response:
         if self.sessions.closed:
             return self._closed()
-        if self._session(request) is None:
+        if await self._session(request) is None:
             return self._to_login()
         since, until = (_moment(request, name) for name in ("since", "until"))
         receipts = self.gateway.store.iter_receipts(since, until)

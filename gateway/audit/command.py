@@ -74,7 +74,7 @@ def run_audit(arguments: argparse.Namespace, settings: Settings) -> int:
     )
     bar = ProgressBar(len(states) * arguments.pages, sys.stderr)
     try:
-        audit = asyncio.run(crawl(options, bar.step))
+        audit = asyncio.run(crawl(options, bar.step, bar.resize))
     finally:
         bar.close()
     config = config.with_banner(audit.banner)

@@ -62,6 +62,10 @@ class AuditConfig:
     def cookie_owners(self, name: str) -> list[Vendor]:
         return [vendor for vendor in self.vendors if name in vendor.cookies]
 
+    def cookie_vendors(self, name: str, domain: str = "") -> list[Vendor]:
+        """The vendors a cookie belongs to: by its name in their rules, else by its domain."""
+        return self.cookie_owners(name) or (self.vendors_at(domain.lstrip(".")) if domain else [])
+
     def declares(self, cookie: str) -> bool:
         """Whether a rule, or the site's own list of necessary cookies, declares `cookie`."""
         return cookie in self.site_cookies or bool(self.cookie_owners(cookie))

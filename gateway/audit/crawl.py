@@ -43,11 +43,20 @@ class CrawlOptions:
     browser_args: Sequence[str] = ()
     quiet_seconds: float = 0.5  # a page has settled after this long without requests
     settle_timeout: float = 8.0
-    action_timeout: float = 10.0
+    action_timeout: float = 10.0  # finding and clicking the banner
+    navigation_timeout: float = 30.0
 
 
-async def crawl(options: CrawlOptions, progress: Progress = lambda state, page: None) -> AuditRun:
-    """Run every state of `options`; raises `ConfigError` when Playwright is missing."""
+async def crawl(
+    options: CrawlOptions,
+    progress: Progress = lambda state, page: None,
+    planned: Callable[[int], None] = lambda total: None,
+) -> AuditRun:
+    """Run every state of `options`; raises `ConfigError` when Playwright is missing.
+
+    `progress(state, url)` is called before each page; `planned(total)` once the first state
+    has found how many pages there are, with the number of page visits the audit will make.
+    """
     try:
         from playwright.async_api import async_playwright
     except ImportError:
@@ -69,6 +78,7 @@ async def crawl(options: CrawlOptions, progress: Progress = lambda state, page: 
                 audit.runs.append(run)
                 if pages is None and run.pages:
                     pages = [visit.url for visit in run.pages]
+                    planned(len(pages) * len(options.states))
         finally:
             await browser.close()
     audit.finished = time.time()
@@ -88,6 +98,7 @@ async def _crawl_state(
         **context_options(visitor_user_agent(browser.version), state.gpc)
     )
     context.set_default_timeout(options.action_timeout * 1000)
+    context.set_default_navigation_timeout(options.navigation_timeout * 1000)
     recorder = Recorder()
     try:
         await _attach(context, recorder, state)
@@ -171,9 +182,10 @@ async def _first_page(
         await _do(page, steps[-1])
         await _banner_button(page, audit.banner).wait_for(state="hidden")
     except Exception as error:
-        run.error = (
-            f"could not make the choice '{run.state.label}' in the banner: {_one_line(error)}"
-        )
+        if steps:
+            run.error = f"could not choose '{run.state.label}' in the banner: {_one_line(error)}"
+        else:
+            run.error = f"no consent banner appeared: {_one_line(error)}"
         if not run.banner_png:
             run.banner_png = await page.screenshot()
         return False

@@ -1,8 +1,9 @@
 """Judge what an audit recorded against what the site's rules promise. Pure: no I/O.
 
-- **violation**: a request to a vendor's host, a vendor's cookie, or a hit the gateway let
-  through, in a state where the vendor's category was not granted; or a state the banner
-  would not let a visitor choose.
+- **violation**: a request to a vendor's host, a vendor's cookie, a storage key a vendor's
+  script wrote, or a hit the gateway let
+  through, in a state where the vendor's category was not granted; a banner that never
+  appears; a choice the banner would not let a visitor make.
 - **finding**: a cookie no rule declares (nor the site's own list), a third-party host no
   rule declares, a page that did not load.
 - **note**: a vendor the banner names that no state ever loaded.
@@ -44,7 +45,8 @@ def judge(config: AuditConfig, audit: AuditRun) -> list[Item]:
     items: list[Item] = []
     for run in audit.runs:
         if run.error:
-            items.append(Item("violation", "choice-failed", run.state.name, audit.url,
+            code = "banner-missing" if run.state.choice == "none" else "choice-failed"
+            items.append(Item("violation", code, run.state.name, audit.url,
                               run.state.label, "banner", "the banner", run.error))  # fmt: skip
         for visit in run.pages:
             items.extend(_judge_visit(config, run, visit, first_party))
@@ -60,8 +62,19 @@ def _judge_visit(
         yield Item("finding", "page-not-loaded", state, visit.url, visit.url, "", "", visit.error)
     for request in visit.requests:
         yield from _judge_request(config, state, granted, visit.url, request, first_party)
+    for key in visit.storage:
+        # Rules declare no storage keys; but a vendor's own script writing one is its doing.
+        owners = config.vendors_at(urlsplit(key.set_by).hostname or "") if key.set_by else []
+        if owners and not _any_granted(owners, granted):
+            yield Item(
+                "violation", "vendor-storage-before-consent", state, visit.url,
+                f"{key.area}:{key.key}", key.set_by, _rule(owners, "hosts"),
+                f"{_names(owners)} script wrote {key.area} key '{key.key}' without consent for "
+                f"{_categories(owners)}",
+            )  # fmt: skip
     for cookie in visit.cookies:
-        owners = config.cookie_owners(cookie.name)
+        # A vendor's cookie: one its rule names, or any cookie on one of its own hosts.
+        owners = config.cookie_vendors(cookie.name, cookie.domain)
         cause = f"{cookie.via} {cookie.set_by}".strip()
         if owners and not _any_granted(owners, granted):
             yield Item(
@@ -123,7 +136,7 @@ def _never_loaded(config: AuditConfig, audit: AuditRun) -> Iterable[Item]:
                 if request.path.startswith("/t/"):
                     loaded.add(request.path.split("/")[2])
             for cookie in visit.cookies:
-                loaded.update(v.id for v in config.cookie_owners(cookie.name))
+                loaded.update(v.id for v in config.cookie_vendors(cookie.name, cookie.domain))
     if not audit.runs or not any(run.state.granted for run in audit.runs):
         return  # with nothing ever granted, nothing is expected to load
     by_id = {vendor.id: vendor for vendor in config.vendors}

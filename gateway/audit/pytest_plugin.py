@@ -270,7 +270,8 @@ def no_vendor_cookies(page: Any, category: str) -> None:
     """No cookie in the jar belongs to a vendor in `category`."""
     visitor = _visitor(page)
     found = [c["name"] for c in page.context.cookies()
-             if any(v.category == category for v in visitor.config.cookie_owners(c["name"]))]  # fmt: skip
+             if any(v.category == category
+                    for v in visitor.config.cookie_vendors(c["name"], c.get("domain", "")))]  # fmt: skip
     if found:
         raise AssertionError(
             f"{category} vendor cookies in state '{visitor.state.name}': {', '.join(found)}"

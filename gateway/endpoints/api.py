@@ -30,7 +30,7 @@ _NO_STORE = {"Cache-Control": "no-store"}
 async def sign_links(request: Request) -> Response:
     """`{"campaign", "recipient", "url" | "urls", "sent_at"?}` → the signed URLs."""
     gateway = gateway_of(request)
-    require_admin(request, gateway.settings.admin_token_hashes)
+    await require_admin(request, gateway.settings.admin_token_hashes)
     body = await read_json(request, limit=MAX_LINKS_BODY)
     if not isinstance(body, dict):
         raise Unprocessable("the body must be a JSON object")
@@ -84,7 +84,7 @@ async def record_recipient_consent(request: Request) -> Response:
     `{"granted": []}`, or `{"action": "accept_all" | "reject_all"}`."""
     gateway = gateway_of(request)
     settings = gateway.settings
-    require_admin(request, settings.admin_token_hashes)
+    await require_admin(request, settings.admin_token_hashes)
     subject = request.path_params["subject"]
     if not is_subject(subject):
         raise Unprocessable(

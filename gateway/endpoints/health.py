@@ -20,9 +20,10 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     gateway = gateway_of(request)
     body = {
+        "instance": gateway.heartbeat.name,  # which process answered: host:pid
         "store": gateway.store.name,
-        "spool_depth": gateway.spool_depth(),
-        "forwarder": gateway.forwarder_counts(),
+        **gateway.instance_figures(),
+        "delivery": gateway.delivery_report(),
     }
     deadline = min(WRITE_CHECK_SECONDS, gateway.settings.store_timeout_seconds)
     try:

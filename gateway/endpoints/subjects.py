@@ -34,14 +34,14 @@ RECEIPT_QUERY = {"since", "until", "format"}
 LAST_MOMENT = 253_402_300_799.0  # 9999-12-31T23:59:59Z
 
 
-def _admin_gateway(request: Request) -> Gateway:
+async def _admin_gateway(request: Request) -> Gateway:
     gateway = gateway_of(request)
-    require_admin(request, gateway.settings.admin_token_hashes)
+    await require_admin(request, gateway.settings.admin_token_hashes)
     return gateway
 
 
 async def export(request: Request) -> Response:
-    gateway = _admin_gateway(request)
+    gateway = await _admin_gateway(request)
     subject = checked_subject(request.path_params["subject"])
     document = await export_subject(gateway, subject)
     disposition = f'attachment; filename="subject-{subject}.json"'
@@ -49,14 +49,14 @@ async def export(request: Request) -> Response:
 
 
 async def erase(request: Request) -> Response:
-    gateway = _admin_gateway(request)
+    gateway = await _admin_gateway(request)
     subject = checked_subject(request.path_params["subject"])
     erased = await erase_subject(gateway, subject)
     return JSONResponse({"subject_id": subject, "erased": erased}, headers=_NO_STORE)
 
 
 async def objection(request: Request) -> Response:
-    gateway = _admin_gateway(request)
+    gateway = await _admin_gateway(request)
     subject = checked_subject(request.path_params["subject"])
     body = await read_json(request)
     if not isinstance(body, dict):
@@ -85,7 +85,7 @@ async def objection(request: Request) -> Response:
 
 async def receipts(request: Request) -> Response:
     """Every receipt in `[since, until)`, oldest first, streamed page by page from the store."""
-    gateway = _admin_gateway(request)
+    gateway = await _admin_gateway(request)
     query = request.query_params
     unknown = sorted(set(query) - RECEIPT_QUERY)
     if unknown:

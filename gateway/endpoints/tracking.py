@@ -26,6 +26,7 @@ from gateway.tracking.bodies import hits_in_body
 from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.network import client_ip
+from gateway.visitors.platform import APP_TRACKING_HEADER, app_tracking_refused
 
 MAX_HIT_BODY = 16384
 Params = list[tuple[str, Any]]
@@ -55,6 +56,7 @@ async def track(request: Request) -> Response:
         vendor_categories=gateway.refusable_vendors()
         if consent and consent.refused_vendors
         else {},
+        app_tracking_refused=app_tracking_refused(headers.get(APP_TRACKING_HEADER)),
     )
     post = request.method == "POST"
     # Read before deciding: a body the rule cannot read is refused whatever the consent.
@@ -67,7 +69,7 @@ async def track(request: Request) -> Response:
 
     if decision.outcome == "redirect":
         # A redirect sends one hit in its URL; the loader allows only one-hit bodies (form).
-        location = redirect_location(rule, hits[0])
+        location = redirect_location(rule, hits[0], decision.signalled)
         status = 303 if post else 302
         # Built from the rule's upstream and already encoded: no re-quoting (as on /c).
         return Response(
@@ -81,7 +83,8 @@ async def track(request: Request) -> Response:
         )
         for params in hits:
             gateway.forwarder.submit(
-                outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent)
+                outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent),
+                consent_id=consent.consent_id if consent else None,
             )
     return empty_response(answer) if post else gif_response(answer)
 

@@ -212,10 +212,21 @@ def schemas(settings: Settings) -> dict[str, Schema]:
             {
                 "status": _text(enum=["ready", "unavailable"]),
                 "reason": _text(description="why the store cannot take a write (when unavailable)"),
+                "instance": _text(description="the process that answered: host:pid"),
                 "store": _text(),
                 "spool_depth": _COUNT,
                 "forwarder": {"type": "object", "additionalProperties": _COUNT},
+                "counts_lost": _COUNT,
+                "email_events_dropped": _COUNT,
+                "delivery": {
+                    "type": "object",
+                    "description": "per forwarding vendor: queue depth, oldest hit age, counters",
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": {"type": "number", "minimum": 0},
+                    },
+                },
             },
-            ("status", "store", "spool_depth", "forwarder"),
+            ("status", "instance", "store", "spool_depth", "forwarder"),
         ),
     }

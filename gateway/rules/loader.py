@@ -26,7 +26,9 @@ from gateway.rules.model import (
     Method,
     Mode,
     NameSet,
+    Platform,
     Rule,
+    SignalParam,
     WithoutConsent,
 )
 
@@ -36,7 +38,7 @@ _NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z\[\]-]+")
 _HEADER = re.compile(r"[!#$%&'+.^_`|~0-9A-Za-z-]+")
 _RULE_KEYS = (
     "id", "name", "category", "privacy_policy_url", "terms_url", "description", "cookies",
-    "hosts", "notice", "hit",
+    "hosts", "notice", "hit", "platform",
 )  # fmt: skip
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _DISCLOSED = HitRule(mode="block")  # a necessary vendor's: never used, /t does not serve it
@@ -46,7 +48,8 @@ _HOST = re.compile(
 _HIT_KEYS = (
     "mode", "upstream", "method", "encoding", "allowed_params", "identifier_params",
     "fixed_params", "ip", "ip_param", "ip_header", "without_consent", "consent_mode",
-    "paths", "bodies", "url_params", "url_query_keys",
+    "paths", "bodies", "url_params", "url_query_keys", "advertising_id_params",
+    "upstream_query_params", "signal_params",
 )  # fmt: skip
 # A sub-path the vendor's client appends: plain path segments, no dot segments, no query.
 _SUB_PATH = re.compile(r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+/?")
@@ -85,6 +88,8 @@ def _read(path: Path) -> dict[str, Any]:
         raise RuleError(str(path), "(file)", f"cannot read: {error.strerror}") from None
     except UnicodeDecodeError:
         raise RuleError(str(path), "(syntax)", "expected UTF-8 text") from None
+    except RecursionError:
+        raise RuleError(str(path), "(syntax)", "nested too deeply") from None
     except tomllib.TOMLDecodeError as error:
         raise RuleError(str(path), "(syntax)", f"invalid TOML: {error}") from None
 
@@ -110,7 +115,7 @@ def _build_rule(doc: _Table, categories: tuple[str, ...], insecure: bool) -> Rul
             doc.fail("hit", problem)
         hit = _DISCLOSED
     else:
-        hit = _build_hit(doc.table("hit", _HIT_KEYS), insecure)
+        hit = _build_hit(doc.table("hit", _HIT_KEYS), insecure, categories)
     return Rule(
         id=rule_id,
         name=name,
@@ -122,6 +127,7 @@ def _build_rule(doc: _Table, categories: tuple[str, ...], insecure: bool) -> Rul
         terms_url=terms,
         notice=_notice(doc),
         hosts=doc.hosts("hosts"),
+        platform=doc.choice("platform", Platform, "web"),
     )
 
 
@@ -142,7 +148,7 @@ def _notice(doc: _Table) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _build_hit(hit: _Table, insecure: bool) -> HitRule:
+def _build_hit(hit: _Table, insecure: bool, categories: tuple[str, ...]) -> HitRule:
     mode: Mode = hit.choice("mode", Mode)
     upstream = hit.optional_string("upstream")
     if upstream is not None:
@@ -173,6 +179,10 @@ def _build_hit(hit: _Table, insecure: bool) -> HitRule:
             hit.fail(f"url_params[{index}]", f"{pattern!r} is not within allowed_params")
     if url_query_keys and not url_params:
         hit.fail("url_query_keys", "needs url_params (the parameters whose query it keeps)")
+    advertising_ids = _within_allowed(hit, "advertising_id_params", allowed)
+    upstream_query = _within_allowed(hit, "upstream_query_params", allowed)
+    if upstream_query and encoding == "query":
+        hit.fail("upstream_query_params", "only with encoding = 'json' or 'form'")
     return HitRule(
         mode=mode,
         upstream=upstream,
@@ -190,7 +200,39 @@ def _build_hit(hit: _Table, insecure: bool) -> HitRule:
         bodies=_bodies(hit, mode),
         url_params=url_params,
         url_query_keys=url_query_keys,
+        advertising_id_params=advertising_ids,
+        upstream_query_params=upstream_query,
+        signal_params=_signal_params(hit, allowed, categories),
     )
+
+
+def _within_allowed(hit: _Table, key: str, allowed: NameSet) -> NameSet:
+    names = hit.names(key)
+    for index, pattern in enumerate(names.patterns):
+        if not allowed.covers(pattern):
+            hit.fail(f"{key}[{index}]", f"{pattern!r} is not within allowed_params")
+    return names
+
+
+def _signal_params(
+    hit: _Table, allowed: NameSet, categories: tuple[str, ...]
+) -> tuple[SignalParam, ...]:
+    if not hit.has("signal_params"):
+        return ()
+    table = hit.table("signal_params", (), open_keys=True)
+    params = []
+    for name in table.values:
+        if not _NAME.fullmatch(name) or "*" in name:
+            table.fail(name, "expected a parameter name without '*'")
+        if name in allowed or name.partition(".")[0] in allowed:
+            table.fail(name, "the gateway sets it: remove it from allowed_params")
+        entry = table.table(name, ("category", "granted", "denied"))
+        category = entry.string("category")
+        if category not in categories or category == NECESSARY:
+            options = ", ".join(c for c in categories if c != NECESSARY)
+            entry.fail("category", f"expected one of {options}; got {category!r}")
+        params.append(SignalParam(name, category, entry.string("granted"), entry.string("denied")))
+    return tuple(params)
 
 
 def _paths(hit: _Table) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from gateway.consent.objections import Objection
 from gateway.counts import CountKey
 from gateway.email.records import EmailEvent, RecipientConsent
 from gateway.receipts.model import Receipt
+from gateway.store.shared import SharedState
 
 __all__ = ["CountKey", "PurgeProgress", "Store"]
 
@@ -16,7 +17,7 @@ __all__ = ["CountKey", "PurgeProgress", "Store"]
 PurgeProgress = Callable[[str, int], None]
 
 
-class Store(ABC):
+class Store(SharedState, ABC):
     """Durable state. Every method may raise `StoreUnavailable`; none raises anything else
     for a reachable store. Writes are idempotent so a replayed batch lands exactly once.
 

@@ -13,6 +13,8 @@ live in one cluster slot):
     (objections, the tombstone feed and leases: `gateway.store.redis_rights`; names: `redis_keys`)
 
 Receipt JSON is canonical, so writing the same receipt twice changes nothing: replays are safe.
+With `redis+sentinel://host:port[,host:port]/service[/db]` the client asks the sentinels for
+the current primary and follows a failover (`gateway.store.redis_sentinel`).
 Every write under a subject is a Lua script that checks the subject's tombstone first
 (`gateway.store.redis_scripts`): on a single node one call per batch, on a Cluster one per slot.
 A receipt is also a member of its day set (another slot): on a Cluster that copy is written
@@ -59,6 +61,8 @@ from gateway.store.redis_scripts import (
     ERASE_SUBJECT,
     SET_UNLESS_ERASED,
 )
+from gateway.store.redis_sentinel import sentinel_address, sentinel_client
+from gateway.store.redis_shared import RedisShared
 
 WRITTEN, REFUSED = 1, -1
 PROBE_KEY = "cg:readyz-probe"  # written by /readyz to see that writes are taken
@@ -69,7 +73,7 @@ def _day_start(day: str) -> float:
     return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
 
 
-class RedisStore(RedisRights, Store):
+class RedisStore(RedisRights, RedisShared, Store):
     name = "redis"
 
     def __init__(self, url: str, settings: Settings) -> None:
@@ -77,6 +81,8 @@ class RedisStore(RedisRights, Store):
         self.settings = settings
         self._client: Any = None  # Redis | RedisCluster: the same commands on both
         self._cluster = url.startswith("redis+cluster://")
+        if url.startswith("redis+sentinel://"):
+            sentinel_address(url)  # a bad URL fails at start, naming the setting
         self._scripts: dict[str, Any] = {}
 
     async def open(self) -> None:
@@ -91,6 +97,8 @@ class RedisStore(RedisRights, Store):
             url = "redis://" + self.url.removeprefix("redis+cluster://")
             self._client = RedisCluster.from_url(url, **options)
             await asyncio.to_thread(slot_tag, "")  # the slot table, built once, off the loop
+        elif self.url.startswith("redis+sentinel://"):
+            self._client = sentinel_client(self.url, options)
         else:
             self._client = Redis.from_url(self.url, **options)
         self._scripts = {

@@ -24,6 +24,7 @@ from gateway.settings import Settings
 from gateway.store import policy
 from gateway.store.base import CountKey, Store
 from gateway.store.sqlite_rights import NOT_ERASED, SQLiteRights
+from gateway.store.sqlite_shared import SHARED_SCHEMA, SQLiteShared
 
 T = TypeVar("T")
 
@@ -86,7 +87,7 @@ def _prepared(path: Path) -> sqlite3.Connection:
         if str(mode).lower() != "wal":  # once per database: it stays in WAL for good
             connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")
-        connection.executescript(_SCHEMA)
+        connection.executescript(_SCHEMA + SHARED_SCHEMA)
     except BaseException:
         connection.close()
         raise
@@ -106,7 +107,7 @@ def _why_not_writable(error: sqlite3.Error) -> str:
     return f"SQLite: {error}"
 
 
-class SQLiteStore(SQLiteRights, Store):
+class SQLiteStore(SQLiteRights, SQLiteShared, Store):
     name = "sqlite"
 
     def __init__(self, path: Path, settings: Settings) -> None:

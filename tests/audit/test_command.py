@@ -32,6 +32,17 @@ def test_bad_input_is_one_line_and_exit_2(
     assert not list(tmp_path.iterdir())
 
 
+def test_without_playwright_one_line_says_what_to_install(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "playwright.async_api", None)  # as if not installed
+    arguments = ["audit", "https://example.com/", "--rules", str(REPO / "tag_rules")]
+    assert main([*arguments, "--out", str(tmp_path), "--browser", sys.executable]) == 2
+    error = capsys.readouterr().err
+    assert "pip install 'consent-gateway[audit]'" in error
+    assert error.count("\n") == 1
+
+
 def test_pages_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["audit", "https://example.com/", "--pages", "0"])

@@ -6,7 +6,14 @@ import pytest
 
 from gateway.audit.config import AuditConfig, Vendor
 from gateway.audit.judge import counts, grouped, judge
-from gateway.audit.record import AuditRun, CookieRecord, PageVisit, RequestRecord, StateRun
+from gateway.audit.record import (
+    AuditRun,
+    CookieRecord,
+    PageVisit,
+    RequestRecord,
+    StateRun,
+    StorageRecord,
+)
 from gateway.audit.states import consent_state
 from gateway.rules.model import NameSet
 
@@ -29,15 +36,22 @@ def request(host: str, path: str = "/x.js", decision: str = "") -> RequestRecord
     return RequestRecord(f"https://{host}{path}", host, path, "GET", "script", SITE, SITE, decision)
 
 
-def cookie(name: str) -> CookieRecord:
-    return CookieRecord(name, "www.shop.example", "/", -1, False, False, "Lax", SITE + "t.js",
-                        "script", SITE)  # fmt: skip
+def cookie(name: str, domain: str = "www.shop.example") -> CookieRecord:
+    return CookieRecord(name, domain, "/", -1, False, False, "Lax", SITE + "t.js", "script", SITE)
 
 
-def audit_of(state: str, *evidence: RequestRecord | CookieRecord) -> AuditRun:
+def storage(key: str, script: str) -> StorageRecord:
+    return StorageRecord("localStorage", key, "https://www.shop.example", script, SITE)
+
+
+Evidence = RequestRecord | CookieRecord | StorageRecord
+
+
+def audit_of(state: str, *evidence: Evidence) -> AuditRun:
     visit = PageVisit(SITE, 200)
     visit.requests = [e for e in evidence if isinstance(e, RequestRecord)]
     visit.cookies = [e for e in evidence if isinstance(e, CookieRecord)]
+    visit.storage = [e for e in evidence if isinstance(e, StorageRecord)]
     run = StateRun(consent_state(state, CATEGORIES), [visit])
     return AuditRun(SITE, 0.0, banner_script="https://consent.shop.example/consent.js", runs=[run])
 
@@ -61,12 +75,22 @@ CASES = [
      ("violation", "vendor-cookie-before-consent")),
     ("vendor cookie with consent", "analytics", cookie("_ga"), None),
     ("undeclared cookie", "accept", cookie("ab_test"), ("finding", "undeclared-cookie")),
+    ("a cookie on the vendor's own host", "reject", cookie("fr", ".connect.facebook.net"),
+     ("violation", "vendor-cookie-before-consent")),
+    ("a third-party cookie of nobody's", "accept", cookie("uid", ".tracker.example"),
+     ("finding", "undeclared-cookie")),
     ("the site's own cookie", "none", cookie("session"), None),
     ("gateway forwarded without consent", "reject",
      request("consent.shop.example", "/t/ga4", "forward; reason=bug"),
      ("violation", "gateway-allowed-without-consent")),
     ("gateway anonymous ping without consent", "none",
      request("consent.shop.example", "/t/ga4", "anonymous; reason=no-consent"), None),
+    ("a vendor script's storage key before consent", "none",
+     storage("_fbq", "https://connect.facebook.net/en_US/fbevents.js"),
+     ("violation", "vendor-storage-before-consent")),
+    ("a vendor script's storage key with consent", "accept",
+     storage("_fbq", "https://connect.facebook.net/en_US/fbevents.js"), None),
+    ("the site's own storage key", "none", storage("theme", SITE + "app.js"), None),
     ("gateway block", "none", request("consent.shop.example", "/t/meta", "block; reason=x"), None),
 ]  # fmt: skip
 
@@ -74,9 +98,7 @@ CASES = [
 @pytest.mark.parametrize(
     ("state", "evidence", "expected"), [pytest.param(*c[1:], id=c[0]) for c in CASES]
 )
-def test_judgement(
-    state: str, evidence: RequestRecord | CookieRecord, expected: tuple[str, str] | None
-) -> None:
+def test_judgement(state: str, evidence: Evidence, expected: tuple[str, str] | None) -> None:
     items = [i for i in judge(CONFIG, audit_of(state, evidence)) if i.level != "note"]
     assert [(i.level, i.code) for i in items] == ([expected] if expected else [])
     for item in items:
@@ -115,6 +137,14 @@ def test_a_state_the_banner_would_not_give_is_a_violation() -> None:
     audit.runs[0].error = "could not make the choice 'Reject all' in the banner: timeout"
     [item] = judge(CONFIG, audit)
     assert (item.level, item.code, item.state) == ("violation", "choice-failed", "reject")
+    audit = audit_of("none")
+    audit.runs[0].error = "no consent banner appeared: timeout"
+    [item] = judge(CONFIG, audit)
+    assert (item.level, item.code, item.message) == (
+        "violation",
+        "banner-missing",
+        audit.runs[0].error,
+    )
 
 
 def test_same_evidence_twice_is_one_item_and_groups_join_states() -> None:

@@ -73,6 +73,9 @@ def test_terminal_progress_and_summary() -> None:
     assert (
         stream.getvalue().splitlines()[1].startswith("audit: [############------------] 2/4 none")
     )
+    bar.resize(3)  # the site had fewer pages than asked for
+    bar.step("reject", "https://www.shop.example/")
+    assert stream.getvalue().splitlines()[2].startswith("audit: [########################] 3/3")
     audit = leaky_audit()
     text = summary(audit, judge(CONFIG, audit), {})
     assert "FAIL: 1 violation(s), 1 finding(s), 2 note(s)" in text

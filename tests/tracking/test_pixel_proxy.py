@@ -13,6 +13,7 @@ from gateway.endpoints.pixels import GIF
 from gateway.runtime import Gateway
 from gateway.store.base import CountKey
 from tests.conftest import SITE
+from tests.delivery.waiting import drained
 from tests.vendors import StandInVendor
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -26,7 +27,7 @@ def gateway_of(http: httpx.AsyncClient) -> Gateway:
 
 
 async def received_after_drain(http: httpx.AsyncClient, vendor: StandInVendor) -> list[Any]:
-    await gateway_of(http).forwarder.queue.join()
+    await drained(gateway_of(http))
     return vendor.received
 
 
@@ -288,7 +289,7 @@ async def test_vendor_answers_are_never_relayed(http, vendor) -> None:
     assert_pixel(response, "forward")
     hits = await received_after_drain(http, vendor)
     assert len(hits) == 1  # the vendor's redirect was not followed
-    assert gateway_of(http).forwarder.sent == 1
+    assert gateway_of(http).delivery_report()["ga4"]["delivered"] == 1
 
 
 async def test_decisions_are_counted_per_day_vendor_and_outcome(http, vendor) -> None:

@@ -43,9 +43,25 @@ def html_report(audit: AuditRun, config: AuditConfig, items: Sequence[Item]) -> 
             for run in audit.runs
             if run.banner_png
         },
+        matrix=_matrix(audit, items),
         requests=sum(len(v.requests) for run in audit.runs for v in run.pages),
         cookies=sum(len(v.cookies) for run in audit.runs for v in run.pages),
     )
+
+
+def _matrix(audit: AuditRun, items: Sequence[Item]) -> dict[tuple[str, str], dict[str, int]]:
+    """(page, state) → counts of violations, findings, requests and new cookies."""
+    cells: dict[tuple[str, str], dict[str, int]] = {}
+    for run in audit.runs:
+        for visit in run.pages:
+            mine = [i for i in items if i.state == run.state.name and i.page == visit.url]
+            cells[(visit.url, run.state.name)] = {
+                "violation": sum(i.level == "violation" for i in mine),
+                "finding": sum(i.level == "finding" for i in mine),
+                "requests": len(visit.requests),
+                "cookies": len(visit.cookies),
+            }
+    return cells
 
 
 def _loaded(audit: AuditRun, config: AuditConfig) -> dict[str, list[str]]:
@@ -55,7 +71,7 @@ def _loaded(audit: AuditRun, config: AuditConfig) -> dict[str, list[str]]:
         for visit in run.pages:
             ids = {v.id for r in visit.requests for v in config.vendors_at(r.host)}
             ids |= {r.path.split("/")[2] for r in visit.requests if r.path.startswith("/t/")}
-            ids |= {v.id for c in visit.cookies for v in config.cookie_owners(c.name)}
+            ids |= {v.id for c in visit.cookies for v in config.cookie_vendors(c.name, c.domain)}
             for vendor_id in ids:
                 states = seen.setdefault(vendor_id, [])
                 if run.state.name not in states:

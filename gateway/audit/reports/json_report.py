@@ -33,6 +33,7 @@ def report_data(audit: AuditRun, config: AuditConfig, items: Sequence[Item]) -> 
         )
     return {
         "tool": "consent-gateway audit",
+        "format": 1,  # bumped when a field changes meaning or goes away
         "url": audit.url,
         "started": iso(audit.started),
         "finished": iso(audit.finished or audit.started),

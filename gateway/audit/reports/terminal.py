@@ -19,6 +19,10 @@ class ProgressBar:
         self.total, self.done, self.stream = max(total, 1), 0, stream
         self.live = stream.isatty()
 
+    def resize(self, total: int) -> None:
+        """The real number of steps, once known (a site may have fewer pages than asked)."""
+        self.total = max(total, self.done, 1)
+
     def step(self, state: str, page: str) -> None:
         self.done += 1
         filled = min(WIDTH, WIDTH * self.done // self.total)
