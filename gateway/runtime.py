@@ -133,8 +133,7 @@ class Gateway:
 
     async def start(self) -> None:
         await self.store.open()
-        await self.writer.start()
-        await self.writer.replay_once()
+        await self.writer.start(replay_now=True)  # in the background: a big spool takes a while
         await self.hit_queue.open()
         await self.forwarder.start()
         if self.delivery is not None:
