@@ -22,8 +22,9 @@ from typing import Any
 from gateway.audit.command import add_audit_command
 from gateway.cli_rights import add_rights_commands
 from gateway.errors import ClientError, ConfigError
+from gateway.inputs import parse_moment
 from gateway.logs import configure_logging
-from gateway.receipts.export import parse_moment, write_receipts
+from gateway.receipts.export import write_receipts
 from gateway.settings import CONFIG_VARIABLE, Settings, load_settings
 from gateway.signing import generate_secret
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from starlette.requests import Request
@@ -34,7 +35,7 @@ from gateway.tracking.forwarder import Forwarder
 @dataclass(frozen=True, slots=True)
 class Gateway:
     settings: Settings
-    keys: tuple[str, ...]
+    keys: tuple[str, ...] = field(repr=False)  # signing secrets: never in a log or traceback
     codec: ConsentCodec
     rules: Mapping[str, Rule]
     store: Store
@@ -53,6 +54,7 @@ class Gateway:
     objections: ObjectionRegistry
     retention: PeriodicPurge
     heartbeat: InstanceHeartbeat
+    clock: Callable[[], float] = field(default=time.time, repr=False)  # tests inject one
 
     def __post_init__(self) -> None:
         self.metrics.watch(self)  # queue and spool gauges are read from here when scraped
@@ -60,8 +62,9 @@ class Gateway:
         self.heartbeat.on_beat = self.metrics.sync_state
 
     @classmethod
-    def build(cls, settings: Settings) -> Gateway:
-        """Everything that can fail on bad config fails here, before the server listens."""
+    def build(cls, settings: Settings, clock: Callable[[], float] = time.time) -> Gateway:
+        """Everything that can fail on bad config fails here, before the server listens.
+        `clock` dates receipts, counters and email events (tests pass their own)."""
         keys = settings.secret_keys or development_keys(settings.data_dir)
         declared = load_rules(
             settings.rules,
@@ -75,7 +78,7 @@ class Gateway:
         store = open_store(settings)
         spool = ReceiptSpool(settings.spool_path)
         metrics = Metrics()
-        counter = EventCounter(store, metrics=metrics)
+        counter = EventCounter(store, metrics=metrics, clock=clock)
         writer = ReceiptWriter(
             store,
             spool,
@@ -118,18 +121,19 @@ class Gateway:
                 counter,
                 objected=objections.objected,
                 on_verdict=lambda kind, verdict: metrics.email_verdicts.labels(kind, verdict).inc(),
+                clock=clock,
             ),
             objections=objections,
             retention=PeriodicPurge(store, settings.purge_interval_seconds),
             heartbeat=InstanceHeartbeat(store),
             banner_config=banner_config,
             shown_texts=ShownTexts(banner_config),
+            clock=clock,
         )
 
     async def start(self) -> None:
         await self.store.open()
-        await self.writer.start()
-        await self.writer.replay_once()
+        await self.writer.start(replay_now=True)  # in the background: a big spool takes a while
         await self.hit_queue.open()
         await self.forwarder.start()
         if self.delivery is not None:

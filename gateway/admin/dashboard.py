@@ -114,7 +114,7 @@ async def _usage(gateway: Gateway) -> dict[str, int]:
 
 
 async def build_dashboard(gateway: Gateway, period: int, today: date | None = None) -> Dashboard:
-    today = today or datetime.now(UTC).date()
+    today = today or datetime.fromtimestamp(gateway.clock(), UTC).date()
     window = Window.ending(today, period)
     latency = await _ping(gateway)
     counts, latest = (

@@ -90,7 +90,7 @@ async def record_consent(request: Request) -> Response:
         consent_id=previous.consent_id if previous else secrets.token_urlsafe(16),
         revision=settings.policy_revision,
         granted=frozenset(choice.granted),
-        chosen_at=int(time.time()),
+        chosen_at=int(gateway.clock()),
         gpc=facts.gpc,
         refused_vendors=frozenset(choice.refused_vendors),
     )
@@ -106,6 +106,7 @@ async def record_consent(request: Request) -> Response:
         denied=choice.denied,
         shown=gateway.shown_texts(choice.language),
         page=choice.page,
+        now=gateway.clock(),
         refused_vendors=choice.refused_vendors,
     )
     await gateway.receipts.record(receipt)
@@ -155,6 +156,7 @@ async def withdraw_consent(request: Request) -> Response:
             granted=(),
             denied=settings.categories,
             shown=gateway.shown_texts(_withdrawal_language(request)),
+            now=gateway.clock(),
         )
         await gateway.receipts.record(receipt)
         receipt_id = receipt.receipt_id

@@ -1,7 +1,8 @@
 """Read and validate the `tag_rules/` folder; every problem is one `RuleError` line.
 
->>> rules = load_rules(Path("tag_rules"), categories=DEFAULT_CATEGORIES)  # doctest: +SKIP
->>> rules["ga4"].hit.upstream  # doctest: +SKIP
+>>> from gateway.consent.model import DEFAULT_CATEGORIES
+>>> rules = load_rules(Path(__file__).parents[2] / "tag_rules", categories=DEFAULT_CATEGORIES)
+>>> rules["ga4"].hit.upstream
 'https://www.google-analytics.com/g/collect'
 """
 

@@ -27,8 +27,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import date, timedelta
 from typing import Any
 
 from redis.asyncio.retry import Retry
@@ -67,11 +66,6 @@ from gateway.store.redis_shared import RedisShared
 WRITTEN, REFUSED = 1, -1
 REPLICAS_CHECK_SECONDS = 1.0  # how often a Sentinel primary is asked how many replicas it has
 PROBE_KEY = "cg:readyz-probe"  # written by /readyz to see that writes are taken
-
-
-@lru_cache(maxsize=64)
-def _day_start(day: str) -> float:
-    return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
 
 
 class RedisStore(RedisRights, RedisShared, Store):
@@ -213,13 +207,13 @@ class RedisStore(RedisRights, RedisShared, Store):
         args: list[str | int | float] = [keep]
         for receipt in receipts:
             day, subject = receipt.day, receipt.subject_id
-            start = _day_start(day)
+            start = policy.day_start(day)
             keys += (subject_receipts_key(subject), suppression_key(subject), day_receipts_key(day))
             args += (
                 receipt.receipt_id,
                 receipt.to_json(),
                 receipt.created_at,
-                int(start + 86400 + keep),
+                policy.day_expires_at(day, keep),
                 start,
                 day,
             )
@@ -232,9 +226,9 @@ class RedisStore(RedisRights, RedisShared, Store):
         days: dict[str, float] = {}
         for receipt, body in zip(receipts, bodies, strict=True):
             pipeline.zadd(day_receipts_key(receipt.day), {body: receipt.created_at})
-            days[receipt.day] = _day_start(receipt.day)
-        for day, start in days.items():
-            pipeline.expireat(day_receipts_key(day), int(start + 86400 + keep))
+            days[receipt.day] = policy.day_start(receipt.day)
+        for day in days:
+            pipeline.expireat(day_receipts_key(day), policy.day_expires_at(day, keep))
         pipeline.zadd(DAYS_KEY, days)
         await self._execute(pipeline)
         done = await self._per_subject(
@@ -262,7 +256,7 @@ class RedisStore(RedisRights, RedisShared, Store):
             pipeline.hincrby(day_counts_key(key.day), f"{key.metric}|{key.label}", value)
             days.add(key.day)
         for day in days:
-            pipeline.expireat(day_counts_key(day), int(_day_start(day) + 86400 + keep))
+            pipeline.expireat(day_counts_key(day), policy.day_expires_at(day, keep))
         await self._execute(pipeline)
 
     async def counts(self, metric: str, first_day: str, last_day: str) -> dict[CountKey, int]:
@@ -295,7 +289,7 @@ class RedisStore(RedisRights, RedisShared, Store):
         high = "+inf" if until is None else f"({until}"
         pipeline = self._client.pipeline(transaction=False)
         # Any moment before the first receipt is the same as none (and pre-1970 has no day key).
-        first_day = "-inf" if since is None or since <= 0 else _day_start(day_of(since))
+        first_day = "-inf" if since is None or since <= 0 else policy.day_start(day_of(since))
         pipeline.zrangebyscore(DAYS_KEY, first_day, "+inf" if until is None else until)
         (days,) = await self._execute(pipeline)
         for day in days:
