@@ -38,11 +38,14 @@ BODIES = (
 @given(body=BODIES)
 def test_any_body_gives_hits_or_a_client_error(vendor: str, body: bytes) -> None:
     hit = RULES[vendor].hit
+    refused: ClientError | None = None
     try:
         hits = hits_in_body(hit, [("v", "2")], body)
     except ClientError as error:
-        assert 400 <= error.status < 500
-        assert error.reason  # type: ignore[attr-defined]  # counted under a stable code
+        refused = error
+    if refused is not None:
+        assert 400 <= refused.status < 500
+        assert getattr(refused, "reason", "")  # counted under a stable code
         return
     assert 1 <= len(hits) <= MAX_HITS_PER_BODY
     for params in hits:
