@@ -242,7 +242,10 @@ def main() -> int:
             settle(vendor_port)
             after = httpx.get(f"{base}/readyz").json()["forwarder"]
             forwarding.append(
-                (after["sent"] - before["sent"], after["dropped"] - before["dropped"])
+                (
+                    after["delivered"] - before["delivered"],
+                    lost(after) - lost(before),
+                )
             )
 
         receipts = int(redis_count(redis.port))
@@ -257,6 +260,10 @@ def main() -> int:
             vendor_hits,
             forwarder,
         )
+        gateway.terminate()  # the delivery rows start their own processes
+        gateway.wait(20)
+        if os.environ.get("BENCH_DELIVERY", "1") != "0":
+            report += "\n" + delivery_section(redis, work)
         print(report)
         (REPO / "bench" / "RESULTS.md").write_text(report)
         missed = [
@@ -269,6 +276,27 @@ def main() -> int:
             process.wait(timeout=15)
         redis.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def delivery_section(redis: RedisServer, work: Path) -> str:
+    from bench import delivery
+
+    rows: list[delivery.Row | str] = []
+    cookie = consent_cookie("analytics")
+    redis_bytes = 0.0
+    for delay in (0, delivery.SLOW_MS):
+        print(f"delivery rows, upstream delay {delay} ms…", file=sys.stderr)
+        drain, memory = delivery.drain_row(redis, work, delay)
+        redis_bytes = redis_bytes or memory
+        rows.append(drain)
+        rows.append(delivery.edge_row(redis, work, delay, cookie, SECONDS, CONNECTIONS))
+        rows.append(delivery.peer_row(work, delay, SECONDS, CONNECTIONS))
+    return delivery.render(rows, redis_bytes, delivery.sqlite_bytes_per_hit(work))
+
+
+def lost(counts: dict[str, int]) -> int:
+    """Hits the edge could not queue: over the vendor's cap, or held in memory too long."""
+    return counts["dropped"] + counts["overflowed"]
 
 
 def settle(vendor_port: int, quiet_seconds: float = 1.0, limit: float = 60.0) -> None:
@@ -333,9 +361,10 @@ def render(
         "",
         f"Gateway peak RSS: {peak_rss:.0f} MiB. Non-2xx/3xx answers: {sum(r.errors for _, r, _ in results)}.",
         f"Receipts in Redis after the run: {receipts:,} (the POST /consent scenario answered {post.requests:,} requests, warm-up included separately).",
-        f"Forwarder over the whole run: {forwarder['sent']:,} hits sent (the stand-in vendor counted {vendor_hits:,}), "
-        f"{forwarder['failed']:,} failed, {forwarder['dropped']:,} dropped because its bounded queue was full. "
-        "A dropped hit is counted, never waited for: the visitor's answer does not depend on the vendor. "
+        f"Delivery over the whole run: {forwarder['delivered']:,} hits delivered (the stand-in vendor counted {vendor_hits:,}), "
+        f"{forwarder['uncertain']:,} uncertain, {forwarder['rejected'] + forwarder['dead_lettered']:,} refused or dead-lettered, "
+        f"{lost(forwarder):,} refused at the edge (queue cap or store down). "
+        "Hits go through the durable queue in Redis: the visitor's answer does not wait for the vendor. "
         "The forward row's req/s is what visitors got; 'forwarded' is what reached the vendor in that scenario.",
         "",
         "Ratios compare scenarios within one run only: on a shared 2-core VM the baseline itself "
