@@ -18,6 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -233,14 +234,14 @@ def main() -> int:
                 CONNECTIONS,
             )
             runner(load, 1.0, work)  # warm-up
-            settle(vendor_port)
-            before = httpx.get(f"{base}/readyz").json()["forwarder"]
+            settle(vendor_port, base)
+            before = readiness(base)["forwarder"]
             result = runner(load, SECONDS, work)
             results.append((scenario, result, current_rss_mib(gateway.pid)))
             if scenario.path.startswith(("/o/", "/c/")):
                 time.sleep(EMAIL_SETTLE_SECONDS)  # opens and clicks are written ~11 s later
-            settle(vendor_port)
-            after = httpx.get(f"{base}/readyz").json()["forwarder"]
+            settle(vendor_port, base)
+            after = readiness(base)["forwarder"]
             forwarding.append(
                 (
                     after["delivered"] - before["delivered"],
@@ -250,7 +251,7 @@ def main() -> int:
 
         receipts = int(redis_count(redis.port))
         vendor_hits = int(httpx.get(f"http://127.0.0.1:{vendor_port}/count").text)
-        forwarder = httpx.get(f"{base}/readyz").json()["forwarder"]
+        forwarder = readiness(base)["forwarder"]
         report = render(
             results,
             forwarding,
@@ -299,13 +300,24 @@ def lost(counts: dict[str, int]) -> int:
     return counts["dropped"] + counts["overflowed"]
 
 
-def settle(vendor_port: int, quiet_seconds: float = 1.0, limit: float = 60.0) -> None:
-    """Wait until the forwarder has drained (the vendor's count stops moving), so one
-    scenario's background work does not slow the next."""
+def readiness(base: str) -> dict[str, Any]:
+    # A gateway busy delivering a backlog on a shared VM can take seconds to answer.
+    answer: dict[str, Any] = httpx.get(f"{base}/readyz", timeout=60).json()
+    return answer
+
+
+def settle(vendor_port: int, base: str, quiet_seconds: float = 1.0, limit: float = 300.0) -> None:
+    """Wait until the queue is empty and the vendor's count stops moving, so one scenario's
+    background work (delivering its backlog) does not slow the next."""
     deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        totals = readiness(base)["forwarder"]
+        if totals["depth"] == 0 and totals["buffered"] == 0:
+            break
+        time.sleep(0.5)
     last, since = -1, time.monotonic()
     while time.monotonic() < deadline:
-        count = int(httpx.get(f"http://127.0.0.1:{vendor_port}/count").text)
+        count = int(httpx.get(f"http://127.0.0.1:{vendor_port}/count", timeout=30).text)
         if count != last:
             last, since = count, time.monotonic()
         elif time.monotonic() - since >= quiet_seconds:
