@@ -305,9 +305,10 @@ def requests(draw: st.DrawFn, state: Fuzzed, path: str, method: str) -> dict[str
         elif kind == "form":
             fields = draw(st.dictionaries(st.sampled_from(KEYS), ANY_TEXT, max_size=5))
             for name in ("csrf_token", "form_token", "subject", "action", "confirmed"):
-                known = state.form_values.get(name, [])
-                if known and draw(st.booleans()):  # valid values reach past the checks
-                    fields[name] = draw(st.sampled_from(known))
+                valid = state.form_values.get(name, [])
+                use_valid: bool = draw(st.booleans())  # valid values reach past the checks
+                if valid and use_valid:
+                    fields[name] = draw(st.sampled_from(valid))
             content = urlencode(fields).encode()
         elif kind == "bytes":
             content = draw(st.binary(max_size=300))
