@@ -31,6 +31,7 @@ from gateway.signing import development_keys
 from gateway.store import Store, open_store
 from gateway.tracking.counters import EventCounter
 from gateway.tracking.forwarder import Forwarder
+from gateway.tracking.pending_counts import PendingCountsFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,12 @@ class Gateway:
         store = open_store(settings)
         spool = ReceiptSpool(settings.spool_path)
         metrics = Metrics()
-        counter = EventCounter(store, metrics=metrics, clock=clock)
+        counter = EventCounter(
+            store,
+            metrics=metrics,
+            clock=clock,
+            pending_file=PendingCountsFile(settings.data_dir),
+        )
         writer = ReceiptWriter(
             store,
             spool,
