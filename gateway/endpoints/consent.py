@@ -102,6 +102,7 @@ async def record_consent(request: Request) -> Response:
             "consent": consent_json(consent, settings.categories),
             "receipt_id": receipt.receipt_id,
             "gpc_applied": choice.gpc_applied,
+            "delete_cookies": gateway.refused_vendor_cookies(consent),
         },
         headers=_PRIVATE,
     )

@@ -102,8 +102,22 @@ def schemas(settings: Settings) -> dict[str, Schema]:
             "oneOf": [{"required": ["action"]}, {"required": ["granted"]}],
         },
         "ChoiceRecorded": _object(
-            {"consent": ref("Consent"), "receipt_id": _text(), "gpc_applied": {"type": "boolean"}},
-            ("consent", "receipt_id", "gpc_applied"),
+            {
+                "consent": ref("Consent"),
+                "receipt_id": _text(),
+                "gpc_applied": {"type": "boolean"},
+                "delete_cookies": _list(
+                    _text(), description="cookies of the vendors this choice does not allow"
+                ),
+            },
+            ("consent", "receipt_id", "gpc_applied", "delete_cookies"),
+        ),
+        "BannerDetails": _object(
+            {
+                "texts": {"type": "object", "additionalProperties": _text()},
+                "vendors": {"type": "object", "additionalProperties": {"type": "object"}},
+            },
+            ("texts", "vendors"),
         ),
         "Withdrawal": _object(
             {
