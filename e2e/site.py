@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from e2e.client_pages import client_routes
 from e2e.gateway_server import GATEWAY_HOST
 from tests.servers import free_port
 
@@ -177,6 +178,7 @@ def build_app(site: Site) -> Starlette:
             Route("/site.css", static),
             Route("/site.js", static),
             Route("/privacy", privacy),
+            *client_routes(site.gateway_for),
         ]
     )
 

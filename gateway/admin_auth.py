@@ -8,6 +8,7 @@ means the admin API is closed to everyone.
 Wrong tokens are rate-limited per client network (`FailedAdminAttempts`, shared by the API and
 the dashboard's login form): past a burst of failures, every attempt from that network is
 refused with 429 and `Retry-After` — without checking the token, so a guesser learns nothing.
+The count is kept in the store: wrong tokens sent to one instance count on all of them.
 
     $ token=$(consent-gateway gen-secret)
     $ export GATEWAY_ADMIN_TOKEN_HASHES=$(printf %s "$token" | sha256sum | cut -d' ' -f1)
@@ -15,6 +16,7 @@ refused with 429 and `Retry-After` — without checking the token, so a guesser 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -25,8 +27,9 @@ from collections.abc import Callable, Sequence
 
 from starlette.requests import Request
 
-from gateway.errors import Forbidden, TooManyRequests, Unauthorized
+from gateway.errors import Forbidden, StoreUnavailable, TooManyRequests, Unauthorized
 from gateway.settings import Network
+from gateway.store.shared import SharedState
 from gateway.visitors.network import client_ip
 
 MAX_TOKEN_LENGTH = 512
@@ -45,27 +48,31 @@ def token_is_valid(token: str, hashes: Sequence[str]) -> bool:
 
 
 class FailedAdminAttempts:
-    """A token bucket of failed admin tokens per client network (an IPv4 address, an IPv6 /64).
+    """A token bucket of failed admin tokens per client network (an IPv4 address, an IPv6 /64),
+    kept in the store so that every instance and worker counts the same failures.
 
     A client may fail `burst` times in a row, then once more every `refill_seconds`. Only
-    failures cost: an admin who types the token right is never slowed down. Memory is bounded
-    by `max_clients` (the least recently failing client is forgotten first). In memory, so
-    each worker process counts on its own.
+    failures cost: an admin who types the token right is never slowed down. The bucket is
+    kept as one moment, when it is full again (GCRA): a failure moves it `refill_seconds`
+    later (at most `burst` refills ahead), and a client may try while it is less than
+    `burst - 1` refills ahead. Without a store, or while it is down, this process's memory
+    counts (bounded by `max_clients`, the least recently failing client forgotten first).
     """
 
     def __init__(
         self,
         trusted_proxies: Sequence[Network] = (),
         *,
+        store: SharedState | None = None,
         burst: int = 10,
         refill_seconds: float = 6.0,
         max_clients: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.trusted_proxies = trusted_proxies
+        self.trusted_proxies, self.store = trusted_proxies, store
         self.burst, self.refill_seconds = burst, refill_seconds
         self.max_clients, self.clock = max_clients, clock
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # tokens, at
+        self._full_at: OrderedDict[str, float] = OrderedDict()  # this process's own count
 
     def client_of(self, request: Request) -> str:
         peer = request.client.host if request.client else None
@@ -75,26 +82,39 @@ class FailedAdminAttempts:
         prefix = 32 if address.version == 4 else 64
         return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
-    def _tokens(self, client: str) -> float:
-        tokens, at = self._buckets.get(client, (float(self.burst), 0.0))
-        return min(float(self.burst), tokens + (self.clock() - at) / self.refill_seconds)
+    async def _shared_full_at(self, client: str, now: float) -> float:
+        if self.store is None:
+            return 0.0
+        try:
+            return await self.store.mark(f"admin-failures|{client}", now) or 0.0
+        except StoreUnavailable:
+            return 0.0
 
-    def retry_after(self, client: str) -> int:
+    async def retry_after(self, client: str) -> int:
         """0 if `client` may try now, else the whole seconds until it may."""
-        tokens = self._tokens(client)
-        if tokens >= 1:
-            return 0
-        return max(1, math.ceil((1 - tokens) * self.refill_seconds))
+        now = self.clock()
+        full_at = max(self._full_at.get(client, 0.0), await self._shared_full_at(client, now))
+        wait = full_at - now - (self.burst - 1) * self.refill_seconds
+        return 0 if wait <= 0 else max(1, math.ceil(wait))
 
-    def failed(self, client: str) -> None:
-        self._buckets[client] = (max(self._tokens(client) - 1, 0.0), self.clock())
-        self._buckets.move_to_end(client)
-        while len(self._buckets) > self.max_clients:
-            self._buckets.popitem(last=False)
+    async def failed(self, client: str) -> None:
+        now = self.clock()
+        most = self.burst * self.refill_seconds
+        full_at = min(max(self._full_at.get(client, 0.0), now) + self.refill_seconds, now + most)
+        if self.store is not None:
+            with contextlib.suppress(StoreUnavailable):
+                shared = await self.store.push_mark(
+                    f"admin-failures|{client}", self.refill_seconds, now, most
+                )
+                full_at = max(full_at, shared)
+        self._full_at[client] = full_at
+        self._full_at.move_to_end(client)
+        while len(self._full_at) > self.max_clients:
+            self._full_at.popitem(last=False)
 
-    def check(self, client: str) -> None:
+    async def check(self, client: str) -> None:
         """Raise `TooManyRequests` if `client` has used up its failures."""
-        wait = self.retry_after(client)
+        wait = await self.retry_after(client)
         if wait:
             raise TooManyRequests(
                 f"too many wrong admin tokens from this address; try again in {wait} s",
@@ -108,7 +128,7 @@ def failed_admin_attempts(request: Request) -> FailedAdminAttempts:
     return attempts
 
 
-def require_admin(request: Request, hashes: Sequence[str]) -> None:
+async def require_admin(request: Request, hashes: Sequence[str]) -> None:
     """Return if the request carries a valid admin token; raise `Forbidden` (API closed),
     `TooManyRequests` (too many wrong tokens from this client) or `Unauthorized` otherwise."""
     if not hashes:
@@ -117,11 +137,11 @@ def require_admin(request: Request, hashes: Sequence[str]) -> None:
         )
     attempts = failed_admin_attempts(request)
     client = attempts.client_of(request)
-    attempts.check(client)
+    await attempts.check(client)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send the admin token as Authorization: Bearer <token>")
     if len(token) > MAX_TOKEN_LENGTH or not token_is_valid(token, hashes):
-        attempts.failed(client)  # a missing token is no guess; a wrong one is
+        await attempts.failed(client)  # a missing token is no guess; a wrong one is
         raise Unauthorized("the admin token is not valid")

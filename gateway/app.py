@@ -1,12 +1,16 @@
 """The application factory: `create_app(settings)` builds a gateway; nothing happens at import.
 
+>>> from pathlib import Path
 >>> from gateway.settings import Settings
->>> app = create_app(Settings(secret_keys=("s" * 32,)))   # doctest: +SKIP
+>>> app = create_app(Settings(secret_keys=("s" * 32,), rules=Path(__file__).parents[1] / "tag_rules"))
+>>> app.state.gateway.store.name  # built, not opened: the lifespan opens it
+'sqlite'
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,6 +19,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Router
+from starlette.types import Receive, Scope, Send
 
 from gateway import openapi
 from gateway.admin import admin_routes
@@ -28,9 +34,10 @@ from gateway.runtime import Gateway
 from gateway.settings import Settings, load_settings
 
 
-def create_app(settings: Settings) -> Starlette:
-    """A gateway for `settings`; raises `ConfigError` (one line) for a bad config or rule file."""
-    gateway = Gateway.build(settings)
+def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> Starlette:
+    """A gateway for `settings`; raises `ConfigError` (one line) for a bad config or rule file.
+    `clock` dates what the gateway records (tests pass their own)."""
+    gateway = Gateway.build(settings, clock)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -71,13 +78,34 @@ def create_app(settings: Settings) -> Starlette:
         },
         lifespan=lifespan,
     )
+    _serve_trailing_slashes_in_place(app.router)
     app.state.gateway = gateway
-    app.state.admin_attempts = FailedAdminAttempts(settings.trusted_proxies)
+    app.state.admin_attempts = FailedAdminAttempts(settings.trusted_proxies, store=gateway.store)
     if settings.demo:
         from gateway.demo.routes import demo_routes  # only a demo gateway loads the demo
 
         app.router.routes.extend(demo_routes())
     return app
+
+
+def _serve_trailing_slashes_in_place(router: Router) -> None:
+    """Answer `/x/` as `/x` itself instead of Starlette's redirect, whose Location is built
+    from the Host header (an open redirect behind a careless proxy); anything else stays 404."""
+    not_found = router.default
+    router.redirect_slashes = False
+
+    async def default(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        if scope["type"] == "http" and path.endswith("/") and path.rstrip("/"):
+            raw = scope.get("raw_path")
+            stripped = {"path": path.rstrip("/")}
+            if isinstance(raw, bytes):
+                stripped["raw_path"] = raw.rstrip(b"/")
+            await router.app({**scope, **stripped}, receive, send)
+            return
+        await not_found(scope, receive, send)
+
+    router.default = default
 
 
 def app_from_environment() -> Starlette:

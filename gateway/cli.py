@@ -1,10 +1,12 @@
 """The `consent-gateway` command line.
 
 consent-gateway serve --demo          # the gateway and its demo site on 127.0.0.1:8000
+consent-gateway forward               # a delivery worker (with `serve --no-forwarder`)
 consent-gateway check-config          # validate settings and tag rules, then exit
 consent-gateway receipts --since 2026-01-01 --format csv > receipts.csv
 consent-gateway export SUBJECT > subject.json; consent-gateway erase SUBJECT --yes
 consent-gateway rewrite-email news.html --campaign spring-26 --recipient esp-42 -o out.html
+consent-gateway audit https://www.example.com --pages 3   # needs consent-gateway[audit]
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gateway.audit.command import add_audit_command
 from gateway.cli_rights import add_rights_commands
 from gateway.errors import ClientError, ConfigError
+from gateway.inputs import parse_moment
 from gateway.logs import configure_logging
-from gateway.receipts.export import parse_moment, write_receipts
+from gateway.receipts.export import write_receipts
 from gateway.settings import CONFIG_VARIABLE, Settings, load_settings
 from gateway.signing import generate_secret
 
 EXIT_CONFIG = 2
 EXIT_INPUT = 1
+EXIT_UNREACHABLE = 3  # check-config: the settings are fine, the store does not answer
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,12 +57,25 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--demo", action="store_true", help="also serve the demo site at /demo")
+    serve.add_argument(
+        "--no-forwarder",
+        action="store_true",
+        help="only queue hits; deliver them with `consent-gateway forward` processes",
+    )
     serve.set_defaults(run=_serve)
 
-    check = commands.add_parser("check-config", help="validate the settings and tag rules")
+    forward = commands.add_parser("forward", help="deliver queued hits to vendors (a worker)")
+    forward.set_defaults(run=_forward)
+
+    check = commands.add_parser(
+        "check-config", help="validate the settings, tag rules, writable paths and the store"
+    )
+    check.add_argument(
+        "--skip-store", action="store_true", help="do not check that the store answers"
+    )
     check.set_defaults(run=_check_config)
     rules = commands.add_parser("check-rules", help="validate the tag rules")
-    rules.set_defaults(run=_check_config)
+    rules.set_defaults(run=_check_config, skip_store=True)
 
     secret = commands.add_parser("gen-secret", help="print a new random secret key")
     secret.set_defaults(run=lambda _: print(generate_secret()) or 0)
@@ -68,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     receipts.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
     receipts.set_defaults(run=_receipts)
     add_rights_commands(commands, _settings)
+    add_audit_command(commands, _settings)
 
     sign = commands.add_parser("sign-link", help="print the click, open and preferences URLs")
     sign.add_argument("--campaign", required=True)
@@ -104,16 +123,27 @@ def _settings(arguments: argparse.Namespace, **overrides: Any) -> Settings:
 def _serve(arguments: argparse.Namespace) -> int:
     import uvicorn
 
-    settings = _settings(arguments, **({"demo": True} if arguments.demo else {}))
+    overrides: dict[str, Any] = {"demo": True} if arguments.demo else {}
+    if arguments.no_forwarder:
+        overrides["forwarder"] = False
+    settings = _settings(arguments, **overrides)
     configure_logging(settings.log_level)
+    from gateway.preflight import check_writable_paths
     from gateway.runtime import Gateway
 
-    Gateway.build(settings)  # fail here, with one line, before any worker starts
+    # Fail here, with one line, before any worker starts (a store that is down is no reason
+    # not to start: receipts spool until it answers).
+    check_writable_paths(settings)
+    Gateway.build(settings)
     # Workers rebuild the same settings from the environment.
     if arguments.config:
         os.environ[CONFIG_VARIABLE] = str(Path(arguments.config).resolve())
     if arguments.demo:
         os.environ["GATEWAY_DEMO"] = "true"
+    if arguments.no_forwarder:
+        os.environ["GATEWAY_FORWARDER"] = "false"
+    if arguments.workers > 1:
+        _count_metrics_across_workers(settings.data_dir / "prometheus")
     uvicorn.run(
         "gateway.app:app_from_environment",
         factory=True,
@@ -129,7 +159,31 @@ def _serve(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _count_metrics_across_workers(directory: Path) -> None:
+    """prometheus-client's multiprocess mode: every worker counts into files in `directory`
+    (emptied first: counts of an earlier run must not come back), a scrape sums them all."""
+    from gateway.metrics import MULTIPROCESS_VARIABLE
+
+    directory = Path(os.environ.get(MULTIPROCESS_VARIABLE) or directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROCESS_VARIABLE] = str(directory.resolve())
+
+
+def _forward(arguments: argparse.Namespace) -> int:
+    from gateway.delivery.process import run_forwarder
+
+    settings = _settings(arguments)
+    configure_logging(settings.log_level)
+    asyncio.run(run_forwarder(settings))
+    return 0
+
+
 def _check_config(arguments: argparse.Namespace) -> int:
+    """Exit 0 when all is well, 2 for a config problem, 3 when only the store does not answer."""
+    from gateway.banner.config import banner_config_for
+    from gateway.preflight import check_writable_paths, store_problem
     from gateway.rules.loader import load_rules
 
     settings = _settings(arguments)
@@ -138,7 +192,16 @@ def _check_config(arguments: argparse.Namespace) -> int:
         categories=settings.categories,
         allow_insecure_upstreams=settings.allow_insecure_upstreams,
     )
+    banner_config_for(settings, rules)  # banner text overrides, vendors per category
+    check_writable_paths(settings)
     print(f"ok: settings valid; {len(rules)} tag rule(s) in {settings.rules}: {', '.join(rules)}")
+    if arguments.skip_store:
+        return 0
+    problem = store_problem(settings)
+    if problem is not None:
+        print(f"consent-gateway: store unreachable: {problem}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    print(f"ok: the store answers ({settings.store.partition('://')[0]})")
     return 0
 
 

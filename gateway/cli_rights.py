@@ -76,7 +76,8 @@ def _export(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _erase(arguments: argparse.Namespace, settings: Settings) -> int:
-    from gateway.rights import checked_subject, erase_subject
+    from gateway.inputs import checked_subject
+    from gateway.rights import erase_subject
 
     try:
         subject = checked_subject(arguments.subject)

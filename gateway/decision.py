@@ -9,6 +9,7 @@ the visitor is a bot                                   block       `bot`
 the rule says `mode = "block"`                         block       `rule_blocks`
 the subject objected to the rule's category            block       `objection`
 GPC is on (request or cookie) and category=marketing   block       `gpc`
+the app's platform refuses ad tracking, marketing      block       `app_tracking`
 current consent does not grant the category           *refused*   `denied`
 current consent grants it but refuses this vendor      *refused*   `vendor_refused`
 current consent grants the category                    *allowed*   `consented`
@@ -27,6 +28,10 @@ A vendor refusal (`Consent.refused_vendors`, chosen in the banner's per-service 
 treated like a refused category for that one vendor, anonymous ping included: it comes from the
 same banner choice, only finer.
 
+An app's platform signal (`Signals.app_tracking_refused`: iOS App Tracking Transparency not
+"authorized", Android's advertising-ID opt-out) is an opt-out of `marketing` exactly like GPC:
+no default and no stored choice overrides it, and marketing is never signalled under it.
+
 An objection and GPC block outright, never an anonymous ping: the person said no to that
 processing itself, not only to being recognised — where a plain refusal of the banner still
 leaves room for the cookieless, identifier-free statistics the rule declares.
@@ -38,8 +43,16 @@ a category the person objected to, `marketing` under GPC (header or the cookie's
 everything on a refused or anonymous hit are signalled as denied. Endpoints and the hit
 shaper copy these values; they hold no consent logic of their own.
 
->>> decide(rule, None, Signals(policy_revision=3))  # doctest: +SKIP
-Decision(outcome='block', reason='no_consent', signalled=frozenset(), consent_mode=None)
+>>> from pathlib import Path
+>>> from gateway.rules.loader import load_rules
+>>> rules = load_rules(Path(__file__).parents[1] / "tag_rules", categories=DEFAULT_CATEGORIES)
+>>> decide(rules["ga4"], None, Signals(policy_revision=3)).outcome  # anonymous statistics only
+'anonymous'
+>>> visitor = Consent("a-random-consent-id", 3, frozenset({"analytics"}), 0)
+>>> decide(rules["ga4"], visitor, Signals(policy_revision=3)).reason
+'consented'
+>>> decide(rules["meta_pixel"], visitor, Signals(policy_revision=3, gpc=True)).reason
+'gpc'
 """
 
 from __future__ import annotations
@@ -58,6 +71,7 @@ Reason = Literal[
     "rule_blocks",
     "objection",
     "gpc",
+    "app_tracking",
     "consented",
     "denied",
     "vendor_refused",
@@ -88,6 +102,9 @@ class Signals:
     # Vendor id → category of every vendor: a vendor refused inside a granted category makes
     # that category partial, so other vendors are not told it is granted.
     vendor_categories: Mapping[str, str] = field(default_factory=dict)
+    # An app's platform said no to ad tracking (iOS ATT not "authorized", Android ad-ID
+    # opt-out): like GPC, an opt-out of `marketing`. False for browsers (no such signal).
+    app_tracking_refused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +145,11 @@ def decide(rule: Rule, consent: Consent | None, signals: Signals) -> Decision:
     gpc = signals.gpc or (consent is not None and consent.gpc)
     if gpc and rule.category == MARKETING:
         return Decision("block", "gpc")
+    if signals.app_tracking_refused and rule.category == MARKETING:
+        return Decision("block", "app_tracking")
 
-    taken_away = signals.objected | ({MARKETING} if gpc else frozenset())
+    opted_out = gpc or signals.app_tracking_refused
+    taken_away = signals.objected | ({MARKETING} if opted_out else frozenset())
     if consent is not None and consent.is_current(signals.policy_revision):
         if not consent.allows(rule.category):
             return _refused(rule, "denied", updated=True)

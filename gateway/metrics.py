@@ -2,20 +2,43 @@
 
 Gauges that describe state (forwarder queue, spool depth) are read when scraped, so the hot
 paths only increment counters.
+
+With `serve --workers N` every worker counts into files in `PROMETHEUS_MULTIPROC_DIR`
+(prometheus-client's multiprocess mode; `serve` makes and empties the folder), and any worker
+answering a scrape sums them all: a scrape counts every worker's requests. The state figures
+are then copied into those files by each worker every heartbeat and at each scrape
+(`sync_state`): counters grow by what the worker added, the queue depth and its oldest hit
+(both read from the store, the same for every worker) and the spool (one file shared by the
+workers) are their maximum over live workers.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+_GAUGES = {
+    "depth": ("cg_delivery_queue_depth", "Hits queued in the store, per vendor."),
+    "oldest_age_seconds": (
+        "cg_delivery_oldest_hit_age_seconds",
+        "Age of the oldest queued hit, per vendor.",
+    ),
+}
+
+
+def multiprocess_dir() -> str | None:
+    """The folder the workers of `serve --workers N` count into, if this is one of them."""
+    return os.environ.get(MULTIPROCESS_VARIABLE) or None
 
 
 class RuntimeState(Protocol):
@@ -23,11 +46,14 @@ class RuntimeState(Protocol):
 
     def forwarder_counts(self) -> dict[str, int]: ...
 
+    def delivery_report(self) -> dict[str, dict[str, float]]: ...
+
     def spool_depth(self) -> int: ...
 
 
 class Metrics:
     def __init__(self) -> None:
+        self.multiprocess = multiprocess_dir() is not None
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "cg_http_requests",
@@ -48,9 +74,16 @@ class Metrics:
             ["vendor", "outcome", "reason"],
             registry=self.registry,
         )
+        self.rejected_hits = Counter(
+            "cg_hits_rejected",
+            "Hit bodies refused because the vendor's rule cannot read them, by vendor and reason.",
+            ["vendor", "reason"],
+            registry=self.registry,
+        )
         self.receipts = Counter(
             "cg_receipts",
-            "Receipts recorded, by action and where they went (stored or spooled).",
+            "Receipts recorded, by action and where they went (stored or spooled; replayed:"
+            " stored later from the spool).",
             ["action", "outcome"],
             registry=self.registry,
         )
@@ -86,10 +119,54 @@ class Metrics:
             self.store_latency.labels(operation).observe(time.perf_counter() - started)
 
     def watch(self, state: RuntimeState) -> None:
-        self.registry.register(_StateCollector(state))
+        self.state = state
+        if not self.multiprocess:
+            self.registry.register(_StateCollector(state))
+            return
+        self._gauges = {
+            name: Gauge(
+                metric, help_text, ["vendor"], registry=self.registry, multiprocess_mode="livemax"
+            )
+            for name, (metric, help_text) in _GAUGES.items()
+        }
+        self._counters = {
+            name: Counter(f"cg_delivery_{name}", help_text, ["vendor"], registry=self.registry)
+            for name, help_text in _DELIVERY_COUNTERS.items()
+        }
+        self._counted: dict[tuple[str, str], float] = {}
+        self._spool = Gauge(
+            "cg_spool_depth",
+            "Receipts waiting in the local spool.",
+            registry=self.registry,
+            multiprocess_mode="livemax",
+        )
+
+    def sync_state(self) -> None:
+        """Copy this worker's state into the shared files (multiprocess mode; else a no-op)."""
+        if not self.multiprocess:
+            return
+        for vendor, figures in self.state.delivery_report().items():
+            for name, gauge in self._gauges.items():
+                gauge.labels(vendor).set(figures[name])
+            for name, counter in self._counters.items():
+                grown = figures[name] - self._counted.get((vendor, name), 0.0)
+                if grown > 0:
+                    counter.labels(vendor).inc(grown)
+                    self._counted[(vendor, name)] = figures[name]
+        self._spool.set(self.state.spool_depth())
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if not self.multiprocess:
+            return generate_latest(self.registry)
+        self.sync_state()
+        every_worker = CollectorRegistry()
+        MultiProcessCollector(every_worker)  # type: ignore[no-untyped-call]
+        return generate_latest(every_worker)
+
+    def close(self) -> None:
+        """A worker that stops: its live gauges no longer count (its counters still do)."""
+        if self.multiprocess:
+            mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 class _StateCollector(Collector):
@@ -97,16 +174,35 @@ class _StateCollector(Collector):
         self.state = state
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
-        counts = self.state.forwarder_counts()
-        yield GaugeMetricFamily(
-            "cg_forwarder_queue_depth", "Hits waiting to be forwarded.", value=counts["queued"]
-        )
-        for name, help_text in (
-            ("sent", "Hits the vendors accepted."),
-            ("failed", "Hits the vendors refused or that could not be sent."),
-            ("dropped", "Hits dropped because the forwarder queue was full."),
-        ):
-            yield CounterMetricFamily(f"cg_forwarder_{name}", help_text, value=counts[name])
+        report = self.state.delivery_report()
+        gauges = {
+            name: GaugeMetricFamily(metric, help_text, labels=["vendor"])
+            for name, (metric, help_text) in _GAUGES.items()
+        }
+        counters = {
+            name: CounterMetricFamily(f"cg_delivery_{name}", help_text, labels=["vendor"])
+            for name, help_text in _DELIVERY_COUNTERS.items()
+        }
+        for vendor, figures in report.items():
+            for name, gauge in gauges.items():
+                gauge.add_metric([vendor], figures[name])
+            for name, counter in counters.items():
+                counter.add_metric([vendor], figures[name])
+        yield from gauges.values()
+        yield from counters.values()
         yield GaugeMetricFamily(
             "cg_spool_depth", "Receipts waiting in the local spool.", value=self.state.spool_depth()
         )
+
+
+_DELIVERY_COUNTERS = {
+    "queued": "Hits this process appended to the delivery queue.",
+    "overflowed": "Hits refused because the vendor's queue was at its cap (newest dropped).",
+    "dropped": "Hits lost in memory: the store was down and the edge buffer full, or at exit.",
+    "delivered": "Hits the vendor accepted (2xx/3xx).",
+    "retried": "Delivery attempts after the first (connect errors, 429, 5xx).",
+    "uncertain": "Hits written whose answer was lost: not resent, the vendor may have them.",
+    "dead_lettered": "Hits moved to the dead-letter list (too old, or unreadable).",
+    "rejected": "Hits the vendor refused for good (4xx other than 429).",
+    "withheld": "Hits not sent: the subject was erased, objected or withdrew after queueing.",
+}

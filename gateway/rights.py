@@ -1,9 +1,10 @@
 """People's rights over what the gateway holds about them: access and portability, erasure,
-objection. The admin API, the dashboard, the CLI and the self-service endpoints all call these.
+objection. The admin API, the dashboard, the CLI and the self-service endpoints all call these,
+on a started gateway (see `tests/endpoints/test_subjects.py`):
 
-    >>> data = await export_subject(gateway, "esp-42")        # doctest: +SKIP
-    >>> await erase_subject(gateway, "esp-42")                # doctest: +SKIP
-    {'receipts': 3, 'email_events': 12, 'email_consent': 1, 'objections': 0}
+    data = await export_subject(gateway, "esp-42")
+    await erase_subject(gateway, "esp-42")
+    # → {'receipts': 3, 'email_events': 12, 'email_consent': 1, 'objections': 0}
 
 A subject is a visitor's consent id (from their cookie) or a recipient's id (an ESP id or a
 keyed hash of an address); both are pseudonymous, and both are personal data.
@@ -27,15 +28,14 @@ marketing is absolute. Restriction of processing is an objection to every catego
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from gateway.consent.model import NECESSARY
 from gateway.consent.objections import Objection
-from gateway.email.identity import is_subject
 from gateway.errors import Unprocessable
+from gateway.inputs import checked_subject
 from gateway.receipts.build import new_receipt
 from gateway.receipts.export import receipt_row
 from gateway.receipts.model import SubjectKind
@@ -46,16 +46,6 @@ from gateway.visitors.request import NO_FACTS, RequestFacts
 log = logging.getLogger("gateway.rights")
 
 EXPORT_FORMAT = "consent-gateway.subject-export/1"
-
-
-def checked_subject(subject_id: object) -> str:
-    """`subject_id` if it can be a subject id; `Unprocessable` otherwise (never an address)."""
-    if not isinstance(subject_id, str) or not is_subject(subject_id):
-        raise Unprocessable(
-            'a subject id is 1 to 64 letters, digits or "._:-": a consent id or a recipient id'
-            " (an ESP id, or the subject POST /api/links returns for an address)"
-        )
-    return subject_id
 
 
 def objectable_categories(gateway: Gateway) -> tuple[str, ...]:
@@ -76,7 +66,7 @@ async def export_subject(gateway: Gateway, subject_id: str) -> dict[str, Any]:
     return {
         "format": EXPORT_FORMAT,
         "subject_id": subject,
-        "exported_at": _iso(time.time()),
+        "exported_at": _iso(gateway.clock()),
         "erased_at": None if erased_at is None else _iso(erased_at),
         "receipts": [receipt_row(receipt) for receipt in receipts],
         "email_tracking": None
@@ -105,9 +95,13 @@ async def erase_subject(gateway: Gateway, subject_id: str) -> dict[str, int]:
     """Delete everything held about `subject_id` and leave only its tombstone; returns how many
     of each kind were deleted (`receipts`, `email_events`, `email_consent`, `objections`)."""
     subject = checked_subject(subject_id)
-    erased_at = round(time.time(), 3)
+    erased_at = round(gateway.clock(), 3)
     counts = await gateway.email.erase(subject, erased_at)  # the store, and events in memory
+    # After the tombstone: a receipt replayed from any spool from now on is refused by the
+    # store; this one is local, so its copies go from the disk too.
+    await gateway.spool.forget_subject(subject)
     gateway.objections.note_erased(subject, erased_at)
+    await gateway.objections.announce()  # every other instance enforces it within a second
     log.info("a subject was erased: %s", ", ".join(f"{n} {kind}" for kind, n in counts.items()))
     return counts
 
@@ -122,7 +116,7 @@ async def object_to(
     shown: TextsShown = NOTHING_SHOWN,
 ) -> Objection:
     """Record an objection to `categories` (added to any earlier one) with its receipt; it is
-    enforced at once on this instance, within `objection_refresh_seconds` on the others."""
+    enforced at once on this instance, within about a second on the others."""
     subject = checked_subject(subject_id)
     allowed = objectable_categories(gateway)
     unknown = sorted(set(categories) - set(allowed))
@@ -147,11 +141,13 @@ async def object_to(
         denied=objected,
         shown=shown,
         page=source,
+        now=gateway.clock(),
     )
     objection = Objection(subject, tuple(objected), receipt.created_at, receipt.receipt_id)
     # The objection first, so it is enforced even if its receipt has to wait in the spool.
     await store.put_objection(objection)
     gateway.objections.note(objection)
+    await gateway.objections.announce()
     await gateway.receipts.record(receipt)
     return objection
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import functools
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from starlette.requests import Request
@@ -11,10 +13,14 @@ from starlette.requests import Request
 from gateway.banner.config import ShownTexts, banner_config_for
 from gateway.consent.cookie import ConsentCodec
 from gateway.consent.model import Consent
-from gateway.consent.objections import ObjectionRegistry
+from gateway.delivery.monitor import DeliveryMonitor
+from gateway.delivery.queue import HitQueue, open_hit_queue
+from gateway.delivery.worker import DeliveryWorker
 from gateway.email.service import EmailService
+from gateway.instances import InstanceHeartbeat
 from gateway.metrics import Metrics
-from gateway.receipts.ledger import ReceiptLedger
+from gateway.objection_registry import ObjectionRegistry
+from gateway.receipts.ledger import ReceiptLedger, count_receipts
 from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
 from gateway.retention import PeriodicPurge
@@ -30,14 +36,17 @@ from gateway.tracking.forwarder import Forwarder
 @dataclass(frozen=True, slots=True)
 class Gateway:
     settings: Settings
-    keys: tuple[str, ...]
+    keys: tuple[str, ...] = field(repr=False)  # signing secrets: never in a log or traceback
     codec: ConsentCodec
     rules: Mapping[str, Rule]
     store: Store
     spool: ReceiptSpool
     writer: ReceiptWriter
     receipts: ReceiptLedger
+    hit_queue: HitQueue
     forwarder: Forwarder
+    delivery: DeliveryWorker | None  # None: `serve --no-forwarder`, workers run elsewhere
+    delivery_monitor: DeliveryMonitor
     counter: EventCounter
     email: EmailService
     banner_config: Mapping[str, object]
@@ -45,13 +54,18 @@ class Gateway:
     metrics: Metrics
     objections: ObjectionRegistry
     retention: PeriodicPurge
+    heartbeat: InstanceHeartbeat
+    clock: Callable[[], float] = field(default=time.time, repr=False)  # tests inject one
 
     def __post_init__(self) -> None:
         self.metrics.watch(self)  # queue and spool gauges are read from here when scraped
+        self.heartbeat.figures = self.instance_figures
+        self.heartbeat.on_beat = self.metrics.sync_state
 
     @classmethod
-    def build(cls, settings: Settings) -> Gateway:
-        """Everything that can fail on bad config fails here, before the server listens."""
+    def build(cls, settings: Settings, clock: Callable[[], float] = time.time) -> Gateway:
+        """Everything that can fail on bad config fails here, before the server listens.
+        `clock` dates receipts, counters and email events (tests pass their own)."""
         keys = settings.secret_keys or development_keys(settings.data_dir)
         declared = load_rules(
             settings.rules,
@@ -65,9 +79,15 @@ class Gateway:
         store = open_store(settings)
         spool = ReceiptSpool(settings.spool_path)
         metrics = Metrics()
-        writer = ReceiptWriter(store, spool, settings.spool_replay_seconds, metrics=metrics)
-        counter = EventCounter(store, metrics=metrics)
-        ledger = ReceiptLedger(writer, counter, metrics)
+        counter = EventCounter(store, metrics=metrics, clock=clock)
+        writer = ReceiptWriter(
+            store,
+            spool,
+            settings.spool_replay_seconds,
+            metrics=metrics,
+            on_stored=functools.partial(count_receipts, counter),
+        )
+        ledger = ReceiptLedger(writer, metrics)
         objections = ObjectionRegistry(
             store,
             categories=(*settings.categories, settings.email_category),
@@ -75,6 +95,10 @@ class Gateway:
             tombstone_days=settings.consent_days,
         )
         banner_config = banner_config_for(settings, declared)
+        hit_queue = open_hit_queue(settings)
+        forwarder = Forwarder(hit_queue, cap_per_vendor=settings.delivery_queue_cap)
+        delivery = DeliveryWorker(hit_queue, store, rules, settings) if settings.forwarder else None
+        forwarding = sorted(r.id for r in rules.values() if r.hit.mode == "forward")
         return cls(
             settings=settings,
             keys=keys,
@@ -84,7 +108,10 @@ class Gateway:
             spool=spool,
             writer=writer,
             receipts=ledger,
-            forwarder=Forwarder(),
+            hit_queue=hit_queue,
+            forwarder=forwarder,
+            delivery=delivery,
+            delivery_monitor=DeliveryMonitor(hit_queue, forwarder, delivery, forwarding),
             metrics=metrics,
             counter=counter,
             email=EmailService.build(
@@ -95,40 +122,61 @@ class Gateway:
                 counter,
                 objected=objections.objected,
                 on_verdict=lambda kind, verdict: metrics.email_verdicts.labels(kind, verdict).inc(),
+                clock=clock,
             ),
             objections=objections,
             retention=PeriodicPurge(store, settings.purge_interval_seconds),
+            heartbeat=InstanceHeartbeat(store),
             banner_config=banner_config,
             shown_texts=ShownTexts(banner_config),
+            clock=clock,
         )
 
     async def start(self) -> None:
         await self.store.open()
-        await self.writer.start()
-        await self.writer.replay_once()
+        await self.writer.start(replay_now=True)  # in the background: a big spool takes a while
+        await self.hit_queue.open()
         await self.forwarder.start()
+        if self.delivery is not None:
+            await self.delivery.start()
+        self.delivery_monitor.start()
         await self.counter.start()
         await self.email.start()
         await self.objections.start()
         await self.retention.start()
+        await self.heartbeat.start()
 
     async def stop(self) -> None:
+        await self.heartbeat.close()
         await self.retention.close()
         await self.objections.close()
-        await self.forwarder.close()
+        # SIGTERM: stop taking hits, write the edge's buffer; what is undelivered stays queued.
+        await self.delivery_monitor.stop()
+        if self.delivery is not None:
+            await self.delivery.stop(deadline_seconds=4.0)
+        await self.forwarder.close(deadline_seconds=2.0)
+        await self.hit_queue.close()
         await self.email.stop()
         await self.counter.close()
         await self.writer.close()
         await self.store.close()
+        self.metrics.close()
+
+    def instance_figures(self) -> dict[str, object]:
+        """What this process publishes in its heartbeat and shows on `/readyz`."""
+        return {
+            "spool_depth": self.spool_depth(),
+            "forwarder": self.forwarder_counts(),
+            "counts_lost": self.counter.lost,
+            "email_events_dropped": self.email.recorder.dropped,
+        }
 
     def forwarder_counts(self) -> dict[str, int]:
-        forwarder = self.forwarder
-        return {
-            "queued": forwarder.queue.qsize(),
-            "sent": forwarder.sent,
-            "failed": forwarder.failed,
-            "dropped": forwarder.dropped,
-        }
+        """Delivery figures summed over vendors (`delivery_report` has them per vendor)."""
+        return self.delivery_monitor.totals()
+
+    def delivery_report(self) -> dict[str, dict[str, float]]:
+        return self.delivery_monitor.report()
 
     def spool_depth(self) -> int:
         return self.spool.depth()

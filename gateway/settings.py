@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 
 from gateway.consent.model import DEFAULT_CATEGORIES, EMAIL_TRACKING, NECESSARY
 from gateway.errors import ConfigError
+from gateway.store_url import store_url_problem, url_parts
 
 ENV_PREFIX = "GATEWAY_"
 CONFIG_VARIABLE = "GATEWAY_CONFIG"
@@ -53,6 +55,7 @@ class Settings:
     geo_header: str | None = None
     opt_out_regions: tuple[str, ...] = ()
     admin_token_hashes: tuple[str, ...] = field(default=(), repr=False)
+    metrics_token_hashes: tuple[str, ...] = field(default=(), repr=False)
     admin_session_minutes: int = 480
     allow_insecure_upstreams: bool = False
     public_url: str = "http://127.0.0.1:8000"
@@ -63,6 +66,14 @@ class Settings:
     spool_replay_seconds: float = 5.0
     store_timeout_seconds: float = 2.0
     demo: bool = False
+    # Hit delivery (issue 16): `serve` runs a delivery worker unless `forwarder` is false.
+    forwarder: bool = True
+    delivery_concurrency: int = 256  # requests in flight per vendor per worker process
+    delivery_lease_seconds: float = 30.0  # a dead worker's hits are taken over after this
+    delivery_timeout_seconds: float = 5.0
+    delivery_max_age_seconds: float = 86400.0  # older hits are dead-lettered
+    delivery_queue_cap: int = 100_000  # hits per vendor queue; the newest are refused beyond
+    delivery_shards: int = 1  # Redis streams per vendor
     # Banner text overrides per language: ((language, ((key, text), ...)), ...) — kept as tuples
     # so the settings stay hashable; read it as `banner_text_overrides`.
     banner_texts: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
@@ -112,12 +123,16 @@ def _integer(value: Any) -> int:
 def _number(value: Any) -> float:
     if isinstance(value, str):
         try:
-            return float(value.strip())
+            number = float(value.strip())
         except ValueError:
             raise TypeError(f"expected a number, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    elif isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"expected a number, got {value!r}")
-    return float(value)
+    else:
+        number = float(value)
+    if not math.isfinite(number):
+        raise TypeError(f"expected a finite number, got {value!r}")
+    return number
 
 
 def _boolean(value: Any) -> bool:
@@ -154,7 +169,7 @@ def _text_tables(value: Any) -> tuple[tuple[str, tuple[tuple[str, str], ...]], .
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting thousands deep
             raise TypeError("expected a JSON object of languages to texts") from None
     if not isinstance(value, dict) or not all(
         isinstance(texts, dict) and all(isinstance(t, str) for t in texts.values())
@@ -187,6 +202,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "geo_header": _optional_text,
     "opt_out_regions": lambda v: tuple(region.upper() for region in _text_list(v)),
     "admin_token_hashes": _text_list,
+    "metrics_token_hashes": _text_list,
     "admin_session_minutes": _integer,
     "allow_insecure_upstreams": _boolean,
     "public_url": _text,
@@ -197,6 +213,13 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "spool_replay_seconds": _number,
     "store_timeout_seconds": _number,
     "demo": _boolean,
+    "forwarder": _boolean,
+    "delivery_concurrency": _integer,
+    "delivery_lease_seconds": _number,
+    "delivery_timeout_seconds": _number,
+    "delivery_max_age_seconds": _number,
+    "delivery_queue_cap": _integer,
+    "delivery_shards": _integer,
     "banner_texts": _text_tables,
     "banner_reload": _boolean,
     "log_level": lambda v: _choice_of(v, ("debug", "info", "warning", "error")),
@@ -222,9 +245,11 @@ def load_settings(
     then keyword `overrides` (already typed; used by the CLI for flags like `--demo`)."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
+    origins: dict[str, str] = {}  # where each value came from, for the one-line error
     path = config_path or environ.get(CONFIG_VARIABLE)
     if path:
         values.update(_read_file(Path(path)))
+        origins.update(dict.fromkeys(values, str(path)))
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or name == CONFIG_VARIABLE:
             continue
@@ -232,9 +257,10 @@ def load_settings(
         if key not in _PARSERS:
             raise ConfigError("environment", name, "unknown setting")
         values[key] = _parse(f"environment {name}", key, raw)
+        origins[key] = f"environment {name}"
     values.update(overrides)
     settings = Settings(**values)
-    _check(settings, source=str(path) if path else "environment")
+    _check(settings, origins)
     return settings
 
 
@@ -244,6 +270,14 @@ def _read_file(path: Path) -> dict[str, Any]:
             document = tomllib.load(file)
     except FileNotFoundError:
         raise ConfigError(str(path), "(file)", "no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(str(path), "(file)", "is a directory, expected a TOML file") from None
+    except OSError as error:
+        raise ConfigError(str(path), "(file)", f"cannot read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), "(syntax)", "expected UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(str(path), "(syntax)", "nested too deeply") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(str(path), "(syntax)", f"not valid TOML: {error}") from None
     values = {}
@@ -261,9 +295,9 @@ def _parse(source: str, key: str, raw: Any) -> Any:
         raise ConfigError(source, key, str(error)) from None
 
 
-def _check(settings: Settings, source: str) -> None:
+def _check(settings: Settings, origins: Mapping[str, str]) -> None:
     def fail(key: str, problem: str) -> None:
-        raise ConfigError(source, key, problem)
+        raise ConfigError(origins.get(key, "settings"), key, problem)
 
     if settings.env == "production" and not settings.secret_keys:
         fail("secret_keys", "GATEWAY_SECRET_KEYS is required when GATEWAY_ENV=production")
@@ -280,25 +314,31 @@ def _check(settings: Settings, source: str) -> None:
         fail("categories", f"must include {NECESSARY!r}")
     if len(set(settings.categories)) != len(settings.categories):
         fail("categories", "has duplicates")
-    scheme = urlsplit(settings.public_url).scheme
-    if scheme not in ("http", "https") or not urlsplit(settings.public_url).hostname:
+    parts = url_parts(settings.public_url)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         fail("public_url", f"expected an http(s) URL, got {settings.public_url!r}")
+    if settings.policy_url and url_parts(settings.policy_url) is None:
+        fail("policy_url", f"expected a URL, got {settings.policy_url!r}")
     for origin in settings.allowed_origins:
-        parts = urlsplit(origin)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        parts = url_parts(origin)
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or parts.path not in ("", "/")
+        ):
             fail(
                 "allowed_origins", f"expected origins like https://www.example.com, got {origin!r}"
             )
-    for digest in settings.admin_token_hashes:
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
-            fail("admin_token_hashes", "expected hex SHA-256 digests (64 characters)")
+    for hashes_key in ("admin_token_hashes", "metrics_token_hashes"):
+        for digest in getattr(settings, hashes_key):
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
+                fail(hashes_key, "expected hex SHA-256 digests (64 characters)")
     if not 5 <= settings.admin_session_minutes <= 24 * 60:
         fail("admin_session_minutes", "expected 5 to 1440 minutes")
-    if not settings.store.startswith(("sqlite://", "redis://", "rediss://", "redis+cluster://")):
-        fail(
-            "store",
-            f"expected sqlite://, redis://, rediss:// or redis+cluster://, got {settings.store!r}",
-        )
+    store_problem = store_url_problem(settings.store)
+    if store_problem:
+        fail("store", store_problem)
     for seconds_key in ("email_consent_cache_seconds", "email_min_click_seconds"):
         if not 0 <= getattr(settings, seconds_key) <= 3600:
             fail(seconds_key, "expected 0 to 3600 seconds")
@@ -309,3 +349,21 @@ def _check(settings: Settings, source: str) -> None:
         fail("purge_interval_seconds", "expected 0 (off) or 60 to 86400 seconds")
     if not 0.1 <= settings.objection_refresh_seconds <= 300:
         fail("objection_refresh_seconds", "expected 0.1 to 300 seconds")
+    # A loop every 0 (or -5) seconds spins a core: each interval has a floor.
+    if not 0.1 <= settings.spool_replay_seconds <= 3600:
+        fail("spool_replay_seconds", "expected 0.1 to 3600 seconds")
+    if not 0.05 <= settings.store_timeout_seconds <= 60:
+        fail("store_timeout_seconds", "expected 0.05 to 60 seconds")
+    for key, low, high in _DELIVERY_RANGES:
+        if not low <= getattr(settings, key) <= high:
+            fail(key, f"expected {low:g} to {high:g}")
+
+
+_DELIVERY_RANGES = (
+    ("delivery_concurrency", 1, 4096),
+    ("delivery_lease_seconds", 1, 3600),
+    ("delivery_timeout_seconds", 0.1, 120),
+    ("delivery_max_age_seconds", 1, 30 * 86400),
+    ("delivery_queue_cap", 1, 100_000_000),
+    ("delivery_shards", 1, 64),
+)

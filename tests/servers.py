@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -14,6 +15,16 @@ from pathlib import Path
 
 REDIS_SERVER = shutil.which("redis-server") or "redis-server"
 REDIS_CLI = shutil.which("redis-cli") or "redis-cli"
+
+
+def real_clock_env() -> dict[str, str]:
+    """This environment without libfaketime: `make test` runs the suite a year ahead under
+    `faketime`, and redis-server hangs under it; Redis keeps the real clock, as in production."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name != "LD_PRELOAD" and not name.startswith("FAKETIME")
+    }
 
 
 def free_port(also_free: Callable[[int], bool] = lambda _: True) -> int:
@@ -73,6 +84,7 @@ class RedisServer:
     )
     extra: tuple[str, ...] = ("--save", "", "--appendonly", "no")
     process: subprocess.Popen[bytes] | None = None
+    start_command: tuple[str, ...] = ()  # instead of redis-server and its arguments (Sentinel)
 
     @property
     def url(self) -> str:
@@ -81,19 +93,21 @@ class RedisServer:
     def start(self) -> RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
         with (self.directory / f"redis-{self.port}.log").open("ab") as log:
+            command = self.start_command or (
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                *self.extra,
+            )
             self.process = subprocess.Popen(
-                [
-                    REDIS_SERVER,
-                    "--port",
-                    str(self.port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--dir",
-                    str(self.directory),
-                    *self.extra,
-                ],
+                command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                env=real_clock_env(),
             )
         wait_until(lambda: _answers(self.port), f"redis-server on port {self.port}")
         return self
@@ -101,6 +115,13 @@ class RedisServer:
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
+            self.process.wait(timeout=15)
+            self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies without a word, as in a crash."""
+        if self.process is not None:
+            self.process.kill()
             self.process.wait(timeout=15)
             self.process = None
 
@@ -149,6 +170,7 @@ def redis_cluster(directory: Path, masters: int = 3) -> Iterator[list[RedisServe
             check=True,
             capture_output=True,
             timeout=60,
+            env=real_clock_env(),
         )
         for node in nodes:
             wait_until(partial(_cluster_ok, node.port), f"cluster node {node.port}")
@@ -156,3 +178,89 @@ def redis_cluster(directory: Path, masters: int = 3) -> Iterator[list[RedisServe
     finally:
         for node in nodes:
             node.stop()
+
+
+REDIS_SENTINEL = shutil.which("redis-sentinel") or "redis-sentinel"
+
+
+def sentinel_master(port: int, service: str) -> str:
+    """The address (host:port) Sentinel on `port` names as the primary of `service`."""
+    reply = redis_command(port, "SENTINEL", "get-master-addr-by-name", service)
+    words = [w for w in reply.split("\r\n") if w and w[0] not in "*$"]
+    return ":".join(words[:2])
+
+
+def _sentinel_count(port: int, question: str, service: str) -> int:
+    """How many replicas / other sentinels Sentinel on `port` knows for `service`."""
+    reply = redis_command(port, "SENTINEL", question, service)
+    return int(reply[1:].split("\r\n", 1)[0]) if reply.startswith("*") else 0
+
+
+def _sees_the_group(port: int, service: str) -> bool:
+    return (
+        _sentinel_count(port, "replicas", service) == 1
+        and _sentinel_count(port, "sentinels", service) == 2
+    )
+
+
+@dataclass
+class SentinelGroup:
+    """A primary, a replica and three sentinels watching them as `service`."""
+
+    primary: RedisServer
+    replica: RedisServer
+    sentinels: list[RedisServer]
+    service: str
+
+    @property
+    def url(self) -> str:
+        hosts = ",".join(f"127.0.0.1:{s.port}" for s in self.sentinels)
+        return f"redis+sentinel://{hosts}/{self.service}"
+
+    def master(self) -> str:
+        return sentinel_master(self.sentinels[0].port, self.service)
+
+
+@contextlib.contextmanager
+def redis_sentinel_group(directory: Path, service: str = "gateway") -> Iterator[SentinelGroup]:
+    """Real redis-server primary and replica, and three real `redis-sentinel` processes that
+    fail over after the primary is silent for a second."""
+    started: list[RedisServer] = []
+    try:
+        primary = RedisServer(directory / "primary").start()
+        started.append(primary)
+        replica = RedisServer(directory / "replica")
+        replica.extra = (
+            "--save", "", "--appendonly", "no", "--replicaof", "127.0.0.1", str(primary.port),
+        )  # fmt: skip
+        started.append(replica.start())
+        wait_until(
+            lambda: "master_link_status:up" in redis_command(replica.port, "INFO", "replication"),
+            "the replica to sync",
+        )
+        sentinels = []
+        for index in range(3):
+            sentinel = RedisServer(directory / f"sentinel{index}")
+            sentinel.directory.mkdir(parents=True, exist_ok=True)
+            config = sentinel.directory / "sentinel.conf"
+            config.write_text(
+                f"port {sentinel.port}\nbind 127.0.0.1\ndir {sentinel.directory}\n"
+                f"sentinel monitor {service} 127.0.0.1 {primary.port} 2\n"
+                f"sentinel down-after-milliseconds {service} 1000\n"
+                f"sentinel failover-timeout {service} 5000\n"
+                f"sentinel parallel-syncs {service} 1\n"
+            )
+            sentinel.extra = ()
+            sentinel.start_command = (REDIS_SENTINEL, str(config))
+            sentinels.append(sentinel.start())
+            started.append(sentinel)
+        for sentinel in sentinels:  # each knows the replica and the two others
+            wait_until(
+                partial(_sees_the_group, sentinel.port, service),
+                f"sentinel {sentinel.port} to see the group",
+                timeout=30,
+            )
+        yield SentinelGroup(primary, replica, sentinels, service)
+    finally:
+        for server in reversed(started):
+            server.stop()

@@ -192,7 +192,9 @@ EVERY_RUN = [(case, objected, case.run(objected)) for case in EVERY_CASE for obj
 
 def test_every_reason_is_a_known_code() -> None:
     known = set(get_args(Reason))
-    assert {decision.reason for _, _, decision in EVERY_RUN} == known
+    app_refused = Signals(REVISION, app_tracking_refused=True)
+    from_apps = decide(make_rule("forward", "marketing"), None, app_refused).reason
+    assert {decision.reason for _, _, decision in EVERY_RUN} | {from_apps} == known
 
 
 def test_bots_never_reach_a_vendor() -> None:
@@ -316,3 +318,38 @@ def test_a_newer_revision_than_current_also_counts_as_none() -> None:
 def test_precedence_of_reasons(signals: Signals, reason: str) -> None:
     rule = make_rule("forward", "marketing")
     assert decide(rule, CONSENTS["granted"], signals) == Decision("block", reason)  # type: ignore[arg-type]
+
+
+# An app's platform signal (iOS ATT not authorized, Android ad-ID opt-out) is GPC for apps:
+# over every case above, it decides exactly as GPC does — outcome, signalled categories and
+# Consent Mode state — and only the reason names the platform.
+
+
+@pytest.mark.parametrize("objected", OBJECTIONS)
+def test_an_app_tracking_refusal_decides_exactly_like_gpc(objected: frozenset[str]) -> None:
+    for case in EVERY_CASE:
+        if case.gpc:
+            continue
+        rule = make_rule(case.shape, case.category)
+        consent = CONSENTS[case.consent]
+        as_gpc = decide(rule, consent, Signals(REVISION, True, case.region, case.bot, objected))
+        refused = Signals(
+            REVISION, False, case.region, case.bot, objected, app_tracking_refused=True
+        )
+        as_app = decide(rule, consent, refused)
+        expected_reason = "app_tracking" if as_gpc.reason == "gpc" else as_gpc.reason
+        assert as_app.reason == expected_reason, case
+        assert (as_app.outcome, as_app.signalled, as_app.consent_mode) == (
+            as_gpc.outcome,
+            as_gpc.signalled,
+            as_gpc.consent_mode,
+        ), case
+
+
+def test_under_an_app_tracking_refusal_marketing_is_never_signalled() -> None:
+    for case in EVERY_CASE:
+        signals = Signals(REVISION, case.gpc, case.region, case.bot, app_tracking_refused=True)
+        decision = decide(make_rule(case.shape, case.category), CONSENTS[case.consent], signals)
+        assert "marketing" not in decision.signalled, case
+        if case.category == "marketing":
+            assert decision.outcome == "block", case

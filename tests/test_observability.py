@@ -34,8 +34,10 @@ async def test_metrics_count_requests_decisions_receipts_and_store_calls(make_se
     assert 'cg_pixel_decisions_total{outcome="block",reason="bot",vendor="meta_pixel"} 1.0' in text
     assert 'cg_receipts_total{action="reject_all",outcome="stored"} 1.0' in text
     assert 'cg_store_operation_duration_seconds_count{operation="add_receipts"} 1.0' in text
-    assert "cg_forwarder_queue_depth 0.0" in text
-    assert "cg_forwarder_dropped_total 0.0" in text
+    assert 'cg_delivery_queue_depth{vendor="ga4"} 0.0' in text
+    assert 'cg_delivery_delivered_total{vendor="ga4"} 0.0' in text
+    assert 'cg_delivery_uncertain_total{vendor="plausible"} 0.0' in text
+    assert 'cg_delivery_oldest_hit_age_seconds{vendor="matomo"} 0.0' in text
     assert "cg_spool_depth 0.0" in text
     assert 'cg_http_request_duration_seconds_bucket{le="0.1",route="/consent"}' in text
 

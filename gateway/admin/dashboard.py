@@ -1,7 +1,7 @@
 """Everything `/admin` shows, read from a running gateway in one go.
 
 The counters come from the store (one query per metric for the whole window); the state of
-the forwarder and the spool from this process. An unreachable store still gives a dashboard:
+the forwarder and the spool from this process, and every live process's from its heartbeat. An unreachable store still gives a dashboard:
 the operations panel says so and the charts are empty, rather than the page failing.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from gateway.admin import figures
 from gateway.admin.figures import Counts, Panel, Tile, Window
@@ -49,10 +50,13 @@ class Health:
     store: str
     store_latency_ms: float | None  # None: the store did not answer
     forwarder: dict[str, int]
+    delivery: dict[str, dict[str, float]]
     spool_depth: int
     counts_lost: int
     email_events_dropped: int
     invalid_email_links: int
+    this_instance: str = ""
+    instances: list[dict[str, Any]] = field(default_factory=list)  # every live process
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +98,15 @@ async def _read(gateway: Gateway, window: Window) -> tuple[dict[str, Counts], li
     return dict(zip(_METRICS, answers, strict=True)), latest
 
 
+async def _instances(gateway: Gateway) -> list[dict[str, Any]]:
+    try:
+        return await gateway.heartbeat.read()
+    except StoreUnavailable:
+        return []
+
+
 async def build_dashboard(gateway: Gateway, period: int, today: date | None = None) -> Dashboard:
-    today = today or datetime.now(UTC).date()
+    today = today or datetime.fromtimestamp(gateway.clock(), UTC).date()
     window = Window.ending(today, period)
     latency = await _ping(gateway)
     counts, latest = (
@@ -129,10 +140,13 @@ async def build_dashboard(gateway: Gateway, period: int, today: date | None = No
             store=gateway.store.name,
             store_latency_ms=latency,
             forwarder=gateway.forwarder_counts(),
+            delivery=gateway.delivery_report(),
             spool_depth=gateway.spool_depth(),
             counts_lost=gateway.counter.lost,
             email_events_dropped=gateway.email.recorder.dropped,
             invalid_email_links=sum(counts[InvalidEmailLink.metric].values()),
+            this_instance=gateway.heartbeat.name,
+            instances=await _instances(gateway) if latency is not None else [],
         ),
         latest=latest,
     )

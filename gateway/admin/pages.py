@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["thousands"] = lambda number: f"{number:,}"
+    environment.filters["utc_time"] = lambda moment: datetime.fromtimestamp(moment, UTC).strftime(
+        "%Y-%m-%d %H:%M:%S UTC"
+    )
     return environment
 
 

@@ -15,7 +15,6 @@ passes `check_form` (CSRF token + Origin); every page has the strict headers of 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,13 +29,13 @@ from gateway.admin.session import COOKIE_NAME, AdminSession, AdminSessions
 from gateway.admin.subjects import clean_subject, erased_summary, summarize
 from gateway.admin_auth import failed_admin_attempts
 from gateway.endpoints.bodies import read_form
-from gateway.errors import BadRequest, StoreUnavailable, TooManyRequests
-from gateway.receipts.export import csv_header, csv_line, parse_moment
+from gateway.errors import StoreUnavailable, TooManyRequests
+from gateway.inputs import checked_moment
+from gateway.receipts.export import MEDIA_TYPES, export_chunks, started
 from gateway.rights import erase_subject, export_subject
 from gateway.runtime import Gateway
 
 log = logging.getLogger("gateway.admin")
-CSV_CHUNK_ROWS = 500  # about 150 KB a send
 
 
 class AdminSite:
@@ -49,6 +48,7 @@ class AdminSite:
             settings.admin_token_hashes,
             minutes=settings.admin_session_minutes,
             secure=settings.cookie_secure,
+            store=gateway.store,
         )
 
     def routes(self) -> list[BaseRoute]:
@@ -65,8 +65,8 @@ class AdminSite:
 
     # ------------------------------------------------------------------ helpers
 
-    def _session(self, request: Request) -> AdminSession | None:
-        return self.sessions.read(request.cookies.get(COOKIE_NAME))
+    async def _session(self, request: Request) -> AdminSession | None:
+        return await self.sessions.current(request.cookies.get(COOKIE_NAME))
 
     def _closed(self) -> Response:
         return render("closed.html", status=403)
@@ -106,7 +106,7 @@ class AdminSite:
         """The session and form of an admin POST, or the response that refuses it."""
         if self.sessions.closed:
             return self._closed()
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return self._to_login()
         form = await read_form(request)
@@ -121,7 +121,7 @@ class AdminSite:
     async def login_form(self, request: Request) -> Response:
         if self.sessions.closed:
             return self._closed()
-        if self._session(request) is not None:
+        if await self._session(request) is not None:
             return RedirectResponse("/admin", status_code=303)
         return self._login_page()
 
@@ -136,7 +136,7 @@ class AdminSite:
         attempts = failed_admin_attempts(request)
         client = attempts.client_of(request)
         try:
-            attempts.check(client)
+            await attempts.check(client)
         except TooManyRequests as limited:
             message = f"Too many wrong tokens. Try again in {limited.retry_after} seconds."
             return self._login_page(message, status=429, headers=limited.headers())
@@ -145,7 +145,7 @@ class AdminSite:
             return self._login_page("Enter an admin token.", status=400)
         session = self.sessions.open(token)
         if session is None:
-            attempts.failed(client)
+            await attempts.failed(client)
             log.warning("admin login refused: wrong token")
             return self._login_page("That token is not an admin token.", status=401)
         log.info("admin session opened (key %s)", session.key_id)
@@ -158,7 +158,7 @@ class AdminSite:
         if isinstance(checked, Response):
             return checked
         session, _ = checked
-        self.sessions.end(session)
+        await self.sessions.end(session)
         response = self._to_login()
         self.sessions.clear_cookie(response)
         return response
@@ -168,7 +168,7 @@ class AdminSite:
     async def dashboard(self, request: Request) -> Response:
         if self.sessions.closed:
             return self._closed()
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return self._to_login()
         period = period_of(request.query_params.get("days"))
@@ -178,30 +178,20 @@ class AdminSite:
     async def receipts_csv(self, request: Request) -> Response:
         if self.sessions.closed:
             return self._closed()
-        if self._session(request) is None:
+        if await self._session(request) is None:
             return self._to_login()
-        since, until = (_moment(request, name) for name in ("since", "until"))
-        receipts = self.gateway.store.iter_receipts(since, until)
-        # The first page is read before answering, so a store that is down is a clean 503.
-        first = await anext(receipts, None)
-
-        async def rows() -> AsyncIterator[str]:
-            chunk = [csv_header()]
-            if first is not None:
-                chunk.append(csv_line(first))
-                async for receipt in receipts:
-                    chunk.append(csv_line(receipt))
-                    if len(chunk) >= CSV_CHUNK_ROWS:
-                        yield "".join(chunk)
-                        chunk = []
-            yield "".join(chunk)
-
-        day = datetime.now(UTC).strftime("%Y-%m-%d")
+        query = request.query_params
+        since = checked_moment(query.get("since"), "since")
+        until = checked_moment(query.get("until"), "until")
+        receipts = await started(self.gateway.store.iter_receipts(since, until))
+        day = datetime.fromtimestamp(self.gateway.clock(), UTC).strftime("%Y-%m-%d")
         headers = {
             **page_headers(),
             "Content-Disposition": f'attachment; filename="receipts-{day}.csv"',
         }
-        return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers=headers)
+        return StreamingResponse(
+            export_chunks(receipts, "csv"), media_type=MEDIA_TYPES["csv"], headers=headers
+        )
 
     # ------------------------------------------------------------------ subjects
 
@@ -263,16 +253,6 @@ class AdminSite:
                 session, form, "The store did not answer; nothing was erased.", status=503
             )
         return self._page("erased.html", session, subject=subject, erased=erased_summary(erased))
-
-
-def _moment(request: Request, name: str) -> float | None:
-    text = request.query_params.get(name)
-    if not text:
-        return None
-    try:
-        return parse_moment(text)
-    except ValueError:
-        raise BadRequest(f'"{name}" must be an ISO date or date-time, like 2026-01-31') from None
 
 
 def admin_routes(gateway: Gateway) -> list[BaseRoute]:

@@ -5,7 +5,8 @@
 The cookie is `HttpOnly`, `SameSite=Strict`, `Path=/admin`, `Secure` on an https gateway, and
 verified with `max_age` (`admin_session_minutes`): a session ends at a fixed time, however
 busy. `k` names the configured token hash that opened it, so removing that hash from the
-configuration ends its sessions too. The token itself is never stored.
+configuration ends its sessions too. The token itself is never stored. Logging out writes the
+session's end to the store, so every instance and worker refuses the cookie from then on.
 
 Every form carries a CSRF token signed for its session (salt `cg.admin.csrf`); the login form,
 which has no session yet, carries one signed for no session that lasts an hour.
@@ -14,6 +15,7 @@ which has no session yet, carries one signed for no session that lasts an hour.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -24,7 +26,11 @@ from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from starlette.responses import Response
 
 from gateway.admin_auth import MAX_TOKEN_LENGTH, token_hash, token_is_valid
+from gateway.errors import StoreUnavailable
 from gateway.signing import SALT_ADMIN, PlainSerializer
+from gateway.store.shared import SharedState
+
+log = logging.getLogger("gateway.admin")
 
 COOKIE_NAME = "cg_admin"
 COOKIE_PATH = "/admin"
@@ -42,6 +48,10 @@ class AdminSession:
 
 def _key_id(configured_hash: str) -> str:
     return hashlib.sha256(b"cg.admin.key|" + configured_hash.lower().encode()).hexdigest()[:16]
+
+
+def _ended_mark(session: AdminSession) -> str:
+    return f"admin-session-ended|{session.session_id}"
 
 
 class _ClockedSigner(TimestampSigner):
@@ -83,8 +93,10 @@ class AdminSessions:
         *,
         minutes: int,
         secure: bool,
+        store: SharedState | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self.store = store
         self.token_hashes = tuple(token_hashes)
         self.key_ids = frozenset(_key_id(configured) for configured in token_hashes)
         self.max_age = minutes * 60
@@ -110,8 +122,22 @@ class AdminSessions:
     def cookie_value(self, session: AdminSession) -> str:
         return self._cookies.dumps({"s": session.session_id, "k": session.key_id})
 
+    async def current(self, cookie: str | None) -> AdminSession | None:
+        """The session in `cookie` unless it was ended on any instance (`read` + the store).
+        While the store is down only this process's logouts count: the dashboard still opens
+        to say so, and nothing it does without the store changes any data."""
+        session = self.read(cookie)
+        if session is None or self.store is None:
+            return session
+        try:
+            ended = await self.store.mark(_ended_mark(session), self.clock())
+        except StoreUnavailable:
+            return session
+        return None if ended is not None else session
+
     def read(self, cookie: str | None) -> AdminSession | None:
-        """The session in `cookie`; None if absent, forged, expired, ended or its token removed."""
+        """The session in `cookie`; None if absent, forged, expired, ended here or its token
+        removed. Signature and memory only: `current` also asks the store."""
         if not cookie or len(cookie) > 512:
             return None
         try:
@@ -127,12 +153,18 @@ class AdminSessions:
             return None
         return AdminSession(session_id, key_id)
 
-    def end(self, session: AdminSession) -> None:
-        """Log out: this process refuses the session from now on (the cookie is cleared too)."""
+    async def end(self, session: AdminSession) -> None:
+        """Log out: every instance refuses the session from now on (the cookie is cleared too).
+        The end is kept until the cookie would have expired anyway."""
         now = self.clock()
         self._ended = {sid: until for sid, until in self._ended.items() if until > now}
         if len(self._ended) < _MAX_ENDED:
             self._ended[session.session_id] = now + self.max_age
+        if self.store is not None:
+            try:
+                await self.store.set_mark(_ended_mark(session), now + self.max_age)
+            except StoreUnavailable:
+                log.warning("admin logout: the store is unavailable; ended on this process only")
 
     def set_cookie(self, response: Response, session: AdminSession) -> None:
         response.set_cookie(

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.email.identity import is_subject
+from gateway.inputs import is_subject
 
 RECEIPT_COLUMNS = (
     "created_at",

@@ -214,6 +214,7 @@ def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str
                 notice=rule.notice,
             )
             for rule in rules.values()
+            if rule.platform == "web"  # app vendors belong to the app's own consent screen
         ],
     )
 

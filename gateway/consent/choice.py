@@ -15,6 +15,7 @@ not granted anyway is dropped (the category refusal already covers it).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -22,10 +23,28 @@ from urllib.parse import urlsplit
 
 from gateway.consent.model import NECESSARY
 from gateway.errors import Unprocessable
+from gateway.inputs import json_object
 
 ChoiceAction = Literal["accept_all", "reject_all", "custom"]
-_KEYS = {"action", "granted", "refused_vendors", "language", "page", "source"}
+_KEYS = {"action", "granted", "refused_vendors", "language", "page", "source", "app"}
+_APP_KEYS = {"id", "screen"}
 _MARKETING = "marketing"
+_BUNDLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_SCREEN = re.compile(r"[\w .:/-]{1,64}")
+
+
+@dataclass(frozen=True, slots=True)
+class AppPoint:
+    """Where in an app a choice was made: the bundle id / package name and a screen name —
+    never a query, a deep-link or user data (the form of both is checked)."""
+
+    bundle_id: str
+    screen: str = ""
+
+    @property
+    def collection_point(self) -> str:
+        """`app://com.example.shop/Onboarding`, the app's counterpart of origin + path."""
+        return f"app://{self.bundle_id}/{self.screen}".rstrip("/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +57,7 @@ class Choice:
     language: str | None = None
     page: str = ""
     source: str = ""
+    app: AppPoint | None = None  # made in an app: the token travels in the body, not a cookie
 
 
 def parse_choice(
@@ -50,11 +70,7 @@ def parse_choice(
 
     `vendors` maps each vendor a visitor may refuse (id) to its category.
     """
-    if not isinstance(body, dict):
-        raise Unprocessable("the body must be a JSON object")
-    unknown = sorted(set(body) - _KEYS)
-    if unknown:
-        raise Unprocessable(f"unknown field(s): {', '.join(unknown)}", allowed=sorted(_KEYS))
+    body = json_object(body, _KEYS)
     action, granted_list = body.get("action"), body.get("granted")
     if (action is None) == (granted_list is None):
         raise Unprocessable('send either "action" (accept_all or reject_all) or "granted"')
@@ -92,6 +108,7 @@ def parse_choice(
         language=_short_text(body, "language", 35) or None,
         page=_page_path(body.get("page")),
         source=_short_text(body, "source", 64),
+        app=_app_point(body.get("app")),
     )
 
 
@@ -118,6 +135,23 @@ def _short_text(body: dict[str, Any], key: str, limit: int) -> str:
     if not isinstance(value, str) or len(value) > limit or not value.isprintable():
         raise Unprocessable(f'"{key}" must be printable text of at most {limit} characters')
     return value
+
+
+def _app_point(value: Any) -> AppPoint | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - _APP_KEYS:
+        raise Unprocessable('"app" must be {"id": "<bundle id>", "screen": "<screen name>"}')
+    bundle_id, screen = value.get("id"), value.get("screen", "")
+    if not (isinstance(bundle_id, str) and _BUNDLE_ID.fullmatch(bundle_id)):
+        raise Unprocessable(
+            '"app.id" must be a bundle id or package name: letters, digits, ".", "_", "-"'
+        )
+    if not (isinstance(screen, str) and (screen == "" or _SCREEN.fullmatch(screen))):
+        raise Unprocessable(
+            '"app.screen" must be a screen name of at most 64 letters, digits, spaces, "._:/-"'
+        )
+    return AppPoint(bundle_id, screen.strip(" /"))
 
 
 def _page_path(value: Any) -> str:

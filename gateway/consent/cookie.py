@@ -1,9 +1,17 @@
 """The `cg_consent` cookie: a signed, timed, compact JSON payload.
 
+Apps, which keep no cookie jar, carry the same token in a header instead
+(`Authorization: Consent <token>`, see `presented_token`): same signature, expiry and revision
+rules.
+
     >>> codec = ConsentCodec(keys=("k" * 32,), max_age_days=180)
-    >>> token = codec.encode(Consent("abc", 1, frozenset({"analytics"}), 1_700_000_000))
-    >>> codec.decode(token, now=1_700_000_000).granted
+    >>> token = codec.encode(Consent("a-random-consent-id", 1, frozenset({"analytics"}), 0))
+    >>> codec.decode(token).granted
     frozenset({'analytics'})
+    >>> codec.decode(token[:-1] + ("A" if token[-1] != "A" else "B")) is None  # tampered
+    True
+    >>> codec.decode(token, now=time.time() + 181 * 86400) is None  # older than max_age
+    True
 
 The payload is `{"i": id, "r": revision, "g": [granted], "t": chosen_at, "p": gpc 0|1}`
 plus `"v": [refused vendor ids]` only when some vendor inside a granted category was refused.
@@ -26,7 +34,25 @@ from gateway.consent.model import Consent
 from gateway.signing import SALT_CONSENT, make_serializer
 
 COOKIE_NAME = "cg_consent"
+AUTHORIZATION_SCHEME = "Consent"
 _MAX_TOKEN_LENGTH = 1024
+
+
+def presented_token(authorization: str | None, cookie: str | None) -> str | None:
+    """The consent token a request presents: `Authorization: Consent <token>` if it has one
+    (an app), else the cookie (a browser). Another scheme (`Bearer …`) is not ours: the
+    cookie counts.
+
+    >>> presented_token("Consent eyJpIjo.abc", "from-a-cookie")
+    'eyJpIjo.abc'
+    >>> presented_token("Bearer xyz", "from-a-cookie")
+    'from-a-cookie'
+    """
+    if authorization:
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() == AUTHORIZATION_SCHEME.lower():
+            return token.strip() or None
+    return cookie
 
 
 class ConsentCodec:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from gateway.csv_cells import csv_row
 from gateway.email.links import EmailSigner
 from gateway.email.rewrite import EmailTemplate
 from gateway.errors import Unprocessable
@@ -44,8 +45,7 @@ def rewrite_for_recipients(
     everyone = list(recipients)
     out_dir.mkdir(parents=True, exist_ok=True)
     with (out_dir / "index.csv").open("w", newline="", encoding="utf-8") as index_file:
-        index = csv.writer(index_file)
-        index.writerow(["row", "subject", "file"])
+        index_file.write(csv_row(["row", "subject", "file"]))
         for row, recipient in enumerate(everyone, start=1):
             try:
                 message = signer.message(campaign=campaign, recipient=recipient, sent_at=sent_at)
@@ -53,7 +53,7 @@ def rewrite_for_recipients(
                 raise Unprocessable(f"row {row}: {error.detail}") from None
             name = f"{message.subject}.html"
             (out_dir / name).write_bytes(template.render(message))
-            index.writerow([row, message.subject, name])
+            index_file.write(csv_row([row, message.subject, name]))
             _show(progress, row, len(everyone))
     if everyone:
         progress.write("\n")

@@ -1,6 +1,8 @@
 """Opens and clicks, recorded off the request path, in batches.
 
 `/o` and `/c` call `opened` / `clicked`: a first verdict, an append to memory, nothing else.
+Clicks are also shared through the store (in a batch every `flush_seconds`), so a burst or a
+honeypot hit is seen whichever instance or worker each click reached.
 A background task settles each event once its neighbours are known (`SETTLE_SECONDS`), then,
 for a whole batch at once: looks up the recipients' consent (cached), adds the per-campaign
 aggregates (`EventCounter`: campaign × link × verdict × day) and writes per-recipient events
@@ -22,15 +24,23 @@ from gateway.counts import EmailClick, EmailOpen, InvalidEmailLink
 from gateway.email.recipients import RecipientConsents
 from gateway.email.records import EmailEvent, EventKind, Verdict, new_event_id
 from gateway.email.tokens import ClickToken, OpenToken
-from gateway.email.verdicts import HONEYPOT_SECONDS, MessageActivity, first_verdict
+from gateway.email.verdicts import (
+    HONEYPOT_SECONDS,
+    MessageActivity,
+    MessageKey,
+    discounted,
+    first_verdict,
+)
 from gateway.errors import StoreUnavailable
 from gateway.store.base import Store
+from gateway.store.shared import Click
 from gateway.tracking.counters import EventCounter
 from gateway.visitors.agents import AgentRole
 
 log = logging.getLogger("gateway.email")
 
-SETTLE_SECONDS = HONEYPOT_SECONDS + 1.0
+# The honeypot window, then one flush for another instance to share its clicks, one to settle.
+SETTLE_SECONDS = HONEYPOT_SECONDS + 2.0
 SETTLE_CHUNK = 500
 
 
@@ -68,6 +78,7 @@ class EmailRecorder:
         self.dropped = 0
         self._seen: deque[_Seen] = deque()
         self._unwritten: list[EmailEvent] = []  # per-recipient events the store refused, retried
+        self._unshared: list[Click] = []  # clicks not yet in the store for the other instances
         self._flusher = Repeating("email-events", flush_seconds, self.flush)
 
     # ------------------------------------------------------------ the hot path: memory only
@@ -94,6 +105,8 @@ class EmailRecorder:
             )
         message = (token.campaign, token.subject, token.sent_at)
         self.activity.note_click(message, now, token.link)
+        if len(self._unshared) < self.max_pending:
+            self._unshared.append(Click(_message_name(message), token.subject, now, token.link))
         self._keep(
             _Seen("click", token.campaign, token.subject, token.link, token.sent_at, now, verdict)
         )
@@ -111,6 +124,7 @@ class EmailRecorder:
         """Drop what is held in memory for an erased subject (so nothing lands after erasure)."""
         self._seen = deque(seen for seen in self._seen if seen.subject != subject)
         self._unwritten = [event for event in self._unwritten if event.subject_id != subject]
+        self._unshared = [click for click in self._unshared if click.subject != subject]
 
     # ------------------------------------------------------------ the background: batches
 
@@ -125,6 +139,7 @@ class EmailRecorder:
         """Settle the events older than `SETTLE_SECONDS` (all of them with `settle=False`),
         count them and store the consented ones. Returns how many were settled."""
         now = self.clock()
+        await self._share_clicks(now)
         ready: list[_Seen] = []
         while self._seen and (not settle or now - self._seen[0].at >= SETTLE_SECONDS):
             ready.append(self._seen.popleft())
@@ -141,13 +156,18 @@ class EmailRecorder:
             granted = await self.consents.granted_among({seen.subject for seen in ready})
         except StoreUnavailable:
             granted = {}  # unknown consent is no consent
+        shared = await self._shared_clicks(ready)
         for seen in ready:
             if self.consents.objects_to_tracking(seen.subject):
                 continue  # an objection: not even counted anonymously (as on `/t`)
             verdict = seen.verdict
             if seen.kind == "click" and verdict != "machine":
                 message = (seen.campaign, seen.subject, seen.sent_at)
-                if self.activity.discounts(message, seen.at):
+                clicks = [
+                    *self.activity.clicks_of(message),
+                    *shared.get(_message_name(message), ()),
+                ]
+                if discounted(clicks, seen.at):
                     verdict = "machine"
             consented = seen.subject in granted and seen.at >= granted[seen.subject]
             if consented or self.aggregates_without_consent:
@@ -170,6 +190,29 @@ class EmailRecorder:
                     )
                 )
 
+    async def _share_clicks(self, now: float) -> None:
+        if not self._unshared:
+            return
+        batch, self._unshared = self._unshared, []
+        try:
+            await self.store.add_clicks(batch, now)
+        except StoreUnavailable:
+            self._unshared = batch[: self.max_pending] + self._unshared  # judged locally meanwhile
+
+    async def _shared_clicks(self, ready: list[_Seen]) -> dict[str, list[tuple[float, int]]]:
+        """The clicks every instance shared for the messages of the clicks in `ready`."""
+        messages = {
+            (_message_name((seen.campaign, seen.subject, seen.sent_at)), seen.subject)
+            for seen in ready
+            if seen.kind == "click" and seen.verdict != "machine"
+        }
+        if not messages:
+            return {}
+        try:
+            return await self.store.message_clicks(sorted(messages))
+        except StoreUnavailable:
+            return {}  # this process's own clicks still count
+
     async def _write_events(self) -> None:
         batch, self._unwritten = self._unwritten, []
         try:
@@ -178,3 +221,8 @@ class EmailRecorder:
             room = max(self.max_pending - len(self._unwritten), 0)
             self.dropped += max(len(batch) - room, 0)
             self._unwritten = batch[:room] + self._unwritten
+
+
+def _message_name(message: MessageKey) -> str:
+    campaign, subject, sent_at = message
+    return f"{campaign}|{subject}|{sent_at}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,9 +34,10 @@ class EmailService:
         counter: EventCounter,
         objected: Callable[[str], frozenset[str]] = lambda subject: frozenset(),
         on_verdict: Callable[[EventKind, Verdict], None] = lambda kind, verdict: None,
+        clock: Callable[[], float] = time.time,
     ) -> EmailService:
         tokens = EmailTokens(keys)
-        consents = RecipientConsents(store, receipts, settings, objected=objected)
+        consents = RecipientConsents(store, receipts, settings, clock=clock, objected=objected)
         return cls(
             tokens=tokens,
             signer=EmailSigner(keys, settings.public_url, settings.email_target_hosts, tokens),
@@ -47,6 +49,7 @@ class EmailService:
                 aggregates_without_consent=settings.email_aggregates,
                 min_click_seconds=settings.email_min_click_seconds,
                 on_verdict=on_verdict,
+                clock=clock,
             ),
         )
 

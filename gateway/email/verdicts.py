@@ -80,8 +80,27 @@ def agent_and_prefetch(raw_headers: Iterable[tuple[bytes, bytes]]) -> tuple[str,
     return agent, prefetch
 
 
+def discounted(clicks: Iterable[tuple[float, int]], at: float) -> bool:
+    """True if a click at `at`, among a message's `clicks` (time, link), is in a burst of
+    several links or near a honeypot click.
+
+    >>> discounted([(100.0, 1), (100.4, 2), (100.7, 3)], at=100.4)
+    True
+    >>> discounted([(100.0, 1), (160.0, 2)], at=160.0)
+    False
+    """
+    clicks = list(clicks)
+    near = {link for when, link in clicks if abs(when - at) <= BURST_SECONDS}
+    if len(near) >= BURST_LINKS:
+        return True
+    return any(
+        link == HONEYPOT_LINK and abs(when - at) <= HONEYPOT_SECONDS for when, link in clicks
+    )
+
+
 class MessageActivity:
-    """The recent clicks of each message, in memory, to judge clicks by their neighbours.
+    """The recent clicks of each message seen by this process, to judge clicks by their
+    neighbours (the recorder also shares them through the store, for the other instances).
 
     Bounded: at most `max_messages` messages are followed; past that, new messages are not
     (their clicks keep their first verdict) until old ones age out.
@@ -100,15 +119,13 @@ class MessageActivity:
         clicks.append((at, link))
         self._clicks[message] = clicks
 
+    def clicks_of(self, message: MessageKey) -> Iterable[tuple[float, int]]:
+        """The clicks of `message` seen by this process: (time, link)."""
+        return self._clicks.get(message, ())
+
     def discounts(self, message: MessageKey, at: float) -> bool:
         """True if a click at `at` is in a burst of several links or near a honeypot click."""
-        clicks = self._clicks.get(message, ())
-        near = {link for when, link in clicks if abs(when - at) <= BURST_SECONDS}
-        if len(near) >= BURST_LINKS:
-            return True
-        return any(
-            link == HONEYPOT_LINK and abs(when - at) <= HONEYPOT_SECONDS for when, link in clicks
-        )
+        return discounted(self.clicks_of(message), at)
 
     def forget_before(self, moment: float) -> None:
         """Drop messages whose last click is older than `moment`."""

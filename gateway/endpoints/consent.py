@@ -2,12 +2,17 @@
 
 `DELETE /consent?erase=1` withdraws *and* erases: everything held under the consent id in the
 caller's own signed cookie goes (receipts included), leaving only the tombstone.
+
+Apps keep no cookies: a choice whose body names its `app` gets the signed token in the JSON
+answer (`token`) instead of a cookie, and every route here and `/t` read it back from
+`Authorization: Consent <token>` — same signature, expiry and revision rules as the cookie.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -15,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.consent.choice import parse_choice
-from gateway.consent.cookie import COOKIE_NAME
+from gateway.consent.cookie import COOKIE_NAME, presented_token
 from gateway.consent.model import Consent
 from gateway.endpoints.bodies import read_json
 from gateway.endpoints.facts import request_facts
@@ -24,7 +29,7 @@ from gateway.receipts.build import new_receipt
 from gateway.rights import erase_subject
 from gateway.runtime import Gateway, gateway_of
 
-_PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie"}
+_PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie, Authorization"}
 
 
 def consent_json(consent: Consent | None, categories: tuple[str, ...]) -> dict[str, Any] | None:
@@ -41,9 +46,14 @@ def consent_json(consent: Consent | None, categories: tuple[str, ...]) -> dict[s
     }
 
 
+def consent_token(request: Request) -> str | None:
+    """The token the caller presents: `Authorization: Consent …` (apps) or the cookie."""
+    return presented_token(request.headers.get("authorization"), request.cookies.get(COOKIE_NAME))
+
+
 def current_consent(gateway: Gateway, request: Request) -> Consent | None:
     """The caller's consent if it is valid, of the current policy revision and not erased."""
-    consent = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
+    consent = gateway.codec.decode(consent_token(request))
     if consent is None or not consent.is_current(gateway.settings.policy_revision):
         return None
     if gateway.objections.is_suppressed(consent.consent_id):
@@ -73,17 +83,19 @@ async def record_consent(request: Request) -> Response:
         vendors=gateway.refusable_vendors(),
     )
     # A returning visitor keeps their id (even across a revision bump) so their receipts join up.
-    previous = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
+    previous = gateway.codec.decode(consent_token(request))
     if previous is not None and gateway.objections.is_suppressed(previous.consent_id):
         previous = None  # an erased id stays erased: a new choice starts a new subject
     consent = Consent(
         consent_id=previous.consent_id if previous else secrets.token_urlsafe(16),
         revision=settings.policy_revision,
         granted=frozenset(choice.granted),
-        chosen_at=int(time.time()),
+        chosen_at=int(gateway.clock()),
         gpc=facts.gpc,
         refused_vendors=frozenset(choice.refused_vendors),
     )
+    if choice.app is not None:  # the app's counterpart of the page: bundle id and screen
+        facts = replace(facts, origin=choice.app.collection_point)
     receipt = new_receipt(
         settings,
         facts,
@@ -94,21 +106,24 @@ async def record_consent(request: Request) -> Response:
         denied=choice.denied,
         shown=gateway.shown_texts(choice.language),
         page=choice.page,
+        now=gateway.clock(),
         refused_vendors=choice.refused_vendors,
     )
     await gateway.receipts.record(receipt)
-    response = JSONResponse(
-        {
-            "consent": consent_json(consent, settings.categories),
-            "receipt_id": receipt.receipt_id,
-            "gpc_applied": choice.gpc_applied,
-            "delete_cookies": gateway.refused_vendor_cookies(consent),
-        },
-        headers=_PRIVATE,
-    )
+    token = gateway.codec.encode(consent)
+    body: dict[str, Any] = {
+        "consent": consent_json(consent, settings.categories),
+        "receipt_id": receipt.receipt_id,
+        "gpc_applied": choice.gpc_applied,
+        "delete_cookies": gateway.refused_vendor_cookies(consent),
+    }
+    if choice.app is not None:
+        body |= {"token": token, "expires_in": settings.consent_days * 86400}
+        return JSONResponse(body, headers=_PRIVATE)
+    response = JSONResponse(body, headers=_PRIVATE)
     response.set_cookie(
         COOKIE_NAME,
-        gateway.codec.encode(consent),
+        token,
         max_age=settings.consent_days * 86400,
         path="/",
         domain=settings.cookie_domain,
@@ -125,7 +140,7 @@ async def withdraw_consent(request: Request) -> Response:
     gateway = gateway_of(request)
     settings = gateway.settings
     erase = _erase_flag(request.query_params.get("erase"))
-    previous = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
+    previous = gateway.codec.decode(consent_token(request))
     if previous is not None and gateway.objections.is_suppressed(previous.consent_id):
         previous = None  # already erased: nothing more is recorded under that id
     receipt_id = None
@@ -142,6 +157,7 @@ async def withdraw_consent(request: Request) -> Response:
             granted=(),
             denied=settings.categories,
             shown=gateway.shown_texts(_withdrawal_language(request)),
+            now=gateway.clock(),
         )
         await gateway.receipts.record(receipt)
         receipt_id = receipt.receipt_id
@@ -182,9 +198,9 @@ def _erase_flag(value: str | None) -> bool:
 
 
 async def own_receipts(request: Request) -> Response:
-    """Self-service access: the receipts of the consent id in the caller's own cookie."""
+    """Self-service access: the receipts of the consent id in the caller's own token."""
     gateway = gateway_of(request)
-    consent = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
+    consent = gateway.codec.decode(consent_token(request))
     receipts = [] if consent is None else await gateway.store.subject_receipts(consent.consent_id)
     body = {
         "subject_id": consent.consent_id if consent else None,

@@ -10,6 +10,7 @@ from gateway.errors import StoreUnavailable
 from gateway.runtime import gateway_of
 
 _NO_STORE = {"Cache-Control": "no-store"}
+WRITE_CHECK_SECONDS = 1.0  # at most: readiness must answer before a load balancer gives up
 
 
 async def healthz(request: Request) -> Response:
@@ -19,14 +20,20 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     gateway = gateway_of(request)
     body = {
+        "instance": gateway.heartbeat.name,  # which process answered: host:pid
         "store": gateway.store.name,
-        "spool_depth": gateway.spool_depth(),
-        "forwarder": gateway.forwarder_counts(),
+        **gateway.instance_figures(),
+        "delivery": gateway.delivery_report(),
     }
+    deadline = min(WRITE_CHECK_SECONDS, gateway.settings.store_timeout_seconds)
     try:
-        await gateway.store.ping()
-    except StoreUnavailable:
-        return JSONResponse({"status": "unavailable", **body}, status_code=503, headers=_NO_STORE)
+        await gateway.store.check_writable(deadline)  # reachable is not enough: writable
+    except StoreUnavailable as error:
+        return JSONResponse(
+            {"status": "unavailable", "reason": str(error), **body},
+            status_code=503,
+            headers=_NO_STORE,
+        )
     return JSONResponse({"status": "ready", **body}, headers=_NO_STORE)
 
 

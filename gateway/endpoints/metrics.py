@@ -1,4 +1,11 @@
-"""`/metrics` for Prometheus, answered only to internal (non-public) addresses."""
+"""`/metrics` for Prometheus: to internal clients, or to a scraper holding a metrics token.
+
+"Internal" is decided on the *effective* client address — the rightmost hop that is not a
+trusted proxy (`GATEWAY_TRUSTED_PROXIES`) — so a public visitor behind the gateway's own load
+balancer is not mistaken for the load balancer. A scraper elsewhere sends
+`Authorization: Bearer <token>` whose SHA-256 is in `GATEWAY_METRICS_TOKEN_HASHES`, compared
+in constant time with every configured hash (as admin tokens are).
+"""
 
 from __future__ import annotations
 
@@ -6,18 +13,48 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.errors import Forbidden
+from gateway.admin_auth import MAX_TOKEN_LENGTH, token_is_valid
+from gateway.errors import Forbidden, Unauthorized
 from gateway.metrics import CONTENT_TYPE
 from gateway.runtime import gateway_of
-from gateway.visitors.network import parse_ip
+from gateway.visitors.network import IPAddress, client_ip
 
 
 async def metrics(request: Request) -> Response:
     gateway = gateway_of(request)
-    peer = parse_ip(request.client.host if request.client else None)
-    if peer is None or peer.is_global:
-        raise Forbidden("metrics are served to internal addresses only")
-    return Response(gateway.metrics.render(), media_type=CONTENT_TYPE)
+    settings = gateway.settings
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() == "bearer" and token and settings.metrics_token_hashes:
+        if len(token) > MAX_TOKEN_LENGTH or not token_is_valid(
+            token, settings.metrics_token_hashes
+        ):
+            raise Unauthorized("the metrics token is not valid")
+    else:
+        peer = request.client.host if request.client else None
+        forwarded = request.headers.get("x-forwarded-for")
+        if not is_internal(client_ip(peer, forwarded, settings.trusted_proxies)):
+            raise Forbidden(
+                "metrics are served to internal addresses, or with a metrics token"
+                " (GATEWAY_METRICS_TOKEN_HASHES)"
+            )
+    return Response(
+        gateway.metrics.render(), media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"}
+    )
+
+
+def is_internal(address: IPAddress | None) -> bool:
+    """A loopback, private or otherwise non-public address (an IPv4-mapped one as its IPv4).
+
+    >>> from ipaddress import ip_address
+    >>> is_internal(ip_address("10.1.2.3")), is_internal(ip_address("::ffff:8.8.8.8"))
+    (True, False)
+    """
+    if address is None:
+        return False
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not address.is_global
 
 
 routes = [Route("/metrics", metrics, methods=["GET"])]

@@ -7,7 +7,7 @@ import base64
 from starlette.responses import Response
 
 GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
-PIXEL_HEADERS = {"Cache-Control": "no-store", "Vary": "Cookie"}
+PIXEL_HEADERS = {"Cache-Control": "no-store", "Vary": "Cookie, Authorization"}
 
 
 def gif_response(headers: dict[str, str] | None = None) -> Response:

@@ -13,21 +13,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.objections import NOTHING as NO_OBJECTION
 from gateway.counts import PixelCount
 from gateway.decision import RegionPolicy, Signals, decide
-from gateway.endpoints.bodies import parse_json, read_body
+from gateway.endpoints.bodies import read_body
+from gateway.endpoints.consent import consent_token
 from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
-from gateway.errors import BadRequest, NotFound
+from gateway.errors import ClientError, NotFound
 from gateway.rules.model import Rule
 from gateway.runtime import Gateway, gateway_of
+from gateway.tracking.bodies import hits_in_body
 from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.network import client_ip
+from gateway.visitors.platform import APP_TRACKING_HEADER, app_tracking_refused
 
-MAX_HIT_BODY = 16384
-MAX_EVENTS_PER_POST = 25
+# The most a beacon can carry (Chromium's sendBeacon quota): matomo.js packs up to 50 requests
+# into one bulk body, gtag a batch of events, both through sendBeacon.
+MAX_HIT_BODY = 65536
 Params = list[tuple[str, Any]]
 
 
@@ -37,10 +40,13 @@ async def track(request: Request) -> Response:
     rule = gateway.rules.get(vendor)
     if rule is None:
         raise NotFound(f"no tag rule for vendor {vendor!r}", vendors=sorted(gateway.rules))
+    sub_path = request.path_params.get("sub_path", "")
+    if sub_path and not rule.hit.accepts_path(sub_path):
+        raise NotFound(f"{vendor!r} takes no hits at this path", paths=list(rule.hit.paths))
     settings = gateway.settings
     headers = request.headers
     user_agent = headers.get("user-agent", "")
-    consent = gateway.codec.decode(request.cookies.get(COOKIE_NAME))
+    consent = gateway.codec.decode(consent_token(request))
     signals = Signals(
         policy_revision=settings.policy_revision,
         gpc=headers.get("sec-gpc", "").strip() == "1",
@@ -52,15 +58,20 @@ async def track(request: Request) -> Response:
         vendor_categories=gateway.refusable_vendors()
         if consent and consent.refused_vendors
         else {},
+        app_tracking_refused=app_tracking_refused(headers.get(APP_TRACKING_HEADER)),
     )
+    post = request.method == "POST"
+    # Read before deciding: a body the rule cannot read is refused whatever the consent.
+    hits = await _hits(request, gateway, rule, post)
+    # One decision for all hits of a request: they share every input decide() takes.
     decision = decide(rule, consent, signals)
     gateway.counter.add(PixelCount(rule.id, decision.outcome))
     gateway.metrics.decisions.labels(rule.id, decision.outcome, decision.reason).inc()
     answer = {"X-Consent-Decision": f"{decision.outcome}; reason={decision.reason}"}
-    post = request.method == "POST"
 
     if decision.outcome == "redirect":
-        location = redirect_location(rule, _query(request))
+        # A redirect sends one hit in its URL; the loader allows only one-hit bodies (form).
+        location = redirect_location(rule, hits[0], decision.signalled)
         status = 303 if post else 302
         # Built from the rule's upstream and already encoded: no re-quoting (as on /c).
         return Response(
@@ -72,9 +83,10 @@ async def track(request: Request) -> Response:
             headers.get("x-forwarded-for"),
             settings.trusted_proxies,
         )
-        for params in await _hits(request, rule, post):
+        for params in hits:
             gateway.forwarder.submit(
-                outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent)
+                outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent),
+                consent_id=consent.consent_id if consent else None,
             )
     return empty_response(answer) if post else gif_response(answer)
 
@@ -84,29 +96,26 @@ def _region_policy(gateway: Gateway, region: str) -> RegionPolicy:
     return "opt_out" if opt_out else "opt_in"
 
 
-async def _hits(request: Request, rule: Rule, post: bool) -> list[Params]:
+async def _hits(request: Request, gateway: Gateway, rule: Rule, post: bool) -> list[Params]:
     """The parameter lists of the hits in a request: the query, plus one per body event."""
     query = _query(request)
     if not post:
         return [query]
-    body = await read_body(request, MAX_HIT_BODY, "a hit body")
-    if not body.strip():
-        return [query]
-    if request.headers.get("content-type", "").startswith("application/json"):
-        document = parse_json(body, "the hit body")
-        if not isinstance(document, dict):
-            raise BadRequest("a JSON hit body must be an object")
-        return [query + list(document.items())]
     try:
-        lines = body.decode().splitlines()
-    except UnicodeDecodeError:
-        raise BadRequest("the hit body is not UTF-8 text") from None
-    events = [line for line in lines if line.strip()][:MAX_EVENTS_PER_POST]
-    return [query + parse_query(line) for line in events]
+        body = await read_body(request, MAX_HIT_BODY, "a hit body")
+        return hits_in_body(rule.hit, query, body)
+    except ClientError as error:
+        reason = getattr(error, "reason", error.error)
+        gateway.metrics.rejected_hits.labels(rule.id, reason).inc()
+        raise
 
 
 def _query(request: Request) -> Params:
     return parse_query(request.scope["query_string"].decode("latin-1"))
 
 
-routes = [Route("/t/{vendor}", track, methods=["GET", "POST"])]
+routes = [
+    Route("/t/{vendor}", track, methods=["GET", "POST"]),
+    # The paths the vendor's own client appends to its base URL (gtag `/g/collect`, ...).
+    Route("/t/{vendor}/{sub_path:path}", track, methods=["GET", "POST"]),
+]

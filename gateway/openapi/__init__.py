@@ -39,7 +39,20 @@ def openapi_document(settings: Settings, vendors: list[str]) -> dict[str, Any]:
             "schemas": schemas(settings),
             "securitySchemes": {
                 "adminToken": {"type": "http", "scheme": "bearer"},
+                "metricsToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a token whose SHA-256 is in GATEWAY_METRICS_TOKEN_HASHES",
+                },
                 "adminSession": {"type": "apiKey", "in": "cookie", "name": "cg_admin"},
+                "consentCookie": {"type": "apiKey", "in": "cookie", "name": "cg_consent"},
+                "consentToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "`Consent <token>`: how apps, which keep no cookies, carry "
+                    "the token `POST /consent` answered with; same rules as the cookie",
+                },
             },
         },
     }

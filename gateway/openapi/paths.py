@@ -11,7 +11,7 @@ from gateway.settings import Settings
 _REASONS = {
     400: "Malformed input",
     401: "Missing or wrong admin token",
-    403: "Refused: the origin, the admin API being closed, or the address",
+    403: "Refused: the origin, the admin API being closed, the address or an expired form",
     404: "Not found",
     413: "Body too large",
     415: "Wrong content type",
@@ -62,6 +62,8 @@ def _request(schema: Schema) -> Schema:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+# Consent is optional: no token at all is "no consent", never an error.
+_CONSENT: Schema = {"security": [{}, {"consentCookie": []}, {"consentToken": []}]}
 _GIF = _body("image/gif", "The 43-byte transparent GIF (`Cache-Control: no-store`)")
 _HTML = _body("text/html", "A page")
 _REDIRECT = {"description": "A redirect (`Location`)"}
@@ -98,15 +100,17 @@ def consent_paths(settings: Settings, vendors: list[str]) -> dict[str, Schema]:
         },
         "/consent": {
             "get": _op(
-                "The caller's current consent (from the cookie)",
+                "The caller's current consent (from the cookie or the app's token)",
                 "consent",
                 {"200": _json("The state", ref("ConsentState")), **_errors(403)},
+                **_CONSENT,
             ),
             "post": _op(
-                "Record a choice: writes a receipt, sets the cookie",
+                "Record a choice: writes a receipt, sets the cookie (an `app` gets a token)",
                 "consent",
                 {"200": _json("Recorded", ref("ChoiceRecorded")), **choice_errors},
                 requestBody=_request(ref("Choice")),
+                **_CONSENT,
             ),
             "delete": _op(
                 "Withdraw; with `erase=1`, withdraw and erase everything held under the cookie",
@@ -115,6 +119,7 @@ def consent_paths(settings: Settings, vendors: list[str]) -> dict[str, Schema]:
                 parameters=[
                     _param("erase", "query", "1: also erase", enum=["0", "1", "false", "true"])
                 ],
+                **_CONSENT,
             ),
         },
         "/consent/receipts": {
@@ -122,27 +127,49 @@ def consent_paths(settings: Settings, vendors: list[str]) -> dict[str, Schema]:
                 "The caller's own receipts (self-service access)",
                 "consent",
                 {"200": _json("Receipts", ref("OwnReceipts")), **_errors(403, 503)},
+                **_CONSENT,
             )
         },
-        "/t/{vendor}": {
-            "parameters": [_param("vendor", "path", "a tag rule id", enum=vendors)],
-            "get": _op(
-                "An analytics hit or pixel, decided by consent",
-                "tracking",
-                {"200": _GIF, "302": _REDIRECT, **_errors(403, 404)},
-            ),
-            "post": _op(
-                "Analytics hits in the body (JSON object, or one query string a line)",
-                "tracking",
-                {"204": {"description": "Taken"}, "303": _REDIRECT, **_errors(400, 403, 404, 413)},
-                requestBody={
-                    "content": {
-                        "text/plain": {"schema": {"type": "string"}},
-                        "application/json": {"schema": {"type": "object"}},
-                    }
-                },
-            ),
-        },
+        "/t/{vendor}": _tracking(vendors),
+        # The sub-paths the vendor's own client appends, as its rule declares (`/g/collect`).
+        "/t/{vendor}/{sub_path}": _tracking(vendors, sub_path=True),
+    }
+
+
+def _tracking(vendors: list[str], *, sub_path: bool = False) -> Schema:
+    parameters = [_param("vendor", "path", "a tag rule id", enum=vendors)]
+    if sub_path:
+        parameters.append(_param("sub_path", "path", "a path the rule declares in `paths`"))
+    parameters.append(
+        _param(
+            "App-Tracking",
+            "header",
+            "an app's platform signal (iOS ATT status, Android ad-ID opt-out); anything but "
+            "`authorized` is an opt-out of marketing, like GPC",
+        )
+    )
+    return {
+        "parameters": parameters,
+        "get": _op(
+            "An analytics hit or pixel, decided by consent",
+            "tracking",
+            {"200": _GIF, "302": _REDIRECT, **_errors(403, 404)},
+            **_CONSENT,
+        ),
+        "post": _op(
+            "Analytics hits in the body, in the shapes the rule declares (form, JSON whatever "
+            "the Content-Type, one query string a line, Matomo bulk requests)",
+            "tracking",
+            {"204": {"description": "Taken"}, "303": _REDIRECT, **_errors(400, 403, 404, 413)},
+            requestBody={
+                "content": {
+                    "text/plain": {"schema": {"type": "string"}},
+                    "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+                    "application/json": {"schema": {"type": "object"}},
+                }
+            },
+            **_CONSENT,
+        ),
     }
 
 
@@ -284,9 +311,10 @@ def operations_paths() -> dict[str, Schema]:
         },
         "/metrics": {
             "get": _op(
-                "Prometheus metrics (internal addresses only)",
+                "Prometheus metrics: for internal effective clients, or with a metrics token",
                 "ops",
-                {"200": _body("text/plain", "Metrics"), **_errors(403)},
+                {"200": _body("text/plain", "Metrics"), **_errors(401, 403)},
+                security=[{}, {"metricsToken": []}],
             )
         },
         "/openapi.json": {
@@ -294,15 +322,33 @@ def operations_paths() -> dict[str, Schema]:
         },
     }
     for (path, method), summary in _ADMIN_PAGES.items():
-        operation = _op(
-            summary,
-            "admin",
-            {"200": _HTML, "303": _REDIRECT, "403": _HTML, **_errors(400, 413, 415)},
-            security=_SESSION,
-        )
+        operation = _op(summary, "admin", _admin_page_responses(path), security=_SESSION)
         if method == "post":
             operation["requestBody"] = {
                 "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}
             }
         paths.setdefault(path, {})[method] = operation
     return paths
+
+
+_ADMIN_DOWNLOADS = {
+    "/admin/receipts.csv": _body("text/csv", "Every receipt, streamed as CSV"),
+    "/admin/subject/export": _json("What is held about the subject", {"type": "object"}),
+}
+
+
+def _admin_page_responses(path: str) -> dict[str, Schema]:
+    """A dashboard page answers a page, a download or a redirect; a refusal is a page (wrong
+    token, expired form, unknown subject, store down) or, for a body it cannot read, JSON."""
+    either = {
+        code: {
+            "description": _REASONS[code],
+            "content": {"text/html": {"schema": {}}, "application/json": {"schema": ref("Error")}},
+        }
+        for code in (400, 401, 403, 413, 415, 422, 429, 503)
+    }
+    return {
+        "200": _ADMIN_DOWNLOADS.get(path, _HTML),
+        "303": _REDIRECT,
+        **{str(code): response for code, response in either.items()},
+    }

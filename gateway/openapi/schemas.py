@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.inputs import SUBJECT_ID_PATTERN
 from gateway.receipts.model import FIELD_NAMES
 from gateway.settings import Settings
 
 Schema = dict[str, Any]
-SUBJECT_PATTERN = "^[A-Za-z0-9._:-]{1,64}$"
+SUBJECT_PATTERN = f"^{SUBJECT_ID_PATTERN}$"
 _TARGET_PATTERN = "^https?://[a-z0-9-]+(\\.[a-z0-9-]+)+(/[A-Za-z0-9._~/-]*)?$"
 _PRINTABLE = "^[ -~]{1,64}$"  # what is documented; the API takes any printable text
 
@@ -65,6 +66,14 @@ def schemas(settings: Settings) -> dict[str, Schema]:
         "language": _text(maxLength=35),
         "page": _text(maxLength=2048, description="the page path; the query is dropped"),
         "source": _text(maxLength=64),
+        "app": _object(
+            {
+                "id": _text(pattern="^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", description="bundle id"),
+                "screen": _text(maxLength=64, description="a screen name; no query, no user data"),
+            },
+            ("id",),
+            closed=True,
+        ),
     }
     return {
         "Error": _object(
@@ -106,6 +115,11 @@ def schemas(settings: Settings) -> dict[str, Schema]:
                 "consent": ref("Consent"),
                 "receipt_id": _text(),
                 "gpc_applied": {"type": "boolean"},
+                "token": _text(
+                    description="only for a choice made in an `app`: the signed consent token, "
+                    "sent back as `Authorization: Consent <token>` (no cookie is set)"
+                ),
+                "expires_in": {**_COUNT, "description": "seconds the token stays valid"},
                 "delete_cookies": _list(
                     _text(), description="cookies of the vendors this choice does not allow"
                 ),
@@ -208,10 +222,22 @@ def schemas(settings: Settings) -> dict[str, Schema]:
         "Readiness": _object(
             {
                 "status": _text(enum=["ready", "unavailable"]),
+                "reason": _text(description="why the store cannot take a write (when unavailable)"),
+                "instance": _text(description="the process that answered: host:pid"),
                 "store": _text(),
                 "spool_depth": _COUNT,
                 "forwarder": {"type": "object", "additionalProperties": _COUNT},
+                "counts_lost": _COUNT,
+                "email_events_dropped": _COUNT,
+                "delivery": {
+                    "type": "object",
+                    "description": "per forwarding vendor: queue depth, oldest hit age, counters",
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": {"type": "number", "minimum": 0},
+                    },
+                },
             },
-            ("status", "store", "spool_depth", "forwarder"),
+            ("status", "instance", "store", "spool_depth", "forwarder"),
         ),
     }

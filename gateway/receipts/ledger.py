@@ -1,7 +1,11 @@
-"""Every receipt goes through here: written durably, then counted for the dashboard and metrics."""
+"""Every receipt goes through here: written durably, then counted for the dashboard and metrics.
+
+The dashboard's counts (`count_receipts`) are made when a receipt reaches the store — at once,
+or when the spool is replayed — on the receipt's own day (`ReceiptWriter.on_stored`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from gateway.counts import ConsentAction, ConsentCategory, ConsentGpc
@@ -16,18 +20,23 @@ class RecordsReceipts(Protocol):
 
 
 class ReceiptLedger:
-    def __init__(self, writer: ReceiptWriter, counter: EventCounter, metrics: Metrics) -> None:
-        self.writer, self.counter, self.metrics = writer, counter, metrics
+    def __init__(self, writer: ReceiptWriter, metrics: Metrics) -> None:
+        self.writer, self.metrics = writer, metrics
 
     async def record(self, receipt: Receipt) -> Outcome:
-        """Write `receipt` to the store (or the spool) and count it per day."""
+        """Write `receipt` to the store (or the spool); it is counted once stored."""
         outcome = await self.writer.record(receipt)
         self.metrics.receipts.labels(receipt.action, outcome).inc()
-        kind, add = receipt.subject_kind, self.counter.add
-        add(ConsentAction(kind, receipt.action))
-        add(ConsentGpc(kind, receipt.gpc))
-        for category in receipt.granted:
-            add(ConsentCategory(kind, category, granted=True))
-        for category in receipt.denied:
-            add(ConsentCategory(kind, category, granted=False))
         return outcome
+
+
+def count_receipts(counter: EventCounter, receipts: Sequence[Receipt]) -> None:
+    """Add stored receipts to the dashboard's daily counts, each on its own day."""
+    for receipt in receipts:
+        kind, day = receipt.subject_kind, receipt.day
+        counter.add(ConsentAction(kind, receipt.action), day=day)
+        counter.add(ConsentGpc(kind, receipt.gpc), day=day)
+        for category in receipt.granted:
+            counter.add(ConsentCategory(kind, category, granted=True), day=day)
+        for category in receipt.denied:
+            counter.add(ConsentCategory(kind, category, granted=False), day=day)

@@ -3,13 +3,19 @@
 `record()` returns once the receipt is in the store, or, when the store is unreachable, fsync'd
 in the local spool. Concurrent receipts are written together in one round trip, which is what
 makes thousands of durable receipts a second possible on one worker. A background task replays
-the spool once the store answers again.
+the spool once the store answers again, one batch at a time: new receipts go straight to the
+store as soon as it answers, and wait on the replay for one batch at most.
+
+`on_stored` hears of every receipt the store newly stored — written now or replayed later, each
+once, never one the store refused (its subject erased) — so the dashboard's counts are made
+from what is durable: a crash while the store is down loses no count, the spool holds them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from gateway.background import Repeating
@@ -33,8 +39,11 @@ class ReceiptWriter:
         replay_seconds: float,
         batch_size: int = 512,
         metrics: Metrics | None = None,
+        on_stored: Callable[[Sequence[Receipt]], None] = lambda receipts: None,
     ) -> None:
         self.store = store
+        self.on_stored = on_stored
+        self.replayed = 0
         self.metrics = metrics or Metrics()
         self.spool = spool
         self.replay_seconds = replay_seconds
@@ -44,8 +53,11 @@ class ReceiptWriter:
         self._committer: asyncio.Task[None] | None = None
         self._replayer = Repeating("receipt-replay", replay_seconds, self.replay_once)
 
-    async def start(self) -> None:
+    async def start(self, replay_now: bool = False) -> None:
+        """Start committing; the spool is replayed in the background (at once with
+        `replay_now`, as at start-up, else after `replay_seconds`), never before serving."""
         self._committer = asyncio.create_task(self._commit_loop(), name="receipt-commit")
+        self._replayer.run_first = replay_now
         self._replayer.start()
 
     async def close(self) -> None:
@@ -96,7 +108,8 @@ class ReceiptWriter:
         if not self.store_down:
             try:
                 with self.metrics.store_call("add_receipts"):
-                    await self.store.add_receipts(receipts)
+                    stored = await self.store.add_receipts(receipts)
+                self.on_stored(stored)
                 return "stored"
             except StoreUnavailable as error:
                 log.warning("store unavailable (%s): spooling receipts", error)
@@ -110,10 +123,23 @@ class ReceiptWriter:
             return 0
         try:
             await self.store.ping()
-            count = await self.spool.replay(self.store.add_receipts)
         except StoreUnavailable:
             return 0
-        if self.store_down or count:
+        was_down, self.store_down = self.store_down, False  # new receipts: to the store again
+        try:
+            count = await self.spool.replay(self._replay_batch, self.batch_size)
+        except StoreUnavailable as error:
+            log.warning("store unavailable during the replay (%s): spooling receipts", error)
+            self.store_down = True
+            return 0
+        if was_down or count:
             log.info("store reachable again: replayed %d spooled receipt(s)", count)
-        self.store_down = False
         return count
+
+    async def _replay_batch(self, receipts: list[Receipt]) -> None:
+        with self.metrics.store_call("add_receipts"):
+            stored = await self.store.add_receipts(receipts)
+        self.replayed += len(stored)
+        for receipt in stored:
+            self.metrics.receipts.labels(receipt.action, "replayed").inc()
+        self.on_stored(stored)

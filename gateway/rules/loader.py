@@ -1,7 +1,8 @@
 """Read and validate the `tag_rules/` folder; every problem is one `RuleError` line.
 
->>> rules = load_rules(Path("tag_rules"), categories=DEFAULT_CATEGORIES)  # doctest: +SKIP
->>> rules["ga4"].hit.upstream  # doctest: +SKIP
+>>> from gateway.consent.model import DEFAULT_CATEGORIES
+>>> rules = load_rules(Path(__file__).parents[2] / "tag_rules", categories=DEFAULT_CATEGORIES)
+>>> rules["ga4"].hit.upstream
 'https://www.google-analytics.com/g/collect'
 """
 
@@ -19,13 +20,16 @@ from urllib.parse import urlsplit
 from gateway.consent.model import NECESSARY
 from gateway.errors import RuleError
 from gateway.rules.model import (
+    BodyShape,
     Encoding,
     HitRule,
     IpHandling,
     Method,
     Mode,
     NameSet,
+    Platform,
     Rule,
+    SignalParam,
     WithoutConsent,
 )
 
@@ -35,14 +39,21 @@ _NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z\[\]-]+")
 _HEADER = re.compile(r"[!#$%&'+.^_`|~0-9A-Za-z-]+")
 _RULE_KEYS = (
     "id", "name", "category", "privacy_policy_url", "terms_url", "description", "cookies",
-    "notice", "hit",
+    "hosts", "notice", "hit", "platform",
 )  # fmt: skip
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _DISCLOSED = HitRule(mode="block")  # a necessary vendor's: never used, /t does not serve it
+_HOST = re.compile(
+    r"(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+)
 _HIT_KEYS = (
     "mode", "upstream", "method", "encoding", "allowed_params", "identifier_params",
     "fixed_params", "ip", "ip_param", "ip_header", "without_consent", "consent_mode",
+    "paths", "bodies", "url_params", "url_query_keys", "advertising_id_params",
+    "upstream_query_params", "signal_params",
 )  # fmt: skip
+# A sub-path the vendor's client appends: plain path segments, no dot segments, no query.
+_SUB_PATH = re.compile(r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+/?")
 
 
 def load_rules(
@@ -78,6 +89,8 @@ def _read(path: Path) -> dict[str, Any]:
         raise RuleError(str(path), "(file)", f"cannot read: {error.strerror}") from None
     except UnicodeDecodeError:
         raise RuleError(str(path), "(syntax)", "expected UTF-8 text") from None
+    except RecursionError:
+        raise RuleError(str(path), "(syntax)", "nested too deeply") from None
     except tomllib.TOMLDecodeError as error:
         raise RuleError(str(path), "(syntax)", f"invalid TOML: {error}") from None
 
@@ -103,7 +116,7 @@ def _build_rule(doc: _Table, categories: tuple[str, ...], insecure: bool) -> Rul
             doc.fail("hit", problem)
         hit = _DISCLOSED
     else:
-        hit = _build_hit(doc.table("hit", _HIT_KEYS), insecure)
+        hit = _build_hit(doc.table("hit", _HIT_KEYS), insecure, categories)
     return Rule(
         id=rule_id,
         name=name,
@@ -114,6 +127,8 @@ def _build_rule(doc: _Table, categories: tuple[str, ...], insecure: bool) -> Rul
         hit=hit,
         terms_url=terms,
         notice=_notice(doc),
+        hosts=doc.hosts("hosts"),
+        platform=doc.choice("platform", Platform, "web"),
     )
 
 
@@ -134,7 +149,7 @@ def _notice(doc: _Table) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _build_hit(hit: _Table, insecure: bool) -> HitRule:
+def _build_hit(hit: _Table, insecure: bool, categories: tuple[str, ...]) -> HitRule:
     mode: Mode = hit.choice("mode", Mode)
     upstream = hit.optional_string("upstream")
     if upstream is not None:
@@ -159,6 +174,16 @@ def _build_hit(hit: _Table, insecure: bool) -> HitRule:
     without_consent: WithoutConsent = hit.choice("without_consent", WithoutConsent, "block")
     if without_consent == "anonymous" and mode != "forward":
         hit.fail("without_consent", "'anonymous' needs mode = 'forward'")
+    url_params, url_query_keys = hit.names("url_params"), hit.names("url_query_keys")
+    for index, pattern in enumerate(url_params.patterns):
+        if not allowed.covers(pattern):
+            hit.fail(f"url_params[{index}]", f"{pattern!r} is not within allowed_params")
+    if url_query_keys and not url_params:
+        hit.fail("url_query_keys", "needs url_params (the parameters whose query it keeps)")
+    advertising_ids = _within_allowed(hit, "advertising_id_params", allowed)
+    upstream_query = _within_allowed(hit, "upstream_query_params", allowed)
+    if upstream_query and encoding == "query":
+        hit.fail("upstream_query_params", "only with encoding = 'json' or 'form'")
     return HitRule(
         mode=mode,
         upstream=upstream,
@@ -172,7 +197,73 @@ def _build_hit(hit: _Table, insecure: bool) -> HitRule:
         ip_header=ip_header,
         without_consent=without_consent,
         consent_mode=hit.boolean("consent_mode", False),
+        paths=_paths(hit),
+        bodies=_bodies(hit, mode),
+        url_params=url_params,
+        url_query_keys=url_query_keys,
+        advertising_id_params=advertising_ids,
+        upstream_query_params=upstream_query,
+        signal_params=_signal_params(hit, allowed, categories),
     )
+
+
+def _within_allowed(hit: _Table, key: str, allowed: NameSet) -> NameSet:
+    names = hit.names(key)
+    for index, pattern in enumerate(names.patterns):
+        if not allowed.covers(pattern):
+            hit.fail(f"{key}[{index}]", f"{pattern!r} is not within allowed_params")
+    return names
+
+
+def _signal_params(
+    hit: _Table, allowed: NameSet, categories: tuple[str, ...]
+) -> tuple[SignalParam, ...]:
+    if not hit.has("signal_params"):
+        return ()
+    table = hit.table("signal_params", (), open_keys=True)
+    params = []
+    for name in table.values:
+        if not _NAME.fullmatch(name) or "*" in name:
+            table.fail(name, "expected a parameter name without '*'")
+        if name in allowed or name.partition(".")[0] in allowed:
+            table.fail(name, "the gateway sets it: remove it from allowed_params")
+        entry = table.table(name, ("category", "granted", "denied"))
+        category = entry.string("category")
+        if category not in categories or category == NECESSARY:
+            options = ", ".join(c for c in categories if c != NECESSARY)
+            entry.fail("category", f"expected one of {options}; got {category!r}")
+        params.append(SignalParam(name, category, entry.string("granted"), entry.string("denied")))
+    return tuple(params)
+
+
+def _paths(hit: _Table) -> tuple[str, ...]:
+    values = hit.strings("paths")
+    for index, path in enumerate(values):
+        if not _SUB_PATH.fullmatch(path) or any(s in {".", ".."} for s in path.split("/")):
+            problem = (
+                f"expected a path such as '/g/collect' (letters, digits, . _ ~ -), got {path!r}"
+            )
+            hit.fail(f"paths[{index}]", problem)
+    if len({p.rstrip("/") for p in values}) != len(values):
+        hit.fail("paths", "expected each path only once ('/tr' and '/tr/' are the same path)")
+    return tuple(values)
+
+
+def _bodies(hit: _Table, mode: Mode) -> tuple[BodyShape, ...]:
+    values = hit.strings("bodies")
+    allowed: tuple[str, ...] = get_args(BodyShape)
+    for index, shape in enumerate(values):
+        if shape not in allowed:
+            hit.fail(f"bodies[{index}]", f"expected one of {', '.join(allowed)}; got {shape!r}")
+    if len(set(values)) != len(values):
+        hit.fail("bodies", "expected each shape only once")
+    if {"json", "bulk"} <= set(values):
+        hit.fail("bodies", "'json' and 'bulk' are both JSON objects: choose one")
+    if {"form", "lines"} <= set(values):
+        hit.fail("bodies", "'form' and 'lines' are both urlencoded text: choose one")
+    if mode == "redirect" and set(values) - {"form"}:
+        hit.fail("bodies", "a redirect carries one hit in its URL: only 'form' fits")
+    return cast("tuple[BodyShape, ...]", tuple(values))
 
 
 def _check_ip(
@@ -265,6 +356,13 @@ class _Table:
             self.fail(key, f"expected one of {', '.join(allowed)}; got {value!r}")
         return value
 
+    def strings(self, key: str) -> list[str]:
+        values = self._get(key, list, [])
+        for index, value in enumerate(values):
+            if not isinstance(value, str):
+                self.fail(f"{key}[{index}]", f"expected a string, got {_describe(value)}")
+        return cast("list[str]", values)
+
     def names(self, key: str) -> NameSet:
         values = self._get(key, list, [])
         for index, name in enumerate(values):
@@ -276,6 +374,19 @@ class _Table:
         if len(set(values)) != len(values):
             self.fail(key, "expected each name only once")
         return NameSet(tuple(values))
+
+    def hosts(self, key: str) -> tuple[str, ...]:
+        values = self._get(key, list, [])
+        for index, host in enumerate(values):
+            if not isinstance(host, str) or not _HOST.fullmatch(host):
+                shown = host if isinstance(host, str) else _describe(host)
+                self.fail(
+                    f"{key}[{index}]",
+                    f"expected a lowercase host name (`*.` allowed first), got {shown!r}",
+                )
+        if len(set(values)) != len(values):
+            self.fail(key, "expected each host only once")
+        return tuple(values)
 
     def fixed_params(self, key: str) -> tuple[tuple[str, str], ...]:
         values = self._get(key, dict, {})

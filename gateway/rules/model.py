@@ -9,6 +9,8 @@ the gateway handles a hit sent to `/t/{vendor}`::
     privacy_policy_url = "https://policies.google.com/privacy"
     description = "Site statistics." # optional, shown in the banner
     cookies = ["_ga", "_ga_*"]       # deleted by the banner on withdrawal
+    hosts = ["*.google-analytics.com"]  # optional: where its own tags load from (audit)
+    platform = "web"                 # web (default) | app: sent by mobile apps, not in the banner
 
     [hit]
     mode = "forward"                 # forward | redirect | block
@@ -23,6 +25,14 @@ the gateway handles a hit sent to `/t/{vendor}`::
     # ip_header = "X-Forwarded-For"  # ... or a request header (exactly one when ip != drop)
     without_consent = "block"        # block (default) | anonymous; forward mode only
     consent_mode = true              # Google consent mode: the forwarder adds gcs/gcd
+    paths = ["/g/collect"]           # sub-paths the vendor's own client appends to /t/{vendor}
+    bodies = ["lines"]               # POST body shapes: form | json | lines | bulk
+    url_params = ["dl", "dr"]        # URL-valued: query and fragment dropped when anonymous ...
+    url_query_keys = ["utm_*"]       # ... except these query keys
+    advertising_id_params = ["advertiser_id"]  # IDFA/GAID: only when marketing is signalled
+    upstream_query_params = ["api_secret"]     # json/form: these go in the upstream URL query
+    # Set by the gateway from the decision (the client's own values never pass):
+    signal_params = { advertiser_tracking_enabled = { category = "marketing", granted = "1", denied = "0" } }
 
 A vendor that needs no consent (reCAPTCHA protecting forms) is declared with
 `category = "necessary"` and no `[hit]` table: it is disclosed in the banner (purpose, cookies,
@@ -43,10 +53,16 @@ from typing import Literal
 from gateway.consent.model import NECESSARY
 
 Mode = Literal["forward", "redirect", "block"]
+# Who sends the hits: a web page (listed in the banner) or an app (its own consent screen).
+Platform = Literal["web", "app"]
 Method = Literal["GET", "POST"]
 Encoding = Literal["query", "form", "json"]
 IpHandling = Literal["drop", "truncate", "forward"]
 WithoutConsent = Literal["block", "anonymous"]
+# How a POST body holds hits: `form` one urlencoded hit; `json` one JSON object, whatever the
+# Content-Type says; `lines` one urlencoded hit a line (GA4 batches); `bulk` Matomo's
+# `{"requests": ["?a=1", ...]}`, one hit per request string.
+BodyShape = Literal["form", "json", "lines", "bulk"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +113,21 @@ def _matches(name: str, head: str, tail: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class SignalParam:
+    """A parameter the gateway writes from the decision: `granted` when `category` may be
+    signalled to the vendor, else `denied`. In a JSON body a dotted name nests
+    (`consent.ad_user_data` → `{"consent": {"ad_user_data": …}}`)."""
+
+    name: str
+    category: str
+    granted: str
+    denied: str
+
+    def value(self, signalled: frozenset[str]) -> str:
+        return self.granted if self.category in signalled else self.denied
+
+
+@dataclass(frozen=True, slots=True)
 class HitRule:
     """How a hit to `/t/{vendor}` is handled once `gateway.decision.decide` allows it."""
 
@@ -112,11 +143,31 @@ class HitRule:
     ip_header: str | None = None
     without_consent: WithoutConsent = "block"
     consent_mode: bool = False
+    paths: tuple[str, ...] = ()  # each starts with "/"; all map onto `upstream`
+    bodies: tuple[BodyShape, ...] = ()  # none: a POST carries its hit in the query string
+    url_params: NameSet = NameSet()
+    url_query_keys: NameSet = NameSet()
+    # Mobile advertising identifiers (IDFA, GAID, AAID, a vendor's `advertiser_id`): identifiers
+    # that also need `marketing` to be signalled, whatever the rule's own category.
+    advertising_id_params: NameSet = NameSet()
+    upstream_query_params: NameSet = NameSet()  # json/form hits: sent in the upstream's query
+    signal_params: tuple[SignalParam, ...] = ()
 
-    def keeps_param(self, name: str, *, anonymous: bool) -> bool:
-        """Whether a client-sent parameter passes: allowlisted, and no identifier if anonymous."""
+    def accepts_path(self, sub_path: str) -> bool:
+        """Whether `/t/{vendor}/{sub_path}` is a path the vendor's client appends.
+
+        A trailing slash never matters: `/tr` and `/tr/` are one path, and `/t/x/` is `/t/x`.
+        """
+        wanted = "/" + sub_path.strip("/")
+        return wanted == "/" or any(wanted == path.rstrip("/") for path in self.paths)
+
+    def keeps_param(self, name: str, *, anonymous: bool, advertising: bool = False) -> bool:
+        """Whether a client-sent parameter passes: allowlisted, no identifier if anonymous, and
+        no advertising identifier unless `advertising` (marketing is signalled)."""
         if name not in self.allowed_params:
             return False
+        if name in self.advertising_id_params:
+            return advertising and not anonymous
         return not (anonymous and name in self.identifier_params)
 
     def ip_handling(self, *, anonymous: bool) -> IpHandling:
@@ -141,6 +192,10 @@ class Rule:
     # Language → text a site shows about the vendor (e.g. reCAPTCHA's attribution when its
     # badge is hidden); `[Privacy Policy]`, `[Terms of Service]` mark the policy and terms links.
     notice: tuple[tuple[str, str], ...] = ()
+    # Hosts the vendor's own scripts, pixels and beacons load from (`*.` matches any
+    # subdomain); `consent-gateway audit` flags a request to one before consent.
+    hosts: tuple[str, ...] = ()
+    platform: Platform = "web"  # "app": hits come from mobile apps; the web banner omits it
 
     @property
     def disclosure_only(self) -> bool:

@@ -9,6 +9,7 @@ from gateway.consent.objections import Objection
 from gateway.counts import CountKey
 from gateway.email.records import EmailEvent, RecipientConsent
 from gateway.receipts.model import Receipt
+from gateway.store.shared import SharedState
 
 __all__ = ["CountKey", "PurgeProgress", "Store"]
 
@@ -16,9 +17,13 @@ __all__ = ["CountKey", "PurgeProgress", "Store"]
 PurgeProgress = Callable[[str, int], None]
 
 
-class Store(ABC):
+class Store(SharedState, ABC):
     """Durable state. Every method may raise `StoreUnavailable`; none raises anything else
-    for a reachable store. Writes are idempotent so a replayed batch lands exactly once."""
+    for a reachable store. Writes are idempotent so a replayed batch lands exactly once.
+
+    Tombstone wins (`gateway.store.policy`): every write under a subject — receipt, email
+    event, recipient consent, objection — checks the subject's tombstone in the same store
+    operation and is dropped if the subject was erased."""
 
     name: str
 
@@ -33,9 +38,15 @@ class Store(ABC):
     async def ping(self) -> None:
         """Return if the store answers; raise `StoreUnavailable` otherwise."""
 
+    async def check_writable(self, within: float) -> None:
+        """Return if the store would take a write within `within` seconds; raise
+        `StoreUnavailable` saying why not (unreachable, locked, read-only) otherwise."""
+        await self.ping()
+
     @abstractmethod
-    async def add_receipts(self, receipts: Sequence[Receipt]) -> None:
-        """Store receipts; a receipt whose id is already stored is left as it is."""
+    async def add_receipts(self, receipts: Sequence[Receipt]) -> list[Receipt]:
+        """Store receipts; returns those newly stored (in order). A receipt whose id is already
+        stored is left as it is, one of an erased subject is refused: neither is returned."""
 
     @abstractmethod
     async def subject_receipts(self, subject_id: str) -> list[Receipt]:
@@ -61,7 +72,7 @@ class Store(ABC):
 
     @abstractmethod
     async def put_recipient_consent(self, consent: RecipientConsent) -> None:
-        """Set a recipient's email-tracking choice; the last write wins."""
+        """Set a recipient's email-tracking choice; the last write wins (not over a tombstone)."""
 
     @abstractmethod
     async def recipient_consents(self, subject_ids: Sequence[str]) -> dict[str, RecipientConsent]:
@@ -70,7 +81,8 @@ class Store(ABC):
 
     @abstractmethod
     async def add_email_events(self, events: Sequence[EmailEvent]) -> None:
-        """Store recipient events; an event whose id is already stored is left as it is."""
+        """Store recipient events; an event whose id is already stored is left as it is, and
+        events of an erased subject are refused."""
 
     @abstractmethod
     async def email_events(self, subject_id: str) -> list[EmailEvent]:
@@ -78,7 +90,8 @@ class Store(ABC):
 
     @abstractmethod
     async def put_objection(self, objection: Objection) -> None:
-        """Set a subject's objection (the whole set of categories); the last write wins."""
+        """Set a subject's objection (the whole set of categories); the last write wins (not
+        over a tombstone)."""
 
     @abstractmethod
     async def subject_objection(self, subject_id: str) -> Objection | None: ...
@@ -98,8 +111,9 @@ class Store(ABC):
     @abstractmethod
     async def erase_subject(self, subject_id: str, erased_at: float) -> dict[str, int]:
         """Delete everything held about a subject — receipts, email consent, email events,
-        objection — and leave only a suppression tombstone (hashed id and date). Returns how
-        many of each kind were deleted: `receipts`, `email_events`, `email_consent`, `objections`."""
+        objection — and leave only a suppression tombstone (hashed id and the date of the first
+        erasure), atomically: no write under the subject lands after it. Returns how many of
+        each kind were deleted (`policy.ERASED_KINDS`)."""
 
     @abstractmethod
     async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:

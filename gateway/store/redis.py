@@ -13,61 +13,62 @@ live in one cluster slot):
     (objections, the tombstone feed and leases: `gateway.store.redis_rights`; names: `redis_keys`)
 
 Receipt JSON is canonical, so writing the same receipt twice changes nothing: replays are safe.
-On a single Redis node a batch of receipts is written by one Lua script call (one reply to
-parse instead of three per receipt); on a Cluster, whose keys span slots, by a pipeline.
+With `redis+sentinel://host:port[,host:port]/service[/db]` the client asks the sentinels for
+the current primary and follows a failover (`gateway.store.redis_sentinel`).
+Every write under a subject is a Lua script that checks the subject's tombstone first
+(`gateway.store.redis_scripts`): on a single node one call per batch, on a Cluster one per slot.
+A receipt is also a member of its day set (another slot): on a Cluster that copy is written
+before the subject's script and taken back if the script refused it, so whatever the order in
+which an erasure runs against it, no copy of a refused receipt stays.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import date, timedelta
 from typing import Any
 
-from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import ReadOnlyError, RedisError
 
 from gateway.email.records import EmailEvent, RecipientConsent
 from gateway.errors import StoreUnavailable
 from gateway.receipts.model import Receipt, day_of
 from gateway.settings import Settings
+from gateway.store import policy
 from gateway.store.base import CountKey, Store
+from gateway.store.redis_clients import redis_client
 from gateway.store.redis_keys import (
     DAYS_KEY,
     day_counts_key,
     day_receipts_key,
     email_events_key,
+    key_slot,
     recipient_consent_key,
+    slot_tag,
     subject_receipts_key,
     suppression_key,
 )
 from gateway.store.redis_rights import RedisRights
+from gateway.store.redis_scripts import (
+    ADD_EVENTS,
+    ADD_RECEIPTS,
+    ADD_SUBJECT_RECEIPTS,
+    ERASE_SUBJECT,
+    SET_UNLESS_ERASED,
+)
+from gateway.store.redis_sentinel import sentinel_address
+from gateway.store.redis_shared import RedisShared
 
-# KEYS: subject hash, day set (pairs, one per receipt), then DAYS_KEY.
-# ARGV: retention seconds, then per receipt: id, body, time, day expiry, day start, day name.
-_ADD_RECEIPTS = """
-local keep = ARGV[1]
-for i = 1, (#KEYS - 1) / 2 do
-  local subject, day, a = KEYS[2 * i - 1], KEYS[2 * i], 2 + (i - 1) * 6
-  redis.call('HSETNX', subject, ARGV[a], ARGV[a + 1])
-  redis.call('EXPIRE', subject, keep)
-  redis.call('ZADD', day, ARGV[a + 2], ARGV[a + 1])
-  redis.call('EXPIREAT', day, ARGV[a + 3])
-  redis.call('ZADD', KEYS[#KEYS], ARGV[a + 4], ARGV[a + 5])
-end
-return #KEYS
-"""
+WRITTEN, REFUSED = 1, -1
+REPLICAS_CHECK_SECONDS = 1.0  # how often a Sentinel primary is asked how many replicas it has
+PROBE_KEY = "cg:readyz-probe"  # written by /readyz to see that writes are taken
 
 
-@lru_cache(maxsize=64)
-def _day_start(day: str) -> float:
-    return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
-
-
-class RedisStore(RedisRights, Store):
+class RedisStore(RedisRights, RedisShared, Store):
     name = "redis"
 
     def __init__(self, url: str, settings: Settings) -> None:
@@ -75,7 +76,11 @@ class RedisStore(RedisRights, Store):
         self.settings = settings
         self._client: Any = None  # Redis | RedisCluster: the same commands on both
         self._cluster = url.startswith("redis+cluster://")
-        self._add_script: Any = None
+        self._sentinel = url.startswith("redis+sentinel://")
+        if self._sentinel:
+            sentinel_address(url)  # a bad URL fails at start, naming the setting
+        self._replicas, self._replicas_checked_at = 0, float("-inf")
+        self._scripts: dict[str, Any] = {}
 
     async def open(self) -> None:
         options: dict[str, Any] = {
@@ -85,12 +90,19 @@ class RedisStore(RedisRights, Store):
             # Fail fast when the server is gone: receipts go to the spool instead of waiting.
             "retry": Retry(NoBackoff(), 1),
         }
-        if self.url.startswith("redis+cluster://"):
-            url = "redis://" + self.url.removeprefix("redis+cluster://")
-            self._client = RedisCluster.from_url(url, **options)
-        else:
-            self._client = Redis.from_url(self.url, **options)
-            self._add_script = self._client.register_script(_ADD_RECEIPTS)
+        self._client = redis_client(self.url, options)
+        if self._cluster:
+            await asyncio.to_thread(slot_tag, "")  # the slot table, built once, off the loop
+        self._scripts = {
+            script: self._client.register_script(script)
+            for script in (
+                ADD_RECEIPTS,
+                ADD_SUBJECT_RECEIPTS,
+                ADD_EVENTS,
+                SET_UNLESS_ERASED,
+                ERASE_SUBJECT,
+            )
+        }
 
     async def close(self) -> None:
         if self._client is not None:
@@ -103,65 +115,148 @@ class RedisStore(RedisRights, Store):
         except (RedisError, OSError) as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
+    async def _script(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        try:
+            return await self._scripts[script](keys=keys, args=args)
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+
+    async def _per_subject(
+        self,
+        script: str,
+        subjects: Sequence[str],
+        keys: Sequence[Sequence[str]],
+        args: Sequence[Sequence[Any]],
+        common: Sequence[Any] = (),
+    ) -> list[int]:
+        """Run `script` for items that each belong to one subject (`keys[i]`, `args[i]`): one
+        call on a single node, one call per slot on a Cluster. Returns the answer per item."""
+        groups: dict[int, list[int]] = {}
+        for index, subject in enumerate(subjects):
+            groups.setdefault(key_slot(subject) if self._cluster else 0, []).append(index)
+
+        async def call(indexes: list[int]) -> tuple[list[int], list[Any]]:
+            reply = await self._script(
+                script,
+                [key for i in indexes for key in keys[i]],
+                [*common, *(arg for i in indexes for arg in args[i])],
+            )
+            return indexes, reply
+
+        done = [0] * len(subjects)
+        replies = await asyncio.gather(*map(call, groups.values()), return_exceptions=True)
+        for reply in replies:
+            if isinstance(reply, BaseException):
+                raise reply
+            for index, answer in zip(*reply, strict=True):
+                done[index] = int(answer)
+        return done
+
+    async def _replicated(self) -> None:
+        """Behind Sentinel a receipt counts as stored once a replica has it too: a failover
+        promotes a replica, and what only the old primary held would be lost with it. Until
+        then the batch is `StoreUnavailable`, so the writer spools it and replays it (writes
+        are idempotent). With no replica connected there is nothing to wait for."""
+        try:
+            now = time.monotonic()
+            if now - self._replicas_checked_at >= REPLICAS_CHECK_SECONDS:
+                info = await self._client.info("replication")
+                self._replicas = int(info.get("connected_slaves", 0))
+                self._replicas_checked_at = now
+            if not self._replicas:
+                return
+            timeout_ms = int(self.settings.store_timeout_seconds * 1000)
+            acknowledged = int(await self._client.wait(1, timeout_ms))
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+        if acknowledged < 1:
+            raise StoreUnavailable("Redis: no replica acknowledged the write in time")
+
     async def ping(self) -> None:
         try:
             await self._client.ping()
         except (RedisError, OSError) as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
-    async def add_receipts(self, receipts: Sequence[Receipt]) -> None:
-        if not receipts:
-            return
-        keep = self.settings.receipt_retention_days * 86400
-        if not self._cluster:
-            await self._add_receipts_by_script(receipts, keep)
-            return
-        pipeline = self._client.pipeline(transaction=False)
-        days: dict[str, float] = {}
-        for receipt in receipts:
-            body = receipt.to_json()
-            subject_key = subject_receipts_key(receipt.subject_id)
-            pipeline.hsetnx(subject_key, receipt.receipt_id, body)
-            pipeline.expire(subject_key, keep)
-            pipeline.zadd(day_receipts_key(receipt.day), {body: receipt.created_at})
-            days[receipt.day] = _day_start(receipt.day)
-        for day, start in days.items():
-            pipeline.expireat(day_receipts_key(day), int(start + 86400 + keep))
-        pipeline.zadd(DAYS_KEY, days)
-        await self._execute(pipeline)
+    async def check_writable(self, within: float) -> None:
+        try:
+            await asyncio.wait_for(self._client.set(PROBE_KEY, "1", px=10_000), within)
+        except ReadOnlyError as error:
+            raise StoreUnavailable("read-only: Redis answers as a replica") from error
+        except TimeoutError as error:
+            raise StoreUnavailable(f"Redis did not take a write within {within:g} s") from error
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
-    async def _add_receipts_by_script(self, receipts: Sequence[Receipt], keep: int) -> None:
+    async def add_receipts(self, receipts: Sequence[Receipt]) -> list[Receipt]:
+        if not receipts:
+            return []
+        keep = policy.receipt_retention_seconds(self.settings)
+        if self._cluster:
+            done = await self._add_receipts_by_slot(receipts, keep)
+        else:
+            done = await self._add_receipts_at_once(receipts, keep)
+        if self._sentinel:
+            await self._replicated()
+        return [
+            receipt for receipt, answer in zip(receipts, done, strict=True) if answer == WRITTEN
+        ]
+
+    async def _add_receipts_at_once(self, receipts: Sequence[Receipt], keep: int) -> list[int]:
         keys: list[str] = []
         args: list[str | int | float] = [keep]
         for receipt in receipts:
-            day = receipt.day
-            start = _day_start(day)
-            keys += (subject_receipts_key(receipt.subject_id), day_receipts_key(day))
+            day, subject = receipt.day, receipt.subject_id
+            start = policy.day_start(day)
+            keys += (subject_receipts_key(subject), suppression_key(subject), day_receipts_key(day))
             args += (
                 receipt.receipt_id,
                 receipt.to_json(),
                 receipt.created_at,
-                int(start + 86400 + keep),
+                policy.day_expires_at(day, keep),
                 start,
                 day,
             )
         keys.append(DAYS_KEY)
-        try:
-            await self._add_script(keys=keys, args=args)
-        except (RedisError, OSError) as error:
-            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+        return [int(answer) for answer in await self._script(ADD_RECEIPTS, keys, args)]
+
+    async def _add_receipts_by_slot(self, receipts: Sequence[Receipt], keep: int) -> list[int]:
+        bodies = [receipt.to_json() for receipt in receipts]
+        pipeline = self._client.pipeline(transaction=False)
+        days: dict[str, float] = {}
+        for receipt, body in zip(receipts, bodies, strict=True):
+            pipeline.zadd(day_receipts_key(receipt.day), {body: receipt.created_at})
+            days[receipt.day] = policy.day_start(receipt.day)
+        for day in days:
+            pipeline.expireat(day_receipts_key(day), policy.day_expires_at(day, keep))
+        pipeline.zadd(DAYS_KEY, days)
+        await self._execute(pipeline)
+        done = await self._per_subject(
+            ADD_SUBJECT_RECEIPTS,
+            [r.subject_id for r in receipts],
+            [(subject_receipts_key(r.subject_id), suppression_key(r.subject_id)) for r in receipts],
+            [(r.receipt_id, body) for r, body in zip(receipts, bodies, strict=True)],
+            common=(keep,),
+        )
+        refused = [i for i, answer in enumerate(done) if answer == REFUSED]
+        if refused:
+            pipeline = self._client.pipeline(transaction=False)
+            for index in refused:
+                pipeline.zrem(day_receipts_key(receipts[index].day), bodies[index])
+            await self._execute(pipeline)
+        return done
 
     async def add_counts(self, counts: Mapping[CountKey, int]) -> None:
         if not counts:
             return
-        keep = self.settings.event_retention_days * 86400
+        keep = policy.event_retention_seconds(self.settings)
         pipeline = self._client.pipeline(transaction=False)
         days = set()
         for key, value in counts.items():
             pipeline.hincrby(day_counts_key(key.day), f"{key.metric}|{key.label}", value)
             days.add(key.day)
         for day in days:
-            pipeline.expireat(day_counts_key(day), int(_day_start(day) + 86400 + keep))
+            pipeline.expireat(day_counts_key(day), policy.day_expires_at(day, keep))
         await self._execute(pipeline)
 
     async def counts(self, metric: str, first_day: str, last_day: str) -> dict[CountKey, int]:
@@ -180,7 +275,10 @@ class RedisStore(RedisRights, Store):
     async def subject_receipts(self, subject_id: str) -> list[Receipt]:
         pipeline = self._client.pipeline(transaction=False)
         pipeline.hvals(subject_receipts_key(subject_id))
-        (bodies,) = await self._execute(pipeline)
+        pipeline.exists(suppression_key(subject_id))
+        bodies, erased = await self._execute(pipeline)
+        if erased:  # an erasure under way keeps them until the day sets are clean
+            return []
         receipts = [Receipt.from_json(body) for body in bodies]
         return sorted(receipts, key=lambda r: (r.created_at, r.receipt_id))
 
@@ -191,7 +289,7 @@ class RedisStore(RedisRights, Store):
         high = "+inf" if until is None else f"({until}"
         pipeline = self._client.pipeline(transaction=False)
         # Any moment before the first receipt is the same as none (and pre-1970 has no day key).
-        first_day = "-inf" if since is None or since <= 0 else _day_start(day_of(since))
+        first_day = "-inf" if since is None or since <= 0 else policy.day_start(day_of(since))
         pipeline.zrangebyscore(DAYS_KEY, first_day, "+inf" if until is None else until)
         (days,) = await self._execute(pipeline)
         for day in days:
@@ -225,9 +323,13 @@ class RedisStore(RedisRights, Store):
         return sorted(latest, key=lambda r: (r.created_at, r.receipt_id), reverse=True)
 
     async def put_recipient_consent(self, consent: RecipientConsent) -> None:
-        pipeline = self._client.pipeline(transaction=False)
-        pipeline.set(recipient_consent_key(consent.subject_id), consent.to_json())
-        await self._execute(pipeline)
+        subject = consent.subject_id
+        await self._per_subject(
+            SET_UNLESS_ERASED,
+            [subject],
+            [(recipient_consent_key(subject), suppression_key(subject))],
+            [(consent.to_json(),)],
+        )
 
     async def recipient_consents(self, subject_ids: Sequence[str]) -> dict[str, RecipientConsent]:
         subjects = list(dict.fromkeys(subject_ids))
@@ -242,7 +344,7 @@ class RedisStore(RedisRights, Store):
         for index, subject in enumerate(subjects):
             body, erased_at = replies[2 * index], replies[2 * index + 1]
             if erased_at is not None:
-                found[subject] = RecipientConsent(subject, "erased", float(erased_at))
+                found[subject] = policy.erased_consent(subject, float(erased_at))
             elif body is not None:
                 found[subject] = RecipientConsent.from_json(body)
         return found
@@ -250,21 +352,17 @@ class RedisStore(RedisRights, Store):
     async def add_email_events(self, events: Sequence[EmailEvent]) -> None:
         if not events:
             return
-        keep = self.settings.event_retention_days * 86400
-        by_subject: dict[str, dict[str, float]] = {}
-        for event in events:
-            by_subject.setdefault(event.subject_id, {})[event.to_json()] = event.created_at
-        pipeline = self._client.pipeline(transaction=False)
-        cutoff = time.time() - keep
-        for subject, members in by_subject.items():
-            key = email_events_key(subject)
-            pipeline.zadd(key, members)
-            pipeline.zremrangebyscore(key, "-inf", f"({cutoff}")
-            pipeline.expire(key, keep)
-        await self._execute(pipeline)
+        keep = policy.event_retention_seconds(self.settings)
+        await self._per_subject(
+            ADD_EVENTS,
+            [event.subject_id for event in events],
+            [(email_events_key(e.subject_id), suppression_key(e.subject_id)) for e in events],
+            [(event.created_at, event.to_json()) for event in events],
+            common=(keep, policy.events_cutoff(self.settings, time.time())),
+        )
 
     async def email_events(self, subject_id: str) -> list[EmailEvent]:
-        cutoff = time.time() - self.settings.event_retention_days * 86400
+        cutoff = policy.events_cutoff(self.settings, time.time())
         pipeline = self._client.pipeline(transaction=False)
         pipeline.zrangebyscore(email_events_key(subject_id), cutoff, "+inf")
         (bodies,) = await self._execute(pipeline)

@@ -8,9 +8,12 @@ Keys (see `gateway.store.redis` for the rest of the layout):
     cg:suppressions               zset    tombstone hash scored by erasure time: the registry's feed
     cg:lease:{<name>}             string  until when a periodic job is taken (expires)
 
-Erasure reads the subject's receipts first, because each one is also a member of its day's
-receipt set (`cg:receipts:{day}`, another slot), then deletes them there and every key of the
-subject, and writes the tombstone. Retention is mostly Redis expiry (set on every write);
+Erasure is one script in the subject's slot (`redis_scripts.ERASE_SUBJECT`): it writes the
+tombstone — from then on every write under the subject is refused, in the same operation — and
+deletes the subject's events, email consent and objection, answering the receipts. Each
+receipt is also a member of its day's receipt set (`cg:receipts:{day}`, another slot): those
+copies and the registry's feeds are cleaned next, then the subject's receipts are deleted.
+Cut short, an erasure is finished by running it again (or by the next purge). Retention is mostly Redis expiry (set on every write);
 `purge(now)` removes what expiry cannot reach: old receipts and events in the keys of subjects
 who are still active (their keys' expiry moves on with every write) and the tail of a day set.
 """
@@ -28,6 +31,7 @@ from gateway.email.records import tombstone_id
 from gateway.errors import StoreUnavailable
 from gateway.receipts.model import day_of
 from gateway.settings import Settings
+from gateway.store import policy
 from gateway.store.base import PurgeProgress
 from gateway.store.redis_keys import (
     DAYS_KEY,
@@ -41,6 +45,7 @@ from gateway.store.redis_keys import (
     subject_receipts_key,
     suppression_key,
 )
+from gateway.store.redis_scripts import ERASE_SUBJECT, SET_UNLESS_ERASED
 
 SCAN_CHUNK = 500
 
@@ -60,11 +65,36 @@ class RedisRights:
     async def _execute(self, pipeline: Any) -> list[Any]:
         raise NotImplementedError  # provided by RedisStore
 
+    async def _script(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        raise NotImplementedError  # provided by RedisStore
+
+    async def _per_subject(
+        self,
+        script: str,
+        subjects: Sequence[str],
+        keys: Sequence[Sequence[str]],
+        args: Sequence[Sequence[Any]],
+        common: Sequence[Any] = (),
+    ) -> list[int]:
+        raise NotImplementedError  # provided by RedisStore
+
     async def put_objection(self, objection: Objection) -> None:
+        subject = objection.subject_id
+        # The feed (another slot) first, taken back if the subject turns out erased: whatever
+        # the order an erasure runs in against this, the feed keeps no erased id.
         pipeline = self._client.pipeline(transaction=False)
-        pipeline.set(objection_key(objection.subject_id), objection.to_json())
-        pipeline.zadd(OBJECTIONS_KEY, {objection.subject_id: objection.updated_at})
+        pipeline.zadd(OBJECTIONS_KEY, {subject: objection.updated_at})
         await self._execute(pipeline)
+        (done,) = await self._per_subject(
+            SET_UNLESS_ERASED,
+            [subject],
+            [(objection_key(subject), suppression_key(subject))],
+            [(objection.to_json(),)],
+        )
+        if done != 1:
+            pipeline = self._client.pipeline(transaction=False)
+            pipeline.zrem(OBJECTIONS_KEY, subject)
+            await self._execute(pipeline)
 
     async def subject_objection(self, subject_id: str) -> Objection | None:
         pipeline = self._client.pipeline(transaction=False)
@@ -96,34 +126,39 @@ class RedisRights:
         return {subject_hash: float(at) for subject_hash, at in pairs}
 
     async def erase_subject(self, subject_id: str, erased_at: float) -> dict[str, int]:
-        subject_keys = {
-            "receipts": subject_receipts_key(subject_id),
-            "email_events": email_events_key(subject_id),
-            "email_consent": recipient_consent_key(subject_id),
-            "objections": objection_key(subject_id),
-        }
-        pipeline = self._client.pipeline(transaction=False)
-        pipeline.hvals(subject_keys["receipts"])
-        pipeline.zcard(subject_keys["email_events"])
-        pipeline.exists(subject_keys["email_consent"])
-        pipeline.exists(subject_keys["objections"])
-        bodies, events, consent, objection = await self._execute(pipeline)
+        erased, bodies, events, consent, objection = await self._script(
+            ERASE_SUBJECT,
+            [
+                subject_receipts_key(subject_id),
+                email_events_key(subject_id),
+                recipient_consent_key(subject_id),
+                objection_key(subject_id),
+                suppression_key(subject_id),
+            ],
+            [repr(erased_at)],
+        )
+        await self._forget_receipts(subject_id, bodies, float(erased))
+        return dict(
+            zip(
+                policy.ERASED_KINDS,
+                (len(bodies), int(events), int(consent), int(objection)),
+                strict=True,
+            )
+        )
 
+    async def _forget_receipts(
+        self, subject_id: str, bodies: Sequence[str], erased_at: float
+    ) -> None:
+        """The end of an erasure: the copies in other slots, then the receipts themselves."""
         pipeline = self._client.pipeline(transaction=False)
         for body in bodies:
             pipeline.zrem(day_receipts_key(day_of(json.loads(body)["created_at"])), body)
-        for key in subject_keys.values():  # one by one: a multi-key DEL must stay in one slot
-            pipeline.delete(key)
         pipeline.zrem(OBJECTIONS_KEY, subject_id)
-        pipeline.set(suppression_key(subject_id), repr(erased_at))
-        pipeline.zadd(SUPPRESSIONS_KEY, {tombstone_id(subject_id): erased_at})
+        pipeline.zadd(SUPPRESSIONS_KEY, {tombstone_id(subject_id): erased_at}, nx=True)
         await self._execute(pipeline)
-        return {
-            "receipts": len(bodies),
-            "email_events": int(events),
-            "email_consent": int(consent),
-            "objections": int(objection),
-        }
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.delete(subject_receipts_key(subject_id))
+        await self._execute(pipeline)
 
     async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:
         try:
@@ -132,8 +167,8 @@ class RedisRights:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
     async def _purge(self, now: float, progress: PurgeProgress | None) -> dict[str, int]:
-        receipts_before = now - self.settings.receipt_retention_days * 86400
-        events_before = now - self.settings.event_retention_days * 86400
+        receipts_before = policy.receipts_cutoff(self.settings, now)
+        events_before = policy.events_cutoff(self.settings, now)
         removed = {"receipts": 0, "email_events": 0, "counts": 0}
         await self._purge_receipt_days(receipts_before)
         chunk: list[str] = []
@@ -145,7 +180,7 @@ class RedisRights:
                 if progress is not None:
                     progress("receipts", removed["receipts"])
         await self._purge_subjects(chunk, receipts_before, events_before, removed)
-        last_day = day_of(events_before)
+        last_day = policy.counts_first_kept_day(self.settings, now)
         old_days = [
             key
             async for key in self._client.scan_iter(match="cg:counts:*", count=1000)
@@ -186,16 +221,24 @@ class RedisRights:
         event_keys = [key for key in keys if key.endswith(":email-events")]
         if not (receipt_keys or event_keys):
             return
+        subjects = [_subject_of(key) for key in receipt_keys]
         pipeline = self._client.pipeline(transaction=False)
-        for key in receipt_keys:
+        for key, subject in zip(receipt_keys, subjects, strict=True):
             pipeline.hgetall(key)
+            pipeline.get(suppression_key(subject))
         for key in event_keys:
             pipeline.zremrangebyscore(key, "-inf", f"({events_before}")
         replies = await self._execute(pipeline)
-        removed["email_events"] += sum(int(n) for n in replies[len(receipt_keys) :])
+        removed["email_events"] += sum(int(n) for n in replies[2 * len(receipt_keys) :])
         pipeline = self._client.pipeline(transaction=False)
         expired_any = False
-        for key, receipts in zip(receipt_keys, replies[: len(receipt_keys)], strict=True):
+        for index, key in enumerate(receipt_keys):
+            receipts, erased_at = replies[2 * index], replies[2 * index + 1]
+            if erased_at is not None:  # an erasure cut short after its first step: finish it
+                await self._forget_receipts(
+                    subjects[index], list(receipts.values()), float(erased_at)
+                )
+                continue
             old = [rid for rid, body in receipts.items() if _created(body) < receipts_before]
             if old:
                 pipeline.hdel(key, *old)
@@ -212,6 +255,11 @@ class RedisRights:
         except (RedisError, OSError) as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
         return bool(taken)
+
+
+def _subject_of(receipts_key: str) -> str:
+    """`cg:subject:{<id>}:receipts` → `<id>`."""
+    return receipts_key.removeprefix("cg:subject:{").removesuffix("}:receipts")
 
 
 def _created(body: str) -> float:

@@ -1,8 +1,15 @@
-"""The embedded store: stdlib sqlite3 in WAL mode, driven from one dedicated thread."""
+"""The embedded store: stdlib sqlite3 in WAL mode, driven from one dedicated thread.
+
+Several worker processes (`serve --workers N`) open one database file at once. Start-up waits
+for the others instead of failing: WAL is set only by whoever finds the file not yet in WAL
+(switching needs the whole file, and SQLite answers "database is locked" at once, without
+waiting, while another process writes), and opening is retried until `OPEN_SECONDS`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -14,10 +21,15 @@ from gateway.email.records import EmailEvent, RecipientConsent, tombstone_id
 from gateway.errors import StoreUnavailable
 from gateway.receipts.model import Receipt
 from gateway.settings import Settings
+from gateway.store import policy
 from gateway.store.base import CountKey, Store
-from gateway.store.sqlite_rights import SQLiteRights
+from gateway.store.sqlite_rights import NOT_ERASED, SQLiteRights
+from gateway.store.sqlite_shared import SHARED_SCHEMA, SQLiteShared
 
 T = TypeVar("T")
+
+OPEN_SECONDS = 30.0  # how long start-up waits for other processes holding the database
+BUSY_MILLISECONDS = 5000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS receipts (
@@ -65,7 +77,37 @@ CREATE TABLE IF NOT EXISTS leases (
 """
 
 
-class SQLiteStore(SQLiteRights, Store):
+def _prepared(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=BUSY_MILLISECONDS / 1000
+    )
+    try:
+        connection.execute(f"PRAGMA busy_timeout={BUSY_MILLISECONDS}")
+        (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+        if str(mode).lower() != "wal":  # once per database: it stays in WAL for good
+            connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.executescript(_SCHEMA + SHARED_SCHEMA)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _is_busy(error: sqlite3.Error) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+def _why_not_writable(error: sqlite3.Error) -> str:
+    if "readonly" in str(error).lower().replace("-", "").replace(" ", ""):
+        return f"read-only: {error}"
+    if _is_busy(error):
+        return "locked: another connection holds the write lock"
+    return f"SQLite: {error}"
+
+
+class SQLiteStore(SQLiteRights, SQLiteShared, Store):
     name = "sqlite"
 
     def __init__(self, path: Path, settings: Settings) -> None:
@@ -89,14 +131,39 @@ class SQLiteStore(SQLiteRights, Store):
     async def open(self) -> None:
         def connect() -> None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.execute("PRAGMA busy_timeout=5000")
-            connection.executescript(_SCHEMA)
-            self._connection = connection
+            deadline = time.monotonic() + OPEN_SECONDS
+            while True:
+                try:
+                    self._connection = _prepared(self.path)
+                    return
+                except sqlite3.OperationalError as error:
+                    if not _is_busy(error) or time.monotonic() > deadline:
+                        raise StoreUnavailable(f"SQLite: {error}") from error
+                time.sleep(random.uniform(0.02, 0.1))  # noqa: S311 - jitter, not secrecy
 
         await asyncio.get_running_loop().run_in_executor(self._executor, connect)
+
+    async def check_writable(self, within: float) -> None:
+        """Take the write lock on a connection of its own (so it does not queue behind this
+        process's writes) within `within` seconds, write nothing, and let go."""
+
+        def probe() -> None:
+            connection = sqlite3.connect(self.path, isolation_level=None, timeout=within)
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("INSERT OR REPLACE INTO leases VALUES ('readyz-probe', 0)")
+                connection.execute("ROLLBACK")
+            finally:
+                connection.close()
+
+        try:
+            await asyncio.wait_for(asyncio.to_thread(probe), within + 1.0)
+        except sqlite3.OperationalError as error:
+            raise StoreUnavailable(_why_not_writable(error)) from error
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"SQLite: {error}") from error
+        except TimeoutError as error:
+            raise StoreUnavailable("locked: the database did not take a write in time") from error
 
     async def close(self) -> None:
         def disconnect() -> None:
@@ -110,15 +177,25 @@ class SQLiteStore(SQLiteRights, Store):
     async def ping(self) -> None:
         await self._run(lambda connection: connection.execute("SELECT 1").fetchone())
 
-    async def add_receipts(self, receipts: Sequence[Receipt]) -> None:
-        rows = [(r.receipt_id, r.subject_id, r.created_at, r.to_json()) for r in receipts]
+    async def add_receipts(self, receipts: Sequence[Receipt]) -> list[Receipt]:
+        rows = [
+            (r.receipt_id, r.subject_id, r.created_at, r.to_json(), tombstone_id(r.subject_id))
+            for r in receipts
+        ]
 
-        def insert(connection: sqlite3.Connection) -> None:
+        def insert(connection: sqlite3.Connection) -> list[Receipt]:
+            stored = []
             with connection:
                 connection.execute("BEGIN IMMEDIATE")
-                connection.executemany("INSERT OR IGNORE INTO receipts VALUES (?, ?, ?, ?)", rows)
+                for receipt, row in zip(receipts, rows, strict=True):
+                    cursor = connection.execute(
+                        f"INSERT OR IGNORE INTO receipts SELECT ?, ?, ?, ? {NOT_ERASED}", row
+                    )
+                    if cursor.rowcount == 1:
+                        stored.append(receipt)
+            return stored
 
-        await self._run(insert)
+        return await self._run(insert) if rows else []
 
     async def subject_receipts(self, subject_id: str) -> list[Receipt]:
         rows = await self._run(
@@ -183,10 +260,10 @@ class SQLiteStore(SQLiteRights, Store):
         return {CountKey(day, metric, label): value for day, label, value in rows}
 
     async def put_recipient_consent(self, consent: RecipientConsent) -> None:
-        row = (consent.subject_id, consent.to_json())
+        row = (consent.subject_id, consent.to_json(), tombstone_id(consent.subject_id))
         await self._run(
             lambda connection: connection.execute(
-                "INSERT OR REPLACE INTO recipient_consents VALUES (?, ?)", row
+                f"INSERT OR REPLACE INTO recipient_consents SELECT ?, ? {NOT_ERASED}", row
             )
         )
 
@@ -210,23 +287,26 @@ class SQLiteStore(SQLiteRights, Store):
                     list(hashes),
                 ):
                     subject = hashes[subject_hash]
-                    found[subject] = RecipientConsent(subject, "erased", erased_at)
+                    found[subject] = policy.erased_consent(subject, erased_at)
             return found
 
         return await self._run(read)
 
     def _event_cutoff(self) -> float:
-        return time.time() - self.settings.event_retention_days * 86400
+        return policy.events_cutoff(self.settings, time.time())
 
     async def add_email_events(self, events: Sequence[EmailEvent]) -> None:
-        rows = [(e.event_id, e.subject_id, e.created_at, e.to_json()) for e in events]
+        rows = [
+            (e.event_id, e.subject_id, e.created_at, e.to_json(), tombstone_id(e.subject_id))
+            for e in events
+        ]
         cutoff = self._event_cutoff()
 
         def insert(connection: sqlite3.Connection) -> None:
             with connection:
                 connection.execute("BEGIN IMMEDIATE")
                 connection.executemany(
-                    "INSERT OR IGNORE INTO email_events VALUES (?, ?, ?, ?)", rows
+                    f"INSERT OR IGNORE INTO email_events SELECT ?, ?, ?, ? {NOT_ERASED}", rows
                 )
                 # Retention: expired events go as new ones arrive (an indexed range, usually empty).
                 connection.execute("DELETE FROM email_events WHERE created_at < ?", (cutoff,))

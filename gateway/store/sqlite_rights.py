@@ -9,12 +9,16 @@ from typing import TypeVar
 
 from gateway.consent.objections import Objection
 from gateway.email.records import tombstone_id
-from gateway.receipts.model import day_of
 from gateway.settings import Settings
+from gateway.store import policy
 from gateway.store.base import PurgeProgress
 
 T = TypeVar("T")
 PURGE_BATCH = 5000
+
+# Tombstone wins: appended to `INSERT … SELECT <values>` with the subject's hash as the last
+# parameter, so the check and the write are one statement in one transaction.
+NOT_ERASED = "WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE subject_hash = ?)"
 
 
 class SQLiteRights:
@@ -24,10 +28,15 @@ class SQLiteRights:
         raise NotImplementedError  # provided by SQLiteStore
 
     async def put_objection(self, objection: Objection) -> None:
-        row = (objection.subject_id, objection.updated_at, objection.to_json())
+        row = (
+            objection.subject_id,
+            objection.updated_at,
+            objection.to_json(),
+            tombstone_id(objection.subject_id),
+        )
         await self._run(
             lambda connection: connection.execute(
-                "INSERT OR REPLACE INTO objections VALUES (?, ?, ?)", row
+                f"INSERT OR REPLACE INTO objections SELECT ?, ?, ? {NOT_ERASED}", row
             )
         )
 
@@ -70,13 +79,14 @@ class SQLiteRights:
                 connection.execute("BEGIN IMMEDIATE")
                 counts = {
                     kind: connection.execute(
-                        f"DELETE FROM {table} WHERE subject_id = ?",  # noqa: S608 - fixed names
+                        f"DELETE FROM {_SUBJECT_TABLES[kind]} WHERE subject_id = ?",  # noqa: S608
                         (subject_id,),
                     ).rowcount
-                    for kind, table in _SUBJECT_TABLES.items()
+                    for kind in policy.ERASED_KINDS
                 }
+                # The first erasure's date stays: it is when the request was carried out.
                 connection.execute(
-                    "INSERT OR REPLACE INTO suppressions VALUES (?, ?)",
+                    "INSERT OR IGNORE INTO suppressions VALUES (?, ?)",
                     (tombstone_id(subject_id), erased_at),
                 )
             return counts
@@ -84,8 +94,8 @@ class SQLiteRights:
         return await self._run(erase)
 
     async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:
-        receipts_before = now - self.settings.receipt_retention_days * 86400
-        events_before = now - self.settings.event_retention_days * 86400
+        receipts_before = policy.receipts_cutoff(self.settings, now)
+        events_before = policy.events_cutoff(self.settings, now)
         plan = {
             "receipts": (
                 "DELETE FROM receipts WHERE receipt_id IN (SELECT receipt_id FROM receipts"
@@ -100,7 +110,7 @@ class SQLiteRights:
             "counts": (
                 "DELETE FROM counts WHERE (metric, day, label) IN"
                 " (SELECT metric, day, label FROM counts WHERE day < ? LIMIT ?)",
-                day_of(events_before),
+                policy.counts_first_kept_day(self.settings, now),
             ),
         }
         removed = dict.fromkeys(plan, 0)
@@ -132,7 +142,7 @@ class SQLiteRights:
         return await self._run(take)
 
 
-# What `erase_subject` deletes, by the name of its count.
+# Where each kind of `policy.ERASED_KINDS` is kept.
 _SUBJECT_TABLES = {
     "receipts": "receipts",
     "email_events": "email_events",

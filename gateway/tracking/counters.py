@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from gateway.background import Repeating
 from gateway.counts import Counted, CountKey
 from gateway.errors import StoreUnavailable
 from gateway.metrics import Metrics
+from gateway.receipts.model import day_of
 from gateway.store.base import Store
 
 log = logging.getLogger("gateway.counters")
@@ -27,8 +29,9 @@ class EventCounter:
         flush_seconds: float = 1.0,
         max_keys: int = 100_000,
         metrics: Metrics | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.store = store
+        self.store, self.clock = store, clock
         self.metrics = metrics or Metrics()
         self.flush_seconds = flush_seconds
         self.max_keys = max_keys
@@ -39,14 +42,16 @@ class EventCounter:
         self._flusher = Repeating("counter-flush", flush_seconds, self.flush)
 
     def today(self) -> str:
-        number = int(time.time() // 86400)
+        now = self.clock()
+        number = int(now // 86400)
         if number != self._day_number:  # formatting a date per hit would cost more than the rest
-            self._day_number, self._day = number, time.strftime("%Y-%m-%d", time.gmtime())
+            self._day_number, self._day = number, day_of(now)
         return self._day
 
-    def add(self, counted: Counted, amount: int = 1) -> None:
-        """Count `amount` of `counted` today (UTC), e.g. `add(PixelCount("ga4", "forward"))`."""
-        key = CountKey(self.today(), counted.metric, counted.label())
+    def add(self, counted: Counted, amount: int = 1, day: str | None = None) -> None:
+        """Count `amount` of `counted` today (UTC), e.g. `add(PixelCount("ga4", "forward"))`,
+        or on `day` (YYYY-MM-DD) for what happened earlier (a replayed receipt)."""
+        key = CountKey(day or self.today(), counted.metric, counted.label())
         if key in self._pending or len(self._pending) < self.max_keys:
             self._pending[key] += amount
         else:

@@ -1,8 +1,13 @@
-"""Sends allowed hits to vendors from a bounded background queue, never on the request path.
+"""The edge's side of delivery: decided hits go to the durable queue in the store.
 
-A full queue drops the hit and counts it (tracking fails closed; a visitor never waits). The
-sender follows no redirects, keeps no cookies, and nothing a vendor answers is relayed to the
-visitor.
+`submit` never waits: it adds the hit to a buffer that one background task appends to the
+store in batches (group commit: hits of concurrent requests share one round trip, ~ms after
+the answer). Delivery is the `DeliveryWorker`'s job, in this process or another.
+
+What can still be lost, counted: hits in the buffer if the process is killed (-9) within the
+few milliseconds before their batch is written; hits refused because the buffer is full while
+the store is down (`dropped`); the newest hits of a vendor whose queue is at its cap
+(`overflowed`). On SIGTERM the buffer is written before the process exits.
 """
 
 from __future__ import annotations
@@ -10,72 +15,118 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from gateway.delivery.queue import HitQueue, QueuedHit
+from gateway.errors import StoreUnavailable
 from gateway.tracking.hits import OutboundHit
-from gateway.tracking.sender import SendError, VendorSender
 
 log = logging.getLogger("gateway.forwarder")
+
+BATCH = 500
+RETRY_SECONDS = 0.5
+
+
+@dataclass
+class EdgeCounts:
+    queued: int = 0  # appended to the store
+    overflowed: int = 0  # refused: the vendor's queue was at its cap
+    dropped: int = 0  # refused: the buffer was full while the store was down
 
 
 class Forwarder:
     def __init__(
         self,
+        queue: HitQueue,
         *,
-        queue_size: int = 10_000,
-        workers: int = 32,
-        timeout_seconds: float = 5.0,
-        tls: ssl.SSLContext | None = None,
+        cap_per_vendor: int = 100_000,
+        buffer_limit: int = 20_000,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.queue: asyncio.Queue[OutboundHit] = asyncio.Queue(maxsize=queue_size)
-        self.workers = workers
-        self.sent = self.failed = self.dropped = 0
-        # Each worker holds at most one connection, so `workers` bounds the connections.
-        self.sender = VendorSender(timeout_seconds, max_idle_per_origin=workers, tls=tls)
-        self._tasks: list[asyncio.Task[None]] = []
+        self.queue, self.cap, self.buffer_limit, self.clock = (
+            queue,
+            cap_per_vendor,
+            buffer_limit,
+            clock,
+        )
+        self.counts: dict[str, EdgeCounts] = {}
+        self._buffer: list[QueuedHit] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._appending = asyncio.Lock()
 
-    async def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._work(), name=f"forwarder-{n}") for n in range(self.workers)
-        ]
-
-    def submit(self, hit: OutboundHit) -> bool:
-        """Queue a hit; False (and counted) if the queue is full."""
-        try:
-            self.queue.put_nowait(hit)
-        except asyncio.QueueFull:
-            self.dropped += 1
+    def submit(self, hit: OutboundHit, consent_id: str | None = None) -> bool:
+        """Queue a decided hit for delivery; False (and counted) if it had to be dropped."""
+        if len(self._buffer) >= self.buffer_limit:
+            self._count(hit.vendor).dropped += 1
             return False
+        self._buffer.append(QueuedHit(hit, consent_id, self.clock()))
+        self._wake.set()
         return True
 
-    async def close(self, drain_seconds: float = 5.0) -> None:
-        """Send what is queued (for at most `drain_seconds`), then stop."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.queue.join(), drain_seconds)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.sender.close()
+    def _count(self, vendor: str) -> EdgeCounts:
+        counts = self.counts.get(vendor)
+        if counts is None:
+            counts = self.counts[vendor] = EdgeCounts()
+        return counts
 
-    async def _work(self) -> None:
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="forwarder-append")
+
+    async def flush(self) -> None:
+        """Append everything buffered now (raises `StoreUnavailable`, keeping the buffer)."""
+        async with self._appending:  # one batch in flight: two flushes would append it twice
+            await self._flush()
+
+    async def _flush(self) -> None:
+        while self._buffer:
+            batch = self._buffer[:BATCH]
+            refused = await self.queue.append(batch, self.cap)
+            del self._buffer[: len(batch)]
+            for queued in batch:
+                self._count(queued.hit.vendor).queued += 1
+            for vendor, count in refused.items():
+                counts = self._count(vendor)
+                counts.queued -= count
+                counts.overflowed += count
+                log.warning("hit queue of %s is full: %d newest hit(s) refused", vendor, count)
+
+    async def _run(self) -> None:
         while True:
-            hit = await self.queue.get()
+            await self._wake.wait()
+            self._wake.clear()
             try:
-                await self._send(hit)
-            finally:
-                self.queue.task_done()
+                await self.flush()
+            except StoreUnavailable:
+                if self._stopping:
+                    return
+                log.warning("store unavailable: %d hit(s) wait in memory", len(self._buffer))
+                await asyncio.sleep(RETRY_SECONDS)
+                self._wake.set()
+            except Exception:
+                log.exception("appending hits failed")
+                await asyncio.sleep(RETRY_SECONDS)
+                self._wake.set()
+            if self._stopping:
+                return
 
-    async def _send(self, hit: OutboundHit) -> None:
-        try:
-            status = await self.sender.send(hit)
-        except SendError as error:
-            self.failed += 1
-            log.warning("forwarding to %s failed: %s", hit.vendor, error)
-            return
-        if status >= 400:
-            self.failed += 1
-            log.warning("vendor %s answered %d", hit.vendor, status)
-        else:
-            self.sent += 1
+    async def close(self, deadline_seconds: float = 3.0) -> None:
+        """Stop, writing what is buffered for at most `deadline_seconds`."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(TimeoutError):  # wait_for cancels it then
+                await asyncio.wait_for(self._task, deadline_seconds)
+            self._task = None
+        if self._buffer:
+            log.warning("%d hit(s) not written to the store at shutdown", len(self._buffer))
+            for queued in self._buffer:
+                self._count(queued.hit.vendor).dropped += 1
+            self._buffer.clear()

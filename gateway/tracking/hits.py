@@ -15,8 +15,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
+from gateway.consent.model import MARKETING
 from gateway.decision import DENIED, Decision
-from gateway.rules.model import Rule
+from gateway.rules.model import NameSet, Rule
 from gateway.tracking.consent_mode import consent_mode_params
 from gateway.visitors.network import IPAddress, truncate_ip
 
@@ -61,11 +62,45 @@ class OutboundHit:
     body: bytes = b""
 
 
-def allowed_params(rule: Rule, params: Params, *, anonymous: bool) -> list[tuple[str, Any]]:
+def allowed_params(
+    rule: Rule, params: Params, *, anonymous: bool, signalled: frozenset[str] = frozenset()
+) -> list[tuple[str, Any]]:
+    """What the client sent that may pass; advertising ids only while marketing is signalled."""
     hit = rule.hit
     fixed = dict(hit.fixed_params)
-    kept = [(k, v) for k, v in params if k not in fixed and hit.keeps_param(k, anonymous=anonymous)]
+    advertising = MARKETING in signalled
+    kept = [
+        (k, v)
+        for k, v in params
+        if k not in fixed and hit.keeps_param(k, anonymous=anonymous, advertising=advertising)
+    ]
+    if anonymous and hit.url_params:
+        # An anonymous ping must not carry `?email=...` in a page URL: only allowlisted keys.
+        kept = [
+            (k, _bare_url(v, hit.url_query_keys) if k in hit.url_params else v) for k, v in kept
+        ]
     return kept + list(hit.fixed_params)
+
+
+def strip_url(url: str, keep: NameSet) -> str:
+    """`url` without its fragment, and without query keys outside `keep`.
+
+    >>> strip_url("https://a.example/p?email=x%40y&utm_source=news#top", NameSet(("utm_*",)))
+    'https://a.example/p?utm_source=news'
+    """
+    base, _, query = url.split("#", 1)[0].partition("?")
+    kept = [pair for pair in query.split("&") if pair and _query_key(pair) in keep]
+    return f"{base}?{'&'.join(kept)}" if kept else base
+
+
+def _query_key(pair: str) -> str:
+    return unquote_plus(pair.partition("=")[0])
+
+
+def _bare_url(value: Any, keep: NameSet) -> Any:
+    if isinstance(value, Encoded):
+        return strip_url(unquote_plus(value), keep)
+    return strip_url(value, keep) if isinstance(value, str) else value
 
 
 def outbound_hit(
@@ -81,9 +116,10 @@ def outbound_hit(
     assert hit.upstream is not None  # the loader requires it for forward rules
     assert decision.outcome in ("forward", "anonymous")
     anonymous = decision.outcome == "anonymous"
-    pairs = allowed_params(rule, params, anonymous=anonymous)
+    pairs = allowed_params(rule, params, anonymous=anonymous, signalled=decision.signalled)
     if hit.consent_mode:
         pairs += consent_mode_params(decision.consent_mode or DENIED)
+    pairs += [(signal.name, signal.value(decision.signalled)) for signal in hit.signal_params]
     headers = [("User-Agent", GATEWAY_AGENT if anonymous else user_agent[:512] or GATEWAY_AGENT)]
     ip_text = _ip_for_vendor(hit.ip_handling(anonymous=anonymous), ip)
     if ip_text and hit.ip_param:
@@ -91,21 +127,40 @@ def outbound_hit(
     elif ip_text and hit.ip_header:
         headers.append((hit.ip_header, ip_text))
 
+    if hit.encoding != "query":
+        in_url = [(k, v) for k, v in pairs if k in hit.upstream_query_params]
+        pairs = [(k, v) for k, v in pairs if k not in hit.upstream_query_params]
+        url = f"{hit.upstream}?{_urlencode(in_url)}" if in_url else hit.upstream
     if hit.encoding == "json":
-        document = {k: unquote_plus(v) if isinstance(v, Encoded) else v for k, v in pairs}
-        body = json.dumps(document, separators=(",", ":")).encode()
-        return OutboundHit(rule.id, hit.method, hit.upstream, (*headers, _JSON), body)
+        nested = frozenset(signal.name for signal in hit.signal_params)
+        body = json.dumps(_json_document(pairs, nested), separators=(",", ":")).encode()
+        return OutboundHit(rule.id, hit.method, url, (*headers, _JSON), body)
     encoded = _urlencode(pairs)
     if hit.encoding == "form":
-        return OutboundHit(rule.id, hit.method, hit.upstream, (*headers, _FORM), encoded.encode())
+        return OutboundHit(rule.id, hit.method, url, (*headers, _FORM), encoded.encode())
     url = f"{hit.upstream}?{encoded}" if encoded else hit.upstream
     return OutboundHit(rule.id, hit.method, url, tuple(headers))
 
 
-def redirect_location(rule: Rule, params: Params) -> str:
+def _json_document(pairs: Params, nested: frozenset[str]) -> dict[str, Any]:
+    """The JSON body: client values as they came (decoded); a dotted signal parameter nests
+    (`consent.ad_user_data` → `{"consent": {"ad_user_data": …}}`)."""
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        plain = unquote_plus(value) if isinstance(value, Encoded) else value
+        head, _, rest = key.partition(".")
+        if key in nested and rest:
+            inner = document.get(head)
+            document[head] = {**(inner if isinstance(inner, dict) else {}), rest: plain}
+        else:
+            document[key] = plain
+    return document
+
+
+def redirect_location(rule: Rule, params: Params, signalled: frozenset[str] = frozenset()) -> str:
     """Where a `redirect` decision sends the browser: the rule's upstream and allowed params."""
     assert rule.hit.upstream is not None
-    encoded = _urlencode(allowed_params(rule, params, anonymous=False))
+    encoded = _urlencode(allowed_params(rule, params, anonymous=False, signalled=signalled))
     return f"{rule.hit.upstream}?{encoded}" if encoded else rule.hit.upstream
 
 

@@ -19,6 +19,7 @@ import re
 import string
 from dataclasses import dataclass
 from typing import Final, Literal
+from urllib.parse import unquote
 
 import user_agents
 from user_agents.parsers import EMAIL_PROGRAM_FAMILIES
@@ -27,6 +28,7 @@ from gateway.visitors import agent_patterns as patterns
 
 AgentRole = Literal[
     "browser",
+    "app",
     "mail_client",
     "image_proxy",
     "link_scanner",
@@ -89,6 +91,17 @@ _BARE_APPLE_WEBKIT: Final = re.compile(
     r"^Mozilla/5\.0 \((?:Macintosh|iPhone|iPad|iPod)[^)]*\) AppleWebKit/[\d.]+ "
     r"\(KHTML, like Gecko\)(?: Mobile/\w+)?$"
 )
+# A native app's own HTTP stack: Android's default agent ("Dalvik/2.1.0 (Linux; U; Android 14;
+# Pixel 8 …)"), the "App/1.2 (bundle; build:3; iOS 17.5.0)" form of Alamofire, AFNetworking and
+# Ktor, and iOS's CFNetwork ("App/41 CFNetwork/1494.0.7 Darwin/23.4.0"). A person's device,
+# not a machine acting on its own — checked after every machine pattern, so "SomeBot/1.0
+# (Android 14)" is still a bot. A bare "okhttp/4.12" says nothing of a person: an app should
+# send its own agent (see the README's app section).
+_APP_AGENT: Final = re.compile(
+    r"^(?P<name>[A-Za-z][\w.%-]{0,60})/[\w.]+ "  # iOS escapes spaces: "My%20App/1"
+    r"(?:\((?:[^;()]*; )*?(?P<os>iOS|iPadOS|Android|watchOS|tvOS)[ /]\d"
+    r"|(?:\S+ )*?CFNetwork/[\d.]+ Darwin/\d)"
+)
 _ASCII_LOWER: Final = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _VERSION_SUFFIX: Final = re.compile(r"[/ ]v?\d[\w.]*$")
 _PRODUCT_CHARS: Final = frozenset(string.ascii_letters + string.digits + "-_.!")
@@ -124,6 +137,8 @@ def _classify_agent(user_agent: str) -> Visitor:
     if machine is not None:
         return machine
     looks_like_browser = patterns.BROWSER_SHAPE.match(agent) is not None
+    if not looks_like_browser and (app := _APP_AGENT.match(agent)):
+        return _native_app(agent, app)
     if not looks_like_browser and not patterns.MAIL_CLIENT.search(agent):
         return _machine("unknown", _product_around(agent, 0, 0))
 
@@ -154,6 +169,21 @@ def _machine_by_pattern(agent: str) -> Visitor | None:
     if patterns.NOT_A_BROWSER.search(agent):
         return _machine("crawler", OTHER)
     return None
+
+
+def _native_app(agent: str, app: re.Match[str]) -> Visitor:
+    os = app.group("os") or "iOS"  # CFNetwork: Apple's stack, an iPhone or iPad app
+    name = unquote(app.group("name"))[:40]
+    if name == "Dalvik":
+        name = "Android app"  # the platform's agent: the app did not name itself
+    tablet = "iPad" in agent or os == "iPadOS"
+    return Visitor(
+        is_bot=False,
+        role="app",
+        browser=name,
+        os="iOS" if os == "iPadOS" else os,
+        device="tablet" if tablet else "mobile",
+    )
 
 
 def _machine(role: AgentRole, name: str) -> Visitor:

@@ -28,33 +28,34 @@ class Clock:
         return self.now
 
 
-def test_a_burst_of_failures_then_one_more_per_refill() -> None:
+async def test_a_burst_of_failures_then_one_more_per_refill() -> None:
     clock = Clock()
     attempts = FailedAdminAttempts(burst=3, refill_seconds=10, clock=clock)
     for _ in range(3):
-        assert attempts.retry_after("a") == 0
-        attempts.failed("a")
-    assert attempts.retry_after("a") == 10
-    assert attempts.retry_after("b") == 0  # another client is not affected
+        assert await attempts.retry_after("a") == 0
+        await attempts.failed("a")
+    assert await attempts.retry_after("a") == 10
+    assert await attempts.retry_after("b") == 0  # another client is not affected
     clock.now += 4
-    assert attempts.retry_after("a") == 6
+    assert await attempts.retry_after("a") == 6
     clock.now += 6
-    assert attempts.retry_after("a") == 0
-    attempts.failed("a")
-    assert attempts.retry_after("a") == 10
+    assert await attempts.retry_after("a") == 0
+    await attempts.failed("a")
+    assert await attempts.retry_after("a") == 10
     clock.now += 1000  # refills up to the burst, no further
     for _ in range(3):
-        attempts.failed("a")
-    assert attempts.retry_after("a") == 10
+        await attempts.failed("a")
+    assert await attempts.retry_after("a") == 10
 
 
-def test_memory_is_bounded_by_forgetting_the_least_recent_client() -> None:
+async def test_memory_is_bounded_by_forgetting_the_least_recent_client() -> None:
     clock = Clock()
     attempts = FailedAdminAttempts(burst=1, refill_seconds=60, max_clients=2, clock=clock)
     for client in ("a", "b", "c"):
-        attempts.failed(client)
-    assert attempts.retry_after("a") == 0  # forgotten
-    assert attempts.retry_after("b") == attempts.retry_after("c") == 60
+        await attempts.failed(client)
+    assert await attempts.retry_after("a") == 0  # forgotten
+    assert await attempts.retry_after("b") == 60
+    assert await attempts.retry_after("c") == 60
 
 
 @pytest.mark.parametrize(

@@ -77,13 +77,13 @@ def test_removing_a_token_from_the_config_ends_its_sessions() -> None:
     assert after.read(both.cookie_value(second)) == second
 
 
-def test_logging_out_ends_the_session_in_this_process() -> None:
+async def test_logging_out_ends_the_session_in_this_process() -> None:
     clock = Clock()
     admin = sessions(clock)
     session, other = admin.open(TOKEN), admin.open(TOKEN)
     assert session
     assert other
-    admin.end(session)
+    await admin.end(session)
     assert admin.read(admin.cookie_value(session)) is None
     assert admin.read(admin.cookie_value(other)) == other
 

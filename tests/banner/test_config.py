@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
-from gateway.banner.config import VendorInfo, build_banner_config
+from gateway.banner.config import VendorInfo, banner_config_for, build_banner_config
 from gateway.banner.texts import TEXTS, hash_texts, resolve_language, texts_hash
 from gateway.errors import ConfigError
+from gateway.rules.loader import load_rules
 from tests.banner.vendors import SHIPPED_VENDORS
+from tests.conftest import REPO
 
 CATEGORIES = ("necessary", "preferences", "analytics", "marketing")
 
@@ -222,3 +224,11 @@ def test_texts_hash_is_per_language_and_order_free() -> None:
     reordered = dict(reversed(list(TEXTS["en"].items())))
     assert hash_texts(reordered) == texts_hash("en")
     assert len(texts_hash("en")) == 64
+
+
+def test_app_vendors_stay_out_of_the_web_banner(make_settings) -> None:
+    rules = load_rules(REPO / "tag_rules", categories=CATEGORIES)
+    config = banner_config_for(make_settings(), rules)
+    listed = {vendor["id"] for vendor in config["vendors"]}  # type: ignore[attr-defined]
+    assert {"ga4", "meta_pixel"} <= listed
+    assert not {"ga4_app", "meta_app"} & listed

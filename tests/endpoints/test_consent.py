@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import socket
 
 import httpx
 import pytest
@@ -31,7 +33,7 @@ async def test_no_cookie_means_no_consent(client: httpx.AsyncClient) -> None:
         "categories": ["necessary", "preferences", "analytics", "marketing"],
     }
     assert response.headers["cache-control"] == "no-store"
-    assert response.headers["vary"] == "Cookie"
+    assert response.headers["vary"] == "Cookie, Authorization"
 
 
 @pytest.mark.parametrize(
@@ -349,12 +351,35 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {
+    body = ready.json()
+    assert body.pop("instance") == f"{socket.gethostname()}:{os.getpid()}"  # which process
+    assert body["forwarder"] == {"depth": 0, "buffered": 0, **dict.fromkeys(_DELIVERY_COUNTS, 0)}
+    assert body["delivery"]["ga4"] == {
+        "depth": 0,
+        "oldest_age_seconds": 0,
+        **dict.fromkeys(_DELIVERY_COUNTS, 0),
+    }
+    del body["forwarder"], body["delivery"]
+    assert body == {
         "status": "ready",
         "store": "sqlite",
         "spool_depth": 0,
-        "forwarder": {"queued": 0, "sent": 0, "failed": 0, "dropped": 0},
+        "counts_lost": 0,
+        "email_events_dropped": 0,
     }
+
+
+_DELIVERY_COUNTS = (
+    "queued",
+    "overflowed",
+    "dropped",
+    "delivered",
+    "retried",
+    "uncertain",
+    "dead_lettered",
+    "rejected",
+    "withheld",
+)
 
 
 async def test_readiness_fails_when_the_store_is_unreachable(make_settings) -> None:

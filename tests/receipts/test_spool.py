@@ -181,3 +181,112 @@ async def test_an_unexpected_store_error_answers_every_waiter(make_settings) -> 
     assert all(isinstance(result, RuntimeError) for result in results)
     await writer.close()
     await store.close()
+
+
+# ---------------------------------------------------------------- bounded replay
+
+
+def receipts_of(subject: str, count: int, start: int = 0) -> list[Receipt]:
+    return [receipt(subject, at=1_764_000_000 + start + i) for i in range(count)]
+
+
+async def test_replay_goes_batch_by_batch_and_never_blocks_a_new_receipt(tmp_path: Path) -> None:
+    spool = ReceiptSpool(tmp_path / "spool")
+    early = receipts_of("subject-a", 25)
+    await spool.append(early)
+    late = receipts_of("subject-b", 1, start=100)
+    written: list[list[Receipt]] = []
+
+    async def write(batch: list[Receipt]) -> None:
+        if not written:
+            # A visitor's receipt spooled while the replay writes to the store: if the replay
+            # held the spool's lock across the write, this would never finish.
+            await asyncio.wait_for(spool.append(late), timeout=30)
+            assert await spool.replay(write) == 0, "one process replays at a time"
+        written.append(batch)
+
+    assert spool.depth() == 25
+    assert await spool.replay(write, batch=10) == 26
+    assert [len(batch) for batch in written] == [10, 10, 6]
+    assert [r for batch in written for r in batch] == early + late
+    assert spool.depth() == 0
+    assert not spool.has_pending()
+
+
+async def test_depth_is_kept_across_appends_a_partial_replay_and_a_crash(tmp_path: Path) -> None:
+    spool = ReceiptSpool(tmp_path / "spool")
+    spooled = receipts_of("subject-a", 12)
+    await spool.append(spooled[:7])
+    await spool.append(spooled[7:])
+
+    async def crash_on_the_second_batch(batch: list[Receipt]) -> None:
+        if batch[0].created_at > 1_764_000_000 + 4:
+            raise OSError("the store went away mid-replay")
+
+    with pytest.raises(OSError, match="mid-replay"):
+        await spool.replay(crash_on_the_second_batch, batch=5)
+    assert spool.depth() == 7, "the first batch is done, the rest waits"
+    restarted = ReceiptSpool(tmp_path / "spool")  # another process, or after a restart
+    assert restarted.depth() == 7
+    replayed: list[Receipt] = []
+
+    async def collect(batch: list[Receipt]) -> None:
+        replayed.extend(batch)
+
+    assert await restarted.replay(collect) == 7
+    assert replayed == spooled[5:]
+    assert restarted.depth() == spool.depth() == 0
+
+
+async def test_forgetting_a_subject_removes_only_its_receipts_from_the_spool(
+    tmp_path: Path,
+) -> None:
+    spool = ReceiptSpool(tmp_path / "spool")
+    erased, kept = receipts_of("esp-1", 3), receipts_of("esp-10", 2, start=3)
+    await spool.append([erased[0], kept[0], erased[1]])
+    await spool.append([kept[1], erased[2]])
+    assert await spool.forget_subject("esp-1") == 3
+    assert b'esp-1"' not in (tmp_path / "spool").read_bytes()
+    assert spool.depth() == 2
+    replayed: list[Receipt] = []
+
+    async def collect(batch: list[Receipt]) -> None:
+        replayed.extend(batch)
+
+    assert await spool.replay(collect) == 2
+    assert replayed == kept
+    assert await spool.forget_subject("esp-1") == 0
+
+
+async def test_stored_receipts_are_counted_once_when_replayed_and_survive_a_restart(
+    make_settings,
+) -> None:
+    """Counts come from what reached the store: a receipt spooled during an outage is
+    counted when it is replayed — by whichever process replays it, after a crash too."""
+    settings = make_settings()
+    store = open_store(settings)
+    await store.open()
+    spool = ReceiptSpool(settings.spool_path)
+    stored: list[str] = []
+
+    def count(receipts) -> None:
+        stored.extend(r.receipt_id for r in receipts)
+
+    spooled = receipts_of("subject-a", 4)
+    await spool.append(spooled)  # written during an outage by a process that then crashed
+    writer = ReceiptWriter(store, spool, replay_seconds=60, on_stored=count)
+    await writer.start()
+    live = receipts_of("subject-b", 1, start=10)[0]
+    assert await writer.record(live) == "stored"
+    assert await writer.replay_once() == 4
+    assert await writer.replay_once() == 0
+    await spool.append(spooled[:2])  # replayed twice (a crash before the offset moved)
+    await writer.replay_once()
+    await writer.close()
+    assert sorted(stored) == sorted(r.receipt_id for r in [live, *spooled])
+    assert writer.replayed == 4
+    replayed = writer.metrics.registry.get_sample_value(
+        "cg_receipts_total", {"action": "accept_all", "outcome": "replayed"}
+    )
+    assert replayed == 4
+    await store.close()

@@ -52,7 +52,17 @@ EMBEDS = ["openstreetmap", "vimeo", "youtube"]
 def test_shipped_rules_load() -> None:
     everything = load_rules(SHIPPED, categories=DEFAULT_CATEGORIES)
     assert sorted(everything) == sorted(
-        ["ga4", "linkedin_insight", "matomo", "meta_pixel", "plausible", "recaptcha", *EMBEDS]
+        [
+            "ga4",
+            "ga4_app",
+            "linkedin_insight",
+            "matomo",
+            "meta_app",
+            "meta_pixel",
+            "plausible",
+            "recaptcha",
+            *EMBEDS,
+        ]
     )
     rules = {k: v for k, v in everything.items() if k not in {"recaptcha", *EMBEDS}}
     for rule_id, rule in rules.items():
@@ -348,6 +358,106 @@ ERRORS = [
     ("fixed-not-table", hit_with('fixed_params = ["rec"]'), "hit.fixed_params", "a table"),
     ("fixed-float", hit_with("fixed_params = { rec = 1.5 }"), "hit.fixed_params.rec", "float 1.5"),
     ("fixed-star", hit_with('fixed_params = { "a*" = "1" }'), "hit.fixed_params.a*", "without"),
+    ("hosts-string", edit("cookies =", 'hosts = "acme.example"\ncookies ='), "hosts", "an array"),
+    (
+        "hosts-url",
+        edit("cookies =", 'hosts = ["https://a.example"]\ncookies ='),
+        "hosts[0]",
+        "host name",
+    ),
+    ("hosts-upper", edit("cookies =", 'hosts = ["A.example"]\ncookies ='), "hosts[0]", "lowercase"),
+    (
+        "hosts-inner-star",
+        edit("cookies =", 'hosts = ["a.*.example"]\ncookies ='),
+        "hosts[0]",
+        "host",
+    ),
+    (
+        "hosts-twice",
+        edit("cookies =", 'hosts = ["a.example", "a.example"]\ncookies ='),
+        "hosts",
+        "once",
+    ),
+    ("paths-not-array", hit_with('paths = "/g/collect"'), "hit.paths", "expected an array"),
+    ("paths-integer", hit_with('paths = ["/a", 3]'), "hit.paths[1]", "got integer 3"),
+    ("path-relative", hit_with('paths = ["g/collect"]'), "hit.paths[0]", "got 'g/collect'"),
+    ("path-dots", hit_with('paths = ["/a/../b"]'), "hit.paths[0]", "such as '/g/collect'"),
+    ("path-query", hit_with('paths = ["/a?x=1"]'), "hit.paths[0]", "got '/a?x=1'"),
+    ("path-root", hit_with('paths = ["/"]'), "hit.paths[0]", "got '/'"),
+    ("paths-twice", hit_with('paths = ["/tr", "/tr/"]'), "hit.paths", "the same path"),
+    ("bodies-unknown", hit_with('bodies = ["xml"]'), "hit.bodies[0]", "form, json, lines, bulk"),
+    ("bodies-twice", hit_with('bodies = ["json", "json"]'), "hit.bodies", "only once"),
+    ("bodies-json-bulk", hit_with('bodies = ["json", "bulk"]'), "hit.bodies", "choose one"),
+    ("bodies-form-lines", hit_with('bodies = ["form", "lines"]'), "hit.bodies", "choose one"),
+    (
+        "bodies-on-redirect",
+        edit('"forward"', '"redirect"') + 'bodies = ["lines"]\n',
+        "hit.bodies",
+        "only 'form' fits",
+    ),
+    (
+        "url-param-outside-allowlist",
+        hit_with('url_params = ["page", "dl"]'),
+        "hit.url_params[1]",
+        "'dl' is not within allowed_params",
+    ),
+    (
+        "url-query-keys-alone",
+        hit_with('url_query_keys = ["utm_*"]'),
+        "hit.url_query_keys",
+        "needs url_params",
+    ),
+    (
+        "url-query-key-bad",
+        hit_with('url_params = ["page"]', 'url_query_keys = ["a b"]'),
+        "hit.url_query_keys[0]",
+        "at most one '*'",
+    ),
+    ("platform-unknown", edit("cookies =", 'platform = "tv"\ncookies ='), "platform", "web, app"),
+    (
+        "advertising-id-outside-allowlist",
+        hit_with('advertising_id_params = ["idfa"]'),
+        "hit.advertising_id_params[0]",
+        "'idfa' is not within allowed_params",
+    ),
+    (
+        "upstream-query-outside-allowlist",
+        hit_with('method = "POST"', 'encoding = "json"', 'upstream_query_params = ["key"]'),
+        "hit.upstream_query_params[0]",
+        "'key' is not within",
+    ),
+    (
+        "upstream-query-with-query-encoding",
+        hit_with('upstream_query_params = ["v"]'),
+        "hit.upstream_query_params",
+        "only with encoding = 'json' or 'form'",
+    ),
+    (
+        "signal-param-from-the-client",
+        hit_with('signal_params = { v = { category = "marketing", granted = "1", denied = "0" } }'),
+        "hit.signal_params.v",
+        "remove it from allowed_params",
+    ),
+    (
+        "signal-param-necessary",
+        hit_with(
+            'signal_params = { ate = { category = "necessary", granted = "1", denied = "0" } }'
+        ),
+        "hit.signal_params.ate.category",
+        "expected one of preferences, analytics, marketing",
+    ),
+    (
+        "signal-param-missing-value",
+        hit_with('signal_params = { ate = { category = "marketing", granted = "1" } }'),
+        "hit.signal_params.ate.denied",
+        "missing",
+    ),
+    (
+        "signal-param-unknown-key",
+        hit_with('signal_params = { ate = { category = "marketing", on = "1", denied = "0" } }'),
+        "hit.signal_params.ate.on",
+        "unknown",
+    ),
 ]
 
 
@@ -363,6 +473,31 @@ def test_rule_errors_name_file_and_key(tmp_path: Path, text: str, key: str, frag
     assert fragment in error.problem
     assert str(error) == f"{path}: {key}: {error.problem}"
     assert "\n" not in str(error)
+
+
+def test_shipped_app_rules_say_what_they_should() -> None:
+    rules = load_rules(SHIPPED, categories=DEFAULT_CATEGORIES)
+    ga4_app, meta_app = rules["ga4_app"], rules["meta_app"]
+    assert (ga4_app.platform, meta_app.platform, rules["ga4"].platform) == ("app", "app", "web")
+    assert ga4_app.hit.accepts_path("mp/collect")
+    assert ga4_app.hit.encoding == "json"
+    assert "api_secret" in ga4_app.hit.upstream_query_params
+    assert {s.name for s in ga4_app.hit.signal_params} == {
+        "consent.ad_user_data",
+        "consent.ad_personalization",
+    }
+    assert not ga4_app.hit.keeps_param("consent", anonymous=False)  # the app's own: dropped
+    assert not meta_app.hit.keeps_param("advertiser_id", anonymous=False, advertising=False)
+    assert meta_app.hit.keeps_param("advertiser_id", anonymous=False, advertising=True)
+    assert not meta_app.hit.keeps_param("advertiser_tracking_enabled", anonymous=False)
+
+
+def test_hosts_are_kept_as_declared(tmp_path: Path) -> None:
+    write(tmp_path, edit("cookies =", 'hosts = ["cdn.acme.example", "*.acme.example"]\ncookies ='))
+    rule = load_rules(tmp_path, categories=DEFAULT_CATEGORIES)["acme"]
+    assert rule.hosts == ("cdn.acme.example", "*.acme.example")
+    write(tmp_path, BASE)
+    assert load_rules(tmp_path, categories=DEFAULT_CATEGORIES)["acme"].hosts == ()
 
 
 def test_integer_fixed_params_become_strings(tmp_path: Path) -> None:

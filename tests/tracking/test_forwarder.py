@@ -1,48 +1,27 @@
-"""The background forwarder: bounded, counted, drains on close, talks only to the hit's URL."""
+"""The sender and the edge's forwarder: one request per hit, never twice on its own, and the
+edge only appends to the queue in the store."""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
 
 import pytest
 
 from gateway.decision import ConsentModeState
+from gateway.delivery.queue import open_hit_queue
+from gateway.errors import StoreUnavailable
+from gateway.settings import Settings
 from gateway.tracking.consent_mode import consent_mode_params
 from gateway.tracking.forwarder import Forwarder
 from gateway.tracking.hits import OutboundHit
+from gateway.tracking.sender import AnswerLost, NotSent, VendorSender
 from tests.servers import free_port
 from tests.vendors import stand_in_vendor
 
 
 def hit(url: str) -> OutboundHit:
     return OutboundHit("test", "GET", url, (("User-Agent", "consent-gateway"),))
-
-
-async def test_a_full_queue_drops_and_counts_instead_of_waiting() -> None:
-    forwarder = Forwarder(queue_size=3, workers=1)  # not started: nothing drains the queue
-    accepted = [forwarder.submit(hit("http://127.0.0.1:9/x")) for _ in range(5)]
-    assert accepted == [True, True, True, False, False]
-    assert forwarder.dropped == 2
-
-
-async def test_close_sends_what_is_queued() -> None:
-    with stand_in_vendor() as vendor:
-        forwarder = Forwarder(workers=2)
-        await forwarder.start()
-        for n in range(20):
-            forwarder.submit(hit(f"{vendor.origin}/collect?n={n}"))
-        await forwarder.close()
-        assert sorted(int(dict(r.query)["n"]) for r in vendor.received) == list(range(20))
-        assert forwarder.sent == 20
-
-
-async def test_unreachable_and_failing_vendors_are_counted_not_raised() -> None:
-    with stand_in_vendor() as vendor:
-        vendor.status = 500
-        forwarder = Forwarder(workers=1, timeout_seconds=1)
-        await forwarder.start()
-        forwarder.submit(hit(f"{vendor.origin}/collect"))
-        forwarder.submit(hit(f"http://127.0.0.1:{free_port()}/nobody-listens"))
-        await forwarder.close()
-        assert (forwarder.sent, forwarder.failed) == (0, 2)
 
 
 @pytest.mark.parametrize(
@@ -65,14 +44,14 @@ def test_consent_mode_parameters(granted, chosen, gcs, gcd) -> None:
 
 async def test_a_user_agent_cannot_inject_headers() -> None:
     with stand_in_vendor() as vendor:
-        forwarder = Forwarder(workers=1)
-        await forwarder.start()
-        forwarder.submit(
+        sender = VendorSender()
+        reply = await sender.send(
             OutboundHit(
                 "t", "GET", f"{vendor.origin}/x", (("User-Agent", "evil\r\nX-Injected: 1\r\n"),)
             )
         )
-        await forwarder.close()
+        await sender.close()
+        assert reply.status == 200
         (received,) = vendor.received
         assert "x-injected" not in received.headers
         assert received.headers["user-agent"] == "evilX-Injected: 1"
@@ -80,32 +59,100 @@ async def test_a_user_agent_cannot_inject_headers() -> None:
 
 async def test_connections_are_kept_alive_and_reused() -> None:
     with stand_in_vendor() as vendor:
-        forwarder = Forwarder(workers=1)
-        await forwarder.start()
+        sender = VendorSender()
         for n in range(5):
-            forwarder.submit(hit(f"{vendor.origin}/x?n={n}"))
-        await forwarder.queue.join()
-        assert (
-            len(forwarder.sender._idle[("http", "127.0.0.1", vendor.server.server_address[1])]) == 1
-        )
-        await forwarder.close()
-        assert forwarder.sent == 5
+            assert (await sender.send(hit(f"{vendor.origin}/x?n={n}"))).status == 200
+        assert len(sender._idle[("http", "127.0.0.1", vendor.server.server_address[1])]) == 1
+        await sender.close()
+        assert len(vendor.received) == 5
 
 
-async def test_a_vendor_that_closes_every_connection_still_gets_every_hit() -> None:
+async def test_a_vendor_that_closes_every_connection_still_gets_every_hit_once() -> None:
     with stand_in_vendor() as vendor:
         vendor.extra_headers = {"Connection": "close"}
-        forwarder = Forwarder(workers=1)
-        await forwarder.start()
+        sender = VendorSender()
         for n in range(4):
-            forwarder.submit(hit(f"{vendor.origin}/x?n={n}"))
-        await forwarder.close()
-        assert (forwarder.sent, len(vendor.received)) == (4, 4)
+            assert (await sender.send(hit(f"{vendor.origin}/x?n={n}"))).status == 200
+        await sender.close()
+        assert [dict(r.query)["n"] for r in vendor.received] == ["0", "1", "2", "3"]
+
+
+async def test_retry_after_is_read_from_the_answer() -> None:
+    with stand_in_vendor() as vendor:
+        vendor.status, vendor.extra_headers = 429, {"Retry-After": "7"}
+        sender = VendorSender()
+        reply = await sender.send(hit(f"{vendor.origin}/x"))
+        await sender.close()
+        assert (reply.status, reply.retry_after) == (429, "7")
+
+
+async def test_nobody_listening_is_not_sent() -> None:
+    sender = VendorSender(timeout_seconds=1)
+    with pytest.raises(NotSent):
+        await sender.send(hit(f"http://127.0.0.1:{free_port()}/nobody-listens"))
+
+
+async def _serve(handler) -> tuple[asyncio.Server, int]:
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+async def test_a_lost_answer_is_never_resent_on_another_connection() -> None:
+    """The old duplicate: a request written on a kept-alive connection the vendor then closed
+    was sent again on a new one, though the vendor may have counted it."""
+    requests: list[bytes] = []
+
+    async def answer_once_then_swallow(reader, writer):
+        first = True
+        while data := await reader.read(65536):
+            requests.append(data)
+            if first:
+                writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+                await writer.drain()
+                first = False
+            else:
+                writer.close()  # took the request, closed without an answer
+                return
+
+    server, port = await _serve(answer_once_then_swallow)
+    sender = VendorSender()
+    assert (await sender.send(hit(f"http://127.0.0.1:{port}/a"))).status == 204
+    with pytest.raises(AnswerLost):
+        await sender.send(hit(f"http://127.0.0.1:{port}/b"))
+    await sender.close()
+    server.close()
+    assert len(requests) == 2  # /b went out once, and only once
+
+
+async def test_a_connection_the_vendor_closed_while_idle_is_not_used() -> None:
+    """Like nginx's keepalive_timeout: the vendor closes an idle connection; the next hit goes
+    on a fresh connection instead of into the closed one."""
+    connections: list[int] = []
+
+    async def close_when_idle(reader, writer):
+        connections.append(1)
+        while True:
+            try:
+                data = await asyncio.wait_for(reader.read(65536), 0.1)
+            except TimeoutError:
+                writer.close()  # idle too long
+                return
+            if not data:
+                return
+            writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+
+    server, port = await _serve(close_when_idle)
+    sender = VendorSender()
+    for n in range(3):
+        assert (await sender.send(hit(f"http://127.0.0.1:{port}/x?n={n}"))).status == 204
+        await asyncio.sleep(0.3)  # the vendor closes it meanwhile
+    await sender.close()
+    server.close()
+    assert len(connections) == 3
 
 
 async def test_garbage_and_huge_answers_are_handled() -> None:
-    import asyncio
-
     async def garbage(reader, writer):
         await reader.read(1000)
         writer.write(b"SMTP ready\r\n\r\n")
@@ -121,16 +168,49 @@ async def test_garbage_and_huge_answers_are_handled() -> None:
         await writer.drain()
         writer.close()
 
-    servers = [await asyncio.start_server(handler, "127.0.0.1", 0) for handler in (garbage, huge)]
-    ports = [server.sockets[0].getsockname()[1] for server in servers]
-    forwarder = Forwarder(workers=1, timeout_seconds=2)
+    (garbage_server, garbage_port), (huge_server, huge_port) = [
+        await _serve(handler) for handler in (garbage, huge)
+    ]
+    sender = VendorSender(timeout_seconds=2)
+    with pytest.raises(AnswerLost):
+        await sender.send(hit(f"http://127.0.0.1:{garbage_port}/x"))
+    assert (await sender.send(hit(f"http://127.0.0.1:{huge_port}/x"))).status == 200
+    assert not sender._idle.get(("http", "127.0.0.1", huge_port))  # not kept: oversized body
+    await sender.close()
+    garbage_server.close()
+    huge_server.close()
+
+
+async def test_the_edge_appends_to_the_store_in_batches(
+    make_settings: Callable[..., Settings],
+) -> None:
+    queue = open_hit_queue(make_settings())
+    await queue.open()
+    forwarder = Forwarder(queue, cap_per_vendor=3, clock=lambda: 1234.5)
     await forwarder.start()
-    forwarder.submit(hit(f"http://127.0.0.1:{ports[0]}/x"))
-    forwarder.submit(hit(f"http://127.0.0.1:{ports[1]}/x"))
+    accepted = [forwarder.submit(hit(f"http://127.0.0.1:9/x?n={n}"), "c1") for n in range(5)]
     await forwarder.close()
-    for server in servers:
-        server.close()
-    assert (forwarder.sent, forwarder.failed) == (1, 1)
-    assert not forwarder.sender._idle.get(
-        ("http", "127.0.0.1", ports[1])
-    )  # not kept after an oversized body
+    assert accepted == [True] * 5  # the visitor is answered at once either way
+    assert (forwarder.counts["test"].queued, forwarder.counts["test"].overflowed) == (3, 2)
+    hits = [t.hit for t in await queue.take("test", "w", 10, 5, now=2000.0) if t.hit]
+    assert [q.queued_at for q in hits] == [1234.5] * 3
+    assert {q.consent_id for q in hits} == {"c1"}
+    await queue.close()
+
+
+async def test_the_edge_keeps_hits_in_memory_while_the_store_is_down(make_settings) -> None:
+    class Down:
+        calls = 0
+
+        async def append(self, hits, cap):
+            Down.calls += 1
+            raise StoreUnavailable("down")
+
+    forwarder = Forwarder(Down(), buffer_limit=2)  # type: ignore[arg-type]
+    await forwarder.start()
+    accepted = [forwarder.submit(hit("http://127.0.0.1:9/x")) for _ in range(3)]
+    assert accepted == [True, True, False]
+    await asyncio.sleep(0)
+    assert forwarder.buffered == 2
+    await forwarder.close(deadline_seconds=0.2)
+    assert forwarder.counts["test"].dropped == 3  # one refused, two lost at exit: all counted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -88,3 +89,88 @@ def test_json_hits_decode_values_that_arrived_encoded() -> None:
 def test_rules_folder_is_the_shipped_one() -> None:
     assert Path(REPO / "tag_rules").is_dir()
     assert {"ga4", "matomo", "meta_pixel", "linkedin_insight", "plausible"} <= set(RULES)
+
+
+# Apps: advertising ids, signals the gateway sets, and the Measurement Protocol's URL query.
+
+APP_EVENT = [
+    ("event", "CUSTOM_APP_EVENTS"),
+    ("advertiser_id", "6D92078A-8246-4BA4-AE5B-76104861E7DC"),
+    ("anon_id", "XZ1234"),
+    ("advertiser_tracking_enabled", "1"),  # the app's own claim: never passed on
+    ("custom_events", '[{"_eventName":"fb_mobile_purchase"}]'),
+]
+
+
+def form_of(hit) -> dict[str, str]:
+    return dict(parse_qsl(hit.body.decode()))
+
+
+@pytest.mark.parametrize(
+    ("signalled", "advertiser_id", "tracking_enabled"),
+    [
+        (frozenset({"marketing"}), "6D92078A-8246-4BA4-AE5B-76104861E7DC", "1"),
+        (frozenset({"analytics"}), None, "0"),
+        (frozenset(), None, "0"),
+    ],
+)
+def test_an_advertising_id_and_the_tracking_flags_follow_what_may_be_signalled(
+    signalled: frozenset[str], advertiser_id: str | None, tracking_enabled: str
+) -> None:
+    decision = Decision("forward", "consented", signalled)
+    sent = form_of(outbound_hit(RULES["meta_app"], APP_EVENT, decision, ip=None, user_agent="a"))
+    assert sent.get("advertiser_id") == advertiser_id
+    assert sent["advertiser_tracking_enabled"] == tracking_enabled
+    assert sent["application_tracking_enabled"] == tracking_enabled
+    assert sent["anon_id"] == "XZ1234"
+
+
+def test_an_advertising_id_on_an_analytics_rule_needs_marketing_too(tmp_path: Path) -> None:
+    (tmp_path / "stats.toml").write_text(
+        'id = "stats"\nname = "Stats"\ncategory = "analytics"\n'
+        'privacy_policy_url = "https://stats.example/privacy"\n[hit]\nmode = "forward"\n'
+        'upstream = "https://stats.example/hit"\nallowed_params = ["e", "idfa", "gaid"]\n'
+        'advertising_id_params = ["idfa", "gaid"]\nwithout_consent = "anonymous"\n'
+    )
+    rule = load_rules(tmp_path, categories=("necessary", "analytics", "marketing"))["stats"]
+    sent = "e=open&idfa=AAAA&gaid=BBBB"
+
+    def query_of(decision: Decision) -> str:
+        hit = outbound_hit(rule, parse_query(sent), decision, ip=None, user_agent="a")
+        return hit.url.partition("?")[2]
+
+    assert query_of(Decision("forward", "consented", frozenset({"analytics"}))) == "e=open"
+    both = frozenset({"analytics", "marketing"})
+    assert query_of(Decision("forward", "consented", both)) == sent
+    # an anonymous ping never carries one, whatever is signalled
+    assert query_of(Decision("anonymous", "denied", both)) == "e=open"
+
+
+@pytest.mark.parametrize(
+    ("signalled", "expected"),
+    [
+        (frozenset({"analytics", "marketing"}), "GRANTED"),
+        (frozenset({"analytics"}), "DENIED"),
+    ],
+)
+def test_a_measurement_protocol_hit_keeps_its_keys_in_the_url_and_gets_our_consent(
+    signalled: frozenset[str], expected: str
+) -> None:
+    sent = [
+        *parse_query("firebase_app_id=1%3A123%3Aios%3Aabc&api_secret=s3cr3t"),
+        ("app_instance_id", "0123456789abcdef0123456789abcdef"),
+        ("events", [{"name": "screen_view", "params": {"screen": "Cart"}}]),
+        ("consent", {"ad_user_data": "GRANTED", "ad_personalization": "GRANTED"}),
+        ("user_data", {"sha256_email_address": ["x"]}),
+    ]
+    decision = Decision("forward", "consented", signalled)
+    hit = outbound_hit(RULES["ga4_app"], sent, decision, ip=None, user_agent="a")
+    assert hit.url == (
+        "https://www.google-analytics.com/mp/collect"
+        "?firebase_app_id=1%3A123%3Aios%3Aabc&api_secret=s3cr3t"
+    )
+    assert json.loads(hit.body) == {
+        "app_instance_id": "0123456789abcdef0123456789abcdef",
+        "events": [{"name": "screen_view", "params": {"screen": "Cart"}}],
+        "consent": {"ad_user_data": expected, "ad_personalization": expected},
+    }

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from gateway.app import create_app
 from gateway.consent.objections import Objection
 from gateway.endpoints.pixels import GIF
 from gateway.runtime import Gateway
 from gateway.store.base import CountKey
-from tests.conftest import REPO, SITE, serving
-from tests.vendors import StandInVendor, rules_pointing_at, stand_in_vendor
+from tests.conftest import SITE
+from tests.delivery.waiting import drained
+from tests.vendors import StandInVendor
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
@@ -24,36 +22,12 @@ BROWSER = {"User-Agent": CHROME}
 GA4_HIT = "/t/ga4?v=2&tid=G-TEST123&cid=555.666&sid=1700000000&dl=https%3A%2F%2Fwww.example.com%2F&en=page_view&evil=1&gcs=G111&_uip=1.2.3.4"
 
 
-@pytest.fixture
-def vendor() -> Iterator[StandInVendor]:
-    with stand_in_vendor() as server:
-        yield server
-
-
-@pytest.fixture
-async def http(
-    vendor: StandInVendor, make_settings, tmp_path: Path
-) -> AsyncIterator[httpx.AsyncClient]:
-    rules = rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", vendor.origin)
-    app = create_app(
-        make_settings(
-            rules=rules,
-            allow_insecure_upstreams=True,
-            opt_out_regions=("US",),
-            geo_header="CF-IPCountry",
-        )
-    )
-    async with serving(app, client_ip="198.51.100.77") as client:
-        client.app = app  # type: ignore[attr-defined]
-        yield client
-
-
 def gateway_of(http: httpx.AsyncClient) -> Gateway:
     return http.app.state.gateway  # type: ignore[attr-defined]
 
 
 async def received_after_drain(http: httpx.AsyncClient, vendor: StandInVendor) -> list[Any]:
-    await gateway_of(http).forwarder.queue.join()
+    await drained(gateway_of(http))
     return vendor.received
 
 
@@ -68,7 +42,7 @@ def assert_pixel(response: httpx.Response, decision: str) -> None:
     assert response.content == GIF
     assert response.headers["content-type"] == "image/gif"
     assert response.headers["cache-control"] == "no-store"
-    assert response.headers["vary"] == "Cookie"
+    assert response.headers["vary"] == "Cookie, Authorization"
     assert "set-cookie" not in response.headers
     assert response.headers["x-consent-decision"].startswith(decision)
 
@@ -273,7 +247,7 @@ async def test_ga4_batched_post_forwards_one_hit_per_event(http, vendor) -> None
             },
             400,
         ),
-        ({"method": "POST", "url": "/t/ga4", "content": b"a=" + b"x" * 20000}, 413),
+        ({"method": "POST", "url": "/t/ga4", "content": b"a=" + b"x" * 70000}, 413),
         ({"method": "PUT", "url": "/t/ga4"}, 405),
     ],
 )
@@ -315,7 +289,7 @@ async def test_vendor_answers_are_never_relayed(http, vendor) -> None:
     assert_pixel(response, "forward")
     hits = await received_after_drain(http, vendor)
     assert len(hits) == 1  # the vendor's redirect was not followed
-    assert gateway_of(http).forwarder.sent == 1
+    assert gateway_of(http).delivery_report()["ga4"]["delivered"] == 1
 
 
 async def test_decisions_are_counted_per_day_vendor_and_outcome(http, vendor) -> None:

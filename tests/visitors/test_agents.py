@@ -173,7 +173,14 @@ IPHONE_SAFARI = (
             True, "crawler", "bot",
             id="bingbot",
         ),
-        pytest.param("Luminary/70 CFNetwork/978.0.7 Darwin/18.5.0", True, "unknown", "bot", id="app"),
+        # Native apps are a person's device (mobile apps send hits through /t too).
+        pytest.param("Luminary/70 CFNetwork/978.0.7 Darwin/18.5.0", False, "app", "mobile", id="app"),
+        pytest.param("My%20Shop/41 CFNetwork/1494.0.7 Darwin/23.4.0", False, "app", "mobile", id="app-escaped-name"),
+        pytest.param("ShopApp/3.2 (com.example.shop; build:41; iOS 17.5.0) Alamofire/5.9.1", False, "app", "mobile", id="alamofire"),
+        pytest.param("ShopApp/3.2 (iPad; iOS 17.5; Scale/2.00)", False, "app", "tablet", id="afnetworking-ipad"),
+        pytest.param("Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/UD1A.230803.041)", False, "app", "mobile", id="dalvik"),
+        pytest.param("SpiderBot/1.0 (Linux; Android 14)", True, "crawler", "bot", id="bot-with-an-app-shape"),
+        pytest.param("curl/8.5.0 (Android 14)", True, "http_library", "bot", id="library-with-an-app-shape"),
         pytest.param(IPHONE_SAFARI, False, "browser", "mobile", id="iPhone Safari"),
         pytest.param(
             "Mozilla/5.0 (Linux; Android 14; SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko)"

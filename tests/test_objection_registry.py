@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gateway.consent.objections import Objection, ObjectionRegistry
+from gateway.consent.objections import Objection
+from gateway.objection_registry import ObjectionRegistry
 from gateway.settings import Settings
 from gateway.store import Store, open_store
 
@@ -89,3 +90,23 @@ async def test_an_unreachable_store_at_start_keeps_tracking_off(
     finally:
         await registry.close()
         await down.close()
+
+
+async def test_an_announced_change_is_read_at_the_next_watch_round(store: Store) -> None:
+    clock = Clock(1_800_000_000)
+    here, there = registry_for(store, clock), registry_for(store, clock)
+    await here.watch()
+    await there.watch()
+    await store.put_objection(Objection("visitor-9", ("analytics",), clock.now))
+    await there.watch()  # nothing announced, the full re-read is not due: not seen yet
+    assert here.objected("visitor-9") == frozenset()
+    await there.announce()
+    await here.watch()
+    assert here.objected("visitor-9") == {"analytics"}
+    # Without an announcement the full re-read still comes, `refresh_seconds` later.
+    await store.put_objection(Objection("visitor-10", ("marketing",), clock.now))
+    await here.watch()
+    assert here.objected("visitor-10") == frozenset()
+    clock.now += 5
+    await here.watch()
+    assert here.objected("visitor-10") == {"marketing"}

@@ -1,0 +1,12 @@
+"""`consent-gateway audit`: judge a site, in a real browser, against its own consent rules.
+
+    crawl.py     Chromium visits the site once per consent state, choosing through the banner
+    record.py    what a visit leaves behind: requests, cookies, storage keys, gateway decisions
+    states.py    the consent states and the banner clicks that reach each one
+    config.py    what the site promised: vendors, their hosts, cookies and categories
+    judge.py     pure: records + promises -> violations, findings, notes
+    reports/     terminal, JSON, JUnit XML, self-contained HTML
+    pytest_plugin.py  the same, as fixtures and assertions for a site's own test suite
+
+Playwright is needed only here: install `consent-gateway[audit]`.
+"""

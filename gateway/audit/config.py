@@ -1,0 +1,139 @@
+"""What a site promised: the vendors of its tag rules, their hosts, cookies and categories.
+
+>>> from gateway.rules.model import HitRule, NameSet, Rule
+>>> rule = Rule("ga4", "GA4", "analytics", "https://p.example", HitRule("forward",
+...     upstream="https://www.google-analytics.com/g/collect"), NameSet(("_ga", "_ga_*")),
+...     hosts=("*.googletagmanager.com",))
+>>> config = audit_config({"ga4": rule}, categories=("necessary", "analytics"))
+>>> [v.id for v in config.vendors_at("www.googletagmanager.com")], config.declares("_ga_X1")
+(['ga4'], True)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from gateway.consent.cookie import COOKIE_NAME
+from gateway.consent.model import NECESSARY
+from gateway.rules.model import NameSet, Rule
+
+
+@dataclass(frozen=True, slots=True)
+class Vendor:
+    """One vendor as the audit sees it: where its tags load from and which cookies are its."""
+
+    id: str
+    name: str
+    category: str
+    hosts: tuple[str, ...]
+    cookies: NameSet
+
+    def serves(self, host: str) -> bool:
+        """Whether `host` is one of the vendor's; `*.example.com` matches any subdomain."""
+        host = host.lower().rstrip(".")
+        for pattern in self.hosts:
+            if pattern.startswith("*."):
+                if host.endswith(pattern[1:]):
+                    return True
+            elif host == pattern:
+                return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class AuditConfig:
+    """The vendors (from tag rules), the optional categories, and the site's own cookies."""
+
+    vendors: tuple[Vendor, ...]
+    categories: tuple[str, ...]
+    site_cookies: NameSet = field(default_factory=lambda: NameSet((COOKIE_NAME,)))
+    source: str = "tag_rules"
+    banner_vendors: tuple[str, ...] | None = field(default=None)
+
+    def vendors_at(self, host: str) -> list[Vendor]:
+        return [vendor for vendor in self.vendors if vendor.serves(host)]
+
+    def cookie_owners(self, name: str) -> list[Vendor]:
+        return [vendor for vendor in self.vendors if name in vendor.cookies]
+
+    def cookie_vendors(self, name: str, domain: str = "") -> list[Vendor]:
+        """The vendors a cookie belongs to: by its name in their rules, else by its domain."""
+        return self.cookie_owners(name) or (self.vendors_at(domain.lstrip(".")) if domain else [])
+
+    def declares(self, cookie: str) -> bool:
+        """Whether a rule, or the site's own list of necessary cookies, declares `cookie`."""
+        return cookie in self.site_cookies or bool(self.cookie_owners(cookie))
+
+    def named_by_banner(self) -> tuple[str, ...]:
+        """The vendor ids the banner shows visitors (from its live config when it was read)."""
+        if self.banner_vendors is not None:
+            return self.banner_vendors
+        return tuple(vendor.id for vendor in self.vendors)
+
+    def with_banner(self, banner: Mapping[str, Any] | None) -> AuditConfig:
+        """This config, knowing which vendors the live banner names (None: not readable)."""
+        if not banner:
+            return self
+        vendors = banner.get("vendors", [])
+        if isinstance(vendors, dict):  # the banner embeds `{id: [name, category]}`
+            ids = tuple(str(vendor_id) for vendor_id in vendors)
+        else:  # older banners embedded a list of vendor objects
+            ids = tuple(str(v.get("id")) for v in vendors if isinstance(v, dict))
+        return AuditConfig(self.vendors, self.categories, self.site_cookies, self.source, ids)
+
+
+def audit_config(
+    rules: Mapping[str, Rule],
+    *,
+    categories: Sequence[str],
+    site_cookies: Iterable[str] = (),
+    source: str = "tag_rules",
+) -> AuditConfig:
+    """The audit's view of loaded rules: a vendor's hosts are its `hosts` plus its upstream's."""
+    vendors = []
+    for rule in rules.values():
+        hosts = list(rule.hosts)
+        upstream = urlsplit(rule.hit.upstream).hostname if rule.hit.upstream else None
+        if upstream and upstream not in hosts:
+            hosts.append(upstream)
+        vendors.append(Vendor(rule.id, rule.name, rule.category, tuple(hosts), rule.cookies))
+    optional = tuple(c for c in categories if c != NECESSARY)
+    own = NameSet((COOKIE_NAME, *site_cookies))
+    return AuditConfig(tuple(vendors), optional, own, source)
+
+
+def load_audit_config(
+    folder: Path, categories: Sequence[str], site_cookies: Iterable[str] = ()
+) -> AuditConfig:
+    """Read and validate a rules folder (the gateway's own loader: same errors, same exit 2)."""
+    from gateway.rules.loader import load_rules
+
+    rules = load_rules(folder, categories=categories, allow_insecure_upstreams=True)
+    return audit_config(rules, categories=categories, site_cookies=site_cookies, source=str(folder))
+
+
+_CONFIG_START = re.compile(r"const C\s*=\s*")
+
+
+def banner_config(script: str) -> dict[str, Any] | None:
+    """The config object embedded in a served `/consent.js`, or None if it is not there.
+
+    >>> banner_config('((w) => { const C = {"revision": 2, "vendors": []}; })(window);')
+    {'revision': 2, 'vendors': []}
+    >>> banner_config("console.log(1)") is None
+    True
+    """
+    match = _CONFIG_START.search(script)
+    if not match:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(script, match.end())
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

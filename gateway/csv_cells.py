@@ -1,0 +1,32 @@
+"""CSV rows a spreadsheet will not run: every CSV the gateway writes goes through `csv_row`.
+
+A text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is a formula to
+Excel, LibreOffice and Google Sheets (CSV injection). As OWASP recommends, such a cell is
+prefixed with a single quote, which those programs show as text; the csv module then quotes
+whatever needs quoting. Numbers are written as they are: a number cannot be a formula.
+
+>>> csv_row(["=HYPERLINK(\\"http://x\\")", "-Kx3", "plain", -1, "a@b"])
+'"\\'=HYPERLINK(""http://x"")",\\'-Kx3,plain,-1,a@b\\r\\n'
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """`value` with a leading `'` if it is text a spreadsheet would take for a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_row(values: Iterable[object]) -> str:
+    """One CSV line (with its `\\r\\n`), every cell neutralised."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(neutralise(value) for value in values)
+    return buffer.getvalue()

@@ -1,0 +1,70 @@
+"""Delivery figures per vendor for `/readyz`, `/metrics` and the dashboard.
+
+Queue depth and the oldest hit's age come from the store (shared by every process), read in
+the background every few seconds so a scrape never waits on the store; the counters are this
+process's: what its edge queued or refused, what its delivery worker did.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+
+from gateway.background import Repeating
+from gateway.delivery.queue import HitQueue, QueueDepth
+from gateway.delivery.worker import DeliveryCounts, DeliveryWorker
+from gateway.tracking.forwarder import EdgeCounts, Forwarder
+
+REFRESH_SECONDS = 2.0
+VendorReport = dict[str, float]
+
+
+class DeliveryMonitor:
+    def __init__(
+        self,
+        queue: HitQueue,
+        forwarder: Forwarder,
+        worker: DeliveryWorker | None,
+        vendors: Sequence[str],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.queue, self.forwarder, self.worker, self.clock = queue, forwarder, worker, clock
+        self.vendors = list(vendors)
+        self.depths: dict[str, QueueDepth] = {}
+        self._refresher = Repeating(
+            "delivery-depths", REFRESH_SECONDS, self.refresh, run_first=True
+        )
+
+    async def refresh(self) -> None:
+        self.depths = await self.queue.depths(self.vendors)
+
+    def start(self) -> None:
+        self._refresher.start()
+
+    async def stop(self) -> None:
+        await self._refresher.stop()
+
+    def report(self) -> dict[str, VendorReport]:
+        """Per vendor: depth, oldest_age_seconds, then every edge and delivery counter."""
+        now = self.clock()
+        delivered = self.worker.counts() if self.worker else {}
+        report: dict[str, VendorReport] = {}
+        for vendor in self.vendors:
+            depth = self.depths.get(vendor, QueueDepth(0, None))
+            age = round(max(0.0, now - depth.oldest_at), 3) if depth.oldest_at else 0.0
+            figures: VendorReport = {"depth": depth.depth, "oldest_age_seconds": age}
+            figures.update(asdict(self.forwarder.counts.get(vendor) or EdgeCounts()))
+            figures.update(asdict(delivered.get(vendor) or DeliveryCounts()))
+            report[vendor] = figures
+        return report
+
+    def totals(self) -> dict[str, int]:
+        """The whole of `report()` summed over vendors (integers), plus hits still in memory."""
+        sums: dict[str, int] = {}
+        for figures in self.report().values():
+            for name, value in figures.items():
+                if name != "oldest_age_seconds":
+                    sums[name] = sums.get(name, 0) + int(value)
+        sums["buffered"] = self.forwarder.buffered
+        return sums

@@ -1,0 +1,268 @@
+"""The hit queue on Redis: one stream per vendor and shard, read by a consumer group.
+
+    cg:hits:{hits.<vendor>.<shard>}          stream   field `h`: the hit's JSON
+    cg:hits-sending:{hits.<vendor>.<shard>}  set      ids being sent (written, maybe delivered)
+    cg:hits-dead:{hits.<vendor>.<shard>}     stream   dead letters (`h`, `r` reason), capped
+
+The three keys of one stream share a hash tag, so each script below touches one slot; on a
+Cluster the vendors' (and shards') streams spread over the slots. Acknowledged entries are
+deleted (`XACK` + `XDEL`), so `XLEN` is the depth, pending entries included. A dead worker's
+entries are reclaimed with `XAUTOCLAIM` once idle for the lease; a live worker renews what it
+still holds (waiting out a backoff) with `XCLAIM … JUSTID`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError, ResponseError
+
+from gateway.delivery.queue import DEAD_LETTERS_KEPT, HitQueue, QueueDepth, QueuedHit, Taken
+from gateway.errors import StoreUnavailable
+from gateway.settings import Settings
+from gateway.store.redis_clients import redis_client
+
+GROUP = "delivery"
+
+# KEYS: stream. ARGV: cap, then the hits' JSON. Returns how many were appended.
+_APPEND = """
+local room = tonumber(ARGV[1]) - redis.call('XLEN', KEYS[1])
+local n = 0
+for i = 2, #ARGV do
+  if n >= room then break end
+  redis.call('XADD', KEYS[1], '*', 'h', ARGV[i])
+  n = n + 1
+end
+return n
+"""
+
+# KEYS: stream, sending set. ARGV: the ids.
+_ACK = """
+redis.call('XACK', KEYS[1], 'delivery', unpack(ARGV))
+redis.call('XDEL', KEYS[1], unpack(ARGV))
+redis.call('SREM', KEYS[2], unpack(ARGV))
+return #ARGV
+"""
+
+# KEYS: stream, sending set, dead-letter stream. ARGV: kept, reason, then id, body pairs.
+_DEAD_LETTER = """
+for i = 3, #ARGV, 2 do
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[1], '*', 'h', ARGV[i + 1], 'r', ARGV[2])
+  redis.call('XACK', KEYS[1], 'delivery', ARGV[i])
+  redis.call('XDEL', KEYS[1], ARGV[i])
+  redis.call('SREM', KEYS[2], ARGV[i])
+end
+return 1
+"""
+
+
+def stream_key(vendor: str, shard: int) -> str:
+    return f"cg:hits:{{hits.{vendor}.{shard}}}"
+
+
+def sending_key(vendor: str, shard: int) -> str:
+    return f"cg:hits-sending:{{hits.{vendor}.{shard}}}"
+
+
+def dead_key(vendor: str, shard: int) -> str:
+    return f"cg:hits-dead:{{hits.{vendor}.{shard}}}"
+
+
+class RedisHitQueue(HitQueue):
+    name = "redis"
+
+    def __init__(self, url: str, settings: Settings) -> None:
+        self.url = url
+        self.timeout = settings.store_timeout_seconds
+        self.shards = settings.delivery_shards
+        self._client: Any = None
+        self._scripts: dict[str, Any] = {}
+        self._groups: set[str] = set()
+        self._next_shard = itertools.count()
+        self._reclaimed_at: dict[str, float] = {}
+
+    async def open(self) -> None:
+        options: dict[str, Any] = {
+            "decode_responses": True,
+            "socket_timeout": self.timeout,
+            "socket_connect_timeout": self.timeout,
+            "retry": Retry(NoBackoff(), 1),
+        }
+        self._client = redis_client(self.url, options)  # one server, Cluster or Sentinel
+        for name, source in (("append", _APPEND), ("ack", _ACK), ("dead", _DEAD_LETTER)):
+            self._scripts[name] = self._client.register_script(source)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _call(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await self._scripts[name](keys=keys, args=args)
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+
+    async def _ensure_group(self, key: str) -> None:
+        if key in self._groups:
+            return
+        try:
+            await self._client.xgroup_create(key, GROUP, id="0", mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+        self._groups.add(key)
+
+    async def append(self, hits: Sequence[QueuedHit], cap: int) -> dict[str, int]:
+        by_vendor: dict[str, list[str]] = {}
+        for queued in hits:
+            by_vendor.setdefault(queued.hit.vendor, []).append(queued.to_json())
+        refused: dict[str, int] = {}
+        shard = next(self._next_shard) % self.shards
+        per_shard = max(1, cap // self.shards)
+        for vendor, bodies in by_vendor.items():
+            appended = await self._call("append", [stream_key(vendor, shard)], [per_shard, *bodies])
+            if int(appended) < len(bodies):
+                refused[vendor] = len(bodies) - int(appended)
+        return refused
+
+    async def take(
+        self, vendor: str, consumer: str, count: int, lease_seconds: float, now: float
+    ) -> list[Taken]:
+        taken: list[Taken] = []
+        try:
+            for shard in range(self.shards):
+                if len(taken) >= count:
+                    break
+                key = stream_key(vendor, shard)
+                await self._ensure_group(key)
+                taken += await self._reclaim(
+                    vendor, shard, consumer, count - len(taken), lease_seconds
+                )
+                if len(taken) >= count:
+                    break
+                try:
+                    reply = await self._client.xreadgroup(
+                        GROUP, consumer, {key: ">"}, count=count - len(taken)
+                    )
+                except ResponseError as error:
+                    if "NOGROUP" not in str(error):
+                        raise
+                    self._groups.discard(key)  # the store lost it (a restart without AOF)
+                    continue
+                for _, entries in reply or ():
+                    taken += [
+                        Taken(f"{shard}:{entry_id}", _decode(fields), False)
+                        for entry_id, fields in entries
+                    ]
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+        return taken
+
+    async def _reclaim(
+        self, vendor: str, shard: int, consumer: str, count: int, lease_seconds: float
+    ) -> list[Taken]:
+        key = stream_key(vendor, shard)
+        clock = time.monotonic()
+        if clock - self._reclaimed_at.get(key, float("-inf")) < lease_seconds / 4:
+            return []
+        self._reclaimed_at[key] = clock
+        reply = await self._client.xautoclaim(
+            key, GROUP, consumer, int(lease_seconds * 1000), "0-0", count=count
+        )
+        entries = [(entry_id, fields) for entry_id, fields in reply[1] if fields]
+        if not entries:
+            return []
+        sending = await self._client.smismember(sending_key(vendor, shard), [i for i, _ in entries])
+        return [
+            Taken(f"{shard}:{entry_id}", _decode(fields), bool(mark))
+            for (entry_id, fields), mark in zip(entries, sending, strict=True)
+        ]
+
+    async def _by_shard(self, entry_ids: Sequence[str]) -> dict[int, list[str]]:
+        shards: dict[int, list[str]] = {}
+        for entry in entry_ids:
+            shard, _, entry_id = entry.partition(":")
+            shards.setdefault(int(shard), []).append(entry_id)
+        return shards
+
+    async def mark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
+        for shard, ids in (await self._by_shard(entry_ids)).items():
+            try:
+                await self._client.sadd(sending_key(vendor, shard), *ids)
+            except (RedisError, OSError) as error:
+                raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+
+    async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
+        for shard, ids in (await self._by_shard(entry_ids)).items():
+            try:
+                await self._client.srem(sending_key(vendor, shard), *ids)
+            except (RedisError, OSError) as error:
+                raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+
+    async def renew(
+        self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float
+    ) -> None:
+        for shard, ids in (await self._by_shard(entry_ids)).items():
+            try:
+                await self._client.xclaim(
+                    stream_key(vendor, shard), GROUP, consumer, 0, ids, justid=True
+                )
+            except (RedisError, OSError) as error:
+                raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+
+    async def ack(self, vendor: str, entry_ids: Sequence[str]) -> None:
+        for shard, ids in (await self._by_shard(entry_ids)).items():
+            await self._call("ack", [stream_key(vendor, shard), sending_key(vendor, shard)], ids)
+
+    async def dead_letter(
+        self, vendor: str, entries: Sequence[tuple[str, str]], reason: str, now: float
+    ) -> None:
+        bodies = dict(entries)
+        for shard, ids in (await self._by_shard([i for i, _ in entries])).items():
+            pairs: list[str] = []
+            for entry_id in ids:
+                pairs += (entry_id, bodies[f"{shard}:{entry_id}"])
+            keys = [stream_key(vendor, shard), sending_key(vendor, shard), dead_key(vendor, shard)]
+            await self._call("dead", keys, [DEAD_LETTERS_KEPT, reason, *pairs])
+
+    async def depths(self, vendors: Sequence[str]) -> dict[str, QueueDepth]:
+        found = {}
+        try:
+            for vendor in vendors:
+                depth, oldest = 0, None
+                for shard in range(self.shards):
+                    key = stream_key(vendor, shard)
+                    depth += int(await self._client.xlen(key))
+                    first = await self._client.xrange(key, "-", "+", count=1)
+                    if first:
+                        at = int(first[0][0].split("-")[0]) / 1000
+                        oldest = at if oldest is None else min(oldest, at)
+                found[vendor] = QueueDepth(depth, oldest)
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+        return found
+
+    async def dead_letters(self, vendor: str, limit: int = 100) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        try:
+            for shard in range(self.shards):
+                for _, fields in await self._client.xrevrange(
+                    dead_key(vendor, shard), "+", "-", count=limit
+                ):
+                    found.append((fields["r"], fields["h"]))
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+        return found[:limit]
+
+
+def _decode(fields: dict[str, str] | None) -> QueuedHit | None:
+    try:
+        return QueuedHit.from_json(fields["h"]) if fields else None
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -1,0 +1,84 @@
+"""Which gateway processes are running, and how each is doing: heartbeats through the store.
+
+Every process (each instance, each worker of `serve --workers N`) publishes its figures —
+forwarder queue, spool depth, events dropped, store latency — to the store every
+`HEARTBEAT_SECONDS`; a process silent for `STALE_AFTER_SECONDS` drops off the list. `/readyz`
+names the answering process; the dashboard lists them all, so a queue growing or a spool
+filling on one of them is seen wherever the dashboard is opened.
+
+    >>> instance_name("gw-7", 4242)
+    'gw-7:4242'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from gateway.background import Repeating
+from gateway.store.shared import SharedState
+
+log = logging.getLogger("gateway.instances")
+
+HEARTBEAT_SECONDS = 2.0
+STALE_AFTER_SECONDS = 10.0
+
+Figures = Mapping[str, Any]
+
+
+def instance_name(host: str | None = None, pid: int | None = None) -> str:
+    """`host:pid`: unique among processes sharing a store, and says where to look."""
+    return f"{host or socket.gethostname()}:{pid or os.getpid()}"
+
+
+class InstanceHeartbeat:
+    """Publishes this process's figures and keeps the latest list of every live process."""
+
+    def __init__(
+        self,
+        store: SharedState,
+        *,
+        seconds: float = HEARTBEAT_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store, self.clock = store, clock
+        self.name = instance_name()
+        self.started_at = clock()
+        self.figures: Callable[[], Figures] = dict
+        self.on_beat: Callable[[], None] = lambda: None
+        self.peers: list[dict[str, Any]] = []  # the latest read, this process included
+        self._beating = Repeating("heartbeat", seconds, self.beat, run_first=True)
+
+    def own(self) -> dict[str, Any]:
+        return {
+            "instance": self.name,
+            "started_at": round(self.started_at, 3),
+            "at": round(self.clock(), 3),
+            **self.figures(),
+        }
+
+    async def beat(self) -> None:
+        """Publish this process's figures, then read everyone's."""
+        self.on_beat()
+        now = self.clock()
+        await self.store.put_heartbeat(
+            self.name, json.dumps(self.own(), sort_keys=True), now, STALE_AFTER_SECONDS
+        )
+        await self.read(now)
+
+    async def read(self, now: float | None = None) -> list[dict[str, Any]]:
+        """Every live process's latest figures, by name (one store round trip)."""
+        published = await self.store.heartbeats(self.clock() if now is None else now)
+        self.peers = [json.loads(body) for _, body in sorted(published.items())]
+        return self.peers
+
+    async def start(self) -> None:
+        self._beating.start()
+
+    async def close(self) -> None:
+        await self._beating.stop()

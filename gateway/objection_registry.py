@@ -1,0 +1,136 @@
+"""Who objected to what, and who was erased: the in-memory mirror of the store that `/t` and the
+email recorder consult, kept current on every instance.
+
+Objections are rare and `/t` must not wait on the store for each hit, so every instance keeps
+them in memory. Every objection and erasure bumps a change counter in the store
+(`Store.bump_changes`); each instance reads that counter a few times a second
+(`watch_seconds`, a single cheap read) and re-reads what changed when it moves, so a change
+made on one instance is enforced on all of them within about a second — on SQLite, Redis,
+Sentinel and Cluster alike, with no subscription to lose in a failover. A full re-read every
+`refresh_seconds` is the safety net should an announcement be lost.
+
+The registry also holds the suppression tombstones of subjects erased within the consent
+cookie's lifetime, so a cookie still carrying an erased consent id is treated as an objection
+to everything (an older cookie has expired anyway, which bounds the memory). Until the first
+read from the store succeeds, every subject counts as objecting to everything: in doubt, no
+tracking.
+
+    >>> registry = ObjectionRegistry(store, categories=("analytics", "marketing"),
+    ...                              refresh_seconds=5, tombstone_days=180)  # doctest: +SKIP
+    >>> registry.objected("consent-id")                                       # doctest: +SKIP
+    frozenset({'marketing'})
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+from gateway.background import Repeating
+from gateway.consent.objections import NOTHING, Objection
+from gateway.email.records import tombstone_id
+from gateway.errors import StoreUnavailable
+from gateway.store.base import Store
+
+log = logging.getLogger("gateway.objections")
+
+CLOCK_SKEW_SECONDS = 120.0  # re-read this much before the last refresh: instances' clocks differ
+WATCH_SECONDS = 0.25
+
+
+class ObjectionRegistry:
+    """Objections and recent erasures as known to this process: changes made here at once,
+    changes made elsewhere within about `watch_seconds` plus one store round trip."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        categories: Iterable[str],
+        refresh_seconds: float,
+        tombstone_days: int,
+        watch_seconds: float = WATCH_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store, self.refresh_seconds, self.clock = store, refresh_seconds, clock
+        self.everything = frozenset(categories)
+        self.tombstone_seconds = tombstone_days * 86400.0
+        self._objected: dict[str, frozenset[str]] = {}
+        self._suppressed: dict[str, float] = {}  # tombstone hash → erasure time
+        self._objections_from = float("-inf")
+        self._suppressions_from = float("-inf")
+        self._changes_seen: int | None = None
+        self._refreshed_at = float("-inf")
+        self._watcher = Repeating("objections-watch", watch_seconds, self.watch)
+        self.loaded = False
+
+    # ------------------------------------------------------------ the hot path: memory only
+
+    def objected(self, subject_id: str) -> frozenset[str]:
+        """The categories `subject_id` objected to; every category if it was erased."""
+        if not self.loaded:
+            return self.everything
+        if self._suppressed and tombstone_id(subject_id) in self._suppressed:
+            return self.everything
+        return self._objected.get(subject_id, NOTHING)
+
+    def is_suppressed(self, subject_id: str) -> bool:
+        return bool(self._suppressed) and tombstone_id(subject_id) in self._suppressed
+
+    # ------------------------------------------------------------ changes made here
+
+    def note(self, objection: Objection) -> None:
+        self._objected[objection.subject_id] = frozenset(objection.categories)
+
+    def note_erased(self, subject_id: str, erased_at: float) -> None:
+        self._objected.pop(subject_id, None)
+        self._suppressed[tombstone_id(subject_id)] = erased_at
+
+    async def announce(self) -> None:
+        """Tell every other instance that objections or erasures changed (after the store
+        write). If the store cannot take it, they catch up with their next full re-read."""
+        try:
+            await self.store.bump_changes()
+        except StoreUnavailable:
+            log.warning(
+                "objections: could not announce a change; others see it within %s s",
+                self.refresh_seconds,
+            )
+
+    # ------------------------------------------------------------ keeping up with the store
+
+    async def watch(self) -> None:
+        """One round of the watcher: re-read if the change counter moved or a full re-read
+        is due."""
+        seen = await self.store.changes()
+        if seen != self._changes_seen or self.clock() - self._refreshed_at >= self.refresh_seconds:
+            await self.refresh()
+            self._changes_seen = seen
+
+    async def refresh(self) -> None:
+        """Read what changed in the store since the last refresh (everything the first time)."""
+        started = self.clock()
+        oldest_cookie = started - self.tombstone_seconds
+        objections = await self.store.objections_since(self._objections_from)
+        suppressions = await self.store.suppressions_since(
+            max(self._suppressions_from, oldest_cookie)
+        )
+        for objection in objections:
+            self.note(objection)
+        self._suppressed.update(suppressions)
+        if any(at < oldest_cookie for at in self._suppressed.values()):
+            self._suppressed = {h: at for h, at in self._suppressed.items() if at >= oldest_cookie}
+        self._objections_from = self._suppressions_from = started - CLOCK_SKEW_SECONDS
+        self._refreshed_at = started
+        self.loaded = True
+
+    async def start(self) -> None:
+        try:
+            await self.watch()
+        except StoreUnavailable:
+            log.warning("objections: store unavailable at start; retrying in the background")
+        self._watcher.start()  # a store outage keeps what is known until the next round
+
+    async def close(self) -> None:
+        await self._watcher.stop()

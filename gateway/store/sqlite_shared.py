@@ -1,0 +1,138 @@
+"""The SQLite store's shared state (`gateway.store.shared`), mixed into `SQLiteStore`: the
+workers of `serve --workers N` share one database file, so they share this too."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
+
+from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
+
+T = TypeVar("T")
+
+SHARED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS marks (
+    name TEXT PRIMARY KEY,
+    until REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS changes (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    counter INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS message_clicks (
+    message TEXT NOT NULL,
+    at REAL NOT NULL,
+    link INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS message_clicks_by_message ON message_clicks (message, at);
+CREATE INDEX IF NOT EXISTS message_clicks_by_time ON message_clicks (at);
+CREATE TABLE IF NOT EXISTS heartbeats (
+    instance TEXT PRIMARY KEY,
+    until REAL NOT NULL,
+    figures TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+class SQLiteShared:
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        raise NotImplementedError  # provided by SQLiteStore
+
+    async def mark(self, name: str, now: float) -> float | None:
+        row = await self._run(
+            lambda connection: connection.execute(
+                "SELECT until FROM marks WHERE name = ? AND until > ?", (name, now)
+            ).fetchone()
+        )
+        return None if row is None else float(row[0])
+
+    async def set_mark(self, name: str, until: float) -> None:
+        def write(connection: sqlite3.Connection) -> None:
+            with connection:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("INSERT OR REPLACE INTO marks VALUES (?, ?)", (name, until))
+                connection.execute("DELETE FROM marks WHERE until < ?", (until - 86400 * 2,))
+
+        await self._run(write)
+
+    async def push_mark(self, name: str, by: float, now: float, most: float) -> float:
+        def push(connection: sqlite3.Connection) -> float:
+            with connection:
+                connection.execute("BEGIN IMMEDIATE")
+                row = connection.execute("SELECT until FROM marks WHERE name = ?", (name,))
+                held = (row.fetchone() or (0.0,))[0]
+                moved = min(max(held, now) + by, now + most)
+                connection.execute("INSERT OR REPLACE INTO marks VALUES (?, ?)", (name, moved))
+                connection.execute("DELETE FROM marks WHERE until < ?", (now,))
+            return float(moved)
+
+        return await self._run(push)
+
+    async def bump_changes(self) -> None:
+        await self._run(
+            lambda connection: connection.execute(
+                "INSERT INTO changes VALUES (1, 1)"
+                " ON CONFLICT (id) DO UPDATE SET counter = counter + 1"
+            )
+        )
+
+    async def changes(self) -> int:
+        row = await self._run(
+            lambda connection: connection.execute("SELECT counter FROM changes").fetchone()
+        )
+        return 0 if row is None else int(row[0])
+
+    async def add_clicks(self, clicks: Sequence[Click], now: float) -> None:
+        rows = [(click.message, click.at, click.link) for click in clicks]
+
+        def insert(connection: sqlite3.Connection) -> None:
+            with connection:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.executemany("INSERT INTO message_clicks VALUES (?, ?, ?)", rows)
+                connection.execute(
+                    "DELETE FROM message_clicks WHERE at < ?", (now - CLICK_WINDOW_SECONDS,)
+                )
+
+        if rows:
+            await self._run(insert)
+
+    async def message_clicks(
+        self, messages: Sequence[tuple[str, str]]
+    ) -> dict[str, list[tuple[float, int]]]:
+        names = list(dict.fromkeys(message for message, _ in messages))
+
+        def read(connection: sqlite3.Connection) -> dict[str, list[tuple[float, int]]]:
+            found: dict[str, list[tuple[float, int]]] = {name: [] for name in names}
+            for start in range(0, len(names), 500):
+                chunk = names[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for message, at, link in connection.execute(
+                    f"SELECT message, at, link FROM message_clicks WHERE message IN ({marks})",  # noqa: S608
+                    chunk,
+                ):
+                    found[message].append((at, link))
+            return found
+
+        return await self._run(read) if names else {}
+
+    async def put_heartbeat(self, instance: str, figures: str, now: float, ttl: float) -> None:
+        def write(connection: sqlite3.Connection) -> None:
+            with connection:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute(
+                    "INSERT OR REPLACE INTO heartbeats VALUES (?, ?, ?)",
+                    (instance, now + ttl, figures),
+                )
+                connection.execute("DELETE FROM heartbeats WHERE until < ?", (now,))
+
+        await self._run(write)
+
+    async def heartbeats(self, now: float) -> Mapping[str, str]:
+        rows: list[tuple[str, str]] = await self._run(
+            lambda connection: connection.execute(
+                "SELECT instance, figures FROM heartbeats WHERE until >= ? ORDER BY instance",
+                (now,),
+            ).fetchall()
+        )
+        return dict(rows)

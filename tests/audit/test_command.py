@@ -1,0 +1,61 @@
+"""`consent-gateway audit` input errors: one line, exit 2, before any browser starts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gateway.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["ftp://example.com/"], "expected an http(s) URL"),
+        (["https://example.com/", "--state", "maybe"], "--state: maybe: expected one of none"),
+        (["https://example.com/", "--browser", "/nonexistent/chromium"], "expected an executable"),
+        (["https://example.com/", "--rules", "/nonexistent"], "expected a directory"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["audit", *arguments, "--out", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert message in error
+    assert error.count("\n") == 1
+    assert not list(tmp_path.iterdir())
+
+
+def test_without_playwright_one_line_says_what_to_install(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "playwright.async_api", None)  # as if not installed
+    arguments = ["audit", "https://example.com/", "--rules", str(REPO / "tag_rules")]
+    assert main([*arguments, "--out", str(tmp_path), "--browser", sys.executable]) == 2
+    error = capsys.readouterr().err
+    assert "pip install 'consent-gateway[audit]'" in error
+    assert error.count("\n") == 1
+
+
+def test_pages_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["audit", "https://example.com/", "--pages", "0"])
+    assert exit_.value.code == 2
+    assert "expected a whole number ≥ 1" in capsys.readouterr().err
+
+
+def test_the_plugin_imports_nothing_heavy_until_used() -> None:
+    """Loaded into every pytest run (entry point), it must not import Playwright or the app."""
+    code = (
+        "import sys, gateway.audit.pytest_plugin;"
+        "heavy = [m for m in sys.modules if m.startswith(('playwright', 'gateway.audit.crawl',"
+        " 'gateway.rules', 'gateway.consent', 'starlette'))];"
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)

@@ -1,0 +1,180 @@
+"""The delivery worker against a real stand-in vendor and a real store: retries, refusals,
+lost answers, expiry, event time, and consent checked again at delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.consent.objections import Objection
+from gateway.delivery.worker import DeliveryWorker
+from gateway.runtime import Gateway
+from tests.conftest import REPO, SITE, serving
+from tests.delivery.waiting import drained
+from tests.vendors import StandInVendor, rules_pointing_at, stand_in_vendor
+
+CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+BROWSER = {"User-Agent": CHROME}
+
+
+def ga4(cid: str) -> str:
+    return f"/t/ga4?v=2&tid=G-T&cid={cid}&en=page_view"
+
+
+@dataclass
+class Running:
+    http: httpx.AsyncClient
+    gateway: Gateway
+    vendor: StandInVendor
+
+    async def consent(self, *categories: str) -> str:
+        self.http.cookies.clear()
+        response = await self.http.post(
+            "/consent", json={"granted": list(categories)}, headers={"Origin": SITE, **BROWSER}
+        )
+        assert response.status_code == 200
+        consent = self.gateway.codec.decode(self.http.cookies["cg_consent"])
+        assert consent is not None
+        return consent.consent_id
+
+    async def hit(self, cid: str) -> None:
+        assert (await self.http.get(ga4(cid), headers=BROWSER)).status_code == 200
+
+    def counts(self, vendor: str = "ga4") -> dict[str, float]:
+        return self.gateway.delivery_report()[vendor]
+
+
+@pytest.fixture
+def vendor() -> Iterator[StandInVendor]:
+    with stand_in_vendor() as server:
+        yield server
+
+
+def _app(vendor: StandInVendor, make_settings, tmp_path: Path, **overrides):
+    rules = rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", vendor.origin)
+    return create_app(make_settings(rules=rules, allow_insecure_upstreams=True, **overrides))
+
+
+@pytest.fixture
+async def running(vendor, make_settings, tmp_path: Path) -> AsyncIterator[Running]:
+    app = _app(vendor, make_settings, tmp_path)
+    async with serving(app) as http:
+        yield Running(http, app.state.gateway, vendor)
+
+
+async def until(check, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(0.02)
+
+
+async def test_a_503_is_retried_after_retry_after_and_delivered_once(running: Running) -> None:
+    running.vendor.status, running.vendor.extra_headers = 503, {"Retry-After": "1"}
+    await running.consent("analytics")
+    await running.hit("c-1")
+    await until(lambda: len(running.vendor.received) == 1)
+    running.vendor.status, running.vendor.extra_headers = 204, {}
+    await drained(running.gateway)
+    first, second = running.vendor.received
+    assert second.at - first.at >= 0.9  # Retry-After honoured
+    assert dict(second.query)["cid"] == "c-1"
+    counts = running.counts()
+    assert (counts["delivered"], counts["retried"], counts["uncertain"]) == (1, 1, 0)
+
+
+async def test_a_refusal_is_not_retried(running: Running) -> None:
+    running.vendor.status = 400
+    await running.hit("c-1")
+    await drained(running.gateway)
+    assert len(running.vendor.received) == 1
+    assert (running.counts()["rejected"], running.counts()["retried"]) == (1, 0)
+
+
+async def test_an_old_hit_is_dead_lettered_not_sent(running: Running) -> None:
+    running.gateway.forwarder.clock = lambda: time.time() - 2 * 86400
+    await running.hit("c-old")
+    await drained(running.gateway)
+    assert running.vendor.received == []
+    assert running.counts()["dead_lettered"] == 1
+    ((reason, _),) = await running.gateway.hit_queue.dead_letters("ga4")
+    assert reason == "expired"
+
+
+async def test_matomo_hits_carry_their_event_time(running: Running) -> None:
+    await running.consent("analytics")
+    before = int(time.time())
+    response = await running.http.get(
+        "/t/matomo?idsite=1&rec=1&action_name=Home&cdt=1", headers=BROWSER
+    )
+    assert response.status_code == 200
+    await drained(running.gateway)
+    (hit,) = running.vendor.received
+    cdt = [value for key, value in hit.query if key == "cdt"]
+    assert len(cdt) == 1
+    assert before <= int(cdt[0]) <= int(time.time())
+
+
+async def test_a_lost_answer_is_counted_uncertain_and_not_resent(
+    make_settings, tmp_path: Path
+) -> None:
+    requests: list[bytes] = []
+
+    async def swallow(reader, writer):
+        while data := await reader.read(65536):
+            requests.append(data)
+            writer.close()
+            return
+
+    server = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    rules = rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", f"http://127.0.0.1:{port}")
+    app = create_app(make_settings(rules=rules, allow_insecure_upstreams=True))
+    async with serving(app) as http:
+        assert (await http.get(ga4("c-1"), headers=BROWSER)).status_code == 200
+        await drained(app.state.gateway)
+        counts = app.state.gateway.delivery_report()["ga4"]
+    server.close()
+    assert len(requests) == 1
+    assert (counts["uncertain"], counts["delivered"], counts["retried"]) == (1, 0, 0)
+
+
+async def test_consent_is_checked_again_at_delivery(vendor, make_settings, tmp_path) -> None:
+    """Hits queued before their subject withdrew, was erased or objected are not sent."""
+    app = _app(vendor, make_settings, tmp_path, forwarder=False)  # delivery started below
+    async with serving(app) as http:
+        gateway: Gateway = app.state.gateway
+        running = Running(http, gateway, vendor)
+        withdrew = await running.consent("analytics")
+        await running.hit("withdrew")
+        response = await http.delete("/consent", headers={"Origin": SITE, **BROWSER})
+        assert response.status_code == 200
+        erased = await running.consent("analytics")
+        await running.hit("erased")
+        objected = await running.consent("analytics")
+        await running.hit("objected")
+        await running.consent("analytics")
+        await running.hit("kept")
+        await gateway.store.erase_subject(erased, time.time())
+        await gateway.store.put_objection(Objection(objected, ("analytics",), time.time()))
+        await gateway.forwarder.flush()
+        assert withdrew != erased
+
+        worker = DeliveryWorker(gateway.hit_queue, gateway.store, gateway.rules, gateway.settings)
+        await worker.start()
+        try:
+            await until(
+                lambda: sum(c.withheld + c.delivered for c in worker.counts().values()) == 4
+            )
+        finally:
+            await worker.stop()
+    assert [dict(hit.query)["cid"] for hit in vendor.received] == ["kept"]
+    assert (worker.counts()["ga4"].withheld, worker.counts()["ga4"].delivered) == (3, 1)

@@ -1,0 +1,65 @@
+"""The shared-state part of the store contract (`gateway.store.shared`): every backend keeps
+marks, the change counter, message clicks and heartbeats the same way."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from gateway.store import Store
+from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
+
+# Redis expires marks on its own clock: keep them well ahead of it, however long the run.
+NOW = float(int(time.time())) + 86400
+
+
+async def test_a_mark_holds_its_moment_until_it_passes(store: Store) -> None:
+    assert await store.mark("session-ended|a", NOW) is None
+    await store.set_mark("session-ended|a", NOW + 60)
+    assert await store.mark("session-ended|a", NOW) == NOW + 60
+    assert await store.mark("session-ended|a", NOW + 61) is None
+    assert await store.mark("session-ended|b", NOW) is None
+
+
+async def test_pushing_a_mark_moves_it_from_now_or_from_where_it_was_and_at_most_so_far(
+    store: Store,
+) -> None:
+    assert await store.push_mark("bucket", 10, NOW, 30) == NOW + 10
+    assert await store.push_mark("bucket", 10, NOW, 30) == NOW + 20
+    assert await store.push_mark("bucket", 10, NOW, 30) == NOW + 30
+    assert await store.push_mark("bucket", 10, NOW, 30) == NOW + 30  # at most `most` ahead
+    assert await store.push_mark("bucket", 10, NOW + 100, 30) == NOW + 110  # from now, once past
+
+
+async def test_the_change_counter_moves_with_every_bump(store: Store) -> None:
+    first = await store.changes()
+    await store.bump_changes()
+    await store.bump_changes()
+    assert await store.changes() == first + 2
+
+
+async def test_clicks_are_kept_per_message_for_a_minute(store: Store) -> None:
+    clicks = [
+        Click("spring|esp-1|100", "esp-1", NOW, 1),
+        Click("spring|esp-1|100", "esp-1", NOW + 0.2, 2),
+        Click("spring|esp-2|100", "esp-2", NOW, 3),
+    ]
+    await store.add_clicks(clicks, NOW)
+    found = await store.message_clicks([("spring|esp-1|100", "esp-1"), ("other|x|1", "x")])
+    assert sorted(found["spring|esp-1|100"]) == [(NOW, 1), (NOW + 0.2, 2)]
+    assert found.get("other|x|1", []) == []
+    later = NOW + CLICK_WINDOW_SECONDS + 1
+    await store.add_clicks([Click("spring|esp-1|100", "esp-1", later, 3)], later)
+    found = await store.message_clicks([("spring|esp-1|100", "esp-1")])
+    assert found["spring|esp-1|100"] == [(later, 3)]  # the old ones aged out
+
+
+async def test_heartbeats_list_live_instances_only(store: Store) -> None:
+    await store.put_heartbeat("a:1", json.dumps({"queued": 1}), NOW, 10)
+    await store.put_heartbeat("b:2", json.dumps({"queued": 2}), NOW + 5, 10)
+    assert set(await store.heartbeats(NOW + 6)) == {"a:1", "b:2"}
+    live = await store.heartbeats(NOW + 12)
+    assert list(live) == ["b:2"]
+    assert json.loads(live["b:2"]) == {"queued": 2}
+    await store.put_heartbeat("b:2", json.dumps({"queued": 3}), NOW + 20, 10)
+    assert json.loads((await store.heartbeats(NOW + 21))["b:2"]) == {"queued": 3}
