@@ -24,6 +24,7 @@ from gateway.receipts.ledger import ReceiptLedger, count_receipts
 from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
 from gateway.retention import PeriodicPurge
+from gateway.rights import SubjectRights
 from gateway.rules.loader import load_rules
 from gateway.rules.model import Rule
 from gateway.settings import Settings
@@ -31,6 +32,7 @@ from gateway.signing import development_keys
 from gateway.store import Store, open_store
 from gateway.tracking.counters import EventCounter
 from gateway.tracking.forwarder import Forwarder
+from gateway.tracking.pending_counts import PendingCountsFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,7 @@ class Gateway:
     objections: ObjectionRegistry
     retention: PeriodicPurge
     heartbeat: InstanceHeartbeat
+    rights: SubjectRights
     clock: Callable[[], float] = field(default=time.time, repr=False)  # tests inject one
 
     def __post_init__(self) -> None:
@@ -79,7 +82,12 @@ class Gateway:
         store = open_store(settings)
         spool = ReceiptSpool(settings.spool_path)
         metrics = Metrics()
-        counter = EventCounter(store, metrics=metrics, clock=clock)
+        counter = EventCounter(
+            store,
+            metrics=metrics,
+            clock=clock,
+            pending_file=PendingCountsFile(settings.data_dir),
+        )
         writer = ReceiptWriter(
             store,
             spool,
@@ -99,6 +107,25 @@ class Gateway:
         forwarder = Forwarder(hit_queue, cap_per_vendor=settings.delivery_queue_cap)
         delivery = DeliveryWorker(hit_queue, store, rules, settings) if settings.forwarder else None
         forwarding = sorted(r.id for r in rules.values() if r.hit.mode == "forward")
+        email = EmailService.build(
+            settings,
+            keys,
+            store,
+            ledger,
+            counter,
+            objected=objections.objected,
+            on_verdict=lambda kind, verdict: metrics.email_verdicts.labels(kind, verdict).inc(),
+            clock=clock,
+        )
+        rights = SubjectRights(
+            store,
+            ledger,
+            objections,
+            spool,
+            settings,
+            forgetters=(email.recorder.forget_subject, email.consents.forget),
+            clock=clock,
+        )
         return cls(
             settings=settings,
             keys=keys,
@@ -114,19 +141,11 @@ class Gateway:
             delivery_monitor=DeliveryMonitor(hit_queue, forwarder, delivery, forwarding),
             metrics=metrics,
             counter=counter,
-            email=EmailService.build(
-                settings,
-                keys,
-                store,
-                ledger,
-                counter,
-                objected=objections.objected,
-                on_verdict=lambda kind, verdict: metrics.email_verdicts.labels(kind, verdict).inc(),
-                clock=clock,
-            ),
+            email=email,
             objections=objections,
             retention=PeriodicPurge(store, settings.purge_interval_seconds),
             heartbeat=InstanceHeartbeat(store),
+            rights=rights,
             banner_config=banner_config,
             shown_texts=ShownTexts(banner_config),
             clock=clock,

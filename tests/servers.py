@@ -55,6 +55,30 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = 15.0) -> N
     raise TimeoutError(f"timed out waiting for {what}")
 
 
+def wait_for_gateway(
+    base: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 30.0
+) -> None:
+    """Until the gateway at `base` says `/readyz` 200 (its store answered). A server that exits
+    or is not ready in time fails the test with its log."""
+    import httpx  # the tests' HTTP client; servers.py is imported by code that needs no HTTP
+
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=base, trust_env=False, timeout=1.0) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                log = log_path.read_text(errors="replace")
+                raise RuntimeError(f"the gateway exited with {process.returncode}:\n{log}")
+            try:
+                if client.get("/readyz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+    raise RuntimeError(
+        f"the gateway was not ready in {timeout} s:\n{log_path.read_text(errors='replace')}"
+    )
+
+
 def redis_command(port: int, *words: str) -> str:
     """One command over a raw socket; returns the first reply line (enough for PING/INFO)."""
     request = f"*{len(words)}\r\n" + "".join(f"${len(w.encode())}\r\n{w}\r\n" for w in words)

@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from tests.conftest import REPO
-from tests.servers import RedisServer, free_port, wait_until
+from tests.servers import RedisServer, free_port, wait_for_gateway
 from tests.test_cli import CLI, environment
 from tests.vendors import rules_pointing_at, stand_in_vendor
 
@@ -78,16 +78,8 @@ def test_every_answer_is_documented_and_none_is_a_server_error(
         server = subprocess.Popen(
             [*CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
         )
-
-        def ready() -> bool:
-            assert server.poll() is None, log_path.read_text()
-            try:
-                return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
-            except httpx.TransportError:
-                return False
-
         try:
-            wait_until(ready, "the gateway to be ready", timeout=30)
+            wait_for_gateway(base, server, log_path)
             session = admin_session(base)
             run = subprocess.run(
                 [

@@ -32,7 +32,6 @@ from gateway.endpoints.bodies import read_form
 from gateway.errors import StoreUnavailable, TooManyRequests
 from gateway.inputs import checked_moment
 from gateway.receipts.export import MEDIA_TYPES, export_chunks, started
-from gateway.rights import erase_subject, export_subject
 from gateway.runtime import Gateway
 
 log = logging.getLogger("gateway.admin")
@@ -201,7 +200,7 @@ class AdminSite:
             return checked
         session, form, subject = checked
         try:
-            export = await export_subject(self.gateway, subject)
+            export = await self.gateway.rights.export(subject)
         except StoreUnavailable:
             return self._subject_problem(session, form, "The store did not answer.", status=503)
         return self._page("subject.html", session, summary=summarize(subject, export))
@@ -232,7 +231,7 @@ class AdminSite:
         if isinstance(checked, Response):
             return checked
         _, _, subject = checked
-        export = await export_subject(self.gateway, subject)
+        export = await self.gateway.rights.export(subject)
         headers = {
             **page_headers(),
             "Content-Disposition": f'attachment; filename="subject-{subject}.json"',
@@ -247,7 +246,7 @@ class AdminSite:
         if form.get("confirmed") != "yes":
             return self._page("erase_confirm.html", session, subject=subject)
         try:
-            erased = await erase_subject(self.gateway, subject)
+            erased = await self.gateway.rights.erase(subject)
         except StoreUnavailable:
             return self._subject_problem(
                 session, form, "The store did not answer; nothing was erased.", status=503

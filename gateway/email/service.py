@@ -59,11 +59,3 @@ class EmailService:
     async def stop(self) -> None:
         """Settle and write what is in memory (before the counter's last flush)."""
         await self.recorder.close()
-
-    async def erase(self, subject: str, erased_at: float) -> dict[str, int]:
-        """Erase a subject everywhere this process holds them: store and memory (use
-        `gateway.rights.erase_subject`, which also tells the objection registry)."""
-        self.recorder.forget_subject(subject)
-        counts = await self.consents.erase(subject, erased_at)
-        self.recorder.forget_subject(subject)
-        return counts

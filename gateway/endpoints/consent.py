@@ -26,7 +26,6 @@ from gateway.endpoints.bodies import read_json
 from gateway.endpoints.facts import request_facts
 from gateway.errors import Unprocessable
 from gateway.receipts.build import new_receipt
-from gateway.rights import erase_subject
 from gateway.runtime import Gateway, gateway_of
 
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie, Authorization"}
@@ -146,7 +145,7 @@ async def withdraw_consent(request: Request) -> Response:
     receipt_id = None
     erased: dict[str, int] | None = None
     if previous is not None and erase:
-        erased = await erase_subject(gateway, previous.consent_id)
+        erased = await gateway.rights.erase(previous.consent_id)
     elif previous is not None:
         receipt = new_receipt(
             settings,

@@ -17,7 +17,6 @@ from gateway.endpoints.bodies import read_json
 from gateway.errors import Unprocessable
 from gateway.inputs import checked_moment, checked_subject, json_object
 from gateway.receipts.export import MEDIA_TYPES, Format, export_chunks, started
-from gateway.rights import erase_subject, export_subject, object_to
 from gateway.runtime import Gateway, gateway_of
 
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -34,7 +33,7 @@ async def _admin_gateway(request: Request) -> Gateway:
 async def export(request: Request) -> Response:
     gateway = await _admin_gateway(request)
     subject = checked_subject(request.path_params["subject"])
-    document = await export_subject(gateway, subject)
+    document = await gateway.rights.export(subject)
     disposition = f'attachment; filename="subject-{subject}.json"'
     return JSONResponse(document, headers={**_NO_STORE, "Content-Disposition": disposition})
 
@@ -42,7 +41,7 @@ async def export(request: Request) -> Response:
 async def erase(request: Request) -> Response:
     gateway = await _admin_gateway(request)
     subject = checked_subject(request.path_params["subject"])
-    erased = await erase_subject(gateway, subject)
+    erased = await gateway.rights.erase(subject)
     return JSONResponse({"subject_id": subject, "erased": erased}, headers=_NO_STORE)
 
 
@@ -56,7 +55,7 @@ async def objection(request: Request) -> Response:
     source = body.get("source", "api")
     if not isinstance(source, str) or not 0 < len(source) <= 64 or not source.isprintable():
         raise Unprocessable('"source" must be printable text of 1 to 64 characters')
-    recorded = await object_to(gateway, subject, categories, source=source)
+    recorded = await gateway.rights.object_to(subject, categories, source=source)
     return JSONResponse(
         {
             "subject_id": subject,

@@ -313,7 +313,7 @@ def operations_paths() -> dict[str, Schema]:
             "get": _op(
                 "Prometheus metrics: for internal effective clients, or with a metrics token",
                 "ops",
-                {"200": _body("text/plain", "Metrics"), **_errors(401, 403)},
+                {"200": _body("text/plain", "Metrics"), **_errors(401, 403, 429)},
                 security=[{}, {"metricsToken": []}],
             )
         },

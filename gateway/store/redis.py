@@ -32,7 +32,7 @@ from typing import Any
 
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import ReadOnlyError, RedisError
+from redis.exceptions import NoScriptError, ReadOnlyError, RedisError
 
 from gateway.email.records import EmailEvent, RecipientConsent
 from gateway.errors import StoreUnavailable
@@ -135,22 +135,41 @@ class RedisStore(RedisRights, RedisShared, Store):
         for index, subject in enumerate(subjects):
             groups.setdefault(key_slot(subject) if self._cluster else 0, []).append(index)
 
-        async def call(indexes: list[int]) -> tuple[list[int], list[Any]]:
-            reply = await self._script(
-                script,
+        calls = [
+            (
                 [key for i in indexes for key in keys[i]],
                 [*common, *(arg for i in indexes for arg in args[i])],
             )
-            return indexes, reply
-
+            for indexes in groups.values()
+        ]
+        if self._cluster:
+            replies = await self._scripts_by_slot(script, calls)
+        else:
+            replies = [await self._script(script, *calls[0])]
         done = [0] * len(subjects)
-        replies = await asyncio.gather(*map(call, groups.values()), return_exceptions=True)
-        for reply in replies:
-            if isinstance(reply, BaseException):
-                raise reply
-            for index, answer in zip(*reply, strict=True):
+        for indexes, reply in zip(groups.values(), replies, strict=True):
+            for index, answer in zip(indexes, reply, strict=True):
                 done[index] = int(answer)
         return done
+
+    async def _scripts_by_slot(
+        self, script: str, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]
+    ) -> list[Any]:
+        """One script call per slot, all in one pipeline (a round trip per node)."""
+        sha = self._scripts[script].sha
+        for attempt in range(2):
+            pipeline = self._client.pipeline(transaction=False)
+            for keys, args in calls:
+                pipeline.execute_command("EVALSHA", sha, len(keys), *keys, *args)
+            try:
+                return list(await pipeline.execute())
+            except NoScriptError as error:  # a node restarted or newly added: load it again
+                if attempt:
+                    raise StoreUnavailable("Redis: NoScriptError") from error
+                await self._client.script_load(script)
+            except (RedisError, OSError) as error:
+                raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+        raise AssertionError("unreachable")
 
     async def _replicated(self) -> None:
         """Behind Sentinel a receipt counts as stored once a replica has it too: a failover

@@ -2,11 +2,14 @@
 
 The hot paths only add to a dict; a background task writes the sums to the store every
 `flush_seconds`. If the store is down the sums are kept (up to `max_keys` distinct keys) and
-written later, so a short outage loses nothing and a long one costs bounded memory.
+written later, so a short outage loses nothing and a long one costs bounded memory; with a
+`PendingCountsFile` they are also kept on disk meanwhile, so a crash during the outage loses
+none either (the next process to start takes them over).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -18,6 +21,7 @@ from gateway.errors import StoreUnavailable
 from gateway.metrics import Metrics
 from gateway.receipts.model import day_of
 from gateway.store.base import Store
+from gateway.tracking.pending_counts import PendingCountsFile
 
 log = logging.getLogger("gateway.counters")
 
@@ -30,8 +34,10 @@ class EventCounter:
         max_keys: int = 100_000,
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
+        pending_file: PendingCountsFile | None = None,
     ) -> None:
-        self.store, self.clock = store, clock
+        self.store, self.clock, self.pending_file = store, clock, pending_file
+        self._on_disk = False
         self.metrics = metrics or Metrics()
         self.flush_seconds = flush_seconds
         self.max_keys = max_keys
@@ -58,11 +64,18 @@ class EventCounter:
             self.lost += amount
 
     async def start(self) -> None:
+        if self.pending_file is not None:
+            adopted = await asyncio.to_thread(self.pending_file.adopt)
+            if adopted:
+                self._keep(adopted)
+                await self._save()  # under this process's name at once
         self._flusher.start()
 
     async def close(self) -> None:
         await self._flusher.stop()
         await self.flush()
+        if self.pending_file is not None:
+            self.pending_file.close()
 
     async def flush(self) -> None:
         if not self._pending:
@@ -72,8 +85,21 @@ class EventCounter:
             with self.metrics.store_call("add_counts"):
                 await self.store.add_counts(batch)
         except StoreUnavailable:
-            for key, amount in batch.items():  # keep them for the next flush
-                if key in self._pending or len(self._pending) < self.max_keys:
-                    self._pending[key] += amount
-                else:
-                    self.lost += amount
+            self._keep(batch)  # for the next flush
+            await self._save()
+            return
+        if self._on_disk and self.pending_file is not None:
+            self.pending_file.clear()  # what it held is in the store now
+            self._on_disk = False
+
+    def _keep(self, counts: Counter[CountKey]) -> None:
+        for key, amount in counts.items():
+            if key in self._pending or len(self._pending) < self.max_keys:
+                self._pending[key] += amount
+            else:
+                self.lost += amount
+
+    async def _save(self) -> None:
+        if self.pending_file is not None:
+            await asyncio.to_thread(self.pending_file.save, Counter(self._pending))
+            self._on_disk = True

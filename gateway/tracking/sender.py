@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -106,6 +107,36 @@ def _header_value(value: str) -> str:
     return "".join(c for c in value if " " <= c != "\x7f")
 
 
+_ANSWER_STARTED = "answer started"
+
+
+def _still_open(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+    """Whether an idle pooled connection can carry a request: the vendor has neither closed
+    it nor sent anything on it. A non-blocking peek sees a FIN the event loop has not yet
+    processed, which narrows the race with servers closing idle connections to microseconds."""
+    if reader.at_eof() or writer.is_closing():
+        return False
+    transport_socket = writer.get_extra_info("socket")
+    if transport_socket is None:
+        return True
+    # asyncio lends only a restricted view of its socket: peek through a duplicate.
+    try:
+        probe = socket.fromfd(
+            transport_socket.fileno(), transport_socket.family, socket.SOCK_STREAM
+        )
+    except OSError:
+        return False
+    try:
+        probe.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return True  # nothing to read: open and quiet
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return False  # a FIN (b"") or unexpected bytes: not reusable
+
+
 class VendorSender:
     """Sends hits over pooled keep-alive connections, never twice on its own.
 
@@ -153,6 +184,13 @@ class VendorSender:
                 return await self._exchange(connection, upstream.origin, request)
         except TimeoutError:
             raise AnswerLost("timed out waiting for the answer") from None
+        except ConnectionResetError as error:
+            if error.args and error.args[-1] == _ANSWER_STARTED:
+                raise AnswerLost("reset during the answer") from error
+            # A reset before any answer: the vendor's socket was closed with our request
+            # unread in it (a kernel resets a socket closed with unread data), so its
+            # application never saw the request. Safe to send again.
+            raise NotSent("connection reset before any answer") from error
         except (OSError, asyncio.IncompleteReadError) as error:
             raise AnswerLost(type(error).__name__) from error
         except httptools.HttpParserError:
@@ -164,11 +202,7 @@ class VendorSender:
         while idle:
             connection, since = idle.pop()
             reader, writer = connection
-            if (
-                now - since < self.max_idle_seconds
-                and not reader.at_eof()
-                and not writer.is_closing()
-            ):
+            if now - since < self.max_idle_seconds and _still_open(reader, writer):
                 return connection
             writer.close()
         return None
@@ -187,7 +221,12 @@ class VendorSender:
             state = _ResponseState()
             parser = state.parser = httptools.HttpResponseParser(state)
             while not state.complete:
-                data = await reader.read(16384)
+                try:
+                    data = await reader.read(16384)
+                except ConnectionResetError as error:
+                    if parser.get_status_code() or state.received:
+                        raise ConnectionResetError(_ANSWER_STARTED) from error
+                    raise
                 if not data:
                     raise AnswerLost("the vendor closed the connection")
                 try:

@@ -8,7 +8,6 @@ import contextlib
 import hashlib
 import re
 import subprocess
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -17,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.servers import free_port
+from tests.servers import free_port, wait_for_gateway
 from tests.test_cli import CLI, environment
 
 ADMIN = "multi-instance-admin-token"
@@ -55,19 +54,7 @@ class Gateway:
         return self._http.request(method, path, **options)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"the gateway exited with {self.process.returncode}:\n{self.log()}"
-                )
-            try:
-                if self.request("GET", "/readyz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"the gateway was not ready in {timeout} s:\n{self.log()}")
+        wait_for_gateway(self.base, self.process, self.log_path, timeout)
 
     def stop(self) -> None:
         if self._http is not None:

@@ -5,6 +5,8 @@ another instance, reaches the store after it: these are those writes.)"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from gateway.consent.objections import Objection
@@ -21,6 +23,7 @@ from gateway.store.redis_keys import (
 from gateway.store.redis_scripts import ERASE_SUBJECT
 from tests.store.test_contract import T0, all_receipts, email_event, receipt
 from tests.store.test_rights_contract import ERASED_NOTHING
+from tests.store.test_rights_contract import raw_redis as raw_redis  # the fixture
 
 
 async def test_nothing_lands_under_an_erased_subject(store: Store) -> None:
@@ -81,3 +84,16 @@ async def test_an_erasure_cut_short_after_its_first_step_is_finished_by_the_purg
     await store.purge(T0 + 120)
     assert await all_receipts(store) == [theirs]
     assert await store.erase_subject("esp-1", T0 + 180) == ERASED_NOTHING
+
+
+@pytest.mark.parametrize("store_url", ["redis", "cluster"], indirect=True)
+async def test_writes_go_on_after_the_servers_forget_the_scripts(
+    store: Store, raw_redis: Any
+) -> None:
+    """A restarted or new node knows no script: the store loads it again."""
+    await store.add_receipts([receipt("esp-1", at=T0)])
+    raw_redis.script_flush()
+    stored = receipt("esp-2", at=T0 + 1)
+    assert await store.add_receipts([stored]) == [stored]
+    await store.add_email_events([email_event("esp-2")])
+    assert len(await store.email_events("esp-2")) == 1
