@@ -343,8 +343,8 @@ def _check(settings: Settings, origins: Mapping[str, str]) -> None:
         if not 0 <= getattr(settings, seconds_key) <= 3600:
             fail(seconds_key, "expected 0 to 3600 seconds")
     for days_key in ("receipt_retention_days", "event_retention_days"):
-        if getattr(settings, days_key) < 1:
-            fail(days_key, "expected at least 1 day")
+        if not 1 <= getattr(settings, days_key) <= 36500:  # beyond, store expiries overflow
+            fail(days_key, "expected 1 to 36500 days")
     if not (settings.purge_interval_seconds == 0 or 60 <= settings.purge_interval_seconds <= 86400):
         fail("purge_interval_seconds", "expected 0 (off) or 60 to 86400 seconds")
     if not 0.1 <= settings.objection_refresh_seconds <= 300:
