@@ -77,6 +77,9 @@ class Settings:
     # Banner text overrides per language: ((language, ((key, text), ...)), ...) — kept as tuples
     # so the settings stay hashable; read it as `banner_text_overrides`.
     banner_texts: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    # After a withdrawal or a narrower choice the banner reloads the page, so that scripts
+    # which already ran under the broader consent stop.
+    banner_reload: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @property
@@ -218,6 +221,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "delivery_queue_cap": _integer,
     "delivery_shards": _integer,
     "banner_texts": _text_tables,
+    "banner_reload": _boolean,
     "log_level": lambda v: _choice_of(v, ("debug", "info", "warning", "error")),
 }
 
@@ -339,8 +343,8 @@ def _check(settings: Settings, origins: Mapping[str, str]) -> None:
         if not 0 <= getattr(settings, seconds_key) <= 3600:
             fail(seconds_key, "expected 0 to 3600 seconds")
     for days_key in ("receipt_retention_days", "event_retention_days"):
-        if getattr(settings, days_key) < 1:
-            fail(days_key, "expected at least 1 day")
+        if not 1 <= getattr(settings, days_key) <= 36500:  # beyond, store expiries overflow
+            fail(days_key, "expected 1 to 36500 days")
     if not (settings.purge_interval_seconds == 0 or 60 <= settings.purge_interval_seconds <= 86400):
         fail("purge_interval_seconds", "expected 0 (off) or 60 to 86400 seconds")
     if not 0.1 <= settings.objection_refresh_seconds <= 300:
