@@ -77,6 +77,9 @@ class Settings:
     # Banner text overrides per language: ((language, ((key, text), ...)), ...) — kept as tuples
     # so the settings stay hashable; read it as `banner_text_overrides`.
     banner_texts: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    # After a withdrawal or a narrower choice the banner reloads the page, so that scripts
+    # which already ran under the broader consent stop.
+    banner_reload: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @property
@@ -218,6 +221,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "delivery_queue_cap": _integer,
     "delivery_shards": _integer,
     "banner_texts": _text_tables,
+    "banner_reload": _boolean,
     "log_level": lambda v: _choice_of(v, ("debug", "info", "warning", "error")),
 }
 

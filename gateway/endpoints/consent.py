@@ -114,6 +114,7 @@ async def record_consent(request: Request) -> Response:
         "consent": consent_json(consent, settings.categories),
         "receipt_id": receipt.receipt_id,
         "gpc_applied": choice.gpc_applied,
+        "delete_cookies": gateway.refused_vendor_cookies(consent),
     }
     if choice.app is not None:
         body |= {"token": token, "expires_in": settings.consent_days * 86400}

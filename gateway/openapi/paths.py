@@ -90,6 +90,14 @@ def consent_paths(settings: Settings, vendors: list[str]) -> dict[str, Schema]:
                 {"200": _body("text/css", "The stylesheet"), "304": {"description": "Fresh"}},
             )
         },
+        "/consent/details": {
+            "get": _op(
+                "The banner's preferences layer: its texts and the vendors' details, per language",
+                "banner",
+                {"200": _json("Details", ref("BannerDetails")), "304": {"description": "Fresh"}},
+                parameters=[_param("lang", "query", "a language; others get English")],
+            )
+        },
         "/consent": {
             "get": _op(
                 "The caller's current consent (from the cookie or the app's token)",
