@@ -108,7 +108,8 @@ class Gateway:
         delivery = DeliveryWorker(hit_queue, store, rules, settings) if settings.forwarder else None
         forwarding = sorted(r.id for r in rules.values() if r.hit.mode == "forward")
         email = EmailService.build(
-            settings,
+            settings.email,
+            settings.policy,
             keys,
             store,
             ledger,
@@ -122,7 +123,7 @@ class Gateway:
             ledger,
             objections,
             spool,
-            settings,
+            settings.policy,
             forgetters=(email.recorder.forget_subject, email.consents.forget),
             clock=clock,
         )

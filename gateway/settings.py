@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from gateway.consent.model import DEFAULT_CATEGORIES, EMAIL_TRACKING, NECESSARY
 from gateway.errors import ConfigError
+from gateway.settings_parts import ConsentPolicy, EmailPart, NetworkPart
 from gateway.store_url import store_url_problem, url_parts
 
 ENV_PREFIX = "GATEWAY_"
@@ -81,6 +82,35 @@ class Settings:
     # which already ran under the broader consent stop.
     banner_reload: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def policy(self) -> ConsentPolicy:
+        return ConsentPolicy(
+            revision=self.policy_revision,
+            url=self.policy_url,
+            categories=self.categories,
+            email_category=self.email_category,
+            consent_days=self.consent_days,
+        )
+
+    @property
+    def email(self) -> EmailPart:
+        return EmailPart(
+            category=self.email_category,
+            public_url=self.public_url,
+            target_hosts=self.email_target_hosts,
+            aggregates=self.email_aggregates,
+            consent_cache_seconds=self.email_consent_cache_seconds,
+            min_click_seconds=self.email_min_click_seconds,
+        )
+
+    @property
+    def network(self) -> NetworkPart:
+        return NetworkPart(
+            trusted_proxies=self.trusted_proxies,
+            geo_header=self.geo_header,
+            opt_out_regions=self.opt_out_regions,
+        )
 
     @property
     def banner_text_overrides(self) -> dict[str, dict[str, str]]:
