@@ -1,7 +1,7 @@
 """The config embedded in `/consent.js`: built once at start from settings and tag rules.
 
 The JSON shape is documented for the browser side as the `BannerConfig` JSDoc typedef at the
-top of `static/consent-banner/consent.js`; keep the two in step.
+top of `gateway/banner/static/consent.js` (also reached as `static/consent-banner/`); keep the two in step.
 
     >>> config = build_banner_config(
     ...     public_url="https://consent.example.com/",

@@ -32,7 +32,9 @@ from starlette.routing import Route
 from gateway.banner.texts import DEFAULT_LANGUAGE
 from gateway.errors import ConfigError
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static" / "consent-banner"
+# Inside the package, so that a wheel carries it; `static/consent-banner` at the top of the
+# repository is a symlink to this folder, for whoever looks for the banner there.
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 CONFIG_PLACEHOLDER = "/*@config*/null"
 CACHE_CONTROL = "public, max-age=300"
 JS_TYPE = "text/javascript; charset=utf-8"
@@ -210,6 +212,6 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(str(path), "banner", "file not found (static/consent-banner/)") from None
+        raise ConfigError(str(path), "banner", "file not found (gateway/banner/static/)") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(str(path), "banner", f"cannot read: {error}") from None
