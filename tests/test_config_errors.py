@@ -56,6 +56,8 @@ def _one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], *expec
         (b"store_timeout_seconds = 0\n", ("c.toml: store_timeout_seconds",)),
         (b"objection_refresh_seconds = -1\n", ("c.toml: objection_refresh_seconds",)),
         (b"purge_interval_seconds = 1\n", ("c.toml: purge_interval_seconds",)),
+        (b"receipt_retention_days = 99999999999\n", ("c.toml: receipt_retention_days",)),
+        (b"event_retention_days = 0\n", ("c.toml: event_retention_days: expected 1 to",)),
         (b"spool_replay_seconds = nan\n", ("c.toml: spool_replay_seconds",)),
         (b"spool_replay_seconds = inf\n", ("c.toml: spool_replay_seconds: expected a finite",)),
         (b'store = "redis://localhost:notaport/0"\n', ("c.toml: store: expected redis://host",)),

@@ -175,7 +175,7 @@ def _open(
     if steps:
         for step in steps:
             target = page.get_by_role(
-                "button" if step.action == "click" else "switch", name=step.name
+                "button" if step.action == "click" else "checkbox", name=step.name
             )
             target.first.click() if step.action == "click" else target.first.check()
         page.get_by_role("button", name=banner_names("reject_all", banner)).first.wait_for(

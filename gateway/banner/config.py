@@ -1,7 +1,7 @@
 """The config embedded in `/consent.js`: built once at start from settings and tag rules.
 
 The JSON shape is documented for the browser side as the `BannerConfig` JSDoc typedef at the
-top of `static/consent-banner/consent.js`; keep the two in step.
+top of `gateway/banner/static/consent.js` (also reached as `static/consent-banner/`); keep the two in step.
 
     >>> config = build_banner_config(
     ...     public_url="https://consent.example.com/",
@@ -77,6 +77,7 @@ def build_banner_config(
     vendors: Sequence[VendorInfo],
     text_overrides: Mapping[str, Mapping[str, str]] | None = None,
     floating_button: bool = True,
+    reload_on_withdrawal: bool = True,
     consent_mode: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, object]:
     """The JSON-ready banner config; raises `ConfigError` naming what is wrong.
@@ -103,6 +104,7 @@ def build_banner_config(
             DEFAULT_CONSENT_MODE if consent_mode is None else consent_mode, ordered
         ),
         "floatingButton": floating_button,
+        "reload": reload_on_withdrawal,
     }
 
 
@@ -195,6 +197,7 @@ def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str
     """The banner's config for this gateway: its settings, and a vendor entry per tag rule."""
     return build_banner_config(
         text_overrides=settings.banner_text_overrides,
+        reload_on_withdrawal=settings.banner_reload,
         public_url=settings.public_url,
         policy_revision=settings.policy_revision,
         policy_url=settings.policy_url,

@@ -22,7 +22,7 @@ from gateway.receipts.build import new_receipt
 from gateway.receipts.ledger import RecordsReceipts
 from gateway.receipts.model import Action, Receipt
 from gateway.receipts.shown import NOTHING_SHOWN, TextsShown
-from gateway.settings import Settings
+from gateway.settings_parts import ConsentPolicy, EmailPart
 from gateway.store.base import Store
 from gateway.visitors.request import NO_FACTS, RequestFacts
 
@@ -44,14 +44,16 @@ class RecipientConsents:
         self,
         store: Store,
         receipts: RecordsReceipts,
-        settings: Settings,
+        policy: ConsentPolicy,
+        email: EmailPart,
         clock: Callable[[], float] = time.time,
         objected: Callable[[str], frozenset[str]] = lambda subject: frozenset(),
     ) -> None:
-        self.store, self.receipts, self.settings, self.clock = store, receipts, settings, clock
-        self.category = settings.email_category
+        self.store, self.receipts, self.clock = store, receipts, clock
+        self.policy, self.email = policy, email
+        self.category = email.category
         self.objected = objected  # `ObjectionRegistry.objected`: memory only
-        self._blocking_objections = frozenset({settings.email_category, MARKETING})
+        self._blocking_objections = frozenset({email.category, MARKETING})
         self._cache: dict[str, tuple[float, RecipientConsent | None]] = {}
 
     async def state_of(self, subject: str) -> RecipientConsent | None:
@@ -88,7 +90,7 @@ class RecipientConsents:
             fetched = await self.store.recipient_consents(missing)
             if len(self._cache) + len(missing) > MAX_CACHED:
                 self._cache.clear()
-            expires = now + self.settings.email_consent_cache_seconds
+            expires = now + self.email.consent_cache_seconds
             for subject in missing:
                 self._cache[subject] = (expires, fetched.get(subject))
             found.update(fetched)
@@ -134,7 +136,7 @@ class RecipientConsents:
 
     def _receipt(self, subject: str, grant: bool, collection: Collection) -> Receipt:
         return new_receipt(
-            self.settings,
+            self.policy,
             collection.facts,
             subject_id=subject,
             subject_kind="recipient",

@@ -43,6 +43,7 @@ def test_shape_and_values() -> None:
         "texts",
         "consentMode",
         "floatingButton",
+        "reload",
     ]
     assert config["revision"] == 4
     assert config["endpoint"] == "https://consent.example.com"
@@ -206,6 +207,8 @@ def test_bad_text_overrides(overrides: dict[str, Any], where: str) -> None:
 
 def test_floating_button_switch() -> None:
     assert build(floating_button=False)["floatingButton"] is False
+    assert build()["reload"] is True
+    assert build(reload_on_withdrawal=False)["reload"] is False
 
 
 @pytest.mark.parametrize(
