@@ -262,7 +262,9 @@ def main() -> int:
             forwarder,
         )
         gateway.terminate()  # the delivery rows start their own processes
-        gateway.wait(20)
+        stopping = time.monotonic()
+        gateway.wait(60)
+        print(f"gateway stopped {time.monotonic() - stopping:.1f} s after SIGTERM", file=sys.stderr)
         if os.environ.get("BENCH_DELIVERY", "1") != "0":
             report += "\n" + delivery_section(redis, work)
         print(report)

@@ -10,7 +10,6 @@ read only to find their status and end, bodies discarded.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import socket
 import ssl
@@ -262,6 +261,9 @@ class VendorSender:
         self._idle.clear()
         for writer in writers:
             writer.close()
-        for writer in writers:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
+        if writers:  # one bounded wait for all of them: shutdown must not wait per connection
+            closing = [asyncio.ensure_future(writer.wait_closed()) for writer in writers]
+            _, late = await asyncio.wait(closing, timeout=1.0)
+            for future in late:
+                future.cancel()
+            await asyncio.gather(*closing, return_exceptions=True)
