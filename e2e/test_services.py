@@ -193,3 +193,29 @@ async def test_embeds_in_russian_dark_on_a_phone(visit: Visit, site: Site) -> No
     await page.screenshot(path=SCREENSHOTS / "embeds-mobile-ru-dark.png", full_page=True)
     assert await page.evaluate("window.__cls") == 0
     assert await problems(page) == []
+
+
+async def test_withdrawal_clears_vendor_cookies_even_when_the_gateway_is_unreachable(
+    visit: Visit, site: Site
+) -> None:
+    page = await visit(site.www + "/")
+    await page.get_by_role("button", name="Accept all").click()
+    await until(page, "document.cookie.includes('_fbp=') && document.cookie.includes('_ga=')")
+    await page.get_by_role("link", name="Privacy settings").click()
+    await expect(page.get_by_role("button", name="Withdraw consent")).to_be_visible()
+
+    # The connection drops on the withdrawal itself (a network fault, not a stand-in answer):
+    # the vendor cookies the preferences layer listed still go, and the tags stop.
+    async def drop(route: Any) -> None:
+        await (route.abort() if route.request.method == "DELETE" else route.continue_())
+
+    await page.route("**/consent", drop)
+    async with page.expect_navigation():  # it still takes effect: cookies go, the page reloads
+        await page.evaluate("() => { consentGateway.withdraw().catch(() => {}); }")
+    cookies = await page.evaluate("document.cookie")
+    assert [name for name in ("_fbp=", "_ga=", "cg_consent=") if name in cookies] == []
+    await expect(page.get_by_role("dialog", name="Your privacy choices")).to_be_visible()
+    assert await page.evaluate("consentGateway.get()") is None
+    assert await runs(page) == {"a": None, "m": None, "g": None}
+    # Only the dropped request itself is reported.
+    assert await problems(page) == ["Failed to load resource: net::ERR_FAILED"]
