@@ -64,5 +64,3 @@ def store_problem(settings: Settings) -> str | None:
         reason = str(error) if isinstance(error, StoreUnavailable) else type(error).__name__
         return f"{without_password(settings.store)} does not answer: {reason}"
     return None
-
-
