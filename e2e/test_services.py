@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from playwright.async_api import Page, expect
 
 from e2e.browsing import MOBILE, STILL, own_receipts, problems, runs, send_hit, until
-from e2e.conftest import SCREENSHOTS, Visit
-from e2e.gateway_server import GatewayProcess
+from e2e.conftest import SCREENSHOTS, Visit, _gateway_settings
+from e2e.gateway_server import GatewayProcess, running_gateway
 from e2e.site import Site
 from gateway.consent.cookie import COOKIE_NAME
+from tests.servers import RedisServer
+from tests.vendors import StandInVendor
 
 NOTICE_EN = (
     "This site is protected by reCAPTCHA and the Google Privacy Policy and Terms of Service apply."
@@ -192,4 +196,62 @@ async def test_embeds_in_russian_dark_on_a_phone(visit: Visit, site: Site) -> No
     )
     await page.screenshot(path=SCREENSHOTS / "embeds-mobile-ru-dark.png", full_page=True)
     assert await page.evaluate("window.__cls") == 0
+    assert await problems(page) == []
+
+
+async def test_withdrawal_clears_vendor_cookies_even_when_the_gateway_is_unreachable(
+    visit: Visit, site: Site
+) -> None:
+    page = await visit(site.www + "/")
+    await page.get_by_role("button", name="Accept all").click()
+    await until(page, "document.cookie.includes('_fbp=') && document.cookie.includes('_ga=')")
+    await page.get_by_role("link", name="Privacy settings").click()
+    await expect(page.get_by_role("button", name="Withdraw consent")).to_be_visible()
+
+    # The connection drops on the withdrawal itself (a network fault, not a stand-in answer):
+    # the vendor cookies the preferences layer listed still go, and the tags stop.
+    async def drop(route: Any) -> None:
+        await (route.abort() if route.request.method == "DELETE" else route.continue_())
+
+    await page.route("**/consent", drop)
+    async with page.expect_navigation():  # it still takes effect: cookies go, the page reloads
+        await page.evaluate("() => { consentGateway.withdraw().catch(() => {}); }")
+    cookies = await page.evaluate("document.cookie")
+    assert [name for name in ("_fbp=", "_ga=", "cg_consent=") if name in cookies] == []
+    await expect(page.get_by_role("dialog", name="Your privacy choices")).to_be_visible()
+    assert await page.evaluate("consentGateway.get()") is None
+    assert await runs(page) == {"a": None, "m": None, "g": None}
+    # Only the dropped request itself is reported.
+    assert await problems(page) == ["Failed to load resource: net::ERR_FAILED"]
+
+
+@pytest.fixture(scope="module")
+def gateway_without_reload(
+    tmp_path_factory: pytest.TempPathFactory,
+    redis: RedisServer,
+    vendor_server: StandInVendor,
+    site_server: Site,
+    gateway: GatewayProcess,
+) -> Iterator[GatewayProcess]:
+    """A gateway whose banner does not reload the page (`GATEWAY_BANNER_RELOAD=false`)."""
+    settings = _gateway_settings(tmp_path_factory, redis, vendor_server, site_server)
+    settings["banner_reload"] = "false"
+    with running_gateway(tmp_path_factory.mktemp("no-reload"), settings) as process:
+        yield process
+
+
+async def test_without_reload_a_withdrawal_says_so_and_ran_tags_stay(
+    visit: Visit, site: Site, gateway_without_reload: GatewayProcess
+) -> None:
+    page = await visit(f"{site.www}/?gw={gateway_without_reload.port}")
+    await page.get_by_role("button", name="Accept all").click()
+    await until(page, "window.analyticsRuns === 1 && document.cookie.includes('_ga=')")
+    await page.evaluate("window.stayed = true")
+    await page.get_by_role("link", name="Privacy settings").click()
+    await page.get_by_role("button", name="Withdraw consent").click()
+    await expect(page.get_by_role("dialog")).to_contain_text("Consent withdrawn")
+    assert await page.evaluate("window.stayed") is True  # no reload...
+    assert await page.evaluate("window.analyticsRuns") == 1  # ...so what ran, ran
+    assert "_ga=" not in await page.evaluate("document.cookie")
+    assert await page.evaluate("consentGateway.get()") is None
     assert await problems(page) == []

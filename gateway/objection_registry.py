@@ -66,6 +66,9 @@ class ObjectionRegistry:
         self._refreshed_at = float("-inf")
         self._watcher = Repeating("objections-watch", watch_seconds, self.watch)
         self.loaded = False
+        # Called when another instance announced a change: caches of per-subject state that
+        # could now be stale (a recipient's consent) drop what they hold.
+        self.on_change: list[Callable[[], None]] = []
 
     # ------------------------------------------------------------ the hot path: memory only
 
@@ -106,9 +109,16 @@ class ObjectionRegistry:
         """One round of the watcher: re-read if the change counter moved or a full re-read
         is due."""
         seen = await self.store.changes()
-        if seen != self._changes_seen or self.clock() - self._refreshed_at >= self.refresh_seconds:
+        moved = self._changes_seen is not None and seen != self._changes_seen
+        if seen != self._changes_seen or self._full_reread_due():
             await self.refresh()
             self._changes_seen = seen
+        if moved:
+            for listener in self.on_change:
+                listener()
+
+    def _full_reread_due(self) -> bool:
+        return self.clock() - self._refreshed_at >= self.refresh_seconds
 
     async def refresh(self) -> None:
         """Read what changed in the store since the last refresh (everything the first time)."""

@@ -118,6 +118,7 @@ class Gateway:
             on_verdict=lambda kind, verdict: metrics.email_verdicts.labels(kind, verdict).inc(),
             clock=clock,
         )
+        objections.on_change.append(email.consents.forget_all)
         rights = SubjectRights(
             store,
             ledger,

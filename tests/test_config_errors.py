@@ -204,3 +204,19 @@ def test_store_url_forms(url: str, ok: bool) -> None:
     else:
         with pytest.raises(ConfigError, match="GATEWAY_STORE: store: expected"):
             load_settings(None, {"GATEWAY_STORE": url})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://:s3cretpass@redis.internal:6379/x",
+        "redis://user:s3cretpass@redis.internal:notaport/0",
+        "redis+sentinel://:s3cretpass@10.0.0.1:notaport/gateway",
+        "rediss://:s3cretpass@",
+    ],
+)
+def test_a_badly_formed_store_url_never_shows_its_password(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, {"GATEWAY_STORE": url})
+    assert "s3cretpass" not in str(caught.value)
+    assert "***@" in str(caught.value)

@@ -10,6 +10,7 @@ emails are marketing: an objection to it is absolute).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable, Iterable
@@ -17,7 +18,7 @@ from typing import Any
 
 from gateway.consent.model import MARKETING
 from gateway.email.records import ConsentState, RecipientConsent
-from gateway.errors import Unprocessable
+from gateway.errors import StoreUnavailable, Unprocessable
 from gateway.receipts.build import new_receipt
 from gateway.receipts.ledger import RecordsReceipts
 from gateway.receipts.model import Action, Receipt
@@ -99,6 +100,10 @@ class RecipientConsents:
     def forget(self, subject: str) -> None:
         self._cache.pop(subject, None)
 
+    def forget_all(self) -> None:
+        """Another instance recorded a choice or an erasure: look everyone up afresh."""
+        self._cache.clear()
+
     async def choose(self, subject: str, *, grant: bool, collection: Collection) -> Receipt:
         """Record a grant or a withdrawal: the choice first (so tracking follows it even if the
         receipt must wait in the spool), then its receipt."""
@@ -112,6 +117,8 @@ class RecipientConsents:
             consent = RecipientConsent(subject, state, receipt.created_at, receipt.receipt_id)
             await self.store.put_recipient_consent(consent)
         self.forget(subject)
+        with contextlib.suppress(StoreUnavailable):  # else the others' caches expire anyway
+            await self.store.bump_changes()  # every instance drops its cached choices
         await self.receipts.record(receipt)
         return receipt
 

@@ -20,8 +20,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Message, Scope
 
-from gateway.endpoints.bodies import MAX_JSON_DEPTH, json_depth, parse_json
 from gateway.errors import BadRequest
+from gateway.strict_json import MAX_JSON_DEPTH, json_depth, parse_json
 from tests.security.conftest import AUTH
 
 JSON = {"content-type": "application/json"}

@@ -270,7 +270,9 @@ return get()
 }catch(e){R&&tx(Mg,"error");throw e}
 finally{bz=0}};
 const withdraw=async()=>{
-let names=[C.cookieName],failed;
+// The server lists the vendor cookies; without it, those the details named (loaded when the
+// preferences layer opened, where the withdraw button is), never a necessary vendor's.
+let names=[C.cookieName,...VS.flatMap(v=>v.category!=N&&v.cookies||[])],failed;
 const was=nw();
 try{names=names.concat((await ap("DELETE")).delete_cookies||[])}catch(e){failed=e}
 // Cookies go and tracking stops even if the server could not record the withdrawal.
