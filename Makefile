@@ -27,12 +27,12 @@ lint: setup
 	$(BIN)/mypy
 
 # The unit suite and the examples in gateway/'s docstrings, with line and branch coverage of
-# gateway/ (servers the tests start are measured too); the report lists what is not covered.
+# gateway/ (servers the tests start are measured too); the report lists what is not covered,
+# and is printed even when a test failed (the target still fails).
 unit: setup system-deps
 	rm -f .coverage .coverage.*
-	$(BIN)/coverage run -m pytest -p no:cacheprovider --doctest-modules gateway tests
-	$(BIN)/coverage combine --quiet
-	$(BIN)/coverage report
+	$(BIN)/coverage run -m pytest -p no:cacheprovider --doctest-modules gateway tests; \
+	  status=$$?; $(BIN)/coverage combine --quiet && $(BIN)/coverage report; exit $$status
 
 # The unit suite a year from now (libfaketime; the suite's redis-server runs on the real clock,
 # see tests/servers.py): nothing may depend on the date. The live schemathesis run has no date
@@ -54,4 +54,4 @@ bench: setup system-deps
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

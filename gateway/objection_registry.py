@@ -15,10 +15,12 @@ to everything (an older cookie has expired anyway, which bounds the memory). Unt
 read from the store succeeds, every subject counts as objecting to everything: in doubt, no
 tracking.
 
-    >>> registry = ObjectionRegistry(store, categories=("analytics", "marketing"),
-    ...                              refresh_seconds=5, tombstone_days=180)  # doctest: +SKIP
-    >>> registry.objected("consent-id")                                       # doctest: +SKIP
-    frozenset({'marketing'})
+    >>> from gateway.settings import Settings
+    >>> from gateway.store import open_store
+    >>> registry = ObjectionRegistry(open_store(Settings()), categories=("analytics", "marketing"),
+    ...                              refresh_seconds=5, tombstone_days=180)
+    >>> sorted(registry.objected("consent-id"))  # nothing read from the store yet: everything
+    ['analytics', 'marketing']
 """
 
 from __future__ import annotations
