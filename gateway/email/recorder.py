@@ -26,9 +26,9 @@ from gateway.email.records import EmailEvent, EventKind, Verdict, new_event_id
 from gateway.email.tokens import ClickToken, OpenToken
 from gateway.email.verdicts import (
     HONEYPOT_SECONDS,
+    ClickTimes,
     MessageActivity,
     MessageKey,
-    discounted,
     first_verdict,
 )
 from gateway.errors import StoreUnavailable
@@ -157,17 +157,19 @@ class EmailRecorder:
         except StoreUnavailable:
             granted = {}  # unknown consent is no consent
         shared = await self._shared_clicks(ready)
+        windows: dict[MessageKey, ClickTimes] = {}  # built once per message and batch
         for seen in ready:
             if self.consents.objects_to_tracking(seen.subject):
                 continue  # an objection: not even counted anonymously (as on `/t`)
             verdict = seen.verdict
             if seen.kind == "click" and verdict != "machine":
                 message = (seen.campaign, seen.subject, seen.sent_at)
-                clicks = [
-                    *self.activity.clicks_of(message),
-                    *shared.get(_message_name(message), ()),
-                ]
-                if discounted(clicks, seen.at):
+                window = windows.get(message)
+                if window is None:
+                    window = windows[message] = ClickTimes(
+                        [*self.activity.clicks_of(message), *shared.get(_message_name(message), ())]
+                    )
+                if window.discounts(seen.at):
                     verdict = "machine"
             consented = seen.subject in granted and seen.at >= granted[seen.subject]
             if consented or self.aggregates_without_consent:
