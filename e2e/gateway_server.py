@@ -10,15 +10,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from tests.servers import free_port
+from tests.servers import free_port, wait_for_gateway
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "e2e-secret-key-0123456789abcdefghijklmnop"
@@ -39,21 +36,7 @@ class GatewayProcess:
         return self.log_path.read_text(errors="replace")
 
     def wait_ready(self, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        url = f"http://127.0.0.1:{self.port}/readyz"
-        with httpx.Client(trust_env=False, timeout=1.0) as client:
-            while time.monotonic() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError(
-                        f"the gateway exited with {self.process.returncode}:\n{self.log()}"
-                    )
-                try:
-                    if client.get(url).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.05)
-        raise RuntimeError(f"the gateway was not ready in {timeout} s:\n{self.log()}")
+        wait_for_gateway(f"http://127.0.0.1:{self.port}", self.process, self.log_path, timeout)
 
     def stop(self) -> None:
         self.process.terminate()

@@ -1,12 +1,16 @@
 """The application factory: `create_app(settings)` builds a gateway; nothing happens at import.
 
+>>> from pathlib import Path
 >>> from gateway.settings import Settings
->>> app = create_app(Settings(secret_keys=("s" * 32,)))   # doctest: +SKIP
+>>> app = create_app(Settings(secret_keys=("s" * 32,), rules=Path(__file__).parents[1] / "tag_rules"))
+>>> app.state.gateway.store.name  # built, not opened: the lifespan opens it
+'sqlite'
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -47,9 +51,10 @@ class GatewayApp(Starlette):
         self.hot_paths = HotPaths(full_stack, gateway, assets)
 
 
-def create_app(settings: Settings) -> GatewayApp:
-    """A gateway for `settings`; raises `ConfigError` (one line) for a bad config or rule file."""
-    gateway = Gateway.build(settings)
+def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> GatewayApp:
+    """A gateway for `settings`; raises `ConfigError` (one line) for a bad config or rule file.
+    `clock` dates what the gateway records (tests pass their own)."""
+    gateway = Gateway.build(settings, clock)
     assets = banner_assets(gateway.banner_config)
 
     @asynccontextmanager

@@ -22,13 +22,15 @@ from typing import Any
 from gateway.audit.command import add_audit_command
 from gateway.cli_rights import add_rights_commands
 from gateway.errors import ClientError, ConfigError
+from gateway.inputs import parse_moment
 from gateway.logs import configure_logging
-from gateway.receipts.export import parse_moment, write_receipts
+from gateway.receipts.export import write_receipts
 from gateway.settings import CONFIG_VARIABLE, Settings, load_settings
 from gateway.signing import generate_secret
 
 EXIT_CONFIG = 2
 EXIT_INPUT = 1
+EXIT_UNREACHABLE = 3  # check-config: the settings are fine, the store does not answer
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,10 +67,15 @@ def _parser() -> argparse.ArgumentParser:
     forward = commands.add_parser("forward", help="deliver queued hits to vendors (a worker)")
     forward.set_defaults(run=_forward)
 
-    check = commands.add_parser("check-config", help="validate the settings and tag rules")
+    check = commands.add_parser(
+        "check-config", help="validate the settings, tag rules, writable paths and the store"
+    )
+    check.add_argument(
+        "--skip-store", action="store_true", help="do not check that the store answers"
+    )
     check.set_defaults(run=_check_config)
     rules = commands.add_parser("check-rules", help="validate the tag rules")
-    rules.set_defaults(run=_check_config)
+    rules.set_defaults(run=_check_config, skip_store=True)
 
     secret = commands.add_parser("gen-secret", help="print a new random secret key")
     secret.set_defaults(run=lambda _: print(generate_secret()) or 0)
@@ -121,9 +128,13 @@ def _serve(arguments: argparse.Namespace) -> int:
         overrides["forwarder"] = False
     settings = _settings(arguments, **overrides)
     configure_logging(settings.log_level)
+    from gateway.preflight import check_writable_paths
     from gateway.runtime import Gateway
 
-    Gateway.build(settings)  # fail here, with one line, before any worker starts
+    # Fail here, with one line, before any worker starts (a store that is down is no reason
+    # not to start: receipts spool until it answers).
+    check_writable_paths(settings)
+    Gateway.build(settings)
     # Workers rebuild the same settings from the environment.
     if arguments.config:
         os.environ[CONFIG_VARIABLE] = str(Path(arguments.config).resolve())
@@ -170,6 +181,9 @@ def _forward(arguments: argparse.Namespace) -> int:
 
 
 def _check_config(arguments: argparse.Namespace) -> int:
+    """Exit 0 when all is well, 2 for a config problem, 3 when only the store does not answer."""
+    from gateway.banner.config import banner_config_for
+    from gateway.preflight import check_writable_paths, store_problem
     from gateway.rules.loader import load_rules
 
     settings = _settings(arguments)
@@ -178,7 +192,16 @@ def _check_config(arguments: argparse.Namespace) -> int:
         categories=settings.categories,
         allow_insecure_upstreams=settings.allow_insecure_upstreams,
     )
+    banner_config_for(settings, rules)  # banner text overrides, vendors per category
+    check_writable_paths(settings)
     print(f"ok: settings valid; {len(rules)} tag rule(s) in {settings.rules}: {', '.join(rules)}")
+    if arguments.skip_store:
+        return 0
+    problem = store_problem(settings)
+    if problem is not None:
+        print(f"consent-gateway: store unreachable: {problem}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    print(f"ok: the store answers ({settings.store.partition('://')[0]})")
     return 0
 
 

@@ -62,10 +62,8 @@ def _fail(message: str) -> int:
 
 
 def _export(arguments: argparse.Namespace, settings: Settings) -> int:
-    from gateway.rights import export_subject
-
     try:
-        document = _with_gateway(settings, lambda g: export_subject(g, arguments.subject))
+        document = _with_gateway(settings, lambda g: g.rights.export(arguments.subject))
     except ClientError as error:
         return _fail(error.detail)
     except StoreUnavailable as error:
@@ -76,7 +74,7 @@ def _export(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def _erase(arguments: argparse.Namespace, settings: Settings) -> int:
-    from gateway.rights import checked_subject, erase_subject
+    from gateway.inputs import checked_subject
 
     try:
         subject = checked_subject(arguments.subject)
@@ -88,7 +86,7 @@ def _erase(arguments: argparse.Namespace, settings: Settings) -> int:
             f" undone; to go ahead: consent-gateway erase {subject} --yes"
         )
     try:
-        erased = _with_gateway(settings, lambda g: erase_subject(g, subject))
+        erased = _with_gateway(settings, lambda g: g.rights.erase(subject))
     except StoreUnavailable as error:
         return _fail(f"the store is unavailable; nothing was erased: {error}")
     print(json.dumps(erased))

@@ -43,8 +43,16 @@ a category the person objected to, `marketing` under GPC (header or the cookie's
 everything on a refused or anonymous hit are signalled as denied. Endpoints and the hit
 shaper copy these values; they hold no consent logic of their own.
 
->>> decide(rule, None, Signals(policy_revision=3))  # doctest: +SKIP
-Decision(outcome='block', reason='no_consent', signalled=frozenset(), consent_mode=None)
+>>> from pathlib import Path
+>>> from gateway.rules.loader import load_rules
+>>> rules = load_rules(Path(__file__).parents[1] / "tag_rules", categories=DEFAULT_CATEGORIES)
+>>> decide(rules["ga4"], None, Signals(policy_revision=3)).outcome  # anonymous statistics only
+'anonymous'
+>>> visitor = Consent("a-random-consent-id", 3, frozenset({"analytics"}), 0)
+>>> decide(rules["ga4"], visitor, Signals(policy_revision=3)).reason
+'consented'
+>>> decide(rules["meta_pixel"], visitor, Signals(policy_revision=3, gpc=True)).reason
+'gpc'
 """
 
 from __future__ import annotations

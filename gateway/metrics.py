@@ -121,7 +121,8 @@ class Metrics:
         )
         self.receipts = Counter(
             "cg_receipts",
-            "Receipts recorded, by action and where they went (stored or spooled).",
+            "Receipts recorded, by action and where they went (stored or spooled; replayed:"
+            " stored later from the spool).",
             ["action", "outcome"],
             registry=self.registry,
         )

@@ -1,9 +1,10 @@
 """People's rights over what the gateway holds about them: access and portability, erasure,
-objection. The admin API, the dashboard, the CLI and the self-service endpoints all call these.
+objection. The admin API, the dashboard, the CLI and the self-service endpoints all call
+`SubjectRights` (`gateway.rights` of a running gateway; see `tests/endpoints/test_subjects.py`):
 
-    >>> data = await export_subject(gateway, "esp-42")        # doctest: +SKIP
-    >>> await erase_subject(gateway, "esp-42")                # doctest: +SKIP
-    {'receipts': 3, 'email_events': 12, 'email_consent': 1, 'objections': 0}
+    data = await gateway.rights.export("esp-42")
+    await gateway.rights.erase("esp-42")
+    # → {'receipts': 3, 'email_events': 12, 'email_consent': 1, 'objections': 0}
 
 A subject is a visitor's consent id (from their cookie) or a recipient's id (an ESP id or a
 keyed hash of an address); both are pseudonymous, and both are personal data.
@@ -28,19 +29,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from gateway.consent.model import NECESSARY
 from gateway.consent.objections import Objection
-from gateway.email.identity import is_subject
 from gateway.errors import Unprocessable
+from gateway.inputs import checked_subject
+from gateway.objection_registry import ObjectionRegistry
 from gateway.receipts.build import new_receipt
 from gateway.receipts.export import receipt_row
+from gateway.receipts.ledger import RecordsReceipts
 from gateway.receipts.model import SubjectKind
 from gateway.receipts.shown import NOTHING_SHOWN, TextsShown
-from gateway.runtime import Gateway
+from gateway.receipts.spool import ReceiptSpool
+from gateway.settings import Settings
+from gateway.store.base import Store
 from gateway.visitors.request import NO_FACTS, RequestFacts
 
 log = logging.getLogger("gateway.rights")
@@ -48,124 +53,138 @@ log = logging.getLogger("gateway.rights")
 EXPORT_FORMAT = "consent-gateway.subject-export/1"
 
 
-def checked_subject(subject_id: object) -> str:
-    """`subject_id` if it can be a subject id; `Unprocessable` otherwise (never an address)."""
-    if not isinstance(subject_id, str) or not is_subject(subject_id):
-        raise Unprocessable(
-            'a subject id is 1 to 64 letters, digits or "._:-": a consent id or a recipient id'
-            " (an ESP id, or the subject POST /api/links returns for an address)"
+class SubjectRights:
+    """Export, erasure and objection, with only what they need: the store, the receipts, the
+    objection registry, the local spool, and whatever holds subjects in memory (`forgetters`:
+    an erased subject is dropped from each before and after the store erases it)."""
+
+    def __init__(
+        self,
+        store: Store,
+        receipts: RecordsReceipts,
+        objections: ObjectionRegistry,
+        spool: ReceiptSpool,
+        policy: Settings,  # for receipts: policy revision and URL; the categories
+        *,
+        forgetters: Sequence[Callable[[str], None]] = (),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store, self.receipts, self.objections, self.spool = store, receipts, objections, spool
+        self.policy, self.forgetters, self.clock = policy, tuple(forgetters), clock
+
+    def objectable_categories(self) -> tuple[str, ...]:
+        """What a subject may object to: every category but `necessary`, and email tracking."""
+        policy = self.policy
+        return (*(c for c in policy.categories if c != NECESSARY), policy.email_category)
+
+    async def export(self, subject_id: str) -> dict[str, Any]:
+        """Everything held about `subject_id`, as JSON-ready, self-describing data."""
+        subject = checked_subject(subject_id)
+        store = self.store
+        erased_at = await store.suppression(subject)
+        receipts = await store.subject_receipts(subject)
+        consent = (await store.recipient_consents([subject])).get(subject)
+        events = await store.email_events(subject)
+        objection = await store.subject_objection(subject)
+        return {
+            "format": EXPORT_FORMAT,
+            "subject_id": subject,
+            "exported_at": _iso(self.clock()),
+            "erased_at": None if erased_at is None else _iso(erased_at),
+            "receipts": [receipt_row(receipt) for receipt in receipts],
+            "email_tracking": None
+            if consent is None or consent.state == "erased"
+            else {
+                "category": self.policy.email_category,
+                "state": consent.state,
+                "updated_at": _iso(consent.updated_at),
+                "receipt_id": consent.receipt_id,
+            },
+            "email_events": [
+                event.to_dict()
+                | {"created_at": _iso(event.created_at), "sent_at": _iso(event.sent_at)}
+                for event in events
+            ],
+            "objection": None
+            if objection is None
+            else {
+                "categories": list(objection.categories),
+                "updated_at": _iso(objection.updated_at),
+                "receipt_id": objection.receipt_id,
+            },
+        }
+
+    async def erase(self, subject_id: str) -> dict[str, int]:
+        """Delete everything held about `subject_id` and leave only its tombstone; returns how
+        many of each kind were deleted (`receipts`, `email_events`, `email_consent`,
+        `objections`)."""
+        subject = checked_subject(subject_id)
+        erased_at = round(self.clock(), 3)
+        self._forget(subject)
+        counts = await self.store.erase_subject(subject, erased_at)
+        self._forget(subject)  # what arrived in memory while the store was erasing
+        # After the tombstone: a receipt replayed from any spool from now on is refused by the
+        # store; this one is local, so its copies go from the disk too.
+        await self.spool.forget_subject(subject)
+        self.objections.note_erased(subject, erased_at)
+        await self.objections.announce()  # every other instance enforces it within a second
+        log.info("a subject was erased: %s", ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+        return counts
+
+    async def object_to(
+        self,
+        subject_id: str,
+        categories: Sequence[str],
+        *,
+        source: str = "api",
+        facts: RequestFacts = NO_FACTS,
+        shown: TextsShown = NOTHING_SHOWN,
+    ) -> Objection:
+        """Record an objection to `categories` (added to any earlier one) with its receipt; it
+        is enforced at once on this instance, within about a second on the others."""
+        subject = checked_subject(subject_id)
+        allowed = self.objectable_categories()
+        unknown = sorted(set(categories) - set(allowed))
+        if not categories or unknown:
+            raise Unprocessable(
+                '"categories" must name at least one category that can be objected to'
+                + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
+                valid_categories=list(allowed),
+            )
+        store = self.store
+        if await store.suppression(subject) is not None:
+            raise Unprocessable("this subject's data was erased; tracking already stays off for it")
+        earlier = await store.subject_objection(subject)
+        objected = sorted({*categories, *(earlier.categories if earlier else ())})
+        receipt = new_receipt(
+            self.policy,
+            facts,
+            subject_id=subject,
+            subject_kind=await self._kind_of(subject),
+            action="objection",
+            granted=(),
+            denied=objected,
+            shown=shown,
+            page=source,
+            now=self.clock(),
         )
-    return subject_id
+        objection = Objection(subject, tuple(objected), receipt.created_at, receipt.receipt_id)
+        # The objection first, so it is enforced even if its receipt has to wait in the spool.
+        await store.put_objection(objection)
+        self.objections.note(objection)
+        await self.objections.announce()
+        await self.receipts.record(receipt)
+        return objection
 
+    def _forget(self, subject: str) -> None:
+        for forget in self.forgetters:
+            forget(subject)
 
-def objectable_categories(gateway: Gateway) -> tuple[str, ...]:
-    """What a subject may object to: every category but `necessary`, and email tracking."""
-    settings = gateway.settings
-    return (*(c for c in settings.categories if c != NECESSARY), settings.email_category)
-
-
-async def export_subject(gateway: Gateway, subject_id: str) -> dict[str, Any]:
-    """Everything held about `subject_id`, as JSON-ready, self-describing data (portability)."""
-    subject = checked_subject(subject_id)
-    store = gateway.store
-    erased_at = await store.suppression(subject)
-    receipts = await store.subject_receipts(subject)
-    consent = (await store.recipient_consents([subject])).get(subject)
-    events = await store.email_events(subject)
-    objection = await store.subject_objection(subject)
-    return {
-        "format": EXPORT_FORMAT,
-        "subject_id": subject,
-        "exported_at": _iso(time.time()),
-        "erased_at": None if erased_at is None else _iso(erased_at),
-        "receipts": [receipt_row(receipt) for receipt in receipts],
-        "email_tracking": None
-        if consent is None or consent.state == "erased"
-        else {
-            "category": gateway.settings.email_category,
-            "state": consent.state,
-            "updated_at": _iso(consent.updated_at),
-            "receipt_id": consent.receipt_id,
-        },
-        "email_events": [
-            event.to_dict() | {"created_at": _iso(event.created_at), "sent_at": _iso(event.sent_at)}
-            for event in events
-        ],
-        "objection": None
-        if objection is None
-        else {
-            "categories": list(objection.categories),
-            "updated_at": _iso(objection.updated_at),
-            "receipt_id": objection.receipt_id,
-        },
-    }
-
-
-async def erase_subject(gateway: Gateway, subject_id: str) -> dict[str, int]:
-    """Delete everything held about `subject_id` and leave only its tombstone; returns how many
-    of each kind were deleted (`receipts`, `email_events`, `email_consent`, `objections`)."""
-    subject = checked_subject(subject_id)
-    erased_at = round(time.time(), 3)
-    counts = await gateway.email.erase(subject, erased_at)  # the store, and events in memory
-    # After the tombstone: a receipt replayed from any spool from now on is refused by the
-    # store; this one is local, so its copies go from the disk too.
-    await gateway.spool.forget_subject(subject)
-    gateway.objections.note_erased(subject, erased_at)
-    await gateway.objections.announce()  # every other instance enforces it within a second
-    log.info("a subject was erased: %s", ", ".join(f"{n} {kind}" for kind, n in counts.items()))
-    return counts
-
-
-async def object_to(
-    gateway: Gateway,
-    subject_id: str,
-    categories: Sequence[str],
-    *,
-    source: str = "api",
-    facts: RequestFacts = NO_FACTS,
-    shown: TextsShown = NOTHING_SHOWN,
-) -> Objection:
-    """Record an objection to `categories` (added to any earlier one) with its receipt; it is
-    enforced at once on this instance, within about a second on the others."""
-    subject = checked_subject(subject_id)
-    allowed = objectable_categories(gateway)
-    unknown = sorted(set(categories) - set(allowed))
-    if not categories or unknown:
-        raise Unprocessable(
-            '"categories" must name at least one category that can be objected to'
-            + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
-            valid_categories=list(allowed),
-        )
-    store = gateway.store
-    if await store.suppression(subject) is not None:
-        raise Unprocessable("this subject's data was erased; tracking already stays off for it")
-    earlier = await store.subject_objection(subject)
-    objected = sorted({*categories, *(earlier.categories if earlier else ())})
-    receipt = new_receipt(
-        gateway.settings,
-        facts,
-        subject_id=subject,
-        subject_kind=await _kind_of(gateway, subject),
-        action="objection",
-        granted=(),
-        denied=objected,
-        shown=shown,
-        page=source,
-    )
-    objection = Objection(subject, tuple(objected), receipt.created_at, receipt.receipt_id)
-    # The objection first, so it is enforced even if its receipt has to wait in the spool.
-    await store.put_objection(objection)
-    gateway.objections.note(objection)
-    await gateway.objections.announce()
-    await gateway.receipts.record(receipt)
-    return objection
-
-
-async def _kind_of(gateway: Gateway, subject: str) -> SubjectKind:
-    """A subject's kind, from its receipts; an unknown subject is taken for a recipient (a DPO
-    acting on a request by email), a visitor's consent id always has receipts."""
-    receipts = await gateway.store.subject_receipts(subject)
-    return receipts[-1].subject_kind if receipts else "recipient"
+    async def _kind_of(self, subject: str) -> SubjectKind:
+        """A subject's kind, from its receipts; an unknown subject is taken for a recipient (a
+        DPO acting on a request by email), a visitor's consent id always has receipts."""
+        receipts = await self.store.subject_receipts(subject)
+        return receipts[-1].subject_kind if receipts else "recipient"
 
 
 def _iso(moment: float) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from gateway.receipts.ledger import ReceiptLedger, count_receipts
 from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
 from gateway.retention import PeriodicPurge
+from gateway.rights import SubjectRights
 from gateway.rules.loader import load_rules
 from gateway.rules.model import Rule
 from gateway.settings import Settings
@@ -29,12 +31,13 @@ from gateway.signing import development_keys
 from gateway.store import Store, open_store
 from gateway.tracking.counters import EventCounter
 from gateway.tracking.forwarder import Forwarder
+from gateway.tracking.pending_counts import PendingCountsFile
 
 
 @dataclass(frozen=True, slots=True)
 class Gateway:
     settings: Settings
-    keys: tuple[str, ...]
+    keys: tuple[str, ...] = field(repr=False)  # signing secrets: never in a log or traceback
     codec: ConsentCodec
     rules: Mapping[str, Rule]
     store: Store
@@ -53,6 +56,8 @@ class Gateway:
     objections: ObjectionRegistry
     retention: PeriodicPurge
     heartbeat: InstanceHeartbeat
+    rights: SubjectRights
+    clock: Callable[[], float] = field(default=time.time, repr=False)  # tests inject one
 
     def __post_init__(self) -> None:
         self.metrics.watch(self)  # queue and spool gauges are read from here when scraped
@@ -60,8 +65,9 @@ class Gateway:
         self.heartbeat.on_beat = self.metrics.sync_state
 
     @classmethod
-    def build(cls, settings: Settings) -> Gateway:
-        """Everything that can fail on bad config fails here, before the server listens."""
+    def build(cls, settings: Settings, clock: Callable[[], float] = time.time) -> Gateway:
+        """Everything that can fail on bad config fails here, before the server listens.
+        `clock` dates receipts, counters and email events (tests pass their own)."""
         keys = settings.secret_keys or development_keys(settings.data_dir)
         declared = load_rules(
             settings.rules,
@@ -75,7 +81,12 @@ class Gateway:
         store = open_store(settings)
         spool = ReceiptSpool(settings.spool_path)
         metrics = Metrics()
-        counter = EventCounter(store, metrics=metrics)
+        counter = EventCounter(
+            store,
+            metrics=metrics,
+            clock=clock,
+            pending_file=PendingCountsFile(settings.data_dir),
+        )
         writer = ReceiptWriter(
             store,
             spool,
@@ -95,6 +106,25 @@ class Gateway:
         forwarder = Forwarder(hit_queue, cap_per_vendor=settings.delivery_queue_cap)
         delivery = DeliveryWorker(hit_queue, store, rules, settings) if settings.forwarder else None
         forwarding = sorted(r.id for r in rules.values() if r.hit.mode == "forward")
+        email = EmailService.build(
+            settings,
+            keys,
+            store,
+            ledger,
+            counter,
+            objected=objections.objected,
+            on_verdict=lambda kind, verdict: metrics.email_verdicts.labels(kind, verdict).inc(),
+            clock=clock,
+        )
+        rights = SubjectRights(
+            store,
+            ledger,
+            objections,
+            spool,
+            settings,
+            forgetters=(email.recorder.forget_subject, email.consents.forget),
+            clock=clock,
+        )
         return cls(
             settings=settings,
             keys=keys,
@@ -110,26 +140,19 @@ class Gateway:
             delivery_monitor=DeliveryMonitor(hit_queue, forwarder, delivery, forwarding),
             metrics=metrics,
             counter=counter,
-            email=EmailService.build(
-                settings,
-                keys,
-                store,
-                ledger,
-                counter,
-                objected=objections.objected,
-                on_verdict=lambda kind, verdict: metrics.email_verdicts.labels(kind, verdict).inc(),
-            ),
+            email=email,
             objections=objections,
             retention=PeriodicPurge(store, settings.purge_interval_seconds),
             heartbeat=InstanceHeartbeat(store),
+            rights=rights,
             banner_config=banner_config,
             shown_texts=ShownTexts(banner_config),
+            clock=clock,
         )
 
     async def start(self) -> None:
         await self.store.open()
-        await self.writer.start()
-        await self.writer.replay_once()
+        await self.writer.start(replay_now=True)  # in the background: a big spool takes a while
         await self.hit_queue.open()
         await self.forwarder.start()
         if self.delivery is not None:

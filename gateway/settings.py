@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 
 from gateway.consent.model import DEFAULT_CATEGORIES, EMAIL_TRACKING, NECESSARY
 from gateway.errors import ConfigError
+from gateway.store_url import store_url_problem, url_parts
 
 ENV_PREFIX = "GATEWAY_"
 CONFIG_VARIABLE = "GATEWAY_CONFIG"
@@ -118,12 +120,16 @@ def _integer(value: Any) -> int:
 def _number(value: Any) -> float:
     if isinstance(value, str):
         try:
-            return float(value.strip())
+            number = float(value.strip())
         except ValueError:
             raise TypeError(f"expected a number, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    elif isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"expected a number, got {value!r}")
-    return float(value)
+    else:
+        number = float(value)
+    if not math.isfinite(number):
+        raise TypeError(f"expected a finite number, got {value!r}")
+    return number
 
 
 def _boolean(value: Any) -> bool:
@@ -160,7 +166,7 @@ def _text_tables(value: Any) -> tuple[tuple[str, tuple[tuple[str, str], ...]], .
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting thousands deep
             raise TypeError("expected a JSON object of languages to texts") from None
     if not isinstance(value, dict) or not all(
         isinstance(texts, dict) and all(isinstance(t, str) for t in texts.values())
@@ -235,9 +241,11 @@ def load_settings(
     then keyword `overrides` (already typed; used by the CLI for flags like `--demo`)."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
+    origins: dict[str, str] = {}  # where each value came from, for the one-line error
     path = config_path or environ.get(CONFIG_VARIABLE)
     if path:
         values.update(_read_file(Path(path)))
+        origins.update(dict.fromkeys(values, str(path)))
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or name == CONFIG_VARIABLE:
             continue
@@ -245,9 +253,10 @@ def load_settings(
         if key not in _PARSERS:
             raise ConfigError("environment", name, "unknown setting")
         values[key] = _parse(f"environment {name}", key, raw)
+        origins[key] = f"environment {name}"
     values.update(overrides)
     settings = Settings(**values)
-    _check(settings, source=str(path) if path else "environment")
+    _check(settings, origins)
     return settings
 
 
@@ -257,6 +266,14 @@ def _read_file(path: Path) -> dict[str, Any]:
             document = tomllib.load(file)
     except FileNotFoundError:
         raise ConfigError(str(path), "(file)", "no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(str(path), "(file)", "is a directory, expected a TOML file") from None
+    except OSError as error:
+        raise ConfigError(str(path), "(file)", f"cannot read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), "(syntax)", "expected UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(str(path), "(syntax)", "nested too deeply") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(str(path), "(syntax)", f"not valid TOML: {error}") from None
     values = {}
@@ -274,9 +291,9 @@ def _parse(source: str, key: str, raw: Any) -> Any:
         raise ConfigError(source, key, str(error)) from None
 
 
-def _check(settings: Settings, source: str) -> None:
+def _check(settings: Settings, origins: Mapping[str, str]) -> None:
     def fail(key: str, problem: str) -> None:
-        raise ConfigError(source, key, problem)
+        raise ConfigError(origins.get(key, "settings"), key, problem)
 
     if settings.env == "production" and not settings.secret_keys:
         fail("secret_keys", "GATEWAY_SECRET_KEYS is required when GATEWAY_ENV=production")
@@ -293,12 +310,19 @@ def _check(settings: Settings, source: str) -> None:
         fail("categories", f"must include {NECESSARY!r}")
     if len(set(settings.categories)) != len(settings.categories):
         fail("categories", "has duplicates")
-    scheme = urlsplit(settings.public_url).scheme
-    if scheme not in ("http", "https") or not urlsplit(settings.public_url).hostname:
+    parts = url_parts(settings.public_url)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         fail("public_url", f"expected an http(s) URL, got {settings.public_url!r}")
+    if settings.policy_url and url_parts(settings.policy_url) is None:
+        fail("policy_url", f"expected a URL, got {settings.policy_url!r}")
     for origin in settings.allowed_origins:
-        parts = urlsplit(origin)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        parts = url_parts(origin)
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or parts.path not in ("", "/")
+        ):
             fail(
                 "allowed_origins", f"expected origins like https://www.example.com, got {origin!r}"
             )
@@ -308,13 +332,9 @@ def _check(settings: Settings, source: str) -> None:
                 fail(hashes_key, "expected hex SHA-256 digests (64 characters)")
     if not 5 <= settings.admin_session_minutes <= 24 * 60:
         fail("admin_session_minutes", "expected 5 to 1440 minutes")
-    schemes = ("sqlite://", "redis://", "rediss://", "redis+cluster://", "redis+sentinel://")
-    if not settings.store.startswith(schemes):
-        fail(
-            "store",
-            "expected sqlite://, redis://, rediss://, redis+cluster:// or redis+sentinel://,"
-            f" got {settings.store!r}",
-        )
+    store_problem = store_url_problem(settings.store)
+    if store_problem:
+        fail("store", store_problem)
     for seconds_key in ("email_consent_cache_seconds", "email_min_click_seconds"):
         if not 0 <= getattr(settings, seconds_key) <= 3600:
             fail(seconds_key, "expected 0 to 3600 seconds")
@@ -325,6 +345,11 @@ def _check(settings: Settings, source: str) -> None:
         fail("purge_interval_seconds", "expected 0 (off) or 60 to 86400 seconds")
     if not 0.1 <= settings.objection_refresh_seconds <= 300:
         fail("objection_refresh_seconds", "expected 0.1 to 300 seconds")
+    # A loop every 0 (or -5) seconds spins a core: each interval has a floor.
+    if not 0.1 <= settings.spool_replay_seconds <= 3600:
+        fail("spool_replay_seconds", "expected 0.1 to 3600 seconds")
+    if not 0.05 <= settings.store_timeout_seconds <= 60:
+        fail("store_timeout_seconds", "expected 0.05 to 60 seconds")
     for key, low, high in _DELIVERY_RANGES:
         if not low <= getattr(settings, key) <= high:
             fail(key, f"expected {low:g} to {high:g}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -14,6 +15,16 @@ from pathlib import Path
 
 REDIS_SERVER = shutil.which("redis-server") or "redis-server"
 REDIS_CLI = shutil.which("redis-cli") or "redis-cli"
+
+
+def real_clock_env() -> dict[str, str]:
+    """This environment without libfaketime: `make test` runs the suite a year ahead under
+    `faketime`, and redis-server hangs under it; Redis keeps the real clock, as in production."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name != "LD_PRELOAD" and not name.startswith("FAKETIME")
+    }
 
 
 def free_port(also_free: Callable[[int], bool] = lambda _: True) -> int:
@@ -42,6 +53,30 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = 15.0) -> N
             return
         time.sleep(0.02)
     raise TimeoutError(f"timed out waiting for {what}")
+
+
+def wait_for_gateway(
+    base: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 30.0
+) -> None:
+    """Until the gateway at `base` says `/readyz` 200 (its store answered). A server that exits
+    or is not ready in time fails the test with its log."""
+    import httpx  # the tests' HTTP client; servers.py is imported by code that needs no HTTP
+
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=base, trust_env=False, timeout=1.0) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                log = log_path.read_text(errors="replace")
+                raise RuntimeError(f"the gateway exited with {process.returncode}:\n{log}")
+            try:
+                if client.get("/readyz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+    raise RuntimeError(
+        f"the gateway was not ready in {timeout} s:\n{log_path.read_text(errors='replace')}"
+    )
 
 
 def redis_command(port: int, *words: str) -> str:
@@ -96,6 +131,7 @@ class RedisServer:
                 command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                env=real_clock_env(),
             )
         wait_until(lambda: _answers(self.port), f"redis-server on port {self.port}")
         return self
@@ -158,6 +194,7 @@ def redis_cluster(directory: Path, masters: int = 3) -> Iterator[list[RedisServe
             check=True,
             capture_output=True,
             timeout=60,
+            env=real_clock_env(),
         )
         for node in nodes:
             wait_until(partial(_cluster_ok, node.port), f"cluster node {node.port}")

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO, SECRET
-from tests.servers import free_port, wait_until
+from tests.servers import free_port, wait_for_gateway
 
 CLI = [sys.executable, "-m", "gateway.cli"]
 
@@ -95,16 +95,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         [*CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     base = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        assert process.poll() is None, (tmp_path / "serve.log").read_text()
-        try:
-            return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
     try:
-        wait_until(ready, "the gateway to be ready")
+        wait_for_gateway(base, process, tmp_path / "serve.log")
         yield base, env
     finally:
         process.terminate()

@@ -156,6 +156,11 @@ CLIENT_QUERY = {
     "linkedin_insight": "pid=1&fmt=gif&url=https%3A%2F%2Fa.example%2F",
     "plausible": "n=pageview&u=https%3A%2F%2Fa.example%2F%3Femail%3Dx&d=a.example",
     "ads_cm": GA4_CLIENT + "&dl=https%3A%2F%2Fa.example%2Fp%3Femail%3Dx%40y.example",
+    # Apps, claiming every signal granted themselves (the gateway must overwrite the claims).
+    "ga4_app": "firebase_app_id=1:2:android:3&api_secret=s&app_instance_id=abc&events=x"
+    "&consent.ad_user_data=GRANTED&consent.ad_personalization=GRANTED",
+    "meta_app": "event=CUSTOM_APP_EVENTS&advertiser_id=idfa-1&anon_id=a1"
+    "&advertiser_tracking_enabled=1&application_tracking_enabled=1",
 }
 CONSENT_MODE_SIGNALS = {
     0: "ad_storage",
@@ -176,9 +181,21 @@ def sent_params(rule: Rule, decision: Decision, query: str) -> list[tuple[str, s
     hit = outbound_hit(
         rule, parse_query(query), decision, ip=parse_ip("198.51.100.7"), user_agent="UA"
     )
-    if hit.body:
-        return [(k, str(v)) for k, v in json.loads(hit.body).items()]
-    return parse_qsl(urlsplit(hit.url).query)
+    in_url = parse_qsl(urlsplit(hit.url).query)
+    if dict(hit.headers).get("Content-Type") == "application/json":
+        return in_url + list(_flat(json.loads(hit.body)))
+    return in_url + parse_qsl(hit.body.decode())
+
+
+def _flat(document: dict[str, object], prefix: str = "") -> list[tuple[str, str]]:
+    """A JSON body as dotted name/value pairs: `{"consent": {"a": "X"}}` → `consent.a=X`."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in document.items():
+        if isinstance(value, dict):
+            pairs += _flat(value, f"{prefix}{key}.")
+        else:
+            pairs.append((f"{prefix}{key}", str(value)))
+    return pairs
 
 
 def granted_signals(params: list[tuple[str, str]]) -> set[str]:
@@ -199,17 +216,23 @@ def granted_signals(params: list[tuple[str, str]]) -> set[str]:
 
 EVERY = list(
     itertools.product(
-        sorted(RULES), CONSENTS, (False, True), ("opt_in", "opt_out"), OBJECTIONS, (False, True)
+        sorted(RULES),
+        CONSENTS,
+        (False, True),  # Sec-GPC
+        (False, True),  # an app's platform refuses ad tracking (ATT / ad-ID opt-out)
+        ("opt_in", "opt_out"),
+        OBJECTIONS,
+        (False, True),  # bot
     )
 )
 
 
 def test_the_product_is_complete() -> None:
-    assert len(EVERY) == len(RULES) * len(CONSENTS) * 2 * 2 * len(OBJECTIONS) * 2 == 1296
+    assert len(EVERY) == len(RULES) * len(CONSENTS) * 2 * 2 * len(OBJECTIONS) * 2 * 2 == 3456
 
 
 def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> None:
-    for rule_id, consent_name, gpc, region, objected, bot in EVERY:
+    for rule_id, consent_name, gpc, att, region, objected, bot in EVERY:
         rule, consent = RULES[rule_id], CONSENTS[consent_name]
         signals = Signals(
             REVISION,
@@ -218,12 +241,13 @@ def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> No
             bot,
             OBJECTIONS[objected],
             vendor_categories=VENDOR_CATEGORIES,
+            app_tracking_refused=att,
         )
         decision = decide(rule, consent, signals)
-        where = (rule_id, consent_name, gpc, region, objected, bot, decision)
+        where = (rule_id, consent_name, gpc, att, region, objected, bot, decision)
         allowed = {
             c for c in ("analytics", "marketing", "preferences")
-            if may_be_told(c, consent, gpc, region, OBJECTIONS[objected], rule_id)
+            if may_be_told(c, consent, gpc or att, region, OBJECTIONS[objected], rule_id)
         }  # fmt: skip
         # The decision itself: signalled never exceeds what the person allowed.
         assert decision.signalled <= allowed, where
@@ -242,6 +266,14 @@ def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> No
             assert SIGNAL_CATEGORY[signal] in allowed, (signal, where)
         if rule.hit.consent_mode:
             assert {"gcs", "gcd"} <= {k for k, _ in params}, where  # always said, never omitted
+        sent_values = dict(params)
+        for written in rule.hit.signal_params:  # app signals: set by the gateway, never echoed
+            assert sent_values[written.name] in {written.granted, written.denied}, where
+            if sent_values[written.name] == written.granted:
+                assert written.category in decision.signalled, (written, where)
+                assert written.category in allowed, (written, where)
+        if any(name in rule.hit.advertising_id_params for name in sent_values):
+            assert "marketing" in allowed, where
         if decision.outcome == "anonymous":
             names = {k for k, _ in params}
             assert not any(n in rule.hit.identifier_params for n in names), where

@@ -51,11 +51,7 @@ RULES: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
 )
 
 # Known exceptions, each owned by someone removing it. Remove the line with the import.
-KNOWN: set[tuple[str, str]] = {
-    # The objections registry reads the store; it is moving to the runtime side (issue 11,
-    # engineer `shared`).
-    ("gateway.consent.objections", "gateway.store.base"),
-}
+KNOWN: set[tuple[str, str]] = set()
 
 
 def _module_name(path: Path) -> str:

@@ -56,6 +56,7 @@ class Health:
     email_events_dropped: int
     invalid_email_links: int
     this_instance: str = ""
+    store_usage: dict[str, int] = field(default_factory=dict)  # used_bytes, limit_bytes
     instances: list[dict[str, Any]] = field(default_factory=list)  # every live process
 
 
@@ -105,8 +106,15 @@ async def _instances(gateway: Gateway) -> list[dict[str, Any]]:
         return []
 
 
+async def _usage(gateway: Gateway) -> dict[str, int]:
+    try:
+        return await gateway.store.usage()
+    except StoreUnavailable:
+        return {}
+
+
 async def build_dashboard(gateway: Gateway, period: int, today: date | None = None) -> Dashboard:
-    today = today or datetime.now(UTC).date()
+    today = today or datetime.fromtimestamp(gateway.clock(), UTC).date()
     window = Window.ending(today, period)
     latency = await _ping(gateway)
     counts, latest = (
@@ -147,6 +155,7 @@ async def build_dashboard(gateway: Gateway, period: int, today: date | None = No
             invalid_email_links=sum(counts[InvalidEmailLink.metric].values()),
             this_instance=gateway.heartbeat.name,
             instances=await _instances(gateway) if latency is not None else [],
+            store_usage=await _usage(gateway) if latency is not None else {},
         ),
         latest=latest,
     )

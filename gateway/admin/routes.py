@@ -15,7 +15,6 @@ passes `check_form` (CSRF token + Origin); every page has the strict headers of 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,13 +29,12 @@ from gateway.admin.session import COOKIE_NAME, AdminSession, AdminSessions
 from gateway.admin.subjects import clean_subject, erased_summary, summarize
 from gateway.admin_auth import failed_admin_attempts
 from gateway.endpoints.bodies import read_form
-from gateway.errors import BadRequest, StoreUnavailable, TooManyRequests
-from gateway.receipts.export import csv_header, csv_line, parse_moment
-from gateway.rights import erase_subject, export_subject
+from gateway.errors import StoreUnavailable, TooManyRequests
+from gateway.inputs import checked_moment
+from gateway.receipts.export import MEDIA_TYPES, export_chunks, started
 from gateway.runtime import Gateway
 
 log = logging.getLogger("gateway.admin")
-CSV_CHUNK_ROWS = 500  # about 150 KB a send
 
 
 class AdminSite:
@@ -181,28 +179,18 @@ class AdminSite:
             return self._closed()
         if await self._session(request) is None:
             return self._to_login()
-        since, until = (_moment(request, name) for name in ("since", "until"))
-        receipts = self.gateway.store.iter_receipts(since, until)
-        # The first page is read before answering, so a store that is down is a clean 503.
-        first = await anext(receipts, None)
-
-        async def rows() -> AsyncIterator[str]:
-            chunk = [csv_header()]
-            if first is not None:
-                chunk.append(csv_line(first))
-                async for receipt in receipts:
-                    chunk.append(csv_line(receipt))
-                    if len(chunk) >= CSV_CHUNK_ROWS:
-                        yield "".join(chunk)
-                        chunk = []
-            yield "".join(chunk)
-
-        day = datetime.now(UTC).strftime("%Y-%m-%d")
+        query = request.query_params
+        since = checked_moment(query.get("since"), "since")
+        until = checked_moment(query.get("until"), "until")
+        receipts = await started(self.gateway.store.iter_receipts(since, until))
+        day = datetime.fromtimestamp(self.gateway.clock(), UTC).strftime("%Y-%m-%d")
         headers = {
             **page_headers(),
             "Content-Disposition": f'attachment; filename="receipts-{day}.csv"',
         }
-        return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers=headers)
+        return StreamingResponse(
+            export_chunks(receipts, "csv"), media_type=MEDIA_TYPES["csv"], headers=headers
+        )
 
     # ------------------------------------------------------------------ subjects
 
@@ -212,7 +200,7 @@ class AdminSite:
             return checked
         session, form, subject = checked
         try:
-            export = await export_subject(self.gateway, subject)
+            export = await self.gateway.rights.export(subject)
         except StoreUnavailable:
             return self._subject_problem(session, form, "The store did not answer.", status=503)
         return self._page("subject.html", session, summary=summarize(subject, export))
@@ -243,7 +231,7 @@ class AdminSite:
         if isinstance(checked, Response):
             return checked
         _, _, subject = checked
-        export = await export_subject(self.gateway, subject)
+        export = await self.gateway.rights.export(subject)
         headers = {
             **page_headers(),
             "Content-Disposition": f'attachment; filename="subject-{subject}.json"',
@@ -258,22 +246,12 @@ class AdminSite:
         if form.get("confirmed") != "yes":
             return self._page("erase_confirm.html", session, subject=subject)
         try:
-            erased = await erase_subject(self.gateway, subject)
+            erased = await self.gateway.rights.erase(subject)
         except StoreUnavailable:
             return self._subject_problem(
                 session, form, "The store did not answer; nothing was erased.", status=503
             )
         return self._page("erased.html", session, subject=subject, erased=erased_summary(erased))
-
-
-def _moment(request: Request, name: str) -> float | None:
-    text = request.query_params.get(name)
-    if not text:
-        return None
-    try:
-        return parse_moment(text)
-    except ValueError:
-        raise BadRequest(f'"{name}" must be an ISO date or date-time, like 2026-01-31') from None
 
 
 def admin_routes(gateway: Gateway) -> list[BaseRoute]:

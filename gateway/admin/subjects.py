@@ -1,6 +1,6 @@
 """Subject lookup for the dashboard: what `gateway.rights` exports about a subject, summarised.
 
-The export itself is `gateway.rights.export_subject` (the same document as
+The export itself is `SubjectRights.export` (the same document as
 `GET /api/subjects/{id}`); this module only turns it into what a page can show: what kinds
 of records are held and how many, and the receipts as table rows, newest first.
 """
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.email.identity import is_subject
+from gateway.inputs import is_subject
 
 RECEIPT_COLUMNS = (
     "created_at",

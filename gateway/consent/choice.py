@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from gateway.consent.model import NECESSARY
 from gateway.errors import Unprocessable
+from gateway.inputs import json_object
 
 ChoiceAction = Literal["accept_all", "reject_all", "custom"]
 _KEYS = {"action", "granted", "refused_vendors", "language", "page", "source", "app"}
@@ -69,11 +70,7 @@ def parse_choice(
 
     `vendors` maps each vendor a visitor may refuse (id) to its category.
     """
-    if not isinstance(body, dict):
-        raise Unprocessable("the body must be a JSON object")
-    unknown = sorted(set(body) - _KEYS)
-    if unknown:
-        raise Unprocessable(f"unknown field(s): {', '.join(unknown)}", allowed=sorted(_KEYS))
+    body = json_object(body, _KEYS)
     action, granted_list = body.get("action"), body.get("granted")
     if (action is None) == (granted_list is None):
         raise Unprocessable('send either "action" (accept_all or reject_all) or "granted"')

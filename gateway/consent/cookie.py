@@ -5,9 +5,13 @@ Apps, which keep no cookie jar, carry the same token in a header instead
 rules.
 
     >>> codec = ConsentCodec(keys=("k" * 32,), max_age_days=180)
-    >>> token = codec.encode(Consent("abc", 1, frozenset({"analytics"}), 1_700_000_000))
-    >>> codec.decode(token, now=1_700_000_000).granted
+    >>> token = codec.encode(Consent("a-random-consent-id", 1, frozenset({"analytics"}), 0))
+    >>> codec.decode(token).granted
     frozenset({'analytics'})
+    >>> codec.decode(token[:-1] + ("A" if token[-1] != "A" else "B")) is None  # tampered
+    True
+    >>> codec.decode(token, now=time.time() + 181 * 86400) is None  # older than max_age
+    True
 
 The payload is `{"i": id, "r": revision, "g": [granted], "t": chosen_at, "p": gpc 0|1}`
 plus `"v": [refused vendor ids]` only when some vendor inside a granted category was refused.

@@ -18,7 +18,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
@@ -26,6 +25,7 @@ from redis.exceptions import RedisError, ResponseError
 from gateway.delivery.queue import DEAD_LETTERS_KEPT, HitQueue, QueueDepth, QueuedHit, Taken
 from gateway.errors import StoreUnavailable
 from gateway.settings import Settings
+from gateway.store.redis_clients import redis_client
 
 GROUP = "delivery"
 
@@ -93,11 +93,7 @@ class RedisHitQueue(HitQueue):
             "socket_connect_timeout": self.timeout,
             "retry": Retry(NoBackoff(), 1),
         }
-        if self.url.startswith("redis+cluster://"):
-            url = "redis://" + self.url.removeprefix("redis+cluster://")
-            self._client = RedisCluster.from_url(url, **options)
-        else:
-            self._client = Redis.from_url(self.url, **options)
+        self._client = redis_client(self.url, options)  # one server, Cluster or Sentinel
         for name, source in (("append", _APPEND), ("ack", _ACK), ("dead", _DEAD_LETTER)):
             self._scripts[name] = self._client.register_script(source)
 

@@ -17,8 +17,8 @@ import re
 import unicodedata
 
 from gateway.errors import Unprocessable
+from gateway.inputs import is_subject
 
-SUBJECT = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 CAMPAIGN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _KEY_LABEL = b"cg.recipient"
 
@@ -44,10 +44,6 @@ def recipient_id(address: str, key: bytes) -> str:
     return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
 
-def is_subject(text: str) -> bool:
-    return SUBJECT.fullmatch(text) is not None
-
-
 def subject_for(recipient: object, key: bytes) -> str:
     """The subject for `recipient`: an address is hashed, an ESP id is checked and kept."""
     if not isinstance(recipient, str):
@@ -60,7 +56,8 @@ def subject_for(recipient: object, key: bytes) -> str:
         return recipient_id(address, key)
     if not is_subject(recipient):
         raise Unprocessable(
-            'an ESP id has 1 to 64 letters, digits or "._:-" (or pass the email address: it is hashed)'
+            '"recipient": an ESP id has 1 to 64 letters, digits or "._:-" (or pass the email'
+            " address: it is hashed)"
         )
     return recipient
 

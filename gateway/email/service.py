@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,9 +34,10 @@ class EmailService:
         counter: EventCounter,
         objected: Callable[[str], frozenset[str]] = lambda subject: frozenset(),
         on_verdict: Callable[[EventKind, Verdict], None] = lambda kind, verdict: None,
+        clock: Callable[[], float] = time.time,
     ) -> EmailService:
         tokens = EmailTokens(keys)
-        consents = RecipientConsents(store, receipts, settings, objected=objected)
+        consents = RecipientConsents(store, receipts, settings, clock=clock, objected=objected)
         return cls(
             tokens=tokens,
             signer=EmailSigner(keys, settings.public_url, settings.email_target_hosts, tokens),
@@ -47,6 +49,7 @@ class EmailService:
                 aggregates_without_consent=settings.email_aggregates,
                 min_click_seconds=settings.email_min_click_seconds,
                 on_verdict=on_verdict,
+                clock=clock,
             ),
         )
 
@@ -56,11 +59,3 @@ class EmailService:
     async def stop(self) -> None:
         """Settle and write what is in memory (before the counter's last flush)."""
         await self.recorder.close()
-
-    async def erase(self, subject: str, erased_at: float) -> dict[str, int]:
-        """Erase a subject everywhere this process holds them: store and memory (use
-        `gateway.rights.erase_subject`, which also tells the objection registry)."""
-        self.recorder.forget_subject(subject)
-        counts = await self.consents.erase(subject, erased_at)
-        self.recorder.forget_subject(subject)
-        return counts

@@ -29,7 +29,8 @@ from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
 
-from gateway.email.identity import CAMPAIGN, SUBJECT
+from gateway.email.identity import CAMPAIGN
+from gateway.inputs import is_subject
 from gateway.signing import SALT_CLICK, SALT_OPEN, SALT_PREFS, make_serializer
 
 MAX_TOKEN_LENGTH = 4096
@@ -160,7 +161,7 @@ class EmailTokens:
 
     def read_preferences(self, token: str) -> str | None:
         payload = self._preferences_reader.loads(token)
-        if isinstance(payload, list) and len(payload) == 1 and _is_subject(payload[0]):
+        if isinstance(payload, list) and len(payload) == 1 and is_subject(payload[0]):
             return str(payload[0])
         return None
 
@@ -186,15 +187,11 @@ def _is_str(value: object) -> bool:
     return isinstance(value, str)
 
 
-def _is_subject(value: object) -> bool:
-    return isinstance(value, str) and SUBJECT.fullmatch(value) is not None
-
-
 def _is_message(campaign: object, subject: object, sent_at: object) -> bool:
     return (
         isinstance(campaign, str)
         and CAMPAIGN.fullmatch(campaign) is not None
-        and _is_subject(subject)
+        and is_subject(subject)
         and type(sent_at) is int
         and sent_at >= 0
     )

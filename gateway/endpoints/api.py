@@ -3,7 +3,6 @@ records a recipient's email-tracking choice. Both need the admin bearer token.""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from starlette.requests import Request
@@ -13,11 +12,10 @@ from starlette.routing import Route
 from gateway.admin_auth import require_admin
 from gateway.consent.choice import parse_choice
 from gateway.consent.model import NECESSARY
-from gateway.email.identity import is_subject
 from gateway.email.recipients import Collection
 from gateway.endpoints.bodies import read_json
 from gateway.errors import Unprocessable
-from gateway.receipts.export import parse_moment
+from gateway.inputs import checked_moment, checked_subject, json_object
 from gateway.receipts.shown import TextsShown
 from gateway.runtime import gateway_of
 
@@ -31,18 +29,13 @@ async def sign_links(request: Request) -> Response:
     """`{"campaign", "recipient", "url" | "urls", "sent_at"?}` → the signed URLs."""
     gateway = gateway_of(request)
     await require_admin(request, gateway.settings.admin_token_hashes)
-    body = await read_json(request, limit=MAX_LINKS_BODY)
-    if not isinstance(body, dict):
-        raise Unprocessable("the body must be a JSON object")
-    unknown = sorted(set(body) - _LINK_FIELDS)
-    if unknown:
-        raise Unprocessable(f"unknown field(s): {', '.join(unknown)}", allowed=sorted(_LINK_FIELDS))
+    body = json_object(await read_json(request, limit=MAX_LINKS_BODY), _LINK_FIELDS)
     urls = _urls(body)
     signed = gateway.email.signer.sign(
         campaign=body.get("campaign"),
         recipient=body.get("recipient"),
         urls=urls,
-        sent_at=_moment(body.get("sent_at")),
+        sent_at=checked_moment(body.get("sent_at"), "sent_at", unix_seconds=True),
     )
     answer: dict[str, Any] = {
         "subject": signed.subject,
@@ -65,32 +58,13 @@ def _urls(body: dict[str, Any]) -> list[str]:
     return urls
 
 
-def _moment(value: Any) -> float | None:
-    if value is None:
-        return None
-    moment = -1.0
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        moment = float(value)
-    elif isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            moment = parse_moment(value)
-    if not 0 <= moment <= LAST_MOMENT:
-        raise Unprocessable('"sent_at" must be unix seconds or an ISO date-time, from 1970 to 9999')
-    return moment
-
-
 async def record_recipient_consent(request: Request) -> Response:
     """Body like `POST /consent`: `{"granted": ["email_tracking"], "source": "signup-form"}`,
     `{"granted": []}`, or `{"action": "accept_all" | "reject_all"}`."""
     gateway = gateway_of(request)
     settings = gateway.settings
     await require_admin(request, settings.admin_token_hashes)
-    subject = request.path_params["subject"]
-    if not is_subject(subject):
-        raise Unprocessable(
-            "a subject is an ESP id or recipient_id(address) — 1 to 64 letters, digits or "
-            '"._:-"; never an address (POST /api/links returns the subject for an address)'
-        )
+    subject = checked_subject(request.path_params["subject"])
     choice = parse_choice(await read_json(request), (NECESSARY, settings.email_category))
     grant = settings.email_category in choice.granted
     receipt = await gateway.email.consents.choose(

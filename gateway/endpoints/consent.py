@@ -26,7 +26,6 @@ from gateway.endpoints.bodies import read_json
 from gateway.endpoints.facts import request_facts
 from gateway.errors import Unprocessable
 from gateway.receipts.build import new_receipt
-from gateway.rights import erase_subject
 from gateway.runtime import Gateway, gateway_of
 
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie, Authorization"}
@@ -95,7 +94,7 @@ async def record_consent(request: Request) -> Response:
         consent_id=previous.consent_id if previous else secrets.token_urlsafe(16),
         revision=settings.policy_revision,
         granted=frozenset(choice.granted),
-        chosen_at=int(time.time()),
+        chosen_at=int(gateway.clock()),
         gpc=facts.gpc,
         refused_vendors=frozenset(choice.refused_vendors),
     )
@@ -111,6 +110,7 @@ async def record_consent(request: Request) -> Response:
         denied=choice.denied,
         shown=gateway.shown_texts(choice.language),
         page=choice.page,
+        now=gateway.clock(),
         refused_vendors=choice.refused_vendors,
     )
     await gateway.receipts.record(receipt)
@@ -149,7 +149,7 @@ async def withdraw_consent(request: Request) -> Response:
     receipt_id = None
     erased: dict[str, int] | None = None
     if previous is not None and erase:
-        erased = await erase_subject(gateway, previous.consent_id)
+        erased = await gateway.rights.erase(previous.consent_id)
     elif previous is not None:
         receipt = new_receipt(
             settings,
@@ -160,6 +160,7 @@ async def withdraw_consent(request: Request) -> Response:
             granted=(),
             denied=settings.categories,
             shown=gateway.shown_texts(_withdrawal_language(request)),
+            now=gateway.clock(),
         )
         await gateway.receipts.record(receipt)
         receipt_id = receipt.receipt_id

@@ -24,7 +24,6 @@ from gateway.endpoints.bodies import read_form
 from gateway.endpoints.facts import request_facts
 from gateway.endpoints.pixels import gif_response
 from gateway.errors import BadRequest, StoreUnavailable
-from gateway.rights import erase_subject
 from gateway.runtime import Gateway, gateway_of
 
 FORM_MAX_AGE = 6 * 3600
@@ -129,7 +128,7 @@ async def _change(request: Request, gateway: Gateway, subject: str, page_path: s
         shown=page_texts_shown(language),
     )
     if action == "erase":
-        await erase_subject(gateway, subject)  # no receipt: only the tombstone stays
+        await gateway.rights.erase(subject)  # no receipt: only the tombstone stays
         done = "erased"
     else:
         await gateway.email.consents.choose(subject, grant=action == "grant", collection=collection)

@@ -30,7 +30,9 @@ from gateway.visitors.agents import classify_visitor
 from gateway.visitors.network import client_ip
 from gateway.visitors.platform import APP_TRACKING_HEADER, app_tracking_refused
 
-MAX_HIT_BODY = 16384
+# The most a beacon can carry (Chromium's sendBeacon quota): matomo.js packs up to 50 requests
+# into one bulk body, gtag a batch of events, both through sendBeacon.
+MAX_HIT_BODY = 65536
 Params = list[tuple[str, Any]]
 
 

@@ -39,6 +39,11 @@ def openapi_document(settings: Settings, vendors: list[str]) -> dict[str, Any]:
             "schemas": schemas(settings),
             "securitySchemes": {
                 "adminToken": {"type": "http", "scheme": "bearer"},
+                "metricsToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a token whose SHA-256 is in GATEWAY_METRICS_TOKEN_HASHES",
+                },
                 "adminSession": {"type": "apiKey", "in": "cookie", "name": "cg_admin"},
                 "consentCookie": {"type": "apiKey", "in": "cookie", "name": "cg_consent"},
                 "consentToken": {

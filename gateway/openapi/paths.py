@@ -11,7 +11,7 @@ from gateway.settings import Settings
 _REASONS = {
     400: "Malformed input",
     401: "Missing or wrong admin token",
-    403: "Refused: the origin, the admin API being closed, or the address",
+    403: "Refused: the origin, the admin API being closed, the address or an expired form",
     404: "Not found",
     413: "Body too large",
     415: "Wrong content type",
@@ -303,9 +303,10 @@ def operations_paths() -> dict[str, Schema]:
         },
         "/metrics": {
             "get": _op(
-                "Prometheus metrics (internal addresses only)",
+                "Prometheus metrics: for internal effective clients, or with a metrics token",
                 "ops",
-                {"200": _body("text/plain", "Metrics"), **_errors(403)},
+                {"200": _body("text/plain", "Metrics"), **_errors(401, 403)},
+                security=[{}, {"metricsToken": []}],
             )
         },
         "/openapi.json": {
@@ -313,15 +314,33 @@ def operations_paths() -> dict[str, Schema]:
         },
     }
     for (path, method), summary in _ADMIN_PAGES.items():
-        operation = _op(
-            summary,
-            "admin",
-            {"200": _HTML, "303": _REDIRECT, "403": _HTML, **_errors(400, 413, 415)},
-            security=_SESSION,
-        )
+        operation = _op(summary, "admin", _admin_page_responses(path), security=_SESSION)
         if method == "post":
             operation["requestBody"] = {
                 "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}
             }
         paths.setdefault(path, {})[method] = operation
     return paths
+
+
+_ADMIN_DOWNLOADS = {
+    "/admin/receipts.csv": _body("text/csv", "Every receipt, streamed as CSV"),
+    "/admin/subject/export": _json("What is held about the subject", {"type": "object"}),
+}
+
+
+def _admin_page_responses(path: str) -> dict[str, Schema]:
+    """A dashboard page answers a page, a download or a redirect; a refusal is a page (wrong
+    token, expired form, unknown subject, store down) or, for a body it cannot read, JSON."""
+    either = {
+        code: {
+            "description": _REASONS[code],
+            "content": {"text/html": {"schema": {}}, "application/json": {"schema": ref("Error")}},
+        }
+        for code in (400, 401, 403, 413, 415, 422, 429, 503)
+    }
+    return {
+        "200": _ADMIN_DOWNLOADS.get(path, _HTML),
+        "303": _REDIRECT,
+        **{str(code): response for code, response in either.items()},
+    }

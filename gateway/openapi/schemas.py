@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.inputs import SUBJECT_ID_PATTERN
 from gateway.receipts.model import FIELD_NAMES
 from gateway.settings import Settings
 
 Schema = dict[str, Any]
-SUBJECT_PATTERN = "^[A-Za-z0-9._:-]{1,64}$"
+SUBJECT_PATTERN = f"^{SUBJECT_ID_PATTERN}$"
 _TARGET_PATTERN = "^https?://[a-z0-9-]+(\\.[a-z0-9-]+)+(/[A-Za-z0-9._~/-]*)?$"
 _PRINTABLE = "^[ -~]{1,64}$"  # what is documented; the API takes any printable text
 

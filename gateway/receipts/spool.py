@@ -121,34 +121,34 @@ class ReceiptSpool:
         return descriptor
 
     def _read_batch(self, batch: int) -> tuple[int, int, list[Receipt], int] | None:
-        """Under the lock: the next batch after the offset (generation, end offset, receipts,
-        lines consumed), or None once the spool is empty (it is emptied here)."""
+        """The next batch after the offset (generation, end offset, receipts, lines consumed),
+        or None once the spool is empty (it is emptied here). Only the reading is done under
+        the lock; the parsing after it."""
         with self._locked() as descriptor:
             if descriptor is None:
                 return None
             state = self._state(descriptor)
-            receipts, lines, torn = [], 0, 0
+            lines: list[bytes] = []
             with os.fdopen(os.dup(descriptor), "rb") as file:
                 file.seek(state.offset)
-                while lines < batch:
-                    line = file.readline()
-                    if not line:
-                        break
-                    lines += 1
-                    try:
-                        receipts.append(Receipt.from_json(line))
-                    except (ValueError, KeyError, TypeError):
-                        torn += 1  # a write cut short by a crash: never acknowledged to anyone
+                while len(lines) < batch and (line := file.readline()):
+                    lines.append(line)
                 end = file.tell()
-            if torn:
-                log.warning("spool: skipped %d unreadable line(s)", torn)
-            if lines:
-                return state.generation, end, receipts, lines
-            # Caught up: empty the file (appends wait on this lock, so none is lost).
-            os.ftruncate(descriptor, 0)
-            os.fsync(descriptor)
-            self._write_state(_State(generation=state.generation + 1))
-            return None
+            if not lines:
+                # Caught up: empty the file (appends wait on this lock, so none is lost).
+                os.ftruncate(descriptor, 0)
+                os.fsync(descriptor)
+                self._write_state(_State(generation=state.generation + 1))
+                return None
+        receipts, torn = [], 0
+        for line in lines:
+            try:
+                receipts.append(Receipt.from_json(line))
+            except (ValueError, KeyError, TypeError):
+                torn += 1  # a write cut short by a crash: never acknowledged to anyone
+        if torn:
+            log.warning("spool: skipped %d unreadable line(s)", torn)
+        return state.generation, end, receipts, len(lines)
 
     def _advance(self, generation: int, end: int, lines: int) -> None:
         with self._locked() as descriptor:

@@ -53,8 +53,11 @@ class ReceiptWriter:
         self._committer: asyncio.Task[None] | None = None
         self._replayer = Repeating("receipt-replay", replay_seconds, self.replay_once)
 
-    async def start(self) -> None:
+    async def start(self, replay_now: bool = False) -> None:
+        """Start committing; the spool is replayed in the background (at once with
+        `replay_now`, as at start-up, else after `replay_seconds`), never before serving."""
         self._committer = asyncio.create_task(self._commit_loop(), name="receipt-commit")
+        self._replayer.run_first = replay_now
         self._replayer.start()
 
     async def close(self) -> None:
@@ -137,4 +140,6 @@ class ReceiptWriter:
         with self.metrics.store_call("add_receipts"):
             stored = await self.store.add_receipts(receipts)
         self.replayed += len(stored)
+        for receipt in stored:
+            self.metrics.receipts.labels(receipt.action, "replayed").inc()
         self.on_stored(stored)

@@ -1,7 +1,8 @@
 """Read and validate the `tag_rules/` folder; every problem is one `RuleError` line.
 
->>> rules = load_rules(Path("tag_rules"), categories=DEFAULT_CATEGORIES)  # doctest: +SKIP
->>> rules["ga4"].hit.upstream  # doctest: +SKIP
+>>> from gateway.consent.model import DEFAULT_CATEGORIES
+>>> rules = load_rules(Path(__file__).parents[2] / "tag_rules", categories=DEFAULT_CATEGORIES)
+>>> rules["ga4"].hit.upstream
 'https://www.google-analytics.com/g/collect'
 """
 
@@ -88,6 +89,8 @@ def _read(path: Path) -> dict[str, Any]:
         raise RuleError(str(path), "(file)", f"cannot read: {error.strerror}") from None
     except UnicodeDecodeError:
         raise RuleError(str(path), "(syntax)", "expected UTF-8 text") from None
+    except RecursionError:
+        raise RuleError(str(path), "(syntax)", "nested too deeply") from None
     except tomllib.TOMLDecodeError as error:
         raise RuleError(str(path), "(syntax)", f"invalid TOML: {error}") from None
 

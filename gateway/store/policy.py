@@ -14,6 +14,9 @@ The SQLite and Redis modules hold only storage operations; the rules they apply 
 
 from __future__ import annotations
 
+import functools
+from datetime import UTC, datetime
+
 from gateway.email.records import RecipientConsent
 from gateway.receipts.model import day_of
 from gateway.settings import Settings
@@ -50,6 +53,18 @@ def events_cutoff(settings: Settings, now: float) -> float:
 def counts_first_kept_day(settings: Settings, now: float) -> str:
     """The oldest day whose counters are kept (YYYY-MM-DD); older days are purged."""
     return day_of(events_cutoff(settings, now))
+
+
+@functools.lru_cache(maxsize=64)
+def day_start(day: str) -> float:
+    """The first moment of `day` (YYYY-MM-DD, UTC)."""
+    return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
+
+
+def day_expires_at(day: str, keep_seconds: int) -> int:
+    """When what was recorded on `day` and is kept `keep_seconds` has all expired: the end of
+    the day plus the retention (a store's per-day key expires then)."""
+    return int(day_start(day) + DAY_SECONDS + keep_seconds)
 
 
 def erased_consent(subject_id: str, erased_at: float) -> RecipientConsent:

@@ -27,14 +27,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import date, timedelta
 from typing import Any
 
-from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import ReadOnlyError, RedisError
+from redis.exceptions import NoScriptError, ReadOnlyError, RedisError
 
 from gateway.email.records import EmailEvent, RecipientConsent
 from gateway.errors import StoreUnavailable
@@ -42,6 +40,7 @@ from gateway.receipts.model import Receipt, day_of
 from gateway.settings import Settings
 from gateway.store import policy
 from gateway.store.base import CountKey, Store
+from gateway.store.redis_clients import redis_client
 from gateway.store.redis_keys import (
     DAYS_KEY,
     day_counts_key,
@@ -61,16 +60,12 @@ from gateway.store.redis_scripts import (
     ERASE_SUBJECT,
     SET_UNLESS_ERASED,
 )
-from gateway.store.redis_sentinel import sentinel_address, sentinel_client
+from gateway.store.redis_sentinel import sentinel_address
 from gateway.store.redis_shared import RedisShared
 
 WRITTEN, REFUSED = 1, -1
+REPLICAS_CHECK_SECONDS = 1.0  # how often a Sentinel primary is asked how many replicas it has
 PROBE_KEY = "cg:readyz-probe"  # written by /readyz to see that writes are taken
-
-
-@lru_cache(maxsize=64)
-def _day_start(day: str) -> float:
-    return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
 
 
 class RedisStore(RedisRights, RedisShared, Store):
@@ -81,8 +76,10 @@ class RedisStore(RedisRights, RedisShared, Store):
         self.settings = settings
         self._client: Any = None  # Redis | RedisCluster: the same commands on both
         self._cluster = url.startswith("redis+cluster://")
-        if url.startswith("redis+sentinel://"):
+        self._sentinel = url.startswith("redis+sentinel://")
+        if self._sentinel:
             sentinel_address(url)  # a bad URL fails at start, naming the setting
+        self._replicas, self._replicas_checked_at = 0, float("-inf")
         self._scripts: dict[str, Any] = {}
 
     async def open(self) -> None:
@@ -93,14 +90,9 @@ class RedisStore(RedisRights, RedisShared, Store):
             # Fail fast when the server is gone: receipts go to the spool instead of waiting.
             "retry": Retry(NoBackoff(), 1),
         }
-        if self.url.startswith("redis+cluster://"):
-            url = "redis://" + self.url.removeprefix("redis+cluster://")
-            self._client = RedisCluster.from_url(url, **options)
+        self._client = redis_client(self.url, options)
+        if self._cluster:
             await asyncio.to_thread(slot_tag, "")  # the slot table, built once, off the loop
-        elif self.url.startswith("redis+sentinel://"):
-            self._client = sentinel_client(self.url, options)
-        else:
-            self._client = Redis.from_url(self.url, **options)
         self._scripts = {
             script: self._client.register_script(script)
             for script in (
@@ -143,22 +135,61 @@ class RedisStore(RedisRights, RedisShared, Store):
         for index, subject in enumerate(subjects):
             groups.setdefault(key_slot(subject) if self._cluster else 0, []).append(index)
 
-        async def call(indexes: list[int]) -> tuple[list[int], list[Any]]:
-            reply = await self._script(
-                script,
+        calls = [
+            (
                 [key for i in indexes for key in keys[i]],
                 [*common, *(arg for i in indexes for arg in args[i])],
             )
-            return indexes, reply
-
+            for indexes in groups.values()
+        ]
+        if self._cluster:
+            replies = await self._scripts_by_slot(script, calls)
+        else:
+            replies = [await self._script(script, *calls[0])]
         done = [0] * len(subjects)
-        replies = await asyncio.gather(*map(call, groups.values()), return_exceptions=True)
-        for reply in replies:
-            if isinstance(reply, BaseException):
-                raise reply
-            for index, answer in zip(*reply, strict=True):
+        for indexes, reply in zip(groups.values(), replies, strict=True):
+            for index, answer in zip(indexes, reply, strict=True):
                 done[index] = int(answer)
         return done
+
+    async def _scripts_by_slot(
+        self, script: str, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]
+    ) -> list[Any]:
+        """One script call per slot, all in one pipeline (a round trip per node)."""
+        sha = self._scripts[script].sha
+        for attempt in range(2):
+            pipeline = self._client.pipeline(transaction=False)
+            for keys, args in calls:
+                pipeline.execute_command("EVALSHA", sha, len(keys), *keys, *args)
+            try:
+                return list(await pipeline.execute())
+            except NoScriptError as error:  # a node restarted or newly added: load it again
+                if attempt:
+                    raise StoreUnavailable("Redis: NoScriptError") from error
+                await self._client.script_load(script)
+            except (RedisError, OSError) as error:
+                raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+        raise AssertionError("unreachable")
+
+    async def _replicated(self) -> None:
+        """Behind Sentinel a receipt counts as stored once a replica has it too: a failover
+        promotes a replica, and what only the old primary held would be lost with it. Until
+        then the batch is `StoreUnavailable`, so the writer spools it and replays it (writes
+        are idempotent). With no replica connected there is nothing to wait for."""
+        try:
+            now = time.monotonic()
+            if now - self._replicas_checked_at >= REPLICAS_CHECK_SECONDS:
+                info = await self._client.info("replication")
+                self._replicas = int(info.get("connected_slaves", 0))
+                self._replicas_checked_at = now
+            if not self._replicas:
+                return
+            timeout_ms = int(self.settings.store_timeout_seconds * 1000)
+            acknowledged = int(await self._client.wait(1, timeout_ms))
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+        if acknowledged < 1:
+            raise StoreUnavailable("Redis: no replica acknowledged the write in time")
 
     async def ping(self) -> None:
         try:
@@ -184,6 +215,8 @@ class RedisStore(RedisRights, RedisShared, Store):
             done = await self._add_receipts_by_slot(receipts, keep)
         else:
             done = await self._add_receipts_at_once(receipts, keep)
+        if self._sentinel:
+            await self._replicated()
         return [
             receipt for receipt, answer in zip(receipts, done, strict=True) if answer == WRITTEN
         ]
@@ -193,13 +226,13 @@ class RedisStore(RedisRights, RedisShared, Store):
         args: list[str | int | float] = [keep]
         for receipt in receipts:
             day, subject = receipt.day, receipt.subject_id
-            start = _day_start(day)
+            start = policy.day_start(day)
             keys += (subject_receipts_key(subject), suppression_key(subject), day_receipts_key(day))
             args += (
                 receipt.receipt_id,
                 receipt.to_json(),
                 receipt.created_at,
-                int(start + 86400 + keep),
+                policy.day_expires_at(day, keep),
                 start,
                 day,
             )
@@ -212,9 +245,9 @@ class RedisStore(RedisRights, RedisShared, Store):
         days: dict[str, float] = {}
         for receipt, body in zip(receipts, bodies, strict=True):
             pipeline.zadd(day_receipts_key(receipt.day), {body: receipt.created_at})
-            days[receipt.day] = _day_start(receipt.day)
-        for day, start in days.items():
-            pipeline.expireat(day_receipts_key(day), int(start + 86400 + keep))
+            days[receipt.day] = policy.day_start(receipt.day)
+        for day in days:
+            pipeline.expireat(day_receipts_key(day), policy.day_expires_at(day, keep))
         pipeline.zadd(DAYS_KEY, days)
         await self._execute(pipeline)
         done = await self._per_subject(
@@ -242,7 +275,7 @@ class RedisStore(RedisRights, RedisShared, Store):
             pipeline.hincrby(day_counts_key(key.day), f"{key.metric}|{key.label}", value)
             days.add(key.day)
         for day in days:
-            pipeline.expireat(day_counts_key(day), int(_day_start(day) + 86400 + keep))
+            pipeline.expireat(day_counts_key(day), policy.day_expires_at(day, keep))
         await self._execute(pipeline)
 
     async def counts(self, metric: str, first_day: str, last_day: str) -> dict[CountKey, int]:
@@ -275,7 +308,7 @@ class RedisStore(RedisRights, RedisShared, Store):
         high = "+inf" if until is None else f"({until}"
         pipeline = self._client.pipeline(transaction=False)
         # Any moment before the first receipt is the same as none (and pre-1970 has no day key).
-        first_day = "-inf" if since is None or since <= 0 else _day_start(day_of(since))
+        first_day = "-inf" if since is None or since <= 0 else policy.day_start(day_of(since))
         pipeline.zrangebyscore(DAYS_KEY, first_day, "+inf" if until is None else until)
         (days,) = await self._execute(pipeline)
         for day in days:

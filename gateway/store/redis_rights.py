@@ -221,16 +221,24 @@ class RedisRights:
         event_keys = [key for key in keys if key.endswith(":email-events")]
         if not (receipt_keys or event_keys):
             return
+        subjects = [_subject_of(key) for key in receipt_keys]
         pipeline = self._client.pipeline(transaction=False)
-        for key in receipt_keys:
+        for key, subject in zip(receipt_keys, subjects, strict=True):
             pipeline.hgetall(key)
+            pipeline.get(suppression_key(subject))
         for key in event_keys:
             pipeline.zremrangebyscore(key, "-inf", f"({events_before}")
         replies = await self._execute(pipeline)
-        removed["email_events"] += sum(int(n) for n in replies[len(receipt_keys) :])
+        removed["email_events"] += sum(int(n) for n in replies[2 * len(receipt_keys) :])
         pipeline = self._client.pipeline(transaction=False)
         expired_any = False
-        for key, receipts in zip(receipt_keys, replies[: len(receipt_keys)], strict=True):
+        for index, key in enumerate(receipt_keys):
+            receipts, erased_at = replies[2 * index], replies[2 * index + 1]
+            if erased_at is not None:  # an erasure cut short after its first step: finish it
+                await self._forget_receipts(
+                    subjects[index], list(receipts.values()), float(erased_at)
+                )
+                continue
             old = [rid for rid, body in receipts.items() if _created(body) < receipts_before]
             if old:
                 pipeline.hdel(key, *old)
@@ -247,6 +255,11 @@ class RedisRights:
         except (RedisError, OSError) as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
         return bool(taken)
+
+
+def _subject_of(receipts_key: str) -> str:
+    """`cg:subject:{<id>}:receipts` → `<id>`."""
+    return receipts_key.removeprefix("cg:subject:{").removesuffix("}:receipts")
 
 
 def _created(body: str) -> float:

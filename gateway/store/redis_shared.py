@@ -130,3 +130,11 @@ class RedisShared:
         pipeline.hgetall(FIGURES_KEY)
         live, figures = await self._execute(pipeline)
         return {name: figures[name] for name in live if name in figures}
+
+    async def usage(self) -> dict[str, int]:
+        reply = await _answer(self._client.info("memory"))
+        nodes = [reply] if "used_memory" in reply else list(reply.values())  # a Cluster: per node
+        return {
+            "used_bytes": sum(int(node.get("used_memory", 0)) for node in nodes),
+            "limit_bytes": sum(int(node.get("maxmemory", 0)) for node in nodes),
+        }

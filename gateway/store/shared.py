@@ -8,6 +8,8 @@
                   see the clicks that reached any instance
     heartbeats    each instance's latest figures (queue, spool, store health), for `/readyz`
                   and the dashboard
+    usage         how much the store holds and may hold (Redis memory, the SQLite file): what
+                  fills up first as traffic grows (docs/scaling.md)
 
 Every operation is one round trip; none is on a hot path (the pixel and click routes only
 append to memory, and a background task moves clicks here in batches).
@@ -69,3 +71,7 @@ class SharedState(ABC):
     @abstractmethod
     async def heartbeats(self, now: float) -> Mapping[str, str]:
         """Every live instance's latest figures (JSON), by instance name."""
+
+    @abstractmethod
+    async def usage(self) -> dict[str, int]:
+        """`used_bytes` and `limit_bytes` (0: no limit set) of the whole store."""

@@ -136,3 +136,11 @@ class SQLiteShared:
             ).fetchall()
         )
         return dict(rows)
+
+    async def usage(self) -> dict[str, int]:
+        def measure(connection: sqlite3.Connection) -> int:
+            (pages,) = connection.execute("PRAGMA page_count").fetchone()
+            (size,) = connection.execute("PRAGMA page_size").fetchone()
+            return int(pages) * int(size)
+
+        return {"used_bytes": await self._run(measure), "limit_bytes": 0}

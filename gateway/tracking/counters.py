@@ -2,20 +2,26 @@
 
 The hot paths only add to a dict; a background task writes the sums to the store every
 `flush_seconds`. If the store is down the sums are kept (up to `max_keys` distinct keys) and
-written later, so a short outage loses nothing and a long one costs bounded memory.
+written later, so a short outage loses nothing and a long one costs bounded memory; with a
+`PendingCountsFile` they are also kept on disk meanwhile, so a crash during the outage loses
+none either (the next process to start takes them over).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from gateway.background import Repeating
 from gateway.counts import Counted, CountKey
 from gateway.errors import StoreUnavailable
 from gateway.metrics import Metrics
+from gateway.receipts.model import day_of
 from gateway.store.base import Store
+from gateway.tracking.pending_counts import PendingCountsFile
 
 log = logging.getLogger("gateway.counters")
 
@@ -27,8 +33,11 @@ class EventCounter:
         flush_seconds: float = 1.0,
         max_keys: int = 100_000,
         metrics: Metrics | None = None,
+        clock: Callable[[], float] = time.time,
+        pending_file: PendingCountsFile | None = None,
     ) -> None:
-        self.store = store
+        self.store, self.clock, self.pending_file = store, clock, pending_file
+        self._on_disk = False
         self.metrics = metrics or Metrics()
         self.flush_seconds = flush_seconds
         self.max_keys = max_keys
@@ -39,9 +48,10 @@ class EventCounter:
         self._flusher = Repeating("counter-flush", flush_seconds, self.flush)
 
     def today(self) -> str:
-        number = int(time.time() // 86400)
+        now = self.clock()
+        number = int(now // 86400)
         if number != self._day_number:  # formatting a date per hit would cost more than the rest
-            self._day_number, self._day = number, time.strftime("%Y-%m-%d", time.gmtime())
+            self._day_number, self._day = number, day_of(now)
         return self._day
 
     def add(self, counted: Counted, amount: int = 1, day: str | None = None) -> None:
@@ -54,11 +64,18 @@ class EventCounter:
             self.lost += amount
 
     async def start(self) -> None:
+        if self.pending_file is not None:
+            adopted = await asyncio.to_thread(self.pending_file.adopt)
+            if adopted:
+                self._keep(adopted)
+                await self._save()  # under this process's name at once
         self._flusher.start()
 
     async def close(self) -> None:
         await self._flusher.stop()
         await self.flush()
+        if self.pending_file is not None:
+            self.pending_file.close()
 
     async def flush(self) -> None:
         if not self._pending:
@@ -68,8 +85,21 @@ class EventCounter:
             with self.metrics.store_call("add_counts"):
                 await self.store.add_counts(batch)
         except StoreUnavailable:
-            for key, amount in batch.items():  # keep them for the next flush
-                if key in self._pending or len(self._pending) < self.max_keys:
-                    self._pending[key] += amount
-                else:
-                    self.lost += amount
+            self._keep(batch)  # for the next flush
+            await self._save()
+            return
+        if self._on_disk and self.pending_file is not None:
+            self.pending_file.clear()  # what it held is in the store now
+            self._on_disk = False
+
+    def _keep(self, counts: Counter[CountKey]) -> None:
+        for key, amount in counts.items():
+            if key in self._pending or len(self._pending) < self.max_keys:
+                self._pending[key] += amount
+            else:
+                self.lost += amount
+
+    async def _save(self) -> None:
+        if self.pending_file is not None:
+            await asyncio.to_thread(self.pending_file.save, Counter(self._pending))
+            self._on_disk = True

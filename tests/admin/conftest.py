@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from gateway.app import create_app
 from gateway.settings import Settings
 from tests.admin.html_reading import log_in
+from tests.clocks import SteadyClock
 from tests.conftest import serving
 
 ADMIN = "dashboard-admin-token-for-tests"
@@ -20,8 +21,14 @@ ORIGIN = "http://gateway.test"  # the in-process client's base URL is the gatewa
 
 
 @pytest.fixture
-def app(make_settings: Callable[..., Settings]) -> Starlette:
-    return create_app(make_settings(admin_token_hashes=(ADMIN_HASH,), public_url=ORIGIN))
+def clock() -> SteadyClock:
+    return SteadyClock()
+
+
+@pytest.fixture
+def app(make_settings: Callable[..., Settings], clock: SteadyClock) -> Starlette:
+    settings = make_settings(admin_token_hashes=(ADMIN_HASH,), public_url=ORIGIN)
+    return create_app(settings, clock=clock)
 
 
 @pytest.fixture

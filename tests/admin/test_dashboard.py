@@ -9,7 +9,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import date
 from urllib.parse import urlsplit
 
 import httpx
@@ -21,6 +21,7 @@ from gateway.runtime import Gateway
 from gateway.settings import Settings
 from tests.admin.conftest import ADMIN, ADMIN_HASH, ORIGIN
 from tests.admin.html_reading import form_token, log_in, row, tables, tile
+from tests.clocks import SteadyClock
 from tests.conftest import SITE, serving
 
 CHROME = (
@@ -32,8 +33,11 @@ GMAIL_PROXY = (
 )
 VISITOR = {"Origin": SITE, "User-Agent": CHROME}
 SAME_ORIGIN = {"Origin": ORIGIN}
-TODAY = datetime.now(UTC)
-TODAY_LABEL = f"{TODAY.day} {TODAY:%b}"
+
+
+def day_label(day: date) -> str:
+    """How the dashboard names a day in its tables: `5 Mar`."""
+    return f"{day.day} {day:%b}"
 
 
 async def choose(app: Starlette, body: Mapping[str, object], **headers: str) -> str:
@@ -58,7 +62,7 @@ async def settle(app: Starlette) -> None:
 
 
 async def test_the_dashboard_shows_the_counters_of_real_traffic(
-    app: Starlette, admin: httpx.AsyncClient
+    app: Starlette, admin: httpx.AsyncClient, clock: SteadyClock
 ) -> None:
     for body in ({"action": "accept_all"}, {"action": "accept_all"}, {"action": "reject_all"}):
         await choose(app, body)
@@ -89,10 +93,11 @@ async def test_the_dashboard_shows_the_counters_of_real_traffic(
     assert tile(page, "gpc") == "17%"  # 1 of 6 receipts (the withdrawal is one)
     assert tile(page, "hits") == "4"
     assert tile(page, "opens") == "1"
-    choices = row(page, "Consent choices per day", TODAY_LABEL)
-    assert choices == [TODAY_LABEL, "3", "1", "1", "1", "6"]  # accept, custom, reject, withdrawn
+    today = day_label(clock.today())
+    choices = row(page, "Consent choices per day", today)
+    assert choices == [today, "3", "1", "1", "1", "6"]  # accept, custom, reject, withdrawn
     head = tables(page)["Opt-in rate per category and day"][0]
-    rates = dict(zip(head, row(page, "Opt-in rate per category and day", TODAY_LABEL), strict=True))
+    rates = dict(zip(head, row(page, "Opt-in rate per category and day", today), strict=True))
     assert rates["Analytics"] == "67%"  # granted by 3 accept all + 1 custom; denied by 2
     assert rates["Marketing"] == "50%"  # the GPC choice did not grant it
     assert row(page, "Refusal and acceptance", "Reject all") == ["Reject all", "1", "20%"]
@@ -123,7 +128,9 @@ async def test_the_numbers_move_with_more_traffic(app: Starlette, admin: httpx.A
     assert len(tables(page)["Consent choices per day"]) == 1 + 7
 
 
-async def test_the_receipts_csv_is_the_api_export(app: Starlette, admin: httpx.AsyncClient) -> None:
+async def test_the_receipts_csv_is_the_api_export(
+    app: Starlette, admin: httpx.AsyncClient, clock: SteadyClock
+) -> None:
     subjects = [await choose(app, {"action": action}) for action in ("accept_all", "reject_all")]
     download = await admin.get("/admin/receipts.csv")
     assert download.status_code == 200
@@ -133,7 +140,7 @@ async def test_the_receipts_csv_is_the_api_export(app: Starlette, admin: httpx.A
     assert download.text == api.text
     rows = list(csv.DictReader(io.StringIO(download.text)))
     assert [r["subject_id"] for r in rows] == subjects
-    since = await admin.get(f"/admin/receipts.csv?since={TODAY:%Y-%m-%d}&until=2999-01-01")
+    since = await admin.get(f"/admin/receipts.csv?since={clock.day()}&until=2999-01-01")
     assert since.text == download.text
 
 

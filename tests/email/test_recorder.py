@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,32 +13,33 @@ from gateway.email.recipients import Collection, RecipientConsents
 from gateway.email.recorder import SETTLE_SECONDS, EmailRecorder
 from gateway.email.tokens import ClickToken, OpenToken
 from gateway.errors import StoreUnavailable
+from gateway.receipts.model import day_of
 from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
 from gateway.settings import Settings
 from gateway.store import Store
 from gateway.tracking.counters import EventCounter
-
-SENT = 1_767_225_600
-LATER = SENT + 3600.0
-DAY = "2026-01-01"
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clocks import FixedClock
 
 
 @dataclass
 class Parts:
     store: Store
-    clock: Clock
+    clock: FixedClock
     consents: RecipientConsents
     counter: EventCounter
     recorder: EmailRecorder
+    sent: int  # when the campaign was sent: an hour before the clock starts
+
+    @property
+    def day(self) -> str:
+        return day_of(self.clock.now)
+
+    def click(self, link: int, subject: str = "esp-1", sent: int | None = None) -> ClickToken:
+        return ClickToken("spring-26", subject, link, f"https://x.test/{link}", sent or self.sent)
+
+    def opened(self, subject: str = "esp-1") -> OpenToken:
+        return OpenToken("spring-26", subject, self.sent)
 
     async def grant(self, subject: str, grant: bool = True) -> None:
         await self.consents.choose(subject, grant=grant, collection=Collection(action="api"))
@@ -47,7 +49,7 @@ class Parts:
         await self.counter.flush()
 
     async def counts(self, metric: str) -> dict[str, int]:
-        found = await self.store.counts(metric, DAY, DAY)
+        found = await self.store.counts(metric, self.day, self.day)
         return {key.label: value for key, value in found.items()}
 
 
@@ -58,9 +60,11 @@ async def parts(
     settings = make_settings(email_consent_cache_seconds=5.0)
     writer = ReceiptWriter(store, ReceiptSpool(tmp_path / "spool"), 60)
     await writer.start()
-    clock = Clock(LATER)
-    counter = EventCounter(store)
-    counter.today = lambda: DAY  # type: ignore[method-assign]
+    # The stores keep events by the real clock (retention), so the test's time starts at the
+    # real now and then moves only when a test moves it: it never crosses midnight by itself.
+    sent = int(time.time()) - 3600
+    clock = FixedClock(sent + 3600.0)
+    counter = EventCounter(store, clock=clock)
     consents = RecipientConsents(store, writer, settings, clock=clock)
     recorder = EmailRecorder(
         store,
@@ -70,32 +74,24 @@ async def parts(
         min_click_seconds=10,
         clock=clock,
     )
-    yield Parts(store, clock, consents, counter, recorder)
+    yield Parts(store, clock, consents, counter, recorder, sent)
     await writer.close()
-
-
-def click(link: int, subject: str = "esp-1", sent: int = SENT) -> ClickToken:
-    return ClickToken("spring-26", subject, link, f"https://x.test/{link}", sent)
-
-
-def opened(subject: str = "esp-1") -> OpenToken:
-    return OpenToken("spring-26", subject, SENT)
 
 
 async def test_events_are_stored_per_recipient_only_with_consent(parts: Parts) -> None:
     await parts.grant("esp-yes")
     await parts.grant("esp-no", grant=False)
     for subject in ("esp-yes", "esp-no", "esp-unknown"):
-        parts.recorder.opened(opened(subject), "mail_client")
+        parts.recorder.opened(parts.opened(subject), "mail_client")
         parts.clock.now += 30
-        parts.recorder.clicked(click(1, subject), "browser")
+        parts.recorder.clicked(parts.click(1, subject), "browser")
     await parts.settle()
     events = await parts.store.email_events("esp-yes")
     assert [(e.kind, e.link, e.verdict, e.campaign) for e in events] == [
         ("open", 0, "human", "spring-26"),
         ("click", 1, "human", "spring-26"),
     ]
-    assert events[0].sent_at == SENT
+    assert events[0].sent_at == parts.sent
     assert await parts.store.email_events("esp-no") == []
     assert await parts.store.email_events("esp-unknown") == []
     # everyone is in the per-campaign aggregates
@@ -106,11 +102,11 @@ async def test_events_are_stored_per_recipient_only_with_consent(parts: Parts) -
 async def test_an_event_from_before_the_grant_is_not_kept_even_if_it_settles_after(
     parts: Parts,
 ) -> None:
-    parts.recorder.opened(opened(), "mail_client")  # the email shown before they agreed
+    parts.recorder.opened(parts.opened(), "mail_client")  # the email shown before they agreed
     parts.clock.now += 20
     await parts.grant("esp-1")  # on the preferences page, before the open has settled
     parts.clock.now += 20
-    parts.recorder.opened(opened(), "mail_client")
+    parts.recorder.opened(parts.opened(), "mail_client")
     await parts.settle()
     events = await parts.store.email_events("esp-1")
     assert [e.created_at for e in events] == [parts.clock.now]
@@ -120,14 +116,14 @@ async def test_an_event_from_before_the_grant_is_not_kept_even_if_it_settles_aft
 async def test_aggregates_without_consent_can_be_turned_off(parts: Parts) -> None:
     parts.recorder.aggregates_without_consent = False
     await parts.grant("esp-yes")
-    parts.recorder.opened(opened("esp-yes"), "image_proxy")
-    parts.recorder.opened(opened("esp-no"), "image_proxy")
+    parts.recorder.opened(parts.opened("esp-yes"), "image_proxy")
+    parts.recorder.opened(parts.opened("esp-no"), "image_proxy")
     await parts.settle()
     assert await parts.counts("email_open") == {"spring-26|proxied": 1}
 
 
 async def test_events_wait_for_their_neighbours_before_they_settle(parts: Parts) -> None:
-    parts.recorder.clicked(click(1), "browser")
+    parts.recorder.clicked(parts.click(1), "browser")
     assert await parts.recorder.flush() == 0
     parts.clock.now += SETTLE_SECONDS
     assert await parts.recorder.flush() == 1
@@ -136,10 +132,10 @@ async def test_events_wait_for_their_neighbours_before_they_settle(parts: Parts)
 async def test_a_burst_of_links_turns_every_click_in_it_to_machine(parts: Parts) -> None:
     await parts.grant("esp-1")
     for link in (1, 2, 3):
-        parts.recorder.clicked(click(link), "browser")  # a scanner with a browser's agent
+        parts.recorder.clicked(parts.click(link), "browser")  # a scanner with a browser's agent
         parts.clock.now += 0.2
     parts.clock.now += 120
-    parts.recorder.clicked(click(2), "browser")  # the person, two minutes later
+    parts.recorder.clicked(parts.click(2), "browser")  # the person, two minutes later
     await parts.settle()
     verdicts = [(e.link, e.verdict) for e in await parts.store.email_events("esp-1")]
     assert verdicts == [(1, "machine"), (2, "machine"), (3, "machine"), (2, "human")]
@@ -153,11 +149,11 @@ async def test_a_burst_of_links_turns_every_click_in_it_to_machine(parts: Parts)
 
 async def test_a_honeypot_click_discounts_the_clicks_before_and_after_it(parts: Parts) -> None:
     await parts.grant("esp-1")
-    parts.recorder.clicked(click(1), "browser")
+    parts.recorder.clicked(parts.click(1), "browser")
     parts.clock.now += 3
-    parts.recorder.clicked(click(0), "browser")  # nobody sees this link
+    parts.recorder.clicked(parts.click(0), "browser")  # nobody sees this link
     parts.clock.now += 3
-    parts.recorder.clicked(click(2), "browser")
+    parts.recorder.clicked(parts.click(2), "browser")
     await parts.settle()
     verdicts = [(e.link, e.verdict) for e in await parts.store.email_events("esp-1")]
     assert verdicts == [(1, "machine"), (0, "machine"), (2, "machine")]
@@ -165,7 +161,7 @@ async def test_a_honeypot_click_discounts_the_clicks_before_and_after_it(parts: 
 
 async def test_a_click_right_after_sending_is_a_machine(parts: Parts) -> None:
     await parts.grant("esp-1")
-    parts.recorder.clicked(click(1, sent=int(parts.clock.now) - 2), "browser")
+    parts.recorder.clicked(parts.click(1, sent=int(parts.clock.now) - 2), "browser")
     await parts.settle()
     assert [e.verdict for e in await parts.store.email_events("esp-1")] == ["machine"]
 
@@ -176,20 +172,20 @@ async def test_a_withdrawal_takes_effect_within_the_cache_time(parts: Parts) -> 
     # Withdrawn through another gateway instance: straight into the store.
     other = RecipientConsents(parts.store, parts.consents.receipts, parts.consents.settings)
     await other.choose("esp-1", grant=False, collection=Collection(action="api"))
-    parts.recorder.opened(opened(), "mail_client")
+    parts.recorder.opened(parts.opened(), "mail_client")
     await parts.recorder.flush(settle=False)
     assert len(await parts.store.email_events("esp-1")) == 1  # cached: still granted
     parts.clock.now += 5.0
-    parts.recorder.opened(opened(), "mail_client")
+    parts.recorder.opened(parts.opened(), "mail_client")
     await parts.recorder.flush(settle=False)
     assert len(await parts.store.email_events("esp-1")) == 1  # the cache expired: no more
 
 
 async def test_erasure_forgets_what_is_in_memory_too(parts: Parts) -> None:
     await parts.grant("esp-1")
-    parts.recorder.opened(opened(), "mail_client")
+    parts.recorder.opened(parts.opened(), "mail_client")
     await parts.settle()
-    parts.recorder.opened(opened(), "mail_client")
+    parts.recorder.opened(parts.opened(), "mail_client")
     parts.recorder.forget_subject("esp-1")
     parts.clock.now += 1
     erased = await parts.consents.erase("esp-1", parts.clock.now)
@@ -219,7 +215,7 @@ async def test_an_unreachable_store_means_no_per_recipient_events_and_no_loss_of
         min_click_seconds=10,
         clock=parts.clock,
     )
-    recorder.opened(opened(), "mail_client")
+    recorder.opened(parts.opened(), "mail_client")
     assert await recorder.flush(settle=False) == 1  # consent unknown: counted, not stored
     with pytest.raises(StoreUnavailable):
         await down.ping()
@@ -231,7 +227,7 @@ async def test_an_unreachable_store_means_no_per_recipient_events_and_no_loss_of
 async def test_memory_is_bounded(parts: Parts) -> None:
     parts.recorder.max_pending = 3
     for _ in range(5):
-        parts.recorder.opened(opened(), "mail_client")
+        parts.recorder.opened(parts.opened(), "mail_client")
     assert parts.recorder.dropped == 2
 
 
@@ -247,10 +243,10 @@ async def test_every_settled_verdict_is_reported_as_the_aggregates_count_it(part
     seen: list[tuple[str, str]] = []
     parts.recorder.on_verdict = lambda kind, verdict: seen.append((kind, verdict))
     await parts.grant("esp-1")
-    parts.recorder.opened(opened(), "image_proxy")
-    parts.recorder.clicked(click(1), "browser")
-    parts.recorder.clicked(click(2), "link_scanner")
+    parts.recorder.opened(parts.opened(), "image_proxy")
+    parts.recorder.clicked(parts.click(1), "browser")
+    parts.recorder.clicked(parts.click(2), "link_scanner")
     parts.recorder.aggregates_without_consent = False
-    parts.recorder.opened(opened("esp-unknown"), "mail_client")  # counted nowhere
+    parts.recorder.opened(parts.opened("esp-unknown"), "mail_client")  # counted nowhere
     await parts.settle()
     assert sorted(seen) == [("click", "human"), ("click", "machine"), ("open", "proxied")]

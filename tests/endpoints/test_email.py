@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from gateway.email.page_texts import page_texts_shown
 from gateway.endpoints.pixels import GIF
 from gateway.runtime import Gateway
 from gateway.settings import Settings
+from tests.clocks import SteadyClock
 from tests.conftest import serving
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
@@ -28,13 +28,13 @@ GMAIL_PROXY = (
 )
 SAFE_LINKS = "Mozilla/5.0 (compatible; Microsoft Office 365 ATP Safe Links)"
 OWN_ORIGIN = "http://127.0.0.1:8000"  # the default public URL's origin
-TODAY = time.strftime("%Y-%m-%d", time.gmtime())
 
 
 @dataclass
 class Running:
     app: Starlette
     http: httpx.AsyncClient
+    clock: SteadyClock
 
     @property
     def gateway(self) -> Gateway:
@@ -43,7 +43,7 @@ class Running:
 
     def message(self, recipient: str = "esp-1", sent_ago: float = 3600) -> MessageLinks:
         return self.gateway.email.signer.message(
-            campaign="spring-26", recipient=recipient, sent_at=time.time() - sent_ago
+            campaign="spring-26", recipient=recipient, sent_at=self.clock() - sent_ago
         )
 
     async def settle(self) -> None:
@@ -51,15 +51,17 @@ class Running:
         await self.gateway.counter.flush()
 
     async def counts(self, metric: str) -> dict[str, int]:
-        found = await self.gateway.store.counts(metric, TODAY, TODAY)
+        today = self.clock.day()
+        found = await self.gateway.store.counts(metric, today, today)
         return {key.label: value for key, value in found.items()}
 
 
 @pytest.fixture
 async def running(make_settings: Callable[..., Settings]) -> AsyncIterator[Running]:
-    app = create_app(make_settings())
+    clock = SteadyClock()
+    app = create_app(make_settings(), clock=clock)
     async with serving(app) as http:
-        yield Running(app, http)
+        yield Running(app, http, clock)
 
 
 def path(url: str) -> str:
@@ -346,9 +348,10 @@ async def test_with_the_store_down_links_still_work_and_the_page_says_so(
     make_settings: Callable[..., Settings],
 ) -> None:
     settings = make_settings(store="redis://127.0.0.1:1/0", store_timeout_seconds=0.3)
-    app = create_app(settings)
+    clock = SteadyClock()
+    app = create_app(settings, clock=clock)
     async with serving(app) as http:
-        down = Running(app, http)
+        down = Running(app, http, clock)
         links = down.message()
         opened = await http.get(path(links.open_url), headers={"User-Agent": FIREFOX})
         assert opened.content == GIF

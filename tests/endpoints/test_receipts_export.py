@@ -12,8 +12,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.endpoints import subjects
-from gateway.receipts.export import jsonl_line
+from gateway.receipts.export import export_chunks, jsonl_line, started
 from gateway.receipts.model import FIELD_NAMES, Receipt
 from gateway.runtime import Gateway
 from gateway.settings import Settings
@@ -89,16 +88,15 @@ async def test_bad_parameters_are_422(http: httpx.AsyncClient, query: str) -> No
     assert answer.json()["error"] == "unprocessable"
 
 
-async def test_the_body_comes_in_bounded_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_body_comes_in_bounded_chunks() -> None:
     """Constant memory: the generator never holds more than about one chunk of lines."""
-    monkeypatch.setattr(subjects, "CHUNK_BYTES", 4096)
     many = [receipt(f"subject-{i:05d}-aaaaaaaa", at=T0 + i) for i in range(2000)]
 
     async def stream() -> AsyncIterator[Receipt]:
-        for item in many[1:]:
+        for item in many:
             yield item
 
-    chunks = [chunk async for chunk in subjects._lines(many[0], stream(), "jsonl")]
+    chunks = [chunk async for chunk in export_chunks(await started(stream()), "jsonl", 4096)]
     longest_line = max(len(jsonl_line(r).encode()) for r in many)
     assert len(chunks) > 100
     assert max(len(chunk) for chunk in chunks) <= 4096 + longest_line

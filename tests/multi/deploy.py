@@ -8,15 +8,15 @@ import contextlib
 import hashlib
 import re
 import subprocess
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.servers import free_port
+from tests.servers import free_port, wait_for_gateway
 from tests.test_cli import CLI, environment
 
 ADMIN = "multi-instance-admin-token"
@@ -32,6 +32,7 @@ class Gateway:
     port: int
     log_path: Path
     process: subprocess.Popen[bytes]
+    _http: httpx.Client | None = None
 
     @property
     def base(self) -> str:
@@ -42,25 +43,22 @@ class Gateway:
 
     def request(self, method: str, path: str, **options: Any) -> httpx.Response:
         """One request on a connection of its own (any worker may take it)."""
-        with httpx.Client(base_url=self.base, timeout=10, trust_env=False) as http:
-            return http.request(method, path, **options)
+        if self._http is None:
+            self._http = httpx.Client(
+                base_url=self.base,
+                timeout=10,
+                trust_env=False,
+                limits=httpx.Limits(max_keepalive_connections=0),  # a new connection each time
+                cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),  # tests send their own
+            )
+        return self._http.request(method, path, **options)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"the gateway exited with {self.process.returncode}:\n{self.log()}"
-                )
-            try:
-                if self.request("GET", "/readyz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"the gateway was not ready in {timeout} s:\n{self.log()}")
+        wait_for_gateway(self.base, self.process, self.log_path, timeout)
 
     def stop(self) -> None:
+        if self._http is not None:
+            self._http.close()
         self.process.terminate()
         try:
             self.process.wait(timeout=20)

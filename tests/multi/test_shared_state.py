@@ -104,6 +104,9 @@ def test_every_process_publishes_a_heartbeat_and_the_dashboard_lists_them_all(
         listed = {row[0].removesuffix(" (this one)") for row in rows}
         time.sleep(0.2)
     assert {name_a, name_b} <= listed
+    size = re.search(r'id="store-usage"[^>]*>([\d.]+) MiB', page.text)
+    assert size is not None  # what fills up first as traffic grows (docs/scaling.md)
+    assert float(size.group(1)) > 0
 
 
 def _click(gateway: Gateway, url: str) -> None:

@@ -285,4 +285,8 @@ async def test_stored_receipts_are_counted_once_when_replayed_and_survive_a_rest
     await writer.close()
     assert sorted(stored) == sorted(r.receipt_id for r in [live, *spooled])
     assert writer.replayed == 4
+    replayed = writer.metrics.registry.get_sample_value(
+        "cg_receipts_total", {"action": "accept_all", "outcome": "replayed"}
+    )
+    assert replayed == 4
     await store.close()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -214,3 +216,17 @@ async def test_a_client_hanging_up_mid_body_is_one_quiet_499_line(
     assert closed[0].exc_info is None
     _no_unhandled(caplog)
     assert json.dumps(closed[0].getMessage())  # plain text, no traceback
+
+
+def test_only_the_body_reader_reads_request_bodies() -> None:
+    """One reader: a route that reads `request.json()`, `.form()`, `.body()` or `.stream()` on
+    its own would skip the caps and the strict parser."""
+    package = Path(__file__).resolve().parents[2] / "gateway"
+    readers = re.compile(r"\brequest\.(json|form|body|stream)\(")
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.name != "bodies.py" or path.parent.name != "endpoints"
+        if readers.search(path.read_text())
+    ]
+    assert offenders == []

@@ -63,3 +63,11 @@ async def test_heartbeats_list_live_instances_only(store: Store) -> None:
     assert json.loads(live["b:2"]) == {"queued": 2}
     await store.put_heartbeat("b:2", json.dumps({"queued": 3}), NOW + 20, 10)
     assert json.loads((await store.heartbeats(NOW + 21))["b:2"]) == {"queued": 3}
+
+
+async def test_usage_grows_with_what_is_stored(store: Store) -> None:
+    before = await store.usage()
+    assert before["used_bytes"] > 0
+    assert before["limit_bytes"] >= 0
+    await store.add_clicks([Click(f"m|s{n}|1", f"s{n}", NOW, n % 3) for n in range(3000)], NOW)
+    assert (await store.usage())["used_bytes"] > before["used_bytes"]

@@ -7,7 +7,9 @@ text/plain to `/api/event`; matomo.js sends form bodies and bulk envelopes; fbev
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -88,6 +90,22 @@ async def test_a_trailing_slash_is_served_in_place_never_redirected(http) -> Non
 
 
 # ------------------------------------------------------------------ body shapes
+
+
+async def test_a_full_matomo_bulk_body_fits(http, vendor) -> None:
+    """matomo.js sends up to 50 requests in one bulk body; real ones are ~700 bytes each."""
+    url = "https%3A%2F%2Fwww.example.com%2F" + "section%2F" * 40
+    request = (
+        f"?idsite=1&rec=1&action_name=Home&url={url}&res=1920x1080&pv_id=abcdef" + "&x=y" * 100
+    )
+    body = json.dumps({"requests": [request] * 50}).encode()
+    assert len(body) > 30_000
+    response = await http.post("/t/matomo", content=body, headers=BROWSER)
+    assert response.status_code == 204
+    deadline = time.monotonic() + 15  # wait on the vendor itself: hits in flight are not "queued"
+    while len(vendor.received) < 50 and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    assert len(await received_after_drain(http, vendor)) == 50
 
 
 async def test_plausible_text_plain_json_on_api_event(http, vendor: StandInVendor) -> None:

@@ -247,7 +247,7 @@ async def test_ga4_batched_post_forwards_one_hit_per_event(http, vendor) -> None
             },
             400,
         ),
-        ({"method": "POST", "url": "/t/ga4", "content": b"a=" + b"x" * 20000}, 413),
+        ({"method": "POST", "url": "/t/ga4", "content": b"a=" + b"x" * 70000}, 413),
         ({"method": "PUT", "url": "/t/ga4"}, 405),
     ],
 )
