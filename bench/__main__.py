@@ -258,6 +258,7 @@ def main() -> int:
     )
     redis.start()
     bench = Bench(work)
+    delivered = ""
     try:
         vendor = bench.uvicorn("stand-in vendor", "bench.vendor:app")
         rules = rules_pointing_at(REPO / "tag_rules", work / "rules", vendor.base)
@@ -303,6 +304,14 @@ def main() -> int:
         )
         two = [s for s in gateway_scenarios(gateway2) if s.name in TWO_WORKER_ROWS]
         bench.compared(gateway2, two, baseline2, pixel, receipts_port)
+        bench.stop(gateway2)
+        bench.stop(baseline2)
+        bench.stop(vendor)
+        # Delivery (issue 16): drain rows per forward process, the edge end to end and the
+        # tracker-proxy peer; they start their own processes.
+        delivered = ""
+        if os.environ.get("BENCH_DELIVERY", "1") != "0":
+            delivered = delivery_section(redis, work)
     except BaseException:
         for log in work.glob("*.log"):  # what the servers said, before their folder goes
             print(f"--- {log.name} (last lines)\n" + "\n".join(log.read_text().splitlines()[-30:]))
@@ -316,12 +325,29 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     report = render(bench.rows, bench.notes, seconds=SECONDS, connections=CONNECTIONS)
+    report += "\n" + delivered if delivered else ""
     print(report)
     write_results(REPO / "bench" / "RESULTS.md", report)
     missed = [row.name for row in bench.rows if row.missed()]
     if missed:
         print("targets missed: " + "; ".join(missed), file=sys.stderr)
     return 1 if missed else 0
+
+
+def delivery_section(redis: RedisServer, work: Path) -> str:
+    from bench import delivery
+
+    rows: list[delivery.Row | str] = []
+    cookie = consent_cookie("analytics")
+    redis_bytes = 0.0
+    for delay in (0, delivery.SLOW_MS):
+        print(f"delivery rows, upstream delay {delay} ms…", file=sys.stderr)
+        drain, memory = delivery.drain_row(redis, work, delay)
+        redis_bytes = redis_bytes or memory
+        rows.append(drain)
+        rows.append(delivery.edge_row(redis, work, delay, cookie, SECONDS, CONNECTIONS))
+        rows.append(delivery.peer_row(work, delay, SECONDS, CONNECTIONS))
+    return delivery.render(rows, redis_bytes, delivery.sqlite_bytes_per_hit(work))
 
 
 TWO_WORKER_ROWS = {"/t blocked (meta_pixel, no consent)", "POST /consent (durable receipt)"}

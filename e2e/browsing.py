@@ -8,7 +8,10 @@ from typing import Any
 
 from playwright.async_api import Browser, Page
 
-CHROMIUM = "/usr/bin/chromium-headless-shell"
+from gateway.audit.browser import find_chromium
+
+# Debian's `chromium-headless-shell` or `chromium`, whichever .ci/system-deps found installed.
+CHROMIUM = find_chromium() or "/usr/bin/chromium-headless-shell"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run",

@@ -45,6 +45,29 @@ PAGE = """<!doctype html>
   data-src="{gw}/t/meta_pixel?id=42&amp;ev=PageView&amp;fbp=fb.1.1.1">
 <iframe data-consent="marketing" data-src="/tags/frame" title="Video"></iframe>
 <p>{p}</p><p>{p}</p></main></body></html>"""
+# Embeds behind the banner's placeholders: two iframes and a <div> (sized by the site's CSS),
+# plus reCAPTCHA's notice. Their stand-in players are /tags/{youtube,vimeo,map}.
+EMBEDS = """<!doctype html>
+<html lang="{lang}"><head>
+<script src="{gw}/consent.js"></script>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Northwind Consulting</title>
+<link rel="stylesheet" href="/site.css">
+<script type="text/plain" data-consent="marketing" data-src="/tags/marketing.js"></script>
+<script type="text/plain" data-consent="marketing" data-vendor="youtube" data-src="/tags/late.js"></script>
+</head><body><header><b>Northwind Consulting</b><a href="#" data-consent-open>{open}</a></header>
+<main><h1>{h1}</h1>
+<iframe class="video" data-consent="marketing" data-vendor="youtube" data-src="/tags/youtube"
+  width="560" height="315" title="YouTube video"></iframe>
+<iframe class="video" data-consent="marketing" data-vendor="vimeo" data-src="/tags/vimeo"
+  width="560" height="315" title="Vimeo video"></iframe>
+<div class="map" data-consent="preferences" data-vendor="openstreetmap" data-src="/tags/map"
+  data-title="Map"></div>
+<form><p class="notice" data-consent-notice="recaptcha"></p></form>
+<p>{p}</p></main></body></html>"""
+FRAMES = {"frame": "embedded video", "youtube": "YouTube player", "vimeo": "Vimeo player",
+          "map": "Map tiles"}  # fmt: skip
 WORDS = {
     "en": {
         "h1": "Supply chains that hold",
@@ -63,7 +86,9 @@ WORDS = {
 }
 SITE_CSS = """body{margin:0;font:17px/1.6 Georgia,serif;color:#222;background:#f6f4ef}
 header{display:flex;justify-content:space-between;padding:16px 32px;background:#24324a;color:#fff}
-header a{color:#fff}main{max-width:720px;margin:0 auto;padding:24px}iframe{border:0;height:80px}"""
+header a{color:#fff}main{max-width:720px;margin:0 auto;padding:24px}iframe{border:0;height:80px}
+.video{display:block;width:100%;height:auto;aspect-ratio:16/9;margin:12px 0}
+.map{height:240px;margin:12px 0}.notice{font-size:14px}"""
 # The page's first own script: what it finds in dataLayer is what any tag would find first.
 SITE_JS = "window.dataLayerAtFirstScript = (window.dataLayer || []).map((c) => Array.from(c));"
 TRACKER = "window.{0}Runs = (window.{0}Runs || 0) + 1;"
@@ -109,10 +134,10 @@ class Site:
 
 
 def build_app(site: Site) -> Starlette:
-    def page(lang: str) -> Callable[[Request], Awaitable[Response]]:
+    def page(lang: str, template: str = PAGE) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             gw = site.gateway_for(request)
-            html = PAGE.format(
+            html = template.format(
                 gw=gw,
                 gw_port=gw.rsplit(":", 1)[1],
                 lang=lang,
@@ -130,8 +155,8 @@ def build_app(site: Site) -> Starlette:
     async def tag(request: Request) -> Response:
         name = request.path_params["name"]
         site.served[name] += 1
-        if name == "frame":
-            return HTMLResponse("<p>embedded video</p>")
+        if name in FRAMES:
+            return HTMLResponse(f"<p>{FRAMES[name]}</p>")
         source = TAGS[name].replace("__GATEWAY__", site.gateway_for(request))
         return Response(source, media_type="text/javascript")
 
@@ -147,6 +172,8 @@ def build_app(site: Site) -> Starlette:
         routes=[
             Route("/", page("en")),
             Route("/ru", page("ru")),
+            Route("/embeds", page("en", EMBEDS)),
+            Route("/ru/embeds", page("ru", EMBEDS)),
             Route("/tags/{name}", tag),
             Route("/site.css", static),
             Route("/site.js", static),

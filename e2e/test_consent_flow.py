@@ -106,7 +106,7 @@ async def test_customise_one_category_and_reload_keeps_it(
 ) -> None:
     page = await visit(site.www + "/")
     await page.get_by_role("button", name="Customise").click()
-    await page.get_by_role("switch", name="Marketing").check()
+    await page.get_by_role("checkbox", name="Marketing", exact=True).check()
     await page.get_by_role("button", name="Save choices").click()
     await expect(page.get_by_role("dialog")).to_be_hidden()
     await until(page, "window.marketingRuns === 1")
@@ -127,8 +127,8 @@ async def test_customise_one_category_and_reload_keeps_it(
     )
     assert stored["consent"]["granted"] == ["marketing", "necessary"]
     await page.get_by_role("link", name="Privacy settings").click()
-    await expect(page.get_by_role("switch", name="Marketing")).to_be_checked()
-    await expect(page.get_by_role("switch", name="Analytics")).not_to_be_checked()
+    await expect(page.get_by_role("checkbox", name="Marketing", exact=True)).to_be_checked()
+    await expect(page.get_by_role("checkbox", name="Analytics", exact=True)).not_to_be_checked()
     assert await problems(page) == []
 
 
@@ -142,13 +142,18 @@ async def test_withdraw_deletes_vendor_cookies_and_stops_identifying_hits(
     await page.evaluate("document.cookie = 'keep=1; Path=/'")
     assert set(await site_cookies(page)) == {COOKIE_NAME, "_ga", "_ga_E2E", "_fbp", "keep"}
     await page.get_by_role("link", name="Privacy settings").click()
-    await page.get_by_role("button", name="Withdraw consent").click()
-    await expect(page.get_by_role("dialog")).to_contain_text("Consent withdrawn")
+    await page.evaluate("window.beforeWithdrawal = true")
+    # The page reloads (on by default), so that the tags which already ran stop running.
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Withdraw consent").click()
+    assert await page.evaluate("window.beforeWithdrawal") is None
+    await expect(page.get_by_role("dialog", name="Your privacy choices")).to_be_visible()
     assert set(await site_cookies(page)) == {"keep"}
     assert await page.evaluate("consentGateway.get()") is None
-    update = await page.evaluate("Array.from(window.dataLayer.at(-1))")
-    assert update[:2] == ["consent", "update"]
-    assert update[2]["analytics_storage"] == "denied"
+    assert await runs(page) == {"a": None, "m": None, "g": None}
+    first = await page.evaluate("window.dataLayer.map((c) => Array.from(c))")
+    assert [c[:2] for c in first] == [["consent", "default"]]
+    assert first[0][2]["analytics_storage"] == "denied"
     after = params(await last_hit(page, gateway, vendor))
     assert "cid" not in after
     assert after["gcs"] == "G100"
@@ -187,7 +192,7 @@ async def test_gpc_denies_marketing_and_says_so(
     dialog = page.get_by_role("dialog")
     await expect(dialog).to_contain_text("Global Privacy Control")
     await dialog.get_by_role("button", name="Customise").click()
-    await expect(page.get_by_role("switch", name="Marketing")).to_be_disabled()
+    await expect(page.get_by_role("checkbox", name="Marketing", exact=True)).to_be_disabled()
     await dialog.get_by_role("button", name="Accept all").click()
     await until(page, "window.analyticsRuns === 1")
     state = await page.evaluate("consentGateway.get()")
@@ -213,7 +218,7 @@ async def test_receipts_in_the_store_match_the_choices(
     dialog = page.get_by_role("dialog")
     await dialog.get_by_role("button", name="Reject all").click()
     await page.get_by_role("link", name="Privacy settings").click()
-    await page.get_by_role("switch", name="Analytics").check()
+    await page.get_by_role("checkbox", name="Analytics", exact=True).check()
     await dialog.get_by_role("button", name="Save choices").click()
     await expect(dialog).to_be_hidden()
     await page.get_by_role("link", name="Privacy settings").click()
@@ -238,7 +243,8 @@ async def test_receipts_in_the_store_match_the_choices(
         )  # fmt: skip
         assert len(receipt["texts_hash"]) == 64
         assert receipt["gpc"] is False
-    await page.evaluate("consentGateway.withdraw()")
+    async with page.expect_navigation():  # a withdrawal reloads the page
+        await page.evaluate("() => { consentGateway.withdraw(); }")
     assert COOKIE_NAME not in await site_cookies(page)
     # The visitor's cookie is gone, but the proof is not: ask with one signed for their id.
     token = ConsentCodec((SECRET,), 180).encode(Consent(consent_id, 1, frozenset(), 0))

@@ -22,7 +22,7 @@ async def test_consent_mode_default_before_any_tag_and_update_after_the_choice(
     assert [command[:2] for command in first] == [["consent", "default"]]
     assert await page.evaluate("window.dataLayer.length") == 1  # no update without a choice
     await dialog.get_by_role("button", name="Customise").click()
-    await page.get_by_role("switch", name="Analytics").check()
+    await page.get_by_role("checkbox", name="Analytics", exact=True).check()
     await dialog.get_by_role("button", name="Save choices").click()
     await until(page, "window.gtagRuns === 1")
     seen = await page.evaluate("window.gtagSeen")  # what the gtag stand-in read, in order

@@ -1,6 +1,6 @@
 """Runs the README's example consent tests (test_site_consent.py) against the demo site.
 
-A real site passes `--consent-site`, `--consent-rules` and `--consent-secret`; here the demo
+A real site passes `--consent-site`, `--consent-rules` and `$CONSENT_GATEWAY_SECRET`; here the demo
 gateway is started on loopback (SQLite store, vendors stood in for on loopback), and the
 plugin's `consent_site` and `consent_secret` fixtures are pointed at it.
 """

@@ -1,8 +1,8 @@
 """Our site's consent promises, checked in a real browser on every deploy.
 
     pip install 'consent-gateway[audit]'
-    pytest test_site_consent.py --consent-site https://staging.example.com/ \
-        --consent-rules tag_rules/ --consent-secret "$GATEWAY_SECRET_KEY"
+    CONSENT_GATEWAY_SECRET="$STAGING_GATEWAY_KEY" pytest test_site_consent.py \
+        --consent-site https://staging.example.com/ --consent-rules tag_rules/
 """
 
 from gateway.audit.pytest_plugin import (

@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 from gateway import openapi
 from gateway.admin import admin_routes
 from gateway.admin_auth import FailedAdminAttempts
-from gateway.banner.routes import StaticAsset, asset_routes, banner_assets
+from gateway.banner.routes import StaticAsset, banner_assets, banner_routes_for
 from gateway.endpoints import api, consent, email, health, metrics, subjects, tracking
 from gateway.endpoints.hot import HotPaths
 from gateway.endpoints.origin import OriginGuard
@@ -69,7 +69,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         routes=[  # the hot paths first: routes are matched in order
             *tracking.routes,
             *email.routes,
-            *asset_routes(assets),
+            *banner_routes_for(gateway.banner_config, assets),
             *consent.routes,
             *api.routes,
             *subjects.routes,

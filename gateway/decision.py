@@ -61,7 +61,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from gateway.consent.model import DEFAULT_CATEGORIES, MARKETING, NECESSARY, Consent
+from gateway.consent.model import (
+    CONSENT_MODE_CATEGORY,
+    DEFAULT_CATEGORIES,
+    MARKETING,
+    NECESSARY,
+    Consent,
+)
 from gateway.rules.model import Rule
 
 Outcome = Literal["forward", "redirect", "anonymous", "block"]
@@ -80,12 +86,11 @@ Reason = Literal[
     "opt_out_region",
 ]
 
-# Which consent category grants each Consent Mode signal (the banner uses the same mapping).
+# The Consent Mode signals a forwarded hit carries (`ConsentModeState`), and the category that
+# grants each: the one mapping the banner uses too (`CONSENT_MODE_CATEGORY`).
 SIGNAL_CATEGORY: Mapping[str, str] = {
-    "ad_storage": MARKETING,
-    "analytics_storage": "analytics",
-    "ad_user_data": MARKETING,
-    "ad_personalization": MARKETING,
+    signal: CONSENT_MODE_CATEGORY[signal]
+    for signal in ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
 }
 
 

@@ -1,7 +1,7 @@
 """Which gateway processes are running, and how each is doing: heartbeats through the store.
 
 Every process (each instance, each worker of `serve --workers N`) publishes its figures —
-forwarder queue, spool depth, events dropped, store latency — to the store every
+hits held and dropped, spool depth, events dropped, its last round trip to the store — every
 `HEARTBEAT_SECONDS`; a process silent for `STALE_AFTER_SECONDS` drops off the list. `/readyz`
 names the answering process; the dashboard lists them all, so a queue growing or a spool
 filling on one of them is seen wherever the dashboard is opened.
@@ -52,6 +52,7 @@ class InstanceHeartbeat:
         self.figures: Callable[[], Figures] = dict
         self.on_beat: Callable[[], None] = lambda: None
         self.peers: list[dict[str, Any]] = []  # the latest read, this process included
+        self.store_ms: float | None = None  # the last heartbeat's round trip: store health
         self._beating = Repeating("heartbeat", seconds, self.beat, run_first=True)
 
     def own(self) -> dict[str, Any]:
@@ -59,6 +60,7 @@ class InstanceHeartbeat:
             "instance": self.name,
             "started_at": round(self.started_at, 3),
             "at": round(self.clock(), 3),
+            "store_ms": None if self.store_ms is None else round(self.store_ms, 1),
             **self.figures(),
         }
 
@@ -66,9 +68,11 @@ class InstanceHeartbeat:
         """Publish this process's figures, then read everyone's."""
         self.on_beat()
         now = self.clock()
+        started = time.perf_counter()
         await self.store.put_heartbeat(
             self.name, json.dumps(self.own(), sort_keys=True), now, STALE_AFTER_SECONDS
         )
+        self.store_ms = (time.perf_counter() - started) * 1000
         await self.read(now)
 
     async def read(self, now: float | None = None) -> list[dict[str, Any]]:

@@ -15,10 +15,12 @@ to everything (an older cookie has expired anyway, which bounds the memory). Unt
 read from the store succeeds, every subject counts as objecting to everything: in doubt, no
 tracking.
 
-    >>> registry = ObjectionRegistry(store, categories=("analytics", "marketing"),
-    ...                              refresh_seconds=5, tombstone_days=180)  # doctest: +SKIP
-    >>> registry.objected("consent-id")                                       # doctest: +SKIP
-    frozenset({'marketing'})
+    >>> from gateway.settings import Settings
+    >>> from gateway.store import open_store
+    >>> registry = ObjectionRegistry(open_store(Settings()), categories=("analytics", "marketing"),
+    ...                              refresh_seconds=5, tombstone_days=180)
+    >>> sorted(registry.objected("consent-id"))  # nothing read from the store yet: everything
+    ['analytics', 'marketing']
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ class ObjectionRegistry:
         self._refreshed_at = float("-inf")
         self._watcher = Repeating("objections-watch", watch_seconds, self.watch)
         self.loaded = False
+        # Called when another instance announced a change: caches of per-subject state that
+        # could now be stale (a recipient's consent) drop what they hold.
+        self.on_change: list[Callable[[], None]] = []
 
     # ------------------------------------------------------------ the hot path: memory only
 
@@ -104,9 +109,16 @@ class ObjectionRegistry:
         """One round of the watcher: re-read if the change counter moved or a full re-read
         is due."""
         seen = await self.store.changes()
-        if seen != self._changes_seen or self.clock() - self._refreshed_at >= self.refresh_seconds:
+        moved = self._changes_seen is not None and seen != self._changes_seen
+        if seen != self._changes_seen or self._full_reread_due():
             await self.refresh()
             self._changes_seen = seen
+        if moved:
+            for listener in self.on_change:
+                listener()
+
+    def _full_reread_due(self) -> bool:
+        return self.clock() - self._refreshed_at >= self.refresh_seconds
 
     async def refresh(self) -> None:
         """Read what changed in the store since the last refresh (everything the first time)."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from gateway.errors import ConfigError, StoreUnavailable
 from gateway.settings import Settings
+from gateway.store_url import without_password
 
 
 def check_writable_paths(settings: Settings) -> None:
@@ -61,11 +62,5 @@ def store_problem(settings: Settings) -> str | None:
         asyncio.run(ping())
     except Exception as error:  # a probe: whatever the driver raises, the answer is "no"
         reason = str(error) if isinstance(error, StoreUnavailable) else type(error).__name__
-        return f"{_without_password(settings.store)} does not answer: {reason}"
+        return f"{without_password(settings.store)} does not answer: {reason}"
     return None
-
-
-def _without_password(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    userinfo, at, host = rest.partition("@")
-    return f"{scheme}{sep}***@{host}" if at and "/" not in userinfo else url

@@ -44,7 +44,7 @@ from gateway.receipts.ledger import RecordsReceipts
 from gateway.receipts.model import SubjectKind
 from gateway.receipts.shown import NOTHING_SHOWN, TextsShown
 from gateway.receipts.spool import ReceiptSpool
-from gateway.settings import Settings
+from gateway.settings_parts import ConsentPolicy
 from gateway.store.base import Store
 from gateway.visitors.request import NO_FACTS, RequestFacts
 
@@ -64,7 +64,7 @@ class SubjectRights:
         receipts: RecordsReceipts,
         objections: ObjectionRegistry,
         spool: ReceiptSpool,
-        policy: Settings,  # for receipts: policy revision and URL; the categories
+        policy: ConsentPolicy,
         *,
         forgetters: Sequence[Callable[[str], None]] = (),
         clock: Callable[[], float] = time.time,

@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from gateway.banner.config import ShownTexts, banner_config_for
 from gateway.consent.cookie import ConsentCodec
+from gateway.consent.model import Consent
 from gateway.delivery.monitor import DeliveryMonitor
 from gateway.delivery.queue import HitQueue, open_hit_queue
 from gateway.delivery.worker import DeliveryWorker
@@ -107,7 +108,8 @@ class Gateway:
         delivery = DeliveryWorker(hit_queue, store, rules, settings) if settings.forwarder else None
         forwarding = sorted(r.id for r in rules.values() if r.hit.mode == "forward")
         email = EmailService.build(
-            settings,
+            settings.email,
+            settings.policy,
             keys,
             store,
             ledger,
@@ -116,12 +118,13 @@ class Gateway:
             on_verdict=lambda kind, verdict: metrics.email_verdicts.labels(kind, verdict).inc(),
             clock=clock,
         )
+        objections.on_change.append(email.consents.forget_all)
         rights = SubjectRights(
             store,
             ledger,
             objections,
             spool,
-            settings,
+            settings.policy,
             forgetters=(email.recorder.forget_subject, email.consents.forget),
             clock=clock,
         )
@@ -202,6 +205,16 @@ class Gateway:
     def refusable_vendors(self) -> dict[str, str]:
         """Vendor id → category of every vendor a visitor may refuse (not `necessary` ones)."""
         return {rule.id: rule.category for rule in self.rules.values()}
+
+    def refused_vendor_cookies(self, consent: Consent) -> list[str]:
+        """The cookies of every vendor `consent` does not allow, for the banner to delete."""
+        names = {
+            name
+            for rule in self.rules.values()
+            if not consent.allows_vendor(rule.id, rule.category)
+            for name in rule.cookies.patterns
+        }
+        return sorted(names)
 
     def vendor_cookies(self) -> list[str]:
         """Every cookie a vendor rule names, for the banner to delete on withdrawal."""

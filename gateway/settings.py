@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from gateway.consent.model import DEFAULT_CATEGORIES, EMAIL_TRACKING, NECESSARY
 from gateway.errors import ConfigError
+from gateway.settings_parts import ConsentPolicy, EmailPart, NetworkPart
 from gateway.store_url import store_url_problem, url_parts
 
 ENV_PREFIX = "GATEWAY_"
@@ -77,7 +78,39 @@ class Settings:
     # Banner text overrides per language: ((language, ((key, text), ...)), ...) — kept as tuples
     # so the settings stay hashable; read it as `banner_text_overrides`.
     banner_texts: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    # After a withdrawal or a narrower choice the banner reloads the page, so that scripts
+    # which already ran under the broader consent stop.
+    banner_reload: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def policy(self) -> ConsentPolicy:
+        return ConsentPolicy(
+            revision=self.policy_revision,
+            url=self.policy_url,
+            categories=self.categories,
+            email_category=self.email_category,
+            consent_days=self.consent_days,
+        )
+
+    @property
+    def email(self) -> EmailPart:
+        return EmailPart(
+            category=self.email_category,
+            public_url=self.public_url,
+            target_hosts=self.email_target_hosts,
+            aggregates=self.email_aggregates,
+            consent_cache_seconds=self.email_consent_cache_seconds,
+            min_click_seconds=self.email_min_click_seconds,
+        )
+
+    @property
+    def network(self) -> NetworkPart:
+        return NetworkPart(
+            trusted_proxies=self.trusted_proxies,
+            geo_header=self.geo_header,
+            opt_out_regions=self.opt_out_regions,
+        )
 
     @property
     def banner_text_overrides(self) -> dict[str, dict[str, str]]:
@@ -218,6 +251,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "delivery_queue_cap": _integer,
     "delivery_shards": _integer,
     "banner_texts": _text_tables,
+    "banner_reload": _boolean,
     "log_level": lambda v: _choice_of(v, ("debug", "info", "warning", "error")),
 }
 
@@ -339,8 +373,8 @@ def _check(settings: Settings, origins: Mapping[str, str]) -> None:
         if not 0 <= getattr(settings, seconds_key) <= 3600:
             fail(seconds_key, "expected 0 to 3600 seconds")
     for days_key in ("receipt_retention_days", "event_retention_days"):
-        if getattr(settings, days_key) < 1:
-            fail(days_key, "expected at least 1 day")
+        if not 1 <= getattr(settings, days_key) <= 36500:  # beyond, store expiries overflow
+            fail(days_key, "expected 1 to 36500 days")
     if not (settings.purge_interval_seconds == 0 or 60 <= settings.purge_interval_seconds <= 86400):
         fail("purge_interval_seconds", "expected 0 (off) or 60 to 86400 seconds")
     if not 0.1 <= settings.objection_refresh_seconds <= 300:

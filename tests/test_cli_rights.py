@@ -95,3 +95,25 @@ def test_purge_deletes_what_outlived_its_retention_with_progress_on_stderr(
     assert result.stderr.rstrip().endswith("purged: 3 receipts, 0 email events, 0 counts")
     remaining = with_store(env, lambda store: store.subject_receipts(kept.subject_id))
     assert remaining == [kept]
+
+
+def test_a_store_that_is_down_is_one_line_and_nothing_is_done(tmp_path: Path) -> None:
+    """Nothing listens on port 1: each command says so in one line and exits 1."""
+    env = environment(
+        tmp_path, GATEWAY_STORE="redis://127.0.0.1:1/0", GATEWAY_STORE_TIMEOUT_SECONDS="0.3"
+    )
+    for command, said in (
+        (("export", "esp-79"), "the store is unavailable: "),
+        (("erase", "esp-79", "--yes"), "the store is unavailable; nothing was erased: "),
+        (("purge",), "the store is unavailable: "),
+    ):
+        result = run(*command, env=env)
+        assert (result.returncode, result.stdout) == (1, ""), result.stderr
+        assert result.stderr.startswith(f"consent-gateway: {said}"), result.stderr
+        assert result.stderr.count("\n") == 1, result.stderr
+
+
+def test_erase_refuses_what_cannot_be_a_subject(tmp_path: Path) -> None:
+    result = run("erase", "ada@example.com", "--yes", env=environment(tmp_path))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "subject id" in result.stderr

@@ -56,6 +56,8 @@ def _one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], *expec
         (b"store_timeout_seconds = 0\n", ("c.toml: store_timeout_seconds",)),
         (b"objection_refresh_seconds = -1\n", ("c.toml: objection_refresh_seconds",)),
         (b"purge_interval_seconds = 1\n", ("c.toml: purge_interval_seconds",)),
+        (b"receipt_retention_days = 99999999999\n", ("c.toml: receipt_retention_days",)),
+        (b"event_retention_days = 0\n", ("c.toml: event_retention_days: expected 1 to",)),
         (b"spool_replay_seconds = nan\n", ("c.toml: spool_replay_seconds",)),
         (b"spool_replay_seconds = inf\n", ("c.toml: spool_replay_seconds: expected a finite",)),
         (b'store = "redis://localhost:notaport/0"\n', ("c.toml: store: expected redis://host",)),
@@ -202,3 +204,19 @@ def test_store_url_forms(url: str, ok: bool) -> None:
     else:
         with pytest.raises(ConfigError, match="GATEWAY_STORE: store: expected"):
             load_settings(None, {"GATEWAY_STORE": url})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://:s3cretpass@redis.internal:6379/x",
+        "redis://user:s3cretpass@redis.internal:notaport/0",
+        "redis+sentinel://:s3cretpass@10.0.0.1:notaport/gateway",
+        "rediss://:s3cretpass@",
+    ],
+)
+def test_a_badly_formed_store_url_never_shows_its_password(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, {"GATEWAY_STORE": url})
+    assert "s3cretpass" not in str(caught.value)
+    assert "***@" in str(caught.value)

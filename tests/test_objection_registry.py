@@ -110,3 +110,18 @@ async def test_an_announced_change_is_read_at_the_next_watch_round(store: Store)
     clock.now += 5
     await here.watch()
     assert here.objected("visitor-10") == {"marketing"}
+
+
+async def test_an_announced_change_tells_the_listeners_so_caches_drop_what_they_hold(
+    store: Store,
+) -> None:
+    clock = Clock(1_800_000_000)
+    here, there = registry_for(store, clock), registry_for(store, clock)
+    told: list[str] = []
+    here.on_change.append(lambda: told.append("changed"))
+    await here.watch()  # the first read is no change
+    await here.watch()
+    assert told == []
+    await there.announce()  # e.g. a recipient withdrew through another instance
+    await here.watch()
+    assert told == ["changed"]

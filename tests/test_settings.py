@@ -140,3 +140,28 @@ def test_banner_texts_from_a_toml_table_or_json_in_the_environment(tmp_path: Pat
     ):
         load_settings(environ={"GATEWAY_BANNER_TEXTS": "title=Hi"})
     hash(from_env)  # settings stay hashable
+
+
+def test_each_part_carries_its_own_fields_and_no_secret() -> None:
+    from dataclasses import fields
+
+    settings = Settings(
+        secret_keys=("s" * 40,),
+        admin_token_hashes=("a" * 64,),
+        policy_revision=4,
+        policy_url="https://www.example.com/privacy",
+        email_target_hosts=("www.example.com",),
+        email_min_click_seconds=3.0,
+        geo_header="CF-IPCountry",
+    )
+    assert (settings.policy.revision, settings.policy.url) == (4, "https://www.example.com/privacy")
+    assert settings.policy.categories == settings.categories
+    assert (settings.email.target_hosts, settings.email.min_click_seconds) == (
+        ("www.example.com",),
+        3.0,
+    )
+    assert settings.network.geo_header == "CF-IPCountry"
+    for part in (settings.policy, settings.email, settings.network):
+        names = {f.name for f in fields(part)}
+        assert not names & {"secret_keys", "keys", "admin_token_hashes", "metrics_token_hashes"}
+        assert "s" * 40 not in repr(part)

@@ -80,7 +80,11 @@ class AuditConfig:
         """This config, knowing which vendors the live banner names (None: not readable)."""
         if not banner:
             return self
-        ids = tuple(str(v.get("id")) for v in banner.get("vendors", []) if isinstance(v, dict))
+        vendors = banner.get("vendors", [])
+        if isinstance(vendors, dict):  # the banner embeds `{id: [name, category]}`
+            ids = tuple(str(vendor_id) for vendor_id in vendors)
+        else:  # older banners embedded a list of vendor objects
+            ids = tuple(str(v.get("id")) for v in vendors if isinstance(v, dict))
         return AuditConfig(self.vendors, self.categories, self.site_cookies, self.source, ids)
 
 

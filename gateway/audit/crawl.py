@@ -202,7 +202,7 @@ async def _do(page: Any, step: Step) -> None:
     if step.action == "click":
         await page.get_by_role("button", name=step.name).first.click()
     else:
-        await page.get_by_role("switch", name=step.name).first.check()
+        await page.get_by_role("checkbox", name=step.name).first.check()
 
 
 async def _settle(recorder: Recorder, options: CrawlOptions) -> None:

@@ -9,7 +9,8 @@
 
 `consent_page(state, url=None, preset=False)` opens a new visitor on `url` (default: the
 `--consent-site` URL), reaches `state` by clicking the banner — or, with `preset=True` and
-`--consent-secret`, by presetting a signed consent cookie — then reloads the page so it is seen
+a staging gateway's secret key in `$CONSENT_GATEWAY_SECRET` (or `--consent-secret-file`), by
+presetting a signed consent cookie — then reloads the page so it is seen
 as that state serves it. States are those of `consent-gateway audit`: none, reject, each
 category name, accept, accept-gpc. The assertion helpers judge what the page requested from
 the choice on, and its cookie jar now, against the tag rules (`--consent-rules`).
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,8 +44,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the page consent_page opens ($CONSENT_SITE_URL)")  # fmt: skip
     group.addoption("--consent-rules", metavar="DIR",
                     help="tag rules to judge against ($GATEWAY_RULES, default tag_rules)")  # fmt: skip
-    group.addoption("--consent-secret", metavar="KEY",
-                    help="a gateway secret key, to preset signed consent ($CONSENT_GATEWAY_SECRET)")  # fmt: skip
+    # Never the key itself on the command line (it shows in `ps` and CI logs): a file or the
+    # environment. It signs click targets, preferences links and admin sessions too, so use a
+    # staging gateway's key, never production's.
+    group.addoption("--consent-secret-file", metavar="PATH",
+                    help="a file holding a staging gateway's secret key, to preset signed "
+                         "consent (or $CONSENT_GATEWAY_SECRET)")  # fmt: skip
     group.addoption("--consent-browser", metavar="PATH",
                     help="Chromium to run ($CONSENT_AUDIT_BROWSER; default Debian's)")  # fmt: skip
     group.addoption("--consent-browser-arg", action="append", default=[], metavar="ARG",
@@ -62,9 +67,17 @@ def consent_site(pytestconfig: pytest.Config) -> str:
 
 @pytest.fixture(scope="session")
 def consent_secret(pytestconfig: pytest.Config) -> str | None:
-    """A secret key of the site's gateway, for `preset=True` (None: presetting is refused)."""
-    value = pytestconfig.getoption("consent_secret") or os.environ.get("CONSENT_GATEWAY_SECRET")
-    return str(value) if value else None
+    """A secret key of the site's (staging) gateway, for `preset=True` (None: refused)."""
+    return secret_key(pytestconfig.getoption("consent_secret_file"), os.environ)
+
+
+def secret_key(path: str | None, environ: Mapping[str, str]) -> str | None:
+    """The key from the file at `path`, else `$CONSENT_GATEWAY_SECRET`; None when neither."""
+    if path:
+        from pathlib import Path
+
+        return Path(path).read_text(encoding="utf-8").strip() or None
+    return environ.get("CONSENT_GATEWAY_SECRET") or None
 
 
 @pytest.fixture(scope="session")
@@ -157,7 +170,7 @@ def _open(
     if preset and state.choice != "none":
         if not secret:
             pytest.fail(
-                "preset=True needs the gateway's secret: --consent-secret or $CONSENT_GATEWAY_SECRET"
+                "preset=True needs a staging gateway's key: $CONSENT_GATEWAY_SECRET or --consent-secret-file"
             )
         context.add_cookies([_signed_cookie(state, url, secret)])
     page = context.new_page()
@@ -175,7 +188,7 @@ def _open(
     if steps:
         for step in steps:
             target = page.get_by_role(
-                "button" if step.action == "click" else "switch", name=step.name
+                "button" if step.action == "click" else "checkbox", name=step.name
             )
             target.first.click() if step.action == "click" else target.first.check()
         page.get_by_role("button", name=banner_names("reject_all", banner)).first.wait_for(

@@ -1,7 +1,7 @@
 """The config embedded in `/consent.js`: built once at start from settings and tag rules.
 
 The JSON shape is documented for the browser side as the `BannerConfig` JSDoc typedef at the
-top of `static/consent-banner/consent.js`; keep the two in step.
+top of `gateway/banner/static/consent.js` (also reached as `static/consent-banner/`); keep the two in step.
 
     >>> config = build_banner_config(
     ...     public_url="https://consent.example.com/",
@@ -23,32 +23,13 @@ from urllib.parse import urlsplit
 
 from gateway.banner.texts import DEFAULT_LANGUAGE, TEXTS
 from gateway.consent.cookie import COOKIE_NAME
-from gateway.consent.model import NECESSARY
+from gateway.consent.model import CONSENT_MODE_CATEGORY, NECESSARY
 from gateway.errors import ConfigError
 from gateway.receipts.shown import TextsShown, texts_shown
 from gateway.rules.model import Rule
 from gateway.settings import Settings
 
 SOURCE = "banner config"
-
-# Google Consent Mode v2: which signals each category grants. `security_storage` is not
-# here because it is always granted (the banner sets it in the default command).
-DEFAULT_CONSENT_MODE: Mapping[str, tuple[str, ...]] = {
-    "analytics": ("analytics_storage",),
-    "marketing": ("ad_storage", "ad_user_data", "ad_personalization"),
-    "preferences": ("functionality_storage", "personalization_storage"),
-}
-CONSENT_MODE_SIGNALS = frozenset(
-    {
-        "ad_storage",
-        "ad_user_data",
-        "ad_personalization",
-        "analytics_storage",
-        "functionality_storage",
-        "personalization_storage",
-        "security_storage",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +58,13 @@ def build_banner_config(
     vendors: Sequence[VendorInfo],
     text_overrides: Mapping[str, Mapping[str, str]] | None = None,
     floating_button: bool = True,
-    consent_mode: Mapping[str, Sequence[str]] | None = None,
+    reload_on_withdrawal: bool = True,
 ) -> dict[str, object]:
     """The JSON-ready banner config; raises `ConfigError` naming what is wrong.
 
     `categories` keeps its order, with `necessary` moved (or added) first. `text_overrides`
     maps a language to keys of `TEXTS` (or `category_<id>[_description]` for a configured
     category); a language without built-in texts falls back to English key by key.
-    `consent_mode` replaces the default category → Consent Mode signals mapping.
     """
     endpoint = _http_url("public_url", public_url).rstrip("/")
     ordered = _categories(categories)
@@ -99,10 +79,9 @@ def build_banner_config(
         "categories": ordered,
         "vendors": [_vendor(vendor, ordered) for vendor in vendors],
         "texts": _texts(text_overrides or {}, ordered),
-        "consentMode": _consent_mode(
-            DEFAULT_CONSENT_MODE if consent_mode is None else consent_mode, ordered
-        ),
+        "consentMode": _consent_mode(ordered),
         "floatingButton": floating_button,
+        "reload": reload_on_withdrawal,
     }
 
 
@@ -164,16 +143,12 @@ def _texts(
     return merged
 
 
-def _consent_mode(
-    mapping: Mapping[str, Sequence[str]], categories: list[str]
-) -> dict[str, list[str]]:
+def _consent_mode(categories: list[str]) -> dict[str, list[str]]:
+    """Category → the Consent Mode signals it grants, for the configured categories."""
     result: dict[str, list[str]] = {}
-    for category, signals in mapping.items():
-        unknown = [s for s in signals if s not in CONSENT_MODE_SIGNALS or s == "security_storage"]
-        if unknown:
-            raise ConfigError(SOURCE, f"consent_mode.{category}", f"unknown signal {unknown[0]!r}")
+    for signal, category in CONSENT_MODE_CATEGORY.items():
         if category in categories:
-            result[category] = list(signals)
+            result.setdefault(category, []).append(signal)
     return result
 
 
@@ -195,6 +170,7 @@ def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str
     """The banner's config for this gateway: its settings, and a vendor entry per tag rule."""
     return build_banner_config(
         text_overrides=settings.banner_text_overrides,
+        reload_on_withdrawal=settings.banner_reload,
         public_url=settings.public_url,
         policy_revision=settings.policy_revision,
         policy_url=settings.policy_url,

@@ -1,4 +1,5 @@
-"""`GET /consent.js` and `GET /consent.css`: rendered and gzipped once, then served from memory.
+"""`GET /consent.js`, `/consent.css` and `/consent/details`: rendered and gzipped once, then
+served from memory.
 
     >>> from starlette.applications import Starlette
     >>> from gateway.banner.config import build_banner_config
@@ -28,13 +29,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.banner.texts import DEFAULT_LANGUAGE
 from gateway.errors import ConfigError
 
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static" / "consent-banner"
+# Inside the package, so that a wheel carries it; `static/consent-banner` at the top of the
+# repository is a symlink to this folder, for whoever looks for the banner there.
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 CONFIG_PLACEHOLDER = "/*@config*/null"
 CACHE_CONTROL = "public, max-age=300"
 JS_TYPE = "text/javascript; charset=utf-8"
 CSS_TYPE = "text/css; charset=utf-8"
+JSON_TYPE = "application/json"
+DETAIL_TEXTS = frozenset(
+    {"preferences_title", "preferences_description", "save", "always_on", "vendors", "cookies"}
+    | {"terms", "withdraw", "withdrawn", "gpc_notice"}
+)
 
 # JSON is valid JavaScript, but these must not appear raw: `<`/`>`/`&` could close or open
 # markup if the script is ever inlined, U+2028/2029 end a line in older engines.
@@ -93,18 +102,20 @@ class StaticAsset:
 
 
 def banner_routes(config: Mapping[str, object], *, static_dir: Path = STATIC_DIR) -> list[Route]:
-    """The two banner routes, with `config` (see `build_banner_config`) embedded in the script.
+    """The banner routes, with `config` (see `build_banner_config`) split between the script
+    (the first layer) and `GET /consent/details?lang=` (the preferences layer).
 
     Raises `ConfigError` if the banner files are missing or the script has no placeholder.
     """
-    return asset_routes(banner_assets(config, static_dir=static_dir))
+    return banner_routes_for(config, banner_assets(config, static_dir=static_dir))
 
 
 def banner_assets(
     config: Mapping[str, object], *, static_dir: Path = STATIC_DIR
 ) -> dict[str, StaticAsset]:
-    """The banner's files by path, rendered and compressed once."""
-    script = render_script(compact_js(_read(static_dir / "consent.js")), config)
+    """The script (with the first layer's config) and the stylesheet by path, built once."""
+    embedded, _ = split_config(config)
+    script = render_script(compact_js(_read(static_dir / "consent.js")), embedded)
     return {
         "/consent.js": StaticAsset.build(script.encode(), JS_TYPE),
         "/consent.css": StaticAsset.build(
@@ -113,13 +124,67 @@ def banner_assets(
     }
 
 
-def asset_routes(assets: Mapping[str, StaticAsset]) -> list[Route]:
+def banner_routes_for(
+    config: Mapping[str, object], assets: Mapping[str, StaticAsset]
+) -> list[Route]:
+    """The routes of `assets` (see `banner_assets`) and of the preferences layer's details."""
+    _, details = split_config(config)
+    by_language = {
+        language: StaticAsset.build(script_json(body).encode(), JSON_TYPE)
+        for language, body in details.items()
+    }
+
+    async def details_route(request: Request) -> Response:
+        language = request.query_params.get("lang", "")
+        return await by_language.get(language, by_language[DEFAULT_LANGUAGE]).respond(request)
+
     return [
-        Route(
-            path, asset.respond, methods=["GET", "HEAD"], name="banner" + path[8:].replace(".", "_")
-        )
-        for path, asset in assets.items()
+        *(
+            Route(
+                path,
+                asset.respond,
+                methods=["GET", "HEAD"],
+                name="banner" + path[8:].replace(".", "_"),
+            )
+            for path, asset in assets.items()
+        ),
+        Route("/consent/details", details_route, methods=["GET", "HEAD"], name="banner_details"),
     ]
+
+
+def split_config(
+    config: Mapping[str, object],
+) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
+    """The first layer's config for the script, and per language the preferences layer's
+    texts and vendor descriptions, which the banner fetches only when that layer opens."""
+    texts = config["texts"]
+    vendors = config["vendors"]
+    assert isinstance(texts, dict)
+    assert isinstance(vendors, list)
+    embedded = dict(config)
+    embedded["texts"] = {
+        language: {k: v for k, v in values.items() if not is_detail_text(k)}
+        for language, values in texts.items()
+    }
+    # The first layer needs each vendor's id, name and category (to allow and to name an
+    # embed), as `{id: [name, category]}`; its description, links, cookies and notice come
+    # with the details (the cookies to delete come from POST and DELETE /consent).
+    detail_keys = ("description", "policyUrl", "terms", "notice", "cookies")
+    embedded["vendors"] = {v["id"]: [v["name"], v["category"]] for v in vendors}
+    about = {v["id"]: {k: v[k] for k in detail_keys if k in v} for v in vendors}
+    details: dict[str, dict[str, object]] = {
+        language: {
+            "texts": {k: v for k, v in values.items() if is_detail_text(k)},
+            "vendors": about,
+        }
+        for language, values in texts.items()
+    }
+    return embedded, details
+
+
+def is_detail_text(key: str) -> bool:
+    """Whether a text is shown only in the preferences layer (so fetched, not embedded)."""
+    return key in DETAIL_TEXTS or key.startswith("category_")
 
 
 def render_script(source: str, config: Mapping[str, object]) -> str:
@@ -179,6 +244,6 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(str(path), "banner", "file not found (static/consent-banner/)") from None
+        raise ConfigError(str(path), "banner", "file not found (gateway/banner/static/)") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(str(path), "banner", f"cannot read: {error}") from None

@@ -8,6 +8,17 @@ NECESSARY = "necessary"
 MARKETING = "marketing"  # GPC opts out of it; an objection to it stops email tracking too
 DEFAULT_CATEGORIES: tuple[str, ...] = (NECESSARY, "preferences", "analytics", MARKETING)
 EMAIL_TRACKING = "email_tracking"
+# Google Consent Mode v2: the category that grants each signal, for the page (the banner's
+# `gtag('consent', 'update')`) and for hits forwarded server-side (`gateway.decision`) alike.
+# `security_storage` is not here: it is always granted.
+CONSENT_MODE_CATEGORY: dict[str, str] = {
+    "ad_storage": MARKETING,
+    "ad_user_data": MARKETING,
+    "ad_personalization": MARKETING,
+    "analytics_storage": "analytics",
+    "functionality_storage": "preferences",
+    "personalization_storage": "preferences",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ still holds (waiting out a backoff) with `XCLAIM … JUSTID`.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from gateway.settings import Settings
 from gateway.store.redis_clients import redis_client
 
 GROUP = "delivery"
+MAX_CONCURRENT_CALLS = 32
 
 # KEYS: stream. ARGV: cap, then the hits' JSON. Returns how many were appended.
 _APPEND = """
@@ -85,6 +87,9 @@ class RedisHitQueue(HitQueue):
         self._groups: set[str] = set()
         self._next_shard = itertools.count()
         self._reclaimed_at: dict[str, float] = {}
+        # Hundreds of hits in flight must not open hundreds of connections (the pool would
+        # refuse past 100): store calls wait their turn instead.
+        self._gate = asyncio.Semaphore(MAX_CONCURRENT_CALLS)
 
     async def open(self) -> None:
         options: dict[str, Any] = {
@@ -102,6 +107,50 @@ class RedisHitQueue(HitQueue):
             await self._client.aclose()
             self._client = None
 
+    # ------------------------------------------------------------ the contract, gated
+
+    async def append(self, hits: Sequence[QueuedHit], cap: int) -> dict[str, int]:
+        async with self._gate:
+            return await self._append(hits, cap)
+
+    async def take(
+        self, vendor: str, consumer: str, count: int, lease_seconds: float, now: float
+    ) -> list[Taken]:
+        async with self._gate:
+            return await self._take(vendor, consumer, count, lease_seconds, now)
+
+    async def mark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
+        async with self._gate:
+            await self._mark_sending(vendor, entry_ids)
+
+    async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
+        async with self._gate:
+            await self._unmark_sending(vendor, entry_ids)
+
+    async def renew(
+        self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float
+    ) -> None:
+        async with self._gate:
+            await self._renew(vendor, consumer, entry_ids, lease_seconds, now)
+
+    async def ack(self, vendor: str, entry_ids: Sequence[str]) -> None:
+        async with self._gate:
+            await self._ack(vendor, entry_ids)
+
+    async def dead_letter(
+        self, vendor: str, entries: Sequence[tuple[str, str]], reason: str, now: float
+    ) -> None:
+        async with self._gate:
+            await self._dead_letter(vendor, entries, reason, now)
+
+    async def depths(self, vendors: Sequence[str]) -> dict[str, QueueDepth]:
+        async with self._gate:
+            return await self._depths(vendors)
+
+    async def dead_letters(self, vendor: str, limit: int = 100) -> list[tuple[str, str]]:
+        async with self._gate:
+            return await self._dead_letters(vendor, limit)
+
     async def _call(self, name: str, keys: list[str], args: list[Any]) -> Any:
         try:
             return await self._scripts[name](keys=keys, args=args)
@@ -118,7 +167,7 @@ class RedisHitQueue(HitQueue):
                 raise
         self._groups.add(key)
 
-    async def append(self, hits: Sequence[QueuedHit], cap: int) -> dict[str, int]:
+    async def _append(self, hits: Sequence[QueuedHit], cap: int) -> dict[str, int]:
         by_vendor: dict[str, list[str]] = {}
         for queued in hits:
             by_vendor.setdefault(queued.hit.vendor, []).append(queued.to_json())
@@ -131,7 +180,7 @@ class RedisHitQueue(HitQueue):
                 refused[vendor] = len(bodies) - int(appended)
         return refused
 
-    async def take(
+    async def _take(
         self, vendor: str, consumer: str, count: int, lease_seconds: float, now: float
     ) -> list[Taken]:
         taken: list[Taken] = []
@@ -191,21 +240,21 @@ class RedisHitQueue(HitQueue):
             shards.setdefault(int(shard), []).append(entry_id)
         return shards
 
-    async def mark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
+    async def _mark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
             try:
                 await self._client.sadd(sending_key(vendor, shard), *ids)
             except (RedisError, OSError) as error:
                 raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
-    async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
+    async def _unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
             try:
                 await self._client.srem(sending_key(vendor, shard), *ids)
             except (RedisError, OSError) as error:
                 raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
-    async def renew(
+    async def _renew(
         self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float
     ) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
@@ -216,11 +265,11 @@ class RedisHitQueue(HitQueue):
             except (RedisError, OSError) as error:
                 raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
-    async def ack(self, vendor: str, entry_ids: Sequence[str]) -> None:
+    async def _ack(self, vendor: str, entry_ids: Sequence[str]) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
             await self._call("ack", [stream_key(vendor, shard), sending_key(vendor, shard)], ids)
 
-    async def dead_letter(
+    async def _dead_letter(
         self, vendor: str, entries: Sequence[tuple[str, str]], reason: str, now: float
     ) -> None:
         bodies = dict(entries)
@@ -231,7 +280,7 @@ class RedisHitQueue(HitQueue):
             keys = [stream_key(vendor, shard), sending_key(vendor, shard), dead_key(vendor, shard)]
             await self._call("dead", keys, [DEAD_LETTERS_KEPT, reason, *pairs])
 
-    async def depths(self, vendors: Sequence[str]) -> dict[str, QueueDepth]:
+    async def _depths(self, vendors: Sequence[str]) -> dict[str, QueueDepth]:
         found = {}
         try:
             for vendor in vendors:
@@ -248,7 +297,7 @@ class RedisHitQueue(HitQueue):
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
         return found
 
-    async def dead_letters(self, vendor: str, limit: int = 100) -> list[tuple[str, str]]:
+    async def _dead_letters(self, vendor: str, limit: int = 100) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         try:
             for shard in range(self.shards):

@@ -19,8 +19,9 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from gateway.delivery.consent_check import DeliveryConsent
 from gateway.delivery.policy import CircuitBreaker, backoff_seconds, classify, retry_after_seconds
@@ -33,6 +34,7 @@ from gateway.store.base import Store
 from gateway.tracking.sender import AnswerLost, NotSent, SendError, VendorSender
 
 log = logging.getLogger("gateway.delivery")
+T = TypeVar("T")
 
 IDLE_SECONDS = 0.05  # how long a lane with nothing to do waits before looking again
 STORE_RETRY_SECONDS = 0.5
@@ -178,7 +180,12 @@ class DeliveryWorker:
             for _ in taken:
                 lane.slots.release()
             return True
-        to_send = await self._settle_without_sending(lane, taken)
+        try:
+            to_send = await self._settle_without_sending(lane, taken)
+        except BaseException:  # the store went away: they come back after their lease
+            for _ in taken:
+                lane.slots.release()
+            raise
         if to_send:
             try:
                 await self.queue.mark_sending(lane.vendor, [t.entry_id for t in to_send])
@@ -203,6 +210,9 @@ class DeliveryWorker:
             queued = entry.hit
             if queued is None:
                 dead.append((entry.entry_id, "", "unreadable"))
+            elif not _names_upstream(lane.rule, queued.hit.url):
+                # Only a rule's upstream is ever contacted, whatever the store holds.
+                dead.append((entry.entry_id, queued.to_json(), "unreadable"))
             elif now - queued.queued_at > lane.max_age:
                 dead.append((entry.entry_id, queued.to_json(), "expired"))
             elif entry.maybe_sent:
@@ -271,32 +281,47 @@ class DeliveryWorker:
                         else None
                     )
                 lane.breaker.record_failure()
-                await self.queue.unmark_sending(lane.vendor, [entry.entry_id])
+                # The vendor certainly does not have it: clear the mark, however long the
+                # store takes (a mark left behind would make the next worker skip the hit).
+                await self._persist(self.queue.unmark_sending, lane.vendor, [entry.entry_id])
                 delay = backoff_seconds(attempt, retry_after)
                 if self.clock() + delay - queued.queued_at > lane.max_age:
-                    await self.queue.dead_letter(
-                        lane.vendor, [(entry.entry_id, queued.to_json())], "expired", self.clock()
+                    await self._persist(
+                        self.queue.dead_letter,
+                        lane.vendor,
+                        [(entry.entry_id, queued.to_json())],
+                        "expired",
+                        self.clock(),
                     )
                     lane.counts.dead_lettered += 1
                     return
                 await self._pause(delay)
                 if self._stopping.is_set():
                     return  # unmarked: the next worker sends it
-                if await self.consent.withheld(queued, lane.rule.category):
+                if await self._persist(self.consent.withheld, queued, lane.rule.category):
                     lane.counts.withheld += 1  # withdrawn while it waited
                     self._acknowledge(lane, [entry.entry_id])
                     return
                 attempt += 1
                 lane.counts.retried += 1
-                await self.queue.mark_sending(lane.vendor, [entry.entry_id])
-        except StoreUnavailable:
-            log.warning(
-                "delivery to %s: store unavailable; the hit waits for its lease", lane.vendor
-            )
+                await self._persist(self.queue.mark_sending, lane.vendor, [entry.entry_id])
+        except StoreUnavailable as error:
+            log.warning("delivery to %s: %s; the hit waits for its lease", lane.vendor, error)
         finally:
             lane.held.discard(entry.entry_id)
             lane.inflight -= 1
             lane.slots.release()
+
+    async def _persist(self, operation: Callable[..., Awaitable[T]], *arguments: Any) -> T:
+        """A store call for a hit this worker holds: retried while the store is away (the
+        lease is renewed meanwhile); `StoreUnavailable` only once the worker stops."""
+        while True:
+            try:
+                return await operation(*arguments)
+            except StoreUnavailable:
+                if self._stopping.is_set():
+                    raise
+                await self._pause(STORE_RETRY_SECONDS)
 
     # ------------------------------------------------------------ acknowledgements and leases
 
@@ -335,6 +360,11 @@ class DeliveryWorker:
         """Sleep, but wake at once when the worker stops."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
+
+
+def _names_upstream(rule: Rule, url: str) -> bool:
+    upstream = rule.hit.upstream or ""
+    return url == upstream or url.startswith((upstream + "?", upstream + "/"))
 
 
 async def _finish(tasks: list[asyncio.Task[None]], seconds: float) -> None:

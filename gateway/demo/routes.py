@@ -4,7 +4,9 @@
     >>> app = Starlette(routes=demo_routes())   # `create_app` mounts these when settings.demo
 
 The page embeds `/consent.js` first in `<head>`, carries blocked tags (two scripts, a GA4-style
-pixel through `/t/ga4`, an iframe), and shows the visitor's consent live. It is served from the
+pixel through `/t/ga4`), three embeds behind the banner's placeholders (YouTube and Vimeo
+iframes, an OpenStreetMap `<div>`: stand-ins served by `/demo/embed`), reCAPTCHA's notice, and
+shows the visitor's consent live. It is served from the
 gateway's own origin under a strict Content-Security-Policy (scripts and styles from 'self'
 only, no inline code), which is also how it proves the banner needs nothing more.
 """
@@ -36,6 +38,8 @@ PAGE_CSP = (
     "connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
+# Stand-ins for the three embeds the demo shows (no internet needed): `/demo/embed?kind=`.
+EMBED_NAMES = {"youtube": "YouTube", "vimeo": "Vimeo", "map": "OpenStreetMap"}
 EMBED_CSP = "default-src 'none'; style-src 'self'; frame-ancestors 'self'"
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -89,7 +93,12 @@ def demo_routes(directory: Path = HERE) -> list[Route]:
         return HTMLResponse(html, headers=headers)
 
     async def embed(request: Request) -> Response:
-        html = embed_template.render(lang=_language(request), t=texts_for(_language(request)))
+        kind = request.query_params.get("kind", "youtube")
+        kind = kind if kind in EMBED_NAMES else "youtube"
+        language = _language(request)
+        html = embed_template.render(
+            lang=language, t=texts_for(language), kind=kind, name=EMBED_NAMES[kind]
+        )
         return HTMLResponse(html, headers={**_HEADERS, "Content-Security-Policy": EMBED_CSP})
 
     routes = [

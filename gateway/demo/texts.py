@@ -46,10 +46,13 @@ _EN: dict[str, Any] = {
     "category_marketing": "Marketing",
     "video_heading": "Product tour",
     "video_blocked": (
-        "This video is hosted by a platform that sets marketing cookies,"
-        " so it loads only with your marketing consent."
+        "These embeds load from other platforms, so each waits behind a placeholder until you"
+        " allow its provider, or load it just once."
     ),
-    "video_allow": "Allow marketing and load the video",
+    "map_title": "Our office",
+    "map_text": "A stand-in for a map that would send your IP address to its tile servers.",
+    "wiring_embed": "An embed that waits for its provider (a placeholder meanwhile).",
+    "wiring_notice": "reCAPTCHA's notice, in the banner's language.",
     "offer": "Personalised offer: 10% off your first supply-chain audit.",
     "offer_note": "Shown by the marketing tag — you allowed marketing.",
     "wiring_heading": "How this page is wired",
@@ -130,10 +133,13 @@ _RU: dict[str, Any] = {
     "category_marketing": "Маркетинг",
     "video_heading": "Обзор продукта",
     "video_blocked": (
-        "Видео размещено на платформе, которая ставит маркетинговые cookie,"
-        " поэтому оно загружается только с вашего согласия на маркетинг."
+        "Это содержимое загружается с других платформ, поэтому до вашего разрешения вместо"
+        " него показана заглушка; его можно и загрузить один раз."
     ),
-    "video_allow": "Разрешить маркетинг и загрузить видео",
+    "map_title": "Наш офис",
+    "map_text": "Заглушка карты, которая передавала бы ваш IP-адрес серверам карт.",
+    "wiring_embed": "Встроенное содержимое ждёт разрешения для своего сервиса.",
+    "wiring_notice": "Уведомление reCAPTCHA на языке баннера.",
     "offer": "Персональное предложение: скидка 10% на первый аудит цепочки поставок.",
     "offer_note": "Показано маркетинговым тегом — вы разрешили маркетинг.",
     "wiring_heading": "Как устроена эта страница",

@@ -10,6 +10,7 @@ emails are marketing: an objection to it is absolute).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable, Iterable
@@ -17,12 +18,12 @@ from typing import Any
 
 from gateway.consent.model import MARKETING
 from gateway.email.records import ConsentState, RecipientConsent
-from gateway.errors import Unprocessable
+from gateway.errors import StoreUnavailable, Unprocessable
 from gateway.receipts.build import new_receipt
 from gateway.receipts.ledger import RecordsReceipts
 from gateway.receipts.model import Action, Receipt
 from gateway.receipts.shown import NOTHING_SHOWN, TextsShown
-from gateway.settings import Settings
+from gateway.settings_parts import ConsentPolicy, EmailPart
 from gateway.store.base import Store
 from gateway.visitors.request import NO_FACTS, RequestFacts
 
@@ -44,14 +45,16 @@ class RecipientConsents:
         self,
         store: Store,
         receipts: RecordsReceipts,
-        settings: Settings,
+        policy: ConsentPolicy,
+        email: EmailPart,
         clock: Callable[[], float] = time.time,
         objected: Callable[[str], frozenset[str]] = lambda subject: frozenset(),
     ) -> None:
-        self.store, self.receipts, self.settings, self.clock = store, receipts, settings, clock
-        self.category = settings.email_category
+        self.store, self.receipts, self.clock = store, receipts, clock
+        self.policy, self.email = policy, email
+        self.category = email.category
         self.objected = objected  # `ObjectionRegistry.objected`: memory only
-        self._blocking_objections = frozenset({settings.email_category, MARKETING})
+        self._blocking_objections = frozenset({email.category, MARKETING})
         self._cache: dict[str, tuple[float, RecipientConsent | None]] = {}
 
     async def state_of(self, subject: str) -> RecipientConsent | None:
@@ -88,7 +91,7 @@ class RecipientConsents:
             fetched = await self.store.recipient_consents(missing)
             if len(self._cache) + len(missing) > MAX_CACHED:
                 self._cache.clear()
-            expires = now + self.settings.email_consent_cache_seconds
+            expires = now + self.email.consent_cache_seconds
             for subject in missing:
                 self._cache[subject] = (expires, fetched.get(subject))
             found.update(fetched)
@@ -96,6 +99,10 @@ class RecipientConsents:
 
     def forget(self, subject: str) -> None:
         self._cache.pop(subject, None)
+
+    def forget_all(self) -> None:
+        """Another instance recorded a choice or an erasure: look everyone up afresh."""
+        self._cache.clear()
 
     async def choose(self, subject: str, *, grant: bool, collection: Collection) -> Receipt:
         """Record a grant or a withdrawal: the choice first (so tracking follows it even if the
@@ -110,6 +117,8 @@ class RecipientConsents:
             consent = RecipientConsent(subject, state, receipt.created_at, receipt.receipt_id)
             await self.store.put_recipient_consent(consent)
         self.forget(subject)
+        with contextlib.suppress(StoreUnavailable):  # else the others' caches expire anyway
+            await self.store.bump_changes()  # every instance drops its cached choices
         await self.receipts.record(receipt)
         return receipt
 
@@ -134,7 +143,7 @@ class RecipientConsents:
 
     def _receipt(self, subject: str, grant: bool, collection: Collection) -> Receipt:
         return new_receipt(
-            self.settings,
+            self.policy,
             collection.facts,
             subject_id=subject,
             subject_kind="recipient",

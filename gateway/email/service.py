@@ -12,7 +12,7 @@ from gateway.email.recorder import EmailRecorder
 from gateway.email.records import EventKind, Verdict
 from gateway.email.tokens import EmailTokens
 from gateway.receipts.ledger import RecordsReceipts
-from gateway.settings import Settings
+from gateway.settings_parts import ConsentPolicy, EmailPart
 from gateway.store.base import Store
 from gateway.tracking.counters import EventCounter
 
@@ -27,7 +27,8 @@ class EmailService:
     @classmethod
     def build(
         cls,
-        settings: Settings,
+        email: EmailPart,
+        policy: ConsentPolicy,
         keys: tuple[str, ...],
         store: Store,
         receipts: RecordsReceipts,
@@ -37,17 +38,17 @@ class EmailService:
         clock: Callable[[], float] = time.time,
     ) -> EmailService:
         tokens = EmailTokens(keys)
-        consents = RecipientConsents(store, receipts, settings, clock=clock, objected=objected)
+        consents = RecipientConsents(store, receipts, policy, email, clock=clock, objected=objected)
         return cls(
             tokens=tokens,
-            signer=EmailSigner(keys, settings.public_url, settings.email_target_hosts, tokens),
+            signer=EmailSigner(keys, email.public_url, email.target_hosts, tokens),
             consents=consents,
             recorder=EmailRecorder(
                 store,
                 counter,
                 consents,
-                aggregates_without_consent=settings.email_aggregates,
-                min_click_seconds=settings.email_min_click_seconds,
+                aggregates_without_consent=email.aggregates,
+                min_click_seconds=email.min_click_seconds,
                 on_verdict=on_verdict,
                 clock=clock,
             ),

@@ -20,7 +20,6 @@ from gateway.receipts.shown import TextsShown
 from gateway.runtime import gateway_of
 
 MAX_LINKS_BODY = 256 * 1024
-LAST_MOMENT = 253_402_300_799.0  # 9999-12-31T23:59:59Z
 _LINK_FIELDS = {"campaign", "recipient", "url", "urls", "sent_at"}
 _NO_STORE = {"Cache-Control": "no-store"}
 

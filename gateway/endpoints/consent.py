@@ -79,7 +79,7 @@ def consent_state(gateway: Gateway, consent: Consent | None) -> dict[str, Any]:
 async def record_consent(request: Request) -> Response:
     gateway = gateway_of(request)
     settings = gateway.settings
-    facts = request_facts(request, settings)
+    facts = request_facts(request, settings.network)
     choice = parse_choice(
         await read_json(request),
         settings.categories,
@@ -101,7 +101,7 @@ async def record_consent(request: Request) -> Response:
     if choice.app is not None:  # the app's counterpart of the page: bundle id and screen
         facts = replace(facts, origin=choice.app.collection_point)
     receipt = new_receipt(
-        settings,
+        settings.policy,
         facts,
         subject_id=consent.consent_id,
         subject_kind="visitor",
@@ -119,6 +119,7 @@ async def record_consent(request: Request) -> Response:
         "consent": consent_json(consent, settings.categories),
         "receipt_id": receipt.receipt_id,
         "gpc_applied": choice.gpc_applied,
+        "delete_cookies": gateway.refused_vendor_cookies(consent),
     }
     if choice.app is not None:
         body |= {"token": token, "expires_in": settings.consent_days * 86400}
@@ -152,8 +153,8 @@ async def withdraw_consent(request: Request) -> Response:
         erased = await gateway.rights.erase(previous.consent_id)
     elif previous is not None:
         receipt = new_receipt(
-            settings,
-            request_facts(request, settings),
+            settings.policy,
+            request_facts(request, settings.network),
             subject_id=previous.consent_id,
             subject_kind="visitor",
             action="withdraw",

@@ -120,7 +120,7 @@ async def _change(request: Request, gateway: Gateway, subject: str, page_path: s
     action = form.get("action")
     if action not in ("grant", "withdraw", "erase"):
         raise BadRequest('"action" must be grant, withdraw or erase')
-    facts = request_facts(request, gateway.settings)
+    facts = request_facts(request, gateway.settings.network)
     collection = Collection(
         action="preferences_page" if action == "grant" else "withdraw",
         facts=facts,

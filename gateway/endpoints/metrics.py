@@ -4,7 +4,8 @@
 trusted proxy (`GATEWAY_TRUSTED_PROXIES`) — so a public visitor behind the gateway's own load
 balancer is not mistaken for the load balancer. A scraper elsewhere sends
 `Authorization: Bearer <token>` whose SHA-256 is in `GATEWAY_METRICS_TOKEN_HASHES`, compared
-in constant time with every configured hash (as admin tokens are).
+in constant time with every configured hash; wrong tokens are rate-limited per client network
+with the admin tokens' limiter.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.admin_auth import MAX_TOKEN_LENGTH, token_is_valid
+from gateway.admin_auth import MAX_TOKEN_LENGTH, failed_admin_attempts, token_is_valid
 from gateway.errors import Forbidden, Unauthorized
 from gateway.metrics import CONTENT_TYPE
 from gateway.runtime import gateway_of
@@ -26,9 +27,14 @@ async def metrics(request: Request) -> Response:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() == "bearer" and token and settings.metrics_token_hashes:
+        # Wrong tokens cost as wrong admin tokens do: past a burst, 429 without a check.
+        attempts = failed_admin_attempts(request)
+        client = attempts.client_of(request)
+        await attempts.check(client)
         if len(token) > MAX_TOKEN_LENGTH or not token_is_valid(
             token, settings.metrics_token_hashes
         ):
+            await attempts.failed(client)
             raise Unauthorized("the metrics token is not valid")
     else:
         peer = request.client.host if request.client else None

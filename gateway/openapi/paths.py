@@ -90,6 +90,14 @@ def consent_paths(settings: Settings, vendors: list[str]) -> dict[str, Schema]:
                 {"200": _body("text/css", "The stylesheet"), "304": {"description": "Fresh"}},
             )
         },
+        "/consent/details": {
+            "get": _op(
+                "The banner's preferences layer: its texts and the vendors' details, per language",
+                "banner",
+                {"200": _json("Details", ref("BannerDetails")), "304": {"description": "Fresh"}},
+                parameters=[_param("lang", "query", "a language; others get English")],
+            )
+        },
         "/consent": {
             "get": _op(
                 "The caller's current consent (from the cookie or the app's token)",
@@ -305,7 +313,7 @@ def operations_paths() -> dict[str, Schema]:
             "get": _op(
                 "Prometheus metrics: for internal effective clients, or with a metrics token",
                 "ops",
-                {"200": _body("text/plain", "Metrics"), **_errors(401, 403)},
+                {"200": _body("text/plain", "Metrics"), **_errors(401, 403, 429)},
                 security=[{}, {"metricsToken": []}],
             )
         },

@@ -120,8 +120,18 @@ def schemas(settings: Settings) -> dict[str, Schema]:
                     "sent back as `Authorization: Consent <token>` (no cookie is set)"
                 ),
                 "expires_in": {**_COUNT, "description": "seconds the token stays valid"},
+                "delete_cookies": _list(
+                    _text(), description="cookies of the vendors this choice does not allow"
+                ),
             },
-            ("consent", "receipt_id", "gpc_applied"),
+            ("consent", "receipt_id", "gpc_applied", "delete_cookies"),
+        ),
+        "BannerDetails": _object(
+            {
+                "texts": {"type": "object", "additionalProperties": _text()},
+                "vendors": {"type": "object", "additionalProperties": {"type": "object"}},
+            },
+            ("texts", "vendors"),
         ),
         "Withdrawal": _object(
             {

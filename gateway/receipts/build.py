@@ -12,12 +12,12 @@ from collections.abc import Iterable
 
 from gateway.receipts.model import Action, Receipt, SubjectKind, new_receipt_id
 from gateway.receipts.shown import TextsShown
-from gateway.settings import Settings
+from gateway.settings_parts import ConsentPolicy
 from gateway.visitors.request import RequestFacts
 
 
 def new_receipt(
-    settings: Settings,
+    policy: ConsentPolicy,
     facts: RequestFacts,
     *,
     subject_id: str,
@@ -38,8 +38,8 @@ def new_receipt(
         action=action,
         granted=tuple(sorted(granted)),
         denied=tuple(sorted(denied)),
-        policy_revision=settings.policy_revision,
-        policy_url=settings.policy_url,
+        policy_revision=policy.revision,
+        policy_url=policy.url,
         texts_hash=shown.texts_hash,
         language=shown.language,
         region=facts.region,

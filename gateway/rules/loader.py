@@ -8,13 +8,12 @@
 
 from __future__ import annotations
 
-import datetime
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NoReturn, cast, get_args
+from typing import Any, cast, get_args
 from urllib.parse import urlsplit
 
 from gateway.consent.model import NECESSARY
@@ -32,10 +31,9 @@ from gateway.rules.model import (
     SignalParam,
     WithoutConsent,
 )
+from gateway.rules.table import NAME, RuleTable
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-# RFC 9110 token characters, plus `[`, `]` for names such as Meta's `cd[value]`.
-_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z\[\]-]+")
 _HEADER = re.compile(r"[!#$%&'+.^_`|~0-9A-Za-z-]+")
 _RULE_KEYS = (
     "id", "name", "category", "privacy_policy_url", "terms_url", "description", "cookies",
@@ -43,9 +41,6 @@ _RULE_KEYS = (
 )  # fmt: skip
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _DISCLOSED = HitRule(mode="block")  # a necessary vendor's: never used, /t does not serve it
-_HOST = re.compile(
-    r"(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
-)
 _HIT_KEYS = (
     "mode", "upstream", "method", "encoding", "allowed_params", "identifier_params",
     "fixed_params", "ip", "ip_param", "ip_header", "without_consent", "consent_mode",
@@ -72,7 +67,7 @@ def load_rules(
         if path.name.startswith(".") or not path.is_file():
             continue
         table = _read(path)
-        doc = _Table(str(path), table, _RULE_KEYS)
+        doc = RuleTable(str(path), table, _RULE_KEYS)
         rule = _build_rule(doc, allowed, allow_insecure_upstreams)
         if rule.id != path.stem:
             problem = f"expected {path.stem!r} (the file name), got {rule.id!r}"
@@ -95,7 +90,7 @@ def _read(path: Path) -> dict[str, Any]:
         raise RuleError(str(path), "(syntax)", f"invalid TOML: {error}") from None
 
 
-def _build_rule(doc: _Table, categories: tuple[str, ...], insecure: bool) -> Rule:
+def _build_rule(doc: RuleTable, categories: tuple[str, ...], insecure: bool) -> Rule:
     rule_id = doc.string("id")
     if not _ID.fullmatch(rule_id):
         doc.fail("id", f"expected lowercase letters, digits, '-' or '_', got {rule_id!r}")
@@ -132,7 +127,7 @@ def _build_rule(doc: _Table, categories: tuple[str, ...], insecure: bool) -> Rul
     )
 
 
-def _notice(doc: _Table) -> tuple[tuple[str, str], ...]:
+def _notice(doc: RuleTable) -> tuple[tuple[str, str], ...]:
     texts = doc.table("notice", (), open_keys=True) if doc.has("notice") else None
     if texts is None:
         return ()
@@ -149,7 +144,7 @@ def _notice(doc: _Table) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _build_hit(hit: _Table, insecure: bool, categories: tuple[str, ...]) -> HitRule:
+def _build_hit(hit: RuleTable, insecure: bool, categories: tuple[str, ...]) -> HitRule:
     mode: Mode = hit.choice("mode", Mode)
     upstream = hit.optional_string("upstream")
     if upstream is not None:
@@ -207,7 +202,7 @@ def _build_hit(hit: _Table, insecure: bool, categories: tuple[str, ...]) -> HitR
     )
 
 
-def _within_allowed(hit: _Table, key: str, allowed: NameSet) -> NameSet:
+def _within_allowed(hit: RuleTable, key: str, allowed: NameSet) -> NameSet:
     names = hit.names(key)
     for index, pattern in enumerate(names.patterns):
         if not allowed.covers(pattern):
@@ -216,14 +211,14 @@ def _within_allowed(hit: _Table, key: str, allowed: NameSet) -> NameSet:
 
 
 def _signal_params(
-    hit: _Table, allowed: NameSet, categories: tuple[str, ...]
+    hit: RuleTable, allowed: NameSet, categories: tuple[str, ...]
 ) -> tuple[SignalParam, ...]:
     if not hit.has("signal_params"):
         return ()
     table = hit.table("signal_params", (), open_keys=True)
     params = []
     for name in table.values:
-        if not _NAME.fullmatch(name) or "*" in name:
+        if not NAME.fullmatch(name) or "*" in name:
             table.fail(name, "expected a parameter name without '*'")
         if name in allowed or name.partition(".")[0] in allowed:
             table.fail(name, "the gateway sets it: remove it from allowed_params")
@@ -236,7 +231,7 @@ def _signal_params(
     return tuple(params)
 
 
-def _paths(hit: _Table) -> tuple[str, ...]:
+def _paths(hit: RuleTable) -> tuple[str, ...]:
     values = hit.strings("paths")
     for index, path in enumerate(values):
         if not _SUB_PATH.fullmatch(path) or any(s in {".", ".."} for s in path.split("/")):
@@ -249,7 +244,7 @@ def _paths(hit: _Table) -> tuple[str, ...]:
     return tuple(values)
 
 
-def _bodies(hit: _Table, mode: Mode) -> tuple[BodyShape, ...]:
+def _bodies(hit: RuleTable, mode: Mode) -> tuple[BodyShape, ...]:
     values = hit.strings("bodies")
     allowed: tuple[str, ...] = get_args(BodyShape)
     for index, shape in enumerate(values):
@@ -267,7 +262,7 @@ def _bodies(hit: _Table, mode: Mode) -> tuple[BodyShape, ...]:
 
 
 def _check_ip(
-    hit: _Table, mode: Mode, ip: IpHandling, param: str | None, header: str | None
+    hit: RuleTable, mode: Mode, ip: IpHandling, param: str | None, header: str | None
 ) -> None:
     if mode != "forward" and hit.has("ip"):
         hit.fail("ip", "applies only to mode = 'forward' (a redirect carries the browser's own IP)")
@@ -278,13 +273,13 @@ def _check_ip(
         return
     if (param is None) == (header is None):
         hit.fail("ip", f"ip = {ip!r} needs exactly one of ip_param or ip_header")
-    if param is not None and (not _NAME.fullmatch(param) or "*" in param):
+    if param is not None and (not NAME.fullmatch(param) or "*" in param):
         hit.fail("ip_param", f"expected a parameter name without '*', got {param!r}")
     if header is not None and not _HEADER.fullmatch(header):
         hit.fail("ip_header", f"expected a header name, got {header!r}")
 
 
-def _check_url(table: _Table, key: str, url: str, *, insecure: bool) -> None:
+def _check_url(table: RuleTable, key: str, url: str, *, insecure: bool) -> None:
     schemes = ("https", "http") if insecure else ("https",)
     expected = "an https or http URL" if insecure else "an https URL"
     try:
@@ -298,125 +293,3 @@ def _check_url(table: _Table, key: str, url: str, *, insecure: bool) -> None:
         table.fail(key, f"expected no user name or password in the URL, got {url!r}")
     if "#" in url:
         table.fail(key, f"expected no '#fragment', got {url!r}")
-
-
-_REQUIRED: Any = object()
-
-
-class _Table:
-    """One TOML table being read: typed getters that name the dotted key on error.
-
-    Unknown keys are rejected up front, so a misspelt key is reported as itself rather
-    than as the key it was meant to be going missing.
-    """
-
-    def __init__(
-        self,
-        source: str,
-        values: dict[str, Any],
-        known: tuple[str, ...],
-        prefix: str = "",
-        open_keys: bool = False,
-    ) -> None:
-        self.source, self.values, self.prefix = source, values, prefix
-        for key in values:
-            if not open_keys and key not in known:
-                self.fail(key, f"unknown key (expected one of {', '.join(known)})")
-
-    def fail(self, key: str, problem: str) -> NoReturn:
-        raise RuleError(self.source, self.prefix + key, problem)
-
-    def has(self, key: str) -> bool:
-        return key in self.values
-
-    def _get(self, key: str, kind: type, default: Any) -> Any:
-        if key not in self.values:
-            if default is _REQUIRED:
-                self.fail(key, f"missing (expected {_KINDS[kind]})")
-            return default
-        value = self.values[key]
-        if type(value) is not kind:  # exact: a TOML boolean must not pass for an integer
-            self.fail(key, f"expected {_KINDS[kind]}, got {_describe(value)}")
-        return value
-
-    def string(self, key: str, default: Any = _REQUIRED) -> str:
-        return cast(str, self._get(key, str, default))
-
-    def optional_string(self, key: str) -> str | None:
-        return cast("str | None", self._get(key, str, None))
-
-    def boolean(self, key: str, default: bool) -> bool:
-        return cast(bool, self._get(key, bool, default))
-
-    def choice(self, key: str, options: Any, default: Any = _REQUIRED) -> Any:
-        """A string from a `Literal[...]` alias; returns it typed as that alias."""
-        allowed: tuple[str, ...] = get_args(options)
-        value = self._get(key, str, default)
-        if value not in allowed:
-            self.fail(key, f"expected one of {', '.join(allowed)}; got {value!r}")
-        return value
-
-    def strings(self, key: str) -> list[str]:
-        values = self._get(key, list, [])
-        for index, value in enumerate(values):
-            if not isinstance(value, str):
-                self.fail(f"{key}[{index}]", f"expected a string, got {_describe(value)}")
-        return cast("list[str]", values)
-
-    def names(self, key: str) -> NameSet:
-        values = self._get(key, list, [])
-        for index, name in enumerate(values):
-            where = f"{key}[{index}]"
-            if not isinstance(name, str):
-                self.fail(where, f"expected a string, got {_describe(name)}")
-            if not _NAME.fullmatch(name) or name.count("*") > 1 or name == "*":
-                self.fail(where, f"expected a name with at most one '*', got {name!r}")
-        if len(set(values)) != len(values):
-            self.fail(key, "expected each name only once")
-        return NameSet(tuple(values))
-
-    def hosts(self, key: str) -> tuple[str, ...]:
-        values = self._get(key, list, [])
-        for index, host in enumerate(values):
-            if not isinstance(host, str) or not _HOST.fullmatch(host):
-                shown = host if isinstance(host, str) else _describe(host)
-                self.fail(
-                    f"{key}[{index}]",
-                    f"expected a lowercase host name (`*.` allowed first), got {shown!r}",
-                )
-        if len(set(values)) != len(values):
-            self.fail(key, "expected each host only once")
-        return tuple(values)
-
-    def fixed_params(self, key: str) -> tuple[tuple[str, str], ...]:
-        values = self._get(key, dict, {})
-        pairs = []
-        for name, value in values.items():
-            if not _NAME.fullmatch(name) or "*" in name:
-                self.fail(f"{key}.{name}", "expected a parameter name without '*'")
-            if type(value) not in (str, int):
-                self.fail(f"{key}.{name}", f"expected a string or integer, got {_describe(value)}")
-            pairs.append((name, str(value)))
-        return tuple(pairs)
-
-    def table(self, key: str, known: tuple[str, ...], open_keys: bool = False) -> _Table:
-        values = self._get(key, dict, _REQUIRED)
-        return _Table(self.source, values, known, f"{self.prefix}{key}.", open_keys)
-
-
-_KINDS = {str: "a string", bool: "a boolean", list: "an array", dict: "a table"}
-
-
-def _describe(value: object) -> str:
-    """A TOML value as the user wrote it, roughly: `integer 3`, `boolean true`, `array [...]`."""
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, (list, dict)):
-        shown = repr(value)
-        return f"{_VALUE_KINDS[type(value)]} {shown if len(shown) <= 40 else shown[:36] + ' ...'}"
-    if isinstance(value, (datetime.date, datetime.time)):
-        return f"date/time {value.isoformat()}"
-    return f"{_VALUE_KINDS.get(type(value), 'value')} {value!r}"
-
-
-_VALUE_KINDS = {int: "integer", float: "float", str: "string", list: "array", dict: "table"}

@@ -28,10 +28,6 @@ DAY_SECONDS = 86400
 ERASED_KINDS = ("receipts", "email_events", "email_consent", "objections")
 
 
-def nothing_erased() -> dict[str, int]:
-    return dict.fromkeys(ERASED_KINDS, 0)
-
-
 def receipt_retention_seconds(settings: Settings) -> int:
     return settings.receipt_retention_days * DAY_SECONDS
 

@@ -61,7 +61,7 @@ from gateway.store.redis_scripts import (
     SET_UNLESS_ERASED,
 )
 from gateway.store.redis_sentinel import sentinel_address
-from gateway.store.redis_shared import RedisShared
+from gateway.store.redis_shared import ADD_CLICKS, RedisShared
 
 WRITTEN, REFUSED = 1, -1
 REPLICAS_CHECK_SECONDS = 1.0  # how often a Sentinel primary is asked how many replicas it has
@@ -101,6 +101,7 @@ class RedisStore(RedisRights, RedisShared, Store):
                 ADD_EVENTS,
                 SET_UNLESS_ERASED,
                 ERASE_SUBJECT,
+                ADD_CLICKS,
             )
         }
 

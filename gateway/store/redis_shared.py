@@ -2,7 +2,8 @@
 
     cg:mark:{<name>}                   string  a moment (expires at it)
     cg:changes                         string  the change counter (INCR)
-    cg:clicks:{<subject>}:<message>    zset    "link|time" scored by time   (expires: a minute)
+    cg:clicks:{<subject>}:<message>    zset    "link|time" scored by time   (expires: a minute;
+                                               never written for an erased subject)
     cg:{instances}:figures             hash    instance → its figures (JSON)
     cg:{instances}:until               zset    instance scored by when its heartbeat goes stale
 
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 from redis.exceptions import RedisError
 
 from gateway.errors import StoreUnavailable
+from gateway.store.redis_keys import suppression_key
 from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
 
 T = TypeVar("T")
@@ -31,6 +33,23 @@ local held = tonumber(redis.call('GET', KEYS[1]) or '0')
 local moved = math.min(math.max(held, now) + tonumber(ARGV[1]), now + tonumber(ARGV[3]))
 redis.call('SET', KEYS[1], tostring(moved), 'PXAT', math.ceil(moved * 1000))
 return tostring(moved)
+"""
+
+# KEYS per click: the message's click set, the subject's tombstone (one slot). ARGV: cutoff,
+# expiry seconds, then time and member per click. An erased subject's clicks are not kept.
+ADD_CLICKS = """
+local cutoff, keep, done = ARGV[1], ARGV[2], {}
+for i = 1, #KEYS / 2 do
+  local clicks, tomb, a = KEYS[2 * i - 1], KEYS[2 * i], 3 + (i - 1) * 2
+  if redis.call('EXISTS', tomb) == 1 then
+    done[i] = -1
+  else
+    done[i] = redis.call('ZADD', clicks, ARGV[a], ARGV[a + 1])
+    redis.call('ZREMRANGEBYSCORE', clicks, '-inf', '(' .. cutoff)
+    redis.call('EXPIRE', clicks, keep)
+  end
+end
+return done
 """
 
 # KEYS: figures, until. ARGV: instance, figures, until, now.
@@ -67,6 +86,16 @@ class RedisShared:
     async def _execute(self, pipeline: Any) -> list[Any]:
         raise NotImplementedError  # provided by RedisStore
 
+    async def _per_subject(
+        self,
+        script: str,
+        subjects: Sequence[str],
+        keys: Sequence[Sequence[str]],
+        args: Sequence[Sequence[Any]],
+        common: Sequence[Any] = (),
+    ) -> list[int]:
+        raise NotImplementedError  # provided by RedisStore
+
     async def mark(self, name: str, now: float) -> float | None:
         value = await _answer(self._client.get(mark_key(name)))
         if value is None or float(value) <= now:
@@ -89,16 +118,13 @@ class RedisShared:
     async def add_clicks(self, clicks: Sequence[Click], now: float) -> None:
         if not clicks:
             return
-        pipeline = self._client.pipeline(transaction=False)
-        keys = set()
-        for click in clicks:
-            key = clicks_key(click.message, click.subject)
-            pipeline.zadd(key, {f"{click.link}|{click.at!r}": click.at})
-            keys.add(key)
-        for key in keys:
-            pipeline.zremrangebyscore(key, "-inf", f"({now - CLICK_WINDOW_SECONDS}")
-            pipeline.expire(key, int(CLICK_WINDOW_SECONDS))
-        await self._execute(pipeline)
+        await self._per_subject(
+            ADD_CLICKS,
+            [click.subject for click in clicks],
+            [(clicks_key(c.message, c.subject), suppression_key(c.subject)) for c in clicks],
+            [(c.at, f"{c.link}|{c.at!r}") for c in clicks],
+            common=(now - CLICK_WINDOW_SECONDS, int(CLICK_WINDOW_SECONDS)),
+        )
 
     async def message_clicks(
         self, messages: Sequence[tuple[str, str]]

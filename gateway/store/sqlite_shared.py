@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
+from gateway.email.records import tombstone_id
 from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
 
 T = TypeVar("T")
@@ -84,12 +85,16 @@ class SQLiteShared:
         return 0 if row is None else int(row[0])
 
     async def add_clicks(self, clicks: Sequence[Click], now: float) -> None:
-        rows = [(click.message, click.at, click.link) for click in clicks]
+        rows = [(c.message, c.at, c.link, tombstone_id(c.subject)) for c in clicks]
 
         def insert(connection: sqlite3.Connection) -> None:
             with connection:
                 connection.execute("BEGIN IMMEDIATE")
-                connection.executemany("INSERT INTO message_clicks VALUES (?, ?, ?)", rows)
+                connection.executemany(  # an erased subject's clicks are not kept
+                    "INSERT INTO message_clicks SELECT ?, ?, ? WHERE NOT EXISTS"
+                    " (SELECT 1 FROM suppressions WHERE subject_hash = ?)",
+                    rows,
+                )
                 connection.execute(
                     "DELETE FROM message_clicks WHERE at < ?", (now - CLICK_WINDOW_SECONDS,)
                 )

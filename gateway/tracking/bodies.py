@@ -28,9 +28,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from gateway.endpoints.bodies import parse_json
 from gateway.errors import BadRequest, PayloadTooLarge
 from gateway.rules.model import HitRule, NameSet  # noqa: F401 -- NameSet: for the doctest
+from gateway.strict_json import parse_json
 from gateway.tracking.hits import parse_query
 
 MAX_HITS_PER_BODY = 50

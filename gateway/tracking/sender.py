@@ -10,7 +10,8 @@ read only to find their status and end, bodies discarded.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import re
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -90,9 +91,12 @@ class _ResponseState:
         self.keep_alive = self.parser.should_keep_alive()
 
 
+_UNSAFE_IN_TARGET = re.compile(r"[\x00-\x20\x7f]")  # a regex: ~50x faster than a char loop
+
+
 def _request_bytes(hit: OutboundHit, upstream: _Upstream, query: str) -> bytes:
     target = upstream.path + ("?" + query if query else "")
-    if any(c <= " " or c == "\x7f" for c in target):
+    if _UNSAFE_IN_TARGET.search(target):
         raise SendError("refusing a request target with spaces or control characters")
     lines = [f"{hit.method} {target} HTTP/1.1", f"Host: {upstream.host_header}"]
     for name, value in hit.headers:
@@ -104,6 +108,37 @@ def _request_bytes(hit: OutboundHit, upstream: _Upstream, query: str) -> bytes:
 def _header_value(value: str) -> str:
     """A client-supplied value (the user agent) can never start another header."""
     return "".join(c for c in value if " " <= c != "\x7f")
+
+
+_ANSWER_STARTED = "answer started"
+FRESH_SECONDS = 0.1
+
+
+def _still_open(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+    """Whether an idle pooled connection can carry a request: the vendor has neither closed
+    it nor sent anything on it. A non-blocking peek sees a FIN the event loop has not yet
+    processed, which narrows the race with servers closing idle connections to microseconds."""
+    if reader.at_eof() or writer.is_closing():
+        return False
+    transport_socket = writer.get_extra_info("socket")
+    if transport_socket is None:
+        return True
+    # asyncio lends only a restricted view of its socket: peek through a duplicate.
+    try:
+        probe = socket.fromfd(
+            transport_socket.fileno(), transport_socket.family, socket.SOCK_STREAM
+        )
+    except OSError:
+        return False
+    try:
+        probe.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return True  # nothing to read: open and quiet
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return False  # a FIN (b"") or unexpected bytes: not reusable
 
 
 class VendorSender:
@@ -153,6 +188,13 @@ class VendorSender:
                 return await self._exchange(connection, upstream.origin, request)
         except TimeoutError:
             raise AnswerLost("timed out waiting for the answer") from None
+        except ConnectionResetError as error:
+            if error.args and error.args[-1] == _ANSWER_STARTED:
+                raise AnswerLost("reset during the answer") from error
+            # A reset before any answer: the vendor's socket was closed with our request
+            # unread in it (a kernel resets a socket closed with unread data), so its
+            # application never saw the request. Safe to send again.
+            raise NotSent("connection reset before any answer") from error
         except (OSError, asyncio.IncompleteReadError) as error:
             raise AnswerLost(type(error).__name__) from error
         except httptools.HttpParserError:
@@ -164,10 +206,10 @@ class VendorSender:
         while idle:
             connection, since = idle.pop()
             reader, writer = connection
-            if (
-                now - since < self.max_idle_seconds
-                and not reader.at_eof()
-                and not writer.is_closing()
+            idle_for = now - since
+            if idle_for < self.max_idle_seconds and (
+                # Just handed back, it cannot have hit any idle timeout: skip the peek.
+                (idle_for < FRESH_SECONDS and not reader.at_eof()) or _still_open(reader, writer)
             ):
                 return connection
             writer.close()
@@ -187,7 +229,12 @@ class VendorSender:
             state = _ResponseState()
             parser = state.parser = httptools.HttpResponseParser(state)
             while not state.complete:
-                data = await reader.read(16384)
+                try:
+                    data = await reader.read(16384)
+                except ConnectionResetError as error:
+                    if parser.get_status_code() or state.received:
+                        raise ConnectionResetError(_ANSWER_STARTED) from error
+                    raise
                 if not data:
                     raise AnswerLost("the vendor closed the connection")
                 try:
@@ -214,6 +261,9 @@ class VendorSender:
         self._idle.clear()
         for writer in writers:
             writer.close()
-        for writer in writers:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(writer.wait_closed(), 1.0)
+        if writers:  # one bounded wait for all of them: shutdown must not wait per connection
+            closing = [asyncio.ensure_future(writer.wait_closed()) for writer in writers]
+            _, late = await asyncio.wait(closing, timeout=1.0)
+            for future in late:
+                future.cancel()
+            await asyncio.gather(*closing, return_exceptions=True)

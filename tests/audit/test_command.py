@@ -59,3 +59,15 @@ def test_the_plugin_imports_nothing_heavy_until_used() -> None:
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_the_plugin_takes_the_key_from_a_file_or_the_environment_never_an_option(
+    tmp_path,
+) -> None:
+    from gateway.audit.pytest_plugin import secret_key
+
+    key_file = tmp_path / "staging.key"
+    key_file.write_text("staging-key-0123456789\n")
+    assert secret_key(str(key_file), {"CONSENT_GATEWAY_SECRET": "env"}) == "staging-key-0123456789"
+    assert secret_key(None, {"CONSENT_GATEWAY_SECRET": "env-key"}) == "env-key"
+    assert secret_key(None, {}) is None

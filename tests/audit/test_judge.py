@@ -123,8 +123,15 @@ def test_vendors_never_loaded_are_notes_once_something_was_granted() -> None:
     assert not judge(CONFIG, audit_of("reject"))  # nothing granted: nothing expected to load
 
 
-def test_the_banner_decides_which_vendors_it_names() -> None:
-    config = CONFIG.with_banner({"vendors": [{"id": "ga4"}, {"id": "ghost"}]})
+@pytest.mark.parametrize(
+    "vendors",
+    [
+        {"ga4": ["Google Analytics 4", "analytics"], "ghost": ["Ghost", "marketing"]},
+        [{"id": "ga4"}, {"id": "ghost"}],  # the shape banners embedded before banner v2
+    ],
+)
+def test_the_banner_decides_which_vendors_it_names(vendors: object) -> None:
+    config = CONFIG.with_banner({"vendors": vendors})
     notes = [i for i in judge(config, audit_of("accept")) if i.level == "note"]
     assert [(i.subject, i.rule) for i in notes] == [
         ("ga4", "ga4.toml"),

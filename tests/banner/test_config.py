@@ -43,6 +43,7 @@ def test_shape_and_values() -> None:
         "texts",
         "consentMode",
         "floatingButton",
+        "reload",
     ]
     assert config["revision"] == 4
     assert config["endpoint"] == "https://consent.example.com"
@@ -75,17 +76,16 @@ def test_consent_mode_default_mapping() -> None:
     }
 
 
-def test_consent_mode_only_for_configured_categories_and_replaceable() -> None:
+def test_consent_mode_only_for_configured_categories() -> None:
     config = build(categories=("necessary", "analytics"), vendors=SHIPPED_VENDORS[:3])
     assert config["consentMode"] == {"analytics": ["analytics_storage"]}
-    custom = build(consent_mode={"analytics": ["analytics_storage", "ad_storage"]})
-    assert custom["consentMode"] == {"analytics": ["analytics_storage", "ad_storage"]}
 
 
-@pytest.mark.parametrize("signal", ["security_storage", "ads_storage", ""])
-def test_consent_mode_rejects_unknown_or_fixed_signals(signal: str) -> None:
-    with pytest.raises(ConfigError, match=r"consent_mode\.analytics"):
-        build(consent_mode={"analytics": [signal]})
+def test_the_page_and_forwarded_hits_grant_consent_mode_signals_alike() -> None:
+    from gateway.decision import SIGNAL_CATEGORY
+
+    page = {signal: c for c, signals in build()["consentMode"].items() for signal in signals}
+    assert {signal: page[signal] for signal in SIGNAL_CATEGORY} == dict(SIGNAL_CATEGORY)
 
 
 @pytest.mark.parametrize(
@@ -206,6 +206,8 @@ def test_bad_text_overrides(overrides: dict[str, Any], where: str) -> None:
 
 def test_floating_button_switch() -> None:
     assert build(floating_button=False)["floatingButton"] is False
+    assert build()["reload"] is True
+    assert build(reload_on_withdrawal=False)["reload"] is False
 
 
 @pytest.mark.parametrize(

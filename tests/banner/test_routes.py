@@ -22,6 +22,7 @@ from gateway.banner.routes import (
     etag_matches,
     render_script,
     script_json,
+    split_config,
 )
 from gateway.errors import ConfigError
 from tests.banner.vendors import SHIPPED_VENDORS
@@ -50,7 +51,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 def embedded_config(script: str) -> Any:
     """The config literal as the browser would evaluate it (JSON escapes included)."""
-    start = script.index("const C = ") + len("const C = ")
+    start = script.index("const C=") + len("const C=")
     return json.JSONDecoder().raw_decode(script[start:])[0]
 
 
@@ -112,13 +113,45 @@ async def test_head(client: httpx.AsyncClient) -> None:
 async def test_script_embeds_the_config(client: httpx.AsyncClient) -> None:
     script = (await client.get("/consent.js")).text
     assert CONFIG_PLACEHOLDER not in script
-    assert embedded_config(script) == make_config()
+    assert embedded_config(script) == split_config(make_config())[0]
     assert "Принять все" in script  # UTF-8, not \u escapes: smaller on the wire
+
+
+def test_the_script_carries_the_first_layer_the_details_the_rest() -> None:
+    full: Any = make_config()
+    split: Any = split_config(full)
+    embedded, details = split
+    assert embedded["vendors"]["ga4"] == ["Google Analytics 4", "analytics"]
+    assert embedded["vendors"]["recaptcha"] == ["Google reCAPTCHA", "necessary"]
+    for language in ("en", "ru"):
+        first, rest = embedded["texts"][language], details[language]["texts"]
+        assert first.keys().isdisjoint(rest)
+        assert {**first, **rest} == full["texts"][language]  # nothing lost, nothing added
+        assert {"title", "description", "accept_all", "embed", "load_once"} <= set(first)
+        assert {"preferences_title", "category_analytics", "withdraw"} <= set(rest)
+    about = details["en"]["vendors"]
+    assert about["recaptcha"]["cookies"] == ["_GRECAPTCHA"]
+    assert about["recaptcha"]["terms"] == "https://policies.google.com/terms"
+    assert set(about["recaptcha"]["notice"]) == {"en", "ru"}
+    assert about["ga4"]["description"].startswith("Visit statistics")
+
+
+async def test_details_per_language_cached_and_compressed(client: httpx.AsyncClient) -> None:
+    ru = await client.get("/consent/details?lang=ru", headers={"Accept-Encoding": "gzip"})
+    assert ru.status_code == 200
+    assert ru.headers["content-type"] == "application/json"
+    assert ru.headers["content-encoding"] == "gzip"
+    assert ru.headers["cache-control"] == "public, max-age=300"
+    assert ru.json()["texts"]["preferences_title"] == "Настройки конфиденциальности"
+    for query in ("?lang=xx", "?lang=", "", "?lang=%00<script>"):
+        fallback = await client.get("/consent/details" + query)
+        assert fallback.status_code == 200
+        assert fallback.json()["texts"]["preferences_title"] == "Privacy preferences"
 
 
 def test_hostile_texts_cannot_break_out() -> None:
     config = make_config(text_overrides={"en": {"title": HOSTILE}})
-    script = render_script("const C = /*@config*/null;", config)
+    script = render_script("const C=/*@config*/null;", config)
     for raw in ("<", ">", "&", "\u2028", "\u2029"):
         assert raw not in script
     assert embedded_config(script)["texts"]["en"]["title"] == HOSTILE

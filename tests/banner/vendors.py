@@ -56,4 +56,51 @@ SHIPPED_VENDORS = (
         ("li_fat_id", "lidc", "bcookie", "li_sugr", "UserMatchHistory", "AnalyticsSyncHistory"),
         "Measures LinkedIn ads and shows which kinds of companies visit.",
     ),
+    VendorInfo(
+        "openstreetmap",
+        "OpenStreetMap",
+        "preferences",
+        "https://osmfoundation.org/wiki/Privacy_Policy",
+        (),
+        "Embedded maps; loading one sends your IP address to the OpenStreetMap servers.",
+    ),
+    VendorInfo(
+        "vimeo",
+        "Vimeo",
+        "marketing",
+        "https://vimeo.com/privacy",
+        (),
+        "Embedded videos; loading one sends your IP address and browser details to Vimeo.",
+        terms_url="https://vimeo.com/terms",
+    ),
+    VendorInfo(
+        "youtube",
+        "YouTube",
+        "marketing",
+        "https://policies.google.com/privacy",
+        (),
+        "Embedded videos; playing one lets Google see your visit and set its cookies.",
+        terms_url="https://www.youtube.com/t/terms",
+    ),
+    VendorInfo(
+        "recaptcha",
+        "Google reCAPTCHA",
+        "necessary",
+        "https://policies.google.com/privacy",
+        ("_GRECAPTCHA",),
+        "Protects our forms from spam and abuse by telling people from bots (risk analysis).",
+        terms_url="https://policies.google.com/terms",
+        notice=(
+            (
+                "en",
+                "This site is protected by reCAPTCHA and the Google [Privacy Policy] and"
+                " [Terms of Service] apply.",
+            ),
+            (
+                "ru",
+                "Этот сайт защищён reCAPTCHA, и к нему применяются [Политика"
+                " конфиденциальности] и [Условия использования] Google.",
+            ),
+        ),
+    ),
 )

@@ -65,7 +65,7 @@ async def parts(
     sent = int(time.time()) - 3600
     clock = FixedClock(sent + 3600.0)
     counter = EventCounter(store, clock=clock)
-    consents = RecipientConsents(store, writer, settings, clock=clock)
+    consents = RecipientConsents(store, writer, settings.policy, settings.email, clock=clock)
     recorder = EmailRecorder(
         store,
         counter,
@@ -170,7 +170,9 @@ async def test_a_withdrawal_takes_effect_within_the_cache_time(parts: Parts) -> 
     await parts.grant("esp-1")
     assert set(await parts.consents.granted_among(["esp-1"])) == {"esp-1"}
     # Withdrawn through another gateway instance: straight into the store.
-    other = RecipientConsents(parts.store, parts.consents.receipts, parts.consents.settings)
+    other = RecipientConsents(
+        parts.store, parts.consents.receipts, parts.consents.policy, parts.consents.email
+    )
     await other.choose("esp-1", grant=False, collection=Collection(action="api"))
     parts.recorder.opened(parts.opened(), "mail_client")
     await parts.recorder.flush(settle=False)
@@ -210,7 +212,9 @@ async def test_an_unreachable_store_means_no_per_recipient_events_and_no_loss_of
     recorder = EmailRecorder(
         down,
         parts.counter,
-        RecipientConsents(down, parts.consents.receipts, parts.consents.settings),
+        RecipientConsents(
+            down, parts.consents.receipts, parts.consents.policy, parts.consents.email
+        ),
         aggregates_without_consent=True,
         min_click_seconds=10,
         clock=parts.clock,

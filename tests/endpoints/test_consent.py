@@ -223,6 +223,10 @@ async def test_vendor_refusals_reach_cookie_state_and_receipt(client: httpx.Asyn
     # meta_pixel is marketing, refused as a category already: not kept twice.
     assert recorded.json()["consent"]["refused_vendors"] == ["ga4"]
     assert cookie_payload(recorded)["v"] == ["ga4"]
+    # The banner deletes the cookies of every vendor the choice does not allow.
+    delete = recorded.json()["delete_cookies"]
+    assert {"_ga", "_ga_*", "_fbp"} <= set(delete)
+    assert not {"_pk_id.*", "_GRECAPTCHA"} & set(delete)
     assert (await client.get("/consent")).json()["consent"]["refused_vendors"] == ["ga4"]
     (receipt,) = (await client.get("/consent/receipts")).json()["receipts"]
     assert receipt["action"] == "custom"

@@ -96,6 +96,9 @@ async def test_export_holds_everything_about_a_visitor_as_a_download(running: Ru
     assert (data["subject_id"], data["erased_at"], data["email_tracking"]) == (subject, None, None)
     assert [r["action"] for r in data["receipts"]] == ["accept_all", "objection"]
     assert data["receipts"][1]["denied"] == ["marketing"]
+    # The DPO's API call showed the person nothing: the receipt proves no texts, not English.
+    assert (data["receipts"][1]["language"], data["receipts"][1]["texts_hash"]) == ("", "")
+    assert len(data["receipts"][0]["texts_hash"]) == 64  # the banner's, for the choice
     assert data["receipts"][0]["created_at"].endswith("+00:00")
     assert data["objection"]["categories"] == ["marketing"]
     assert data["email_events"] == []

@@ -32,6 +32,7 @@ class Gateway:
     port: int
     log_path: Path
     process: subprocess.Popen[bytes]
+    store: str
     _http: httpx.Client | None = None
 
     @property
@@ -75,7 +76,25 @@ def serving(
     (so each test can speak for its own client address through `X-Forwarded-For`)."""
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = environment(
+    env = _environment(directory, store, settings)
+    log_path = directory / "serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*CLI, "serve", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    gateway = Gateway(port, log_path, process, store)
+    try:
+        gateway.wait_ready()
+        yield gateway
+    finally:
+        gateway.stop()
+
+
+def _environment(directory: Path, store: str, settings: Mapping[str, str] | None) -> dict[str, str]:
+    return environment(
         directory,
         GATEWAY_STORE=store,
         GATEWAY_PUBLIC_URL=PUBLIC_URL,
@@ -85,20 +104,30 @@ def serving(
         GATEWAY_LOG_LEVEL="warning",
         **{f"GATEWAY_{name.upper()}": value for name, value in (settings or {}).items()},
     )
-    log_path = directory / "serve.log"
-    with log_path.open("wb") as log:
+
+
+@contextlib.contextmanager
+def forwarding(
+    directory: Path, store: str, settings: Mapping[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`consent-gateway forward`: delivery workers in a process of their own."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / "forward.log").open("wb") as log:
         process = subprocess.Popen(
-            [*CLI, "serve", "--port", str(port), "--workers", str(workers)],
-            env=env,
+            [*CLI, "forward"],
+            env=_environment(directory, store, settings),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    gateway = Gateway(port, log_path, process)
     try:
-        gateway.wait_ready()
-        yield gateway
+        yield process
     finally:
-        gateway.stop()
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
 
 
 def admin_login(gateway: Gateway, client: str) -> str:

@@ -72,11 +72,17 @@ def test_a_primary_killed_under_load_loses_no_receipt_and_answers_no_5xx(tmp_pat
         sent = {receipt for status, receipt in answers if status == 200}
         server_errors = [status for status, _ in answers if status >= 500]
         kept = sent & _stored_receipts(gateway)
+        scrape = gateway.request("GET", "/metrics").text
+        spooled = sum(
+            float(n)
+            for n in re.findall(r'^cg_receipts_total{[^}]*"spooled"[^}]*} (\S+)$', scrape, re.M)
+        )
         print(
             f"\nSentinel failover: {failover_seconds:.1f} s from SIGKILL to a new primary;"
             f" {len(answers)} choices ({during} while failing over), {len(sent)} receipts"
             f" answered, {len(kept)} kept, {len(sent) - len(kept)} lost,"
-            f" {len(server_errors)} 5xx, {sum(1 for s, _ in answers if s == 0)} connection errors"
+            f" {len(server_errors)} 5xx, {sum(1 for s, _ in answers if s == 0)} connection errors,"
+            f" {spooled:.0f} went through the spool"
         )
         assert server_errors == []
         assert all(status == 200 for status, _ in answers)

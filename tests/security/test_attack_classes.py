@@ -133,6 +133,24 @@ async def test_forgery_each_signed_thing_has_its_own_salt(
     assert (await http.get(f"/p/{consent_cookie}")).status_code == 404
 
 
+async def test_forgery_an_admin_session_signed_with_another_key_opens_nothing(
+    http: httpx.AsyncClient,
+) -> None:
+    from gateway.admin.session import AdminSessions
+    from gateway.admin_auth import token_hash
+
+    theirs = AdminSessions((OTHER_KEY,), (token_hash(ADMIN),), minutes=60, secure=False)
+    session = theirs.open(ADMIN)
+    assert session is not None
+    forged = theirs.cookie_value(session)
+    for cookie in (forged, forged[:-4] + "AAAA", "e30.AAAA.BBBB"):
+        page = await http.get("/admin", headers={"Cookie": f"cg_admin={cookie}"})
+        assert page.status_code == 303, cookie
+        assert page.headers["location"] == "/admin/login"
+        download = await http.get("/admin/receipts.csv", headers={"Cookie": f"cg_admin={cookie}"})
+        assert download.status_code == 303, cookie
+
+
 # ------------------------------------------------------------------ SSRF
 
 

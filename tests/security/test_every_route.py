@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -79,6 +79,7 @@ class Fuzzed:
     database: Path
     tokens: dict[str, list[str]] = field(default_factory=dict)
     cookies: dict[str, list[str]] = field(default_factory=dict)
+    form_values: dict[str, list[str]] = field(default_factory=dict)
     records: list[logging.LogRecord] = field(default_factory=list)
 
     def operations(self) -> list[tuple[str, str]]:
@@ -154,6 +155,7 @@ async def _real_tokens_and_cookies(state: Fuzzed) -> None:
         assert csrf is not None
         login = await http.post("/admin/login", data={"csrf_token": csrf.group(1), "token": ADMIN})
         assert login.status_code == 303
+        preferences = (await http.get(urlsplit(links["preferences_url"]).path)).text
 
     def last(url: str) -> str:
         return url.rsplit("/", 1)[1]
@@ -168,10 +170,31 @@ async def _real_tokens_and_cookies(state: Fuzzed) -> None:
         "subject": ["esp-1", links["subject"]],
         "sub_path": ["g/collect", "api/event", "matomo.php", "x/../../y"],
     }
+    dashboard = await _dashboard_page(state, login.cookies["cg_admin"])
+    state.form_values = {
+        "csrf_token": [_hidden(dashboard, "csrf_token")],
+        "form_token": [_hidden(preferences, "form_token")],
+        "subject": ["esp-1", links["subject"], chosen.json()["consent"]["id"]],
+        "action": ["grant", "withdraw", "erase"],
+        "confirmed": ["yes", "no"],
+    }
     state.cookies = {
         "cg_consent": [chosen.cookies["cg_consent"]],
         "cg_admin": [login.cookies["cg_admin"]],
     }
+
+
+async def _dashboard_page(state: Fuzzed, session: str) -> str:
+    async with _client(state.app, "203.0.113.5") as http:
+        page = await http.get("/admin", headers={"cookie": f"cg_admin={session}"})
+        assert page.status_code == 200, page.text
+        return page.text
+
+
+def _hidden(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]+)"', html)
+    assert found is not None, name
+    return found.group(1)
 
 
 def _client(app: Starlette, ip: str) -> httpx.AsyncClient:
@@ -281,6 +304,11 @@ def requests(draw: st.DrawFn, state: Fuzzed, path: str, method: str) -> dict[str
             content = json.dumps(draw(JSON_VALUES)).encode()
         elif kind == "form":
             fields = draw(st.dictionaries(st.sampled_from(KEYS), ANY_TEXT, max_size=5))
+            for name in ("csrf_token", "form_token", "subject", "action", "confirmed"):
+                valid = state.form_values.get(name, [])
+                use_valid: bool = draw(st.booleans())  # valid values reach past the checks
+                if valid and use_valid:
+                    fields[name] = draw(st.sampled_from(valid))
             content = urlencode(fields).encode()
         elif kind == "bytes":
             content = draw(st.binary(max_size=300))

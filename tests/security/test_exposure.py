@@ -131,3 +131,21 @@ async def test_injection_csv_every_export_neutralises_formula_cells(
     )
     assert cli.returncode == 0, cli.stderr
     _assert_neutral(cli.stdout.decode())  # bytes: no newline translation of a CR in a cell
+
+
+async def test_guessing_the_metrics_token_is_rate_limited(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(metrics_token_hashes=(METRICS_HASH,))
+    async with serving(create_app(settings), client_ip="8.8.8.8") as http:
+        statuses = [
+            (
+                await http.get("/metrics", headers={"Authorization": f"Bearer guess-{attempt}"})
+            ).status_code
+            for attempt in range(12)
+        ]
+        right = await http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert statuses[:10] == [401] * 10
+    assert statuses[-1] == 429
+    assert right.status_code == 429  # refused without checking: a guesser learns nothing
+    assert int(right.headers["retry-after"]) >= 1

@@ -20,8 +20,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Message, Scope
 
-from gateway.endpoints.bodies import MAX_JSON_DEPTH, json_depth, parse_json
 from gateway.errors import BadRequest
+from gateway.strict_json import MAX_JSON_DEPTH, json_depth, parse_json
 from tests.security.conftest import AUTH
 
 JSON = {"content-type": "application/json"}
@@ -29,7 +29,7 @@ BROWSER = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
     " Chrome/131.0.0.0 Safari/537.36"
 )
-DEEP = b"[" * 3000 + b"]" * 3000  # RecursionError in json.loads, yet under a 16 KB cap
+DEEP = b"[" * 3000 + b"]" * 3000  # RecursionError in json.loads, yet under the hit cap
 # (route, method, needs admin token, a well-formed body to break)
 JSON_ROUTES = [
     ("/consent", "POST", False),

@@ -9,7 +9,7 @@ import pytest
 
 from gateway.email.records import EmailEvent, RecipientConsent, new_event_id
 from gateway.errors import StoreUnavailable
-from gateway.receipts.model import Receipt, new_receipt_id
+from gateway.receipts.model import Receipt, day_of, new_receipt_id
 from gateway.store import Store, open_store
 from gateway.store.base import CountKey
 from gateway.store.redis_keys import (
@@ -133,32 +133,35 @@ def test_one_subjects_keys_share_a_cluster_slot() -> None:
 
 
 async def test_counts_add_up_across_batches_and_days(store: Store) -> None:
+    # Days near today's, from the real clock: Redis expires a day's counts by the event
+    # retention, on its own (real) clock, so fixed dates would fail a year or so from now.
+    first = time.time() // 86400 * 86400 - 10 * 86400
+    d24, d25, d30, next1, next2 = (day_of(first + n * 86400) for n in (0, 1, 6, 8, 9))
+    d01 = day_of(first - 23 * 86400)
     await store.add_counts(
         {
-            CountKey("2026-11-24", "pixel", "ga4:forward"): 3,
-            CountKey("2026-11-25", "pixel", "ga4:forward"): 1,
+            CountKey(d24, "pixel", "ga4:forward"): 3,
+            CountKey(d25, "pixel", "ga4:forward"): 1,
         }
     )
     await store.add_counts(
         {
-            CountKey("2026-11-25", "pixel", "ga4:forward"): 4,
-            CountKey("2026-11-25", "pixel", "meta_pixel:block"): 2,
+            CountKey(d25, "pixel", "ga4:forward"): 4,
+            CountKey(d25, "pixel", "meta_pixel:block"): 2,
         }
     )
-    await store.add_counts({CountKey("2026-11-25", "email", "c1:human"): 9})
-    assert await store.counts("pixel", "2026-11-24", "2026-11-25") == {
-        CountKey("2026-11-24", "pixel", "ga4:forward"): 3,
-        CountKey("2026-11-25", "pixel", "ga4:forward"): 5,
-        CountKey("2026-11-25", "pixel", "meta_pixel:block"): 2,
+    await store.add_counts({CountKey(d25, "email", "c1:human"): 9})
+    assert await store.counts("pixel", d24, d25) == {
+        CountKey(d24, "pixel", "ga4:forward"): 3,
+        CountKey(d25, "pixel", "ga4:forward"): 5,
+        CountKey(d25, "pixel", "meta_pixel:block"): 2,
     }
-    assert await store.counts("pixel", "2026-11-25", "2026-11-25") == {
-        CountKey("2026-11-25", "pixel", "ga4:forward"): 5,
-        CountKey("2026-11-25", "pixel", "meta_pixel:block"): 2,
+    assert await store.counts("pixel", d25, d25) == {
+        CountKey(d25, "pixel", "ga4:forward"): 5,
+        CountKey(d25, "pixel", "meta_pixel:block"): 2,
     }
-    assert await store.counts("email", "2026-11-01", "2026-11-30") == {
-        CountKey("2026-11-25", "email", "c1:human"): 9
-    }
-    assert await store.counts("pixel", "2026-12-01", "2026-12-02") == {}
+    assert await store.counts("email", d01, d30) == {CountKey(d25, "email", "c1:human"): 9}
+    assert await store.counts("pixel", next1, next2) == {}
 
 
 # ---------------------------------------------------------------- email recipients

@@ -71,3 +71,13 @@ async def test_usage_grows_with_what_is_stored(store: Store) -> None:
     assert before["limit_bytes"] >= 0
     await store.add_clicks([Click(f"m|s{n}|1", f"s{n}", NOW, n % 3) for n in range(3000)], NOW)
     assert (await store.usage())["used_bytes"] > before["used_bytes"]
+
+
+async def test_an_erased_subjects_clicks_are_not_kept(store: Store) -> None:
+    await store.erase_subject("esp-gone", NOW)
+    await store.add_clicks(
+        [Click("c|esp-gone|1", "esp-gone", NOW, 1), Click("c|esp-here|1", "esp-here", NOW, 1)], NOW
+    )
+    found = await store.message_clicks([("c|esp-gone|1", "esp-gone"), ("c|esp-here|1", "esp-here")])
+    assert found.get("c|esp-gone|1", []) == []
+    assert found["c|esp-here|1"] == [(NOW, 1)]

@@ -33,10 +33,7 @@
     if (runs.analytics) setStatus("analytics", "ran");
     if (runs.marketing) setStatus("marketing", "ran");
     const video = $("video");
-    if (video.hasAttribute("src")) {
-      setStatus("video", "loaded");
-      video.closest(".frame").classList.add("live");
-    }
+    if (video.hasAttribute("src")) setStatus("video", "loaded");
     const pixel = $("pixel");
     if (pixel.hasAttribute("src") && pixel.complete && pixel.naturalWidth) {
       setStatus("pixel", "loaded");
@@ -68,10 +65,6 @@
   $("test-analytics").addEventListener("click", () =>
     tryHit("/t/ga4?v=2&tid=G-DEMO&en=demo_button&dl=" + encodeURIComponent(location.href)));
   $("test-marketing").addEventListener("click", () => tryHit("/t/meta_pixel?id=DEMO&ev=Lead"));
-  $("allow-marketing").addEventListener("click", () => {
-    const granted = (gateway && gateway.get() && gateway.get().granted) || [];
-    if (gateway) gateway.accept([...new Set([...granted, "marketing"])]).catch(() => {});
-  });
 
   showConsent(gateway ? gateway.get() : null);
   showTags();
