@@ -30,10 +30,13 @@ class Protocol:
 
     def with_event_time(self, hit: OutboundHit, queued_at: float) -> OutboundHit:
         if self.name == "matomo":
-            base, _, query = hit.url.partition("?")
-            pairs = [p for p in query.split("&") if p and not p.startswith("cdt=")]
-            pairs.append(f"cdt={int(queued_at)}")
-            return replace(hit, url=f"{base}?{'&'.join(pairs)}")
+            url = hit.url
+            if "cdt=" in url:  # never from a browser (the rule drops it), but never twice
+                base, _, query = url.partition("?")
+                kept = "&".join(p for p in query.split("&") if p and not p.startswith("cdt="))
+                url = f"{base}?{kept}" if kept else base
+            url += f"{'&' if '?' in url else '?'}cdt={int(queued_at)}"
+            return OutboundHit(hit.vendor, hit.method, url, hit.headers, hit.body)
         if self.name == "ga4_mp" and hit.body:
             try:
                 document = json.loads(hit.body)

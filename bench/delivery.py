@@ -1,0 +1,361 @@
+"""Delivery rows of `make bench`: hits delivered per second, counted at a stand-in Matomo.
+
+- **drain**: a queue pre-filled with N hits, emptied by one `consent-gateway forward`
+  process — delivered hits/s per forwarder process;
+- **end to end**: wrk sends Matomo hits to `/t/matomo` of one `serve` process (its in-process
+  worker delivering) for the bench period; delivered/s runs from the first request to the
+  last hit's arrival at the vendor;
+- **peer**: the same wrk load on matomo-org/tracker-proxy (nginx + php-fpm, `bench.peer`).
+
+Each with a fast upstream and one that answers after 50 ms. Every hit carries its own
+`rand`, so the vendor counts lost hits (never arrived) and duplicates (arrived twice).
+Also measured: memory per queued hit, Redis (MEMORY USAGE of the stream) and SQLite (bytes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench import peer
+from gateway.delivery.queue import QueuedHit, open_hit_queue
+from gateway.settings import load_settings
+from gateway.tracking.hits import OutboundHit
+from tests.servers import RedisServer, free_port, wait_until
+from tests.vendors import rules_pointing_at
+
+REPO = Path(__file__).resolve().parents[1]
+DRAIN_HITS = int(os.environ.get("BENCH_DELIVERY_HITS", "20000"))
+SLOW_MS = 50
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+HIT = "idsite=1&rec=1&action_name=Bench%20page&url=https%3A%2F%2Fwww.example.com%2F"
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    answered: float | None  # req/s the clients got (None: no clients, a drain)
+    delivered: float  # hits/s that reached the vendor
+    sent: int
+    arrived: int
+    duplicates: int
+    note: str = ""
+
+    @property
+    def lost(self) -> int:
+        # wrk does not count requests still open when it stops, though they may arrive.
+        return max(0, self.sent - (self.arrived - self.duplicates))
+
+
+def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+
+
+@contextmanager
+def stand_in_matomo(work: Path, delay_ms: int) -> Iterator[int]:
+    port = free_port()
+    env = {**os.environ, "BENCH_VENDOR_DELAY_MS": str(delay_ms)}
+    command = [sys.executable, "-m", "uvicorn", "bench.vendor:app", "--port", str(port)]
+    command += ["--log-level", "warning", "--no-access-log", "--loop", "uvloop"]
+    process = _start(command, env, work / f"matomo-{delay_ms}.log")
+    try:
+        wait_until(lambda: _stats(port) is not None, "the stand-in Matomo", timeout=30)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+def _stats(port: int) -> dict[str, int] | None:
+    try:
+        stats: dict[str, int] = httpx.get(f"http://127.0.0.1:{port}/stats", timeout=2).json()
+    except httpx.TransportError:
+        return None
+    return stats
+
+
+def _env(redis_url: str, rules: Path, work: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env.update(
+        {
+            "GATEWAY_SECRET_KEYS": "bench-secret-key-0123456789abcdefghijklmnopq",
+            "GATEWAY_STORE": redis_url,
+            "GATEWAY_RULES": str(rules),
+            "GATEWAY_ALLOW_INSECURE_UPSTREAMS": "true",
+            "GATEWAY_DATA_DIR": str(work / "var"),
+            "GATEWAY_LOG_LEVEL": "warning",
+            **{f"GATEWAY_{k.upper()}": v for k, v in extra.items()},
+        }
+    )
+    return env
+
+
+def _flush_queue(redis: RedisServer) -> None:
+    import redis as redis_client
+
+    client = redis_client.Redis(port=redis.port)
+    try:
+        keys = list(client.scan_iter("cg:hits*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+async def _prefill(env: dict[str, str], vendor_port: int, count: int, prefix: str) -> None:
+    queue = open_hit_queue(load_settings(environ=env))
+    await queue.open()
+    url = f"http://127.0.0.1:{vendor_port}/matomo.php?{HIT}"
+    now = time.time()
+    batch: list[QueuedHit] = []
+    for n in range(count):
+        hit = OutboundHit("matomo", "GET", f"{url}&rand={prefix}{n}", (("User-Agent", "bench"),))
+        batch.append(QueuedHit(hit, None, now))
+        if len(batch) == 1000:
+            await queue.append(batch, cap=10_000_000)
+            batch = []
+    if batch:
+        await queue.append(batch, cap=10_000_000)
+    await queue.close()
+
+
+def _wait_for(vendor_port: int, expected: int, limit: float) -> tuple[float | None, float]:
+    """Until `expected` distinct hits arrived or the vendor stops moving; returns (first
+    arrival, last arrival) in monotonic time."""
+    first: float | None = None
+    last_count, last_change = -1, time.monotonic()
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        stats = _stats(vendor_port) or {"unique": 0, "received": 0}
+        now = time.monotonic()
+        if stats["received"] and first is None:
+            first = now
+        if stats["received"] != last_count:
+            last_count, last_change = stats["received"], now
+        if stats["unique"] >= expected or now - last_change > 15:
+            return first, last_change
+        time.sleep(0.05)
+    return first, last_change
+
+
+def drain_row(redis: RedisServer, work: Path, delay_ms: int) -> tuple[Row, float]:
+    """One forwarder process empties a pre-filled queue; also returns bytes per queued hit."""
+    with stand_in_matomo(work, delay_ms) as vendor_port:
+        rules = rules_pointing_at(
+            REPO / "tag_rules", work / f"rules-{delay_ms}", f"http://127.0.0.1:{vendor_port}"
+        )
+        env = _env(redis.url, rules, work)
+        _flush_queue(redis)
+        asyncio.run(_prefill(env, vendor_port, DRAIN_HITS, f"d{delay_ms}-"))
+        memory = _stream_bytes(redis) / DRAIN_HITS
+        command = [sys.executable, "-m", "gateway.cli", "forward"]
+        forward = _start(command, env, work / f"forward-{delay_ms}.log")
+        try:
+            first, last = _wait_for(vendor_port, DRAIN_HITS, limit=600)
+        finally:
+            forward.terminate()
+            forward.wait(15)
+        stats = _stats(vendor_port) or {"unique": 0, "received": 0}
+    seconds = max(1e-6, last - (first or last))
+    name = f"drain: 1 `forward` process, {'fast upstream' if not delay_ms else f'{delay_ms} ms upstream'}"
+    return Row(
+        name,
+        None,
+        stats["unique"] / seconds,
+        DRAIN_HITS,
+        stats["received"],
+        stats["received"] - stats["unique"],
+    ), memory
+
+
+def _stream_bytes(redis: RedisServer) -> int:
+    import redis as redis_client
+
+    client = redis_client.Redis(port=redis.port)
+    try:
+        return sum(
+            int(client.memory_usage(key, samples=0) or 0) for key in client.scan_iter("cg:hits:*")
+        )
+    finally:
+        client.close()
+
+
+def _wrk(
+    base: str, path: str, cookie: str, seconds: float, connections: int, work: Path
+) -> tuple[float, int, int]:
+    """wrk with a distinct `rand` per request: (req/s, requests, non-2xx)."""
+    script = work / "delivery.lua"
+    agent = f'["User-Agent"] = [==[{BROWSER}]==]'  # no agent at all is a bot's: blocked
+    headers = f'{{["Cookie"] = [==[{cookie}]==], {agent}}}' if cookie else f"{{{agent}}}"
+    script.write_text(
+        "local i = 0\n"
+        "request = function()\n"
+        "  i = i + 1\n"
+        f'  return wrk.format("GET", [==[{path}]==] .. i, {headers})\n'
+        "end\n"
+    )
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:.0f}s", "-s", str(script), base],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 120,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return rps, requests, int(errors.group(1)) if errors else 0
+
+
+def edge_row(
+    redis: RedisServer, work: Path, delay_ms: int, cookie: str, seconds: float, connections: int
+) -> Row:
+    """`serve` (one worker, in-process delivery) under wrk, then until the queue is empty."""
+    with stand_in_matomo(work, delay_ms) as vendor_port:
+        rules = rules_pointing_at(
+            REPO / "tag_rules", work / f"rules-e-{delay_ms}", f"http://127.0.0.1:{vendor_port}"
+        )
+        _flush_queue(redis)
+        port = free_port()
+        command = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)]
+        gateway = _start(command, _env(redis.url, rules, work), work / f"serve-{delay_ms}.log")
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_until(lambda: _ready(base), "the gateway", timeout=60)
+            started = time.monotonic()
+            rps, requests, errors = _wrk(
+                base, f"/t/matomo?{HIT}&rand=e{delay_ms}-", cookie, seconds, connections, work
+            )
+            queued = httpx.get(f"{base}/readyz").json()["forwarder"]["queued"]
+            _, last = _wait_for(vendor_port, requests, limit=600)
+        finally:
+            gateway.terminate()
+            gateway.wait(20)
+        stats = _stats(vendor_port) or {"unique": 0, "received": 0}
+    upstream = "fast upstream" if not delay_ms else f"{delay_ms} ms upstream"
+    note = (
+        f"{errors} non-2xx; {queued:,} queued by the edge"
+        if errors
+        else f"{queued:,} queued by the edge"
+    )
+    return Row(
+        f"edge + in-process worker (`serve`), {upstream}",
+        rps,
+        stats["unique"] / max(1e-6, last - started),
+        requests,
+        stats["received"],
+        stats["received"] - stats["unique"],
+        note,
+    )
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def peer_row(work: Path, delay_ms: int, seconds: float, connections: int) -> Row | str:
+    reason = peer.missing()
+    if reason is not None:
+        return f"peer (tracker-proxy) skipped: {reason}"
+    with stand_in_matomo(work, delay_ms) as vendor_port:
+        with peer.tracker_proxy(
+            work / f"peer-{delay_ms}", f"http://127.0.0.1:{vendor_port}"
+        ) as base:
+            started = time.monotonic()
+            rps, requests, errors = _wrk(
+                base, f"/matomo.php?{HIT}&rand=p{delay_ms}-", "", seconds, connections, work
+            )
+            _, last = _wait_for(vendor_port, requests, limit=60)
+        stats = _stats(vendor_port) or {"unique": 0, "received": 0}
+    upstream = "fast upstream" if not delay_ms else f"{delay_ms} ms upstream"
+    return Row(
+        f"peer: tracker-proxy (nginx + php-fpm, {peer.PHP_CHILDREN} workers), {upstream}",
+        rps,
+        stats["unique"] / max(1e-6, last - started),
+        requests,
+        stats["received"],
+        stats["received"] - stats["unique"],
+        f"{errors} non-2xx" if errors else "",
+    )
+
+
+def sqlite_bytes_per_hit(work: Path, count: int = 10_000) -> float:
+    """Bytes the SQLite file grows by per queued hit (pages after a checkpoint)."""
+    import sqlite3
+
+    path = work / "queue-size.sqlite3"
+    env = {"GATEWAY_STORE": f"sqlite:///{path}", "GATEWAY_SECRET_KEYS": "x" * 40}
+    url = f"https://matomo.example.com/matomo.php?{HIT}"
+
+    def pages() -> int:
+        connection = sqlite3.connect(path)
+        try:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return int(connection.execute("PRAGMA page_count").fetchone()[0]) * int(
+                connection.execute("PRAGMA page_size").fetchone()[0]
+            )
+        finally:
+            connection.close()
+
+    async def fill() -> int:
+        queue = open_hit_queue(load_settings(environ=env))
+        await queue.open()
+        before = pages()
+        for start in range(0, count, 1000):
+            hits = [
+                QueuedHit(
+                    OutboundHit("matomo", "GET", f"{url}&rand={n}", (("User-Agent", "bench"),)),
+                    None,
+                    0.0,
+                )
+                for n in range(start, min(count, start + 1000))
+            ]
+            await queue.append(hits, cap=10_000_000)
+        await queue.close()
+        return before
+
+    before = asyncio.run(fill())
+    return (pages() - before) / count
+
+
+def render(rows: list[Row | str], redis_bytes: float, sqlite_bytes: float) -> str:
+    lines = [
+        "## Hit delivery",
+        "",
+        "Counted at the stand-in Matomo: each hit carries its own `rand`; *lost* never arrived, "
+        "*dup.* arrived twice. Delivered/s for the edge rows runs from wrk's start to the last "
+        "arrival (the backlog included); for the peer, which forwards inside the request, the same.",
+        "",
+        "| row | answered req/s | delivered hits/s | sent | arrived | lost | dup. | note |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        if isinstance(row, str):
+            lines.append(f"| {row} | | | | | | | |")
+            continue
+        answered = f"{row.answered:,.0f}" if row.answered is not None else "—"
+        lines.append(
+            f"| {row.name} | {answered} | {row.delivered:,.0f} | {row.sent:,} | {row.arrived:,} "
+            f"| {row.lost:,} | {row.duplicates:,} | {row.note} |"
+        )
+    lines += [
+        "",
+        f"Memory per queued hit (a Matomo page view, ~300 bytes of JSON): Redis {redis_bytes:,.0f} bytes "
+        f"(MEMORY USAGE of the stream / entries), SQLite {sqlite_bytes:,.0f} bytes (pages / rows).",
+        "",
+    ]
+    return "\n".join(lines)
