@@ -1,99 +1,254 @@
-"""`make bench`: the hot paths measured against a bare GIF route of the same app, same run.
+"""`make bench`: the gateway's hot paths against an honest baseline, in one run.
 
-Starts a real redis-server (appendonly yes, appendfsync everysec), a stand-in vendor, and the
-gateway with one uvicorn worker; drives each scenario with wrk on loopback (a Python async
-load generator when wrk is missing) using user agents sampled by weight from the real browser
-corpus; prints req/s, p50/p99 and the ratio to the baseline, and writes bench/RESULTS.md.
+References, each in its own process: nginx `empty_gif` (skipped with a message when nginx is
+absent) and a raw ASGI app on uvicorn; THE baseline is a bare Starlette app (one route, the same
+43-byte GIF and headers, no middleware) in its own process. Every gateway scenario is measured
+between two baseline measurements and its ratio uses their mean, so a VM that drifts during the
+run moves both sides alike.
+
+The gateway runs as users run it (`consent-gateway serve`, one worker, then two), on a real
+redis-server (appendonly yes, appendfsync everysec), with `--no-forwarder`: the edge only
+decides and appends to the durable queue, and no delivery work competes for the cores while
+the edge is measured. Load: wrk, one thread, BENCH_CONNECTIONS (50) connections,
+BENCH_SECONDS (10) per measurement, user agents sampled by weight from the real browser corpus.
+After each measurement py-spy samples the gateway for BENCH_PROFILE_SECONDS (3, 0 to skip)
+under the same load: the profile summary names where the time goes per route.
+
+Writes bench/RESULTS.md (everything above its hand-written marker) and exits 1 if a target is
+missed.
 """
 
 from __future__ import annotations
 
 import os
-import platform
-import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from bench import profiling, references
 from bench.load import Load, Result, run_python_load, run_wrk
+from bench.report import Row, render, write_results
+from bench.setup import (
+    ADMIN_TOKEN,
+    SECRET,
+    consent_cookie,
+    current_rss_mib,
+    peak_rss_mib,
+    redis_receipts,
+    sample_agents,
+)
 from gateway.admin_auth import token_hash
-from gateway.consent.cookie import ConsentCodec
-from gateway.consent.model import Consent
 from gateway.email.links import EmailSigner
 from tests.servers import RedisServer, free_port, wait_until
 from tests.vendors import rules_pointing_at
 
 REPO = Path(__file__).resolve().parents[1]
-SECRET = "bench-secret-key-0123456789abcdefghijklmnopq"
-ADMIN_TOKEN = "bench-admin-token-0123456789abcdefghijkl"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
-EMAIL_SETTLE_SECONDS = 13
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "50"))
+PROFILE_SECONDS = float(os.environ.get("BENCH_PROFILE_SECONDS", "3"))
+EMAIL_SETTLE_SECONDS = 13  # opens and clicks are written ~11 s after they happen
+RECEIPTS_PER_SECOND = 5000  # per worker, durable
 
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    method: str
     path: str
+    method: str = "GET"
     cookie: str = ""
     body: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
     target: float | None = None  # minimum ratio to the baseline
+    receipts: bool = False  # POST /consent: count durable receipts/s
+    settle: float = 0.0  # seconds of background work to wait out afterwards
 
 
-def sample_agents(count: int = 2000, seed: int = 7) -> list[str]:
-    """User agents drawn by traffic weight from the real browser corpus."""
-    rows = (REPO / "tests/data/browsers-intoli.tsv").read_text().splitlines()
-    header = rows[0].split("\t")
-    agent, weight = header.index("user_agent"), header.index("weight")
-    table = [line.split("\t") for line in rows[1:] if line]
-    return random.Random(seed).choices(
-        [row[agent] for row in table], weights=[float(row[weight]) for row in table], k=count
+@dataclass
+class Server:
+    name: str
+    base: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    rss_start: float = field(default=0.0)
+
+
+class Bench:
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.agents = sample_agents()
+        self.runner = run_wrk if shutil.which("wrk") else run_python_load
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.rows: list[Row] = []
+        self.notes: list[str] = []
+
+    # -- processes ---------------------------------------------------------------------------
+
+    def start(self, name: str, command: list[str], env: dict[str, str], port: int) -> Server:
+        log = self.work / f"{name.replace(' ', '-')}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO
+            )
+        self.processes.append(process)
+        server = Server(name, f"http://127.0.0.1:{port}", process, log)
+
+        def up() -> bool:
+            if process.poll() is not None:
+                raise SystemExit(f"{name} exited:\n{log.read_text()}")
+            try:
+                httpx.get(server.base + "/", timeout=1)
+                return True
+            except httpx.TransportError:
+                return False
+
+        wait_until(up, name, timeout=60)
+        return server
+
+    def stop(self, server: Server) -> None:
+        server.process.terminate()
+        server.process.wait(timeout=20)
+
+    def uvicorn(self, name: str, app: str, workers: int = 1) -> Server:
+        port = free_port()
+        command = [sys.executable, "-m", "uvicorn", app, "--port", str(port)]
+        command += ["--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+        command += ["--loop", "uvloop", "--http", "httptools"]
+        return self.start(name, command, dict(os.environ), port)
+
+    # -- measuring ---------------------------------------------------------------------------
+
+    def load(self, server: Server, scenario: Scenario) -> Load:
+        return Load(
+            server.base,
+            scenario.method,
+            scenario.path,
+            scenario.cookie,
+            scenario.body,
+            self.agents,
+            CONNECTIONS,
+            scenario.headers,
+        )
+
+    def measure(
+        self, server: Server, scenario: Scenario, receipts_port: int = 0
+    ) -> tuple[Result, float | None]:
+        """The scenario's figures after a 1 s warm-up; with `receipts`, also the receipts the
+        store durably holds per second of the measured run (the warm-up's are not counted)."""
+        load = self.load(server, scenario)
+        self.runner(load, 1.0, self.work)  # warm-up: caches and connections
+        stored = redis_receipts(receipts_port) if scenario.receipts else 0
+        result = self.runner(load, SECONDS, self.work)
+        if not scenario.receipts:
+            return result, None
+        # Every request of the run got its answer once its receipt was durable: count them all.
+        stored = redis_receipts(receipts_port) - stored
+        return result, stored / (result.requests / result.rps)
+
+    def profile(self, server: Server, scenario: Scenario) -> str:
+        if PROFILE_SECONDS <= 0:
+            return "skipped (BENCH_PROFILE_SECONDS=0)"
+        output = self.work / "profile.txt"
+        output.unlink(missing_ok=True)
+        sampler = profiling.start(server.process.pid, PROFILE_SECONDS, output)
+        self.runner(self.load(server, scenario), PROFILE_SECONDS, self.work)
+        summary = profiling.finish(sampler, output)
+        return summary if isinstance(summary, str) else summary.summary()
+
+    def reference(self, server: Server, scenario: Scenario, role: str) -> Result:
+        result, _ = self.measure(server, scenario)
+        self.rows.append(Row(scenario.name, role, result, ratio=None, target=None, rss=rss(server)))
+        return result
+
+    def compared(
+        self,
+        server: Server,
+        scenarios: list[Scenario],
+        baseline: Server,
+        baseline_scenario: Scenario,
+        receipts_port: int,
+    ) -> None:
+        """Each scenario between two baseline measurements (B S1 B S2 B ...)."""
+        before, _ = self.measure(baseline, baseline_scenario)
+        baselines = [before.rps]
+        for scenario in scenarios:
+            result, receipts_rate = self.measure(server, scenario, receipts_port)
+            profile = self.profile(server, scenario)
+            if scenario.settle:
+                time.sleep(scenario.settle)
+            after, _ = self.measure(baseline, baseline_scenario)
+            baselines.append(after.rps)
+            ratio = result.rps / ((before.rps + after.rps) / 2)
+            self.rows.append(
+                Row(
+                    scenario.name,
+                    server.name,
+                    result,
+                    ratio=ratio,
+                    target=scenario.target,
+                    rss=rss(server),
+                    profile=profile,
+                    receipts_per_second=receipts_rate,
+                    receipts_target=RECEIPTS_PER_SECOND * _workers(server)
+                    if scenario.receipts
+                    else None,
+                )
+            )
+            print(self.rows[-1].line(), flush=True)
+            before = after
+        self.rows.append(
+            Row(
+                f"{baseline_scenario.name} (mean of {len(baselines)} alternated runs, "
+                f"{min(baselines):,.0f}–{max(baselines):,.0f})",
+                baseline.name,
+                Result(sum(baselines) / len(baselines), before.p50_ms, before.p99_ms, 0, 0),
+                ratio=1.0,
+                target=None,
+                rss=rss(baseline),
+            )
+        )
+
+
+def rss(server: Server) -> tuple[float, float]:
+    """(RSS now, peak RSS) of the server, its workers included (largest of them)."""
+    pids = [server.process.pid, *_children(server.process.pid)]
+    now = max(current_rss_mib(pid) for pid in pids)
+    peak = max(peak_rss_mib(pid) for pid in pids)
+    return now, peak
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def _workers(server: Server) -> int:
+    return max(1, len(_children(server.process.pid)))
+
+
+def gateway_env(redis_url: str, rules: Path, data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.update(
+        {
+            "GATEWAY_SECRET_KEYS": SECRET,
+            "GATEWAY_STORE": redis_url,
+            "GATEWAY_RULES": str(rules),
+            "GATEWAY_ALLOW_INSECURE_UPSTREAMS": "true",
+            "GATEWAY_DATA_DIR": str(data),
+            "GATEWAY_LOG_LEVEL": "warning",
+            "GATEWAY_ADMIN_TOKEN_HASHES": token_hash(ADMIN_TOKEN),
+            # The edge rows append hundreds of thousands of hits: none may be refused at a cap.
+            "GATEWAY_DELIVERY_QUEUE_CAP": "50000000",
+        }
     )
-
-
-def consent_cookie(*granted: str) -> str:
-    codec = ConsentCodec((SECRET,), 180)
-    consent = Consent(
-        "benchvisitor0000000001", 1, frozenset({"necessary", *granted}), int(time.time())
-    )
-    return "cg_consent=" + codec.encode(consent)
-
-
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def current_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    return env
 
 
 def main() -> int:
@@ -102,183 +257,81 @@ def main() -> int:
         work / "redis", extra=("--appendonly", "yes", "--appendfsync", "everysec", "--save", "")
     )
     redis.start()
-    vendor_port, gateway_port = free_port(), free_port()
-    python = sys.executable
-    processes: list[subprocess.Popen[bytes]] = []
+    bench = Bench(work)
+    delivered = ""
     try:
-        processes.append(
-            start(
-                [
-                    python,
-                    "-m",
-                    "uvicorn",
-                    "bench.vendor:app",
-                    "--port",
-                    str(vendor_port),
-                    "--log-level",
-                    "warning",
-                    "--no-access-log",
-                ],
-                dict(os.environ),
-                work / "vendor.log",
-            )
-        )
-        rules = rules_pointing_at(
-            REPO / "tag_rules", work / "rules", f"http://127.0.0.1:{vendor_port}"
-        )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-        env.update(
-            {
-                "GATEWAY_SECRET_KEYS": SECRET,
-                "GATEWAY_STORE": redis.url,
-                "GATEWAY_RULES": str(rules),
-                "GATEWAY_ALLOW_INSECURE_UPSTREAMS": "true",
-                "GATEWAY_DATA_DIR": str(work / "var"),
-                "GATEWAY_LOG_LEVEL": "warning",
-                "GATEWAY_ADMIN_TOKEN_HASHES": token_hash(ADMIN_TOKEN),
-            }
-        )
-        gateway = start(
-            [
-                python,
-                "-m",
-                "uvicorn",
-                "bench.server:app",
-                "--factory",
-                "--port",
-                str(gateway_port),
-                "--workers",
-                "1",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
-            ],
-            env,
-            work / "gateway.log",
-        )
-        processes.append(gateway)
-        base = f"http://127.0.0.1:{gateway_port}"
+        vendor = bench.uvicorn("stand-in vendor", "bench.vendor:app")
+        rules = rules_pointing_at(REPO / "tag_rules", work / "rules", vendor.base)
+        pixel = Scenario("bare GIF route", references.PATH)
 
-        def ready() -> bool:
-            if gateway.poll() is not None:
-                raise SystemExit((work / "gateway.log").read_text())
-            try:
-                return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_until(ready, "the gateway", timeout=30)
-        agents = sample_agents()
-        everyone = consent_cookie("analytics", "marketing")
-        ga4 = "/t/ga4?v=2&tid=G-BENCH&cid=555.666&sid=1700000000&dl=https%3A%2F%2Fwww.example.com%2F&en=page_view"
-        signer = EmailSigner((SECRET,), base)
-        sent = time.time() - 3600
-        email_open = urlsplit(
-            signer.message(campaign="bench", recipient="esp-bench-no", sent_at=sent).open_url
-        ).path
-        target = "https://www.example.com/spring/collection?utm_source=email&c=1"
-        consented = signer.message(campaign="bench", recipient="esp-bench-yes", sent_at=sent)
-        email_click_consented = urlsplit(consented.click_url(target, 1)).path
-        grant = httpx.put(
-            f"{base}/api/subjects/esp-bench-yes/consent",
-            json={"granted": ["email_tracking"], "source": "bench"},
-            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-        )
-        grant.raise_for_status()
-        scenarios = [
-            Scenario("baseline: bare GIF route", "GET", "/bench/bare.gif"),
-            Scenario("/t consented forward (ga4)", "GET", ga4, cookie=everyone, target=0.5),
-            Scenario(
-                "/t consented redirect (meta_pixel)",
-                "GET",
-                "/t/meta_pixel?id=1&ev=PageView",
-                cookie=everyone,
-                target=0.5,
-            ),
-            Scenario(
-                "/t blocked (meta_pixel, no consent)",
-                "GET",
-                "/t/meta_pixel?id=1&ev=PageView",
-                target=0.5,
-            ),
-            Scenario("/o email open (GIF, event batched)", "GET", email_open, target=0.5),
-            Scenario(
-                "/c email click, consented recipient (302)",
-                "GET",
-                email_click_consented,
-                target=0.5,
-            ),
-            Scenario(
-                "POST /consent (durable receipt)",
-                "POST",
-                "/consent",
-                body='{"action":"accept_all"}',
-            ),
-        ]
-        use_wrk = shutil.which("wrk") is not None
-        results: list[tuple[Scenario, Result, float]] = []
-        forwarding: list[tuple[int, int]] = []
-        for scenario in scenarios:
-            runner = run_wrk if use_wrk else run_python_load
-            load = Load(
-                base,
-                scenario.method,
-                scenario.path,
-                scenario.cookie,
-                scenario.body,
-                agents,
-                CONNECTIONS,
+        if references.NGINX:
+            port = free_port()
+            config = references.nginx_config(work / "nginx", port)
+            nginx = bench.start(
+                "nginx", [references.NGINX, "-c", str(config), "-p", str(work / "nginx")], {}, port
             )
-            runner(load, 1.0, work)  # warm-up
-            settle(vendor_port, base)
-            before = readiness(base)["forwarder"]
-            result = runner(load, SECONDS, work)
-            results.append((scenario, result, current_rss_mib(gateway.pid)))
-            if scenario.path.startswith(("/o/", "/c/")):
-                time.sleep(EMAIL_SETTLE_SECONDS)  # opens and clicks are written ~11 s later
-            settle(vendor_port, base)
-            after = readiness(base)["forwarder"]
-            forwarding.append(
-                (
-                    after["delivered"] - before["delivered"],
-                    lost(after) - lost(before),
-                )
+            bench.reference(nginx, Scenario("nginx empty_gif", references.PATH), "reference")
+            bench.stop(nginx)
+        else:
+            bench.notes.append(
+                "nginx row skipped: nginx is not installed (Debian: apt-get install nginx-light)."
             )
+        raw = bench.uvicorn("raw ASGI", "bench.references:raw_asgi")
+        bench.reference(raw, Scenario("raw ASGI app on uvicorn", references.PATH), "reference")
+        bench.stop(raw)
 
-        receipts = int(redis_count(redis.port))
-        vendor_hits = int(httpx.get(f"http://127.0.0.1:{vendor_port}/count").text)
-        forwarder = readiness(base)["forwarder"]
-        report = render(
-            results,
-            forwarding,
-            use_wrk,
-            peak_rss_mib(gateway.pid),
-            receipts,
-            vendor_hits,
-            forwarder,
+        baseline = bench.uvicorn("bare Starlette", "bench.references:bare_starlette")
+        env = gateway_env(redis.url, rules, work / "var")
+        command = [str(Path(sys.executable).parent / "consent-gateway"), "serve", "--no-forwarder"]
+        port = free_port()
+        gateway = bench.start("gateway", [*command, "--port", str(port)], env, port)
+        scenarios, receipts_port = gateway_scenarios(gateway), redis.port
+        bench.compared(gateway, scenarios, baseline, pixel, receipts_port)
+        figures = httpx.get(gateway.base + "/readyz").json()
+        bench.notes.append(
+            f"Edge over the run (1 worker): {figures['forwarder'].get('queued', 0):,} hits appended "
+            f"to the durable queue, {figures['forwarder'].get('overflowed', 0):,} refused at a cap, "
+            f"{figures['forwarder'].get('dropped', 0):,} dropped."
         )
-        gateway.terminate()  # the delivery rows start their own processes
-        stopping = time.monotonic()
-        gateway.wait(60)
-        print(f"gateway stopped {time.monotonic() - stopping:.1f} s after SIGTERM", file=sys.stderr)
+        bench.stop(gateway)
+        bench.stop(baseline)
+
+        # 1 vs 2 workers: the same routes, each side with two worker processes.
+        baseline2 = bench.uvicorn("bare Starlette ×2", "bench.references:bare_starlette", 2)
+        port = free_port()
+        gateway2 = bench.start(
+            "gateway ×2", [*command, "--port", str(port), "--workers", "2"], env, port
+        )
+        two = [s for s in gateway_scenarios(gateway2) if s.name in TWO_WORKER_ROWS]
+        bench.compared(gateway2, two, baseline2, pixel, receipts_port)
+        bench.stop(gateway2)
+        bench.stop(baseline2)
+        bench.stop(vendor)
+        # Delivery (issue 16): drain rows per forward process, the edge end to end and the
+        # tracker-proxy peer; they start their own processes.
+        delivered = ""
         if os.environ.get("BENCH_DELIVERY", "1") != "0":
-            report += "\n" + delivery_section(redis, work)
-        print(report)
-        (REPO / "bench" / "RESULTS.md").write_text(report)
-        missed = [
-            s.name for s, r, _ in results if s.target and r.rps / results[0][1].rps < s.target
-        ]
-        return 1 if missed else 0
+            delivered = delivery_section(redis, work)
+    except BaseException:
+        for log in work.glob("*.log"):  # what the servers said, before their folder goes
+            print(f"--- {log.name} (last lines)\n" + "\n".join(log.read_text().splitlines()[-30:]))
+        raise
     finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=15)
+        for process in bench.processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=20)
         redis.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+    report = render(bench.rows, bench.notes, seconds=SECONDS, connections=CONNECTIONS)
+    report += "\n" + delivered if delivered else ""
+    print(report)
+    write_results(REPO / "bench" / "RESULTS.md", report)
+    missed = [row.name for row in bench.rows if row.missed()]
+    if missed:
+        print("targets missed: " + "; ".join(missed), file=sys.stderr)
+    return 1 if missed else 0
 
 
 def delivery_section(redis: RedisServer, work: Path) -> str:
@@ -297,97 +350,55 @@ def delivery_section(redis: RedisServer, work: Path) -> str:
     return delivery.render(rows, redis_bytes, delivery.sqlite_bytes_per_hit(work))
 
 
-def lost(counts: dict[str, int]) -> int:
-    """Hits the edge could not queue: over the vendor's cap, or held in memory too long."""
-    return counts["dropped"] + counts["overflowed"]
+TWO_WORKER_ROWS = {"/t blocked (meta_pixel, no consent)", "POST /consent (durable receipt)"}
 
 
-def readiness(base: str) -> dict[str, Any]:
-    # A gateway busy delivering a backlog on a shared VM can take seconds to answer.
-    answer: dict[str, Any] = httpx.get(f"{base}/readyz", timeout=60).json()
-    return answer
-
-
-def settle(vendor_port: int, base: str, quiet_seconds: float = 1.0, limit: float = 300.0) -> None:
-    """Wait until the queue is empty and the vendor's count stops moving, so one scenario's
-    background work (delivering its backlog) does not slow the next."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        totals = readiness(base)["forwarder"]
-        if totals["depth"] == 0 and totals["buffered"] == 0:
-            break
-        time.sleep(0.5)
-    last, since = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        count = int(httpx.get(f"http://127.0.0.1:{vendor_port}/count", timeout=30).text)
-        if count != last:
-            last, since = count, time.monotonic()
-        elif time.monotonic() - since >= quiet_seconds:
-            return
-        time.sleep(0.2)
-
-
-def redis_count(port: int) -> int:
-    """Receipts durably stored: the sum of the per-day receipt sets."""
-    import redis as redis_client
-
-    client = redis_client.Redis(port=port, decode_responses=True)
-    try:
-        return sum(int(client.zcard(key)) for key in client.scan_iter("cg:receipts:*"))
-    finally:
-        client.close()
-
-
-def render(
-    results: list[tuple[Scenario, Result, float]],
-    forwarding: list[tuple[int, int]],
-    use_wrk: bool,
-    peak_rss: float,
-    receipts: int,
-    vendor_hits: int,
-    forwarder: dict[str, int],
-) -> str:
-    baseline = results[0][1].rps
-    lines = [
-        "# Benchmark results",
-        "",
-        f"Machine: {machine()}.",
-        f"Load: {'wrk' if use_wrk else 'Python async generator'}, {CONNECTIONS} connections, {SECONDS:.0f} s per scenario, "
-        "user agents sampled by weight from the real browser corpus; gateway: one uvicorn worker (uvloop, httptools), "
-        "Redis store with appendonly yes / appendfsync everysec.",
-        "",
-        "| scenario | req/s | p50 ms | p99 ms | × baseline | target | forwarded / dropped | RSS after (MiB) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+def gateway_scenarios(gateway: Server) -> list[Scenario]:
+    everyone = consent_cookie("analytics", "marketing")
+    ga4 = (
+        "/t/ga4?v=2&tid=G-BENCH&cid=555.666&sid=1700000000"
+        "&dl=https%3A%2F%2Fwww.example.com%2F&en=page_view"
+    )
+    signer = EmailSigner((SECRET,), gateway.base)
+    sent = time.time() - 3600
+    email_open = urlsplit(
+        signer.message(campaign="bench", recipient="esp-bench-no", sent_at=sent).open_url
+    ).path
+    target = "https://www.example.com/spring/collection?utm_source=email&c=1"
+    consented = signer.message(campaign="bench", recipient="esp-bench-yes", sent_at=sent)
+    httpx.put(
+        f"{gateway.base}/api/subjects/esp-bench-yes/consent",
+        json={"granted": ["email_tracking"], "source": "bench"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    ).raise_for_status()
+    gzip = (("Accept-Encoding", "gzip, deflate, br"),)
+    return [
+        Scenario("/healthz", "/healthz"),
+        Scenario(
+            "/t blocked (meta_pixel, no consent)", "/t/meta_pixel?id=1&ev=PageView", target=1.0
+        ),
+        Scenario("/t anonymous forward (ga4, no consent)", ga4),
+        Scenario("/t consented forward = enqueue (ga4)", ga4, cookie=everyone, target=0.8),
+        Scenario(
+            "/t consented redirect (meta_pixel)", "/t/meta_pixel?id=1&ev=PageView", cookie=everyone
+        ),
+        Scenario("/o email open (GIF)", email_open, target=1.0, settle=EMAIL_SETTLE_SECONDS),
+        Scenario(
+            "/c email click, consented recipient (302)",
+            urlsplit(consented.click_url(target, 1)).path,
+            target=1.0,
+            settle=EMAIL_SETTLE_SECONDS,
+        ),
+        Scenario("GET /consent (with a cookie)", "/consent", cookie=everyone),
+        Scenario("/consent.js (gzip)", "/consent.js", headers=gzip),
+        Scenario(
+            "POST /consent (durable receipt)",
+            "/consent",
+            method="POST",
+            body='{"action":"accept_all"}',
+            receipts=True,
+        ),
     ]
-    for (scenario, result, rss), (sent, dropped) in zip(results, forwarding, strict=True):
-        ratio = result.rps / baseline if baseline else float("nan")
-        target = (
-            f"≥ {scenario.target}×"
-            if scenario.target
-            else ("≥ 2000/s" if scenario.method == "POST" else "—")
-        )
-        lines.append(
-            f"| {scenario.name} | {result.rps:,.0f} | {result.p50_ms:.2f} | {result.p99_ms:.2f} | {ratio:.2f} | {target} "
-            f"| {sent:,} / {dropped:,} | {rss:.0f} |"
-        )
-    post = results[-1][1]
-    lines += [
-        "",
-        f"Gateway peak RSS: {peak_rss:.0f} MiB. Non-2xx/3xx answers: {sum(r.errors for _, r, _ in results)}.",
-        f"Receipts in Redis after the run: {receipts:,} (the POST /consent scenario answered {post.requests:,} requests, warm-up included separately).",
-        f"Delivery over the whole run: {forwarder['delivered']:,} hits delivered (the stand-in vendor counted {vendor_hits:,}), "
-        f"{forwarder['uncertain']:,} uncertain, {forwarder['rejected'] + forwarder['dead_lettered']:,} refused or dead-lettered, "
-        f"{lost(forwarder):,} refused at the edge (queue cap or store down). "
-        "Hits go through the durable queue in Redis: the visitor's answer does not wait for the vendor. "
-        "The forward row's req/s is what visitors got; 'forwarded' is what reached the vendor in that scenario.",
-        "",
-        "Ratios compare scenarios within one run only: on a shared 2-core VM the baseline itself "
-        "moves by tens of percent from one run to the next, and wrk shares the cores with the gateway.",
-        "",
-        "Run it: `make bench` (BENCH_SECONDS and BENCH_CONNECTIONS override the defaults).",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 
-from bench.__main__ import sample_agents
 from bench.load import Load, run_wrk
+from bench.setup import sample_agents
 from tests.servers import RedisServer, free_port, redis_command, wait_until
 
 REPO = Path(__file__).resolve().parents[1]

@@ -25,6 +25,7 @@ class Load:
     body: str
     agents: list[str]
     connections: int
+    headers: tuple[tuple[str, str], ...] = ()  # sent on every request, besides the agent
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     requests: int
-    errors: int
+    errors: int  # non-2xx/3xx answers, plus socket errors (connect, read, write, timeout)
 
 
 def _lua_string(text: str) -> str:
@@ -45,6 +46,7 @@ def run_wrk(load: Load, seconds: float, work: Path) -> Result:
     headers = [f'["Cookie"] = {_lua_string(load.cookie)},' if load.cookie else ""]
     if load.body:
         headers.append('["Content-Type"] = "application/json",')
+    headers += [f"[{_lua_string(name)}] = {_lua_string(value)}," for name, value in load.headers]
     script.write_text(
         "local agents = {" + ",".join(_lua_string(a) for a in load.agents) + "}\n"
         "local i = 0\n"
@@ -76,9 +78,17 @@ def run_wrk(load: Load, seconds: float, work: Path) -> Result:
         p50_ms=_wrk_latency(output, "50%"),
         p99_ms=_wrk_latency(output, "99%"),
         requests=int(re.search(r"(\d+) requests in", output).group(1)),  # type: ignore[union-attr]
-        errors=int(m.group(1))
-        if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output))
-        else 0,
+        errors=_wrk_errors(output),
+    )
+
+
+def _wrk_errors(output: str) -> int:
+    status = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return (int(status.group(1)) if status else 0) + (
+        sum(int(n) for n in sockets.groups()) if sockets else 0
     )
 
 
@@ -111,6 +121,7 @@ async def _python_load(load: Load, seconds: float) -> Result:
                 headers["Cookie"] = load.cookie
             if load.body:
                 headers["Content-Type"] = "application/json"
+            headers.update(load.headers)
             started = time.perf_counter()
             response = await client.request(
                 load.method, load.path, headers=headers, content=load.body or None

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -25,8 +25,9 @@ from starlette.types import Receive, Scope, Send
 from gateway import openapi
 from gateway.admin import admin_routes
 from gateway.admin_auth import FailedAdminAttempts
-from gateway.banner.routes import banner_routes
+from gateway.banner.routes import StaticAsset, banner_assets, banner_routes_for
 from gateway.endpoints import api, consent, email, health, metrics, subjects, tracking
+from gateway.endpoints.hot import HotPaths
 from gateway.endpoints.origin import OriginGuard
 from gateway.errors import ClientError, StoreUnavailable
 from gateway.instrumentation import RequestInstrumentation
@@ -34,10 +35,27 @@ from gateway.runtime import Gateway
 from gateway.settings import Settings, load_settings
 
 
-def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> Starlette:
+class GatewayApp(Starlette):
+    """Starlette, with the hot routes answered in front of its stack (`HotPaths`)."""
+
+    hot_paths: HotPaths | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.hot_paths is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.hot_paths(scope, receive, send)
+
+    def answer_hot_paths_first(self, gateway: Gateway, assets: Mapping[str, StaticAsset]) -> None:
+        full_stack = super().__call__
+        self.hot_paths = HotPaths(full_stack, gateway, assets)
+
+
+def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> GatewayApp:
     """A gateway for `settings`; raises `ConfigError` (one line) for a bad config or rule file.
     `clock` dates what the gateway records (tests pass their own)."""
     gateway = Gateway.build(settings, clock)
+    assets = banner_assets(gateway.banner_config)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -47,11 +65,11 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         finally:
             await gateway.stop()
 
-    app = Starlette(
+    app = GatewayApp(
         routes=[  # the hot paths first: routes are matched in order
             *tracking.routes,
             *email.routes,
-            *banner_routes(gateway.banner_config),
+            *banner_routes_for(gateway.banner_config, assets),
             *consent.routes,
             *api.routes,
             *subjects.routes,
@@ -79,6 +97,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         lifespan=lifespan,
     )
     _serve_trailing_slashes_in_place(app.router)
+    app.answer_hot_paths_first(gateway, assets)
     app.state.gateway = gateway
     app.state.admin_attempts = FailedAdminAttempts(settings.trusted_proxies, store=gateway.store)
     if settings.demo:

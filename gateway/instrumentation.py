@@ -11,6 +11,7 @@ id. A client that hangs up mid-request is not an error: one quiet line, counted 
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -25,6 +26,8 @@ from gateway.logs import request_id
 from gateway.metrics import Metrics
 
 _VALID_ID = re.compile(rb"[A-Za-z0-9._-]{8,64}")
+_PROCESS_PREFIX = secrets.token_hex(4)  # new in every worker process (uvicorn spawns them)
+_sequence = itertools.count()
 CLIENT_CLOSED = 499  # nginx's "client closed request": no answer was sent
 log = logging.getLogger("gateway")
 
@@ -40,7 +43,7 @@ class RequestInstrumentation:
             return
         started = time.perf_counter()
         incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
-        rid = incoming.decode() if _VALID_ID.fullmatch(incoming) else secrets.token_hex(8)
+        rid = request_id_of(incoming)
         token = request_id.set(rid)
         status = 0
 
@@ -53,23 +56,42 @@ class RequestInstrumentation:
 
         try:
             await self.app(scope, receive, send_observed)
-        except ClientDisconnect:
+        except Exception as error:
             label = getattr(scope.get("route"), "path", "(unmatched)")
-            log.info("client closed the request on %s %s (499)", scope["method"], label)
-            status = CLIENT_CLOSED
-        except Exception:
-            label = getattr(scope.get("route"), "path", "(unmatched)")
-            log.exception("unhandled error on %s %s", scope["method"], label)
-            if status == 0:
-                body = _error_body(rid)
-                await send_observed(_error_start(body))
-                await send({"type": "http.response.body", "body": body})
-            status = 500
+            status = await fail(error, scope, label, rid, status, send_observed)
         finally:
             label = getattr(scope.get("route"), "path", "(unmatched)")
-            self.metrics.requests.labels(label, scope["method"], str(status)).inc()
-            self.metrics.latency.labels(label).observe(time.perf_counter() - started)
+            self.metrics.tally.request(
+                label, scope["method"], status, time.perf_counter() - started
+            )
             request_id.reset(token)
+
+
+def request_id_of(incoming: bytes) -> str:
+    """The request id: a well-formed `X-Request-ID` the client sent, else a new one — this
+    process's random prefix and a counter (an id names a request in the logs; it is no secret,
+    and a urandom call per request cost more than the rest of a pixel's work)."""
+    if incoming and _VALID_ID.fullmatch(incoming):
+        return incoming.decode()
+    return f"{_PROCESS_PREFIX}{next(_sequence) & 0xFFFFFFFF:08x}"
+
+
+async def fail(
+    error: Exception, scope: Scope, label: str, rid: str, status: int, send: Send
+) -> int:
+    """The one path for the unexpected (the hot paths take it too): log once, answer the JSON
+    500 if nothing was sent yet; a client that hung up is a quiet 499. Returns the status."""
+    if isinstance(error, ClientDisconnect):
+        log.info("client closed the request on %s %s (499)", scope["method"], label)
+        return CLIENT_CLOSED
+    log.exception("unhandled error on %s %s", scope["method"], label, exc_info=error)
+    if status == 0:
+        body = _error_body(rid)
+        start = _error_start(body)
+        start["headers"].append((b"x-request-id", rid.encode()))
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+    return 500
 
 
 def _error_body(rid: str) -> bytes:

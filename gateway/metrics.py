@@ -1,7 +1,10 @@
 """Prometheus metrics: one registry per app, labels bounded (route templates, vendor ids).
 
-Gauges that describe state (forwarder queue, spool depth) are read when scraped, so the hot
-paths only increment counters.
+Gauges that describe state (forwarder queue, spool depth) are read when scraped. Requests,
+their latency and pixel decisions — counted on every hot request — go to a `Tally` of plain
+dicts and reach the prometheus objects only when flushed (at each scrape, and every heartbeat
+with several workers): a request never takes prometheus' lock nor, in multiprocess mode,
+writes its files.
 
 With `serve --workers N` every worker counts into files in `PROMETHEUS_MULTIPROC_DIR`
 (prometheus-client's multiprocess mode; `serve` makes and empties the folder), and any worker
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import os
 import time
+from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
@@ -34,6 +38,39 @@ _GAUGES = {
         "Age of the oldest queued hit, per vendor.",
     ),
 }
+
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+RequestKey = tuple[str, str, int]  # route template, method, status
+
+
+class Tally:
+    """What the hot paths count, in plain dicts (cumulative since start).
+
+    >>> tally = Tally()
+    >>> tally.request("/t/{vendor}", "GET", 200, 0.0007)
+    >>> tally.requests, tally.latency["/t/{vendor}"][0]
+    ({('/t/{vendor}', 'GET', 200): 1}, 1.0)
+    """
+
+    def __init__(self) -> None:
+        self.requests: dict[RequestKey, int] = {}
+        # Per route: one count per bucket (+Inf last), then the sum of seconds.
+        self.latency: dict[str, list[float]] = {}
+        self.decisions: dict[tuple[str, str, str], int] = {}
+
+    def request(self, route: str, method: str, status: int, seconds: float) -> None:
+        key = (route, method, status)
+        self.requests[key] = self.requests.get(key, 0) + 1
+        cells = self.latency.get(route)
+        if cells is None:
+            cells = self.latency[route] = [0.0] * (len(LATENCY_BUCKETS) + 2)
+        cells[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        cells[-1] += seconds
+
+    def decision(self, vendor: str, outcome: str, reason: str) -> None:
+        key = (vendor, outcome, reason)
+        self.decisions[key] = self.decisions.get(key, 0) + 1
 
 
 def multiprocess_dir() -> str | None:
@@ -55,6 +92,8 @@ class Metrics:
     def __init__(self) -> None:
         self.multiprocess = multiprocess_dir() is not None
         self.registry = CollectorRegistry(auto_describe=True)
+        self.tally = Tally()
+        self._flushed = Tally()  # what the prometheus objects already hold
         self.requests = Counter(
             "cg_http_requests",
             "HTTP requests by route template, method and status.",
@@ -65,7 +104,7 @@ class Metrics:
             "cg_http_request_duration_seconds",
             "Time to answer, by route template.",
             ["route"],
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
         self.decisions = Counter(
@@ -141,10 +180,36 @@ class Metrics:
             multiprocess_mode="livemax",
         )
 
+    def flush(self) -> None:
+        """Add to the prometheus objects what the tally counted since the last flush."""
+        tally, flushed = self.tally, self._flushed
+        for key, count in tally.requests.items():
+            if (grown := count - flushed.requests.get(key, 0)) > 0:
+                route, method, status = key
+                self.requests.labels(route, method, str(status)).inc(grown)
+                flushed.requests[key] = count
+        for vendor_key, count in tally.decisions.items():
+            if (grown := count - flushed.decisions.get(vendor_key, 0)) > 0:
+                self.decisions.labels(*vendor_key).inc(grown)
+                flushed.decisions[vendor_key] = count
+        for route, cells in tally.latency.items():
+            done = flushed.latency.setdefault(route, [0.0] * len(cells))
+            if cells == done:
+                continue
+            # prometheus-client (pinned) keeps one value per bucket and the sum, as observe()
+            # fills them: add each one's growth.
+            child = self.latency.labels(route)
+            for index, (seen, before) in enumerate(zip(cells[:-1], done[:-1], strict=True)):
+                if seen > before:
+                    child._buckets[index].inc(seen - before)
+            child._sum.inc(cells[-1] - done[-1])
+            flushed.latency[route] = list(cells)
+
     def sync_state(self) -> None:
         """Copy this worker's state into the shared files (multiprocess mode; else a no-op)."""
         if not self.multiprocess:
             return
+        self.flush()
         for vendor, figures in self.state.delivery_report().items():
             for name, gauge in self._gauges.items():
                 gauge.labels(vendor).set(figures[name])
@@ -157,6 +222,7 @@ class Metrics:
 
     def render(self) -> bytes:
         if not self.multiprocess:
+            self.flush()
             return generate_latest(self.registry)
         self.sync_state()
         every_worker = CollectorRegistry()
@@ -166,6 +232,7 @@ class Metrics:
     def close(self) -> None:
         """A worker that stops: its live gauges no longer count (its counters still do)."""
         if self.multiprocess:
+            self.flush()
             mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 

@@ -76,7 +76,14 @@ class StaticAsset:
         return cls(media_type, body, gzipped, f'"{digest}"', f'"{digest}-gz"')
 
     async def respond(self, request: Request) -> Response:
-        use_gzip = accepts_gzip(request.headers.get("accept-encoding", ""))
+        status, headers, body = self.answer(
+            request.headers.get("accept-encoding", ""), request.headers.get("if-none-match", "")
+        )
+        return Response(body, status_code=status, headers=headers)
+
+    def answer(self, accept_encoding: str, if_none_match: str) -> tuple[int, dict[str, str], bytes]:
+        """Status, headers and body for a request with these two header values."""
+        use_gzip = accepts_gzip(accept_encoding)
         etag = self.gzip_etag if use_gzip else self.etag
         headers = {
             "ETag": etag,
@@ -86,12 +93,12 @@ class StaticAsset:
             # Sites that set Cross-Origin-Embedder-Policy may still load the banner.
             "Cross-Origin-Resource-Policy": "cross-origin",
         }
-        if etag_matches(request.headers.get("if-none-match", ""), etag):
-            return Response(status_code=304, headers=headers)
+        if etag_matches(if_none_match, etag):
+            return 304, headers, b""
         if use_gzip:
             headers["Content-Encoding"] = "gzip"
-        body = self.gzipped if use_gzip else self.plain
-        return Response(body, media_type=self.media_type, headers=headers)
+        headers["Content-Type"] = self.media_type
+        return 200, headers, self.gzipped if use_gzip else self.plain
 
 
 def banner_routes(config: Mapping[str, object], *, static_dir: Path = STATIC_DIR) -> list[Route]:
@@ -100,10 +107,28 @@ def banner_routes(config: Mapping[str, object], *, static_dir: Path = STATIC_DIR
 
     Raises `ConfigError` if the banner files are missing or the script has no placeholder.
     """
-    embedded, details = split_config(config)
+    return banner_routes_for(config, banner_assets(config, static_dir=static_dir))
+
+
+def banner_assets(
+    config: Mapping[str, object], *, static_dir: Path = STATIC_DIR
+) -> dict[str, StaticAsset]:
+    """The script (with the first layer's config) and the stylesheet by path, built once."""
+    embedded, _ = split_config(config)
     script = render_script(compact_js(_read(static_dir / "consent.js")), embedded)
-    js = StaticAsset.build(script.encode(), JS_TYPE)
-    css = StaticAsset.build(compact_css(_read(static_dir / "consent.css")).encode(), CSS_TYPE)
+    return {
+        "/consent.js": StaticAsset.build(script.encode(), JS_TYPE),
+        "/consent.css": StaticAsset.build(
+            compact_css(_read(static_dir / "consent.css")).encode(), CSS_TYPE
+        ),
+    }
+
+
+def banner_routes_for(
+    config: Mapping[str, object], assets: Mapping[str, StaticAsset]
+) -> list[Route]:
+    """The routes of `assets` (see `banner_assets`) and of the preferences layer's details."""
+    _, details = split_config(config)
     by_language = {
         language: StaticAsset.build(script_json(body).encode(), JSON_TYPE)
         for language, body in details.items()
@@ -114,8 +139,15 @@ def banner_routes(config: Mapping[str, object], *, static_dir: Path = STATIC_DIR
         return await by_language.get(language, by_language[DEFAULT_LANGUAGE]).respond(request)
 
     return [
-        Route("/consent.js", js.respond, methods=["GET", "HEAD"], name="banner_js"),
-        Route("/consent.css", css.respond, methods=["GET", "HEAD"], name="banner_css"),
+        *(
+            Route(
+                path,
+                asset.respond,
+                methods=["GET", "HEAD"],
+                name="banner" + path[8:].replace(".", "_"),
+            )
+            for path, asset in assets.items()
+        ),
         Route("/consent/details", details_route, methods=["GET", "HEAD"], name="banner_details"),
     ]
 

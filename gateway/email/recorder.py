@@ -26,9 +26,9 @@ from gateway.email.records import EmailEvent, EventKind, Verdict, new_event_id
 from gateway.email.tokens import ClickToken, OpenToken
 from gateway.email.verdicts import (
     HONEYPOT_SECONDS,
+    ClickTimes,
     MessageActivity,
     MessageKey,
-    discounted,
     first_verdict,
 )
 from gateway.errors import StoreUnavailable
@@ -143,31 +143,39 @@ class EmailRecorder:
         ready: list[_Seen] = []
         while self._seen and (not settle or now - self._seen[0].at >= SETTLE_SECONDS):
             ready.append(self._seen.popleft())
+        # The clicks shared by every instance, fetched once for the whole batch.
+        shared = await self._shared_clicks(ready)
+        windows: dict[MessageKey, ClickTimes] = {}  # built once per message and batch
         for start in range(0, len(ready), SETTLE_CHUNK):
-            await self._settle(ready[start : start + SETTLE_CHUNK])
+            await self._settle(ready[start : start + SETTLE_CHUNK], shared, windows)
             await asyncio.sleep(0)  # a big batch must not hold up the requests being served
         self.activity.forget_before(now - 2 * SETTLE_SECONDS)
         if self._unwritten:
             await self._write_events()
         return len(ready)
 
-    async def _settle(self, ready: list[_Seen]) -> None:
+    async def _settle(
+        self,
+        ready: list[_Seen],
+        shared: dict[str, list[tuple[float, int]]],
+        windows: dict[MessageKey, ClickTimes],
+    ) -> None:
         try:
             granted = await self.consents.granted_among({seen.subject for seen in ready})
         except StoreUnavailable:
             granted = {}  # unknown consent is no consent
-        shared = await self._shared_clicks(ready)
         for seen in ready:
             if self.consents.objects_to_tracking(seen.subject):
                 continue  # an objection: not even counted anonymously (as on `/t`)
             verdict = seen.verdict
             if seen.kind == "click" and verdict != "machine":
                 message = (seen.campaign, seen.subject, seen.sent_at)
-                clicks = [
-                    *self.activity.clicks_of(message),
-                    *shared.get(_message_name(message), ()),
-                ]
-                if discounted(clicks, seen.at):
+                window = windows.get(message)
+                if window is None:
+                    window = windows[message] = ClickTimes(
+                        [*self.activity.clicks_of(message), *shared.get(_message_name(message), ())]
+                    )
+                if window.discounts(seen.at):
                     verdict = "machine"
             consented = seen.subject in granted and seen.at >= granted[seen.subject]
             if consented or self.aggregates_without_consent:

@@ -50,9 +50,9 @@ def consent_token(request: Request) -> str | None:
     return presented_token(request.headers.get("authorization"), request.cookies.get(COOKIE_NAME))
 
 
-def current_consent(gateway: Gateway, request: Request) -> Consent | None:
-    """The caller's consent if it is valid, of the current policy revision and not erased."""
-    consent = gateway.codec.decode(consent_token(request))
+def current_consent(gateway: Gateway, token: str | None) -> Consent | None:
+    """The consent in `token` if it is valid, of the current policy revision and not erased."""
+    consent = gateway.codec.decode(token)
     if consent is None or not consent.is_current(gateway.settings.policy_revision):
         return None
     if gateway.objections.is_suppressed(consent.consent_id):
@@ -62,13 +62,18 @@ def current_consent(gateway: Gateway, request: Request) -> Consent | None:
 
 async def read_consent(request: Request) -> Response:
     gateway = gateway_of(request)
+    body = consent_state(gateway, current_consent(gateway, consent_token(request)))
+    return JSONResponse(body, headers=_PRIVATE)
+
+
+def consent_state(gateway: Gateway, consent: Consent | None) -> dict[str, Any]:
+    """The answer of `GET /consent` for a caller whose current consent is `consent`."""
     settings = gateway.settings
-    body = {
-        "consent": consent_json(current_consent(gateway, request), settings.categories),
+    return {
+        "consent": consent_json(consent, settings.categories),
         "revision": settings.policy_revision,
         "categories": list(settings.categories),
     }
-    return JSONResponse(body, headers=_PRIVATE)
 
 
 async def record_consent(request: Request) -> Response:

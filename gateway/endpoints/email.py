@@ -7,6 +7,8 @@ a 404 page — never a redirect anywhere else. Both only read the token, classif
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -14,7 +16,9 @@ from starlette.routing import Route
 from gateway.email.page_texts import PAGE_TEXTS, page_language, page_texts_shown
 from gateway.email.pages import link_not_found_page, page_headers, preferences_page
 from gateway.email.recipients import Collection
+from gateway.email.service import EmailService
 from gateway.email.targets import is_redirectable
+from gateway.email.tokens import ClickToken, OpenToken
 from gateway.email.verdicts import agent_and_prefetch, agent_role
 from gateway.endpoints.bodies import read_form
 from gateway.endpoints.facts import request_facts
@@ -23,6 +27,7 @@ from gateway.errors import BadRequest, StoreUnavailable
 from gateway.runtime import Gateway, gateway_of
 
 FORM_MAX_AGE = 6 * 3600
+RawHeaders = Iterable[tuple[bytes, bytes]]
 _CLICK_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
@@ -32,9 +37,21 @@ async def open_beacon(request: Request) -> Response:
     if opened is None:
         email.recorder.invalid("open")
     elif request.method == "GET":
-        agent, _ = agent_and_prefetch(request.scope["headers"])
-        email.recorder.opened(opened, agent_role("open", agent))
+        note_open(email, opened, request.scope["headers"])
     return gif_response({"Referrer-Policy": "no-referrer"})
+
+
+def note_open(email: EmailService, opened: OpenToken, headers: RawHeaders) -> None:
+    """Hand a GET of a valid open beacon to the recorder (in memory; judged later)."""
+    agent, _ = agent_and_prefetch(headers)
+    email.recorder.opened(opened, agent_role("open", agent))
+
+
+def note_click(email: EmailService, click: ClickToken, headers: RawHeaders) -> None:
+    """Hand a GET of a valid link to the recorder, unless it is a speculative prefetch."""
+    agent, prefetch = agent_and_prefetch(headers)
+    if not prefetch:
+        email.recorder.clicked(click, agent_role("click", agent))
 
 
 async def click_through(request: Request) -> Response:
@@ -43,9 +60,8 @@ async def click_through(request: Request) -> Response:
     if click is None or not is_redirectable(click.target):
         email.recorder.invalid("click")
         return _link_not_found(request)
-    agent, prefetch = agent_and_prefetch(request.scope["headers"])
-    if request.method == "GET" and not prefetch:
-        email.recorder.clicked(click, agent_role("click", agent))
+    if request.method == "GET":
+        note_click(email, click, request.scope["headers"])
     # Location is exactly the signed text (checked at signing): no re-quoting, no joining.
     return Response(status_code=302, headers={**_CLICK_HEADERS, "Location": click.target})
 

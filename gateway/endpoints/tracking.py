@@ -7,15 +7,17 @@ or on the store.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.consent.model import Consent
 from gateway.consent.objections import NOTHING as NO_OBJECTION
 from gateway.counts import PixelCount
-from gateway.decision import RegionPolicy, Signals, decide
+from gateway.decision import Decision, RegionPolicy, Signals, decide
 from gateway.endpoints.bodies import read_body
 from gateway.endpoints.consent import consent_token
 from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
@@ -35,6 +37,8 @@ Params = list[tuple[str, Any]]
 
 
 async def track(request: Request) -> Response:
+    """Every `/t` request the hot path (`gateway.endpoints.hot`) hands on: POST bodies,
+    cross-origin calls, unknown vendors and paths."""
     gateway = gateway_of(request)
     vendor = request.path_params["vendor"]
     rule = gateway.rules.get(vendor)
@@ -47,48 +51,97 @@ async def track(request: Request) -> Response:
     headers = request.headers
     user_agent = headers.get("user-agent", "")
     consent = gateway.codec.decode(consent_token(request))
-    signals = Signals(
-        policy_revision=settings.policy_revision,
-        gpc=headers.get("sec-gpc", "").strip() == "1",
-        region_policy=_region_policy(gateway, headers.get(settings.geo_header or "", "")),
-        is_bot=classify_visitor(user_agent).is_bot,
-        # In memory, refreshed in the background: no store round trip per hit.
-        objected=gateway.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
-        categories=frozenset(settings.categories),
-        vendor_categories=gateway.refusable_vendors()
-        if consent and consent.refused_vendors
-        else {},
-        app_tracking_refused=app_tracking_refused(headers.get(APP_TRACKING_HEADER)),
+    signals = visitor_signals(
+        gateway,
+        consent,
+        user_agent=user_agent,
+        gpc=headers.get("sec-gpc", ""),
+        region=headers.get(settings.geo_header or "", ""),
+        app_tracking=headers.get(APP_TRACKING_HEADER),
     )
     post = request.method == "POST"
     # Read before deciding: a body the rule cannot read is refused whatever the consent.
     hits = await _hits(request, gateway, rule, post)
     # One decision for all hits of a request: they share every input decide() takes.
     decision = decide(rule, consent, signals)
-    gateway.counter.add(PixelCount(rule.id, decision.outcome))
-    gateway.metrics.decisions.labels(rule.id, decision.outcome, decision.reason).inc()
     answer = {"X-Consent-Decision": f"{decision.outcome}; reason={decision.reason}"}
-
-    if decision.outcome == "redirect":
-        # A redirect sends one hit in its URL; the loader allows only one-hit bodies (form).
-        location = redirect_location(rule, hits[0], decision.signalled)
+    location = carry_out(
+        gateway,
+        rule,
+        decision,
+        hits,
+        consent,
+        peer=request.client.host if request.client else None,
+        forwarded_for=headers.get("x-forwarded-for"),
+        user_agent=user_agent,
+    )
+    if location is not None:
         status = 303 if post else 302
         # Built from the rule's upstream and already encoded: no re-quoting (as on /c).
         return Response(
             status_code=status, headers={**PIXEL_HEADERS, **answer, "Location": location}
         )
+    return empty_response(answer) if post else gif_response(answer)
+
+
+def visitor_signals(
+    gateway: Gateway,
+    consent: Consent | None,
+    *,
+    user_agent: str,
+    gpc: str,
+    region: str,
+    app_tracking: str | None,
+) -> Signals:
+    """What `decide()` needs to know about the visitor besides their consent, from the
+    request's header values (both paths of `/t` call this)."""
+    settings = gateway.settings
+    return Signals(
+        policy_revision=settings.policy_revision,
+        gpc=gpc.strip() == "1",
+        region_policy=_region_policy(gateway, region),
+        is_bot=classify_visitor(user_agent).is_bot,
+        # In memory, refreshed in the background: no store round trip per hit.
+        objected=gateway.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
+        categories=_category_set(settings.categories),
+        vendor_categories=gateway.refusable_vendors()
+        if consent and consent.refused_vendors
+        else {},
+        app_tracking_refused=app_tracking_refused(app_tracking),
+    )
+
+
+def carry_out(
+    gateway: Gateway,
+    rule: Rule,
+    decision: Decision,
+    hits: list[Params],
+    consent: Consent | None,
+    *,
+    peer: str | None,
+    forwarded_for: str | None,
+    user_agent: str,
+) -> str | None:
+    """Count the decision and do what it says: returns the redirect's Location, or None when
+    the hits were queued for forwarding (or blocked)."""
+    gateway.counter.add(PixelCount(rule.id, decision.outcome))
+    gateway.metrics.tally.decision(rule.id, decision.outcome, decision.reason)
+    if decision.outcome == "redirect":
+        # A redirect sends one hit in its URL; the loader allows only one-hit bodies (form).
+        return redirect_location(rule, hits[0], decision.signalled)
     if decision.outcome != "block":
-        ip = client_ip(
-            request.client.host if request.client else None,
-            headers.get("x-forwarded-for"),
-            settings.trusted_proxies,
-        )
+        ip = client_ip(peer, forwarded_for, gateway.settings.trusted_proxies)
         for params in hits:
             gateway.forwarder.submit(
                 outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent),
                 consent_id=consent.consent_id if consent else None,
             )
-    return empty_response(answer) if post else gif_response(answer)
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _category_set(categories: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(categories)
 
 
 def _region_policy(gateway: Gateway, region: str) -> RegionPolicy:

@@ -12,6 +12,7 @@ from gateway.email.records import tombstone_id
 from gateway.settings import Settings
 from gateway.store import policy
 from gateway.store.base import PurgeProgress
+from gateway.store.shared import CLICK_WINDOW_SECONDS
 
 T = TypeVar("T")
 PURGE_BATCH = 5000
@@ -89,6 +90,10 @@ class SQLiteRights:
                     "INSERT OR IGNORE INTO suppressions VALUES (?, ?)",
                     (tombstone_id(subject_id), erased_at),
                 )
+                # Working data, not a kind to count: the email burst window's clicks.
+                connection.execute(
+                    "DELETE FROM email_clicks WHERE subject_hash = ?", (tombstone_id(subject_id),)
+                )
             return counts
 
         return await self._run(erase)
@@ -113,6 +118,12 @@ class SQLiteRights:
                 policy.counts_first_kept_day(self.settings, now),
             ),
         }
+        # Working data, not a kind to count: click windows past their minute.
+        await self._run(
+            lambda connection: connection.execute(
+                "DELETE FROM email_clicks WHERE at < ?", (now - CLICK_WINDOW_SECONDS,)
+            )
+        )
         removed = dict.fromkeys(plan, 0)
         for kind, (statement, cutoff) in plan.items():
             # In batches: a writer waits at most one batch, however much has expired.

@@ -21,13 +21,16 @@ CREATE TABLE IF NOT EXISTS changes (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     counter INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS message_clicks (
+DROP TABLE IF EXISTS message_clicks;
+CREATE TABLE IF NOT EXISTS email_clicks (
     message TEXT NOT NULL,
     at REAL NOT NULL,
-    link INTEGER NOT NULL
+    link INTEGER NOT NULL,
+    subject_hash TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS message_clicks_by_message ON message_clicks (message, at);
-CREATE INDEX IF NOT EXISTS message_clicks_by_time ON message_clicks (at);
+CREATE INDEX IF NOT EXISTS email_clicks_by_message ON email_clicks (message, at);
+CREATE INDEX IF NOT EXISTS email_clicks_by_time ON email_clicks (at);
+CREATE INDEX IF NOT EXISTS email_clicks_by_subject ON email_clicks (subject_hash);
 CREATE TABLE IF NOT EXISTS heartbeats (
     instance TEXT PRIMARY KEY,
     until REAL NOT NULL,
@@ -85,18 +88,18 @@ class SQLiteShared:
         return 0 if row is None else int(row[0])
 
     async def add_clicks(self, clicks: Sequence[Click], now: float) -> None:
-        rows = [(c.message, c.at, c.link, tombstone_id(c.subject)) for c in clicks]
+        rows = [(c.message, c.at, c.link, h, h) for c in clicks if (h := tombstone_id(c.subject))]
 
         def insert(connection: sqlite3.Connection) -> None:
             with connection:
                 connection.execute("BEGIN IMMEDIATE")
                 connection.executemany(  # an erased subject's clicks are not kept
-                    "INSERT INTO message_clicks SELECT ?, ?, ? WHERE NOT EXISTS"
+                    "INSERT INTO email_clicks SELECT ?, ?, ?, ? WHERE NOT EXISTS"
                     " (SELECT 1 FROM suppressions WHERE subject_hash = ?)",
                     rows,
                 )
                 connection.execute(
-                    "DELETE FROM message_clicks WHERE at < ?", (now - CLICK_WINDOW_SECONDS,)
+                    "DELETE FROM email_clicks WHERE at < ?", (now - CLICK_WINDOW_SECONDS,)
                 )
 
         if rows:
@@ -113,7 +116,7 @@ class SQLiteShared:
                 chunk = names[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 for message, at, link in connection.execute(
-                    f"SELECT message, at, link FROM message_clicks WHERE message IN ({marks})",  # noqa: S608
+                    f"SELECT message, at, link FROM email_clicks WHERE message IN ({marks})",  # noqa: S608
                     chunk,
                 ):
                     found[message].append((at, link))

@@ -6,78 +6,84 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from gateway.store import Store
 from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
 
-# Redis expires marks on its own clock: keep them well ahead of it, however long the run.
-NOW = float(int(time.time())) + 86400
+
+@pytest.fixture
+def now() -> float:
+    """A moment a day ahead of the real clock, read when the test runs: Redis expires marks
+    on its own clock, so they are kept well ahead of it, however long the run."""
+    return float(int(time.time())) + 86400
 
 
-async def test_a_mark_holds_its_moment_until_it_passes(store: Store) -> None:
-    assert await store.mark("session-ended|a", NOW) is None
-    await store.set_mark("session-ended|a", NOW + 60)
-    assert await store.mark("session-ended|a", NOW) == NOW + 60
-    assert await store.mark("session-ended|a", NOW + 61) is None
-    assert await store.mark("session-ended|b", NOW) is None
+async def test_a_mark_holds_its_moment_until_it_passes(store: Store, now: float) -> None:
+    assert await store.mark("session-ended|a", now) is None
+    await store.set_mark("session-ended|a", now + 60)
+    assert await store.mark("session-ended|a", now) == now + 60
+    assert await store.mark("session-ended|a", now + 61) is None
+    assert await store.mark("session-ended|b", now) is None
 
 
 async def test_pushing_a_mark_moves_it_from_now_or_from_where_it_was_and_at_most_so_far(
-    store: Store,
+    store: Store, now: float
 ) -> None:
-    assert await store.push_mark("bucket", 10, NOW, 30) == NOW + 10
-    assert await store.push_mark("bucket", 10, NOW, 30) == NOW + 20
-    assert await store.push_mark("bucket", 10, NOW, 30) == NOW + 30
-    assert await store.push_mark("bucket", 10, NOW, 30) == NOW + 30  # at most `most` ahead
-    assert await store.push_mark("bucket", 10, NOW + 100, 30) == NOW + 110  # from now, once past
+    assert await store.push_mark("bucket", 10, now, 30) == now + 10
+    assert await store.push_mark("bucket", 10, now, 30) == now + 20
+    assert await store.push_mark("bucket", 10, now, 30) == now + 30
+    assert await store.push_mark("bucket", 10, now, 30) == now + 30  # at most `most` ahead
+    assert await store.push_mark("bucket", 10, now + 100, 30) == now + 110  # from now, once past
 
 
-async def test_the_change_counter_moves_with_every_bump(store: Store) -> None:
+async def test_the_change_counter_moves_with_every_bump(store: Store, now: float) -> None:
     first = await store.changes()
     await store.bump_changes()
     await store.bump_changes()
     assert await store.changes() == first + 2
 
 
-async def test_clicks_are_kept_per_message_for_a_minute(store: Store) -> None:
+async def test_clicks_are_kept_per_message_for_a_minute(store: Store, now: float) -> None:
     clicks = [
-        Click("spring|esp-1|100", "esp-1", NOW, 1),
-        Click("spring|esp-1|100", "esp-1", NOW + 0.2, 2),
-        Click("spring|esp-2|100", "esp-2", NOW, 3),
+        Click("spring|esp-1|100", "esp-1", now, 1),
+        Click("spring|esp-1|100", "esp-1", now + 0.2, 2),
+        Click("spring|esp-2|100", "esp-2", now, 3),
     ]
-    await store.add_clicks(clicks, NOW)
+    await store.add_clicks(clicks, now)
     found = await store.message_clicks([("spring|esp-1|100", "esp-1"), ("other|x|1", "x")])
-    assert sorted(found["spring|esp-1|100"]) == [(NOW, 1), (NOW + 0.2, 2)]
+    assert sorted(found["spring|esp-1|100"]) == [(now, 1), (now + 0.2, 2)]
     assert found.get("other|x|1", []) == []
-    later = NOW + CLICK_WINDOW_SECONDS + 1
+    later = now + CLICK_WINDOW_SECONDS + 1
     await store.add_clicks([Click("spring|esp-1|100", "esp-1", later, 3)], later)
     found = await store.message_clicks([("spring|esp-1|100", "esp-1")])
     assert found["spring|esp-1|100"] == [(later, 3)]  # the old ones aged out
 
 
-async def test_heartbeats_list_live_instances_only(store: Store) -> None:
-    await store.put_heartbeat("a:1", json.dumps({"queued": 1}), NOW, 10)
-    await store.put_heartbeat("b:2", json.dumps({"queued": 2}), NOW + 5, 10)
-    assert set(await store.heartbeats(NOW + 6)) == {"a:1", "b:2"}
-    live = await store.heartbeats(NOW + 12)
+async def test_heartbeats_list_live_instances_only(store: Store, now: float) -> None:
+    await store.put_heartbeat("a:1", json.dumps({"queued": 1}), now, 10)
+    await store.put_heartbeat("b:2", json.dumps({"queued": 2}), now + 5, 10)
+    assert set(await store.heartbeats(now + 6)) == {"a:1", "b:2"}
+    live = await store.heartbeats(now + 12)
     assert list(live) == ["b:2"]
     assert json.loads(live["b:2"]) == {"queued": 2}
-    await store.put_heartbeat("b:2", json.dumps({"queued": 3}), NOW + 20, 10)
-    assert json.loads((await store.heartbeats(NOW + 21))["b:2"]) == {"queued": 3}
+    await store.put_heartbeat("b:2", json.dumps({"queued": 3}), now + 20, 10)
+    assert json.loads((await store.heartbeats(now + 21))["b:2"]) == {"queued": 3}
 
 
-async def test_usage_grows_with_what_is_stored(store: Store) -> None:
+async def test_usage_grows_with_what_is_stored(store: Store, now: float) -> None:
     before = await store.usage()
     assert before["used_bytes"] > 0
     assert before["limit_bytes"] >= 0
-    await store.add_clicks([Click(f"m|s{n}|1", f"s{n}", NOW, n % 3) for n in range(3000)], NOW)
+    await store.add_clicks([Click(f"m|s{n}|1", f"s{n}", now, n % 3) for n in range(3000)], now)
     assert (await store.usage())["used_bytes"] > before["used_bytes"]
 
 
-async def test_an_erased_subjects_clicks_are_not_kept(store: Store) -> None:
-    await store.erase_subject("esp-gone", NOW)
+async def test_an_erased_subjects_clicks_are_not_kept(store: Store, now: float) -> None:
+    await store.erase_subject("esp-gone", now)
     await store.add_clicks(
-        [Click("c|esp-gone|1", "esp-gone", NOW, 1), Click("c|esp-here|1", "esp-here", NOW, 1)], NOW
+        [Click("c|esp-gone|1", "esp-gone", now, 1), Click("c|esp-here|1", "esp-here", now, 1)], now
     )
     found = await store.message_clicks([("c|esp-gone|1", "esp-gone"), ("c|esp-here|1", "esp-here")])
     assert found.get("c|esp-gone|1", []) == []
-    assert found["c|esp-here|1"] == [(NOW, 1)]
+    assert found["c|esp-here|1"] == [(now, 1)]
