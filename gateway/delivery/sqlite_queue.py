@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS hit_queue (
     lease_until REAL NOT NULL DEFAULT 0,
     owner TEXT NOT NULL DEFAULT '',
     sending INTEGER NOT NULL DEFAULT 0,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    subject_hash TEXT  -- the subject's tombstone hash: erasure deletes its entries
 );
 CREATE INDEX IF NOT EXISTS hit_queue_by_vendor ON hit_queue (vendor, id);
 CREATE TABLE IF NOT EXISTS hit_queue_depth (
@@ -50,7 +51,13 @@ CREATE TABLE IF NOT EXISTS hit_dead_letters (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS hit_dead_letters_by_vendor ON hit_dead_letters (vendor, id);
+CREATE INDEX IF NOT EXISTS hit_dead_letters_by_time ON hit_dead_letters (dead_at);
 """
+# After `_SCHEMA` (a queue created before the column existed gets it first).
+_SUBJECT_INDEX = (
+    "CREATE INDEX IF NOT EXISTS hit_queue_by_subject ON hit_queue (subject_hash)"
+    " WHERE subject_hash IS NOT NULL"
+)
 
 
 class SQLiteHitQueue(HitQueue):
@@ -80,6 +87,10 @@ class SQLiteHitQueue(HitQueue):
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")
             connection.executescript(_SCHEMA)
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(hit_queue)")}
+            if "subject_hash" not in columns:
+                connection.execute("ALTER TABLE hit_queue ADD COLUMN subject_hash TEXT")
+            connection.execute(_SUBJECT_INDEX)
             self._connection = connection
 
         try:
@@ -97,7 +108,7 @@ class SQLiteHitQueue(HitQueue):
         self._executor.shutdown(wait=True)
 
     async def append(self, hits: Sequence[QueuedHit], cap: int) -> dict[str, int]:
-        rows = [(q.hit.vendor, q.queued_at, q.to_json()) for q in hits]
+        rows = [(q.hit.vendor, q.queued_at, q.to_json(), q.subject_hash) for q in hits]
 
         def insert(connection: sqlite3.Connection) -> dict[str, int]:
             refused: dict[str, int] = {}
@@ -118,7 +129,9 @@ class SQLiteHitQueue(HitQueue):
                     room[row[0]] = left - 1
                     accepted.append(row)
                 connection.executemany(
-                    "INSERT INTO hit_queue (vendor, queued_at, body) VALUES (?, ?, ?)", accepted
+                    "INSERT INTO hit_queue (vendor, queued_at, body, subject_hash)"
+                    " VALUES (?, ?, ?, ?)",
+                    accepted,
                 )
             return refused
 
@@ -143,22 +156,42 @@ class SQLiteHitQueue(HitQueue):
 
         return await self._run(lease)
 
-    async def _set_sending(self, entry_ids: Sequence[str], value: int) -> None:
-        rows = [(value, int(entry_id)) for entry_id in entry_ids]
+    async def mark_sending(
+        self,
+        vendor: str,
+        consumer: str,
+        entry_ids: Sequence[str],
+        lease_seconds: float,
+        now: float,
+    ) -> list[str]:
+        ids = [int(entry_id) for entry_id in entry_ids]
+
+        def update(connection: sqlite3.Connection) -> list[str]:
+            marked = []
+            with connection:
+                connection.execute("BEGIN IMMEDIATE")
+                for entry_id in ids:
+                    row = connection.execute(
+                        "UPDATE hit_queue SET sending = 1, lease_until = ?"
+                        " WHERE id = ? AND owner = ? AND lease_until > ? RETURNING id",
+                        (now + lease_seconds, entry_id, consumer, now),
+                    ).fetchone()
+                    if row is not None:
+                        marked.append(str(entry_id))
+            return marked
+
+        return await self._run(update) if ids else []
+
+    async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
+        rows = [(int(entry_id),) for entry_id in entry_ids]
 
         def update(connection: sqlite3.Connection) -> None:
             with connection:
                 connection.execute("BEGIN IMMEDIATE")
-                connection.executemany("UPDATE hit_queue SET sending = ? WHERE id = ?", rows)
+                connection.executemany("UPDATE hit_queue SET sending = 0 WHERE id = ?", rows)
 
         if rows:
             await self._run(update)
-
-    async def mark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
-        await self._set_sending(entry_ids, 1)
-
-    async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
-        await self._set_sending(entry_ids, 0)
 
     async def renew(
         self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float
