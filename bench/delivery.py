@@ -338,7 +338,9 @@ def render(rows: list[Row | str], redis_bytes: float, sqlite_bytes: float) -> st
         "",
         "Counted at the stand-in Matomo: each hit carries its own `rand`; *lost* never arrived, "
         "*dup.* arrived twice. Delivered/s for the edge rows runs from wrk's start to the last "
-        "arrival (the backlog included); for the peer, which forwards inside the request, the same.",
+        "arrival (the backlog included); for the peer, which forwards inside the request, the same. "
+        "The drain rows are the per-forwarder-process figure; the edge rows share one process "
+        "between answering and delivering.",
         "",
         "| row | answered req/s | delivered hits/s | sent | arrived | lost | dup. | note |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
