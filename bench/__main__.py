@@ -12,7 +12,13 @@ decides and appends to the durable queue, and no delivery work competes for the 
 the edge is measured. Load: wrk, one thread, BENCH_CONNECTIONS (50) connections,
 BENCH_SECONDS (10) per measurement, user agents sampled by weight from the real browser corpus.
 After each measurement py-spy samples the gateway for BENCH_PROFILE_SECONDS (3, 0 to skip)
-under the same load: the profile summary names where the time goes per route.
+under the same load: the profile summary names where the time goes per route. Email rows
+rotate over the links of 2,000 recipients (as a campaign's traffic does: no cache of one token
+helps, no single message piles up thousands of clicks).
+
+"full stack" rows run the same gateway with its hot paths off (`bench.full_stack`): what the
+pure-ASGI paths buy, in the same run. Then 1 vs 2 workers, then the delivery rows (issue 16:
+BENCH_DELIVERY=0 skips them).
 
 Writes bench/RESULTS.md (everything above its hand-written marker) and exits 1 if a target is
 missed.
@@ -55,6 +61,9 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "50"))
 PROFILE_SECONDS = float(os.environ.get("BENCH_PROFILE_SECONDS", "3"))
 EMAIL_SETTLE_SECONDS = 13  # opens and clicks are written ~11 s after they happen
 RECEIPTS_PER_SECOND = 5000  # per worker, durable
+RECIPIENTS = 2000
+EMAIL_OPEN = f"/o email open (GIF; {RECIPIENTS:,} recipients)"
+EMAIL_CLICK = f"/c email click (302; {RECIPIENTS:,} recipients, 1 in 10 consented)"
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,7 @@ class Scenario:
     cookie: str = ""
     body: str = ""
     headers: tuple[tuple[str, str], ...] = ()
+    paths: tuple[str, ...] = ()  # requests rotate over these (many recipients' links)
     target: float | None = None  # minimum ratio to the baseline
     receipts: bool = False  # POST /consent: count durable receipts/s
     settle: float = 0.0  # seconds of background work to wait out afterwards
@@ -134,6 +144,7 @@ class Bench:
             self.agents,
             CONNECTIONS,
             scenario.headers,
+            scenario.paths,
         )
 
     def measure(
@@ -294,6 +305,22 @@ def main() -> int:
             f"{figures['forwarder'].get('dropped', 0):,} dropped."
         )
         bench.stop(gateway)
+
+        # What the hot paths buy: the same routes through the full Starlette stack.
+        port = free_port()
+        full = bench.start(
+            "full stack",
+            [
+                *(sys.executable, "-m", "uvicorn", "bench.full_stack:app", "--factory"),
+                *("--port", str(port), "--no-access-log", "--log-level", "warning"),
+                *("--no-server-header", "--loop", "uvloop", "--http", "httptools"),
+            ],
+            env,
+            port,
+        )
+        hot = [s for s in gateway_scenarios(full) if s.name in FULL_STACK_ROWS]
+        bench.compared(full, hot, baseline, pixel, receipts_port)
+        bench.stop(full)
         bench.stop(baseline)
 
         # 1 vs 2 workers: the same routes, each side with two worker processes.
@@ -350,6 +377,13 @@ def delivery_section(redis: RedisServer, work: Path) -> str:
     return delivery.render(rows, redis_bytes, delivery.sqlite_bytes_per_hit(work))
 
 
+FULL_STACK_ROWS = {
+    "/t blocked (meta_pixel, no consent)",
+    EMAIL_OPEN,
+    EMAIL_CLICK,
+    "GET /consent (with a cookie)",
+    "/consent.js (gzip)",
+}
 TWO_WORKER_ROWS = {"/t blocked (meta_pixel, no consent)", "POST /consent (durable receipt)"}
 
 
@@ -359,18 +393,23 @@ def gateway_scenarios(gateway: Server) -> list[Scenario]:
         "/t/ga4?v=2&tid=G-BENCH&cid=555.666&sid=1700000000"
         "&dl=https%3A%2F%2Fwww.example.com%2F&en=page_view"
     )
+    # Email links of many recipients, as a campaign's opens and clicks arrive; 1 in 10 of the
+    # recipients granted email tracking (their events are stored, the others only counted).
     signer = EmailSigner((SECRET,), gateway.base)
     sent = time.time() - 3600
-    email_open = urlsplit(
-        signer.message(campaign="bench", recipient="esp-bench-no", sent_at=sent).open_url
-    ).path
     target = "https://www.example.com/spring/collection?utm_source=email&c=1"
-    consented = signer.message(campaign="bench", recipient="esp-bench-yes", sent_at=sent)
-    httpx.put(
-        f"{gateway.base}/api/subjects/esp-bench-yes/consent",
-        json={"granted": ["email_tracking"], "source": "bench"},
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-    ).raise_for_status()
+    opens, clicks = [], []
+    for number in range(RECIPIENTS):
+        message = signer.message(campaign="bench", recipient=f"esp-{number}", sent_at=sent)
+        opens.append(urlsplit(message.open_url).path)
+        clicks.append(urlsplit(message.click_url(target, 1 + number % 5)).path)
+    with httpx.Client(base_url=gateway.base) as admin:
+        for number in range(0, RECIPIENTS, 10):
+            admin.put(
+                f"/api/subjects/esp-{number}/consent",
+                json={"granted": ["email_tracking"], "source": "bench"},
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            ).raise_for_status()
     gzip = (("Accept-Encoding", "gzip, deflate, br"),)
     return [
         Scenario("/healthz", "/healthz"),
@@ -382,12 +421,9 @@ def gateway_scenarios(gateway: Server) -> list[Scenario]:
         Scenario(
             "/t consented redirect (meta_pixel)", "/t/meta_pixel?id=1&ev=PageView", cookie=everyone
         ),
-        Scenario("/o email open (GIF)", email_open, target=1.0, settle=EMAIL_SETTLE_SECONDS),
+        Scenario(EMAIL_OPEN, opens[0], paths=tuple(opens), target=1.0, settle=EMAIL_SETTLE_SECONDS),
         Scenario(
-            "/c email click, consented recipient (302)",
-            urlsplit(consented.click_url(target, 1)).path,
-            target=1.0,
-            settle=EMAIL_SETTLE_SECONDS,
+            EMAIL_CLICK, clicks[0], paths=tuple(clicks), target=1.0, settle=EMAIL_SETTLE_SECONDS
         ),
         Scenario("GET /consent (with a cookie)", "/consent", cookie=everyone),
         Scenario("/consent.js (gzip)", "/consent.js", headers=gzip),

@@ -26,6 +26,7 @@ class Load:
     agents: list[str]
     connections: int
     headers: tuple[tuple[str, str], ...] = ()  # sent on every request, besides the agent
+    paths: tuple[str, ...] = ()  # when given, requests rotate over these instead of `path`
 
 
 @dataclass(frozen=True)
@@ -46,18 +47,20 @@ def run_wrk(load: Load, seconds: float, work: Path) -> Result:
     headers = [f'["Cookie"] = {_lua_string(load.cookie)},' if load.cookie else ""]
     if load.body:
         headers.append('["Content-Type"] = "application/json",')
-    headers += [f"[{_lua_string(name)}] = {_lua_string(value)}," for name, value in load.headers]
+    # "[ [==[" with spaces: "[[" would open a Lua long string.
+    headers += [f"[ {_lua_string(name)} ] = {_lua_string(value)}," for name, value in load.headers]
     script.write_text(
         "local agents = {" + ",".join(_lua_string(a) for a in load.agents) + "}\n"
+        "local paths = {" + ",".join(_lua_string(p) for p in load.paths or (load.path,)) + "}\n"
         "local i = 0\n"
         "request = function()\n"
         "  i = i + 1\n"
         "  local headers = {" + " ".join(headers) + ' ["User-Agent"] = agents[(i % #agents) + 1]}\n'
-        f"  return wrk.format({_lua_string(load.method)}, {_lua_string(load.path)}, headers, "
+        f"  return wrk.format({_lua_string(load.method)}, paths[(i % #paths) + 1], headers, "
         f"{_lua_string(load.body) if load.body else 'nil'})\n"
         "end\n"
     )
-    output = subprocess.run(
+    completed = subprocess.run(
         [
             "wrk",
             "-t1",
@@ -72,7 +75,10 @@ def run_wrk(load: Load, seconds: float, work: Path) -> Result:
         text=True,
         check=True,
         timeout=seconds + 60,
-    ).stdout
+    )
+    if "lua" in completed.stderr:  # wrk goes on with GET / when its script fails
+        raise RuntimeError(f"wrk script error: {completed.stderr.strip()}")
+    output = completed.stdout
     return Result(
         rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
         p50_ms=_wrk_latency(output, "50%"),
@@ -124,7 +130,10 @@ async def _python_load(load: Load, seconds: float) -> Result:
             headers.update(load.headers)
             started = time.perf_counter()
             response = await client.request(
-                load.method, load.path, headers=headers, content=load.body or None
+                load.method,
+                load.paths[n % len(load.paths)] if load.paths else load.path,
+                headers=headers,
+                content=load.body or None,
             )
             latencies.append(time.perf_counter() - started)
             errors += response.status_code >= 400

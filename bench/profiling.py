@@ -99,6 +99,8 @@ def summarise(raw: str) -> Profile:
         if not stack or not count.isdigit():
             continue
         top = stack.rsplit(";", 1)[-1]
+        if top.startswith("process "):
+            continue  # a sample of a process with no Python frame (--subprocesses)
         match = _FRAME.match(top)
         name, file = (match["function"], match["file"]) if match else (top, "")
         short = "/".join(file.split("/")[-2:])
