@@ -1,22 +1,20 @@
 """The hit queue in the embedded store: one table, a vendor column, a lease per taken row.
 
-Its own connection (and thread) on the store's file: WAL lets the edge append while a worker
+Its own connection (and thread, `gateway.store.sqlite_connection`) on the store's file: WAL lets the edge append while a worker
 in another process takes and acknowledges. The depth per vendor is kept by triggers, so the
 cap check at append time is O(1) however long the queue is.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
 from gateway.delivery.queue import DEAD_LETTERS_KEPT, HitQueue, QueueDepth, QueuedHit, Taken
-from gateway.errors import StoreUnavailable
 from gateway.settings import Settings
+from gateway.store.sqlite_connection import SQLiteConnection, prepared
 
 T = TypeVar("T")
 
@@ -60,52 +58,34 @@ _SUBJECT_INDEX = (
 )
 
 
+def _prepared(path: Path) -> sqlite3.Connection:
+    connection = prepared(path, _SCHEMA, busy_milliseconds=10_000)
+    try:
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(hit_queue)")}
+        if "subject_hash" not in columns:  # a queue from before the column
+            connection.execute("ALTER TABLE hit_queue ADD COLUMN subject_hash TEXT")
+        connection.execute(_SUBJECT_INDEX)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
 class SQLiteHitQueue(HitQueue):
     name = "sqlite"
 
     def __init__(self, path: Path, settings: Settings) -> None:
         self.path = path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-hits")
-        self._connection: sqlite3.Connection | None = None
+        self._database = SQLiteConnection(path, lambda: _prepared(path), "sqlite-hits")
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        def call() -> T:
-            if self._connection is None:
-                raise StoreUnavailable("the SQLite hit queue is closed")
-            try:
-                return work(self._connection)
-            except sqlite3.Error as error:
-                raise StoreUnavailable(f"SQLite: {error}") from error
-
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        return await self._database.run(work)
 
     async def open(self) -> None:
-        def connect() -> None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA busy_timeout=10000")
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.executescript(_SCHEMA)
-            columns = {row[1] for row in connection.execute("PRAGMA table_info(hit_queue)")}
-            if "subject_hash" not in columns:
-                connection.execute("ALTER TABLE hit_queue ADD COLUMN subject_hash TEXT")
-            connection.execute(_SUBJECT_INDEX)
-            self._connection = connection
-
-        try:
-            await asyncio.get_running_loop().run_in_executor(self._executor, connect)
-        except sqlite3.Error as error:
-            raise StoreUnavailable(f"SQLite: {error}") from error
+        await self._database.open()
 
     async def close(self) -> None:
-        def disconnect() -> None:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-        await asyncio.get_running_loop().run_in_executor(self._executor, disconnect)
-        self._executor.shutdown(wait=True)
+        await self._database.close()
 
     async def append(self, hits: Sequence[QueuedHit], cap: int) -> dict[str, int]:
         rows = [(q.hit.vendor, q.queued_at, q.to_json(), q.subject_hash) for q in hits]
