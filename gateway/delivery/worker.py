@@ -326,8 +326,6 @@ class DeliveryWorker:
                     )
                     lane.counts.dead_lettered += 1
                     return
-                attempt += 1
-                lane.counts.retried += 1
                 marked = await self._persist(
                     self.queue.mark_sending,
                     lane.vendor,
@@ -338,6 +336,8 @@ class DeliveryWorker:
                 )
                 if not marked:
                     return  # the lease ran out: another worker has it now
+                attempt += 1
+                lane.counts.retried += 1
         except StoreUnavailable as error:
             log.warning("delivery to %s: %s; the hit waits for its lease", lane.vendor, error)
         finally:
