@@ -319,8 +319,9 @@ def sqlite_bytes_per_hit(work: Path, count: int = 10_000) -> float:
             hits = [
                 QueuedHit(
                     OutboundHit("matomo", "GET", f"{url}&rand={n}", (("User-Agent", "bench"),)),
-                    None,
+                    f"{n:032x}",  # a consented hit: its consent id, and the subject hash
                     0.0,
+                    frozenset({"analytics"}),
                 )
                 for n in range(start, min(count, start + 1000))
             ]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gateway.errors import ConfigError, StoreUnavailable
 from gateway.settings import Settings
-from gateway.store_url import without_password
+from gateway.store_url import sqlite_path, without_password
 
 
 def check_writable_paths(settings: Settings) -> None:
@@ -21,8 +21,8 @@ def check_writable_paths(settings: Settings) -> None:
     can be created and written by this process — tried for real (as root, `os.access` says yes
     to everything): the folders are created, a temporary file is written and removed."""
     _check_writable_dir("data_dir", settings.data_dir)
-    if settings.store.startswith("sqlite://"):
-        database = Path(settings.store.removeprefix("sqlite://").removeprefix("/"))
+    database = sqlite_path(settings.store)
+    if database is not None:
         _check_writable_dir("store", database.parent)
         if database.is_dir():
             raise ConfigError("settings", "store", f"{database} is a directory, not a file")

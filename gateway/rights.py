@@ -15,7 +15,9 @@ a truncated IP, a browser summary, a region). What stays is the suppression tomb
 SHA-256 of the id and the date of erasure — which proves the request was carried out, and keeps
 tracking off for that id for good: a grant for an erased recipient is refused, and a visitor's
 cookie still carrying an erased id counts as an objection to everything (`ObjectionRegistry`).
-Nothing records the erasure under the id itself, so nothing personal is left behind.
+Nothing records the erasure under the id itself, so nothing personal is left behind. The
+store's erasure also deletes the subject's hits waiting in the delivery queue (working data,
+not counted in what `erase` returns; `gateway.delivery.queue`).
 
 **An objection** is recorded as a receipt (`action="objection"`, the categories objected to as
 `denied`) and stored per subject; objections add up, and consent given later does not lift

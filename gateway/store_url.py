@@ -3,6 +3,7 @@ store URL must look like (`sqlite:///file`, `redis://host:port/db`, cluster and 
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
 
@@ -18,6 +19,19 @@ def url_parts(url: str) -> SplitResult | None:
     except ValueError:
         return None
     return parts
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a `sqlite://` store URL, or None for any other store.
+
+    sqlite:///var/x.db is relative to the working directory, sqlite:////srv/x.db absolute.
+
+    >>> sqlite_path("sqlite:///var/x.db"), sqlite_path("sqlite:////srv/x.db")
+    (PosixPath('var/x.db'), PosixPath('/srv/x.db'))
+    """
+    if not url.startswith("sqlite://"):
+        return None
+    return Path(url.removeprefix("sqlite://").removeprefix("/"))
 
 
 _STORE_SCHEMES = ("sqlite", "redis", "rediss", "redis+cluster", "redis+sentinel")

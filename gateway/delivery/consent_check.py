@@ -1,48 +1,61 @@
-"""Consent checked again at delivery: a hit queued before its subject was erased, objected or
-withdrew is not sent.
+"""Consent checked again at delivery: a hit queued before its subject was erased, objected,
+withdrew, refused the vendor or narrowed their choice is not sent.
 
-The store is the truth; one subject's standing (tombstone, objection, latest choice) is read
-in one go and kept `cache_seconds` (1 s), so a burst of one visitor's hits costs one read.
-Any change older than that is honoured for every hit still queued.
+The store is the truth; the standings (tombstone, objection, latest choice) of a whole batch
+of queued hits are read in one store round (`Store.subject_standings`) and kept
+`cache_seconds` (1 s), so a burst of one visitor's hits costs one read. Any change older than
+that is honoured for every hit still queued.
+
+A hit was shaped at the edge for what its decision `signalled` (Consent Mode, signal params,
+advertising ids): a later choice that no longer grants every one of those categories withholds
+it, even if the rule's own category is still granted. Re-shaping it for the narrower choice
+would be kinder to the site's numbers, but withholding is the simple behaviour that never tells
+a vendor more than the person now allows.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gateway.delivery.queue import QueuedHit
-from gateway.store.base import Store
+from gateway.rules.model import Rule
+from gateway.store.base import Store, SubjectStanding
 
 
 @dataclass(frozen=True, slots=True)
 class Standing:
     erased: bool
     objected: frozenset[str]
-    chosen_at: float | None  # the subject's latest choice (receipt) and what it granted
-    granted: frozenset[str]
+    chosen_at: float | None  # the subject's latest choice (receipt): when, what it granted,
+    granted: frozenset[str]  # and which vendors it refused inside the granted categories
+    refused_vendors: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, stored: SubjectStanding) -> Standing:
+        choice = stored.latest_choice
+        return cls(
+            erased=stored.erased,
+            objected=frozenset(stored.objection.categories) if stored.objection else frozenset(),
+            chosen_at=choice.created_at if choice else None,
+            granted=frozenset(choice.granted) if choice else frozenset(),
+            refused_vendors=frozenset(choice.refused_vendors) if choice else frozenset(),
+        )
 
 
-def withheld_reason(standing: Standing, queued: QueuedHit, category: str) -> str | None:
-    """Why the hit may no longer be sent, or None if it may.
-
-    >>> hit = QueuedHit(None, "c1", queued_at=100.0)  # type: ignore[arg-type]
-    >>> withheld_reason(Standing(False, frozenset(), 150.0, frozenset()), hit, "analytics")
-    'withdrawn'
-    >>> withheld_reason(Standing(False, frozenset(), 50.0, frozenset()), hit, "analytics") is None
-    True
-    """
+def withheld_reason(standing: Standing, queued: QueuedHit, rule: Rule) -> str | None:
+    """Why the hit may no longer be sent to `rule`'s vendor, or None if it may (table-tested
+    in `tests/delivery/test_consent_check.py`)."""
     if standing.erased:
         return "erased"
-    if category in standing.objected:
+    if rule.category in standing.objected or standing.objected & queued.signalled:
         return "objected"
-    if (
-        standing.chosen_at is not None
-        and standing.chosen_at > queued.queued_at
-        and category not in standing.granted
-    ):
+    if standing.chosen_at is None or standing.chosen_at <= queued.queued_at:
+        return None  # the edge decided with this choice (or a later one)
+    if rule.id in standing.refused_vendors:
+        return "vendor_refused"
+    if rule.category not in standing.granted or not queued.signalled <= standing.granted:
         return "withdrawn"
     return None
 
@@ -53,49 +66,34 @@ class DeliveryConsent:
     ) -> None:
         self.store, self.cache_seconds, self.clock = store, cache_seconds, clock
         self._cache: dict[str, tuple[float, Standing]] = {}
-        self._reading: dict[str, asyncio.Future[Standing]] = {}
 
-    async def withheld(self, queued: QueuedHit, category: str) -> str | None:
-        """Raises `StoreUnavailable`: in doubt the hit waits, it is not sent."""
-        if queued.consent_id is None:
-            return None  # no cookie: an anonymous ping without any identifier
-        return withheld_reason(await self.standing(queued.consent_id), queued, category)
+    async def withheld(self, hits: Sequence[QueuedHit], rule: Rule) -> list[str | None]:
+        """Why each hit may not be sent (None: it may). One store round for the batch.
+        Raises `StoreUnavailable`: in doubt the hits wait, they are not sent."""
+        subjects = {q.consent_id for q in hits if q.consent_id is not None}
+        standings = await self.standings(subjects)
+        return [
+            None  # no cookie: an anonymous ping without any identifier
+            if q.consent_id is None
+            else withheld_reason(standings[q.consent_id], q, rule)
+            for q in hits
+        ]
 
-    async def standing(self, subject_id: str) -> Standing:
+    async def standings(self, subject_ids: set[str]) -> dict[str, Standing]:
         now = self.clock()
-        cached = self._cache.get(subject_id)
-        if cached is not None and now - cached[0] < self.cache_seconds:
-            return cached[1]
-        reading = self._reading.get(subject_id)
-        if reading is not None:
-            return await asyncio.shield(reading)
-        future: asyncio.Future[Standing] = asyncio.get_running_loop().create_future()
-        self._reading[subject_id] = future
-        try:
-            standing = await self._read(subject_id)
-        except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # retrieved: no "never retrieved" warning when nobody waits
-            raise
-        finally:
-            del self._reading[subject_id]
-        future.set_result(standing)
-        if len(self._cache) > 100_000:
-            self._cache.clear()
-        self._cache[subject_id] = (now, standing)
-        return standing
-
-    async def _read(self, subject_id: str) -> Standing:
-        erased_at, objection, receipts = await asyncio.gather(
-            self.store.suppression(subject_id),
-            self.store.subject_objection(subject_id),
-            self.store.subject_receipts(subject_id),
-        )
-        choices = [r for r in receipts if r.action != "objection"]
-        latest = choices[-1] if choices else None
-        return Standing(
-            erased=erased_at is not None,
-            objected=frozenset(objection.categories) if objection else frozenset(),
-            chosen_at=latest.created_at if latest else None,
-            granted=frozenset(latest.granted) if latest else frozenset(),
-        )
+        found: dict[str, Standing] = {}
+        missing = []
+        for subject in subject_ids:
+            cached = self._cache.get(subject)
+            if cached is not None and now - cached[0] < self.cache_seconds:
+                found[subject] = cached[1]
+            else:
+                missing.append(subject)
+        if missing:
+            read = await self.store.subject_standings(missing)
+            if len(self._cache) > 100_000:
+                self._cache.clear()
+            for subject in missing:
+                found[subject] = Standing.of(read[subject])
+                self._cache[subject] = (now, found[subject])
+        return found

@@ -6,8 +6,17 @@ so that on a Cluster the vendors' streams spread over the slots, and every comma
 stream — append, take, acknowledge, dead-letter — stays in one slot.
 
 Delivery is at most once per entry: before a request is written, its entry is marked
-`sending`; an entry reclaimed from a dead worker with that mark is never resent (its fate is
-`uncertain`), one without it is delivered normally.
+`sending` (only while the worker still holds its lease); an entry reclaimed from a dead
+worker with that mark is never resent (its fate is `uncertain`), one without it is delivered
+normally.
+
+Personal data in the queue: an entry holds the shaped request (ids, page URL, User-Agent,
+truncated IP), so it lives no longer than the person allows. Each entry carries its subject's
+tombstone hash: erasing the subject deletes its queued entries (`Store.erase_subject`), and
+the delivery-time consent check withholds anything that slipped through. A dead letter keeps
+no personal data: the vendor, the reason, when, and the NAMES of the hit's parameters (to see
+what kind of hit it was), never their values; dead letters are removed by the
+store's purge after `gateway.store.hit_queue_layout.DEAD_LETTER_SECONDS` (a week).
 """
 
 from __future__ import annotations
@@ -16,8 +25,12 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import unquote_plus, urlsplit
 
+from gateway.email.records import tombstone_id
+from gateway.errors import StoreUnavailable
 from gateway.settings import Settings
+from gateway.store_url import sqlite_path
 from gateway.tracking.hits import OutboundHit
 
 
@@ -28,6 +41,14 @@ class QueuedHit:
     hit: OutboundHit
     consent_id: str | None  # the visitor's consent id, re-checked at delivery; None: no cookie
     queued_at: float  # unix seconds: when the visitor's hit arrived (the event time)
+    # The categories the hit was shaped for (Consent Mode, signal params, advertising ids):
+    # at delivery the subject's latest choice must still grant every one of them.
+    signalled: frozenset[str] = frozenset()
+
+    @property
+    def subject_hash(self) -> str | None:
+        """The subject's tombstone hash: what erasure finds its queued entries by."""
+        return None if self.consent_id is None else tombstone_id(self.consent_id)
 
     def to_json(self) -> str:
         hit = self.hit
@@ -39,15 +60,43 @@ class QueuedHit:
             "b": hit.body.decode("latin-1"),
             "c": self.consent_id,
             "t": self.queued_at,
+            "g": sorted(self.signalled),
         }
         return json.dumps(record, separators=(",", ":"))
+
+    def dead_letter(self) -> str:
+        """What a dead letter keeps of this hit: its parameter names, no values."""
+        return dead_letter_of(self.hit)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> QueuedHit:
         r = json.loads(text)
         headers = tuple((str(name), str(value)) for name, value in r["h"])
         hit = OutboundHit(r["v"], r["m"], r["u"], headers, r["b"].encode("latin-1"))
-        return cls(hit, r["c"], float(r["t"]))
+        return cls(hit, r["c"], float(r["t"]), frozenset(r.get("g", ())))
+
+
+def dead_letter_of(hit: OutboundHit) -> str:
+    """The parameter names of a hit (query, then a form or JSON body), as JSON: enough to tell
+    which kind of hit died, nothing about whom it was about."""
+    names = _form_names(urlsplit(hit.url).query)
+    body = hit.body.decode("latin-1")
+    if body.startswith(("{", "[")):
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = None
+        for item in document if isinstance(document, list) else [document]:
+            if isinstance(item, dict):
+                names += [str(name) for name in item]
+    elif body:
+        names += _form_names(body)
+    return json.dumps(sorted(set(names)), separators=(",", ":"))
+
+
+def _form_names(text: str) -> list[str]:
+    """The names of `name=value` pairs; a piece without `=` may be data, so it is left out."""
+    return [unquote_plus(piece.partition("=")[0]) for piece in text.split("&") if "=" in piece]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +138,17 @@ class HitQueue(ABC):
         lease expired (a dead worker's) first, then new ones, oldest first."""
 
     @abstractmethod
-    async def mark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
-        """Before the requests are written: a worker dying from now on leaves them `maybe_sent`."""
+    async def mark_sending(
+        self,
+        vendor: str,
+        consumer: str,
+        entry_ids: Sequence[str],
+        lease_seconds: float,
+        now: float,
+    ) -> list[str]:
+        """Before the requests are written: a worker dying from now on leaves them `maybe_sent`.
+        Only entries `consumer` still holds under an unexpired lease are marked (and their
+        lease renewed for `lease_seconds`); returns those: only they may be sent."""
 
     @abstractmethod
     async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
@@ -110,7 +168,7 @@ class HitQueue(ABC):
     async def dead_letter(
         self, vendor: str, entries: Sequence[tuple[str, str]], reason: str, now: float
     ) -> None:
-        """Move entries (id, the hit's JSON) to the vendor's bounded dead-letter list."""
+        """Move entries (id, `QueuedHit.dead_letter()`) to the vendor's dead letters."""
 
     @abstractmethod
     async def depths(self, vendors: Sequence[str]) -> dict[str, QueueDepth]:
@@ -118,21 +176,28 @@ class HitQueue(ABC):
 
     @abstractmethod
     async def dead_letters(self, vendor: str, limit: int = 100) -> list[tuple[str, str]]:
-        """The newest dead-lettered hits of a vendor: (reason, the hit's JSON)."""
+        """The newest dead letters of a vendor: (reason, the hit's parameter names as JSON)."""
 
 
 DEAD_LETTERS_KEPT = 10_000  # per vendor: the oldest go first
 
 
+class PartlyAppended(StoreUnavailable):
+    """An append failed after some vendors' hits were appended: those must not be retried."""
+
+    def __init__(self, message: str, appended: dict[str, int]) -> None:
+        super().__init__(message)
+        self.appended = appended  # vendor → how many of its hits were refused (over the cap)
+
+
 def open_hit_queue(settings: Settings) -> HitQueue:
     """The queue in the store named by `settings.store` (not yet connected)."""
     url = settings.store
-    if url.startswith("sqlite://"):
-        from pathlib import Path
-
+    path = sqlite_path(url)
+    if path is not None:
         from gateway.delivery.sqlite_queue import SQLiteHitQueue
 
-        return SQLiteHitQueue(Path(url.removeprefix("sqlite://").removeprefix("/")), settings)
+        return SQLiteHitQueue(path, settings)
     from gateway.delivery.redis_queue import RedisHitQueue
 
     return RedisHitQueue(url, settings)

@@ -1,8 +1,10 @@
 """The hit queue on Redis: one stream per vendor and shard, read by a consumer group.
 
-    cg:hits:{hits.<vendor>.<shard>}          stream   field `h`: the hit's JSON
+    cg:hits:{hits.<vendor>.<shard>}          stream   `h`: the hit's JSON, `s`: its subject's
+                                                      tombstone hash (erasure deletes by it)
     cg:hits-sending:{hits.<vendor>.<shard>}  set      ids being sent (written, maybe delivered)
-    cg:hits-dead:{hits.<vendor>.<shard>}     stream   dead letters (`h`, `r` reason), capped
+    cg:hits-dead:{hits.<vendor>.<shard>}     stream   dead letters (`h` parameter names, `r`
+                                                      reason), capped, trimmed by the purge
 
 The three keys of one stream share a hash tag, so each script below touches one slot; on a
 Cluster the vendors' (and shards') streams spread over the slots. Acknowledged entries are
@@ -23,24 +25,52 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
-from gateway.delivery.queue import DEAD_LETTERS_KEPT, HitQueue, QueueDepth, QueuedHit, Taken
+from gateway.delivery.queue import (
+    DEAD_LETTERS_KEPT,
+    HitQueue,
+    PartlyAppended,
+    QueueDepth,
+    QueuedHit,
+    Taken,
+)
 from gateway.errors import StoreUnavailable
 from gateway.settings import Settings
+from gateway.store.hit_queue_layout import dead_key, sending_key, stream_key
 from gateway.store.redis_clients import redis_client
 
 GROUP = "delivery"
 MAX_CONCURRENT_CALLS = 32
 
-# KEYS: stream. ARGV: cap, then the hits' JSON. Returns how many were appended.
+# KEYS: stream. ARGV: cap, then (the hit's JSON, its subject hash or '') pairs. Returns how
+# many were appended.
 _APPEND = """
 local room = tonumber(ARGV[1]) - redis.call('XLEN', KEYS[1])
 local n = 0
-for i = 2, #ARGV do
+for i = 2, #ARGV, 2 do
   if n >= room then break end
-  redis.call('XADD', KEYS[1], '*', 'h', ARGV[i])
+  if ARGV[i + 1] == '' then
+    redis.call('XADD', KEYS[1], '*', 'h', ARGV[i])
+  else
+    redis.call('XADD', KEYS[1], '*', 'h', ARGV[i], 's', ARGV[i + 1])
+  end
   n = n + 1
 end
 return n
+"""
+
+# KEYS: stream, sending set. ARGV: consumer, lease in ms, then the ids. Marks (and renews) the
+# entries the consumer still holds within its lease; returns their ids.
+_MARK = """
+local marked = {}
+for i = 3, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], 'delivery', ARGV[i], ARGV[i], 1, ARGV[1])
+  if p[1] and tonumber(p[1][3]) < tonumber(ARGV[2]) then
+    redis.call('XCLAIM', KEYS[1], 'delivery', ARGV[1], 0, ARGV[i], 'JUSTID')
+    redis.call('SADD', KEYS[2], ARGV[i])
+    marked[#marked + 1] = ARGV[i]
+  end
+end
+return marked
 """
 
 # KEYS: stream, sending set. ARGV: the ids.
@@ -61,18 +91,6 @@ for i = 3, #ARGV, 2 do
 end
 return 1
 """
-
-
-def stream_key(vendor: str, shard: int) -> str:
-    return f"cg:hits:{{hits.{vendor}.{shard}}}"
-
-
-def sending_key(vendor: str, shard: int) -> str:
-    return f"cg:hits-sending:{{hits.{vendor}.{shard}}}"
-
-
-def dead_key(vendor: str, shard: int) -> str:
-    return f"cg:hits-dead:{{hits.{vendor}.{shard}}}"
 
 
 class RedisHitQueue(HitQueue):
@@ -99,7 +117,12 @@ class RedisHitQueue(HitQueue):
             "retry": Retry(NoBackoff(), 1),
         }
         self._client = redis_client(self.url, options)  # one server, Cluster or Sentinel
-        for name, source in (("append", _APPEND), ("ack", _ACK), ("dead", _DEAD_LETTER)):
+        for name, source in (
+            ("append", _APPEND),
+            ("ack", _ACK),
+            ("dead", _DEAD_LETTER),
+            ("mark", _MARK),
+        ):
             self._scripts[name] = self._client.register_script(source)
 
     async def close(self) -> None:
@@ -119,9 +142,16 @@ class RedisHitQueue(HitQueue):
         async with self._gate:
             return await self._take(vendor, consumer, count, lease_seconds, now)
 
-    async def mark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
+    async def mark_sending(
+        self,
+        vendor: str,
+        consumer: str,
+        entry_ids: Sequence[str],
+        lease_seconds: float,
+        now: float,
+    ) -> list[str]:
         async with self._gate:
-            await self._mark_sending(vendor, entry_ids)
+            return await self._mark_sending(vendor, consumer, entry_ids, lease_seconds)
 
     async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
         async with self._gate:
@@ -168,17 +198,27 @@ class RedisHitQueue(HitQueue):
         self._groups.add(key)
 
     async def _append(self, hits: Sequence[QueuedHit], cap: int) -> dict[str, int]:
+        """One script per vendor (each its own slot): atomic per vendor, not across vendors,
+        so a failure after some vendors raises `PartlyAppended` naming them."""
         by_vendor: dict[str, list[str]] = {}
         for queued in hits:
-            by_vendor.setdefault(queued.hit.vendor, []).append(queued.to_json())
+            by_vendor.setdefault(queued.hit.vendor, []).extend(
+                (queued.to_json(), queued.subject_hash or "")
+            )
         refused: dict[str, int] = {}
         shard = next(self._next_shard) % self.shards
         per_shard = max(1, cap // self.shards)
-        for vendor, bodies in by_vendor.items():
-            appended = await self._call("append", [stream_key(vendor, shard)], [per_shard, *bodies])
-            if int(appended) < len(bodies):
-                refused[vendor] = len(bodies) - int(appended)
-        return refused
+        for vendor, pairs in by_vendor.items():
+            try:
+                appended = await self._call(
+                    "append", [stream_key(vendor, shard)], [per_shard, *pairs]
+                )
+            except StoreUnavailable as error:
+                if not refused:
+                    raise
+                raise PartlyAppended(str(error), refused) from error
+            refused[vendor] = len(pairs) // 2 - int(appended)
+        return {vendor: n for vendor, n in refused.items() if n}
 
     async def _take(
         self, vendor: str, consumer: str, count: int, lease_seconds: float, now: float
@@ -240,12 +280,15 @@ class RedisHitQueue(HitQueue):
             shards.setdefault(int(shard), []).append(entry_id)
         return shards
 
-    async def _mark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
+    async def _mark_sending(
+        self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float
+    ) -> list[str]:
+        marked: list[str] = []
         for shard, ids in (await self._by_shard(entry_ids)).items():
-            try:
-                await self._client.sadd(sending_key(vendor, shard), *ids)
-            except (RedisError, OSError) as error:
-                raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+            keys = [stream_key(vendor, shard), sending_key(vendor, shard)]
+            confirmed = await self._call("mark", keys, [consumer, int(lease_seconds * 1000), *ids])
+            marked += [f"{shard}:{entry_id}" for entry_id in confirmed]
+        return marked
 
     async def _unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():

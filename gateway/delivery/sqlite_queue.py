@@ -1,22 +1,20 @@
 """The hit queue in the embedded store: one table, a vendor column, a lease per taken row.
 
-Its own connection (and thread) on the store's file: WAL lets the edge append while a worker
+Its own connection (and thread, `gateway.store.sqlite_connection`) on the store's file: WAL lets the edge append while a worker
 in another process takes and acknowledges. The depth per vendor is kept by triggers, so the
 cap check at append time is O(1) however long the queue is.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
 from gateway.delivery.queue import DEAD_LETTERS_KEPT, HitQueue, QueueDepth, QueuedHit, Taken
-from gateway.errors import StoreUnavailable
 from gateway.settings import Settings
+from gateway.store.sqlite_connection import SQLiteConnection, prepared
 
 T = TypeVar("T")
 
@@ -28,7 +26,8 @@ CREATE TABLE IF NOT EXISTS hit_queue (
     lease_until REAL NOT NULL DEFAULT 0,
     owner TEXT NOT NULL DEFAULT '',
     sending INTEGER NOT NULL DEFAULT 0,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    subject_hash TEXT  -- the subject's tombstone hash: erasure deletes its entries
 );
 CREATE INDEX IF NOT EXISTS hit_queue_by_vendor ON hit_queue (vendor, id);
 CREATE TABLE IF NOT EXISTS hit_queue_depth (
@@ -50,7 +49,26 @@ CREATE TABLE IF NOT EXISTS hit_dead_letters (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS hit_dead_letters_by_vendor ON hit_dead_letters (vendor, id);
+CREATE INDEX IF NOT EXISTS hit_dead_letters_by_time ON hit_dead_letters (dead_at);
 """
+# After `_SCHEMA` (a queue created before the column existed gets it first).
+_SUBJECT_INDEX = (
+    "CREATE INDEX IF NOT EXISTS hit_queue_by_subject ON hit_queue (subject_hash)"
+    " WHERE subject_hash IS NOT NULL"
+)
+
+
+def _prepared(path: Path) -> sqlite3.Connection:
+    connection = prepared(path, _SCHEMA, busy_milliseconds=10_000)
+    try:
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(hit_queue)")}
+        if "subject_hash" not in columns:  # a queue from before the column
+            connection.execute("ALTER TABLE hit_queue ADD COLUMN subject_hash TEXT")
+        connection.execute(_SUBJECT_INDEX)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
 class SQLiteHitQueue(HitQueue):
@@ -58,46 +76,19 @@ class SQLiteHitQueue(HitQueue):
 
     def __init__(self, path: Path, settings: Settings) -> None:
         self.path = path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-hits")
-        self._connection: sqlite3.Connection | None = None
+        self._database = SQLiteConnection(path, lambda: _prepared(path), "sqlite-hits")
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        def call() -> T:
-            if self._connection is None:
-                raise StoreUnavailable("the SQLite hit queue is closed")
-            try:
-                return work(self._connection)
-            except sqlite3.Error as error:
-                raise StoreUnavailable(f"SQLite: {error}") from error
-
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        return await self._database.run(work)
 
     async def open(self) -> None:
-        def connect() -> None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA busy_timeout=10000")
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=FULL")
-            connection.executescript(_SCHEMA)
-            self._connection = connection
-
-        try:
-            await asyncio.get_running_loop().run_in_executor(self._executor, connect)
-        except sqlite3.Error as error:
-            raise StoreUnavailable(f"SQLite: {error}") from error
+        await self._database.open()
 
     async def close(self) -> None:
-        def disconnect() -> None:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-        await asyncio.get_running_loop().run_in_executor(self._executor, disconnect)
-        self._executor.shutdown(wait=True)
+        await self._database.close()
 
     async def append(self, hits: Sequence[QueuedHit], cap: int) -> dict[str, int]:
-        rows = [(q.hit.vendor, q.queued_at, q.to_json()) for q in hits]
+        rows = [(q.hit.vendor, q.queued_at, q.to_json(), q.subject_hash) for q in hits]
 
         def insert(connection: sqlite3.Connection) -> dict[str, int]:
             refused: dict[str, int] = {}
@@ -118,7 +109,9 @@ class SQLiteHitQueue(HitQueue):
                     room[row[0]] = left - 1
                     accepted.append(row)
                 connection.executemany(
-                    "INSERT INTO hit_queue (vendor, queued_at, body) VALUES (?, ?, ?)", accepted
+                    "INSERT INTO hit_queue (vendor, queued_at, body, subject_hash)"
+                    " VALUES (?, ?, ?, ?)",
+                    accepted,
                 )
             return refused
 
@@ -143,22 +136,42 @@ class SQLiteHitQueue(HitQueue):
 
         return await self._run(lease)
 
-    async def _set_sending(self, entry_ids: Sequence[str], value: int) -> None:
-        rows = [(value, int(entry_id)) for entry_id in entry_ids]
+    async def mark_sending(
+        self,
+        vendor: str,
+        consumer: str,
+        entry_ids: Sequence[str],
+        lease_seconds: float,
+        now: float,
+    ) -> list[str]:
+        ids = [int(entry_id) for entry_id in entry_ids]
+
+        def update(connection: sqlite3.Connection) -> list[str]:
+            marked = []
+            with connection:
+                connection.execute("BEGIN IMMEDIATE")
+                for entry_id in ids:
+                    row = connection.execute(
+                        "UPDATE hit_queue SET sending = 1, lease_until = ?"
+                        " WHERE id = ? AND owner = ? AND lease_until > ? RETURNING id",
+                        (now + lease_seconds, entry_id, consumer, now),
+                    ).fetchone()
+                    if row is not None:
+                        marked.append(str(entry_id))
+            return marked
+
+        return await self._run(update) if ids else []
+
+    async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
+        rows = [(int(entry_id),) for entry_id in entry_ids]
 
         def update(connection: sqlite3.Connection) -> None:
             with connection:
                 connection.execute("BEGIN IMMEDIATE")
-                connection.executemany("UPDATE hit_queue SET sending = ? WHERE id = ?", rows)
+                connection.executemany("UPDATE hit_queue SET sending = 0 WHERE id = ?", rows)
 
         if rows:
             await self._run(update)
-
-    async def mark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
-        await self._set_sending(entry_ids, 1)
-
-    async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
-        await self._set_sending(entry_ids, 0)
 
     async def renew(
         self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float

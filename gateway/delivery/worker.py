@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from gateway.delivery.consent_check import DeliveryConsent
 from gateway.delivery.policy import CircuitBreaker, backoff_seconds, classify, retry_after_seconds
 from gateway.delivery.protocols import Protocol, protocol_of
-from gateway.delivery.queue import HitQueue, Taken
+from gateway.delivery.queue import HitQueue, QueuedHit, Taken
 from gateway.errors import StoreUnavailable
 from gateway.rules.model import Rule
 from gateway.settings import Settings
@@ -93,7 +93,9 @@ class DeliveryWorker:
             for rule in rules.values()
             if rule.hit.mode == "forward" and rule.hit.upstream
         }
-        self._tasks: list[asyncio.Task[None]] = []
+        self._takers: list[asyncio.Task[None]] = []
+        self._ack_loops: list[asyncio.Task[None]] = []
+        self._renewer: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
 
@@ -117,24 +119,26 @@ class DeliveryWorker:
 
     async def start(self) -> None:
         for lane in self.lanes.values():
-            self._tasks += [
-                asyncio.create_task(self._take_loop(lane), name=f"delivery-{lane.vendor}"),
-                asyncio.create_task(self._ack_loop(lane), name=f"delivery-acks-{lane.vendor}"),
-            ]
-        self._tasks.append(asyncio.create_task(self._renew_loop(), name="delivery-renew"))
+            self._takers.append(
+                asyncio.create_task(self._take_loop(lane), name=f"delivery-{lane.vendor}")
+            )
+            self._ack_loops.append(
+                asyncio.create_task(self._ack_loop(lane), name=f"delivery-acks-{lane.vendor}")
+            )
+        self._renewer = asyncio.create_task(self._renew_loop(), name="delivery-renew")
 
     async def stop(self, deadline_seconds: float = 5.0) -> None:
         """Stop taking hits; requests in flight get until the deadline, then are abandoned
         (their entries stay in the queue: marked `sending` if written, so never sent twice)."""
         started = time.monotonic()
         self._stopping.set()
-        takers, others = self._tasks[:-1:2], [*self._tasks[1::2], self._tasks[-1]]
-        await _finish(takers, 1.0)
+        await _finish(self._takers, 1.0)
         left = deadline_seconds - (time.monotonic() - started) - 1.0
         await _finish(list(self._sends), max(0.1, left))
         for lane in self.lanes.values():
             lane.ack_ready.set()
-        await _finish(others, 1.0)
+        renewer = [self._renewer] if self._renewer is not None else []
+        await _finish([*self._ack_loops, *renewer], 1.0)
         await self.sender.close()
 
     # ------------------------------------------------------------ taking
@@ -180,22 +184,34 @@ class DeliveryWorker:
             for _ in taken:
                 lane.slots.release()
             return True
+        held = [t.entry_id for t in taken]
+        lane.held.update(held)  # renewed from now on, however long the checks below take
         try:
             to_send = await self._settle_without_sending(lane, taken)
+            marked = set()
+            if to_send:
+                # Only what this worker still holds: an entry whose lease ran out meanwhile
+                # may be another worker's now.
+                marked = set(
+                    await self.queue.mark_sending(
+                        lane.vendor,
+                        self.consumer,
+                        [t.entry_id for t in to_send],
+                        self.lease,
+                        self.clock(),
+                    )
+                )
         except BaseException:  # the store went away: they come back after their lease
+            lane.held.difference_update(held)
             for _ in taken:
                 lane.slots.release()
             raise
-        if to_send:
-            try:
-                await self.queue.mark_sending(lane.vendor, [t.entry_id for t in to_send])
-            except StoreUnavailable:
-                # Not marked, not sent: they come back when their lease runs out.
-                for _ in to_send:
-                    lane.slots.release()
-                raise
-        for entry in to_send:
-            lane.held.add(entry.entry_id)
+        sending = [t for t in to_send if t.entry_id in marked]
+        lane.held.difference_update(held)
+        lane.held.update(t.entry_id for t in sending)
+        for _ in range(len(taken) - len(sending)):
+            lane.slots.release()
+        for entry in sending:
             lane.inflight += 1
             task = asyncio.create_task(self._deliver(lane, entry))
             self._sends.add(task)
@@ -203,37 +219,41 @@ class DeliveryWorker:
         return True
 
     async def _settle_without_sending(self, lane: _Lane, taken: list[Taken]) -> list[Taken]:
-        """Entries that must not be sent are finished here; the rest are returned."""
+        """Entries that must not be sent are finished here; the rest are returned. Consent
+        comes before age: a withheld hit is dropped, never kept as a dead letter."""
         now = self.clock()
-        to_send, dead, done = [], [], []
+        dead: list[tuple[str, str, str]] = []
+        done: list[str] = []
+        candidates: list[tuple[Taken, QueuedHit]] = []
         for entry in taken:
             queued = entry.hit
             if queued is None:
-                dead.append((entry.entry_id, "", "unreadable"))
+                dead.append((entry.entry_id, "[]", "unreadable"))
             elif not _names_upstream(lane.rule, queued.hit.url):
                 # Only a rule's upstream is ever contacted, whatever the store holds.
-                dead.append((entry.entry_id, queued.to_json(), "unreadable"))
-            elif now - queued.queued_at > lane.max_age:
-                dead.append((entry.entry_id, queued.to_json(), "expired"))
+                dead.append((entry.entry_id, queued.dead_letter(), "unreadable"))
             elif entry.maybe_sent:
                 lane.counts.uncertain += 1  # a dead worker may have sent it: never twice
                 done.append(entry.entry_id)
             else:
-                reason = await self.consent.withheld(queued, lane.rule.category)
-                if reason is None:
-                    to_send.append(entry)
-                    continue
+                candidates.append((entry, queued))
+        reasons = await self.consent.withheld([q for _, q in candidates], lane.rule)
+        to_send = []
+        for (entry, queued), reason in zip(candidates, reasons, strict=True):
+            if reason is not None:
                 lane.counts.withheld += 1
                 done.append(entry.entry_id)
+            elif now - queued.queued_at > lane.max_age:
+                dead.append((entry.entry_id, queued.dead_letter(), "expired"))
+            else:
+                to_send.append(entry)
         for reason in ("unreadable", "expired"):
-            group = [(i, body) for i, body, why in dead if why == reason]
+            group = [(i, names) for i, names, why in dead if why == reason]
             if group:
                 await self.queue.dead_letter(lane.vendor, group, reason, now)
                 lane.counts.dead_lettered += len(group)
         if done:
             self._acknowledge(lane, done)
-        for _ in range(len(taken) - len(to_send)):
-            lane.slots.release()
         return to_send
 
     # ------------------------------------------------------------ sending one hit
@@ -285,26 +305,39 @@ class DeliveryWorker:
                 # store takes (a mark left behind would make the next worker skip the hit).
                 await self._persist(self.queue.unmark_sending, lane.vendor, [entry.entry_id])
                 delay = backoff_seconds(attempt, retry_after)
-                if self.clock() + delay - queued.queued_at > lane.max_age:
+                expires = self.clock() + delay - queued.queued_at > lane.max_age
+                if not expires:
+                    await self._pause(delay)
+                    if self._stopping.is_set():
+                        return  # unmarked: the next worker sends it
+                # Consent first, also for a hit about to expire: withheld is dropped.
+                (reason,) = await self._persist(self.consent.withheld, [queued], lane.rule)
+                if reason is not None:
+                    lane.counts.withheld += 1  # withdrawn while it waited
+                    self._acknowledge(lane, [entry.entry_id])
+                    return
+                if expires:
                     await self._persist(
                         self.queue.dead_letter,
                         lane.vendor,
-                        [(entry.entry_id, queued.to_json())],
+                        [(entry.entry_id, queued.dead_letter())],
                         "expired",
                         self.clock(),
                     )
                     lane.counts.dead_lettered += 1
                     return
-                await self._pause(delay)
-                if self._stopping.is_set():
-                    return  # unmarked: the next worker sends it
-                if await self._persist(self.consent.withheld, queued, lane.rule.category):
-                    lane.counts.withheld += 1  # withdrawn while it waited
-                    self._acknowledge(lane, [entry.entry_id])
-                    return
+                marked = await self._persist(
+                    self.queue.mark_sending,
+                    lane.vendor,
+                    self.consumer,
+                    [entry.entry_id],
+                    self.lease,
+                    self.clock(),
+                )
+                if not marked:
+                    return  # the lease ran out: another worker has it now
                 attempt += 1
                 lane.counts.retried += 1
-                await self._persist(self.queue.mark_sending, lane.vendor, [entry.entry_id])
         except StoreUnavailable as error:
             log.warning("delivery to %s: %s; the hit waits for its lease", lane.vendor, error)
         finally:

@@ -135,6 +135,7 @@ def carry_out(
             gateway.forwarder.submit(
                 outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent),
                 consent_id=consent.consent_id if consent else None,
+                signalled=decision.signalled,
             )
     return None
 

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from gateway.errors import ConfigError
 from gateway.settings import Settings
 from gateway.store.base import Store
+from gateway.store_url import sqlite_path
 
 
 def open_store(settings: Settings) -> Store:
     """The store named by `settings.store` (not yet connected: call `await store.open()`)."""
     url = settings.store
-    if url.startswith("sqlite://"):
+    path = sqlite_path(url)
+    if path is not None:
         from gateway.store.sqlite import SQLiteStore
 
-        # sqlite:///var/x.db is relative to the working directory, sqlite:////srv/x.db absolute.
-        path = url.removeprefix("sqlite://").removeprefix("/")
-        if not path or path == ":memory:":
+        if str(path) in (".", ":memory:"):
             raise ConfigError("settings", "store", "SQLite needs a file path: sqlite:///var/x.db")
-        return SQLiteStore(Path(path), settings)
+        return SQLiteStore(path, settings)
     from gateway.store.redis import RedisStore
 
     return RedisStore(url, settings)

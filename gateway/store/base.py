@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from gateway.consent.objections import Objection
 from gateway.counts import CountKey
@@ -11,10 +12,25 @@ from gateway.email.records import EmailEvent, RecipientConsent
 from gateway.receipts.model import Receipt
 from gateway.store.shared import SharedState
 
-__all__ = ["CountKey", "PurgeProgress", "Store"]
+__all__ = ["CountKey", "PurgeProgress", "Store", "SubjectStanding"]
 
 # Called while a purge runs with (kind, how many removed so far): for progress on the CLI.
 PurgeProgress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectStanding:
+    """What decides whether a subject's queued hit may still be sent."""
+
+    erased: bool
+    objection: Objection | None
+    latest_choice: Receipt | None  # the subject's newest receipt that is not an objection
+
+
+def latest_choice(receipts: Sequence[Receipt]) -> Receipt | None:
+    """The newest receipt that records a choice (not an objection)."""
+    choices = [r for r in receipts if r.action != "objection"]
+    return max(choices, key=lambda r: (r.created_at, r.receipt_id)) if choices else None
 
 
 class Store(SharedState, ABC):
@@ -107,6 +123,11 @@ class Store(SharedState, ABC):
     @abstractmethod
     async def suppressions_since(self, since: float) -> dict[str, float]:
         """Tombstones written at or after `since`: hashed subject id → erasure time."""
+
+    @abstractmethod
+    async def subject_standings(self, subject_ids: Sequence[str]) -> dict[str, SubjectStanding]:
+        """Tombstone, objection and latest choice of many subjects in one store round (the
+        delivery worker re-checks a batch of queued hits with it)."""
 
     @abstractmethod
     async def erase_subject(self, subject_id: str, erased_at: float) -> dict[str, int]:

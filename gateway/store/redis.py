@@ -58,6 +58,7 @@ from gateway.store.redis_scripts import (
     ADD_RECEIPTS,
     ADD_SUBJECT_RECEIPTS,
     ERASE_SUBJECT,
+    FORGET_QUEUED_HITS,
     SET_UNLESS_ERASED,
 )
 from gateway.store.redis_sentinel import sentinel_address
@@ -102,6 +103,7 @@ class RedisStore(RedisRights, RedisShared, Store):
                 SET_UNLESS_ERASED,
                 ERASE_SUBJECT,
                 ADD_CLICKS,
+                FORGET_QUEUED_HITS,
             )
         }
 

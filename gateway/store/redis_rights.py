@@ -13,7 +13,10 @@ tombstone — from then on every write under the subject is refused, in the same
 deletes the subject's events, email consent and objection, answering the receipts. Each
 receipt is also a member of its day's receipt set (`cg:receipts:{day}`, another slot): those
 copies and the registry's feeds are cleaned next, then the subject's receipts are deleted.
-Cut short, an erasure is finished by running it again (or by the next purge). Retention is mostly Redis expiry (set on every write);
+Last, the subject's hits waiting in the delivery queue are deleted (`_forget_queued_hits`: the
+per-vendor streams live in other slots; found by the subject hash each entry carries).
+Cut short, an erasure is finished by running it again (or by the next purge; a queued hit
+left behind is withheld at delivery by the tombstone check). Retention is mostly Redis expiry (set on every write);
 `purge(now)` removes what expiry cannot reach: old receipts and events in the keys of subjects
 who are still active (their keys' expiry moves on with every write) and the tail of a day set.
 """
@@ -29,10 +32,16 @@ from redis.exceptions import RedisError
 from gateway.consent.objections import Objection
 from gateway.email.records import tombstone_id
 from gateway.errors import StoreUnavailable
-from gateway.receipts.model import day_of
+from gateway.receipts.model import Receipt, day_of
 from gateway.settings import Settings
 from gateway.store import policy
-from gateway.store.base import PurgeProgress
+from gateway.store.base import PurgeProgress, SubjectStanding, latest_choice
+from gateway.store.hit_queue_layout import (
+    DEAD_LETTER_SECONDS,
+    DEAD_STREAMS_PATTERN,
+    STREAMS_PATTERN,
+    sending_key_of,
+)
 from gateway.store.redis_keys import (
     DAYS_KEY,
     OBJECTIONS_KEY,
@@ -45,7 +54,7 @@ from gateway.store.redis_keys import (
     subject_receipts_key,
     suppression_key,
 )
-from gateway.store.redis_scripts import ERASE_SUBJECT, SET_UNLESS_ERASED
+from gateway.store.redis_scripts import ERASE_SUBJECT, FORGET_QUEUED_HITS, SET_UNLESS_ERASED
 
 SCAN_CHUNK = 500
 
@@ -125,6 +134,26 @@ class RedisRights:
         (pairs,) = await self._execute(pipeline)
         return {subject_hash: float(at) for subject_hash, at in pairs}
 
+    async def subject_standings(self, subject_ids: Sequence[str]) -> dict[str, SubjectStanding]:
+        subjects = list(dict.fromkeys(subject_ids))
+        if not subjects:
+            return {}
+        pipeline = self._client.pipeline(transaction=False)
+        for subject in subjects:
+            pipeline.exists(suppression_key(subject))
+            pipeline.get(objection_key(subject))
+            pipeline.hvals(subject_receipts_key(subject))
+        replies = await self._execute(pipeline)
+        found = {}
+        for index, subject in enumerate(subjects):
+            erased, objection, bodies = replies[3 * index : 3 * index + 3]
+            found[subject] = SubjectStanding(
+                bool(erased),
+                None if objection is None else Objection.from_json(objection),
+                None if erased else latest_choice([Receipt.from_json(b) for b in bodies]),
+            )
+        return found
+
     async def erase_subject(self, subject_id: str, erased_at: float) -> dict[str, int]:
         erased, bodies, events, consent, objection = await self._script(
             ERASE_SUBJECT,
@@ -138,6 +167,7 @@ class RedisRights:
             [repr(erased_at)],
         )
         await self._forget_receipts(subject_id, bodies, float(erased))
+        await self._forget_queued_hits(tombstone_id(subject_id))
         return dict(
             zip(
                 policy.ERASED_KINDS,
@@ -160,6 +190,29 @@ class RedisRights:
         pipeline.delete(subject_receipts_key(subject_id))
         await self._execute(pipeline)
 
+    async def _forget_queued_hits(self, subject_hash: str) -> None:
+        """Delete a subject's entries from every hit queue stream: read page by page (an
+        erasure is rare; the queue is bounded), deleted per stream in its own slot."""
+        try:
+            streams = [key async for key in self._client.scan_iter(match=STREAMS_PATTERN)]
+            for stream in streams:
+                doomed: list[str] = []
+                start = "-"
+                while True:
+                    page = await self._client.xrange(stream, start, "+", count=1000)
+                    doomed += [i for i, fields in page if fields.get("s") == subject_hash]
+                    if len(page) < 1000:
+                        break
+                    start = "(" + page[-1][0]
+                for at in range(0, len(doomed), 1000):
+                    await self._script(
+                        FORGET_QUEUED_HITS,
+                        [stream, sending_key_of(stream)],
+                        doomed[at : at + 1000],
+                    )
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+
     async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:
         try:
             return await self._purge(now, progress)
@@ -171,6 +224,10 @@ class RedisRights:
         events_before = policy.events_cutoff(self.settings, now)
         removed = {"receipts": 0, "email_events": 0, "counts": 0}
         await self._purge_receipt_days(receipts_before)
+        # Working data, not a kind to count: the delivery queue's dead letters past their week.
+        oldest_kept = max(0, int((now - DEAD_LETTER_SECONDS) * 1000))
+        async for key in self._client.scan_iter(match=DEAD_STREAMS_PATTERN, count=1000):
+            await self._client.xtrim(key, minid=oldest_kept)
         chunk: list[str] = []
         async for key in self._client.scan_iter(match="cg:subject:*", count=1000):
             chunk.append(key)

@@ -93,3 +93,12 @@ redis.call('DEL', KEYS[3])
 redis.call('DEL', KEYS[4])
 return {erased_at, bodies, events, consent, objection}
 """
+
+# KEYS: a hit queue stream, its sending set. ARGV: entry ids. Deletes queued hits (of an erased
+# subject) whether or not a worker has taken them; a stream without its group yet is fine.
+FORGET_QUEUED_HITS = """
+pcall(redis.call, 'XACK', KEYS[1], 'delivery', unpack(ARGV))
+redis.call('XDEL', KEYS[1], unpack(ARGV))
+redis.call('SREM', KEYS[2], unpack(ARGV))
+return #ARGV
+"""

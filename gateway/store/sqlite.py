@@ -1,19 +1,12 @@
-"""The embedded store: stdlib sqlite3 in WAL mode, driven from one dedicated thread.
-
-Several worker processes (`serve --workers N`) open one database file at once. Start-up waits
-for the others instead of failing: WAL is set only by whoever finds the file not yet in WAL
-(switching needs the whole file, and SQLite answers "database is locked" at once, without
-waiting, while another process writes), and opening is retried until `OPEN_SECONDS`.
-"""
+"""The embedded store: stdlib sqlite3 in WAL mode, driven from one dedicated thread
+(`gateway.store.sqlite_connection`: how several processes open one file at once)."""
 
 from __future__ import annotations
 
 import asyncio
-import random
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,13 +16,17 @@ from gateway.receipts.model import Receipt
 from gateway.settings import Settings
 from gateway.store import policy
 from gateway.store.base import CountKey, Store
+from gateway.store.sqlite_connection import (
+    BUSY_MILLISECONDS,
+    SQLiteConnection,
+    is_busy,
+    prepared,
+)
 from gateway.store.sqlite_rights import NOT_ERASED, SQLiteRights
 from gateway.store.sqlite_shared import SHARED_SCHEMA, SQLiteShared
 
 T = TypeVar("T")
 
-OPEN_SECONDS = 30.0  # how long start-up waits for other processes holding the database
-BUSY_MILLISECONDS = 5000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS receipts (
@@ -78,31 +75,13 @@ CREATE TABLE IF NOT EXISTS leases (
 
 
 def _prepared(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(
-        path, isolation_level=None, check_same_thread=False, timeout=BUSY_MILLISECONDS / 1000
-    )
-    try:
-        connection.execute(f"PRAGMA busy_timeout={BUSY_MILLISECONDS}")
-        (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
-        if str(mode).lower() != "wal":  # once per database: it stays in WAL for good
-            connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=FULL")
-        connection.executescript(_SCHEMA + SHARED_SCHEMA)
-    except BaseException:
-        connection.close()
-        raise
-    return connection
-
-
-def _is_busy(error: sqlite3.Error) -> bool:
-    text = str(error).lower()
-    return "locked" in text or "busy" in text
+    return prepared(path, _SCHEMA + SHARED_SCHEMA, BUSY_MILLISECONDS)
 
 
 def _why_not_writable(error: sqlite3.Error) -> str:
     if "readonly" in str(error).lower().replace("-", "").replace(" ", ""):
         return f"read-only: {error}"
-    if _is_busy(error):
+    if is_busy(error):
         return "locked: another connection holds the write lock"
     return f"SQLite: {error}"
 
@@ -113,35 +92,14 @@ class SQLiteStore(SQLiteRights, SQLiteShared, Store):
     def __init__(self, path: Path, settings: Settings) -> None:
         self.path = path
         self.settings = settings
-        # One thread owns the connection: no cross-thread sharing, and writes are serialised.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
-        self._connection: sqlite3.Connection | None = None
+        # `_prepared` looked up when opening (a test observes it).
+        self._database = SQLiteConnection(path, lambda: _prepared(path), "sqlite-store")
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        def call() -> T:
-            if self._connection is None:
-                raise StoreUnavailable("the SQLite store is closed")
-            try:
-                return work(self._connection)
-            except sqlite3.Error as error:
-                raise StoreUnavailable(f"SQLite: {error}") from error
-
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        return await self._database.run(work)
 
     async def open(self) -> None:
-        def connect() -> None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            deadline = time.monotonic() + OPEN_SECONDS
-            while True:
-                try:
-                    self._connection = _prepared(self.path)
-                    return
-                except sqlite3.OperationalError as error:
-                    if not _is_busy(error) or time.monotonic() > deadline:
-                        raise StoreUnavailable(f"SQLite: {error}") from error
-                time.sleep(random.uniform(0.02, 0.1))  # noqa: S311 - jitter, not secrecy
-
-        await asyncio.get_running_loop().run_in_executor(self._executor, connect)
+        await self._database.open()
 
     async def check_writable(self, within: float) -> None:
         """Take the write lock on a connection of its own (so it does not queue behind this
@@ -166,13 +124,7 @@ class SQLiteStore(SQLiteRights, SQLiteShared, Store):
             raise StoreUnavailable("locked: the database did not take a write in time") from error
 
     async def close(self) -> None:
-        def disconnect() -> None:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-        await asyncio.get_running_loop().run_in_executor(self._executor, disconnect)
-        self._executor.shutdown(wait=True)
+        await self._database.close()
 
     async def ping(self) -> None:
         await self._run(lambda connection: connection.execute("SELECT 1").fetchone())

@@ -4,14 +4,16 @@ the purge of expired data, and leases for periodic jobs. Mixed into `SQLiteStore
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from gateway.consent.objections import Objection
 from gateway.email.records import tombstone_id
+from gateway.receipts.model import Receipt
 from gateway.settings import Settings
 from gateway.store import policy
-from gateway.store.base import PurgeProgress
+from gateway.store.base import PurgeProgress, SubjectStanding, latest_choice
+from gateway.store.hit_queue_layout import DEAD_LETTER_SECONDS
 from gateway.store.shared import CLICK_WINDOW_SECONDS
 
 T = TypeVar("T")
@@ -74,6 +76,43 @@ class SQLiteRights:
         )
         return dict(rows)
 
+    async def subject_standings(self, subject_ids: Sequence[str]) -> dict[str, SubjectStanding]:
+        subjects = list(dict.fromkeys(subject_ids))
+
+        def read(connection: sqlite3.Connection) -> dict[str, SubjectStanding]:
+            erased: set[str] = set()
+            objections: dict[str, Objection] = {}
+            receipts: dict[str, list[Receipt]] = {}
+            for at in range(0, len(subjects), 500):
+                chunk = subjects[at : at + 500]
+                marks = ",".join("?" * len(chunk))
+                hashes = {tombstone_id(s): s for s in chunk}
+                erased.update(
+                    hashes[h]
+                    for (h,) in connection.execute(
+                        f"SELECT subject_hash FROM suppressions WHERE subject_hash IN ({marks})",  # noqa: S608
+                        list(hashes),
+                    )
+                )
+                for subject, body in connection.execute(
+                    f"SELECT subject_id, body FROM objections WHERE subject_id IN ({marks})",  # noqa: S608
+                    chunk,
+                ):
+                    objections[subject] = Objection.from_json(body)
+                for subject, body in connection.execute(
+                    f"SELECT subject_id, body FROM receipts WHERE subject_id IN ({marks})",  # noqa: S608
+                    chunk,
+                ):
+                    receipts.setdefault(subject, []).append(Receipt.from_json(body))
+            return {
+                s: SubjectStanding(
+                    s in erased, objections.get(s), latest_choice(receipts.get(s, ()))
+                )
+                for s in subjects
+            }
+
+        return await self._run(read) if subjects else {}
+
     async def erase_subject(self, subject_id: str, erased_at: float) -> dict[str, int]:
         def erase(connection: sqlite3.Connection) -> dict[str, int]:
             with connection:
@@ -94,6 +133,11 @@ class SQLiteRights:
                 connection.execute(
                     "DELETE FROM email_clicks WHERE subject_hash = ?", (tombstone_id(subject_id),)
                 )
+                # Working data too, but personal: the subject's hits waiting for delivery.
+                if _has_table(connection, "hit_queue"):
+                    connection.execute(
+                        "DELETE FROM hit_queue WHERE subject_hash = ?", (tombstone_id(subject_id),)
+                    )
             return counts
 
         return await self._run(erase)
@@ -124,6 +168,15 @@ class SQLiteRights:
                 "DELETE FROM email_clicks WHERE at < ?", (now - CLICK_WINDOW_SECONDS,)
             )
         )
+        # And the delivery queue's dead letters past their week (`hit_queue_layout`).
+        await self._run(
+            lambda connection: (
+                _has_table(connection, "hit_dead_letters")
+                and connection.execute(
+                    "DELETE FROM hit_dead_letters WHERE dead_at < ?", (now - DEAD_LETTER_SECONDS,)
+                )
+            )
+        )
         removed = dict.fromkeys(plan, 0)
         for kind, (statement, cutoff) in plan.items():
             # In batches: a writer waits at most one batch, however much has expired.
@@ -151,6 +204,14 @@ class SQLiteRights:
             return cursor.rowcount == 1
 
         return await self._run(take)
+
+
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    """The delivery queue's tables exist once a queue was opened on this file."""
+    found = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone()
+    return found is not None
 
 
 # Where each kind of `policy.ERASED_KINDS` is kept.

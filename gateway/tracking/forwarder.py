@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway.delivery.queue import HitQueue, QueuedHit
+from gateway.delivery.queue import HitQueue, PartlyAppended, QueuedHit
 from gateway.errors import StoreUnavailable
 from gateway.tracking.hits import OutboundHit
 
@@ -58,12 +58,18 @@ class Forwarder:
         self._stopping = False
         self._appending = asyncio.Lock()
 
-    def submit(self, hit: OutboundHit, consent_id: str | None = None) -> bool:
-        """Queue a decided hit for delivery; False (and counted) if it had to be dropped."""
+    def submit(
+        self,
+        hit: OutboundHit,
+        consent_id: str | None = None,
+        signalled: frozenset[str] = frozenset(),
+    ) -> bool:
+        """Queue a decided hit for delivery (`signalled`: what its decision let the vendor be
+        told); False (and counted) if it had to be dropped."""
         if len(self._buffer) >= self.buffer_limit:
             self._count(hit.vendor).dropped += 1
             return False
-        self._buffer.append(QueuedHit(hit, consent_id, self.clock()))
+        self._buffer.append(QueuedHit(hit, consent_id, self.clock(), signalled))
         self._wake.set()
         return True
 
@@ -88,15 +94,28 @@ class Forwarder:
     async def _flush(self) -> None:
         while self._buffer:
             batch = self._buffer[:BATCH]
-            refused = await self.queue.append(batch, self.cap)
+            try:
+                refused = await self.queue.append(batch, self.cap)
+            except PartlyAppended as error:
+                # Some vendors' hits are in the store: out of the buffer, or they would be
+                # appended twice; the others stay for the next try.
+                done = error.appended
+                self._buffer[: len(batch)] = [q for q in batch if q.hit.vendor not in done]
+                self._counted([q for q in batch if q.hit.vendor in done], done)
+                raise
             del self._buffer[: len(batch)]
-            for queued in batch:
-                self._count(queued.hit.vendor).queued += 1
-            for vendor, count in refused.items():
-                counts = self._count(vendor)
-                counts.queued -= count
-                counts.overflowed += count
-                log.warning("hit queue of %s is full: %d newest hit(s) refused", vendor, count)
+            self._counted(batch, refused)
+
+    def _counted(self, appended: list[QueuedHit], refused: dict[str, int]) -> None:
+        for queued in appended:
+            self._count(queued.hit.vendor).queued += 1
+        for vendor, count in refused.items():
+            if not count:
+                continue
+            counts = self._count(vendor)
+            counts.queued -= count
+            counts.overflowed += count
+            log.warning("hit queue of %s is full: %d newest hit(s) refused", vendor, count)
 
     async def _run(self) -> None:
         while True:

@@ -172,9 +172,53 @@ async def test_consent_is_checked_again_at_delivery(vendor, make_settings, tmp_p
         await worker.start()
         try:
             await until(
-                lambda: sum(c.withheld + c.delivered for c in worker.counts().values()) == 4
+                lambda: sum(c.withheld + c.delivered for c in worker.counts().values()) == 3
             )
         finally:
             await worker.stop()
+        # The erased subject's hit left the queue with the erasure: never even withheld.
+        assert (await gateway.hit_queue.depths(["ga4"]))["ga4"].depth == 0
     assert [dict(hit.query)["cid"] for hit in vendor.received] == ["kept"]
-    assert (worker.counts()["ga4"].withheld, worker.counts()["ga4"].delivered) == (3, 1)
+    assert (worker.counts()["ga4"].withheld, worker.counts()["ga4"].delivered) == (2, 1)
+
+
+async def test_a_narrower_choice_or_a_refused_vendor_withholds_queued_hits(
+    vendor, make_settings, tmp_path
+) -> None:
+    """A GA4 hit queued while marketing was granted says ad_storage granted (gcs=G111): once
+    marketing is withdrawn it is not sent, though analytics stays granted; nor is a hit of a
+    vendor refused since. An old hit of a subject who objected is dropped, not dead-lettered."""
+    app = _app(vendor, make_settings, tmp_path, forwarder=False)
+    async with serving(app) as http:
+        gateway: Gateway = app.state.gateway
+        running = Running(http, gateway, vendor)
+        for cid, later in (("narrowed", {}), ("refused", {"refused_vendors": ["ga4"]})):
+            await running.consent("analytics", "marketing")
+            await running.hit(cid)
+            response = await http.post(
+                "/consent",
+                json={"granted": ["analytics"], **later},
+                headers={"Origin": SITE, **BROWSER},
+            )
+            assert response.status_code == 200
+        objected = await running.consent("analytics")
+        gateway.forwarder.clock = lambda: time.time() - 2 * 86400  # past the maximum age
+        await running.hit("objected-old")
+        gateway.forwarder.clock = time.time
+        await gateway.store.put_objection(Objection(objected, ("analytics",), time.time()))
+        await running.consent("analytics")
+        await running.hit("kept")
+        await gateway.forwarder.flush()
+
+        worker = DeliveryWorker(gateway.hit_queue, gateway.store, gateway.rules, gateway.settings)
+        await worker.start()
+        try:
+            await until(
+                lambda: worker.counts()["ga4"].withheld + worker.counts()["ga4"].delivered == 4
+            )
+        finally:
+            await worker.stop()
+        assert await gateway.hit_queue.dead_letters("ga4") == []
+    assert [dict(hit.query)["cid"] for hit in vendor.received] == ["kept"]
+    counts = worker.counts()["ga4"]
+    assert (counts.withheld, counts.delivered, counts.dead_lettered) == (3, 1, 0)

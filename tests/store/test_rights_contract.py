@@ -180,3 +180,20 @@ async def test_redis_keeps_retention_by_expiry(store: Store, raw_redis: Any) -> 
     await store.erase_subject("esp-ttl", now)
     assert raw_redis.ttl(suppression_key("esp-ttl")) == -1
     assert raw_redis.exists(subject_receipts_key("esp-ttl"), objection_key("esp-ttl")) == 0
+
+
+async def test_standings_of_many_subjects_in_one_read(store: Store) -> None:
+    """What the delivery worker re-checks a batch of queued hits with."""
+    chose = receipt("v-chose", at=T0, refused_vendors=("ga4",))
+    later = receipt("v-chose", at=T0 + 10, action="objection", granted=(), denied=("marketing",))
+    await store.add_receipts([chose, later, receipt("v-erased", at=T0)])
+    await store.put_objection(Objection("v-chose", ("marketing",), T0 + 10, later.receipt_id))
+    await store.erase_subject("v-erased", T0 + 20)
+    found = await store.subject_standings(["v-chose", "v-erased", "v-unknown", "v-chose"])
+    assert set(found) == {"v-chose", "v-erased", "v-unknown"}
+    chosen = found["v-chose"]
+    assert (chosen.erased, chosen.latest_choice) == (False, chose)  # an objection is no choice
+    assert chosen.objection is not None
+    assert chosen.objection.categories == ("marketing",)
+    assert (found["v-erased"].erased, found["v-erased"].latest_choice) == (True, None)
+    assert (found["v-unknown"].erased, found["v-unknown"].latest_choice) == (False, None)

@@ -214,3 +214,32 @@ async def test_the_edge_keeps_hits_in_memory_while_the_store_is_down(make_settin
     assert forwarder.buffered == 2
     await forwarder.close(deadline_seconds=0.2)
     assert forwarder.counts["test"].dropped == 3  # one refused, two lost at exit: all counted
+
+
+async def test_a_vendor_appended_before_a_failure_is_not_appended_again(
+    redis_single, make_settings: Callable[..., Settings]
+) -> None:
+    """Redis appends vendor by vendor (each its own slot): when B's append fails after A's
+    succeeded, A's hits leave the buffer; B's stay and are appended once the store takes them."""
+    import redis
+
+    from gateway.store.hit_queue_layout import stream_key
+
+    direct = redis.Redis(port=redis_single.port)
+    direct.flushall()
+    queue = open_hit_queue(make_settings(store=redis_single.url, delivery_shards=1))
+    await queue.open()
+    forwarder = Forwarder(queue)
+    direct.set(stream_key("b", 0), "not a stream")  # B's append fails (WRONGTYPE)
+    for vendor in ("a", "a", "b", "b"):
+        forwarder.submit(OutboundHit(vendor, "GET", "http://127.0.0.1:9/x", ()), "c1")
+    with pytest.raises(StoreUnavailable):
+        await forwarder.flush()
+    assert forwarder.buffered == 2
+    direct.delete(stream_key("b", 0))
+    await forwarder.flush()
+    depths = await queue.depths(["a", "b"])
+    assert (depths["a"].depth, depths["b"].depth) == (2, 2)
+    assert (forwarder.counts["a"].queued, forwarder.counts["b"].queued) == (2, 2)
+    await queue.close()
+    direct.close()

@@ -1,0 +1,100 @@
+"""One SQLite connection on a database file, driven from one dedicated thread: the store and
+the delivery queue each hold one (their own write order, their own lock waits).
+
+    database = SQLiteConnection(path, lambda: prepared(path, SCHEMA), "sqlite-store")
+    await database.open()        # waits out other processes holding the file (OPEN_SECONDS)
+    rows = await database.run(lambda connection: connection.execute(...).fetchall())
+
+Several worker processes (`serve --workers N`) open one database file at once. Start-up waits
+for the others instead of failing: WAL is set only by whoever finds the file not yet in WAL
+(switching needs the whole file, and SQLite answers "database is locked" at once, without
+waiting, while another process writes), and opening is retried until `OPEN_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from gateway.errors import StoreUnavailable
+
+T = TypeVar("T")
+
+OPEN_SECONDS = 30.0  # how long start-up waits for other processes holding the database
+BUSY_MILLISECONDS = 5000
+
+
+def prepared(
+    path: Path, schema: str, busy_milliseconds: int = BUSY_MILLISECONDS
+) -> sqlite3.Connection:
+    """A connection in WAL mode with `schema` applied (closed again if that fails)."""
+    connection = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=busy_milliseconds / 1000
+    )
+    try:
+        connection.execute(f"PRAGMA busy_timeout={busy_milliseconds}")
+        (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
+        if str(mode).lower() != "wal":  # once per database: it stays in WAL for good
+            connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.executescript(schema)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def is_busy(error: sqlite3.Error) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+class SQLiteConnection:
+    def __init__(self, path: Path, connect: Callable[[], sqlite3.Connection], name: str) -> None:
+        self.path, self.connect, self.name = path, connect, name
+        # One thread owns the connection: no cross-thread sharing, and writes are serialised.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._connection: sqlite3.Connection | None = None
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        def call() -> T:
+            if self._connection is None:
+                raise StoreUnavailable(f"the SQLite database ({self.name}) is closed")
+            try:
+                return work(self._connection)
+            except sqlite3.Error as error:
+                raise StoreUnavailable(f"SQLite: {error}") from error
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    async def open(self) -> None:
+        def connect() -> None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            deadline = time.monotonic() + OPEN_SECONDS
+            while True:
+                try:
+                    self._connection = self.connect()
+                    return
+                except sqlite3.OperationalError as error:
+                    if not is_busy(error) or time.monotonic() > deadline:
+                        raise StoreUnavailable(f"SQLite: {error}") from error
+                except sqlite3.Error as error:
+                    raise StoreUnavailable(f"SQLite: {error}") from error
+                time.sleep(random.uniform(0.02, 0.1))  # noqa: S311 - jitter, not secrecy
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, connect)
+
+    async def close(self) -> None:
+        def disconnect() -> None:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, disconnect)
+        self._executor.shutdown(wait=True)
