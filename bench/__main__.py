@@ -86,7 +86,7 @@ class Server:
     base: str
     process: subprocess.Popen[bytes]
     log: Path
-    rss_start: float = field(default=0.0)
+    rss_start: float = field(default=0.0)  # after the warm-up of the last measurement
 
 
 class Bench:
@@ -154,6 +154,7 @@ class Bench:
         store durably holds per second of the measured run (the warm-up's are not counted)."""
         load = self.load(server, scenario)
         self.runner(load, 1.0, self.work)  # warm-up: caches and connections
+        server.rss_start = rss(server)[1]
         stored = redis_receipts(receipts_port) if scenario.receipts else 0
         result = self.runner(load, SECONDS, self.work)
         if not scenario.receipts:
@@ -226,12 +227,13 @@ class Bench:
         )
 
 
-def rss(server: Server) -> tuple[float, float]:
-    """(RSS now, peak RSS) of the server, its workers included (largest of them)."""
+def rss(server: Server) -> tuple[float, float, float]:
+    """(RSS at the start of the last measured run, RSS now, peak RSS) of the server, its
+    workers included (the largest of them)."""
     pids = [server.process.pid, *_children(server.process.pid)]
     now = max(current_rss_mib(pid) for pid in pids)
     peak = max(peak_rss_mib(pid) for pid in pids)
-    return now, peak
+    return server.rss_start or now, now, peak
 
 
 def _children(pid: int) -> list[int]:

@@ -22,7 +22,7 @@ class Row:
     result: Result
     ratio: float | None  # to the baseline's mean around it; None for references
     target: float | None
-    rss: tuple[float, float]  # now, peak (MiB)
+    rss: tuple[float, float, float]  # at the start of the measured run, at its end, peak (MiB)
     profile: str = ""
     receipts_per_second: float | None = None
     receipts_target: float | None = None
@@ -55,7 +55,7 @@ class Row:
         return (
             f"| {self.name} | {self.server} | {self.result.rps:,.0f} | {p50} | {p99} | {ratio} "
             f"| {receipts} | {self.target_text()} | {met} | {self.result.errors} "
-            f"| {self.rss[0]:.0f} / {self.rss[1]:.0f} |"
+            f"| {self.rss[0]:.0f} → {self.rss[1]:.0f} ({self.rss[2]:.0f}) |"
         )
 
 
@@ -71,7 +71,7 @@ def render(rows: list[Row], notes: list[str], *, seconds: float, connections: in
         "between two runs of the bare Starlette baseline and its ratio uses their mean.",
         "",
         "| scenario | server | req/s | p50 ms | p99 ms | × baseline | durable receipts/s "
-        "| target | met | non-2xx/3xx + socket errors | RSS end / peak (MiB) |",
+        "| target | met | non-2xx/3xx + socket errors | RSS start → end (peak), MiB |",
         "|---|---|---:|---:|---:|---:|---:|---|---|---:|---:|",
         *(row.line() for row in rows),
         "",
