@@ -125,7 +125,11 @@ class Gateway:
             objections,
             spool,
             settings.policy,
-            forgetters=(email.recorder.forget_subject, email.consents.forget),
+            forgetters=(
+                email.recorder.forget_subject,
+                email.consents.forget,
+                forwarder.forget_subject,
+            ),
             clock=clock,
         )
         return cls(

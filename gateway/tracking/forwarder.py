@@ -53,6 +53,7 @@ class Forwarder:
         )
         self.counts: dict[str, EdgeCounts] = {}
         self._buffer: list[QueuedHit] = []
+        self._in_flight = 0  # how many at the buffer's head are being appended
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -72,6 +73,12 @@ class Forwarder:
         self._buffer.append(QueuedHit(hit, consent_id, self.clock(), signalled))
         self._wake.set()
         return True
+
+    def forget_subject(self, subject_id: str) -> None:
+        """An erased subject's hits still in the buffer go (those in the store go with the
+        store's erasure; a batch being appended right now is withheld at delivery)."""
+        start = self._in_flight  # the batch being appended stays as it is
+        self._buffer[start:] = [q for q in self._buffer[start:] if q.consent_id != subject_id]
 
     def _count(self, vendor: str) -> EdgeCounts:
         counts = self.counts.get(vendor)
@@ -94,6 +101,7 @@ class Forwarder:
     async def _flush(self) -> None:
         while self._buffer:
             batch = self._buffer[:BATCH]
+            self._in_flight = len(batch)
             try:
                 refused = await self.queue.append(batch, self.cap)
             except PartlyAppended as error:
@@ -103,6 +111,8 @@ class Forwarder:
                 self._buffer[: len(batch)] = [q for q in batch if q.hit.vendor not in done]
                 self._counted([q for q in batch if q.hit.vendor in done], done)
                 raise
+            finally:
+                self._in_flight = 0
             del self._buffer[: len(batch)]
             self._counted(batch, refused)
 

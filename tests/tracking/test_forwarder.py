@@ -243,3 +243,18 @@ async def test_a_vendor_appended_before_a_failure_is_not_appended_again(
     assert (forwarder.counts["a"].queued, forwarder.counts["b"].queued) == (2, 2)
     await queue.close()
     direct.close()
+
+
+async def test_an_erased_subjects_hits_leave_the_edges_buffer(
+    make_settings: Callable[..., Settings],
+) -> None:
+    queue = open_hit_queue(make_settings())
+    await queue.open()
+    forwarder = Forwarder(queue)  # not started: the hits wait in the buffer
+    for subject in ("erased", "kept", "erased"):
+        forwarder.submit(hit("http://127.0.0.1:9/x"), subject)
+    forwarder.forget_subject("erased")
+    await forwarder.flush()
+    taken = await queue.take("test", "w", 10, 5, now=2000.0)
+    assert [t.hit.consent_id for t in taken if t.hit] == ["kept"]
+    await queue.close()
