@@ -222,3 +222,48 @@ async def test_a_narrower_choice_or_a_refused_vendor_withholds_queued_hits(
     assert [dict(hit.query)["cid"] for hit in vendor.received] == ["kept"]
     counts = worker.counts()["ga4"]
     assert (counts.withheld, counts.delivered, counts.dead_lettered) == (3, 1, 0)
+
+
+async def test_a_hit_that_expires_while_retried_is_dropped_if_consent_went_meanwhile(
+    make_settings, tmp_path: Path
+) -> None:
+    """The vendor answers 503 with a Retry-After past the hit's maximum age; meanwhile its
+    subject objected: the hit is withheld (dropped), not kept as a dead letter."""
+    received, answer = asyncio.Event(), asyncio.Event()
+
+    async def busy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(65536)
+        received.set()
+        await answer.wait()
+        writer.write(b"HTTP/1.1 503 Busy\r\nRetry-After: 30\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(busy, "127.0.0.1", 0)
+    origin = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    rules = rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", origin)
+    settings = make_settings(
+        rules=rules, allow_insecure_upstreams=True, forwarder=False, delivery_max_age_seconds=60
+    )
+    app = create_app(settings)
+    async with server, serving(app) as http:
+        gateway: Gateway = app.state.gateway
+        running = Running(http, gateway, None)  # type: ignore[arg-type]
+        cid = await running.consent("analytics")
+        gateway.forwarder.clock = lambda: time.time() - 50  # 10 s left: a 30 s wait expires it
+        await running.hit("late")
+        await gateway.forwarder.flush()
+        worker = DeliveryWorker(gateway.hit_queue, gateway.store, gateway.rules, gateway.settings)
+        worker.consent.cache_seconds = 0  # read the store at every check
+        await worker.start()
+        try:
+            await asyncio.wait_for(received.wait(), 10)
+            await gateway.store.put_objection(Objection(cid, ("analytics",), time.time()))
+            answer.set()
+            await until(
+                lambda: worker.counts()["ga4"].withheld + worker.counts()["ga4"].dead_lettered
+            )
+        finally:
+            await worker.stop()
+        assert await gateway.hit_queue.dead_letters("ga4") == []
+    assert (worker.counts()["ga4"].withheld, worker.counts()["ga4"].dead_lettered) == (1, 0)
