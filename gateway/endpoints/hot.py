@@ -227,8 +227,13 @@ class HotPaths:
             region=headers.get(self.geo_header, b"").decode("latin-1") if self.geo_header else "",
             app_tracking=app_tracking.decode("latin-1") if app_tracking is not None else None,
         )
-        hits = [parse_query(scope["query_string"].decode("latin-1"))]
         decision = decide(rule, consent, signals)
+        # A GET carries one hit, its query: read only when something is sent or redirected.
+        hits = (
+            []
+            if decision.outcome == "block"
+            else [parse_query(scope["query_string"].decode("latin-1"))]
+        )
         forwarded = headers.get(b"x-forwarded-for")
         client = scope.get("client")
         location = carry_out(
