@@ -5,6 +5,7 @@
     cg:hits-sending:{hits.<vendor>.<shard>}  set      ids being sent (written, maybe delivered)
     cg:hits-dead:{hits.<vendor>.<shard>}     stream   dead letters (`h` parameter names, `r`
                                                       reason), capped, trimmed by the purge
+    cg:hit-streams                           set      every stream's key (for erasure, purge)
 
 The three keys of one stream share a hash tag, so each script below touches one slot; on a
 Cluster the vendors' (and shards') streams spread over the slots. Acknowledged entries are
@@ -35,11 +36,12 @@ from gateway.delivery.queue import (
 )
 from gateway.errors import StoreUnavailable
 from gateway.settings import Settings
-from gateway.store.hit_queue_layout import dead_key, sending_key, stream_key
+from gateway.store.hit_queue_layout import STREAMS_KEY, dead_key, sending_key, stream_key
 from gateway.store.redis_clients import redis_client
 
 GROUP = "delivery"
 MAX_CONCURRENT_CALLS = 32
+LIST_AGAIN_SECONDS = 60.0
 
 # KEYS: stream. ARGV: cap, then (the hit's JSON, its subject hash or '') pairs. Returns how
 # many were appended.
@@ -103,6 +105,9 @@ class RedisHitQueue(HitQueue):
         self._client: Any = None
         self._scripts: dict[str, Any] = {}
         self._groups: set[str] = set()
+        # Streams known to be in STREAMS_KEY, and when that was written: written again after a
+        # minute (a store restarted without its data loses the registry with the streams).
+        self._listed: dict[str, float] = {}
         self._next_shard = itertools.count()
         self._reclaimed_at: dict[str, float] = {}
         # Hundreds of hits in flight must not open hundreds of connections (the pool would
@@ -187,6 +192,17 @@ class RedisHitQueue(HitQueue):
         except (RedisError, OSError) as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
+    async def _list(self, key: str) -> None:
+        """Before a stream's first entry: in the registry erasure and purge read."""
+        clock = time.monotonic()
+        if clock - self._listed.get(key, float("-inf")) < LIST_AGAIN_SECONDS:
+            return
+        try:
+            await self._client.sadd(STREAMS_KEY, key)
+        except (RedisError, OSError) as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+        self._listed[key] = clock
+
     async def _ensure_group(self, key: str) -> None:
         if key in self._groups:
             return
@@ -210,6 +226,7 @@ class RedisHitQueue(HitQueue):
         per_shard = max(1, cap // self.shards)
         for vendor, pairs in by_vendor.items():
             try:
+                await self._list(stream_key(vendor, shard))
                 appended = await self._call(
                     "append", [stream_key(vendor, shard)], [per_shard, *pairs]
                 )

@@ -4,15 +4,15 @@ it, and dead letters (no personal data, but no reason to keep them) expire by ti
 
 SQLite: the tables `hit_queue` (a `subject_hash` column) and `hit_dead_letters` (`dead_at`),
 in the store's file. Redis: one stream per vendor and shard, each with its own hash tag; an
-entry's field `s` is its subject's tombstone hash.
+entry's field `s` is its subject's tombstone hash; every stream is listed in `STREAMS_KEY`
+(added before its first entry), so erasure and purge need no SCAN of the whole keyspace.
 """
 
 from __future__ import annotations
 
 DEAD_LETTER_SECONDS = 7 * 86400  # a week to look at them; the purge removes older ones
 
-STREAMS_PATTERN = "cg:hits:*"  # the queue streams (not the `cg:hits-…` sets beside them)
-DEAD_STREAMS_PATTERN = "cg:hits-dead:*"
+STREAMS_KEY = "cg:hit-streams"  # set: the key of every queue stream
 
 
 def stream_key(vendor: str, shard: int) -> str:
@@ -30,3 +30,8 @@ def dead_key(vendor: str, shard: int) -> str:
 def sending_key_of(stream: str) -> str:
     """`cg:hits:{hits.ga4.0}` → `cg:hits-sending:{hits.ga4.0}` (same slot)."""
     return "cg:hits-sending:" + stream.removeprefix("cg:hits:")
+
+
+def dead_key_of(stream: str) -> str:
+    """`cg:hits:{hits.ga4.0}` → `cg:hits-dead:{hits.ga4.0}` (same slot)."""
+    return "cg:hits-dead:" + stream.removeprefix("cg:hits:")

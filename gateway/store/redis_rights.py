@@ -38,8 +38,8 @@ from gateway.store import policy
 from gateway.store.base import PurgeProgress, SubjectStanding, latest_choice
 from gateway.store.hit_queue_layout import (
     DEAD_LETTER_SECONDS,
-    DEAD_STREAMS_PATTERN,
-    STREAMS_PATTERN,
+    STREAMS_KEY,
+    dead_key_of,
     sending_key_of,
 )
 from gateway.store.redis_keys import (
@@ -194,8 +194,7 @@ class RedisRights:
         """Delete a subject's entries from every hit queue stream: read page by page (an
         erasure is rare; the queue is bounded), deleted per stream in its own slot."""
         try:
-            streams = [key async for key in self._client.scan_iter(match=STREAMS_PATTERN)]
-            for stream in streams:
+            for stream in await self._client.smembers(STREAMS_KEY):
                 doomed: list[str] = []
                 start = "-"
                 while True:
@@ -226,8 +225,8 @@ class RedisRights:
         await self._purge_receipt_days(receipts_before)
         # Working data, not a kind to count: the delivery queue's dead letters past their week.
         oldest_kept = max(0, int((now - DEAD_LETTER_SECONDS) * 1000))
-        async for key in self._client.scan_iter(match=DEAD_STREAMS_PATTERN, count=1000):
-            await self._client.xtrim(key, minid=oldest_kept)
+        for stream in await self._client.smembers(STREAMS_KEY):
+            await self._client.xtrim(dead_key_of(stream), minid=oldest_kept)
         chunk: list[str] = []
         async for key in self._client.scan_iter(match="cg:subject:*", count=1000):
             chunk.append(key)
