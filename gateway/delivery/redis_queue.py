@@ -11,7 +11,7 @@ The three keys of one stream share a hash tag, so each script below touches one 
 Cluster the vendors' (and shards') streams spread over the slots. Acknowledged entries are
 deleted (`XACK` + `XDEL`), so `XLEN` is the depth, pending entries included. A dead worker's
 entries are reclaimed with `XAUTOCLAIM` once idle for the lease; a live worker renews what it
-still holds (waiting out a backoff) with `XCLAIM … JUSTID`.
+still holds (waiting out a backoff) with `XCLAIM … JUSTID`, after checking it still holds them.
 """
 
 from __future__ import annotations
@@ -61,18 +61,31 @@ return n
 """
 
 # KEYS: stream, sending set. ARGV: consumer, lease in ms, then the ids. Marks (and renews) the
-# entries the consumer still holds within its lease; returns their ids.
+# entries the consumer still holds within its lease, not already marked; returns their ids.
 _MARK = """
 local marked = {}
 for i = 3, #ARGV do
   local p = redis.call('XPENDING', KEYS[1], 'delivery', ARGV[i], ARGV[i], 1, ARGV[1])
-  if p[1] and tonumber(p[1][3]) < tonumber(ARGV[2]) then
+  if p[1] and tonumber(p[1][3]) < tonumber(ARGV[2])
+      and redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 0 then
     redis.call('XCLAIM', KEYS[1], 'delivery', ARGV[1], 0, ARGV[i], 'JUSTID')
     redis.call('SADD', KEYS[2], ARGV[i])
     marked[#marked + 1] = ARGV[i]
   end
 end
 return marked
+"""
+
+# KEYS: stream. ARGV: consumer, then the ids. Renews the entries the consumer still holds
+# (`XCLAIM` alone would take back one another worker has reclaimed meanwhile).
+_RENEW = """
+for i = 2, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], 'delivery', ARGV[i], ARGV[i], 1, ARGV[1])
+  if p[1] then
+    redis.call('XCLAIM', KEYS[1], 'delivery', ARGV[1], 0, ARGV[i], 'JUSTID')
+  end
+end
+return 1
 """
 
 # KEYS: stream, sending set. ARGV: the ids.
@@ -127,6 +140,7 @@ class RedisHitQueue(HitQueue):
             ("ack", _ACK),
             ("dead", _DEAD_LETTER),
             ("mark", _MARK),
+            ("renew", _RENEW),
         ):
             self._scripts[name] = self._client.register_script(source)
 
@@ -318,12 +332,7 @@ class RedisHitQueue(HitQueue):
         self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float
     ) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
-            try:
-                await self._client.xclaim(
-                    stream_key(vendor, shard), GROUP, consumer, 0, ids, justid=True
-                )
-            except (RedisError, OSError) as error:
-                raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+            await self._call("renew", [stream_key(vendor, shard)], [consumer, *ids])
 
     async def _ack(self, vendor: str, entry_ids: Sequence[str]) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():

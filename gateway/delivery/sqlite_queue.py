@@ -153,7 +153,7 @@ class SQLiteHitQueue(HitQueue):
                 for entry_id in ids:
                     row = connection.execute(
                         "UPDATE hit_queue SET sending = 1, lease_until = ?"
-                        " WHERE id = ? AND owner = ? AND lease_until > ? RETURNING id",
+                        " WHERE id = ? AND owner = ? AND lease_until > ? AND sending = 0 RETURNING id",
                         (now + lease_seconds, entry_id, consumer, now),
                     ).fetchone()
                     if row is not None:
