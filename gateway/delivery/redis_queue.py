@@ -96,10 +96,20 @@ redis.call('SREM', KEYS[2], unpack(ARGV))
 return #ARGV
 """
 
-# KEYS: stream, sending set, dead-letter stream. ARGV: kept, reason, then id, body pairs.
+# KEYS: stream, sending set, dead-letter stream. ARGV: kept, reason, the gateway's time in ms,
+# then id, body pairs. A dead letter's id carries the gateway's time, not the server's: the purge
+# trims by the gateway's clock (`XTRIM MINID`), so both must be the same clock (never going back
+# in one stream, whatever the instances' clocks say).
 _DEAD_LETTER = """
-for i = 3, #ARGV, 2 do
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[1], '*', 'h', ARGV[i + 1], 'r', ARGV[2])
+local ms = tonumber(ARGV[3])
+local top = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
+if top then
+  local top_ms = tonumber(string.match(top[1], '^(%d+)'))
+  if top_ms > ms then ms = top_ms end
+end
+local id = string.format('%.0f-*', ms)
+for i = 4, #ARGV, 2 do
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[1], id, 'h', ARGV[i + 1], 'r', ARGV[2])
   redis.call('XACK', KEYS[1], 'delivery', ARGV[i])
   redis.call('XDEL', KEYS[1], ARGV[i])
   redis.call('SREM', KEYS[2], ARGV[i])
@@ -347,7 +357,8 @@ class RedisHitQueue(HitQueue):
             for entry_id in ids:
                 pairs += (entry_id, bodies[f"{shard}:{entry_id}"])
             keys = [stream_key(vendor, shard), sending_key(vendor, shard), dead_key(vendor, shard)]
-            await self._call("dead", keys, [DEAD_LETTERS_KEPT, reason, *pairs])
+            moment = int(now * 1000)
+            await self._call("dead", keys, [DEAD_LETTERS_KEPT, reason, moment, *pairs])
 
     async def _depths(self, vendors: Sequence[str]) -> dict[str, QueueDepth]:
         found = {}
