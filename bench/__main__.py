@@ -87,6 +87,7 @@ class Server:
     process: subprocess.Popen[bytes]
     log: Path
     rss_start: float = field(default=0.0)  # after the warm-up of the last measurement
+    workers: int = 1
 
 
 class Bench:
@@ -207,7 +208,7 @@ class Bench:
                     rss=rss(server),
                     profile=profile,
                     receipts_per_second=receipts_rate,
-                    receipts_target=RECEIPTS_PER_SECOND * _workers(server)
+                    receipts_target=RECEIPTS_PER_SECOND * server.workers
                     if scenario.receipts
                     else None,
                 )
@@ -239,10 +240,6 @@ def rss(server: Server) -> tuple[float, float, float]:
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
-
-
-def _workers(server: Server) -> int:
-    return max(1, len(_children(server.process.pid)))
 
 
 def gateway_env(redis_url: str, rules: Path, data: Path) -> dict[str, str]:
@@ -331,6 +328,7 @@ def main() -> int:
         gateway2 = bench.start(
             "gateway ×2", [*command, "--port", str(port), "--workers", "2"], env, port
         )
+        gateway2.workers = 2
         two = [s for s in gateway_scenarios(gateway2) if s.name in TWO_WORKER_ROWS]
         bench.compared(gateway2, two, baseline2, pixel, receipts_port)
         bench.stop(gateway2)
