@@ -86,7 +86,7 @@ def finish(process: subprocess.Popen[bytes] | None, output: Path) -> Profile | s
     _, error = process.communicate(timeout=120)
     if process.returncode != 0 or not output.exists():
         return "py-spy failed: " + error.decode(errors="replace").strip().splitlines()[-1:][0]
-    return summarise(output.read_text())
+    return summarise(output.read_text(errors="replace"))  # frames may hold any bytes
 
 
 def summarise(raw: str) -> Profile:
