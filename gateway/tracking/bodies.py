@@ -60,6 +60,8 @@ def hits_in_body(hit: HitRule, query: Sequence[tuple[str, Any]], body: bytes) ->
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise UnreadableBody("not_utf8", "the hit body is not UTF-8 text") from None
+    if not text.strip():  # Unicode whitespace and separators only ("\x1c"): an empty body
+        return [list(query)]
     looks_json = text.lstrip().startswith(("{", "["))
     if looks_json and ("json" in shapes or "bulk" in shapes):
         document = _json_object(text)
