@@ -2,7 +2,7 @@
 
 Playwright is an optional dependency (`pip install 'consent-gateway[audit]'`); nothing here
 imports it. Chromium comes from `--browser PATH`, `$CONSENT_AUDIT_BROWSER`, Debian's or
-Ubuntu's packages, or else Playwright's own download (`playwright install chromium`).
+Ubuntu's packages, or else the browser Playwright downloads itself where the network allows it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ LAUNCH_ARGS = (
 )  # fmt: skip
 MISSING_PLAYWRIGHT = (
     "the audit needs Playwright: pip install 'consent-gateway[audit]'"
-    " (and a Chromium: Debian's `chromium` package, or `playwright install chromium`)"
+    " (and a Chromium: Debian's `chromium` package, or the one Playwright downloads itself)"
 )
 VIEWPORT = {"width": 1280, "height": 800}
 
