@@ -24,7 +24,7 @@ from typing import Any
 
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
 from gateway.delivery.queue import (
     DEAD_LETTERS_KEPT,
@@ -37,7 +37,7 @@ from gateway.delivery.queue import (
 from gateway.errors import StoreUnavailable
 from gateway.settings import Settings
 from gateway.store.hit_queue_layout import STREAMS_KEY, dead_key, sending_key, stream_key
-from gateway.store.redis_clients import redis_client
+from gateway.store.redis_clients import REDIS_FAULTS, redis_client
 
 GROUP = "delivery"
 MAX_CONCURRENT_CALLS = 32
@@ -213,7 +213,7 @@ class RedisHitQueue(HitQueue):
     async def _call(self, name: str, keys: list[str], args: list[Any]) -> Any:
         try:
             return await self._scripts[name](keys=keys, args=args)
-        except (RedisError, OSError) as error:
+        except REDIS_FAULTS as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
     async def _list(self, key: str) -> None:
@@ -223,7 +223,7 @@ class RedisHitQueue(HitQueue):
             return
         try:
             await self._client.sadd(STREAMS_KEY, key)
-        except (RedisError, OSError) as error:
+        except REDIS_FAULTS as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
         self._listed[key] = clock
 
@@ -290,7 +290,7 @@ class RedisHitQueue(HitQueue):
                         Taken(f"{shard}:{entry_id}", _decode(fields), False)
                         for entry_id, fields in entries
                     ]
-        except (RedisError, OSError) as error:
+        except REDIS_FAULTS as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
         return taken
 
@@ -335,7 +335,7 @@ class RedisHitQueue(HitQueue):
         for shard, ids in (await self._by_shard(entry_ids)).items():
             try:
                 await self._client.srem(sending_key(vendor, shard), *ids)
-            except (RedisError, OSError) as error:
+            except REDIS_FAULTS as error:
                 raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
     async def _renew(
@@ -373,7 +373,7 @@ class RedisHitQueue(HitQueue):
                         at = int(first[0][0].split("-")[0]) / 1000
                         oldest = at if oldest is None else min(oldest, at)
                 found[vendor] = QueueDepth(depth, oldest)
-        except (RedisError, OSError) as error:
+        except REDIS_FAULTS as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
         return found
 
@@ -385,7 +385,7 @@ class RedisHitQueue(HitQueue):
                     dead_key(vendor, shard), "+", "-", count=limit
                 ):
                     found.append((fields["r"], fields["h"]))
-        except (RedisError, OSError) as error:
+        except REDIS_FAULTS as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
         return found[:limit]
 

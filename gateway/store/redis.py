@@ -32,7 +32,7 @@ from typing import Any
 
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import NoScriptError, ReadOnlyError, RedisError
+from redis.exceptions import NoScriptError, ReadOnlyError
 
 from gateway.email.records import EmailEvent, RecipientConsent
 from gateway.errors import StoreUnavailable
@@ -40,7 +40,7 @@ from gateway.receipts.model import Receipt, day_of
 from gateway.settings import Settings
 from gateway.store import policy
 from gateway.store.base import CountKey, Store
-from gateway.store.redis_clients import redis_client
+from gateway.store.redis_clients import REDIS_FAULTS, redis_client
 from gateway.store.redis_keys import (
     DAYS_KEY,
     day_counts_key,
@@ -115,13 +115,13 @@ class RedisStore(RedisRights, RedisShared, Store):
     async def _execute(self, pipeline: Any) -> list[Any]:
         try:
             return list(await pipeline.execute())
-        except (RedisError, OSError) as error:
+        except REDIS_FAULTS as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
     async def _script(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
         try:
             return await self._scripts[script](keys=keys, args=args)
-        except (RedisError, OSError) as error:
+        except REDIS_FAULTS as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
     async def _per_subject(
@@ -170,7 +170,7 @@ class RedisStore(RedisRights, RedisShared, Store):
                 if attempt:
                     raise StoreUnavailable("Redis: NoScriptError") from error
                 await self._client.script_load(script)
-            except (RedisError, OSError) as error:
+            except REDIS_FAULTS as error:
                 raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
         raise AssertionError("unreachable")
 
@@ -189,7 +189,7 @@ class RedisStore(RedisRights, RedisShared, Store):
                 return
             timeout_ms = int(self.settings.store_timeout_seconds * 1000)
             acknowledged = int(await self._client.wait(1, timeout_ms))
-        except (RedisError, OSError) as error:
+        except REDIS_FAULTS as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
         if acknowledged < 1:
             raise StoreUnavailable("Redis: no replica acknowledged the write in time")
@@ -197,7 +197,7 @@ class RedisStore(RedisRights, RedisShared, Store):
     async def ping(self) -> None:
         try:
             await self._client.ping()
-        except (RedisError, OSError) as error:
+        except REDIS_FAULTS as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
     async def check_writable(self, within: float) -> None:
@@ -207,7 +207,7 @@ class RedisStore(RedisRights, RedisShared, Store):
             raise StoreUnavailable("read-only: Redis answers as a replica") from error
         except TimeoutError as error:
             raise StoreUnavailable(f"Redis did not take a write within {within:g} s") from error
-        except (RedisError, OSError) as error:
+        except REDIS_FAULTS as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
     async def add_receipts(self, receipts: Sequence[Receipt]) -> list[Receipt]:

@@ -27,8 +27,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from gateway.consent.objections import Objection
 from gateway.email.records import tombstone_id
 from gateway.errors import StoreUnavailable
@@ -42,6 +40,7 @@ from gateway.store.hit_queue_layout import (
     dead_key_of,
     sending_key_of,
 )
+from gateway.store.redis_clients import REDIS_FAULTS
 from gateway.store.redis_keys import (
     DAYS_KEY,
     OBJECTIONS_KEY,
@@ -209,13 +208,13 @@ class RedisRights:
                         [stream, sending_key_of(stream)],
                         doomed[at : at + 1000],
                     )
-        except (RedisError, OSError) as error:
+        except REDIS_FAULTS as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
     async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:
         try:
             return await self._purge(now, progress)
-        except (RedisError, OSError) as error:  # from a SCAN; pipelines raise StoreUnavailable
+        except REDIS_FAULTS as error:  # from a SCAN; pipelines raise StoreUnavailable
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
     async def _purge(self, now: float, progress: PurgeProgress | None) -> dict[str, int]:
@@ -308,7 +307,7 @@ class RedisRights:
             taken = await self._client.eval(
                 _CLAIM, 1, lease_key(name), now, now + seconds, max(int(seconds * 1000), 1)
             )
-        except (RedisError, OSError) as error:
+        except REDIS_FAULTS as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
         return bool(taken)
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from redis.exceptions import RedisError
-
 from gateway.errors import StoreUnavailable
+from gateway.store.redis_clients import REDIS_FAULTS
 from gateway.store.redis_keys import suppression_key
 from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
 
@@ -76,7 +75,7 @@ def clicks_key(message: str, subject: str) -> str:
 async def _answer(call: Awaitable[T]) -> T:
     try:
         return await call
-    except (RedisError, OSError) as error:
+    except REDIS_FAULTS as error:
         raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
 
