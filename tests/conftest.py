@@ -16,6 +16,7 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.store import Store, open_store
 from tests.servers import RedisServer, redis_cluster, redis_server
+from tests.vendors import StandInVendor, rules_pointing_at, stand_in_vendor
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "test-secret-key-0123456789abcdefghijklmnop"
@@ -98,3 +99,30 @@ async def serving(
 async def client(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
     async with serving(create_app(make_settings())) as http:
         yield http
+
+
+# A stand-in vendor and a gateway whose rules point at it: the tracking and app suites' parts.
+
+
+@pytest.fixture
+def vendor() -> Iterator[StandInVendor]:
+    with stand_in_vendor() as server:
+        yield server
+
+
+@pytest.fixture
+async def http(
+    vendor: StandInVendor, make_settings, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    rules = rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", vendor.origin)
+    app = create_app(
+        make_settings(
+            rules=rules,
+            allow_insecure_upstreams=True,
+            opt_out_regions=("US",),
+            geo_header="CF-IPCountry",
+        )
+    )
+    async with serving(app, client_ip="198.51.100.77") as client:
+        client.app = app  # type: ignore[attr-defined]
+        yield client

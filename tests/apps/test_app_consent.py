@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,31 +13,14 @@ import pytest
 from gateway.app import create_app
 from gateway.receipts.model import Receipt
 from gateway.runtime import Gateway
-from tests.conftest import REPO, serving
-from tests.vendors import StandInVendor, rules_pointing_at, stand_in_vendor
+from tests.conftest import serving
+from tests.vendors import StandInVendor
 
 IOS_APP = "ShopApp/3.2 (com.example.shop; build:41; iOS 17.5.0) Alamofire/5.9.1"
 ANDROID_APP = "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/UD1A.230803.041)"
 APP = {"id": "com.example.shop", "screen": "Onboarding"}
 GA4 = "/t/ga4?v=2&tid=G-TEST123&cid=555.666&en=page_view"
 META = "/t/meta_pixel?id=1234&ev=PageView"
-
-
-@pytest.fixture
-def vendor() -> Iterator[StandInVendor]:
-    with stand_in_vendor() as server:
-        yield server
-
-
-@pytest.fixture
-async def http(
-    vendor: StandInVendor, make_settings, tmp_path: Path
-) -> AsyncIterator[httpx.AsyncClient]:
-    rules = rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", vendor.origin)
-    app = create_app(make_settings(rules=rules, allow_insecure_upstreams=True))
-    async with serving(app, client_ip="198.51.100.77") as client:
-        client.app = app  # type: ignore[attr-defined]
-        yield client
 
 
 def gateway_of(http: httpx.AsyncClient) -> Gateway:
