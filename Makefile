@@ -51,7 +51,7 @@ year-ahead: setup system-deps
 # Measured too: the total printed last is gateway/'s coverage by everything (after `make unit`).
 e2e: setup system-deps
 	$(BIN)/coverage run -m pytest -p no:cacheprovider e2e
-	$(BIN)/coverage run -m pytest -p no:cacheprovider examples  # the README's example consent tests
+	$(BIN)/coverage run -m pytest -p no:cacheprovider examples  # the docs' example consent tests (docs/audit.md)
 	$(BIN)/coverage combine --quiet --append
 	@echo "gateway/ coverage, lines and branches, unit + doctests + browser: $$($(BIN)/coverage report --format=total)%"
 

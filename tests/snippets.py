@@ -35,8 +35,9 @@ def snippets(path: Path = DOCS) -> dict[str, tuple[str, str]]:
 # longer matches what the page shows. Two kinds:
 #
 #   <!-- run -->
-#   ```console
-#   $ curl -s localhost:8000/healthz        # a command; `\` at the end continues it
+#   ```console                              # each command runs in its own bash, in one folder
+#   $ curl -s localhost:8000/healthz        # per page: files (`jar`) carry over, variables not;
+#                                           # a command; `\` at the end continues it
 #   {"status":"ok"}                         # what it prints; `...` stands for any text
 #   ```
 #
