@@ -104,7 +104,8 @@ def runnables(path: Path) -> list[Runnable]:
         Runnable(path.name, text.count("\n", 0, match.start()) + 1, *match.groups(default=""))
         for match in _RUNNABLE.finditer(text)
     ]
-    assert len(found) == text.count(RUN_MARKER), f"{path}: a `{RUN_MARKER}` marks no example"
+    markers = re.findall(rf"^{re.escape(RUN_MARKER)}$", text, re.M)
+    assert len(found) == len(markers), f"{path}: a `{RUN_MARKER}` line marks no example"
     return found
 
 
