@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import REPO
 
@@ -50,3 +51,20 @@ def test_the_unit_tests_pin_the_thresholds(tmp_path: Path, threshold: str, chang
     tested = promtool("test", "rules", "alerts_test.yml", cwd=tmp_path)
     assert tested.returncode != 0
     assert "FAILED" in tested.stdout + tested.stderr
+
+
+def test_the_example_configuration_loads_with_the_rules(tmp_path: Path) -> None:
+    for name in ("prometheus.yml", "alerts.yml"):
+        shutil.copy(RULES / name, tmp_path)
+    (tmp_path / "consent-gateway.token").write_text("a-metrics-token\n")
+    checked = promtool("check", "config", "prometheus.yml", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SUCCESS: 10 rules found" in checked.stdout
+    assert "alerts.yml" in checked.stdout
+
+
+def test_the_alerts_select_the_job_the_configuration_scrapes() -> None:
+    config = yaml.safe_load((RULES / "prometheus.yml").read_text())
+    (job,) = [scrape["job_name"] for scrape in config["scrape_configs"]]
+    rules = yaml.safe_load((RULES / "alerts.yml").read_text())["groups"][0]["rules"]
+    assert all(f'job="{job}"' in rule["expr"] for rule in rules)
