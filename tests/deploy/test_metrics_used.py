@@ -86,3 +86,29 @@ def test_the_check_sees_a_wrong_name(expr: str, legend: str, wrong: str) -> None
     scrape.add('# TYPE cg_delivery_queue_depth gauge\ncg_delivery_queue_depth{vendor="ga4"} 1.0\n')
     (problem,) = problems(scrape, [("panel", expr, legend)])
     assert wrong in problem
+
+
+def test_the_dashboard_is_well_formed() -> None:
+    """What Grafana's import needs and a reader expects: unique panel ids, panels within the
+    24-column grid and not overlapping, one data source variable that every query uses."""
+    dashboard = json.loads(DASHBOARD.read_text())
+    panels = dashboard["panels"]
+    ids = [panel["id"] for panel in panels]
+    assert len(ids) == len(set(ids))
+    cells: set[tuple[int, int]] = set()
+    for panel in panels:
+        grid = panel["gridPos"]
+        assert grid["x"] >= 0, panel["title"]
+        assert grid["x"] + grid["w"] <= 24, panel["title"]
+        mine = {
+            (x, y)
+            for x in range(grid["x"], grid["x"] + grid["w"])
+            for y in range(grid["y"], grid["y"] + grid["h"])
+        }
+        assert not mine & cells, f"{panel['title']} overlaps another panel"
+        cells |= mine
+        for target in panel.get("targets", []):
+            assert target["datasource"]["uid"] == "${datasource}", panel["title"]
+    variables = {variable["name"]: variable for variable in dashboard["templating"]["list"]}
+    assert variables["datasource"]["type"] == "datasource"
+    assert set(variables) == {"datasource", "job", "instance"}
