@@ -1,4 +1,8 @@
-"""The audit's reports: a terminal summary, JSON, JUnit XML and a self-contained HTML page."""
+"""The audit's reports: a terminal summary, JSON, JUnit XML and a self-contained HTML page.
+
+Every string in them has been through `gateway.audit.scrub` first: whatever a site stores,
+the files are valid UTF-8 JSON, XML 1.0 and HTML, and hold no URL credentials.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,20 @@ from pathlib import Path
 from gateway.audit.config import AuditConfig
 from gateway.audit.judge import Item
 from gateway.audit.record import AuditRun
+from gateway.audit.reports.extras import NO_EXTRAS, ReportExtras
 from gateway.audit.reports.html import html_report
 from gateway.audit.reports.json_report import json_report
 from gateway.audit.reports.junit import junit_report
 
+__all__ = ["ReportExtras", "write_reports"]
+
 
 def write_reports(
-    directory: Path, audit: AuditRun, config: AuditConfig, items: Sequence[Item]
+    directory: Path,
+    audit: AuditRun,
+    config: AuditConfig,
+    items: Sequence[Item],
+    extras: ReportExtras = NO_EXTRAS,
 ) -> dict[str, Path]:
     """Write report.json, report.xml, report.html and one banner-STATE.png per state."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -23,9 +34,9 @@ def write_reports(
         "junit": directory / "report.xml",
         "html": directory / "report.html",
     }
-    written["json"].write_text(json_report(audit, config, items), encoding="utf-8")
+    written["json"].write_text(json_report(audit, config, items, extras), encoding="utf-8")
     written["junit"].write_text(junit_report(audit, items), encoding="utf-8")
-    written["html"].write_text(html_report(audit, config, items), encoding="utf-8")
+    written["html"].write_text(html_report(audit, config, items, extras), encoding="utf-8")
     for run in audit.runs:
         if run.banner_png:
             (directory / f"banner-{run.state.name}.png").write_bytes(run.banner_png)
