@@ -133,13 +133,11 @@ def run_audit(arguments: argparse.Namespace, settings: Settings) -> int:
     items = judge(config, audit, database)
     known = undeclared(items, database)
     drafts = suggest_rules(config, audit, database, settings.categories)
-    # Whatever the site stored, the reports get text safe for JSON, XML and HTML, no secrets.
-    audit, config, items, known, drafts = scrubbed((audit, config, items, known, drafts))
     extras = ReportExtras(safe_text(database.source), known, drafts)
     try:
         written = write_reports(arguments.out, audit, config, items, extras)
         if arguments.suggest_rules:
-            written.update(write_suggestions(arguments.suggest_rules, drafts))
+            written.update(write_suggestions(arguments.suggest_rules, scrubbed(drafts)))
     except OSError as error:
         raise ConfigError("--out", str(arguments.out), f"cannot write: {error.strerror}") from None
     sys.stderr.write(summary(audit, items, written))

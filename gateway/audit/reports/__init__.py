@@ -1,8 +1,4 @@
-"""The audit's reports: a terminal summary, JSON, JUnit XML and a self-contained HTML page.
-
-Every string in them has been through `gateway.audit.scrub` first: whatever a site stores,
-the files are valid UTF-8 JSON, XML 1.0 and HTML, and hold no URL credentials.
-"""
+"""The audit's reports: a terminal summary, JSON, JUnit XML and a self-contained HTML page."""
 
 from __future__ import annotations
 
@@ -16,6 +12,7 @@ from gateway.audit.reports.extras import NO_EXTRAS, ReportExtras
 from gateway.audit.reports.html import html_report
 from gateway.audit.reports.json_report import json_report
 from gateway.audit.reports.junit import junit_report
+from gateway.audit.scrub import scrubbed
 
 __all__ = ["ReportExtras", "write_reports"]
 
@@ -27,7 +24,12 @@ def write_reports(
     items: Sequence[Item],
     extras: ReportExtras = NO_EXTRAS,
 ) -> dict[str, Path]:
-    """Write report.json, report.xml, report.html and one banner-STATE.png per state."""
+    """Write report.json, report.xml, report.html and one banner-STATE.png per state.
+
+    Whatever the site stored, the files get text safe for JSON, XML 1.0 and HTML, and no URL
+    credentials (`gateway.audit.scrub`).
+    """
+    audit, config, items, extras = scrubbed((audit, config, items, extras))
     directory.mkdir(parents=True, exist_ok=True)
     written = {
         "json": directory / "report.json",
