@@ -78,6 +78,18 @@ def test_a_page_answering_500_never_passes(leaky: tuple[LeakySite, Path], tmp_pa
     assert item["message"].endswith(f"HTTP 500 ({url})")
 
 
+def test_a_first_page_that_redirects_to_another_site_is_not_audited(
+    leaky: tuple[LeakySite, Path], tmp_path: Path
+) -> None:
+    site, rules = leaky
+    url = site.origin + "/awkward/out"
+    code, report, terminal = run_audit(url, tmp_path, rules, "--pages=2", "--state=none")
+    assert code == 2, terminal
+    [item] = [i for i in report["items"] if i["code"] == "page-not-loaded"]
+    assert f"redirected to http://elsewhere.test:{site.port}/, another site" in item["message"]
+    assert report["states"][0]["pages"][0]["cookies"] == []  # elsewhere's are not the site's
+
+
 async def test_an_awkward_site_is_reported_safely_and_its_cookies_are_known(
     leaky: tuple[LeakySite, Path], browser: Browser, tmp_path: Path
 ) -> None:

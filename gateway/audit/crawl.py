@@ -141,6 +141,8 @@ async def _crawl_state(
             jar = await context.cookies()
             if not on_site and visit.note:  # another site's cookies are not this page's
                 recorder.ignore_cookies(jar)
+                if not run.pages:  # the first page: nothing of this site was seen at all
+                    visit.error, visit.note = f"{visit.note}; audit that site's URL", ""
             storage = await _storage(page) if on_site else {}
             origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
             run.pages.append(recorder.finish_page(jar, storage, origin))
