@@ -9,6 +9,7 @@ Clarity, VK and Yandex that no rule declares, told apart and turned into draft r
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -75,7 +76,8 @@ def test_a_page_answering_500_never_passes(leaky: tuple[LeakySite, Path], tmp_pa
     code, report, terminal = run_audit(url, tmp_path, rules, "--pages=1", "--state=none")
     assert code == 2, terminal
     [item] = [i for i in report["items"] if i["code"] == "page-not-loaded"]
-    assert item["message"].endswith(f"HTTP 500 ({url})")
+    assert item["message"] == "not loaded, so not judged: HTTP 500"
+    assert terminal.endswith(f"consent-gateway: audit incomplete, not loaded: {url} (HTTP 500)\n")
 
 
 def test_a_first_page_that_redirects_to_another_site_is_not_audited(
@@ -142,6 +144,22 @@ async def test_an_awkward_site_is_reported_safely_and_its_cookies_are_known(
              "GATEWAY_RULES": str(drafts)},
     )  # fmt: skip
     assert checked.returncode == 0, checked.stderr
+    # Adopted as they are, the drafts make the same site fail: Hotjar & co. before consent.
+    adopted = tmp_path / "adopted"
+    shutil.copytree(rules, adopted)
+    for draft in drafts.iterdir():
+        shutil.copy(draft, adopted)
+    code, again, terminal = run_audit(
+        secret_url, tmp_path / "again", adopted, "--pages=1", "--state=none"
+    )
+    assert code == 1, terminal
+    leaks = {(i["code"], i["subject"]) for i in again["items"] if i["level"] == "violation"}
+    assert {
+        ("vendor-cookie-before-consent", "_hjSessionUser_3346789"),
+        ("vendor-cookie-before-consent", "tmr_lvid"),
+        ("vendor-storage-before-consent", "localStorage:_ym_uid"),
+        ("vendor-request-before-consent", "tags.metrics.test/metrics.js"),
+    } <= leaks
     assert [d["id"] for d in report["suggested_rules"]] == [
         "hotjar", "microsoft_clarity", "vk_top_mail_ru", "yandex_metrica",
     ]  # fmt: skip

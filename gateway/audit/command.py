@@ -143,7 +143,7 @@ def run_audit(arguments: argparse.Namespace, settings: Settings) -> int:
     sys.stderr.write(summary(audit, items, written))
     unloaded = incomplete(items)
     if unloaded:
-        pages = "; ".join(f"{i.page} ({i.message.rpartition(': ')[2]})" for i in unloaded)
+        pages = "; ".join(f"{i.page} ({i.message.partition(': ')[2]})" for i in unloaded)
         print(safe_text(f"consent-gateway: audit incomplete, not loaded: {pages}"), file=sys.stderr)
         return EXIT_INCOMPLETE
     return EXIT_VIOLATIONS if counts(items)["violation"] else 0

@@ -170,7 +170,7 @@ async def _open(page: Any, url: str, recorder: Recorder, options: CrawlOptions) 
     await page.wait_for_load_state("load")
     visit.status = response.status if response else None
     if visit.status is not None and visit.status >= HTTP_ERROR:
-        raise PageNotLoaded(f"HTTP {visit.status} ({page.url})")
+        raise PageNotLoaded(f"HTTP {visit.status}")
     await _settle(recorder, options)
     return True
 

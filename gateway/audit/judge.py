@@ -73,7 +73,7 @@ def _judge_visit(
     if visit.error:
         yield Item(
             "finding", NOT_LOADED, state, visit.url, visit.url, "", "",
-            f"the page could not be loaded, so it was not judged: {visit.error}",
+            f"not loaded, so not judged: {visit.error}",
         )  # fmt: skip
     if visit.note:
         yield Item("note", "redirected-off-site", state, visit.url, visit.url, "", "", visit.note)
