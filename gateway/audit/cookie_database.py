@@ -26,6 +26,7 @@ import os
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -85,7 +86,13 @@ class CookieDatabase:
 
 def parse_database(text: str, source: str) -> CookieDatabase:
     """Parse the CSV; raises `ConfigError` naming the source and the row at fault."""
-    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _parse_rows(csv.reader(io.StringIO(text.lstrip("\ufeff"))), source)
+    except csv.Error as error:  # e.g. a field over the csv module's size limit
+        raise ConfigError(source, "(csv)", f"not a CSV file: {error}") from None
+
+
+def _parse_rows(rows: Iterator[list[str]], source: str) -> CookieDatabase:
     header = next(rows, None)
     if header is None or tuple(h.strip() for h in header[: len(COLUMNS)]) != COLUMNS:
         raise ConfigError(source, "header", f"expected the columns {', '.join(COLUMNS)}")

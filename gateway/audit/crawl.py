@@ -140,7 +140,10 @@ async def _crawl_state(
                 visit.error = _one_line(error)
             jar = await context.cookies()
             if not on_site and visit.note:  # another site's cookies are not this page's
-                recorder.ignore_cookies(jar)
+                start = urlsplit(options.url).hostname or ""
+                recorder.ignore_cookies(
+                    [c for c in jar if not same_site(c.get("domain", "").lstrip("."), start)]
+                )
                 if not run.pages:  # the first page: nothing of this site was seen at all
                     visit.error, visit.note = f"{visit.note}; audit that site's URL", ""
             storage = await _storage(page) if on_site else {}

@@ -54,6 +54,7 @@ def test_exact_names_win_over_prefixes_and_longer_prefixes_over_shorter() -> Non
         ("<!doctype html><title>Not found</title>\n", "header: expected the columns"),
         (HEADER + "1,P,Analytics,_x\n", "row 2: expected 10 columns"),
         (HEADER + "1,P,Analytics,,d,e,r,c,p,0\n", "row 2: expected a cookie or data key name"),
+        (HEADER + '1,P,"' + "x" * 200_000 + '",_x,d,e,r,c,p,0\n', "not a CSV file"),
     ],
 )
 def test_a_file_that_is_not_the_database_is_refused(text: str, problem: str) -> None:

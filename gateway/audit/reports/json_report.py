@@ -39,7 +39,7 @@ def report_data(
         )
     return {
         "tool": "consent-gateway audit",
-        "format": 1,  # bumped when a field changes meaning or goes away
+        "format": 2,  # bumped when a field changes meaning or goes away (2: `passed` needs `complete`)
         "url": audit.url,
         "started": iso(audit.started),
         "finished": iso(audit.finished or audit.started),
