@@ -165,8 +165,12 @@ def start_url(text: str) -> tuple[str, tuple[str, str] | None]:
         raise ConfigError("audit", "URL", f"{error}: {shown!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError("audit", "URL", f"expected an http(s) URL, got {shown!r}")
-    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in text):
-        raise ConfigError("audit", "URL", f"expected no spaces or control characters: {shown!r}")
+    if any(ord(c) < 0x21 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise ConfigError(
+            "audit",
+            "URL",
+            f"expected no spaces, control characters or undecodable bytes: {shown!r}",
+        )
     return without_credentials(text)
 
 

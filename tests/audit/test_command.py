@@ -22,7 +22,9 @@ REPO = Path(__file__).resolve().parents[2]
         (["https://example.com/", "--rules", "/nonexistent"], "expected a directory"),
         (["http://[::1"], "audit: URL: Invalid IPv6 URL: 'http://[::1'"),
         (["http://example.com:99999/"], "URL: Port out of range 0-65535"),
-        (["http://exa mple.com/"], "expected no spaces or control characters"),
+        (["http://exa mple.com/"], "expected no spaces, control characters"),
+        (["http://\udcff.example/"], "or undecodable bytes: 'http://\\\\udcff.example/'"),
+        (["http://[zz]/"], "'zz' does not appear to be an IPv4 or IPv6 address"),
         (["https://example.com/", "--cookie-database", "/nonexistent.csv"], "cannot read"),
     ],
 )
