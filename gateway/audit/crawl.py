@@ -84,6 +84,7 @@ async def crawl(
                     pages = [visit.url for visit in run.pages]
                     planned(len(pages) * len(options.states))
                 if all(visit.error for visit in run.pages):
+                    planned(len(run.pages))  # the progress bar ends here, at 1/1
                     break  # not one page loaded: the other states would not load either
         finally:
             await browser.close()
