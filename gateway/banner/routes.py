@@ -7,12 +7,11 @@ served from memory.
     ...     policy_revision=1, policy_url="/privacy", categories=["analytics"], vendors=[])
     >>> app = Starlette(routes=banner_routes(config))
 
-The banner's config goes into the script in place of the `/*@config*/null` placeholder as
-JSON escaped so that no text in it can end the script or a surrounding `<script>` element.
-Comments and indentation are dropped when served (the sources stay documented, visitors do
-not download the documentation): in consent.js only *whole-line* comments go, so its code
-lines must never start with `//`, `/*` or `*`. Each file gets a strong ETag per encoding,
-`Vary: Accept-Encoding` and a short public cache.
+The files served are the banner's build (`static/`, made from `src/` by esbuild, see
+docs/banner-development.md): already minified, served as they are. The banner's config goes
+into the script in place of the `/*@config*/null` placeholder as JSON escaped so that no text
+in it can end the script or a surrounding `<script>` element. Each file gets a strong ETag
+per encoding, `Vary: Accept-Encoding` and a short public cache.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +52,6 @@ _UNSAFE_IN_SCRIPT = {
     0x2028: "\\u2028",
     0x2029: "\\u2029",
 }
-
-_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +111,11 @@ def banner_assets(
 ) -> dict[str, StaticAsset]:
     """The script (with the first layer's config) and the stylesheet by path, built once."""
     embedded, _ = split_config(config)
-    script = render_script(compact_js(_read(static_dir / "consent.js")), embedded)
+    script = render_script(_read(static_dir / "consent.js").strip(), embedded)
     return {
         "/consent.js": StaticAsset.build(script.encode(), JS_TYPE),
         "/consent.css": StaticAsset.build(
-            compact_css(_read(static_dir / "consent.css")).encode(), CSS_TYPE
+            _read(static_dir / "consent.css").strip().encode(), CSS_TYPE
         ),
     }
 
@@ -194,18 +190,6 @@ def render_script(source: str, config: Mapping[str, object]) -> str:
             "consent.js", "config", f"expected exactly one {CONFIG_PLACEHOLDER} placeholder"
         )
     return source.replace(CONFIG_PLACEHOLDER, script_json(config))
-
-
-def compact_js(source: str) -> str:
-    """`source` without blank lines, whole-line comments and indentation; lines stay lines."""
-    lines = (line.strip() for line in source.splitlines())
-    return "\n".join(line for line in lines if line and not line.startswith(("//", "/*", "*")))
-
-
-def compact_css(source: str) -> str:
-    """`source` without comments, blank lines and indentation."""
-    lines = (line.strip() for line in _CSS_COMMENT.sub("", source).splitlines())
-    return "\n".join(line for line in lines if line)
 
 
 def script_json(value: object) -> str:
