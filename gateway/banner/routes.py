@@ -38,9 +38,16 @@ CACHE_CONTROL = "public, max-age=300"
 JS_TYPE = "text/javascript; charset=utf-8"
 CSS_TYPE = "text/css; charset=utf-8"
 JSON_TYPE = "application/json"
+# Served as built: the first layer's stylesheet, and the lazy part (script and stylesheet)
+# that the banner loads the first time the preferences, an embed or a notice need it.
+LAZY_AND_STYLES = {
+    "consent.css": CSS_TYPE,
+    "consent-lazy.js": JS_TYPE,
+    "consent-lazy.css": CSS_TYPE,
+}
 DETAIL_TEXTS = frozenset(
     {"preferences_title", "preferences_description", "save", "always_on", "vendors", "cookies"}
-    | {"terms", "withdraw", "withdrawn", "gpc_notice"}
+    | {"terms", "withdraw", "withdrawn", "gpc_notice", "embed", "load_once", "always_allow"}
 )
 
 # JSON is valid JavaScript, but these must not appear raw: `<`/`>`/`&` could close or open
@@ -112,12 +119,11 @@ def banner_assets(
     """The script (with the first layer's config) and the stylesheet by path, built once."""
     embedded, _ = split_config(config)
     script = render_script(_read(static_dir / "consent.js").strip(), embedded)
-    return {
-        "/consent.js": StaticAsset.build(script.encode(), JS_TYPE),
-        "/consent.css": StaticAsset.build(
-            _read(static_dir / "consent.css").strip().encode(), CSS_TYPE
-        ),
-    }
+    assets = {"/consent.js": StaticAsset.build(script.encode(), JS_TYPE)}
+    for name, media_type in LAZY_AND_STYLES.items():
+        body = _read(static_dir / name).strip().encode()
+        assets["/" + name] = StaticAsset.build(body, media_type)
+    return assets
 
 
 def banner_routes_for(

@@ -100,7 +100,7 @@ export const withdraw = async () => {
   takeEffect([config.cookieName, ...patterns], allowedBefore, message);
   await ready;
   await loadDetails().catch(() => {});
-  openLayer(false);
+  openLayer();
   say(message);
   if (failure) throw failure;
 };

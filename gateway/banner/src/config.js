@@ -37,6 +37,9 @@
  */
 export const config = __BANNER_CONFIG__;
 
+/** The lazy part's stylesheet (see load-lazy.js); also linked by embeds' placeholders. */
+export const lazyStylesheet = config.endpoint + "/consent-lazy.css";
+
 export const NECESSARY = "necessary";
 export const MARKETING = "marketing";
 

@@ -13,7 +13,7 @@
 
 import { config, gpc } from "./config.js";
 import { all, button, element } from "./dom.js";
-import { categoryRow, onSwitchChange, syncCategorySwitches } from "./preferences.js";
+import { loadLazy } from "./load-lazy.js";
 import { allowed, emit, state } from "./state.js";
 import { language, loadDetails, text } from "./texts.js";
 
@@ -72,7 +72,6 @@ const build = () => {
   button(buttons, text("reject_all"), actions.reject);
   thirdButton = button(buttons, "", () => (preferencesShown ? actions.save() : openPreferences()));
   dialog.onkeydown = onKey;
-  dialog.onchange = onSwitchChange;
   overlay.append(dialog);
   announcer = element("div", "cg-a", "", { role: "status" });
   root.append(overlay, announcer);
@@ -100,10 +99,12 @@ const setText = (target, key) => {
 };
 
 /**
- * Open the dialog on the first layer or the preferences layer (switches as the state says).
- * @param {boolean} preferences
+ * Open the dialog on the first layer, or with `lazy` (the lazy part) the preferences layer;
+ * the switches say what the state allows.
+ * @param {import("./lazy.js").Lazy} [lazy]
  */
-export const openLayer = (preferences) => {
+export const openLayer = (lazy) => {
+  const preferences = !!lazy;
   draw();
   preferencesShown = preferences;
   /** @type {HTMLElement} */ (root).classList.toggle("cg--p", preferences);
@@ -111,13 +112,13 @@ export const openLayer = (preferences) => {
   setText(description, preferences ? "preferences_description" : "description");
   setText(thirdButton, preferences ? "save" : "customise");
   announcer.textContent = "";
-  if (preferences && !categoryList.firstChild) {
-    for (const category of config.categories) categoryList.append(categoryRow(category));
+  if (lazy && !categoryList.firstChild) {
+    lazy.fillPreferences(categoryList);
     button(dialog, text("withdraw"), actions.withdraw, "cg-w");
   }
   for (const input of /** @type {NodeListOf<HTMLInputElement>} */ (all("input:enabled", dialog)))
     input.checked = allowed(input.value);
-  if (categoryList.firstChild) syncCategorySwitches();
+  lazy?.syncCategorySwitches();
   if (!open) {
     focusedBefore = document.activeElement;
     /** @type {HTMLElement} */ (root).classList.add("cg--open");
@@ -129,10 +130,10 @@ export const openLayer = (preferences) => {
 
 /** The preferences layer, once its texts are here; else the layer shown now, saying so. */
 export const openPreferences = () =>
-  loadDetails().then(
-    () => openLayer(true),
+  Promise.all([loadLazy(), loadDetails()]).then(
+    ([lazy]) => openLayer(lazy),
     () => {
-      openLayer(preferencesShown);
+      openLayer();
       say("error");
     },
   );
@@ -168,7 +169,7 @@ export const announce = (key) => root && setText(announcer, key);
  * @param {KeyboardEvent} event
  */
 const onKey = (event) => {
-  if (event.key === "Escape") return state ? hide() : preferencesShown && openLayer(false);
+  if (event.key === "Escape") return state ? hide() : preferencesShown && openLayer();
   if (event.key !== "Tab") return;
   const focusable = [...all("a[href],button,input:enabled,summary", dialog)].filter(
     (candidate) => candidate.getClientRects().length,

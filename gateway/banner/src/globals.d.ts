@@ -12,4 +12,9 @@ interface Window {
   dataLayer?: unknown[];
   gtag?: (...args: unknown[]) => void;
   consentGateway?: import("./page-api.js").PageApi;
+  /** The handshake with the lazy part while it loads (load-lazy.js, lazy.js). */
+  __consentGateway?: {
+    core: ReturnType<typeof import("./core.js").core>;
+    loaded: (lazy: import("./lazy.js").Lazy) => void;
+  };
 }

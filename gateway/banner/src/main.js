@@ -12,7 +12,7 @@ import { signalConsentMode } from "./consent-mode.js";
 import { draw, markChoice, openLayer, say, trapFocus, useActions } from "./dialog.js";
 import { all } from "./dom.js";
 import { activateBlocked } from "./embeds.js";
-import { notice } from "./notices.js";
+import { loadLazy } from "./load-lazy.js";
 import { pageApi } from "./page-api.js";
 import { choiceFrom, switchOf } from "./preferences.js";
 import { prepare, ready } from "./ready.js";
@@ -57,10 +57,12 @@ const start = () => {
   Promise.all([known, ready]).then(() => {
     // Elements marked data-consent-notice="<vendor id>" show that vendor's notice.
     for (const target of all("[data-consent-notice]"))
-      notice(target.dataset.consentNotice || "", target).catch(() => {});
+      loadLazy()
+        .then((lazy) => lazy.notice(target.dataset.consentNotice || "", target))
+        .catch(() => {});
     activateBlocked(document);
     draw();
-    if (!state) openLayer(false);
+    if (!state) openLayer();
     // What the dialog said before the reload it triggered (a withdrawal), said once more.
     if (message) loadDetails().then(() => say(message), () => say(message));
   });

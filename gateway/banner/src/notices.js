@@ -1,8 +1,9 @@
-/** Vendors' notices (reCAPTCHA's, to show when its badge is hidden), in the banner's language. */
+/**
+ * Vendors' notices (reCAPTCHA's, to show when its badge is hidden), in the banner's language
+ * (loaded lazily, see lazy.js).
+ */
 
-import { vendors } from "./config.js";
-import { externalLink } from "./dom.js";
-import { language, loadDetails } from "./texts.js";
+import { externalLink, language, loadDetails, vendors } from "./core.js";
 
 /**
  * The notice of vendor `id` as text, once the details (which carry notices) are here; into

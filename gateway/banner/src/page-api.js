@@ -15,16 +15,16 @@
 
 import { choose, withdraw } from "./choices.js";
 import { openLayer, openPreferences } from "./dialog.js";
-import { notice } from "./notices.js";
+import { loadLazy } from "./load-lazy.js";
 import { ready } from "./ready.js";
 import { allowed, currentState, state } from "./state.js";
 
 /** @type {PageApi} */
 export const pageApi = {
-  show: () => ready.then(() => (state ? openPreferences() : openLayer(false))),
+  show: () => ready.then(() => (state ? openPreferences() : openLayer())),
   get: currentState,
   allowed,
-  notice: (id) => notice(id),
+  notice: (id) => loadLazy().then((lazy) => lazy.notice(id)),
   accept: (categories) => choose(categories ? { granted: categories } : { action: "accept_all" }),
   reject: () => choose({ action: "reject_all" }),
   withdraw,
