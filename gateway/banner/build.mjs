@@ -30,6 +30,7 @@ const options = {
   write: false,
   metafile: true,
   target: "es2020",
+  charset: "utf8", // the gateway serves UTF-8: "×" as is, not "\xD7"
   legalComments: "none",
 };
 
@@ -61,9 +62,13 @@ const fail = (message) => {
 };
 const parts = first.text.split(CONFIG_NAME);
 if (parts.length !== 2) fail(`expected ${CONFIG_NAME} once in consent.js, found ${parts.length - 1}`);
-// Each module is in one part only, or the two would hold two states.
+// A module with state is in one part only, or the two would hold two states; modules
+// without any may be in both.
+const STATELESS = new Set(["dom.js", "categories.js"]);
 const lazyModules = lazy.inputs.filter((path) => path !== "core:core").map((p) => basename(p));
-const shared = lazyModules.filter((name) => first.inputs.some((path) => basename(path) === name));
+const shared = lazyModules.filter(
+  (name) => !STATELESS.has(name) && first.inputs.some((path) => basename(path) === name),
+);
 if (shared.length) fail(`${shared.join(", ")} in both parts: the lazy part imports them from ./core.js`);
 
 const built = {

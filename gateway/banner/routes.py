@@ -34,6 +34,7 @@ from gateway.errors import ConfigError
 # repository is a symlink to this folder, for whoever looks for the banner there.
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 CONFIG_PLACEHOLDER = "/*@config*/null"
+CONFIG_MARKER = "/*@config*/"
 CACHE_CONTROL = "public, max-age=300"
 JS_TYPE = "text/javascript; charset=utf-8"
 CSS_TYPE = "text/css; charset=utf-8"
@@ -190,12 +191,15 @@ def is_detail_text(key: str) -> bool:
 
 
 def render_script(source: str, config: Mapping[str, object]) -> str:
-    """`source` with its config placeholder replaced by `config` as script-safe JSON."""
+    """`source` with its config placeholder's `null` replaced by `config` as script-safe JSON.
+
+    The `/*@config*/` comment stays before it, so that a reader of the served script (the
+    audit, gateway/audit/config.py) finds the config whatever name the minifier gave it."""
     if source.count(CONFIG_PLACEHOLDER) != 1:
         raise ConfigError(
             "consent.js", "config", f"expected exactly one {CONFIG_PLACEHOLDER} placeholder"
         )
-    return source.replace(CONFIG_PLACEHOLDER, script_json(config))
+    return source.replace(CONFIG_PLACEHOLDER, CONFIG_MARKER + script_json(config))
 
 
 def script_json(value: object) -> str:

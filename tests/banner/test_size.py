@@ -16,7 +16,7 @@ from gateway.banner.config import build_banner_config
 from gateway.banner.routes import banner_routes
 from tests.banner.vendors import SHIPPED_VENDORS
 
-BUDGET = 7 * 1024
+BUDGET = 6 * 1024
 DETAILS_BUDGET = 2 * 1024  # per language, fetched only when the preferences layer opens
 
 

@@ -1,6 +1,7 @@
-/** Calls to the gateway's consent API, and the one diagnosis a site's operator needs. */
+/** Calls to the gateway's consent API. */
 
 import { config } from "./config.js";
+import { loadLazy } from "./load-lazy.js";
 
 /**
  * `method` on /consent`path` with the visitor's cookies: the JSON answer, or a rejection
@@ -22,30 +23,8 @@ export const request = (method, body, path = "") =>
       return response.json();
     },
     (error) => {
-      diagnose();
+      // No answer: a network fault, or this page's origin refused (see diagnose.js).
+      loadLazy().then((lazy) => lazy.diagnose(), () => {});
       throw error;
     },
   );
-
-let diagnosed = false;
-
-/**
- * A call that got no answer failed on the network, or the gateway refused this page's origin
- * (CORS: GATEWAY_ALLOWED_ORIGINS does not list it). When the gateway answers a no-cors request
- * but not a CORS one, it is the second: say so once, naming the setting and the origin.
- */
-const diagnose = () => {
-  const url = config.endpoint + "/consent";
-  fetch(url, { mode: "no-cors" }).then(
-    () =>
-      fetch(url, { credentials: "include" }).catch(() => {
-        if (diagnosed) return;
-        diagnosed = true;
-        console.error(
-          `consent-gateway: ${config.endpoint} refuses this page's origin ${location.origin}:` +
-            " add it to the gateway's GATEWAY_ALLOWED_ORIGINS setting",
-        );
-      }),
-    () => {},
-  );
-};

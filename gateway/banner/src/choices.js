@@ -5,7 +5,8 @@
  */
 
 import { request } from "./api.js";
-import { config, gpc, MARKETING, NECESSARY, optionalCategories, vendorList } from "./config.js";
+import { MARKETING, NECESSARY } from "./categories.js";
+import { config, gpc, optionalCategories, vendorList } from "./config.js";
 import { deleteCookies } from "./cookies.js";
 import { announce, hide, openLayer, say } from "./dialog.js";
 import { ready } from "./ready.js";
@@ -39,14 +40,14 @@ const takeEffect = (patterns, allowedBefore, message) => {
   location.reload();
 };
 
-/** The dialog's message from before a reload this banner triggered, once; else null. */
+/** The dialog's message from before a reload this banner triggered, once; else nothing. */
 export const messageFromBeforeReload = () => {
   try {
     const message = sessionStorage.getItem(MESSAGE_KEY);
     sessionStorage.removeItem(MESSAGE_KEY);
     return message;
   } catch {
-    return null;
+    // storage refused: there is no message
   }
 };
 

@@ -30,6 +30,8 @@
  * @property {boolean} reload  reload the page after a withdrawal or a narrower choice
  */
 
+import { NECESSARY } from "./categories.js";
+
 /**
  * The gateway writes the config here when it serves the script (the build turns this name
  * into the `/*@config*\/null` placeholder that gateway/banner/routes.py replaces).
@@ -40,8 +42,6 @@ export const config = __BANNER_CONFIG__;
 /** The lazy part's stylesheet (see load-lazy.js); also linked by embeds' placeholders. */
 export const lazyStylesheet = config.endpoint + "/consent-lazy.css";
 
-export const NECESSARY = "necessary";
-export const MARKETING = "marketing";
 
 /** Global Privacy Control: an opt-out of marketing that no earlier choice overrides. */
 export const gpc = navigator.globalPrivacyControl === true;

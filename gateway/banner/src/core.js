@@ -1,8 +1,9 @@
 /**
  * What the lazily loaded part of the banner (lazy.js and the modules it imports) may use of
  * the first layer's script. The lazy part imports these names from here; its build
- * (build.mjs) reads them from `core`, the object load-lazy.js hands over, so that both parts
- * share one state, one config and one copy of the details.
+ * (build.mjs) reads them from `core()`, the object load-lazy.js hands over, so that both
+ * parts share one state, one config and one copy of the details. (Modules without state,
+ * dom.js and categories.js, the lazy part imports and bundles itself.)
  */
 
 import { choose } from "./choices.js";
@@ -11,40 +12,30 @@ import {
   config,
   gpc,
   lazyStylesheet,
-  MARKETING,
-  NECESSARY,
   optionalCategories,
+  vendorList,
   vendors,
   vendorsOf,
 } from "./config.js";
-import { all, button, element, externalLink } from "./dom.js";
 import { activate, awaited, nameOf } from "./embeds.js";
-import { choiceFrom, switchOf } from "./preferences.js";
 import { allowed } from "./state.js";
 import { language, loadDetails, text } from "./texts.js";
 
 export {
   activate,
-  all,
   allowed,
   awaited,
-  button,
   categoryOf,
-  choiceFrom,
   choose,
   config,
-  element,
-  externalLink,
   gpc,
   language,
   lazyStylesheet,
   loadDetails,
-  MARKETING,
   nameOf,
-  NECESSARY,
   optionalCategories,
-  switchOf,
   text,
+  vendorList,
   vendors,
   vendorsOf,
 };
@@ -56,26 +47,19 @@ export {
  */
 export const core = () => ({
   activate,
-  all,
   allowed,
   awaited,
-  button,
   categoryOf,
-  choiceFrom,
   choose,
   config,
-  element,
-  externalLink,
   gpc,
   language,
   lazyStylesheet,
   loadDetails,
-  MARKETING,
   nameOf,
-  NECESSARY,
   optionalCategories,
-  switchOf,
   text,
+  vendorList,
   vendors,
   vendorsOf,
 });

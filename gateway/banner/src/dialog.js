@@ -35,7 +35,7 @@ let announcer;
 let thirdButton;
 /** @type {HTMLElement} the preferences layer's list, built when first opened */
 let categoryList;
-/** @type {Element | null} */
+/** @type {HTMLElement | null} where focus was before the dialog opened */
 let focusedBefore;
 let preferencesShown = false;
 let open = false;
@@ -120,7 +120,7 @@ export const openLayer = (lazy) => {
     input.checked = allowed(input.value);
   lazy?.syncCategorySwitches();
   if (!open) {
-    focusedBefore = document.activeElement;
+    focusedBefore = /** @type {HTMLElement | null} */ (document.activeElement);
     /** @type {HTMLElement} */ (root).classList.add("cg--open");
     open = true;
     emit("show", { layer: preferences ? "preferences" : "first" });
@@ -145,10 +145,10 @@ export const hide = () => {
   open = false;
   message.textContent = "";
   const back =
-    focusedBefore instanceof HTMLElement && focusedBefore.isConnected && focusedBefore !== document.body
+    focusedBefore?.isConnected && focusedBefore !== document.body
       ? focusedBefore
-      : state && /** @type {HTMLElement} */ (root).querySelector(".cg-f");
-  if (back instanceof HTMLElement) back.focus();
+      : state && /** @type {HTMLElement | null} */ (root?.querySelector(".cg-f"));
+  back?.focus();
   emit("hide");
 };
 

@@ -1,4 +1,7 @@
-/** Building the banner's elements: text always as text, never markup. */
+/**
+ * Building the banner's elements: text always as text, never markup. No state: both parts of
+ * the banner (see lazy.js) may bundle this module.
+ */
 
 /**
  * @template {keyof HTMLElementTagNameMap} K

@@ -8,10 +8,21 @@
  * @property {() => void} syncCategorySwitches
  * @property {(blocked: HTMLElement) => void} showPlaceholder
  * @property {(id: string, target?: HTMLElement) => Promise<string>} notice
+ * @property {() => import("./choices.js").Choice} choiceFromSwitches
+ * @property {() => void} diagnose  see diagnose.js
  */
 
 import { notice } from "./notices.js";
+import { diagnose } from "./diagnose.js";
 import { showPlaceholder } from "./placeholders.js";
+import { choiceFromSwitches } from "./preferences.js";
 import { fillPreferences, syncCategorySwitches } from "./preferences-list.js";
 
-window.__consentGateway?.loaded({ fillPreferences, syncCategorySwitches, showPlaceholder, notice });
+window.__consentGateway?.loaded({
+  fillPreferences,
+  syncCategorySwitches,
+  choiceFromSwitches,
+  showPlaceholder,
+  notice,
+  diagnose,
+});

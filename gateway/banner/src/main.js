@@ -14,7 +14,6 @@ import { all } from "./dom.js";
 import { activateBlocked } from "./embeds.js";
 import { loadLazy } from "./load-lazy.js";
 import { pageApi } from "./page-api.js";
-import { choiceFrom, switchOf } from "./preferences.js";
 import { prepare, ready } from "./ready.js";
 import { setState, state, stateFromCookie } from "./state.js";
 import { loadDetails } from "./texts.js";
@@ -25,7 +24,7 @@ const start = () => {
   useActions({
     accept: () => pageApi.accept(),
     reject: pageApi.reject,
-    save: () => choose(choiceFrom((id) => switchOf(id)?.checked)),
+    save: () => loadLazy().then((lazy) => choose(lazy.choiceFromSwitches())),
     withdraw: pageApi.withdraw,
   });
   document.addEventListener("consent:change", () => {

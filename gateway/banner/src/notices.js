@@ -3,7 +3,8 @@
  * (loaded lazily, see lazy.js).
  */
 
-import { externalLink, language, loadDetails, vendors } from "./core.js";
+import { language, loadDetails, vendors } from "./core.js";
+import { externalLink } from "./dom.js";
 
 /**
  * The notice of vendor `id` as text, once the details (which carry notices) are here; into

@@ -7,23 +7,21 @@
 
 import {
   activate,
-  all,
   allowed,
   awaited,
-  button,
   categoryOf,
-  choiceFrom,
   choose,
   config,
-  element,
   gpc,
   language,
   lazyStylesheet,
   loadDetails,
-  MARKETING,
   nameOf,
   text,
 } from "./core.js";
+import { MARKETING } from "./categories.js";
+import { all, button, element } from "./dom.js";
+import { choiceFrom } from "./preferences.js";
 
 /** @param {HTMLElement} blocked  an `<iframe>` or a `<div>` */
 export const showPlaceholder = (blocked) => {

@@ -8,17 +8,15 @@
 import {
   categoryOf,
   config,
-  element,
-  externalLink,
   gpc,
-  MARKETING,
-  NECESSARY,
   optionalCategories,
-  switchOf,
   text,
   vendors,
   vendorsOf,
 } from "./core.js";
+import { MARKETING, NECESSARY } from "./categories.js";
+import { element, externalLink } from "./dom.js";
+import { switchOf } from "./preferences.js";
 
 /**
  * A label with its switch; "necessary" gets a disabled, checked one and says "always on".

@@ -1,9 +1,9 @@
 /**
- * The preferences layer's choice: what its switches say, as the body of POST /consent.
- * The list itself (preferences-list.js) is loaded with the lazy part of the banner.
+ * Choices as the body of POST /consent: what the preferences layer's switches say, or what
+ * an embed's "Always allow" adds (loaded lazily, see lazy.js).
  */
 
-import { optionalCategories, vendorList, vendorsOf } from "./config.js";
+import { optionalCategories, vendorList, vendorsOf } from "./core.js";
 
 /**
  * The switch of a category or a vendor, once the list is built.
@@ -24,3 +24,6 @@ export const choiceFrom = (isAllowed) => {
   const refused = vendorList.filter((v) => granted.includes(v.category) && !isAllowed(v.id));
   return { granted, refused_vendors: refused.map((v) => v.id) };
 };
+
+/** What the preferences layer's switches say. */
+export const choiceFromSwitches = () => choiceFrom((id) => switchOf(id)?.checked);

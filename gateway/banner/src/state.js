@@ -11,16 +11,8 @@
  * @property {string[]} refused_vendors  vendors refused inside granted categories
  */
 
-import {
-  categoryOf,
-  config,
-  gpc,
-  MARKETING,
-  NECESSARY,
-  optionalCategories,
-  vendors,
-  vendorsOf,
-} from "./config.js";
+import { MARKETING, NECESSARY } from "./categories.js";
+import { categoryOf, config, gpc, optionalCategories, vendors, vendorsOf } from "./config.js";
 import { signalConsentMode } from "./consent-mode.js";
 
 /** @type {ConsentState | null} the current choice; null: none under this policy revision */
