@@ -69,7 +69,8 @@ def test_the_built_wheel_serves_the_banner_from_the_installed_package(tmp_path: 
         cwd=source)  # fmt: skip
     [wheel] = wheels.glob("consent_gateway-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"gateway/banner/static/consent.js", "gateway/banner/static/consent.css"} <= names
+    built = ("consent.js", "consent.css", "consent-lazy.js", "consent-lazy.css")
+    assert {f"gateway/banner/static/{name}" for name in built} <= names
 
     fresh = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(fresh)

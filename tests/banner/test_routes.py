@@ -57,6 +57,8 @@ def embedded_config(script: str) -> Any:
     [
         ("/consent.js", "text/javascript; charset=utf-8"),
         ("/consent.css", "text/css; charset=utf-8"),
+        ("/consent-lazy.js", "text/javascript; charset=utf-8"),
+        ("/consent-lazy.css", "text/css; charset=utf-8"),
     ],
 )
 async def test_served_plain_with_cache_headers(
