@@ -39,9 +39,11 @@ async def main() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
         js = await http.get("/consent.js")
         css = await http.get("/consent.css")
+        lazy = await http.get("/consent-lazy.js")
+    assert lazy.status_code == 200 and "__consentGateway" in lazy.text
     assert js.status_code == css.status_code == 200, (js.status_code, css.status_code)
     assert "consentGateway" in js.text and '"revision":1' in js.text
-    assert ".cg-e" in css.text
+    assert ".cg-d" in css.text
     print(Path(gateway.__file__).resolve().parent, STATIC_DIR.resolve(), sep="\\n")
 
 asyncio.run(main())
