@@ -169,11 +169,12 @@ def split_config(
         language: {k: v for k, v in values.items() if not is_detail_text(k)}
         for language, values in texts.items()
     }
-    # The first layer needs each vendor's id, name and category (to allow and to name an
-    # embed), as `{id: [name, category]}`; its description, links, cookies and notice come
-    # with the details (the cookies to delete come from POST and DELETE /consent).
-    detail_keys = ("description", "policyUrl", "terms", "notice", "cookies")
-    embedded["vendors"] = {v["id"]: [v["name"], v["category"]] for v in vendors}
+    # The first layer needs each vendor's id and category (to decide what may run), as
+    # `{id: category}`; its name, description, links, cookies and notice come with the details,
+    # which whatever shows a vendor (the preferences list, an embed's placeholder) waits for.
+    # (The cookies to delete come from POST and DELETE /consent.)
+    detail_keys = ("name", "description", "policyUrl", "terms", "notice", "cookies")
+    embedded["vendors"] = {v["id"]: v["category"] for v in vendors}
     about = {v["id"]: {k: v[k] for k in detail_keys if k in v} for v in vendors}
     details: dict[str, dict[str, object]] = {
         language: {

@@ -120,8 +120,8 @@ def test_the_script_carries_the_first_layer_the_details_the_rest() -> None:
     full: Any = make_config()
     split: Any = split_config(full)
     embedded, details = split
-    assert embedded["vendors"]["ga4"] == ["Google Analytics 4", "analytics"]
-    assert embedded["vendors"]["recaptcha"] == ["Google reCAPTCHA", "necessary"]
+    assert embedded["vendors"]["ga4"] == "analytics"
+    assert embedded["vendors"]["recaptcha"] == "necessary"
     for language in ("en", "ru"):
         first, rest = embedded["texts"][language], details[language]["texts"]
         assert first.keys().isdisjoint(rest)
@@ -134,6 +134,7 @@ def test_the_script_carries_the_first_layer_the_details_the_rest() -> None:
     assert about["recaptcha"]["terms"] == "https://policies.google.com/terms"
     assert set(about["recaptcha"]["notice"]) == {"en", "ru"}
     assert about["ga4"]["description"].startswith("Visit statistics")
+    assert about["ga4"]["name"] == "Google Analytics 4"
 
 
 async def test_details_per_language_cached_and_compressed(client: httpx.AsyncClient) -> None:

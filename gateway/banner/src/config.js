@@ -7,7 +7,7 @@
  *
  * @typedef {object} Vendor  one tag rule (tag_rules/<id>.toml) as the banner knows it
  * @property {string} id
- * @property {string} name
+ * @property {string} name  its id until the details bring its name
  * @property {string} category  "necessary" ones are disclosed only: no switch, never blocked
  * @property {string[]} [cookies]  may hold one "*" wildcard each; these come with the details
  * @property {string} [description]  from the details
@@ -23,7 +23,7 @@
  * @property {string} cookieName  the signed consent cookie (read here, verified by the server)
  * @property {string} policyUrl  privacy policy; "" shows no link
  * @property {string[]} categories  in display order, "necessary" first and always on
- * @property {Record<string, [string, string]>} vendors  id → [name, category]
+ * @property {Record<string, string>} vendors  id → category
  * @property {Record<string, Record<string, string>>} texts  language → key → first-layer text
  * @property {Record<string, string[]>} consentMode  category → Google Consent Mode signals
  * @property {boolean} floatingButton  a button to reopen the preferences after a choice
@@ -51,10 +51,7 @@ export const optionalCategories = config.categories.filter((c) => c !== NECESSAR
 
 /** @type {Record<string, Vendor>} */
 export const vendors = {};
-for (const id in config.vendors) {
-  const [name, category] = config.vendors[id];
-  vendors[id] = { id, name, category };
-}
+for (const id in config.vendors) vendors[id] = { id, name: id, category: config.vendors[id] };
 export const vendorList = Object.values(vendors);
 
 /**
