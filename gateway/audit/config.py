@@ -138,12 +138,16 @@ def load_audit_config(
     )  # fmt: skip
 
 
-_CONFIG_START = re.compile(r"const C\s*=\s*")
+# The banner's config: after the marker the gateway leaves before it (the built banner's
+# variable names are the minifier's), or in older banners after `const C =`.
+_CONFIG_START = re.compile(r"/\*@config\*/|const C\s*=\s*")
 
 
 def banner_config(script: str) -> dict[str, Any] | None:
     """The config object embedded in a served `/consent.js`, or None if it is not there.
 
+    >>> banner_config('(()=>{var a=/*@config*/{"revision":2,"vendors":[]};})();')
+    {'revision': 2, 'vendors': []}
     >>> banner_config('((w) => { const C = {"revision": 2, "vendors": []}; })(window);')
     {'revision': 2, 'vendors': []}
     >>> banner_config("console.log(1)") is None
