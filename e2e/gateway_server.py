@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.servers import free_port, wait_for_gateway
+from tests.vendors import vendors_in
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "e2e-secret-key-0123456789abcdefghijklmnop"
@@ -58,6 +59,8 @@ def running_gateway(directory: Path, settings: Mapping[str, str]) -> Iterator[Ga
         "GATEWAY_SECRET_KEYS": SECRET,
         "GATEWAY_DATA_DIR": str(directory / "var"),
         "GATEWAY_LOG_LEVEL": "warning",
+        "XDG_STATE_HOME": str(directory / "state"),
+        "GATEWAY_VENDORS": ",".join(vendors_in(Path(settings.get("rules", REPO / "tag_rules")))),
         "PYTHONUNBUFFERED": "1",
     }
     environment |= {f"GATEWAY_{name.upper()}": value for name, value in settings.items()}

@@ -138,6 +138,11 @@ class Metrics:
             ["operation"],
             registry=self.registry,
         )
+        self.origin_refusals = Counter(
+            "cg_origin_refusals",
+            "Browser requests refused because their Origin is not in GATEWAY_ALLOWED_ORIGINS.",
+            registry=self.registry,
+        )
         self.store_errors = Counter(
             "cg_store_errors",
             "Store operations that failed, by operation.",

@@ -27,6 +27,7 @@ from gateway.retention import PeriodicPurge
 from gateway.rights import SubjectRights
 from gateway.rules.loader import load_rules
 from gateway.rules.model import Rule
+from gateway.rules.selection import select_vendors
 from gateway.settings import Settings
 from gateway.signing import development_keys
 from gateway.store import Store, open_store
@@ -70,10 +71,13 @@ class Gateway:
         """Everything that can fail on bad config fails here, before the server listens.
         `clock` dates receipts, counters and email events (tests pass their own)."""
         keys = settings.secret_keys or development_keys(settings.data_dir)
-        declared = load_rules(
-            settings.rules,
-            categories=settings.categories,
-            allow_insecure_upstreams=settings.allow_insecure_upstreams,
+        declared = select_vendors(
+            load_rules(
+                settings.rules,
+                categories=settings.categories,
+                allow_insecure_upstreams=settings.allow_insecure_upstreams,
+            ),
+            settings.vendors,
         )
         # Necessary vendors are only disclosed in the banner: no /t route, nothing to delete.
         rules = MappingProxyType(

@@ -84,6 +84,14 @@ def stand_in_vendor() -> Iterator[StandInVendor]:
         server.server_close()
 
 
+def vendors_in(folder: Path) -> tuple[str, ...]:
+    """Every rule id in `folder`: what test gateways enable (`GATEWAY_VENDORS`), web and app."""
+    return tuple(sorted(path.stem for path in folder.glob("*.toml")))
+
+
+SHIPPED_VENDORS = vendors_in(Path(__file__).resolve().parents[1] / "tag_rules")
+
+
 def rules_pointing_at(source: Path, target: Path, origin: str) -> Path:
     """A copy of the shipped rules whose upstream hosts are replaced by the stand-in's origin."""
     target.mkdir(parents=True, exist_ok=True)
