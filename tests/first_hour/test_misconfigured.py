@@ -44,7 +44,8 @@ def test_the_origins_remembered_for_logging_are_bounded() -> None:
     logged: list[str] = []
     refusals = OriginRefusals(on_refusal=lambda: None, clock=clock, max_origins=2)
     refusals.log = logged.append
-    assert refusals("https://a.example") and refusals("https://b.example")
+    assert refusals("https://a.example")
+    assert refusals("https://b.example")
     assert not refusals("https://c.example")  # full: counted, not logged
     clock.now += 61
     assert refusals("https://c.example")  # the expired ones made room
@@ -85,13 +86,16 @@ def test_check_config_warns_when_no_site_origin_is_allowed(tmp_path: Path) -> No
     assert "warning" not in with_site.stdout
 
 
-def _start_up_output(tmp_path: Path, **settings: str) -> str:
+def _start_up_output(tmp_path: Path, *arguments: str, **settings: str) -> str:
     port = free_port()
     env = environment(tmp_path, GATEWAY_PUBLIC_URL="https://consent.example.com", **settings)
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [*CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+            [*CLI, "serve", "--port", str(port), *arguments],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         wait_for_gateway(f"http://127.0.0.1:{port}", process, log_path)
@@ -124,3 +128,11 @@ def test_an_unknown_vendor_stops_start_up_with_one_line(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1, result.stderr
     assert "vendors: unknown vendor 'ga5'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_demo_enables_its_own_vendors(tmp_path: Path) -> None:
+    from gateway.demo import DEMO_VENDORS
+
+    output = _start_up_output(tmp_path, "--demo", GATEWAY_VENDORS="")
+    assert f"vendors: {', '.join(DEMO_VENDORS)}" in output
+    assert "matomo" not in output
