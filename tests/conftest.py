@@ -16,7 +16,7 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.store import Store, open_store
 from tests.servers import RedisServer, redis_cluster, redis_server
-from tests.vendors import SHIPPED_VENDORS, StandInVendor, rules_pointing_at, stand_in_vendor
+from tests.vendors import StandInVendor, rules_pointing_at, stand_in_vendor, vendors_in
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "test-secret-key-0123456789abcdefghijklmnop"
@@ -73,11 +73,11 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "rules": REPO / "tag_rules",
             "data_dir": tmp_path / "var",
             "allowed_origins": (SITE,),
-            "vendors": SHIPPED_VENDORS,
             "policy_url": f"{SITE}/privacy",
             "spool_replay_seconds": 0.1,
         }
         values.update(overrides)
+        values.setdefault("vendors", vendors_in(Path(values["rules"])))  # every rule there
         return Settings(**values)
 
     return build

@@ -89,9 +89,6 @@ def vendors_in(folder: Path) -> tuple[str, ...]:
     return tuple(sorted(path.stem for path in folder.glob("*.toml")))
 
 
-SHIPPED_VENDORS = vendors_in(Path(__file__).resolve().parents[1] / "tag_rules")
-
-
 def rules_pointing_at(source: Path, target: Path, origin: str) -> Path:
     """A copy of the shipped rules whose upstream hosts are replaced by the stand-in's origin."""
     target.mkdir(parents=True, exist_ok=True)

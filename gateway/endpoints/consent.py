@@ -21,11 +21,12 @@ from starlette.routing import Route
 
 from gateway.consent.choice import parse_choice
 from gateway.consent.cookie import COOKIE_NAME, presented_token
-from gateway.consent.model import Consent
+from gateway.consent.model import NECESSARY, Consent
 from gateway.endpoints.bodies import read_json
 from gateway.endpoints.facts import request_facts
 from gateway.errors import Unprocessable
 from gateway.receipts.build import new_receipt
+from gateway.receipts.shown import TextsShown
 from gateway.runtime import Gateway, gateway_of
 
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie, Authorization"}
@@ -108,7 +109,10 @@ async def record_consent(request: Request) -> Response:
         action=choice.action,
         granted=choice.granted,
         denied=choice.denied,
-        shown=gateway.shown_texts(choice.language),
+        # An app showed its own screen, not the banner: nothing the gateway showed is proven.
+        shown=gateway.shown_texts(choice.language)
+        if choice.app is None
+        else TextsShown(choice.language or "", ""),
         page=choice.page,
         now=gateway.clock(),
         refused_vendors=choice.refused_vendors,
@@ -158,8 +162,9 @@ async def withdraw_consent(request: Request) -> Response:
             subject_id=previous.consent_id,
             subject_kind="visitor",
             action="withdraw",
-            granted=(),
-            denied=settings.categories,
+            # Strictly necessary technologies stay on: withdrawn is everything else.
+            granted=(NECESSARY,),
+            denied=tuple(c for c in settings.categories if c != NECESSARY),
             shown=gateway.shown_texts(_withdrawal_language(request)),
             now=gateway.clock(),
         )

@@ -258,6 +258,16 @@ def api_paths() -> dict[str, Schema]:
                 security=_BEARER,
             ),
         },
+        "/api/recipients/consent": {
+            "put": _op(
+                "Record a sign-up's email-tracking consent by address (hashed, not stored)",
+                "api",
+                {"200": _json("Recorded", ref("RecipientConsentRecorded"))}
+                | _errors(400, 413, 415, 422, *_ADMIN_API),
+                requestBody=_request(ref("AddressChoice")),
+                security=_BEARER,
+            ),
+        },
         "/api/subjects/{subject}/objection": {
             "parameters": [_SUBJECT],
             "post": _op(
