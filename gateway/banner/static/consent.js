@@ -155,7 +155,7 @@ T=h("h2","cg-t","",{id:"cg-t"});
 Ds=h("span");
 const p=h("p","cg-x","",{id:"cg-x"}),row=h("div","cg-b"),o=h("div","cg-o");
 p.append(Ds);
-C.policyUrl&&p.append(" ",h("a","",t("policy_link"),{href:C.policyUrl}));
+const pu=C.texts[L].policy_url||C.policyUrl;pu&&p.append(" ",h("a","",t("policy_link"),{href:pu}));
 bt(B,"×",hd,"cg-c").setAttribute("aria-label",t("close"));
 B.append(T,p);
 G&&B.append(h("p","cg-g",t("gpc_notice")));
