@@ -34,6 +34,7 @@ from gateway.store import Store, open_store
 from gateway.tracking.counters import EventCounter
 from gateway.tracking.forwarder import Forwarder
 from gateway.tracking.pending_counts import PendingCountsFile
+from gateway.tracking.scripts import FirstPartyScripts
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class Gateway:
     retention: PeriodicPurge
     heartbeat: InstanceHeartbeat
     rights: SubjectRights
+    scripts: FirstPartyScripts  # vendors' loader scripts, served from our origin
     clock: Callable[[], float] = field(default=time.time, repr=False)  # tests inject one
 
     def __post_init__(self) -> None:
@@ -156,6 +158,9 @@ class Gateway:
             retention=PeriodicPurge(store, settings.purge_interval_seconds),
             heartbeat=InstanceHeartbeat(store),
             rights=rights,
+            scripts=FirstPartyScripts(
+                lambda vendor, outcome: metrics.scripts.labels(vendor, outcome).inc(), clock
+            ),
             banner_config=banner_config,
             shown_texts=ShownTexts(banner_config),
             clock=clock,
@@ -189,6 +194,7 @@ class Gateway:
         await self.counter.close()
         await self.writer.close()
         await self.store.close()
+        await self.scripts.close()
         self.metrics.close()
 
     def instance_figures(self) -> dict[str, object]:

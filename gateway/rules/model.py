@@ -178,6 +178,21 @@ class HitRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ScriptRule:
+    """A loader script the gateway serves from its own origin at `/t/{vendor}{path}`, fetched
+    server-side from `upstream` (declared here, https only) with only `params` passed on::
+
+        [scripts."/gtag/js"]
+        upstream = "https://www.googletagmanager.com/gtag/js"
+        params = ["id", "l"]
+    """
+
+    path: str
+    upstream: str
+    params: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     """One vendor, as declared by `tag_rules/{id}.toml`."""
 
@@ -196,6 +211,7 @@ class Rule:
     # subdomain); `consent-gateway audit` flags a request to one before consent.
     hosts: tuple[str, ...] = ()
     platform: Platform = "web"  # "app": hits come from mobile apps; the web banner omits it
+    scripts: tuple[ScriptRule, ...] = ()  # loader scripts served first-party (`[scripts]`)
 
     @property
     def disclosure_only(self) -> bool:
