@@ -60,9 +60,11 @@ def running_gateway(directory: Path, settings: Mapping[str, str]) -> Iterator[Ga
         "GATEWAY_DATA_DIR": str(directory / "var"),
         "GATEWAY_LOG_LEVEL": "warning",
         "XDG_STATE_HOME": str(directory / "state"),
-        "GATEWAY_VENDORS": ",".join(vendors_in(Path(settings.get("rules", REPO / "tag_rules")))),
         "PYTHONUNBUFFERED": "1",
     }
+    if "config" not in settings:  # a config file says which vendors; else every rule there
+        rules = Path(settings.get("rules", REPO / "tag_rules"))
+        environment["GATEWAY_VENDORS"] = ",".join(vendors_in(rules))
     environment |= {f"GATEWAY_{name.upper()}": value for name, value in settings.items()}
     log_path = directory / "gateway.log"
     with log_path.open("wb") as log:
