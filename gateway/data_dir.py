@@ -7,9 +7,7 @@ A command about to create a *new* secret key or an *empty* SQLite database in th
 data directory that already exists, instead of signing links the gateway rejects or showing
 `0 receipt(s)` from an empty database.
 
-    >>> import tempfile
-    >>> state = Path(tempfile.mkdtemp())
-    >>> remembered(state)
+    >>> remembered(Path("/nonexistent/state"))
     []
 """
 
