@@ -15,10 +15,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.openapi.paths import (
-    _errors,
     api_paths,
     consent_paths,
     email_paths,
+    error_responses,
     operations_paths,
 )
 from gateway.openapi.schemas import schemas
@@ -86,7 +86,7 @@ def _script_path(script: ScriptRule) -> dict[str, Any]:
                     "description": "The script, cacheable as long as the vendor allows",
                     "content": {"application/javascript": {"schema": {"type": "string"}}},
                 },
-                **_errors(404, 422),
+                **error_responses(404, 422),
                 "503": {"description": "The vendor did not deliver it; retry later"},
             },
         }

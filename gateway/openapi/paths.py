@@ -44,6 +44,9 @@ def _errors(*codes: int) -> dict[str, Schema]:
     return {str(code): _json(_REASONS[code], ref("Error")) for code in codes}
 
 
+error_responses = _errors  # for the paths built outside this module (first-party scripts)
+
+
 def _op(summary: str, tag: str, responses: Mapping[str, Schema], **extra: Any) -> Schema:
     return {"summary": summary, "tags": [tag], "responses": dict(responses), **extra}
 
