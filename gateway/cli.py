@@ -149,8 +149,9 @@ def _serve(arguments: argparse.Namespace) -> int:
     # Fail here, with one line, before any worker starts (a store that is down is no reason
     # not to start: receipts spool until it answers).
     check_writable_paths(settings)
-    Gateway.build(settings)  # an unknown vendor id stops here, with one line
-    print(startup_notice(settings, settings.vendors), flush=True)
+    gateway = Gateway.build(settings)  # an unknown vendor id stops here, with one line
+    scripts = [f"/t/{r.id}{s.path}" for r in gateway.rules.values() for s in r.scripts]
+    print(startup_notice(settings, settings.vendors, scripts), flush=True)
     # Workers rebuild the same settings from the environment.
     if arguments.config:
         os.environ[CONFIG_VARIABLE] = str(Path(arguments.config).resolve())

@@ -40,8 +40,9 @@ def vendor_line(vendors: Sequence[str]) -> str:
     return ", ".join(vendors)
 
 
-def startup_notice(settings: Settings, vendors: Sequence[str]) -> str:
-    """The text `serve` prints at start; `vendors` are the enabled rule ids."""
+def startup_notice(settings: Settings, vendors: Sequence[str], scripts: Sequence[str] = ()) -> str:
+    """The text `serve` prints at start; `vendors` are the enabled rule ids, `scripts` the
+    paths of the vendors' loader scripts served first-party (`/t/ga4/gtag/js`)."""
     endpoint = settings.public_url.rstrip("/")
     lines = [f"consent-gateway at {endpoint}", f"  vendors: {vendor_line(vendors)}"]
     warning = origin_warning(settings)
@@ -53,4 +54,7 @@ def startup_notice(settings: Settings, vendors: Sequence[str]) -> str:
         lines.append(f"  warning: {warning}")
     lines.append("  first tag in <head> of every page:")
     lines.append(f'    <script src="{endpoint}/consent.js"></script>')
+    if scripts:
+        lines.append("  vendors' loader scripts, from this gateway (docs/getting-started.md):")
+        lines.extend(f'    <script async src="{endpoint}{path}?id=…"></script>' for path in scripts)
     return "\n".join(lines)

@@ -112,6 +112,7 @@ def test_serve_prints_the_snippet_the_origins_and_the_vendors(tmp_path: Path) ->
     assert '<script src="https://consent.example.com/consent.js"></script>' in output
     assert f"site origins that may record a choice: {SITE}" in output
     assert "vendors: ga4, meta_pixel" in output
+    assert '<script async src="https://consent.example.com/t/ga4/gtag/js?id=…">' in output
 
 
 def test_serve_without_vendors_or_origins_says_so(tmp_path: Path) -> None:
