@@ -49,7 +49,9 @@ def would_start_afresh(settings: Settings, *, uses_store: bool = True) -> bool:
     database."""
     new_key = not settings.secret_keys and not (settings.data_dir / "secret.key").exists()
     database = sqlite_path(settings.store) if uses_store else None
-    return new_key or (database is not None and not database.exists())
+    # Only the database that lives in the data directory: a store set elsewhere was chosen.
+    in_data_dir = database is not None and database.parent == settings.data_dir
+    return new_key or (in_data_dir and database is not None and not database.exists())
 
 
 def check_one_data_dir(
