@@ -155,6 +155,18 @@ class Metrics:
             ["operation"],
             registry=self.registry,
         )
+        self.scripts = Counter(
+            "cg_vendor_scripts",
+            "First-party vendor scripts served, by vendor and outcome (cached, fetched, stale,"
+            " failed, evicted).",
+            ["vendor", "outcome"],
+            registry=self.registry,
+        )
+        self.origin_refusals = Counter(
+            "cg_origin_refusals",
+            "Browser requests refused because their Origin is not in GATEWAY_ALLOWED_ORIGINS.",
+            registry=self.registry,
+        )
         self.store_errors = Counter(
             "cg_store_errors",
             "Store operations that failed, by operation.",

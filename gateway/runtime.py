@@ -27,6 +27,7 @@ from gateway.retention import PeriodicPurge
 from gateway.rights import SubjectRights
 from gateway.rules.loader import load_rules
 from gateway.rules.model import Rule
+from gateway.rules.selection import select_vendors
 from gateway.settings import Settings
 from gateway.signing import development_keys
 from gateway.store import Store, open_store
@@ -34,6 +35,7 @@ from gateway.store_health import StoreHealth
 from gateway.tracking.counters import EventCounter
 from gateway.tracking.forwarder import Forwarder
 from gateway.tracking.pending_counts import PendingCountsFile
+from gateway.tracking.scripts import FirstPartyScripts
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,7 @@ class Gateway:
     heartbeat: InstanceHeartbeat
     rights: SubjectRights
     store_health: StoreHealth
+    scripts: FirstPartyScripts  # vendors' loader scripts, served from our origin
     clock: Callable[[], float] = field(default=time.time, repr=False)  # tests inject one
 
     def __post_init__(self) -> None:
@@ -72,10 +75,13 @@ class Gateway:
         """Everything that can fail on bad config fails here, before the server listens.
         `clock` dates receipts, counters and email events (tests pass their own)."""
         keys = settings.secret_keys or development_keys(settings.data_dir)
-        declared = load_rules(
-            settings.rules,
-            categories=settings.categories,
-            allow_insecure_upstreams=settings.allow_insecure_upstreams,
+        declared = select_vendors(
+            load_rules(
+                settings.rules,
+                categories=settings.categories,
+                allow_insecure_upstreams=settings.allow_insecure_upstreams,
+            ),
+            settings.vendors,
         )
         # Necessary vendors are only disclosed in the banner: no /t route, nothing to delete.
         rules = MappingProxyType(
@@ -155,6 +161,9 @@ class Gateway:
             heartbeat=InstanceHeartbeat(store),
             rights=rights,
             store_health=StoreHealth(store, settings.store_timeout_seconds),
+            scripts=FirstPartyScripts(
+                lambda vendor, outcome: metrics.scripts.labels(vendor, outcome).inc(), clock
+            ),
             banner_config=banner_config,
             shown_texts=ShownTexts(banner_config),
             clock=clock,
@@ -190,6 +199,7 @@ class Gateway:
         await self.counter.close()
         await self.writer.close()
         await self.store.close()
+        await self.scripts.close()
         self.metrics.close()
 
     def instance_figures(self) -> dict[str, object]:

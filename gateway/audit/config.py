@@ -127,11 +127,16 @@ def load_audit_config(
     categories: Sequence[str],
     site_cookies: Iterable[str] = (),
     site_storage: Iterable[str] = (),
+    vendors: Sequence[str] = (),
 ) -> AuditConfig:
-    """Read and validate a rules folder (the gateway's own loader: same errors, same exit 2)."""
+    """Read and validate a rules folder (the gateway's own loader: same errors, same exit 2);
+    with `vendors` (the site's `GATEWAY_VENDORS`), only those rules."""
     from gateway.rules.loader import load_rules
+    from gateway.rules.selection import select_vendors
 
     rules = load_rules(folder, categories=categories, allow_insecure_upstreams=True)
+    if vendors:
+        rules = select_vendors(rules, vendors)
     return audit_config(
         rules, categories=categories, site_cookies=site_cookies, source=str(folder),
         site_storage=site_storage,

@@ -21,12 +21,15 @@ from starlette.routing import Route
 
 from gateway.consent.choice import parse_choice
 from gateway.consent.cookie import COOKIE_NAME, presented_token
-from gateway.consent.model import Consent
+from gateway.consent.model import NECESSARY, Consent
 from gateway.endpoints.bodies import read_json
 from gateway.endpoints.facts import request_facts
 from gateway.errors import Unprocessable
 from gateway.receipts.build import new_receipt
+from gateway.receipts.shown import TextsShown
 from gateway.runtime import Gateway, gateway_of
+from gateway.settings import Settings
+from gateway.settings_parts import ConsentPolicy
 
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie, Authorization"}
 
@@ -100,15 +103,21 @@ async def record_consent(request: Request) -> Response:
     )
     if choice.app is not None:  # the app's counterpart of the page: bundle id and screen
         facts = replace(facts, origin=choice.app.collection_point)
+    # An app showed its own screen, not the banner: nothing the gateway showed is proven.
+    shown = (
+        gateway.shown_texts(choice.language)
+        if choice.app is None
+        else TextsShown(choice.language or "", "")
+    )
     receipt = new_receipt(
-        settings.policy,
+        _policy_in(settings, shown.language),
         facts,
         subject_id=consent.consent_id,
         subject_kind="visitor",
         action=choice.action,
         granted=choice.granted,
         denied=choice.denied,
-        shown=gateway.shown_texts(choice.language),
+        shown=shown,
         page=choice.page,
         now=gateway.clock(),
         refused_vendors=choice.refused_vendors,
@@ -152,15 +161,17 @@ async def withdraw_consent(request: Request) -> Response:
     if previous is not None and erase:
         erased = await gateway.rights.erase(previous.consent_id)
     elif previous is not None:
+        shown = gateway.shown_texts(_withdrawal_language(request))
         receipt = new_receipt(
-            settings.policy,
+            _policy_in(settings, shown.language),
             request_facts(request, settings.network),
             subject_id=previous.consent_id,
             subject_kind="visitor",
             action="withdraw",
-            granted=(),
-            denied=settings.categories,
-            shown=gateway.shown_texts(_withdrawal_language(request)),
+            # Strictly necessary technologies stay on: withdrawn is everything else.
+            granted=(NECESSARY,),
+            denied=tuple(c for c in settings.categories if c != NECESSARY),
+            shown=shown,
             now=gateway.clock(),
         )
         await gateway.receipts.record(receipt)
@@ -221,3 +232,8 @@ routes = [
     Route("/consent", withdraw_consent, methods=["DELETE"]),
     Route("/consent/receipts", own_receipts, methods=["GET"]),
 ]
+
+
+def _policy_in(settings: Settings, language: str) -> ConsentPolicy:
+    """The policy a receipt cites: the privacy policy in the language the person was shown."""
+    return replace(settings.policy, url=settings.policy_url_for(language))

@@ -136,6 +136,11 @@ class HotPaths:
             "/consent": ("/consent", self.read_consent),
             **{path: (path, self._asset_handler(asset)) for path, asset in assets.items()},
         }
+        self.script_paths = frozenset(
+            f"/t/{rule.id}{script.path}"
+            for rule in gateway.rules.values()
+            for script in rule.scripts
+        )
         # The consent state's JSON, per consent, for this gateway's settings.
         self._state = lambda consent: consent_state(gateway, consent)
 
@@ -148,6 +153,9 @@ class HotPaths:
         if found is not None:
             route, handler = found
             rest = ""
+        elif path in self.script_paths:  # a vendor's loader script: served by its own route
+            await self.app(scope, receive, send)
+            return
         elif path.startswith("/t/"):
             rest = path[3:]
             route = "/t/{vendor}/{sub_path:path}" if "/" in rest else "/t/{vendor}"

@@ -44,6 +44,9 @@ def _errors(*codes: int) -> dict[str, Schema]:
     return {str(code): _json(_REASONS[code], ref("Error")) for code in codes}
 
 
+error_responses = _errors  # for the paths built outside this module (first-party scripts)
+
+
 def _op(summary: str, tag: str, responses: Mapping[str, Schema], **extra: Any) -> Schema:
     return {"summary": summary, "tags": [tag], "responses": dict(responses), **extra}
 
@@ -269,6 +272,16 @@ def api_paths() -> dict[str, Schema]:
                 {"200": _json("Recorded", ref("RecipientConsentRecorded"))}
                 | _errors(400, 413, 415, 422, *_ADMIN_API),
                 requestBody=_request(ref("Choice")),
+                security=_BEARER,
+            ),
+        },
+        "/api/recipients/consent": {
+            "put": _op(
+                "Record a sign-up's email-tracking consent by address (hashed, not stored)",
+                "api",
+                {"200": _json("Recorded", ref("RecipientConsentRecorded"))}
+                | _errors(400, 413, 415, 422, *_ADMIN_API),
+                requestBody=_request(ref("AddressChoice")),
                 security=_BEARER,
             ),
         },

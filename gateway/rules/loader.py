@@ -31,13 +31,14 @@ from gateway.rules.model import (
     SignalParam,
     WithoutConsent,
 )
+from gateway.rules.scripts import read_scripts
 from gateway.rules.table import NAME, RuleTable
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _HEADER = re.compile(r"[!#$%&'+.^_`|~0-9A-Za-z-]+")
 _RULE_KEYS = (
     "id", "name", "category", "privacy_policy_url", "terms_url", "description", "cookies",
-    "hosts", "notice", "hit", "platform", "storage",
+    "hosts", "notice", "hit", "platform", "storage", "scripts",
 )  # fmt: skip
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _DISCLOSED = HitRule(mode="block")  # a necessary vendor's: never used, /t does not serve it
@@ -125,6 +126,9 @@ def _build_rule(doc: RuleTable, categories: tuple[str, ...], insecure: bool) -> 
         hosts=doc.hosts("hosts"),
         platform=doc.choice("platform", Platform, "web"),
         storage=doc.names("storage"),
+        scripts=read_scripts(
+            doc, hit.paths, lambda table, key, url: _check_url(table, key, url, insecure=insecure)
+        ),
     )
 
 

@@ -179,6 +179,21 @@ class HitRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ScriptRule:
+    """A loader script the gateway serves from its own origin at `/t/{vendor}{path}`, fetched
+    server-side from `upstream` (declared here, https only) with only `params` passed on::
+
+        [scripts."/gtag/js"]
+        upstream = "https://www.googletagmanager.com/gtag/js"
+        params = ["id", "l"]
+    """
+
+    path: str
+    upstream: str
+    params: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     """One vendor, as declared by `tag_rules/{id}.toml`."""
 
@@ -200,6 +215,7 @@ class Rule:
     # localStorage/sessionStorage keys its scripts write (`*` as in cookies); the audit judges
     # them as it judges cookies.
     storage: NameSet = NameSet()
+    scripts: tuple[ScriptRule, ...] = ()  # loader scripts served first-party (`[scripts]`)
 
     @property
     def disclosure_only(self) -> bool:

@@ -60,8 +60,9 @@ const build = () => {
   title = element("h2", "cg-t", "", { id: "cg-t" });
   description = element("span");
   paragraph.append(description);
-  if (config.policyUrl)
-    paragraph.append(" ", element("a", "", text("policy_link"), { href: config.policyUrl }));
+  // The policy in the banner's language (`[policy_url] ru = …`), else the one policy URL.
+  const policyUrl = config.texts[language].policy_url || config.policyUrl;
+  if (policyUrl) paragraph.append(" ", element("a", "", text("policy_link"), { href: policyUrl }));
   button(dialog, "×", hide, "cg-c").setAttribute("aria-label", text("close"));
   dialog.append(title, paragraph);
   if (gpc) dialog.append(element("p", "cg-g", text("gpc_notice")));
