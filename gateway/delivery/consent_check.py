@@ -51,7 +51,11 @@ def withheld_reason(standing: Standing, queued: QueuedHit, rule: Rule) -> str | 
         return "erased"
     if rule.category in standing.objected or standing.objected & queued.signalled:
         return "objected"
-    if standing.chosen_at is None or standing.chosen_at <= queued.queued_at:
+    # The edge decided with the choice its token carried (`chosen_at`, whole seconds), not
+    # with whatever the store held when the hit was queued: an old token replayed after a
+    # narrower choice or a withdrawal is caught here too.
+    decided_with = queued.queued_at if queued.chosen_at is None else queued.chosen_at
+    if standing.chosen_at is None or standing.chosen_at <= decided_with:
         return None  # the edge decided with this choice (or a later one)
     if rule.id in standing.refused_vendors:
         return "vendor_refused"

@@ -104,10 +104,10 @@ async def test_an_unexpected_error_on_a_hot_path_is_the_one_json_500(
 ) -> None:
     app = create_app(make_settings())
 
-    def broken(token, now=None):
+    def broken(tokens, now=None):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(app.state.gateway.codec, "decode", broken)
+    monkeypatch.setattr(app.state.gateway.codec, "decode_presented", broken)
     async with serving(app, client_ip="10.0.0.5") as http:
         with caplog.at_level(logging.ERROR, logger="gateway"):
             response = await http.get(
