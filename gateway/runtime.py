@@ -101,6 +101,7 @@ class Gateway:
             categories=(*settings.categories, settings.email_category),
             refresh_seconds=settings.objection_refresh_seconds,
             tombstone_days=settings.consent_days,
+            on_superseded=metrics.tally.superseded_token,
         )
         banner_config = banner_config_for(settings, declared)
         hit_queue = open_hit_queue(settings)

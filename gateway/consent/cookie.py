@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -95,8 +96,9 @@ class ConsentCodec:
 
         A browser may hold two `cg_consent` cookies (a host-only one and a domain one, after
         `GATEWAY_COOKIE_DOMAIN` changed): the valid ones count only if they share one consent
-        id, and then the newest choice is theirs (the registry may still supersede it). Two
-        consent ids, or two different choices of one second, are ambiguous: no consent.
+        id, and then the newest choice is theirs (the registry may still supersede it); two
+        different choices of one second allow only what both allow. Two consent ids are
+        ambiguous: no consent.
         """
         if len(tokens) == 1:
             return self.decode(tokens[0], now)
@@ -106,8 +108,15 @@ class ConsentCodec:
         if not found or len({consent.consent_id for consent in found}) > 1:
             return None
         newest = max(found, key=lambda consent: consent.chosen_at)
-        if any(c.chosen_at == newest.chosen_at and c != newest for c in found):
-            return None
+        for tie in found:
+            if tie.chosen_at == newest.chosen_at and tie != newest:
+                newest = replace(
+                    newest,
+                    revision=min(newest.revision, tie.revision),
+                    granted=newest.granted & tie.granted,
+                    gpc=newest.gpc or tie.gpc,
+                    refused_vendors=newest.refused_vendors | tie.refused_vendors,
+                )
         return newest
 
     def _verify_uncached(self, token: str) -> tuple[Consent, int] | None:
