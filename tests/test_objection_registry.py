@@ -153,7 +153,8 @@ async def test_a_choice_made_again_elsewhere_supersedes_older_tokens_after_a_ref
     clock.now += 1
     await registry.refresh()
     now = registry.standing(old)
-    assert now is not None and now.granted == {"analytics", "necessary"}
+    assert now is not None
+    assert now.granted == {"analytics", "necessary"}
     # A withdrawal after it: the old token is no consent at all, the withdrawal's own is too.
     withdrawal = receipt("visitor-choosing-again", clock.now, action="withdraw", granted=())
     await store.add_receipts([withdrawal])

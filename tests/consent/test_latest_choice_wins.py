@@ -75,7 +75,8 @@ async def test_an_app_token_replayed_after_withdrawal_sends_nothing_to_anyone(
     token = await choose(http, {"action": "accept_all", "app": APP}, **app)
     bearing = {**app, "Authorization": f"Consent {token}", "App-Tracking": "authorized"}
     withdrawn = await http.delete("/consent", headers=bearing)
-    assert withdrawn.status_code == 200 and withdrawn.json()["receipt_id"]
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["receipt_id"]
     # The app's offline queue replays hits with the token it still holds.
     meta = await http.post("/t/meta_app/activities", data=META_APP_EVENT, headers=bearing)
     assert decision(meta) == "block; reason=no_consent"
