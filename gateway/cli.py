@@ -185,6 +185,7 @@ def _check_config(arguments: argparse.Namespace) -> int:
     from gateway.banner.config import banner_config_for
     from gateway.preflight import check_writable_paths, store_problem
     from gateway.rules.loader import load_rules
+    from gateway.rules.placeholders import placeholder_warnings
 
     settings = _settings(arguments)
     rules = load_rules(
@@ -195,6 +196,8 @@ def _check_config(arguments: argparse.Namespace) -> int:
     banner_config_for(settings, rules)  # banner text overrides, vendors per category
     check_writable_paths(settings)
     print(f"ok: settings valid; {len(rules)} tag rule(s) in {settings.rules}: {', '.join(rules)}")
+    for warning in placeholder_warnings(settings.rules, rules.values()):
+        print(f"warning: {warning}", file=sys.stderr)
     if arguments.skip_store:
         return 0
     problem = store_problem(settings)

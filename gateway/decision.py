@@ -86,6 +86,7 @@ Reason = Literal[
     "no_consent",
     "stale_revision",
     "opt_out_region",
+    "not_allowed_value",  # not decide()'s: the hit names a property the rule does not allow
 ]
 
 # The Consent Mode signals a forwarded hit carries (`ConsentModeState`), and the category that

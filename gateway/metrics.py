@@ -59,6 +59,11 @@ class Tally:
         self.latency: dict[str, list[float]] = {}
         self.decisions: dict[tuple[str, str, str], int] = {}
         self.superseded: dict[str, int] = {}  # by how a stale token was read
+        self.pii_redacted: dict[str, int] = {}  # values with an e-mail address, by vendor
+
+    def redacted(self, vendor: str, values: int) -> None:
+        if values:
+            self.pii_redacted[vendor] = self.pii_redacted.get(vendor, 0) + values
 
     def superseded_token(self, how: str) -> None:
         self.superseded[how] = self.superseded.get(how, 0) + 1
@@ -122,6 +127,12 @@ class Metrics:
             "Consent cookies or app tokens older than their id's latest stored choice, read as"
             " that choice, by how (later_choice, withdrawn, same_second, forgotten).",
             ["how"],
+            registry=self.registry,
+        )
+        self.pii_redacted = Counter(
+            "cg_pii_redacted",
+            "Hit values whose e-mail addresses were replaced by [email] before leaving, by vendor.",
+            ["vendor"],
             registry=self.registry,
         )
         self.rejected_hits = Counter(
@@ -203,6 +214,10 @@ class Metrics:
             if (grown := count - flushed.decisions.get(vendor_key, 0)) > 0:
                 self.decisions.labels(*vendor_key).inc(grown)
                 flushed.decisions[vendor_key] = count
+        for vendor, count in tally.pii_redacted.items():
+            if (grown := count - flushed.pii_redacted.get(vendor, 0)) > 0:
+                self.pii_redacted.labels(vendor).inc(grown)
+                flushed.pii_redacted[vendor] = count
         for how, count in tally.superseded.items():
             if (grown := count - flushed.superseded.get(how, 0)) > 0:
                 self.superseded.labels(how).inc(grown)

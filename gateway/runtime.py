@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,12 +28,15 @@ from gateway.retention import PeriodicPurge
 from gateway.rights import SubjectRights
 from gateway.rules.loader import load_rules
 from gateway.rules.model import Rule
+from gateway.rules.placeholders import placeholder_warnings
 from gateway.settings import Settings
 from gateway.signing import development_keys
 from gateway.store import Store, open_store
 from gateway.tracking.counters import EventCounter
 from gateway.tracking.forwarder import Forwarder
 from gateway.tracking.pending_counts import PendingCountsFile
+
+log = logging.getLogger("gateway.rules")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,8 @@ class Gateway:
             categories=settings.categories,
             allow_insecure_upstreams=settings.allow_insecure_upstreams,
         )
+        for warning in placeholder_warnings(settings.rules, declared.values()):
+            log.warning("%s", warning)
         # Necessary vendors are only disclosed in the banner: no /t route, nothing to delete.
         rules = MappingProxyType(
             {vendor: rule for vendor, rule in declared.items() if not rule.disclosure_only}

@@ -194,7 +194,10 @@ def test_every_reason_is_a_known_code() -> None:
     known = set(get_args(Reason))
     app_refused = Signals(REVISION, app_tracking="refused")
     from_apps = decide(make_rule("forward", "marketing"), None, app_refused).reason
-    assert {decision.reason for _, _, decision in EVERY_RUN} | {from_apps} == known
+    # `not_allowed_value` is the edge's, not decide()'s: a hit naming a property not the site's.
+    assert {decision.reason for _, _, decision in EVERY_RUN} | {from_apps} == known - {
+        "not_allowed_value"
+    }
 
 
 def test_bots_never_reach_a_vendor() -> None:

@@ -197,7 +197,7 @@ class HotPaths:
             else [parse_query(scope["query_string"].decode("latin-1"))]
         )
         client = scope.get("client")
-        location = carry_out(
+        decision, location = carry_out(
             gateway,
             rule,
             decision,

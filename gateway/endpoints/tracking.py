@@ -24,7 +24,7 @@ from gateway.errors import ClientError, NotFound
 from gateway.rules.model import Rule
 from gateway.runtime import Gateway, gateway_of
 from gateway.tracking.bodies import hits_in_body
-from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
+from gateway.tracking.hits import outbound_hit, parse_query, redirect_target
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.headers import DecisionHeaders, geo_header_name, read_decision_headers
 from gateway.visitors.network import client_ip
@@ -55,18 +55,18 @@ async def track(request: Request) -> Response:
     # Read before deciding: a body the rule cannot read is refused whatever the consent.
     hits = await _hits(request, gateway, rule, post)
     # One decision for all hits of a request: they share every input decide() takes.
-    decision = decide(rule, consent, signals)
-    answer = {"X-Consent-Decision": f"{decision.outcome}; reason={decision.reason}"}
-    location = carry_out(
+    # (`carry_out` may still block them all: a hit naming a property not the operator's.)
+    decision, location = carry_out(
         gateway,
         rule,
-        decision,
+        decide(rule, consent, signals),
         hits,
         consent,
         peer=request.client.host if request.client else None,
         forwarded_for=read.forwarded_for,
         user_agent=read.user_agent,
     )
+    answer = {"X-Consent-Decision": f"{decision.outcome}; reason={decision.reason}"}
     if location is not None:
         status = 303 if post else 302
         # Built from the rule's upstream and already encoded: no re-quoting (as on /c).
@@ -105,24 +105,35 @@ def carry_out(
     peer: str | None,
     forwarded_for: str | None,
     user_agent: str,
-) -> str | None:
-    """Count the decision and do what it says: returns the redirect's Location, or None when
-    the hits were queued for forwarding (or blocked)."""
+) -> tuple[Decision, str | None]:
+    """Count the decision and do what it says: returns the decision carried out (a hit naming
+    a value the rule does not allow is blocked, `not_allowed_value`) and the redirect's
+    Location, or None when the hits were queued for forwarding (or blocked)."""
+    if decision.outcome != "block" and not all(rule.hit.pins(params) for params in hits):
+        decision = NOT_ALLOWED_VALUE
     gateway.counter.add(PixelCount(rule.id, decision.outcome))
-    gateway.metrics.tally.decision(rule.id, decision.outcome, decision.reason)
+    tally = gateway.metrics.tally
+    tally.decision(rule.id, decision.outcome, decision.reason)
     if decision.outcome == "redirect":
         # A redirect sends one hit in its URL; the loader allows only one-hit bodies (form).
-        return redirect_location(rule, hits[0], decision.signalled)
+        location, redacted = redirect_target(rule, hits[0], decision.signalled)
+        tally.redacted(rule.id, redacted)
+        return decision, location
     if decision.outcome != "block":
         ip = client_ip(peer, forwarded_for, gateway.settings.trusted_proxies)
         for params in hits:
+            hit = outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent)
+            tally.redacted(rule.id, hit.redacted)
             gateway.forwarder.submit(
-                outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent),
+                hit,
                 consent_id=consent.consent_id if consent else None,
                 signalled=decision.signalled,
                 chosen_at=consent.chosen_at if consent else None,
             )
-    return None
+    return decision, None
+
+
+NOT_ALLOWED_VALUE = Decision("block", "not_allowed_value")
 
 
 @functools.lru_cache(maxsize=8)

@@ -46,6 +46,7 @@ def standing(granted=BOTH, *, at=150.0, refused=(), objected=(), erased=False) -
         (standing(refused=["ga4"], at=50.0), hit(token_time=40.0), "vendor_refused"),
         (standing({"analytics"}, at=50.0), hit(token_time=60.0), None),  # the token is newer
         (standing({"analytics"}, at=50.0), hit(token_time=50.0), None),  # decided with it
+        (standing({"analytics"}, at=50.7), hit(token_time=50.0), None),  # its receipt's second
     ],
 )
 def test_withheld_reason(later: Standing, queued: QueuedHit, reason: str | None) -> None:
