@@ -202,6 +202,7 @@ def _check_config(arguments: argparse.Namespace) -> int:
     from gateway.banner.config import banner_config_for
     from gateway.preflight import check_writable_paths, store_problem
     from gateway.rules.loader import load_rules
+    from gateway.rules.placeholders import placeholder_warnings
     from gateway.rules.selection import select_vendors
     from gateway.startup import origin_warning, vendor_line
 
@@ -218,6 +219,8 @@ def _check_config(arguments: argparse.Namespace) -> int:
     print(f"vendors: {vendor_line(list(rules))}")
     warning = origin_warning(settings)
     if warning is not None:
+        print(f"warning: {warning}")
+    for warning in placeholder_warnings(settings.rules, rules.values()):
         print(f"warning: {warning}")
     if arguments.skip_store:
         return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from gateway.retention import PeriodicPurge
 from gateway.rights import SubjectRights
 from gateway.rules.loader import load_rules
 from gateway.rules.model import Rule
+from gateway.rules.placeholders import placeholder_warnings
 from gateway.rules.selection import select_vendors
 from gateway.settings import Settings
 from gateway.signing import development_keys
@@ -36,6 +38,8 @@ from gateway.tracking.counters import EventCounter
 from gateway.tracking.forwarder import Forwarder
 from gateway.tracking.pending_counts import PendingCountsFile
 from gateway.tracking.scripts import FirstPartyScripts
+
+log = logging.getLogger("gateway.rules")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,8 @@ class Gateway:
             ),
             settings.vendors,
         )
+        for warning in placeholder_warnings(settings.rules, declared.values()):
+            log.warning("%s", warning)
         # Necessary vendors are only disclosed in the banner: no /t route, nothing to delete.
         rules = MappingProxyType(
             {vendor: rule for vendor, rule in declared.items() if not rule.disclosure_only}
@@ -109,6 +115,7 @@ class Gateway:
             categories=(*settings.categories, settings.email_category),
             refresh_seconds=settings.objection_refresh_seconds,
             tombstone_days=settings.consent_days,
+            on_superseded=metrics.tally.superseded_token,
         )
         banner_config = banner_config_for(settings, declared)
         hit_queue = open_hit_queue(settings)

@@ -46,7 +46,7 @@ _HIT_KEYS = (
     "mode", "upstream", "method", "encoding", "allowed_params", "identifier_params",
     "fixed_params", "ip", "ip_param", "ip_header", "without_consent", "consent_mode",
     "paths", "bodies", "url_params", "url_query_keys", "advertising_id_params",
-    "upstream_query_params", "signal_params",
+    "upstream_query_params", "signal_params", "email_params", "allowed_values",
 )  # fmt: skip
 # A sub-path the vendor's client appends: plain path segments, no dot segments, no query.
 _SUB_PATH = re.compile(r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+/?")
@@ -204,6 +204,8 @@ def _build_hit(hit: RuleTable, insecure: bool, categories: tuple[str, ...]) -> H
         advertising_id_params=advertising_ids,
         upstream_query_params=upstream_query,
         signal_params=_signal_params(hit, allowed, categories),
+        email_params=_within_allowed(hit, "email_params", allowed),
+        allowed_values=hit.value_lists("allowed_values", within=allowed),
     )
 
 
