@@ -10,7 +10,8 @@ import pytest
 
 from gateway.decision import Decision
 from gateway.rules.loader import load_rules
-from gateway.tracking.hits import Encoded, outbound_hit, parse_query, redirect_location
+from gateway.tracking.encoded import Encoded
+from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
 from gateway.visitors.network import parse_ip
 from tests.conftest import REPO
 
