@@ -143,6 +143,7 @@ def _serve(arguments: argparse.Namespace) -> int:
         os.environ["GATEWAY_VENDORS"] = ",".join(DEMO_VENDORS)
     configure_logging(settings.log_level)
     from gateway.preflight import check_writable_paths
+    from gateway.rules.placeholders import placeholder_warnings
     from gateway.runtime import Gateway
     from gateway.startup import startup_notice
 
@@ -151,7 +152,8 @@ def _serve(arguments: argparse.Namespace) -> int:
     check_writable_paths(settings)
     gateway = Gateway.build(settings)  # an unknown vendor id stops here, with one line
     scripts = [f"/t/{r.id}{s.path}" for r in gateway.rules.values() for s in r.scripts]
-    print(startup_notice(settings, settings.vendors, scripts), flush=True)
+    placeholders = placeholder_warnings(settings.rules, gateway.rules.values())
+    print(startup_notice(settings, settings.vendors, scripts, placeholders), flush=True)
     # Workers rebuild the same settings from the environment.
     if arguments.config:
         os.environ[CONFIG_VARIABLE] = str(Path(arguments.config).resolve())

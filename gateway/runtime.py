@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ from gateway.retention import PeriodicPurge
 from gateway.rights import SubjectRights
 from gateway.rules.loader import load_rules
 from gateway.rules.model import Rule
-from gateway.rules.placeholders import placeholder_warnings
 from gateway.rules.selection import select_vendors
 from gateway.settings import Settings
 from gateway.signing import development_keys
@@ -38,8 +36,6 @@ from gateway.tracking.counters import EventCounter
 from gateway.tracking.forwarder import Forwarder
 from gateway.tracking.pending_counts import PendingCountsFile
 from gateway.tracking.scripts import FirstPartyScripts
-
-log = logging.getLogger("gateway.rules")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +83,6 @@ class Gateway:
             ),
             settings.vendors,
         )
-        for warning in placeholder_warnings(settings.rules, declared.values()):
-            log.warning("%s", warning)
         # Necessary vendors are only disclosed in the banner: no /t route, nothing to delete.
         rules = MappingProxyType(
             {vendor: rule for vendor, rule in declared.items() if not rule.disclosure_only}

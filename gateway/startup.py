@@ -40,9 +40,15 @@ def vendor_line(vendors: Sequence[str]) -> str:
     return ", ".join(vendors)
 
 
-def startup_notice(settings: Settings, vendors: Sequence[str], scripts: Sequence[str] = ()) -> str:
+def startup_notice(
+    settings: Settings,
+    vendors: Sequence[str],
+    scripts: Sequence[str] = (),
+    placeholders: Sequence[str] = (),
+) -> str:
     """The text `serve` prints at start; `vendors` are the enabled rule ids, `scripts` the
-    paths of the vendors' loader scripts served first-party (`/t/ga4/gtag/js`)."""
+    paths of the vendors' loader scripts served first-party (`/t/ga4/gtag/js`), `placeholders`
+    the shipped placeholders still in the rules (`gateway.rules.placeholders`)."""
     endpoint = settings.public_url.rstrip("/")
     lines = [f"consent-gateway at {endpoint}", f"  vendors: {vendor_line(vendors)}"]
     warning = origin_warning(settings)
@@ -52,6 +58,7 @@ def startup_notice(settings: Settings, vendors: Sequence[str], scripts: Sequence
         )
     else:
         lines.append(f"  warning: {warning}")
+    lines.extend(f"  warning: {placeholder}" for placeholder in placeholders)
     lines.append("  first tag in <head> of every page:")
     lines.append(f'    <script src="{endpoint}/consent.js"></script>')
     if scripts:

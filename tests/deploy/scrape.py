@@ -92,6 +92,15 @@ async def _some_of_everything(http: httpx.AsyncClient) -> None:
         "/t/plausible", content=b"{bad", headers={**cookie, "Content-Type": "text/plain"}
     )
     assert refused.status_code == 400
+    # An address in a hit (redacted), then the old cookie replayed after a narrower choice.
+    leaky = await http.get("/t/ga4?v=2&tid=G-T&dt=for%20ada%40example.com", headers=cookie)
+    assert leaky.status_code == 200
+    narrower = await http.post(
+        "/consent", json={"granted": ["preferences"]}, headers={"Origin": SITE, **BROWSER}
+    )
+    assert narrower.status_code == 200
+    stale = await http.get("/consent", headers=cookie)
+    assert "analytics" not in stale.json()["consent"]["granted"]  # (less, within one second)
     links = await http.post(
         "/api/links",
         json={"campaign": "c1", "recipient": "esp-1", "url": "https://www.example.com/"},
@@ -109,6 +118,8 @@ async def scrape_every_route(
     scrape = Scrape()
     admin = (hashlib.sha256(ADMIN.encode()).hexdigest(),)
     rules = rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", vendor.origin)
+    script = (b"/* loader */", {"Content-Type": "application/javascript"})
+    vendor.scripts |= {"/gtag/js": script, "/gtm.js": script}  # served first-party (/t/ga4/…)
     vendor.status = 503
     healthy = create_app(
         make_settings(rules=rules, allow_insecure_upstreams=True, admin_token_hashes=admin)

@@ -357,6 +357,7 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert body["delivery"]["ga4"] == {
         "depth": 0,
         "oldest_age_seconds": 0,
+        "breaker_open": 0.0,
         **dict.fromkeys(_DELIVERY_COUNTS, 0),
     }
     del body["forwarder"], body["delivery"]

@@ -70,7 +70,7 @@ def test_vendors_come_from_the_config_file_or_the_environment(tmp_path: Path) ->
 
 
 def test_the_audit_judges_only_the_chosen_vendors() -> None:
-    chosen = load_audit_config(REPO / "tag_rules", DEFAULT_CATEGORIES, (), ("ga4",))
+    chosen = load_audit_config(REPO / "tag_rules", DEFAULT_CATEGORIES, vendors=("ga4",))
     every = load_audit_config(REPO / "tag_rules", DEFAULT_CATEGORIES)
     assert [vendor.id for vendor in chosen.vendors] == ["ga4"]
     assert len(every.vendors) > 1
