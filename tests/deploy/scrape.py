@@ -95,11 +95,17 @@ async def _some_of_everything(http: httpx.AsyncClient) -> None:
     # An address in a hit (redacted), then the old cookie replayed after a narrower choice.
     leaky = await http.get("/t/ga4?v=2&tid=G-T&dt=for%20ada%40example.com", headers=cookie)
     assert leaky.status_code == 200
+    http.cookies.clear()  # another visitor (the first one's queued hits stay theirs)
+    first = await http.post(
+        "/consent", json={"action": "accept_all"}, headers={"Origin": SITE, **BROWSER}
+    )
+    assert first.status_code == 200
+    old = {"Cookie": f"cg_consent={http.cookies['cg_consent']}", **BROWSER}
     narrower = await http.post(
         "/consent", json={"granted": ["preferences"]}, headers={"Origin": SITE, **BROWSER}
     )
     assert narrower.status_code == 200
-    stale = await http.get("/consent", headers=cookie)
+    stale = await http.get("/consent", headers=old)
     assert "analytics" not in stale.json()["consent"]["granted"]  # (less, within one second)
     links = await http.post(
         "/api/links",
