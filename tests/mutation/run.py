@@ -13,6 +13,7 @@ scores below 95 % (equivalents excluded) or mutmut could not run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -85,11 +86,9 @@ def prepare(module: str, tests: list[str]) -> Path:
     return folder
 
 
-def mutmut(folder: Path, *args: str, log: Path | None = None) -> subprocess.CompletedProcess[str]:
+def mutmut(folder: Path, *args: str, log: Path) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "mutmut", *args]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    if log is None:
-        return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
     with log.open("w") as out:
         return subprocess.run(command, cwd=folder, env=env, stdout=out, stderr=out, text=True)
 
@@ -104,18 +103,39 @@ def run_module(module: str, tests: list[str], jobs: int) -> list[Mutant] | None:
         tail = log.read_text("utf-8", errors="replace")[-3000:]
         print(f"mutmut failed on {module} (exit {done.returncode}); end of {log}:\n{tail}")
         return None
-    mutants = []
-    for name, code in sorted(read_exit_codes(meta).items()):
-        status = status_of(code)
-        diff = "" if is_killed(status) else mutmut(folder, "show", name).stdout
-        mutants.append(Mutant(name, status, diff))
-    return mutants
+    statuses = {name: status_of(code) for name, code in sorted(read_exit_codes(meta).items())}
+    diffs = read_diffs(folder, module, [n for n, s in statuses.items() if not is_killed(s)])
+    return [Mutant(name, status, diffs.get(name, "")) for name, status in statuses.items()]
+
+
+# mutmut's own diff of each mutant (what `mutmut show` prints), all in one process.
+_DIFFS = """
+import json, sys
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+module, names = json.load(sys.stdin)
+json.dump({name: get_diff_for_mutant(name, path=module) for name in names}, sys.stdout)
+"""
+
+
+def read_diffs(folder: Path, module: str, names: list[str]) -> dict[str, str]:
+    if not names:
+        return {}
+    done = subprocess.run(
+        [sys.executable, "-c", _DIFFS],
+        cwd=folder,
+        input=json.dumps([module, names]),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    diffs: dict[str, str] = json.loads(done.stdout)
+    return diffs
 
 
 def report_survivors(score: ModuleScore) -> None:
     for mutant in score.survivors:
         print(f"\n{mutant.status}: {mutant.name} ({mutant.function})")
-        print("\n".join(mutant.diff.splitlines()[1:]))  # the first line repeats the name
+        print(mutant.diff)
 
 
 def main(argv: list[str] | None = None) -> int:
