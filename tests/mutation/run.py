@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -132,6 +133,13 @@ def read_diffs(folder: Path, module: str, names: list[str]) -> dict[str, str]:
     return diffs
 
 
+def cpu_seconds() -> float:
+    """CPU time of every finished child process: what a run costs whatever else the machine
+    is doing (on an idle machine, about the wall time times the number of jobs)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def report_survivors(score: ModuleScore) -> None:
     for mutant in score.survivors:
         print(f"\n{mutant.status}: {mutant.name} ({mutant.function})")
@@ -151,12 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     selected = args.modules or list(modules)
     equivalents = load_equivalents(EQUIVALENTS)
 
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), cpu_seconds()
     scores: list[ModuleScore] = []
     used: set[Equivalent] = set()
     failed = []
     for module in selected:
-        began = time.monotonic()
+        began, cpu_began = time.monotonic(), cpu_seconds()
         mutants = run_module(module, modules[module], args.jobs)
         if mutants is None:
             failed.append(module)
@@ -164,10 +172,12 @@ def main(argv: list[str] | None = None) -> int:
         score, matched = score_module(module, mutants, equivalents)
         scores.append(score)
         used |= matched
-        print(f"{module}: {score.score:.1f} % in {time.monotonic() - began:.0f} s", flush=True)
+        wall, cpu = time.monotonic() - began, cpu_seconds() - cpu_began
+        print(f"{module}: {score.score:.1f} % in {wall:.0f} s ({cpu:.0f} CPU s)", flush=True)
         report_survivors(score)
 
-    print(f"\n{table(scores)}\n\n{len(selected)} module(s) in {time.monotonic() - started:.0f} s")
+    wall, cpu = time.monotonic() - started, cpu_seconds() - cpu_started
+    print(f"\n{table(scores)}\n\n{len(selected)} module(s) in {wall:.0f} s, {cpu:.0f} CPU s")
     stale = [e for e in equivalents if e.module in selected and e not in used]
     for entry in stale:
         print(f"stale entry in equivalent.toml (no surviving mutant matches it): {entry}")
