@@ -295,3 +295,9 @@ def test_a_redirect_location() -> None:
     assert redirect_location(redirect, parse_query("e=1&uid=u&cid=c")) == f"{UPSTREAM}?e=1&cid=c"
     marketing = frozenset({"marketing"})
     assert redirect_location(redirect, parse_query("uid=u"), marketing) == f"{UPSTREAM}?uid=u"
+
+
+@pytest.mark.parametrize("outcome", ["block", "redirect"])
+def test_a_blocked_or_redirected_hit_is_never_shaped_to_be_sent(outcome: Any) -> None:
+    with pytest.raises(AssertionError):
+        send(rule(ip="forward", ip_param="uip"), Decision(outcome, "denied"))
