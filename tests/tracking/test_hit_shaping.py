@@ -301,3 +301,20 @@ def test_a_redirect_location() -> None:
 def test_a_blocked_or_redirected_hit_is_never_shaped_to_be_sent(outcome: Any) -> None:
     with pytest.raises(AssertionError):
         send(rule(ip="forward", ip_param="uip"), Decision(outcome, "denied"))
+
+
+def test_url_query_keys_match_whole_names() -> None:
+    keep = NameSet(("ref", "utm_*"))
+    assert strip_url("https://a.example/?ref=x&referrer=y&utm_id=1", keep) == (
+        "https://a.example/?ref=x&utm_id=1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("encoding", "method"), [("query", "GET"), ("form", "POST"), ("json", "POST")]
+)
+def test_every_hit_names_its_vendor_and_the_rules_method(encoding: Any, method: Any) -> None:
+    hit = send(rule(encoding=encoding, method=method), FORWARD)
+    assert (hit.vendor, hit.method) == ("v", method)
+    posted = send(rule(encoding=encoding, method="POST"), ANONYMOUS)
+    assert (posted.vendor, posted.method) == ("v", "POST")
