@@ -157,7 +157,8 @@ async def test_the_cache_is_bounded(sqlite_store: Store) -> None:
     check = DeliveryConsent(sqlite_store, cache_seconds=60.0, clock=clock, cache_limit=2)
     assert DeliveryConsent(sqlite_store).cache_limit == 100_000
     subjects = [f"subject-{n}-aaaaaaaaaaaaaaaa" for n in range(3)]
-    await check.standings(set(subjects[:2]))
+    await check.standings({subjects[0]})
+    await check.standings({subjects[1]})  # 1 + 1: exactly the limit, both kept
     await sqlite_store.erase_subject(subjects[0], T0)
     assert not (await check.standings({subjects[0]}))[subjects[0]].erased  # 2 kept: cached
     await check.standings({subjects[2]})  # a third: over the limit, the cache is emptied first
