@@ -179,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     wall, cpu = time.monotonic() - started, cpu_seconds() - cpu_started
     print(f"\n{table(scores)}\n\n{len(selected)} module(s) in {wall:.0f} s, {cpu:.0f} CPU s")
     stale = [e for e in equivalents if e.module in selected and e not in used]
-    for entry in stale:
-        print(f"stale entry in equivalent.toml (no surviving mutant matches it): {entry}")
+    for e in stale:
+        print(f"stale in equivalent.toml, no survivor matches: {e.module} {e.function}: {e.added}")
     below = [s.module for s in scores if not s.passes()]
     if below or failed:
         print(f"below {THRESHOLD:.0f} % or not run: {', '.join(below + failed)}")
