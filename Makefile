@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: setup system-deps run test lint unit year-ahead e2e bench mutate clean
+.PHONY: setup system-deps run test lint docs unit year-ahead e2e bench mutate clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,12 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet  # a broken link or anchor fails
+
+# The documentation site in site/ (docs/, mkdocs.yml); regenerates the reference pages first.
+docs: setup
+	$(BIN)/python docs/generate.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # The unit suite and the examples in gateway/'s docstrings, with line and branch coverage of
 # gateway/ (servers the tests start are measured too); the report lists what is not covered,
@@ -45,7 +51,7 @@ year-ahead: setup system-deps
 # Measured too: the total printed last is gateway/'s coverage by everything (after `make unit`).
 e2e: setup system-deps
 	$(BIN)/coverage run -m pytest -p no:cacheprovider e2e
-	$(BIN)/coverage run -m pytest -p no:cacheprovider examples  # the README's example consent tests
+	$(BIN)/coverage run -m pytest -p no:cacheprovider examples  # the docs' example consent tests (docs/audit.md)
 	$(BIN)/coverage combine --quiet --append
 	@echo "gateway/ coverage, lines and branches, unit + doctests + browser: $$($(BIN)/coverage report --format=total)%"
 
@@ -65,4 +71,4 @@ mutate: setup
 	nice -n 10 $(BIN)/python -m tests.mutation.run $(MODULES)
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
+	rm -rf $(VENV) var site .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

@@ -49,11 +49,16 @@ class DeliveryMonitor:
         """Per vendor: depth, oldest_age_seconds, then every edge and delivery counter."""
         now = self.clock()
         delivered = self.worker.counts() if self.worker else {}
+        tripped = self.worker.open_breakers() if self.worker else set()
         report: dict[str, VendorReport] = {}
         for vendor in self.vendors:
             depth = self.depths.get(vendor, QueueDepth(0, None))
             age = round(max(0.0, now - depth.oldest_at), 3) if depth.oldest_at else 0.0
-            figures: VendorReport = {"depth": depth.depth, "oldest_age_seconds": age}
+            figures: VendorReport = {
+                "depth": depth.depth,
+                "oldest_age_seconds": age,
+                "breaker_open": 1.0 if vendor in tripped else 0.0,
+            }
             figures.update(asdict(self.forwarder.counts.get(vendor) or EdgeCounts()))
             figures.update(asdict(delivered.get(vendor) or DeliveryCounts()))
             report[vendor] = figures
@@ -64,7 +69,7 @@ class DeliveryMonitor:
         sums: dict[str, int] = {}
         for figures in self.report().values():
             for name, value in figures.items():
-                if name != "oldest_age_seconds":
+                if name not in ("oldest_age_seconds", "breaker_open"):
                     sums[name] = sums.get(name, 0) + int(value)
         sums["buffered"] = self.forwarder.buffered
         return sums
