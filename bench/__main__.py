@@ -250,6 +250,7 @@ def gateway_env(redis_url: str, rules: Path, data: Path) -> dict[str, str]:
             "GATEWAY_SECRET_KEYS": SECRET,
             "GATEWAY_STORE": redis_url,
             "GATEWAY_RULES": str(rules),
+            "GATEWAY_VENDORS": ",".join(p.stem for p in Path(rules).glob("*.toml")),
             "GATEWAY_ALLOW_INSECURE_UPSTREAMS": "true",
             "GATEWAY_DATA_DIR": str(data),
             "GATEWAY_LOG_LEVEL": "warning",

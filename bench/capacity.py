@@ -88,6 +88,7 @@ def main() -> int:
         "GATEWAY_STORE": redis.url,
         "GATEWAY_DATA_DIR": str(directory / "var"),
         "GATEWAY_RULES": str(REPO / "tag_rules"),
+        "GATEWAY_VENDORS": ",".join(p.stem for p in Path(REPO / "tag_rules").glob("*.toml")),
         "GATEWAY_PUBLIC_URL": base,
         "GATEWAY_ALLOWED_ORIGINS": SITE,
         "GATEWAY_ADMIN_TOKEN_HASHES": hashlib.sha256(TOKEN.encode()).hexdigest(),

@@ -92,6 +92,7 @@ def _env(redis_url: str, rules: Path, work: Path, **extra: str) -> dict[str, str
             "GATEWAY_SECRET_KEYS": "bench-secret-key-0123456789abcdefghijklmnopq",
             "GATEWAY_STORE": redis_url,
             "GATEWAY_RULES": str(rules),
+            "GATEWAY_VENDORS": ",".join(p.stem for p in Path(rules).glob("*.toml")),
             "GATEWAY_ALLOW_INSECURE_UPSTREAMS": "true",
             "GATEWAY_DATA_DIR": str(work / "var"),
             "GATEWAY_LOG_LEVEL": "warning",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.servers import free_port, wait_for_gateway
+from tests.vendors import vendors_in
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "e2e-secret-key-0123456789abcdefghijklmnop"
@@ -58,8 +59,12 @@ def running_gateway(directory: Path, settings: Mapping[str, str]) -> Iterator[Ga
         "GATEWAY_SECRET_KEYS": SECRET,
         "GATEWAY_DATA_DIR": str(directory / "var"),
         "GATEWAY_LOG_LEVEL": "warning",
+        "XDG_STATE_HOME": str(directory / "state"),
         "PYTHONUNBUFFERED": "1",
     }
+    if "config" not in settings:  # a config file says which vendors; else every rule there
+        rules = Path(settings.get("rules", REPO / "tag_rules"))
+        environment["GATEWAY_VENDORS"] = ",".join(vendors_in(rules))
     environment |= {f"GATEWAY_{name.upper()}": value for name, value in settings.items()}
     log_path = directory / "gateway.log"
     with log_path.open("wb") as log:

@@ -82,6 +82,7 @@ def rewrite(source: Path, out: Path, gateway: GatewayProcess, campaign: str) -> 
     sent_an_hour_ago = datetime.fromtimestamp(time.time() - 3600, UTC).isoformat()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
     environment |= {"GATEWAY_SECRET_KEYS": SECRET, "GATEWAY_PUBLIC_URL": gateway.origin}
+    environment |= {"XDG_STATE_HOME": str(out.parent / "state")}
     result = subprocess.run(
         [sys.executable, "-m", "gateway.cli", "rewrite-email", str(source), "-o", str(out),
          "--campaign", campaign, "--recipient", "ada@example.com", "--sent-at", sent_an_hour_ago],

@@ -28,7 +28,8 @@ from gateway.admin_auth import FailedAdminAttempts
 from gateway.banner.routes import StaticAsset, banner_assets, banner_routes_for
 from gateway.endpoints import api, consent, email, health, metrics, subjects, tracking
 from gateway.endpoints.hot import HotPaths
-from gateway.endpoints.origin import OriginGuard
+from gateway.endpoints.origin import OriginGuard, OriginRefusals
+from gateway.endpoints.scripts import script_routes
 from gateway.errors import ClientError, StoreUnavailable
 from gateway.instrumentation import RequestInstrumentation
 from gateway.runtime import Gateway
@@ -67,6 +68,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
 
     app = GatewayApp(
         routes=[  # the hot paths first: routes are matched in order
+            *script_routes(gateway.rules),
             *tracking.routes,
             *email.routes,
             *banner_routes_for(gateway.banner_config, assets),
@@ -85,6 +87,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 allowed_origins=settings.allowed_origins,
                 own_origin=settings.public_origin,
                 paths=("/consent", "/t/"),
+                refusals=OriginRefusals(on_refusal=gateway.metrics.origin_refusals.inc),
             ),
         ],
         exception_handlers={

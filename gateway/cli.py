@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     receipts.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
     receipts.set_defaults(run=_receipts)
     add_rights_commands(commands, _settings)
-    add_audit_command(commands, _settings)
+    add_audit_command(commands, _audit_settings)
 
     sign = commands.add_parser("sign-link", help="print the click, open and preferences URLs")
     sign.add_argument("--campaign", required=True)
@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     sign.add_argument("--url", required=True, help="the click-through target")
     sign.add_argument("--index", type=int, default=1, help="the link's position in the email")
     sign.add_argument("--sent-at", type=_moment, help="send time (default: now)")
-    sign.set_defaults(run=_sign_link)
+    sign.set_defaults(run=_sign_link, uses_store=False)
 
     rewrite = commands.add_parser("rewrite-email", help="wrap an HTML email's links for tracking")
     rewrite.add_argument("email", type=Path, metavar="IN.html")
@@ -105,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     rewrite.add_argument("-o", "--output", type=Path, help="output file (default: stdout)")
     rewrite.add_argument("--out-dir", type=Path, help="with --recipients: where files go")
     rewrite.add_argument("--sent-at", type=_moment, help="send time (default: now)")
-    rewrite.set_defaults(run=_rewrite_email)
+    rewrite.set_defaults(run=_rewrite_email, uses_store=False)
     return parser
 
 
@@ -117,7 +117,16 @@ def _moment(text: str) -> float:
 
 
 def _settings(arguments: argparse.Namespace, **overrides: Any) -> Settings:
-    return load_settings(arguments.config, None, **overrides)
+    """The settings of a command that uses the data directory (key, store, spool)."""
+    from gateway.data_dir import check_one_data_dir
+
+    settings = load_settings(arguments.config, None, **overrides)
+    check_one_data_dir(settings, uses_store=getattr(arguments, "uses_store", True))
+    return settings
+
+
+def _audit_settings(arguments: argparse.Namespace) -> Settings:
+    return load_settings(arguments.config, None)  # the audit reads no data directory
 
 
 def _serve(arguments: argparse.Namespace) -> int:
@@ -127,14 +136,22 @@ def _serve(arguments: argparse.Namespace) -> int:
     if arguments.no_forwarder:
         overrides["forwarder"] = False
     settings = _settings(arguments, **overrides)
+    if settings.demo and not settings.vendors:
+        from gateway.demo import DEMO_VENDORS
+
+        settings = _settings(arguments, **overrides, vendors=DEMO_VENDORS)
+        os.environ["GATEWAY_VENDORS"] = ",".join(DEMO_VENDORS)
     configure_logging(settings.log_level)
     from gateway.preflight import check_writable_paths
     from gateway.runtime import Gateway
+    from gateway.startup import startup_notice
 
     # Fail here, with one line, before any worker starts (a store that is down is no reason
     # not to start: receipts spool until it answers).
     check_writable_paths(settings)
-    Gateway.build(settings)
+    gateway = Gateway.build(settings)  # an unknown vendor id stops here, with one line
+    scripts = [f"/t/{r.id}{s.path}" for r in gateway.rules.values() for s in r.scripts]
+    print(startup_notice(settings, settings.vendors, scripts), flush=True)
     # Workers rebuild the same settings from the environment.
     if arguments.config:
         os.environ[CONFIG_VARIABLE] = str(Path(arguments.config).resolve())
@@ -185,16 +202,26 @@ def _check_config(arguments: argparse.Namespace) -> int:
     from gateway.banner.config import banner_config_for
     from gateway.preflight import check_writable_paths, store_problem
     from gateway.rules.loader import load_rules
+    from gateway.rules.placeholders import placeholder_warnings
+    from gateway.rules.selection import select_vendors
+    from gateway.startup import origin_warning, vendor_line
 
     settings = _settings(arguments)
-    rules = load_rules(
+    catalogue = load_rules(
         settings.rules,
         categories=settings.categories,
         allow_insecure_upstreams=settings.allow_insecure_upstreams,
     )
+    rules = select_vendors(catalogue, settings.vendors)
     banner_config_for(settings, rules)  # banner text overrides, vendors per category
     check_writable_paths(settings)
-    print(f"ok: settings valid; {len(rules)} tag rule(s) in {settings.rules}: {', '.join(rules)}")
+    print(f"ok: settings valid; {len(catalogue)} tag rule(s) in {settings.rules}")
+    print(f"vendors: {vendor_line(list(rules))}")
+    warning = origin_warning(settings)
+    if warning is not None:
+        print(f"warning: {warning}")
+    for warning in placeholder_warnings(settings.rules, rules.values()):
+        print(f"warning: {warning}")
     if arguments.skip_store:
         return 0
     problem = store_problem(settings)

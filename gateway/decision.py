@@ -28,9 +28,10 @@ A vendor refusal (`Consent.refused_vendors`, chosen in the banner's per-service 
 treated like a refused category for that one vendor, anonymous ping included: it comes from the
 same banner choice, only finer.
 
-An app's platform signal (`Signals.app_tracking_refused`: iOS App Tracking Transparency not
+An app's platform signal (`Signals.app_tracking`: iOS App Tracking Transparency not
 "authorized", Android's advertising-ID opt-out) is an opt-out of `marketing` exactly like GPC:
-no default and no stored choice overrides it, and marketing is never signalled under it.
+no default and no stored choice overrides it, and marketing is never signalled under it. For a
+rule of `platform = "app"` only an explicit `authorized` allows: no signal at all is a refusal.
 
 An objection and GPC block outright, never an anonymous ping: the person said no to that
 processing itself, not only to being recognised — where a plain refusal of the banner still
@@ -69,6 +70,7 @@ from gateway.consent.model import (
     Consent,
 )
 from gateway.rules.model import Rule
+from gateway.visitors.platform import AppTracking
 
 Outcome = Literal["forward", "redirect", "anonymous", "block"]
 RegionPolicy = Literal["opt_in", "opt_out"]
@@ -84,6 +86,7 @@ Reason = Literal[
     "no_consent",
     "stale_revision",
     "opt_out_region",
+    "not_allowed_value",  # not decide()'s: the hit names a property the rule does not allow
 ]
 
 # The Consent Mode signals a forwarded hit carries (`ConsentModeState`), and the category that
@@ -107,9 +110,10 @@ class Signals:
     # Vendor id → category of every vendor: a vendor refused inside a granted category makes
     # that category partial, so other vendors are not told it is granted.
     vendor_categories: Mapping[str, str] = field(default_factory=dict)
-    # An app's platform said no to ad tracking (iOS ATT not "authorized", Android ad-ID
-    # opt-out): like GPC, an opt-out of `marketing`. False for browsers (no such signal).
-    app_tracking_refused: bool = False
+    # An app's platform signal (`App-Tracking`): "refused" (iOS ATT not authorized, Android
+    # ad-ID opt-out) is, like GPC, an opt-out of `marketing`; "absent" (browsers) refuses only
+    # for an app rule, which needs an explicit "authorized".
+    app_tracking: AppTracking = "absent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +154,13 @@ def decide(rule: Rule, consent: Consent | None, signals: Signals) -> Decision:
     gpc = signals.gpc or (consent is not None and consent.gpc)
     if gpc and rule.category == MARKETING:
         return Decision("block", "gpc")
-    if signals.app_tracking_refused and rule.category == MARKETING:
+    app_refused = signals.app_tracking == "refused" or (
+        rule.platform == "app" and signals.app_tracking != "authorized"
+    )
+    if app_refused and rule.category == MARKETING:
         return Decision("block", "app_tracking")
 
-    opted_out = gpc or signals.app_tracking_refused
+    opted_out = gpc or app_refused
     taken_away = signals.objected | ({MARKETING} if opted_out else frozenset())
     if consent is not None and consent.is_current(signals.policy_revision):
         if not consent.allows(rule.category):

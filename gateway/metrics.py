@@ -73,6 +73,15 @@ class Tally:
         # Per route: one count per bucket (+Inf last), then the sum of seconds.
         self.latency: dict[str, list[float]] = {}
         self.decisions: dict[tuple[str, str, str], int] = {}
+        self.superseded: dict[str, int] = {}  # by how a stale token was read
+        self.pii_redacted: dict[str, int] = {}  # values with an e-mail address, by vendor
+
+    def redacted(self, vendor: str, values: int) -> None:
+        if values:
+            self.pii_redacted[vendor] = self.pii_redacted.get(vendor, 0) + values
+
+    def superseded_token(self, how: str) -> None:
+        self.superseded[how] = self.superseded.get(how, 0) + 1
 
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
         key = (route, method, status)
@@ -130,6 +139,19 @@ class Metrics:
             ["vendor", "outcome", "reason"],
             registry=self.registry,
         )
+        self.superseded = Counter(
+            "cg_consent_superseded",
+            "Consent cookies or app tokens older than their id's latest stored choice, read as"
+            " that choice, by how (later_choice, withdrawn, same_second, forgotten).",
+            ["how"],
+            registry=self.registry,
+        )
+        self.pii_redacted = Counter(
+            "cg_pii_redacted",
+            "Hit values whose e-mail addresses were replaced by [email] before leaving, by vendor.",
+            ["vendor"],
+            registry=self.registry,
+        )
         self.rejected_hits = Counter(
             "cg_hits_rejected",
             "Hit bodies refused because the vendor's rule cannot read them, by vendor and reason.",
@@ -153,6 +175,18 @@ class Metrics:
             "cg_store_operation_duration_seconds",
             "Store round trips, by operation.",
             ["operation"],
+            registry=self.registry,
+        )
+        self.scripts = Counter(
+            "cg_vendor_scripts",
+            "First-party vendor scripts served, by vendor and outcome (cached, fetched, stale,"
+            " failed, evicted).",
+            ["vendor", "outcome"],
+            registry=self.registry,
+        )
+        self.origin_refusals = Counter(
+            "cg_origin_refusals",
+            "Browser requests refused because their Origin is not in GATEWAY_ALLOWED_ORIGINS.",
             registry=self.registry,
         )
         self.store_errors = Counter(
@@ -213,6 +247,14 @@ class Metrics:
             if (grown := count - flushed.decisions.get(vendor_key, 0)) > 0:
                 self.decisions.labels(*vendor_key).inc(grown)
                 flushed.decisions[vendor_key] = count
+        for vendor, count in tally.pii_redacted.items():
+            if (grown := count - flushed.pii_redacted.get(vendor, 0)) > 0:
+                self.pii_redacted.labels(vendor).inc(grown)
+                flushed.pii_redacted[vendor] = count
+        for how, count in tally.superseded.items():
+            if (grown := count - flushed.superseded.get(how, 0)) > 0:
+                self.superseded.labels(how).inc(grown)
+                flushed.superseded[how] = count
         for route, cells in tally.latency.items():
             done = flushed.latency.setdefault(route, [0.0] * len(cells))
             if cells == done:

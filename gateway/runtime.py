@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from gateway.retention import PeriodicPurge
 from gateway.rights import SubjectRights
 from gateway.rules.loader import load_rules
 from gateway.rules.model import Rule
+from gateway.rules.placeholders import placeholder_warnings
+from gateway.rules.selection import select_vendors
 from gateway.settings import Settings
 from gateway.signing import development_keys
 from gateway.store import Store, open_store
@@ -34,6 +37,9 @@ from gateway.store_health import StoreHealth
 from gateway.tracking.counters import EventCounter
 from gateway.tracking.forwarder import Forwarder
 from gateway.tracking.pending_counts import PendingCountsFile
+from gateway.tracking.scripts import FirstPartyScripts
+
+log = logging.getLogger("gateway.rules")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +66,7 @@ class Gateway:
     heartbeat: InstanceHeartbeat
     rights: SubjectRights
     store_health: StoreHealth
+    scripts: FirstPartyScripts  # vendors' loader scripts, served from our origin
     clock: Callable[[], float] = field(default=time.time, repr=False)  # tests inject one
 
     def __post_init__(self) -> None:
@@ -72,11 +79,16 @@ class Gateway:
         """Everything that can fail on bad config fails here, before the server listens.
         `clock` dates receipts, counters and email events (tests pass their own)."""
         keys = settings.secret_keys or development_keys(settings.data_dir)
-        declared = load_rules(
-            settings.rules,
-            categories=settings.categories,
-            allow_insecure_upstreams=settings.allow_insecure_upstreams,
+        declared = select_vendors(
+            load_rules(
+                settings.rules,
+                categories=settings.categories,
+                allow_insecure_upstreams=settings.allow_insecure_upstreams,
+            ),
+            settings.vendors,
         )
+        for warning in placeholder_warnings(settings.rules, declared.values()):
+            log.warning("%s", warning)
         # Necessary vendors are only disclosed in the banner: no /t route, nothing to delete.
         rules = MappingProxyType(
             {vendor: rule for vendor, rule in declared.items() if not rule.disclosure_only}
@@ -103,6 +115,7 @@ class Gateway:
             categories=(*settings.categories, settings.email_category),
             refresh_seconds=settings.objection_refresh_seconds,
             tombstone_days=settings.consent_days,
+            on_superseded=metrics.tally.superseded_token,
         )
         banner_config = banner_config_for(settings, declared)
         hit_queue = open_hit_queue(settings)
@@ -155,6 +168,9 @@ class Gateway:
             heartbeat=InstanceHeartbeat(store),
             rights=rights,
             store_health=StoreHealth(store, settings.store_timeout_seconds),
+            scripts=FirstPartyScripts(
+                lambda vendor, outcome: metrics.scripts.labels(vendor, outcome).inc(), clock
+            ),
             banner_config=banner_config,
             shown_texts=ShownTexts(banner_config),
             clock=clock,
@@ -190,6 +206,7 @@ class Gateway:
         await self.counter.close()
         await self.writer.close()
         await self.store.close()
+        await self.scripts.close()
         self.metrics.close()
 
     def instance_figures(self) -> dict[str, object]:

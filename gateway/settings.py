@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from gateway.consent.model import DEFAULT_CATEGORIES, EMAIL_TRACKING, NECESSARY
 from gateway.errors import ConfigError
 from gateway.settings_parts import ConsentPolicy, EmailPart, NetworkPart
+from gateway.settings_site import PolicyUrls, anchor_paths, policy_urls, split_policy_urls
 from gateway.store_url import store_url_problem, url_parts
 
 ENV_PREFIX = "GATEWAY_"
@@ -43,6 +44,8 @@ class Settings:
     data_dir: Path = Path("var")
     policy_revision: int = 1
     policy_url: str = ""
+    policy_urls: PolicyUrls = ()  # language → URL, from a `[policy_url]` table
+    vendors: tuple[str, ...] = ()  # rule ids this site uses; none: necessary cookies only
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     email_category: str = EMAIL_TRACKING
     email_target_hosts: tuple[str, ...] = ()
@@ -115,6 +118,10 @@ class Settings:
     @property
     def banner_text_overrides(self) -> dict[str, dict[str, str]]:
         return {language: dict(texts) for language, texts in self.banner_texts}
+
+    def policy_url_for(self, language: str) -> str:
+        """The privacy policy in `language`, else the fallback `policy_url`."""
+        return dict(self.policy_urls).get(language) or self.policy_url
 
     @property
     def spool_path(self) -> Path:
@@ -218,7 +225,8 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "rules": lambda v: Path(_text(v)),
     "data_dir": lambda v: Path(_text(v)),
     "policy_revision": _integer,
-    "policy_url": _text,
+    "policy_url": policy_urls,
+    "vendors": _text_list,
     "categories": _text_list,
     "email_category": _text,
     "email_target_hosts": lambda v: tuple(host.lower() for host in _text_list(v)),
@@ -280,6 +288,7 @@ def load_settings(
     if path:
         values.update(_read_file(Path(path)))
         origins.update(dict.fromkeys(values, str(path)))
+        values["_from_file"] = tuple(values)
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or name == CONFIG_VARIABLE:
             continue
@@ -289,6 +298,8 @@ def load_settings(
         values[key] = _parse(f"environment {name}", key, raw)
         origins[key] = f"environment {name}"
     values.update(overrides)
+    split_policy_urls(values)
+    anchor_paths(values, Path(path) if path else None)
     settings = Settings(**values)
     _check(settings, origins)
     return settings
@@ -347,8 +358,9 @@ def _check(settings: Settings, origins: Mapping[str, str]) -> None:
     parts = url_parts(settings.public_url)
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         fail("public_url", f"expected an http(s) URL, got {settings.public_url!r}")
-    if settings.policy_url and url_parts(settings.policy_url) is None:
-        fail("policy_url", f"expected a URL, got {settings.policy_url!r}")
+    for url in (settings.policy_url, *dict(settings.policy_urls).values()):
+        if url and url_parts(url) is None:
+            fail("policy_url", f"expected a URL, got {url!r}")
     for origin in settings.allowed_origins:
         parts = url_parts(origin)
         if (

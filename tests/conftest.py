@@ -16,11 +16,19 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.store import Store, open_store
 from tests.servers import RedisServer, redis_cluster, redis_server
-from tests.vendors import StandInVendor, rules_pointing_at, stand_in_vendor
+from tests.vendors import StandInVendor, rules_pointing_at, stand_in_vendor, vendors_in
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "test-secret-key-0123456789abcdefghijklmnop"
 SITE = "https://www.example.com"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_state_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """CLI commands remember data directories in the user's state folder: not the tester's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +77,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "spool_replay_seconds": 0.1,
         }
         values.update(overrides)
+        values.setdefault("vendors", vendors_in(Path(values["rules"])))  # every rule there
         return Settings(**values)
 
     return build

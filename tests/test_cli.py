@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import REPO, SECRET
 from tests.servers import free_port, wait_for_gateway
+from tests.vendors import vendors_in
 
 CLI = [sys.executable, "-m", "gateway.cli"]
 
@@ -37,6 +38,10 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
         "GATEWAY_STORE": f"sqlite:///{tmp_path}/gateway.sqlite3",
         "GATEWAY_RULES": str(REPO / "tag_rules"),
         "GATEWAY_DATA_DIR": str(tmp_path / "var"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "GATEWAY_VENDORS": ",".join(
+            vendors_in(Path(extra.get("GATEWAY_RULES", REPO / "tag_rules")))
+        ),
         **extra,
     }
 

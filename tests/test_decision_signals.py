@@ -219,7 +219,8 @@ EVERY = list(
         sorted(RULES),
         CONSENTS,
         (False, True),  # Sec-GPC
-        (False, True),  # an app's platform refuses ad tracking (ATT / ad-ID opt-out)
+        # An app's platform signal: no header, authorized, refused (ATT / ad-ID opt-out).
+        ("absent", "authorized", "refused"),
         ("opt_in", "opt_out"),
         OBJECTIONS,
         (False, True),  # bot
@@ -228,7 +229,7 @@ EVERY = list(
 
 
 def test_the_product_is_complete() -> None:
-    assert len(EVERY) == len(RULES) * len(CONSENTS) * 2 * 2 * len(OBJECTIONS) * 2 * 2 == 3456
+    assert len(EVERY) == len(RULES) * len(CONSENTS) * 2 * 3 * len(OBJECTIONS) * 2 * 2 == 5184
 
 
 def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> None:
@@ -241,13 +242,15 @@ def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> No
             bot,
             OBJECTIONS[objected],
             vendor_categories=VENDOR_CATEGORIES,
-            app_tracking_refused=att,
+            app_tracking=att,  # type: ignore[arg-type]
         )
         decision = decide(rule, consent, signals)
         where = (rule_id, consent_name, gpc, att, region, objected, bot, decision)
+        # An app rule needs an explicit "authorized": no signal at all is a refusal.
+        app_refused = att == "refused" or (rule.platform == "app" and att != "authorized")
         allowed = {
             c for c in ("analytics", "marketing", "preferences")
-            if may_be_told(c, consent, gpc or att, region, OBJECTIONS[objected], rule_id)
+            if may_be_told(c, consent, gpc or app_refused, region, OBJECTIONS[objected], rule_id)
         }  # fmt: skip
         # The decision itself: signalled never exceeds what the person allowed.
         assert decision.signalled <= allowed, where

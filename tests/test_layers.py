@@ -49,7 +49,13 @@ RULES: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
         "counter keys are a leaf every layer may use",
     ),
     (
-        ("gateway.tracking.hits", "gateway.tracking.bodies", "gateway.tracking.consent_mode"),
+        (
+            "gateway.tracking.hits",
+            "gateway.tracking.bodies",
+            "gateway.tracking.consent_mode",
+            "gateway.tracking.redaction",
+            "gateway.tracking.encoded",
+        ),
         ("starlette", "gateway.endpoints", "gateway.runtime", "gateway.store"),
         "shaping a hit is pure: the rule, the decision and what the client sent",
     ),

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gateway.consent.model import Consent
 from gateway.consent.objections import Objection
+from gateway.consent.supersede import LatestChoice
 from gateway.objection_registry import ObjectionRegistry
 from gateway.settings import Settings
 from gateway.store import Store, open_store
+from tests.store.test_contract import receipt
 
 DAY = 86400.0
 EVERYTHING = frozenset({"preferences", "analytics", "marketing", "email_tracking"})
@@ -125,3 +128,70 @@ async def test_an_announced_change_tells_the_listeners_so_caches_drop_what_they_
     await there.announce()  # e.g. a recipient withdrew through another instance
     await here.watch()
     assert told == ["changed"]
+
+
+# -- the latest choice of a consent id that chose again (`gateway.consent.supersede`) ---------
+
+
+def _token(granted: set[str], at: float) -> Consent:
+    return Consent("visitor-choosing-again", 1, frozenset(granted), int(at))
+
+
+async def test_a_choice_made_again_elsewhere_supersedes_older_tokens_after_a_refresh(
+    store: Store,
+) -> None:
+    clock = Clock(1_800_000_000)
+    registry = registry_for(store, clock)
+    await registry.refresh()
+    old = _token({"necessary", "analytics", "marketing"}, clock.now - 60)
+    assert registry.standing(old) is old
+    # Another instance records the narrower choice and notes it in the feed.
+    narrower = receipt("visitor-choosing-again", clock.now - 10, granted=("analytics", "necessary"))
+    await store.add_receipts([narrower])
+    await store.note_choice_change("visitor-choosing-again", narrower.created_at)
+    assert registry.standing(old) is old  # not seen before the next refresh
+    clock.now += 1
+    await registry.refresh()
+    now = registry.standing(old)
+    assert now is not None
+    assert now.granted == {"analytics", "necessary"}
+    # A withdrawal after it: the old token is no consent at all, the withdrawal's own is too.
+    withdrawal = receipt("visitor-choosing-again", clock.now, action="withdraw", granted=())
+    await store.add_receipts([withdrawal])
+    await store.note_choice_change("visitor-choosing-again", withdrawal.created_at)
+    clock.now += 1
+    await registry.refresh()
+    assert registry.standing(old) is None
+    # Erasure removes the id from the feed: a fresh registry knows nothing of it.
+    await store.erase_subject("visitor-choosing-again", clock.now)
+    assert await store.choice_changes_since(0) == []
+
+
+async def test_the_feed_keeps_choices_only_as_long_as_tokens_live(store: Store) -> None:
+    await store.note_choice_change("visitor-old-choice-0001", 1_800_000_000 - 181 * DAY)
+    await store.note_choice_change("visitor-new-choice-0001", 1_800_000_000 - 1 * DAY)
+    await store.purge(1_800_000_000)
+    assert await store.choice_changes_since(0) == ["visitor-new-choice-0001"]
+
+
+async def test_a_full_registry_forgets_the_oldest_and_then_grants_nothing_that_old(
+    store: Store,
+) -> None:
+    registry = ObjectionRegistry(
+        store,
+        categories=EVERYTHING,
+        refresh_seconds=5,
+        tombstone_days=180,
+        clock=Clock(1_800_000_000),
+        max_latest_choices=10,
+    )
+    for n in range(11):  # one past the bound: the oldest tenth goes
+        registry.note_choice(
+            f"visitor-{n:04}-choosing", LatestChoice(1000 + n, 1, frozenset(), frozenset(), False)
+        )
+    unknown_old = Consent("visitor-never-chose-again", 1, frozenset({"analytics"}), 1001)
+    unknown_new = Consent("visitor-never-chose-again", 1, frozenset({"analytics"}), 1002)
+    assert registry.standing(unknown_old) is None  # it could have been one of the forgotten
+    assert registry.standing(unknown_new) is unknown_new
+    kept = Consent("visitor-0010-choosing", 1, frozenset({"analytics"}), 900)
+    assert registry.standing(kept) == Consent("visitor-0010-choosing", 1, frozenset(), 1010)

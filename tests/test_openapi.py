@@ -112,7 +112,7 @@ async def test_the_api_operations_name_their_auth_and_categories(
                 assert operation["security"] == [{"adminSession": []}], (path, method)
             elif path == "/metrics":  # an internal client, or a scraper with a metrics token
                 assert operation["security"] == [{}, {"metricsToken": []}]
-            elif path in ("/consent", "/consent/receipts") or path.startswith("/t/"):
+            elif path in ("/consent", "/consent/receipts") or path.startswith("/t/{vendor}"):
                 # optional: the cookie (browsers) or `Authorization: Consent …` (apps)
                 assert operation["security"] == [{}, {"consentCookie": []}, {"consentToken": []}]
             else:

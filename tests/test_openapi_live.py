@@ -64,6 +64,8 @@ def test_every_answer_is_documented_and_none_is_a_server_error(
     base = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "serve.log"
     with stand_in_vendor() as vendor, log_path.open("w") as log:
+        script = (b"/* loader */", {"Content-Type": "application/javascript"})
+        vendor.scripts |= {"/gtag/js": script, "/gtm.js": script}
         env = environment(
             tmp_path,
             GATEWAY_STORE=live_store,

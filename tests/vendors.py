@@ -29,6 +29,8 @@ class StandInVendor:
     received: list[Received] = field(default_factory=list)
     status: int = 200
     extra_headers: dict[str, str] = field(default_factory=dict)
+    # Path → (body, headers): what it answers there instead (a loader script such as gtag.js).
+    scripts: dict[str, tuple[bytes, dict[str, str]]] = field(default_factory=dict)
 
     @property
     def origin(self) -> str:
@@ -56,6 +58,15 @@ def stand_in_vendor() -> Iterator[StandInVendor]:
                     body,
                 )
             )
+            if parts.path in vendor.scripts and vendor.status == 200:
+                script, headers = vendor.scripts[parts.path]
+                self.send_response(200)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(script)))
+                self.end_headers()
+                self.wfile.write(script)
+                return
             payload = b"vendor-body-never-relayed"
             self.send_response(vendor.status)
             self.send_header("Set-Cookie", "vendor_id=tracking-you; Path=/")
@@ -84,10 +95,18 @@ def stand_in_vendor() -> Iterator[StandInVendor]:
         server.server_close()
 
 
+def vendors_in(folder: Path) -> tuple[str, ...]:
+    """Every rule id in `folder`: what test gateways enable (`GATEWAY_VENDORS`), web and app."""
+    return tuple(sorted(path.stem for path in folder.glob("*.toml")))
+
+
 def rules_pointing_at(source: Path, target: Path, origin: str) -> Path:
-    """A copy of the shipped rules whose upstream hosts are replaced by the stand-in's origin."""
+    """A copy of the shipped rules whose upstream hosts are replaced by the stand-in's origin,
+    and whose pinned properties (`allowed_values` placeholders) are unpinned: the suites send
+    many property ids. `tests/tracking/test_redaction.py` tests the pins of the shipped rules."""
     target.mkdir(parents=True, exist_ok=True)
     for rule in source.glob("*.toml"):
         text = re.sub(r'upstream = "https://[^/"]+', f'upstream = "{origin}', rule.read_text())
+        text = re.sub(r"^allowed_values = .*$", "", text, flags=re.MULTILINE)
         (target / rule.name).write_text(text)
     return target

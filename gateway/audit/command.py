@@ -101,9 +101,12 @@ def run_audit(arguments: argparse.Namespace, settings: Settings) -> int:
 
     url, credentials = start_url(arguments.url)
     config = load_audit_config(
-        arguments.rules or settings.rules, settings.categories, arguments.declare_cookie,
+        arguments.rules or settings.rules,
+        settings.categories,
+        arguments.declare_cookie,
         arguments.declare_storage,
-    )  # fmt: skip
+        settings.vendors,  # the site's chosen vendors; none chosen: every rule in the folder
+    )
     states = [consent_state(name, config.categories) for name in dict.fromkeys(arguments.state)]
     states = states or consent_states(config.categories)
     database = load_database(arguments.cookie_database)

@@ -127,23 +127,32 @@ def load_audit_config(
     categories: Sequence[str],
     site_cookies: Iterable[str] = (),
     site_storage: Iterable[str] = (),
+    vendors: Sequence[str] = (),
 ) -> AuditConfig:
-    """Read and validate a rules folder (the gateway's own loader: same errors, same exit 2)."""
+    """Read and validate a rules folder (the gateway's own loader: same errors, same exit 2);
+    with `vendors` (the site's `GATEWAY_VENDORS`), only those rules."""
     from gateway.rules.loader import load_rules
+    from gateway.rules.selection import select_vendors
 
     rules = load_rules(folder, categories=categories, allow_insecure_upstreams=True)
+    if vendors:
+        rules = select_vendors(rules, vendors)
     return audit_config(
         rules, categories=categories, site_cookies=site_cookies, source=str(folder),
         site_storage=site_storage,
     )  # fmt: skip
 
 
-_CONFIG_START = re.compile(r"const C\s*=\s*")
+# The banner's config: after the marker the gateway leaves before it (the built banner's
+# variable names are the minifier's), or in older banners after `const C =`.
+_CONFIG_START = re.compile(r"/\*@config\*/|const C\s*=\s*")
 
 
 def banner_config(script: str) -> dict[str, Any] | None:
     """The config object embedded in a served `/consent.js`, or None if it is not there.
 
+    >>> banner_config('(()=>{var a=/*@config*/{"revision":2,"vendors":[]};})();')
+    {'revision': 2, 'vendors': []}
     >>> banner_config('((w) => { const C = {"revision": 2, "vendors": []}; })(window);')
     {'revision': 2, 'vendors': []}
     >>> banner_config("console.log(1)") is None

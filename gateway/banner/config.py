@@ -1,7 +1,8 @@
 """The config embedded in `/consent.js`: built once at start from settings and tag rules.
 
-The JSON shape is documented for the browser side as the `BannerConfig` JSDoc typedef at the
-top of `gateway/banner/static/consent.js` (also reached as `static/consent-banner/`); keep the two in step.
+The JSON shape is documented for the browser side as the `BannerConfig` JSDoc typedef in
+`gateway/banner/src/config.js` (what the script embeds: see `routes.split_config`); keep the two
+in step.
 
     >>> config = build_banner_config(
     ...     public_url="https://consent.example.com/",
@@ -167,8 +168,10 @@ def _policy_url(key: str, url: str) -> str:
 
 
 def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str, object]:
-    """The banner's config for this gateway: its settings, and a vendor entry per tag rule."""
-    return build_banner_config(
+    """The banner's config for this gateway: its settings, and a vendor entry per tag rule.
+    A privacy policy per language (`[policy_url] en = … ru = …`) goes into each language's
+    texts as `policy_url` (the banner links it), the fallback URL for a language without one."""
+    config = build_banner_config(
         text_overrides=settings.banner_text_overrides,
         reload_on_withdrawal=settings.banner_reload,
         public_url=settings.public_url,
@@ -190,6 +193,13 @@ def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str
             if rule.platform == "web"  # app vendors belong to the app's own consent screen
         ],
     )
+    if settings.policy_urls:
+        texts = config["texts"]
+        assert isinstance(texts, dict)
+        for language, values in texts.items():
+            url = settings.policy_url_for(language)
+            values["policy_url"] = _policy_url(f"policy_url.{language}", url) if url else ""
+    return config
 
 
 class ShownTexts:

@@ -25,6 +25,8 @@ Whatever fails to verify (tampered, foreign salt, removed key, expired, malforme
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +38,7 @@ from gateway.signing import SALT_CONSENT, make_serializer
 COOKIE_NAME = "cg_consent"
 AUTHORIZATION_SCHEME = "Consent"
 _MAX_TOKEN_LENGTH = 1024
+_MAX_PRESENTED = 4  # more `cg_consent` cookies than this in one request: no consent
 
 
 def presented_token(authorization: str | None, cookie: str | None) -> str | None:
@@ -87,6 +90,34 @@ class ConsentCodec:
         if (time.time() if now is None else now) - signed_at > self.max_age:
             return None
         return consent
+
+    def decode_presented(self, tokens: Sequence[str], now: float | None = None) -> Consent | None:
+        """The one consent that the tokens a request presents speak for, or None.
+
+        A browser may hold two `cg_consent` cookies (a host-only one and a domain one, after
+        `GATEWAY_COOKIE_DOMAIN` changed): the valid ones count only if they share one consent
+        id, and then the newest choice is theirs (the registry may still supersede it); two
+        different choices of one second allow only what both allow. Two consent ids are
+        ambiguous: no consent.
+        """
+        if len(tokens) == 1:
+            return self.decode(tokens[0], now)
+        if len(tokens) > _MAX_PRESENTED:
+            return None
+        found = [consent for token in tokens if (consent := self.decode(token, now)) is not None]
+        if not found or len({consent.consent_id for consent in found}) > 1:
+            return None
+        newest = max(found, key=lambda consent: consent.chosen_at)
+        for tie in found:
+            if tie.chosen_at == newest.chosen_at and tie != newest:
+                newest = replace(
+                    newest,
+                    revision=min(newest.revision, tie.revision),
+                    granted=newest.granted & tie.granted,
+                    gpc=newest.gpc or tie.gpc,
+                    refused_vendors=newest.refused_vendors | tie.refused_vendors,
+                )
+        return newest
 
     def _verify_uncached(self, token: str) -> tuple[Consent, int] | None:
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import string
 from dataclasses import dataclass
 
 NECESSARY = "necessary"
@@ -19,6 +21,19 @@ CONSENT_MODE_CATEGORY: dict[str, str] = {
     "functionality_storage": "preferences",
     "personalization_storage": "preferences",
 }
+
+
+_FIRST = string.ascii_letters + string.digits
+
+
+def new_consent_id() -> str:
+    """A random consent id (134 bits): 23 URL-safe characters, the first a letter or digit so
+    that no spreadsheet ever takes an exported id for a formula (`-…`).
+
+    >>> len(new_consent_id()), new_consent_id()[0].isalnum()
+    (23, True)
+    """
+    return secrets.choice(_FIRST) + secrets.token_urlsafe(16)
 
 
 @dataclass(frozen=True, slots=True)

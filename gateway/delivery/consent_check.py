@@ -52,7 +52,16 @@ def withheld_reason(standing: Standing, queued: QueuedHit, rule: Rule) -> str | 
         return "erased"
     if rule.category in standing.objected or standing.objected & queued.signalled:
         return "objected"
-    if standing.chosen_at is None or standing.chosen_at <= queued.queued_at:
+    # The edge decided with the choice its token carried (`chosen_at`, whole seconds), not
+    # with whatever the store held when the hit was queued: an old token replayed after a
+    # narrower choice or a withdrawal is caught here too.
+    # A token's time is whole seconds, a receipt's has milliseconds: compare whole seconds (a
+    # second choice within the same second was already narrowed at the edge).
+    if queued.chosen_at is None:
+        decided_later = standing.chosen_at is None or standing.chosen_at <= queued.queued_at
+    else:
+        decided_later = standing.chosen_at is None or int(standing.chosen_at) <= queued.chosen_at
+    if decided_later:
         return None  # the edge decided with this choice (or a later one)
     if rule.id in standing.refused_vendors:
         return "vendor_refused"

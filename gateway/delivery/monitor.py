@@ -66,7 +66,10 @@ class DeliveryMonitor:
 
     def totals(self) -> dict[str, int]:
         """The whole of `report()` summed over vendors (integers), plus hits still in memory."""
-        sums: dict[str, int] = {}
+        # Every figure, zero when no vendor forwards (a site with no vendor chosen).
+        sums: dict[str, int] = dict.fromkeys(
+            ("depth", *asdict(EdgeCounts()), *asdict(DeliveryCounts())), 0
+        )
         for figures in self.report().values():
             for name, value in figures.items():
                 if name not in ("oldest_age_seconds", "breaker_open"):

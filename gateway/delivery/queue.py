@@ -44,6 +44,10 @@ class QueuedHit:
     # The categories the hit was shaped for (Consent Mode, signal params, advertising ids):
     # at delivery the subject's latest choice must still grant every one of them.
     signalled: frozenset[str] = frozenset()
+    # The choice the edge decided with: its consent token's `t` (whole seconds), the latest
+    # stored choice's if the token was superseded. None: no consent, or queued by an older
+    # release (then `queued_at` stands in for it).
+    chosen_at: float | None = None
 
     @property
     def subject_hash(self) -> str | None:
@@ -62,6 +66,8 @@ class QueuedHit:
             "t": self.queued_at,
             "g": sorted(self.signalled),
         }
+        if self.chosen_at is not None:
+            record["ct"] = self.chosen_at
         return json.dumps(record, separators=(",", ":"))
 
     def dead_letter(self) -> str:
@@ -73,7 +79,14 @@ class QueuedHit:
         r = json.loads(text)
         headers = tuple((str(name), str(value)) for name, value in r["h"])
         hit = OutboundHit(r["v"], r["m"], r["u"], headers, r["b"].encode("latin-1"))
-        return cls(hit, r["c"], float(r["t"]), frozenset(r.get("g", ())))
+        chosen_at = r.get("ct")
+        return cls(
+            hit,
+            r["c"],
+            float(r["t"]),
+            frozenset(r.get("g", ())),
+            None if chosen_at is None else float(chosen_at),
+        )
 
 
 def dead_letter_of(hit: OutboundHit) -> str:

@@ -1,5 +1,6 @@
 """The ESP-facing admin API: `POST /api/links` signs links, `PUT /api/subjects/{id}/consent`
-records a recipient's email-tracking choice. Both need the admin bearer token."""
+records a recipient's email-tracking choice, `PUT /api/recipients/consent` does the same for a
+sign-up's e-mail address (hashed here, never stored). All need the admin bearer token."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from starlette.routing import Route
 from gateway.admin_auth import require_admin
 from gateway.consent.choice import parse_choice
 from gateway.consent.model import NECESSARY
+from gateway.email.identity import subject_for
 from gateway.email.recipients import Collection
 from gateway.endpoints.bodies import read_json
 from gateway.errors import Unprocessable
 from gateway.inputs import checked_moment, checked_subject, json_object
 from gateway.receipts.shown import TextsShown
-from gateway.runtime import gateway_of
+from gateway.runtime import Gateway, gateway_of
 
 MAX_LINKS_BODY = 256 * 1024
 _LINK_FIELDS = {"campaign", "recipient", "url", "urls", "sent_at"}
@@ -61,10 +63,28 @@ async def record_recipient_consent(request: Request) -> Response:
     """Body like `POST /consent`: `{"granted": ["email_tracking"], "source": "signup-form"}`,
     `{"granted": []}`, or `{"action": "accept_all" | "reject_all"}`."""
     gateway = gateway_of(request)
-    settings = gateway.settings
-    await require_admin(request, settings.admin_token_hashes)
+    await require_admin(request, gateway.settings.admin_token_hashes)
     subject = checked_subject(request.path_params["subject"])
-    choice = parse_choice(await read_json(request), (NECESSARY, settings.email_category))
+    return await _record_consent(gateway, subject, await read_json(request))
+
+
+async def record_address_consent(request: Request) -> Response:
+    """A sign-up form's choice in one call: `{"recipient": "ada@example.com", "granted":
+    ["email_tracking"], "source": "signup-form"}`; the address is hashed into the subject
+    (as `sign-link` does), the answer names that subject. An ESP id works too."""
+    gateway = gateway_of(request)
+    await require_admin(request, gateway.settings.admin_token_hashes)
+    body = await read_json(request)
+    if not isinstance(body, dict) or "recipient" not in body:
+        raise Unprocessable('send "recipient" (an email address or ESP id) with the choice')
+    recipient = body.pop("recipient")
+    subject = subject_for(recipient, gateway.email.signer.recipient_key)
+    return await _record_consent(gateway, subject, body)
+
+
+async def _record_consent(gateway: Gateway, subject: str, body: Any) -> Response:
+    settings = gateway.settings
+    choice = parse_choice(body, (NECESSARY, settings.email_category))
     grant = settings.email_category in choice.granted
     receipt = await gateway.email.consents.choose(
         subject,
@@ -89,4 +109,5 @@ async def record_recipient_consent(request: Request) -> Response:
 routes = [
     Route("/api/links", sign_links, methods=["POST"]),
     Route("/api/subjects/{subject}/consent", record_recipient_consent, methods=["PUT"]),
+    Route("/api/recipients/consent", record_address_consent, methods=["PUT"]),
 ]

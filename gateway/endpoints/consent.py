@@ -10,7 +10,6 @@ answer (`token`) instead of a cookie, and every route here and `/t` read it back
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import replace
 from typing import Any
@@ -20,13 +19,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.consent.choice import parse_choice
-from gateway.consent.cookie import COOKIE_NAME, presented_token
-from gateway.consent.model import Consent
+from gateway.consent.cookie import COOKIE_NAME
+from gateway.consent.model import NECESSARY, Consent, new_consent_id
 from gateway.endpoints.bodies import read_json
 from gateway.endpoints.facts import request_facts
 from gateway.errors import Unprocessable
 from gateway.receipts.build import new_receipt
+from gateway.receipts.shown import TextsShown
 from gateway.runtime import Gateway, gateway_of
+from gateway.settings import Settings
+from gateway.settings_parts import ConsentPolicy
+from gateway.visitors.headers import read_decision_headers
 
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie, Authorization"}
 
@@ -45,14 +48,16 @@ def consent_json(consent: Consent | None, categories: tuple[str, ...]) -> dict[s
     }
 
 
-def consent_token(request: Request) -> str | None:
-    """The token the caller presents: `Authorization: Consent …` (apps) or the cookie."""
-    return presented_token(request.headers.get("authorization"), request.cookies.get(COOKIE_NAME))
+def presented_tokens(request: Request) -> tuple[str, ...]:
+    """The tokens the caller presents: `Authorization: Consent …` (apps) or the cookie (read
+    as every route reads them: `gateway.visitors.headers`)."""
+    return read_decision_headers(request.scope["headers"], None).consent_tokens
 
 
-def current_consent(gateway: Gateway, token: str | None) -> Consent | None:
-    """The consent in `token` if it is valid, of the current policy revision and not erased."""
-    consent = gateway.codec.decode(token)
+def current_consent(gateway: Gateway, tokens: tuple[str, ...]) -> Consent | None:
+    """The consent in `token` if it is valid, of the current policy revision and not erased —
+    as its id's latest stored choice says (an older token reads as that choice)."""
+    consent = gateway.objections.standing(gateway.codec.decode_presented(tokens))
     if consent is None or not consent.is_current(gateway.settings.policy_revision):
         return None
     if gateway.objections.is_suppressed(consent.consent_id):
@@ -62,7 +67,7 @@ def current_consent(gateway: Gateway, token: str | None) -> Consent | None:
 
 async def read_consent(request: Request) -> Response:
     gateway = gateway_of(request)
-    body = consent_state(gateway, current_consent(gateway, consent_token(request)))
+    body = consent_state(gateway, current_consent(gateway, presented_tokens(request)))
     return JSONResponse(body, headers=_PRIVATE)
 
 
@@ -87,33 +92,42 @@ async def record_consent(request: Request) -> Response:
         vendors=gateway.refusable_vendors(),
     )
     # A returning visitor keeps their id (even across a revision bump) so their receipts join up.
-    previous = gateway.codec.decode(consent_token(request))
+    previous = gateway.codec.decode_presented(presented_tokens(request))
     if previous is not None and gateway.objections.is_suppressed(previous.consent_id):
         previous = None  # an erased id stays erased: a new choice starts a new subject
+    now = gateway.clock()  # one reading: the token's `t` is its receipt's second
     consent = Consent(
-        consent_id=previous.consent_id if previous else secrets.token_urlsafe(16),
+        consent_id=previous.consent_id if previous else new_consent_id(),
         revision=settings.policy_revision,
         granted=frozenset(choice.granted),
-        chosen_at=int(gateway.clock()),
+        chosen_at=int(now),
         gpc=facts.gpc,
         refused_vendors=frozenset(choice.refused_vendors),
     )
     if choice.app is not None:  # the app's counterpart of the page: bundle id and screen
         facts = replace(facts, origin=choice.app.collection_point)
+    # An app showed its own screen, not the banner: nothing the gateway showed is proven.
+    shown = (
+        gateway.shown_texts(choice.language)
+        if choice.app is None
+        else TextsShown(choice.language or "", "")
+    )
     receipt = new_receipt(
-        settings.policy,
+        _policy_in(settings, shown.language),
         facts,
         subject_id=consent.consent_id,
         subject_kind="visitor",
         action=choice.action,
         granted=choice.granted,
         denied=choice.denied,
-        shown=gateway.shown_texts(choice.language),
+        shown=shown,
         page=choice.page,
-        now=gateway.clock(),
+        now=now,
         refused_vendors=choice.refused_vendors,
     )
     await gateway.receipts.record(receipt)
+    if previous is not None:  # older tokens of this id now read as this choice
+        await gateway.objections.choice_changed(consent.consent_id, receipt)
     token = gateway.codec.encode(consent)
     body: dict[str, Any] = {
         "consent": consent_json(consent, settings.categories),
@@ -144,7 +158,7 @@ async def withdraw_consent(request: Request) -> Response:
     gateway = gateway_of(request)
     settings = gateway.settings
     erase = _erase_flag(request.query_params.get("erase"))
-    previous = gateway.codec.decode(consent_token(request))
+    previous = gateway.codec.decode_presented(presented_tokens(request))
     if previous is not None and gateway.objections.is_suppressed(previous.consent_id):
         previous = None  # already erased: nothing more is recorded under that id
     receipt_id = None
@@ -152,18 +166,21 @@ async def withdraw_consent(request: Request) -> Response:
     if previous is not None and erase:
         erased = await gateway.rights.erase(previous.consent_id)
     elif previous is not None:
+        shown = gateway.shown_texts(_withdrawal_language(request))
         receipt = new_receipt(
-            settings.policy,
+            _policy_in(settings, shown.language),
             request_facts(request, settings.network),
             subject_id=previous.consent_id,
             subject_kind="visitor",
             action="withdraw",
-            granted=(),
-            denied=settings.categories,
-            shown=gateway.shown_texts(_withdrawal_language(request)),
+            # Strictly necessary technologies stay on: withdrawn is everything else.
+            granted=(NECESSARY,),
+            denied=tuple(c for c in settings.categories if c != NECESSARY),
+            shown=shown,
             now=gateway.clock(),
         )
         await gateway.receipts.record(receipt)
+        await gateway.objections.choice_changed(previous.consent_id, receipt)
         receipt_id = receipt.receipt_id
     body: dict[str, Any] = {
         "withdrawn": True,
@@ -204,7 +221,7 @@ def _erase_flag(value: str | None) -> bool:
 async def own_receipts(request: Request) -> Response:
     """Self-service access: the receipts of the consent id in the caller's own token."""
     gateway = gateway_of(request)
-    consent = gateway.codec.decode(consent_token(request))
+    consent = gateway.codec.decode_presented(presented_tokens(request))
     receipts = [] if consent is None else await gateway.store.subject_receipts(consent.consent_id)
     body = {
         "subject_id": consent.consent_id if consent else None,
@@ -221,3 +238,8 @@ routes = [
     Route("/consent", withdraw_consent, methods=["DELETE"]),
     Route("/consent/receipts", own_receipts, methods=["GET"]),
 ]
+
+
+def _policy_in(settings: Settings, language: str) -> ConsentPolicy:
+    """The policy a receipt cites: the privacy policy in the language the person was shown."""
+    return replace(settings.policy, url=settings.policy_url_for(language))

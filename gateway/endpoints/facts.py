@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from gateway.settings_parts import NetworkPart
 from gateway.visitors.agents import classify_visitor
+from gateway.visitors.headers import geo_header_name, read_decision_headers
 from gateway.visitors.network import client_ip
 from gateway.visitors.request import RequestFacts
 
@@ -15,16 +16,14 @@ _REGION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
 
 
 def request_facts(request: Request, network: NetworkPart) -> RequestFacts:
-    headers = request.headers
+    """Read with the decisions' own header reader: a repeated header means the same here."""
+    read = read_decision_headers(request.scope["headers"], geo_header_name(network.geo_header))
     peer = request.client.host if request.client else None
-    region = ""
-    if network.geo_header:
-        candidate = headers.get(network.geo_header, "").strip().upper()
-        region = candidate if _REGION.fullmatch(candidate) else ""
+    region = read.region.upper()
     return RequestFacts(
-        ip=client_ip(peer, headers.get("x-forwarded-for"), network.trusted_proxies),
-        visitor=classify_visitor(headers.get("user-agent")),
-        region=region,
-        origin=headers.get("origin", "")[:200],
-        gpc=headers.get("sec-gpc", "").strip() == "1",
+        ip=client_ip(peer, read.forwarded_for, network.trusted_proxies),
+        visitor=classify_visitor(read.user_agent or None),
+        region=region if _REGION.fullmatch(region) else "",
+        origin=request.headers.get("origin", "")[:200],
+        gpc=read.gpc,
     )

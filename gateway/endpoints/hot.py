@@ -21,11 +21,9 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.banner.routes import StaticAsset
-from gateway.consent.cookie import COOKIE_NAME, presented_token
 from gateway.consent.model import Consent
 from gateway.decision import decide
 from gateway.email.targets import is_redirectable
@@ -37,25 +35,14 @@ from gateway.instrumentation import fail, request_id_of
 from gateway.logs import request_id
 from gateway.runtime import Gateway
 from gateway.tracking.hits import parse_query
-from gateway.visitors.platform import APP_TRACKING_HEADER
+from gateway.visitors.headers import geo_header_name, read_decision_headers
 
 RawHeaders = list[tuple[bytes, bytes]]
 Answer = tuple[int, RawHeaders, bytes]  # status, headers, body
 Handler = Callable[[Scope, dict[bytes, bytes], str], Answer | None]
-_WANTED = frozenset(
-    {
-        b"user-agent",
-        b"cookie",
-        b"authorization",
-        b"sec-gpc",
-        b"x-forwarded-for",
-        b"origin",
-        b"x-request-id",
-        b"accept-encoding",
-        b"if-none-match",
-        APP_TRACKING_HEADER.encode(),
-    }
-)
+# Routing and caching headers only: what decides is read by `read_decision_headers`, the one
+# reader both paths share (it resolves a repeated header the same way everywhere).
+_WANTED = frozenset({b"origin", b"x-request-id", b"accept-encoding", b"if-none-match"})
 
 
 def _raw(headers: Mapping[str, str], body: bytes | None = None) -> RawHeaders:
@@ -107,12 +94,6 @@ def _redirect(outcome: str, reason: str) -> RawHeaders:
     return _raw({**PIXEL_HEADERS, "X-Consent-Decision": f"{outcome}; reason={reason}"}, b"")
 
 
-@lru_cache(maxsize=16384)
-def _consent_cookie(header: bytes) -> str | None:
-    """`cg_consent` from a Cookie header, parsed as Starlette parses it (visitors repeat it)."""
-    return cookie_parser(header.decode("latin-1")).get(COOKIE_NAME)
-
-
 @lru_cache(maxsize=4096)
 def _consent_body(consent: Consent | None, state: Callable[[Consent | None], Any]) -> bytes:
     return json.dumps(
@@ -128,14 +109,17 @@ class HotPaths:
         self.gateway = gateway
         self.assets = assets
         self.own_origin = gateway.settings.public_origin.encode("latin-1")
-        geo = gateway.settings.geo_header
-        self.geo_header = geo.lower().encode("latin-1") if geo else None
-        self.wanted = _WANTED | ({self.geo_header} if self.geo_header else set())
+        self.geo_header = geo_header_name(gateway.settings.geo_header)
         self.exact: dict[str, tuple[str, Handler]] = {
             "/healthz": ("/healthz", lambda scope, headers, rest: _HEALTHZ),
             "/consent": ("/consent", self.read_consent),
             **{path: (path, self._asset_handler(asset)) for path, asset in assets.items()},
         }
+        self.script_paths = frozenset(
+            f"/t/{rule.id}{script.path}"
+            for rule in gateway.rules.values()
+            for script in rule.scripts
+        )
         # The consent state's JSON, per consent, for this gateway's settings.
         self._state = lambda consent: consent_state(gateway, consent)
 
@@ -148,6 +132,9 @@ class HotPaths:
         if found is not None:
             route, handler = found
             rest = ""
+        elif path in self.script_paths:  # a vendor's loader script: served by its own route
+            await self.app(scope, receive, send)
+            return
         elif path.startswith("/t/"):
             rest = path[3:]
             route = "/t/{vendor}/{sub_path:path}" if "/" in rest else "/t/{vendor}"
@@ -161,10 +148,9 @@ class HotPaths:
             return
         started = time.perf_counter()
         headers: dict[bytes, bytes] = {}
-        wanted = self.wanted
         for name, value in scope["headers"]:
-            if name in wanted:
-                headers[name] = value  # the last one wins, as Starlette's Headers.get
+            if name in _WANTED:
+                headers[name] = value
         origin = headers.get(b"origin")
         if (
             origin is not None
@@ -209,42 +195,25 @@ class HotPaths:
         rule = gateway.rules.get(vendor)
         if rule is None or (sub_path and not rule.hit.accepts_path(sub_path)):
             return None  # the full path answers the 404 with its details
-        cookie = headers.get(b"cookie")
-        authorization = headers.get(b"authorization")
-        consent = gateway.codec.decode(
-            presented_token(
-                authorization.decode("latin-1") if authorization else None,
-                _consent_cookie(cookie) if cookie else None,
-            )
-        )
-        user_agent = headers.get(b"user-agent", b"").decode("latin-1")
-        app_tracking = headers.get(APP_TRACKING_HEADER.encode())
-        signals = visitor_signals(
-            gateway,
-            consent,
-            user_agent=user_agent,
-            gpc=headers.get(b"sec-gpc", b"").decode("latin-1"),
-            region=headers.get(self.geo_header, b"").decode("latin-1") if self.geo_header else "",
-            app_tracking=app_tracking.decode("latin-1") if app_tracking is not None else None,
-        )
-        decision = decide(rule, consent, signals)
+        read = read_decision_headers(scope["headers"], self.geo_header)
+        consent = gateway.objections.standing(gateway.codec.decode_presented(read.consent_tokens))
+        decision = decide(rule, consent, visitor_signals(gateway, consent, read))
         # A GET carries one hit, its query: read only when something is sent or redirected.
         hits = (
             []
             if decision.outcome == "block"
             else [parse_query(scope["query_string"].decode("latin-1"))]
         )
-        forwarded = headers.get(b"x-forwarded-for")
         client = scope.get("client")
-        location = carry_out(
+        decision, location = carry_out(
             gateway,
             rule,
             decision,
             hits,
             consent,
             peer=client[0] if client else None,
-            forwarded_for=forwarded.decode("latin-1") if forwarded is not None else None,
-            user_agent=user_agent,
+            forwarded_for=read.forwarded_for,
+            user_agent=read.user_agent,
         )
         if location is not None:
             raw = _redirect(decision.outcome, decision.reason)
@@ -269,13 +238,8 @@ class HotPaths:
         return 302, [*_CLICK, (b"location", click.target.encode("latin-1"))], b""
 
     def read_consent(self, scope: Scope, headers: dict[bytes, bytes], rest: str) -> Answer:
-        cookie = headers.get(b"cookie")
-        authorization = headers.get(b"authorization")
-        token = presented_token(
-            authorization.decode("latin-1") if authorization else None,
-            _consent_cookie(cookie) if cookie else None,
-        )
-        body = _consent_body(current_consent(self.gateway, token), self._state)
+        tokens = read_decision_headers(scope["headers"], None).consent_tokens
+        body = _consent_body(current_consent(self.gateway, tokens), self._state)
         return 200, [*_PRIVATE_JSON, (b"content-length", str(len(body)).encode())], body
 
     def _asset_handler(self, asset: StaticAsset) -> Handler:

@@ -2,26 +2,94 @@
 
 Pure ASGI middleware. A request without `Origin` (curl, a server, a same-origin navigation)
 passes; a request whose Origin is neither the gateway's own nor an allowed site origin is
-refused with 403 before it reaches an endpoint.
+refused with 403 before it reaches an endpoint — and the refusal is counted and logged
+(`OriginRefusals`), because a site whose origin is missing from `GATEWAY_ALLOWED_ORIGINS` shows
+a banner that silently cannot save a choice.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import logging
+import time
+from collections.abc import Callable, Iterable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _ALLOW_METHODS = "GET, POST, DELETE"
 _ALLOW_HEADERS = "Content-Type"
+log = logging.getLogger("gateway.origin")
+
+
+class OriginRefusals:
+    """Counts refused origins and logs each at most once a `window` (an origin names a site,
+    not a person: it may be logged). At most `max_origins` are remembered at once; beyond,
+    refusals are still counted but a new origin is logged only when old ones expire.
+
+    >>> logged = []
+    >>> refusals = OriginRefusals(clock=lambda: 100.0, on_refusal=lambda: None)
+    >>> refusals.log = logged.append
+    >>> refusals("https://shop.example"), refusals("https://shop.example")
+    (True, False)
+    """
+
+    def __init__(
+        self,
+        *,
+        on_refusal: Callable[[], None],
+        clock: Callable[[], float] = time.monotonic,
+        window: float = 60.0,
+        max_origins: int = 1024,
+    ) -> None:
+        self.on_refusal = on_refusal
+        self.clock = clock
+        self.window = window
+        self.max_origins = max_origins
+        self._last_logged: dict[str, float] = {}
+        self._refused: dict[str, int] = {}  # refusals since the origin was last logged
+        self.log: Callable[[str], None] = log.warning
+
+    def __call__(self, origin: str) -> bool:
+        """Count one refusal of `origin`; True if it was logged now."""
+        self.on_refusal()
+        origin = origin[:200]  # a header is client input: bound what reaches the log
+        now = self.clock()
+        last = self._last_logged.get(origin)
+        if last is not None and now - last < self.window:
+            self._refused[origin] = self._refused.get(origin, 0) + 1
+            return False
+        if last is None and len(self._last_logged) >= self.max_origins:
+            self._forget_expired(now)
+            if len(self._last_logged) >= self.max_origins:
+                return False
+        earlier = self._refused.pop(origin, 0)
+        self._last_logged[origin] = now
+        also = f" (and {earlier} more time(s) since last logged)" if earlier else ""
+        self.log(
+            f"refused a request from origin {origin}{also}: it may not use the consent API;"
+            " if it is your site, add it to GATEWAY_ALLOWED_ORIGINS"
+        )
+        return True
+
+    def _forget_expired(self, now: float) -> None:
+        for origin, last in list(self._last_logged.items()):
+            if now - last >= self.window:
+                del self._last_logged[origin]
+                self._refused.pop(origin, None)
 
 
 class OriginGuard:
     def __init__(
-        self, app: ASGIApp, allowed_origins: Iterable[str], own_origin: str, paths: tuple[str, ...]
+        self,
+        app: ASGIApp,
+        allowed_origins: Iterable[str],
+        own_origin: str,
+        paths: tuple[str, ...],
+        refusals: Callable[[str], object] = lambda origin: None,
     ) -> None:
         self.app = app
+        self.refusals = refusals
         self.cross_origins = frozenset(o.rstrip("/") for o in allowed_origins)
         self.own_origin = own_origin
         self.paths = paths
@@ -35,6 +103,7 @@ class OriginGuard:
             await self.app(scope, receive, send)
             return
         if origin not in self.cross_origins:
+            self.refusals(origin)
             await _forbidden(send, origin)
             return
         if scope["method"] == "OPTIONS":
@@ -54,7 +123,10 @@ class OriginGuard:
 
 async def _forbidden(send: Send, origin: str) -> None:
     body = json.dumps(
-        {"error": "forbidden", "detail": "this origin may not use the consent API"}
+        {
+            "error": "forbidden",
+            "detail": "this origin may not use the consent API (the gateway's GATEWAY_ALLOWED_ORIGINS)",
+        }
     ).encode()
     await send(
         {

@@ -19,16 +19,15 @@ from gateway.consent.objections import NOTHING as NO_OBJECTION
 from gateway.counts import PixelCount
 from gateway.decision import Decision, RegionPolicy, Signals, decide
 from gateway.endpoints.bodies import read_body
-from gateway.endpoints.consent import consent_token
 from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
 from gateway.errors import ClientError, NotFound
 from gateway.rules.model import Rule
 from gateway.runtime import Gateway, gateway_of
 from gateway.tracking.bodies import hits_in_body
-from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
+from gateway.tracking.hits import outbound_hit, parse_query, redirect_target
 from gateway.visitors.agents import classify_visitor
+from gateway.visitors.headers import DecisionHeaders, geo_header_name, read_decision_headers
 from gateway.visitors.network import client_ip
-from gateway.visitors.platform import APP_TRACKING_HEADER, app_tracking_refused
 
 # The most a beacon can carry (Chromium's sendBeacon quota): matomo.js packs up to 50 requests
 # into one bulk body, gtag a batch of events, both through sendBeacon.
@@ -47,34 +46,27 @@ async def track(request: Request) -> Response:
     sub_path = request.path_params.get("sub_path", "")
     if sub_path and not rule.hit.accepts_path(sub_path):
         raise NotFound(f"{vendor!r} takes no hits at this path", paths=list(rule.hit.paths))
-    settings = gateway.settings
-    headers = request.headers
-    user_agent = headers.get("user-agent", "")
-    consent = gateway.codec.decode(consent_token(request))
-    signals = visitor_signals(
-        gateway,
-        consent,
-        user_agent=user_agent,
-        gpc=headers.get("sec-gpc", ""),
-        region=headers.get(settings.geo_header or "", ""),
-        app_tracking=headers.get(APP_TRACKING_HEADER),
+    read = read_decision_headers(
+        request.scope["headers"], geo_header_name(gateway.settings.geo_header)
     )
+    consent = gateway.objections.standing(gateway.codec.decode_presented(read.consent_tokens))
+    signals = visitor_signals(gateway, consent, read)
     post = request.method == "POST"
     # Read before deciding: a body the rule cannot read is refused whatever the consent.
     hits = await _hits(request, gateway, rule, post)
     # One decision for all hits of a request: they share every input decide() takes.
-    decision = decide(rule, consent, signals)
-    answer = {"X-Consent-Decision": f"{decision.outcome}; reason={decision.reason}"}
-    location = carry_out(
+    # (`carry_out` may still block them all: a hit naming a property not the operator's.)
+    decision, location = carry_out(
         gateway,
         rule,
-        decision,
+        decide(rule, consent, signals),
         hits,
         consent,
         peer=request.client.host if request.client else None,
-        forwarded_for=headers.get("x-forwarded-for"),
-        user_agent=user_agent,
+        forwarded_for=read.forwarded_for,
+        user_agent=read.user_agent,
     )
+    answer = {"X-Consent-Decision": f"{decision.outcome}; reason={decision.reason}"}
     if location is not None:
         status = 303 if post else 302
         # Built from the rule's upstream and already encoded: no re-quoting (as on /c).
@@ -84,30 +76,22 @@ async def track(request: Request) -> Response:
     return empty_response(answer) if post else gif_response(answer)
 
 
-def visitor_signals(
-    gateway: Gateway,
-    consent: Consent | None,
-    *,
-    user_agent: str,
-    gpc: str,
-    region: str,
-    app_tracking: str | None,
-) -> Signals:
+def visitor_signals(gateway: Gateway, consent: Consent | None, read: DecisionHeaders) -> Signals:
     """What `decide()` needs to know about the visitor besides their consent, from the
-    request's header values (both paths of `/t` call this)."""
+    request's headers (both paths of `/t` call this)."""
     settings = gateway.settings
     return Signals(
         policy_revision=settings.policy_revision,
-        gpc=gpc.strip() == "1",
-        region_policy=_region_policy(gateway, region),
-        is_bot=classify_visitor(user_agent).is_bot,
+        gpc=read.gpc,
+        region_policy=_region_policy(gateway, read.region),
+        is_bot=classify_visitor(read.user_agent).is_bot,
         # In memory, refreshed in the background: no store round trip per hit.
         objected=gateway.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
         categories=_category_set(settings.categories),
         vendor_categories=gateway.refusable_vendors()
         if consent and consent.refused_vendors
         else {},
-        app_tracking_refused=app_tracking_refused(app_tracking),
+        app_tracking=read.app_tracking,
     )
 
 
@@ -121,23 +105,35 @@ def carry_out(
     peer: str | None,
     forwarded_for: str | None,
     user_agent: str,
-) -> str | None:
-    """Count the decision and do what it says: returns the redirect's Location, or None when
-    the hits were queued for forwarding (or blocked)."""
+) -> tuple[Decision, str | None]:
+    """Count the decision and do what it says: returns the decision carried out (a hit naming
+    a value the rule does not allow is blocked, `not_allowed_value`) and the redirect's
+    Location, or None when the hits were queued for forwarding (or blocked)."""
+    if decision.outcome != "block" and not all(rule.hit.pins(params) for params in hits):
+        decision = NOT_ALLOWED_VALUE
     gateway.counter.add(PixelCount(rule.id, decision.outcome))
-    gateway.metrics.tally.decision(rule.id, decision.outcome, decision.reason)
+    tally = gateway.metrics.tally
+    tally.decision(rule.id, decision.outcome, decision.reason)
     if decision.outcome == "redirect":
         # A redirect sends one hit in its URL; the loader allows only one-hit bodies (form).
-        return redirect_location(rule, hits[0], decision.signalled)
+        location, redacted = redirect_target(rule, hits[0], decision.signalled)
+        tally.redacted(rule.id, redacted)
+        return decision, location
     if decision.outcome != "block":
         ip = client_ip(peer, forwarded_for, gateway.settings.trusted_proxies)
         for params in hits:
+            hit = outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent)
+            tally.redacted(rule.id, hit.redacted)
             gateway.forwarder.submit(
-                outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent),
+                hit,
                 consent_id=consent.consent_id if consent else None,
                 signalled=decision.signalled,
+                chosen_at=consent.chosen_at if consent else None,
             )
-    return None
+    return decision, None
+
+
+NOT_ALLOWED_VALUE = Decision("block", "not_allowed_value")
 
 
 @functools.lru_cache(maxsize=8)

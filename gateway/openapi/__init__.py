@@ -7,19 +7,31 @@ the set of (path, method) in it equals the app's routes (HEAD and the demo aside
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.openapi.paths import api_paths, consent_paths, email_paths, operations_paths
+from gateway.openapi.paths import (
+    api_paths,
+    consent_paths,
+    email_paths,
+    error_responses,
+    operations_paths,
+)
 from gateway.openapi.schemas import schemas
+from gateway.rules.model import ScriptRule
 from gateway.runtime import gateway_of
 from gateway.settings import Settings
+from gateway.tracking.scripts import SCRIPT_VALUE
 
 
-def openapi_document(settings: Settings, vendors: list[str]) -> dict[str, Any]:
+def openapi_document(
+    settings: Settings, vendors: list[str], scripts: Mapping[str, ScriptRule] | None = None
+) -> dict[str, Any]:
+    """`scripts`: each first-party loader script's path (`/t/ga4/gtag/js`) and its rule."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -34,6 +46,7 @@ def openapi_document(settings: Settings, vendors: list[str]) -> dict[str, Any]:
             **email_paths(),
             **api_paths(),
             **operations_paths(),
+            **{path: _script_path(script) for path, script in (scripts or {}).items()},
         },
         "components": {
             "schemas": schemas(settings),
@@ -58,9 +71,36 @@ def openapi_document(settings: Settings, vendors: list[str]) -> dict[str, Any]:
     }
 
 
+def _script_path(script: ScriptRule) -> dict[str, Any]:
+    parameters = [
+        {"name": name, "in": "query", "schema": {"type": "string", "pattern": SCRIPT_VALUE}}
+        for name in script.params
+    ]
+    return {
+        "get": {
+            "summary": "A vendor's loader script, fetched server-side and served first-party",
+            "tags": ["tracking"],
+            "parameters": parameters,
+            "responses": {
+                "200": {
+                    "description": "The script, cacheable as long as the vendor allows",
+                    "content": {"application/javascript": {"schema": {"type": "string"}}},
+                },
+                **error_responses(404, 422),
+                "503": {"description": "The vendor did not deliver it; retry later"},
+            },
+        }
+    }
+
+
 async def openapi_json(request: Request) -> Response:
     gateway = gateway_of(request)
-    document = openapi_document(gateway.settings, sorted(gateway.rules))
+    scripts = {
+        f"/t/{rule.id}{script.path}": script
+        for rule in gateway.rules.values()
+        for script in rule.scripts
+    }
+    document = openapi_document(gateway.settings, sorted(gateway.rules), scripts)
     return JSONResponse(document, headers={"Cache-Control": "public, max-age=300"})
 
 

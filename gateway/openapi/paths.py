@@ -44,6 +44,9 @@ def _errors(*codes: int) -> dict[str, Schema]:
     return {str(code): _json(_REASONS[code], ref("Error")) for code in codes}
 
 
+error_responses = _errors  # for the paths built outside this module (first-party scripts)
+
+
 def _op(summary: str, tag: str, responses: Mapping[str, Schema], **extra: Any) -> Schema:
     return {"summary": summary, "tags": [tag], "responses": dict(responses), **extra}
 
@@ -86,6 +89,20 @@ def consent_paths(settings: Settings, vendors: list[str]) -> dict[str, Schema]:
         "/consent.css": {
             "get": _op(
                 "The banner stylesheet",
+                "banner",
+                {"200": _body("text/css", "The stylesheet"), "304": {"description": "Fresh"}},
+            )
+        },
+        "/consent-lazy.js": {
+            "get": _op(
+                "The banner's lazy part: the preferences list, embed placeholders, notices",
+                "banner",
+                {"200": _body("text/javascript", "The script"), "304": {"description": "Fresh"}},
+            )
+        },
+        "/consent-lazy.css": {
+            "get": _op(
+                "The stylesheet of the banner's lazy part",
                 "banner",
                 {"200": _body("text/css", "The stylesheet"), "304": {"description": "Fresh"}},
             )
@@ -255,6 +272,16 @@ def api_paths() -> dict[str, Schema]:
                 {"200": _json("Recorded", ref("RecipientConsentRecorded"))}
                 | _errors(400, 413, 415, 422, *_ADMIN_API),
                 requestBody=_request(ref("Choice")),
+                security=_BEARER,
+            ),
+        },
+        "/api/recipients/consent": {
+            "put": _op(
+                "Record a sign-up's email-tracking consent by address (hashed, not stored)",
+                "api",
+                {"200": _json("Recorded", ref("RecipientConsentRecorded"))}
+                | _errors(400, 413, 415, 422, *_ADMIN_API),
+                requestBody=_request(ref("AddressChoice")),
                 security=_BEARER,
             ),
         },

@@ -110,6 +110,17 @@ def schemas(settings: Settings) -> dict[str, Schema]:
             "description": 'Either "action" or "granted" (not both).',
             "oneOf": [{"required": ["action"]}, {"required": ["granted"]}],
         },
+        "AddressChoice": {
+            **_object(
+                {
+                    **choice_fields,
+                    "recipient": _text(description="an email address (hashed) or an ESP id"),
+                },
+                ("recipient",),
+                closed=True,
+            ),
+            "oneOf": [{"required": ["action"]}, {"required": ["granted"]}],
+        },
         "ChoiceRecorded": _object(
             {
                 "consent": ref("Consent"),

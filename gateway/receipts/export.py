@@ -16,6 +16,8 @@ MEDIA_TYPES: dict[Format, str] = {
 }
 PROGRESS_EVERY = 10_000
 CHUNK_BYTES = 64 * 1024
+# Written exactly (`csv_cells`): ids are matched against the JSON export and the API.
+_ID_COLUMNS = frozenset(FIELD_NAMES.index(name) for name in ("receipt_id", "subject_id"))
 
 
 def receipt_row(receipt: Receipt) -> dict[str, object]:
@@ -32,7 +34,7 @@ def csv_line(receipt: Receipt) -> str:
     row = receipt_row(receipt)
     row["granted"] = " ".join(receipt.granted)
     row["denied"] = " ".join(receipt.denied)
-    return csv_row(row[name] for name in FIELD_NAMES)
+    return csv_row((row[name] for name in FIELD_NAMES), verbatim=_ID_COLUMNS)
 
 
 def jsonl_line(receipt: Receipt) -> str:

@@ -31,13 +31,14 @@ from gateway.rules.model import (
     SignalParam,
     WithoutConsent,
 )
+from gateway.rules.scripts import read_scripts
 from gateway.rules.table import NAME, RuleTable
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _HEADER = re.compile(r"[!#$%&'+.^_`|~0-9A-Za-z-]+")
 _RULE_KEYS = (
     "id", "name", "category", "privacy_policy_url", "terms_url", "description", "cookies",
-    "hosts", "notice", "hit", "platform", "storage",
+    "hosts", "notice", "hit", "platform", "storage", "scripts",
 )  # fmt: skip
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _DISCLOSED = HitRule(mode="block")  # a necessary vendor's: never used, /t does not serve it
@@ -45,7 +46,7 @@ _HIT_KEYS = (
     "mode", "upstream", "method", "encoding", "allowed_params", "identifier_params",
     "fixed_params", "ip", "ip_param", "ip_header", "without_consent", "consent_mode",
     "paths", "bodies", "url_params", "url_query_keys", "advertising_id_params",
-    "upstream_query_params", "signal_params",
+    "upstream_query_params", "signal_params", "email_params", "allowed_values",
 )  # fmt: skip
 # A sub-path the vendor's client appends: plain path segments, no dot segments, no query.
 _SUB_PATH = re.compile(r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+/?")
@@ -125,6 +126,9 @@ def _build_rule(doc: RuleTable, categories: tuple[str, ...], insecure: bool) -> 
         hosts=doc.hosts("hosts"),
         platform=doc.choice("platform", Platform, "web"),
         storage=doc.names("storage"),
+        scripts=read_scripts(
+            doc, hit.paths, lambda table, key, url: _check_url(table, key, url, insecure=insecure)
+        ),
     )
 
 
@@ -200,6 +204,8 @@ def _build_hit(hit: RuleTable, insecure: bool, categories: tuple[str, ...]) -> H
         advertising_id_params=advertising_ids,
         upstream_query_params=upstream_query,
         signal_params=_signal_params(hit, allowed, categories),
+        email_params=_within_allowed(hit, "email_params", allowed),
+        allowed_values=hit.value_lists("allowed_values", within=allowed),
     )
 
 

@@ -31,6 +31,8 @@ the gateway handles a hit sent to `/t/{vendor}`::
     url_params = ["dl", "dr"]        # URL-valued: query and fragment dropped when anonymous ...
     url_query_keys = ["utm_*"]       # ... except these query keys
     advertising_id_params = ["advertiser_id"]  # IDFA/GAID: only when marketing is signalled
+    email_params = ["ud[em]"]        # may carry an e-mail address (consented hits only)
+    allowed_values = { tid = ["G-XXXXXXXXXX"] }  # a hit naming another property is blocked
     upstream_query_params = ["api_secret"]     # json/form: these go in the upstream URL query
     # Set by the gateway from the decision (the client's own values never pass):
     signal_params = { advertiser_tracking_enabled = { category = "marketing", granted = "1", denied = "0" } }
@@ -42,14 +44,17 @@ for it. An embed vendor (YouTube, a map) is an ordinary rule with `mode = "block
 proxied, the banner loads the embed itself once the vendor is allowed.
 
 Parameter and cookie names may hold one `*`, matching one or more characters: `ep.*`,
-`cd[*]`, `_pk_id.*`. `gateway.rules.loader.load_rules` builds these values from the files and
+`cd[*]`, `_pk_id.*`, or one `#`, matching one or more digits: `pr#` is `pr1`, `pr200`, never
+`prEmail`. `gateway.rules.loader.load_rules` builds these values from the files and
 rejects anything else; `tag_rules/README.md` is the reference for users.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import unquote_plus
 
 from gateway.consent.model import NECESSARY
 
@@ -70,41 +75,53 @@ BodyShape = Literal["form", "json", "lines", "bulk"]
 class NameSet:
     """A set of parameter or cookie names, where a name may hold one `*` wildcard.
 
-    >>> params = NameSet(("v", "ep.*", "cd[*]"))
+    >>> params = NameSet(("v", "ep.*", "cd[*]", "pr#"))
     >>> "ep.page" in params, "cd[value]" in params, "ep." in params, "cid" in params
     (True, True, False, False)
+    >>> "pr12" in params, "prEmail" in params, "pr" in params
+    (True, False, False)
     """
 
     patterns: tuple[str, ...] = ()
     _exact: frozenset[str] = field(init=False, repr=False, compare=False)
     _wildcards: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
+    _numbered: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        exact = frozenset(p for p in self.patterns if "*" not in p)
+        exact = frozenset(p for p in self.patterns if "*" not in p and "#" not in p)
         wildcards = tuple(_split(p) for p in self.patterns if "*" in p)
+        numbered = tuple(_split(p, "#") for p in self.patterns if "#" in p)
         object.__setattr__(self, "_exact", exact)
         object.__setattr__(self, "_wildcards", wildcards)
+        object.__setattr__(self, "_numbered", numbered)
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
         if name in self._exact:
             return True
-        return any(_matches(name, head, tail) for head, tail in self._wildcards)
+        if any(_matches(name, head, tail) for head, tail in self._wildcards):
+            return True
+        return any(
+            _matches(name, head, tail) and name[len(head) : len(name) - len(tail)].isdigit()
+            for head, tail in self._numbered
+        )
 
     def __bool__(self) -> bool:
         return bool(self.patterns)
 
     def covers(self, pattern: str) -> bool:
         """Whether every name `pattern` matches is also in this set."""
-        if "*" not in pattern:
+        if "*" not in pattern and "#" not in pattern:
             return pattern in self
-        head, tail = _split(pattern)
+        if "#" in pattern and pattern in self.patterns:
+            return True
+        head, tail = _split(pattern, "#" if "#" in pattern else "*")
         return any(head.startswith(h) and tail.endswith(t) for h, t in self._wildcards)
 
 
-def _split(pattern: str) -> tuple[str, str]:
-    head, _, tail = pattern.partition("*")
+def _split(pattern: str, mark: str = "*") -> tuple[str, str]:
+    head, _, tail = pattern.partition(mark)
     return head, tail
 
 
@@ -153,6 +170,12 @@ class HitRule:
     advertising_id_params: NameSet = NameSet()
     upstream_query_params: NameSet = NameSet()  # json/form hits: sent in the upstream's query
     signal_params: tuple[SignalParam, ...] = ()
+    # Parameters whose protocol carries an e-mail address by design (Meta's hashed `ud[em]`):
+    # left as sent on a consented hit; everywhere else an address is `[email]`.
+    email_params: NameSet = NameSet()
+    # Parameter → the only values a hit may carry in it (the operator's properties): a hit
+    # naming another property is blocked, so the gateway is nobody's open relay.
+    allowed_values: tuple[tuple[str, frozenset[str]], ...] = ()
 
     def accepts_path(self, sub_path: str) -> bool:
         """Whether `/t/{vendor}/{sub_path}` is a path the vendor's client appends.
@@ -171,11 +194,35 @@ class HitRule:
             return advertising and not anonymous
         return not (anonymous and name in self.identifier_params)
 
+    def pins(self, params: Sequence[tuple[str, object]]) -> bool:
+        """Whether every pinned parameter of a hit holds one of its allowed values (a value
+        still percent-encoded is compared decoded)."""
+        for name, allowed in self.allowed_values:
+            for key, value in params:
+                if key == name and unquote_plus(str(value)) not in allowed:
+                    return False
+        return True
+
     def ip_handling(self, *, anonymous: bool) -> IpHandling:
         """The IP treatment for this hit: an anonymous ping never carries a full address."""
         if anonymous and self.ip == "forward":
             return "truncate"
         return self.ip
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptRule:
+    """A loader script the gateway serves from its own origin at `/t/{vendor}{path}`, fetched
+    server-side from `upstream` (declared here, https only) with only `params` passed on::
+
+        [scripts."/gtag/js"]
+        upstream = "https://www.googletagmanager.com/gtag/js"
+        params = ["id", "l"]
+    """
+
+    path: str
+    upstream: str
+    params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +247,7 @@ class Rule:
     # localStorage/sessionStorage keys its scripts write (`*` as in cookies); the audit judges
     # them as it judges cookies.
     storage: NameSet = NameSet()
+    scripts: tuple[ScriptRule, ...] = ()  # loader scripts served first-party (`[scripts]`)
 
     @property
     def disclosure_only(self) -> bool:

@@ -90,8 +90,9 @@ class RuleTable:
             where = f"{key}[{index}]"
             if not isinstance(name, str):
                 self.fail(where, f"expected a string, got {_describe(name)}")
-            if not NAME.fullmatch(name) or name.count("*") > 1 or name == "*":
-                self.fail(where, f"expected a name with at most one '*', got {name!r}")
+            marks = name.count("*") + name.count("#")
+            if not NAME.fullmatch(name) or marks > 1 or name in ("*", "#"):
+                self.fail(where, f"expected a name with at most one '*' or '#', got {name!r}")
         if len(set(values)) != len(values):
             self.fail(key, "expected each name only once")
         return NameSet(tuple(values))
@@ -119,6 +120,25 @@ class RuleTable:
                 self.fail(f"{key}.{name}", f"expected a string or integer, got {_describe(value)}")
             pairs.append((name, str(value)))
         return tuple(pairs)
+
+    def value_lists(self, key: str, within: NameSet) -> tuple[tuple[str, frozenset[str]], ...]:
+        """`{ param = ["value", ...] }`: each parameter (one of `within`) and the only values
+        it may hold."""
+        pinned = []
+        for name, allowed in self._get(key, dict, {}).items():
+            where = f"{key}.{name}"
+            if not NAME.fullmatch(name) or "*" in name or "#" in name:
+                self.fail(where, "expected a parameter name without '*' or '#'")
+            if name not in within:
+                self.fail(where, f"{name!r} is not within allowed_params")
+            if not (
+                isinstance(allowed, list)
+                and allowed
+                and all(isinstance(value, str) and value for value in allowed)
+            ):
+                self.fail(where, f"expected an array of values, got {_describe(allowed)}")
+            pinned.append((name, frozenset(allowed)))
+        return tuple(pinned)
 
     def table(self, key: str, known: tuple[str, ...], open_keys: bool = False) -> RuleTable:
         values = self._get(key, dict, _REQUIRED)

@@ -117,6 +117,15 @@ class Store(SharedState, ABC):
         """Every objection written at or after `since` (`updated_at`), for the in-memory registry."""
 
     @abstractmethod
+    async def note_choice_change(self, subject_id: str, at: float) -> None:
+        """Add a consent id that chose again to the feed the in-memory registry reads (its
+        latest choice is its newest receipt); erasure and the purge remove it."""
+
+    @abstractmethod
+    async def choice_changes_since(self, since: float) -> list[str]:
+        """The consent ids that chose again at or after `since`."""
+
+    @abstractmethod
     async def suppression(self, subject_id: str) -> float | None:
         """When the subject was erased (its tombstone), or None."""
 

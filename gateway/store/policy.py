@@ -46,6 +46,11 @@ def events_cutoff(settings: Settings, now: float) -> float:
     return now - event_retention_seconds(settings)
 
 
+def tokens_cutoff(settings: Settings, now: float) -> float:
+    """Consent tokens signed before this moment have expired (the cookie's lifetime)."""
+    return now - settings.consent_days * DAY_SECONDS
+
+
 def counts_first_kept_day(settings: Settings, now: float) -> str:
     """The oldest day whose counters are kept (YYYY-MM-DD); older days are purged."""
     return day_of(events_cutoff(settings, now))

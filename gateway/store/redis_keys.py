@@ -19,6 +19,7 @@ SLOTS = 16384
 DAYS_KEY = "cg:receipt-days"
 OBJECTIONS_KEY = "cg:objections"
 SUPPRESSIONS_KEY = "cg:suppressions"
+CHOICE_CHANGES_KEY = "cg:choice-changes"  # zset: consent ids that chose again, by time
 
 
 def subject_receipts_key(subject_id: str) -> str:

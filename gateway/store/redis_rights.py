@@ -4,6 +4,8 @@ Keys (see `gateway.store.redis` for the rest of the layout):
 
     cg:subject:{<id>}:objection   string  the subject's objection (JSON)
     cg:objections                 zset    subject id scored by objection time: the registry's feed
+    cg:choice-changes             zset    consent ids that chose again, by time: the registry's
+                                          feed (their latest choice is their newest receipt)
     cg:suppressed:{<sha256>}      string  erasure time: the tombstone (never expires)
     cg:suppressions               zset    tombstone hash scored by erasure time: the registry's feed
     cg:lease:{<name>}             string  until when a periodic job is taken (expires)
@@ -42,6 +44,7 @@ from gateway.store.hit_queue_layout import (
 )
 from gateway.store.redis_clients import REDIS_FAULTS
 from gateway.store.redis_keys import (
+    CHOICE_CHANGES_KEY,
     DAYS_KEY,
     OBJECTIONS_KEY,
     SUPPRESSIONS_KEY,
@@ -121,6 +124,17 @@ class RedisRights:
             pipeline.get(objection_key(subject))
         return [Objection.from_json(body) for body in await self._execute(pipeline) if body]
 
+    async def note_choice_change(self, subject_id: str, at: float) -> None:
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.zadd(CHOICE_CHANGES_KEY, {subject_id: at})
+        await self._execute(pipeline)
+
+    async def choice_changes_since(self, since: float) -> list[str]:
+        pipeline = self._client.pipeline(transaction=False)
+        pipeline.zrangebyscore(CHOICE_CHANGES_KEY, since, "+inf")
+        (subjects,) = await self._execute(pipeline)
+        return [str(subject) for subject in subjects]
+
     async def suppression(self, subject_id: str) -> float | None:
         pipeline = self._client.pipeline(transaction=False)
         pipeline.get(suppression_key(subject_id))
@@ -183,6 +197,7 @@ class RedisRights:
         for body in bodies:
             pipeline.zrem(day_receipts_key(day_of(json.loads(body)["created_at"])), body)
         pipeline.zrem(OBJECTIONS_KEY, subject_id)
+        pipeline.zrem(CHOICE_CHANGES_KEY, subject_id)
         pipeline.zadd(SUPPRESSIONS_KEY, {tombstone_id(subject_id): erased_at}, nx=True)
         await self._execute(pipeline)
         pipeline = self._client.pipeline(transaction=False)
@@ -222,6 +237,9 @@ class RedisRights:
         events_before = policy.events_cutoff(self.settings, now)
         removed = {"receipts": 0, "email_events": 0, "counts": 0}
         await self._purge_receipt_days(receipts_before)
+        # Choices made again longer ago than any consent token lives supersede no token.
+        tokens_before = policy.tokens_cutoff(self.settings, now)
+        await self._client.zremrangebyscore(CHOICE_CHANGES_KEY, "-inf", f"({tokens_before}")
         # Working data, not a kind to count: the delivery queue's dead letters past their week.
         oldest_kept = max(0, int((now - DEAD_LETTER_SECONDS) * 1000))
         for stream in await self._client.smembers(STREAMS_KEY):

@@ -67,6 +67,11 @@ CREATE TABLE IF NOT EXISTS objections (
     body TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS objections_by_time ON objections (updated_at);
+CREATE TABLE IF NOT EXISTS choice_changes (
+    subject_id TEXT PRIMARY KEY,
+    changed_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS choice_changes_by_time ON choice_changes (changed_at);
 CREATE TABLE IF NOT EXISTS leases (
     name TEXT PRIMARY KEY,
     until REAL NOT NULL

@@ -59,6 +59,22 @@ class SQLiteRights:
         )
         return [Objection.from_json(body) for (body,) in rows]
 
+    async def note_choice_change(self, subject_id: str, at: float) -> None:
+        row = (subject_id, at, tombstone_id(subject_id))
+        await self._run(
+            lambda connection: connection.execute(
+                f"INSERT OR REPLACE INTO choice_changes SELECT ?, ? {NOT_ERASED}", row
+            )
+        )
+
+    async def choice_changes_since(self, since: float) -> list[str]:
+        rows = await self._run(
+            lambda connection: connection.execute(
+                "SELECT subject_id FROM choice_changes WHERE changed_at >= ?", (since,)
+            ).fetchall()
+        )
+        return [subject for (subject,) in rows]
+
     async def suppression(self, subject_id: str) -> float | None:
         row = await self._run(
             lambda connection: connection.execute(
@@ -129,7 +145,9 @@ class SQLiteRights:
                     "INSERT OR IGNORE INTO suppressions VALUES (?, ?)",
                     (tombstone_id(subject_id), erased_at),
                 )
-                # Working data, not a kind to count: the email burst window's clicks.
+                # Working data, not a kind to count: the feed of choices made again, and the
+                # email burst window's clicks.
+                connection.execute("DELETE FROM choice_changes WHERE subject_id = ?", (subject_id,))
                 connection.execute(
                     "DELETE FROM email_clicks WHERE subject_hash = ?", (tombstone_id(subject_id),)
                 )
@@ -166,6 +184,13 @@ class SQLiteRights:
         await self._run(
             lambda connection: connection.execute(
                 "DELETE FROM email_clicks WHERE at < ?", (now - CLICK_WINDOW_SECONDS,)
+            )
+        )
+        # Choices made again longer ago than any consent token lives: no token they supersede.
+        await self._run(
+            lambda connection: connection.execute(
+                "DELETE FROM choice_changes WHERE changed_at < ?",
+                (policy.tokens_cutoff(self.settings, now),),
             )
         )
         # And the delivery queue's dead letters past their week (`hit_queue_layout`).

@@ -83,6 +83,9 @@ def hits_in_body(hit: HitRule, query: Sequence[tuple[str, Any]], body: bytes) ->
             raise UnreadableBody(
                 "nothing_allowed", "a hit in the body holds no parameter this vendor takes"
             )
+        for name, value in event:  # a URL the rule cannot read as one is never sent raw
+            if name in hit.url_params and not isinstance(value, str | None):
+                raise UnreadableBody("wrong_shape", f"{name!r} must be a URL as text (or null)")
     return [[*query, *event] for event in events]
 
 

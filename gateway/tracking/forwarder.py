@@ -64,13 +64,15 @@ class Forwarder:
         hit: OutboundHit,
         consent_id: str | None = None,
         signalled: frozenset[str] = frozenset(),
+        chosen_at: float | None = None,
     ) -> bool:
         """Queue a decided hit for delivery (`signalled`: what its decision let the vendor be
-        told); False (and counted) if it had to be dropped."""
+        told; `chosen_at`: when the choice it was decided with was made); False (and
+        counted) if it had to be dropped."""
         if len(self._buffer) >= self.buffer_limit:
             self._count(hit.vendor).dropped += 1
             return False
-        self._buffer.append(QueuedHit(hit, consent_id, self.clock(), signalled))
+        self._buffer.append(QueuedHit(hit, consent_id, self.clock(), signalled, chosen_at))
         self._wake.set()
         return True
 

@@ -10,30 +10,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 from gateway.consent.model import MARKETING
 from gateway.decision import DENIED, Decision
-from gateway.rules.model import NameSet, Rule
+from gateway.rules.model import Rule
 from gateway.tracking.consent_mode import consent_mode_params
+from gateway.tracking.encoded import Encoded
+from gateway.tracking.redaction import redact_params
 from gateway.visitors.network import IPAddress, truncate_ip
 
 Params = Sequence[tuple[str, Any]]
 GATEWAY_AGENT = "consent-gateway"
 # What a query value may hold unencoded; anything else is decoded and encoded again.
 _CLEAN_VALUE = re.compile(r"(?:[A-Za-z0-9\-._~!$'()*,;:@/?=]|%[0-9A-Fa-f]{2}|\+)*")
-
-
-class Encoded(str):
-    """A value still percent-encoded, as it arrived in a query string or form body.
-
-    Forwarding it as it came avoids decoding and re-encoding every parameter of every hit.
-    """
-
-    __slots__ = ()
 
 
 def parse_query(raw: str) -> list[tuple[str, Any]]:
@@ -60,12 +53,23 @@ class OutboundHit:
     url: str  # the rule's upstream, plus the query string for query-encoded hits
     headers: tuple[tuple[str, str], ...]
     body: bytes = b""
+    # How many values had an e-mail address replaced (counted at the edge, never queued).
+    redacted: int = field(default=0, compare=False)
 
 
 def allowed_params(
     rule: Rule, params: Params, *, anonymous: bool, signalled: frozenset[str] = frozenset()
 ) -> list[tuple[str, Any]]:
-    """What the client sent that may pass; advertising ids only while marketing is signalled."""
+    """What the client sent that may pass, redacted (`gateway.tracking.redaction`)."""
+    return _shaped_params(rule, params, anonymous=anonymous, signalled=signalled)[0]
+
+
+def _shaped_params(
+    rule: Rule, params: Params, *, anonymous: bool, signalled: frozenset[str]
+) -> tuple[list[tuple[str, Any]], int]:
+    """The allowlisted parameters (advertising ids only while marketing is signalled), with URL
+    queries and e-mail addresses taken out, then the fixed ones; and how many values had an
+    e-mail address redacted."""
     hit = rule.hit
     fixed = dict(hit.fixed_params)
     advertising = MARKETING in signalled
@@ -74,33 +78,14 @@ def allowed_params(
         for k, v in params
         if k not in fixed and hit.keeps_param(k, anonymous=anonymous, advertising=advertising)
     ]
-    if anonymous and hit.url_params:
-        # An anonymous ping must not carry `?email=...` in a page URL: only allowlisted keys.
-        kept = [
-            (k, _bare_url(v, hit.url_query_keys) if k in hit.url_params else v) for k, v in kept
-        ]
-    return kept + list(hit.fixed_params)
-
-
-def strip_url(url: str, keep: NameSet) -> str:
-    """`url` without its fragment, and without query keys outside `keep`.
-
-    >>> strip_url("https://a.example/p?email=x%40y&utm_source=news#top", NameSet(("utm_*",)))
-    'https://a.example/p?utm_source=news'
-    """
-    base, _, query = url.split("#", 1)[0].partition("?")
-    kept = [pair for pair in query.split("&") if pair and _query_key(pair) in keep]
-    return f"{base}?{'&'.join(kept)}" if kept else base
-
-
-def _query_key(pair: str) -> str:
-    return unquote_plus(pair.partition("=")[0])
-
-
-def _bare_url(value: Any, keep: NameSet) -> Any:
-    if isinstance(value, Encoded):
-        return strip_url(unquote_plus(value), keep)
-    return strip_url(value, keep) if isinstance(value, str) else value
+    redacted, emails = redact_params(
+        kept,
+        anonymous=anonymous,
+        url_params=hit.url_params,
+        url_query_keys=hit.url_query_keys,
+        email_params=hit.email_params,
+    )
+    return redacted + list(hit.fixed_params), emails
 
 
 def outbound_hit(
@@ -116,7 +101,9 @@ def outbound_hit(
     assert hit.upstream is not None  # the loader requires it for forward rules
     assert decision.outcome in ("forward", "anonymous")
     anonymous = decision.outcome == "anonymous"
-    pairs = allowed_params(rule, params, anonymous=anonymous, signalled=decision.signalled)
+    pairs, redacted = _shaped_params(
+        rule, params, anonymous=anonymous, signalled=decision.signalled
+    )
     if hit.consent_mode:
         pairs += consent_mode_params(decision.consent_mode or DENIED)
     pairs += [(signal.name, signal.value(decision.signalled)) for signal in hit.signal_params]
@@ -134,12 +121,12 @@ def outbound_hit(
     if hit.encoding == "json":
         nested = frozenset(signal.name for signal in hit.signal_params)
         body = json.dumps(_json_document(pairs, nested), separators=(",", ":")).encode()
-        return OutboundHit(rule.id, hit.method, url, (*headers, _JSON), body)
+        return OutboundHit(rule.id, hit.method, url, (*headers, _JSON), body, redacted)
     encoded = _urlencode(pairs)
     if hit.encoding == "form":
-        return OutboundHit(rule.id, hit.method, url, (*headers, _FORM), encoded.encode())
+        return OutboundHit(rule.id, hit.method, url, (*headers, _FORM), encoded.encode(), redacted)
     url = f"{hit.upstream}?{encoded}" if encoded else hit.upstream
-    return OutboundHit(rule.id, hit.method, url, tuple(headers))
+    return OutboundHit(rule.id, hit.method, url, tuple(headers), b"", redacted)
 
 
 def _json_document(pairs: Params, nested: frozenset[str]) -> dict[str, Any]:
@@ -159,9 +146,17 @@ def _json_document(pairs: Params, nested: frozenset[str]) -> dict[str, Any]:
 
 def redirect_location(rule: Rule, params: Params, signalled: frozenset[str] = frozenset()) -> str:
     """Where a `redirect` decision sends the browser: the rule's upstream and allowed params."""
+    return redirect_target(rule, params, signalled)[0]
+
+
+def redirect_target(
+    rule: Rule, params: Params, signalled: frozenset[str] = frozenset()
+) -> tuple[str, int]:
+    """`redirect_location`, and how many values had an e-mail address redacted."""
     assert rule.hit.upstream is not None
-    encoded = _urlencode(allowed_params(rule, params, anonymous=False, signalled=signalled))
-    return f"{rule.hit.upstream}?{encoded}" if encoded else rule.hit.upstream
+    pairs, redacted = _shaped_params(rule, params, anonymous=False, signalled=signalled)
+    encoded = _urlencode(pairs)
+    return (f"{rule.hit.upstream}?{encoded}" if encoded else rule.hit.upstream), redacted
 
 
 _JSON = ("Content-Type", "application/json")

@@ -3,7 +3,9 @@
 =================  =====================================================  =============
 value              what the app sends it for                              ad tracking
 =================  =====================================================  =============
-(no header)        a browser, or an app that sends no platform signal     no signal
+(no header)        a browser; for an app rule (`platform = "app"`) an     refused on
+                   app that sent no signal — Android apps send            app rules
+                   ``authorized`` or ``limited``
 ``authorized``     iOS: App Tracking Transparency authorized;             allowed
                    Android: the advertising ID is available
 ``denied``         iOS: the person said no to App Tracking Transparency   refused
@@ -12,24 +14,32 @@ value              what the app sends it for                              ad tra
 ``limited``        Android: the person opted out of ads personalisation   refused
                    (advertising ID zeroed or deleted)
 anything else      unknown: fails closed                                  refused
+sent twice         allowed only if every copy says ``authorized``         refused
 =================  =====================================================  =============
 
 A refusal is an opt-out of `marketing` like GPC (`gateway.decision`). Apple's enum spelling
 (`notDetermined`) is accepted too: only `authorized` allows, whatever the case.
 
->>> app_tracking_refused(None), app_tracking_refused("authorized"), app_tracking_refused("denied")
-(False, False, True)
+>>> app_tracking_signal(None), app_tracking_signal(["authorized"]), app_tracking_signal(["denied"])
+('absent', 'authorized', 'refused')
+>>> app_tracking_signal(["authorized", "denied"])
+'refused'
 """
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Sequence
+from typing import Final, Literal
 
 APP_TRACKING_HEADER: Final = "app-tracking"
+# What the request says of ad tracking: no header at all, allowed, or refused.
+AppTracking = Literal["absent", "authorized", "refused"]
 
 
-def app_tracking_refused(value: str | None) -> bool:
-    """True unless the header is absent or says `authorized`."""
-    if value is None:
-        return False
-    return value.strip().lower() != "authorized"
+def app_tracking_signal(values: Sequence[str] | None) -> AppTracking:
+    """The signal of every `App-Tracking` header a request sent (None: no header)."""
+    if not values:
+        return "absent"
+    if all(value.strip().lower() == "authorized" for value in values):
+        return "authorized"
+    return "refused"

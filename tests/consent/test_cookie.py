@@ -180,3 +180,17 @@ def test_bit_flips_never_verify(position: int, bit: int) -> None:
     result = codec(NEW).decode(tampered, now=NOW)
     # base64 padding bits can flip without changing the decoded bytes; then the consent is identical
     assert result is None or result == CONSENT
+
+
+def test_presented_tokens_count_only_when_their_valid_ones_share_one_consent_id() -> None:
+    codec = ConsentCodec(keys=("k" * 32,), max_age_days=180)
+    early = codec.encode(Consent("consent-id-0000000001", 1, frozenset({"analytics"}), 100))
+    later = codec.encode(Consent("consent-id-0000000001", 1, frozenset(), 200))
+    stranger = codec.encode(Consent("consent-id-0000000002", 1, frozenset({"analytics"}), 300))
+    now = 1000.0
+    assert codec.decode_presented((), now) is None
+    assert codec.decode_presented(("forged", early), now) == codec.decode(early, now)
+    assert codec.decode_presented((early, later), now) == codec.decode(later, now)
+    assert codec.decode_presented((later, early), now) == codec.decode(later, now)
+    assert codec.decode_presented((early, stranger), now) is None
+    assert codec.decode_presented((early,) * 4 + ("x",), now) is None  # more than four: none

@@ -21,8 +21,11 @@ GA4 = Rule("ga4", "GA4", "analytics", "https://p.example/", HitRule(mode="forwar
 BOTH = frozenset({"analytics", "marketing"})
 
 
-def hit(signalled: frozenset[str] = BOTH) -> QueuedHit:
-    return QueuedHit(OutboundHit("ga4", "GET", "https://v.example/c", ()), "c1", 100.0, signalled)
+def hit(signalled: frozenset[str] = BOTH, *, token_time: float | None = None) -> QueuedHit:
+    """Queued at 100; decided with a token chosen at `token_time` (None: an older release's
+    entry, which only knows when it was queued)."""
+    outbound = OutboundHit("ga4", "GET", "https://v.example/c", ())
+    return QueuedHit(outbound, "c1", 100.0, signalled, token_time)
 
 
 def standing(granted=BOTH, *, at=150.0, refused=(), objected=(), erased=False) -> Standing:
@@ -44,10 +47,26 @@ def standing(granted=BOTH, *, at=150.0, refused=(), objected=(), erased=False) -
         (standing(refused=["meta_pixel"]), hit(), None),
         (standing(frozenset(), at=50.0), hit(), None),  # the edge decided with this choice
         (standing(refused=["ga4"], at=50.0), hit(), None),
+        # An old token replayed after a narrower choice or a withdrawal, queued after it: the
+        # token's own time counts, not the queue's.
+        (standing({"analytics"}, at=50.0), hit(token_time=40.0), "withdrawn"),
+        (standing(frozenset(), at=50.0), hit(token_time=40.0), "withdrawn"),
+        (standing(refused=["ga4"], at=50.0), hit(token_time=40.0), "vendor_refused"),
+        (standing({"analytics"}, at=50.0), hit(token_time=60.0), None),  # the token is newer
+        (standing({"analytics"}, at=50.0), hit(token_time=50.0), None),  # decided with it
+        (standing({"analytics"}, at=50.7), hit(token_time=50.0), None),  # its receipt's second
     ],
 )
 def test_withheld_reason(later: Standing, queued: QueuedHit, reason: str | None) -> None:
     assert withheld_reason(later, queued, GA4) == reason
+
+
+def test_a_queued_hit_keeps_its_token_time_and_an_older_entry_reads_without_one() -> None:
+    queued = hit(token_time=1_700_000_000.0)
+    assert QueuedHit.from_json(queued.to_json()) == queued
+    older = hit()  # as an entry written before tokens' times were queued
+    assert '"ct"' not in older.to_json()
+    assert QueuedHit.from_json(older.to_json()).chosen_at is None
 
 
 @pytest.mark.parametrize(
@@ -62,7 +81,7 @@ def test_withheld_reason(later: Standing, queued: QueuedHit, reason: str | None)
         (standing(erased=True, objected=["analytics"]), hit(), "erased"),
         (standing(objected=["analytics"], refused=["ga4"]), hit(), "objected"),
         (standing(frozenset(), refused=["ga4"]), hit(), "vendor_refused"),
-        (standing({"marketing"}), hit(frozenset({"marketing"})), "withdrawn"),  # own category
+        (standing({"marketing"}), hit(), "withdrawn"),  # its own category taken away
         (standing({"analytics", "marketing", "preferences"}), hit(), None),  # broader: fine
         (standing(objected=["preferences"]), hit(), None),
     ],

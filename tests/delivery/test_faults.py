@@ -31,7 +31,7 @@ from tests.conftest import REPO, SECRET, SITE, serving
 from tests.delivery.vendor import CountingVendor
 from tests.delivery.waiting import drained
 from tests.servers import RedisServer, free_port
-from tests.vendors import rules_pointing_at
+from tests.vendors import rules_pointing_at, vendors_in
 
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 BROWSER = {"User-Agent": CHROME}
@@ -141,6 +141,7 @@ def _env(settings: Settings) -> dict[str, str]:
             "GATEWAY_DELIVERY_LEASE_SECONDS": str(settings.delivery_lease_seconds),
             "GATEWAY_DELIVERY_CONCURRENCY": str(settings.delivery_concurrency),
             "GATEWAY_LOG_LEVEL": "warning",
+            "GATEWAY_VENDORS": ",".join(vendors_in(settings.rules)),
         }
     )
     return env

@@ -138,7 +138,7 @@ async def test_withdraw_records_expires_cookie_and_lists_vendor_cookies(
     receipts = (await client.get("/consent/receipts")).json()
     assert receipts["subject_id"] == subject
     assert [r["action"] for r in receipts["receipts"]] == ["accept_all", "withdraw"]
-    assert receipts["receipts"][1]["granted"] == []
+    assert receipts["receipts"][1]["granted"] == ["necessary"]  # always on, never "denied"
 
 
 async def test_withdraw_without_a_cookie_still_answers(client: httpx.AsyncClient) -> None:

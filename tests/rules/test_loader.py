@@ -284,7 +284,7 @@ ERRORS = [
         "at most two [link] marks",
     ),
     ("policy-not-url", edit('"https://acme.example/privacy"', '"acme"'), "privacy_policy_url", ""),
-    ("cookie-space", edit('"_acme",', '"a b",'), "cookies[0]", "at most one '*', got 'a b'"),
+    ("cookie-space", edit('"_acme",', '"a b",'), "cookies[0]", "at most one '*' or '#', got 'a b'"),
     ("cookie-two-stars", edit('"_acme_*"', '"_a*b*"'), "cookies[1]", "at most one '*'"),
     ("cookies-not-array", edit('["_acme", "_acme_*"]', '"_acme"'), "cookies", "expected an array"),
     ("hit-missing", BASE.split("[hit]")[0], "hit", "missing (expected a table)"),

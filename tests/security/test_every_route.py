@@ -31,6 +31,7 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from tests.conftest import REPO, SECRET, SITE
 from tests.security.conftest import ADMIN, ADMIN_HASH, ORIGIN
+from tests.vendors import stand_in_vendor, vendors_in
 
 EXAMPLES_PER_OPERATION = 12  # x ~45 operations: ~10 s on an idle machine
 EXAMPLES_OF_GETS = 60
@@ -104,11 +105,22 @@ class _Collect(logging.Handler):
 def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     folder = tmp_path_factory.mktemp("fuzz")
     database = folder / "gateway.sqlite3"
+    # Loader scripts are fetched while the request waits: from a stand-in, not from Google.
+    standing_in = stand_in_vendor()
+    vendor = standing_in.__enter__()
+    script = (b"/* loader */", {"Content-Type": "application/javascript"})
+    vendor.scripts |= {"/gtag/js": script, "/gtm.js": script}
+    rules = REPO / "tag_rules"
+    for rule in rules.glob("*.toml"):
+        text = rule.read_text().replace("https://www.googletagmanager.com", vendor.origin)
+        (folder / rule.name).write_text(text)
     app = create_app(
         Settings(
             secret_keys=(SECRET,),
             store=f"sqlite:///{database}",
-            rules=REPO / "tag_rules",
+            rules=folder,
+            vendors=vendors_in(rules),
+            allow_insecure_upstreams=True,
             data_dir=folder / "var",
             allowed_origins=(SITE,),
             policy_url=f"{SITE}/privacy",
@@ -136,6 +148,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
             root.setLevel(previous)
     finally:
         runner.run(lifespan.__aexit__(None, None, None))
+        standing_in.__exit__(None, None, None)
         runner.close()
 
 

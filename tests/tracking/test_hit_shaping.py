@@ -16,15 +16,15 @@ import pytest
 
 from gateway.decision import ConsentModeState, Decision
 from gateway.rules.model import HitRule, NameSet, Rule, SignalParam
+from gateway.tracking.encoded import Encoded
 from gateway.tracking.hits import (
     GATEWAY_AGENT,
-    Encoded,
     allowed_params,
     outbound_hit,
     parse_query,
     redirect_location,
-    strip_url,
 )
+from gateway.tracking.redaction import strip_url
 
 UPSTREAM = "https://v.example/collect"
 V4 = ipaddress.ip_address("203.0.113.77")
@@ -135,14 +135,14 @@ def test_no_params_no_question_mark() -> None:
     assert send(rule(), FORWARD, query="x=1").url == UPSTREAM
 
 
-PAGE = "https://shop.example/p?utm_source=news&email=a%40b.example&utm_medium=mail&gclid=G#top"
+PAGE = "https://shop.example/p?utm_source=news&uid=u%2D1&utm_medium=mail&gclid=G#top"
 
 
 @pytest.mark.parametrize(
     ("url", "stripped"),
     [
         (PAGE, "https://shop.example/p?utm_source=news&utm_medium=mail"),
-        ("https://shop.example/p?email=a%40b.example&gclid=G", "https://shop.example/p"),
+        ("https://shop.example/p?uid=u%2D1&gclid=G", "https://shop.example/p"),
         ("https://shop.example/p#top", "https://shop.example/p"),
         ("https://shop.example/p#a?utm_source=x", "https://shop.example/p"),  # all after '#'
         ("https://shop.example/p?utm_source=x#a#b", "https://shop.example/p?utm_source=x"),
@@ -165,7 +165,7 @@ def url_rule(**hit: Any) -> Rule:
 
 
 def test_an_anonymous_hit_carries_page_urls_stripped_exactly() -> None:
-    query = "e=view&dl=" + PAGE.replace("%40", "%2540").replace("&", "%26").replace("#", "%23")
+    query = "e=view&dl=" + PAGE.replace("%2D", "%252D").replace("&", "%26").replace("#", "%23")
     anonymous = send(url_rule(), ANONYMOUS, query=query)
     assert anonymous.url == (
         f"{UPSTREAM}?e=view&dl=https%3A%2F%2Fshop.example%2Fp%3Futm_source%3Dnews%26utm_medium%3Dmail"
@@ -182,10 +182,11 @@ def test_page_urls_that_arrived_decoded_are_stripped_too() -> None:
     assert allowed_params(url_rule(), [("dl", PAGE)], anonymous=False) == [("dl", PAGE)]
 
 
-def test_only_url_params_are_stripped() -> None:
+def test_url_params_are_stripped_even_when_relative_other_values_only_when_absolute() -> None:
     both = url_rule(allowed_params=NameSet(("dl", "e")))
-    kept = allowed_params(both, [("e", "https://x.example/?email=a"), ("dl", PAGE)], anonymous=True)
-    assert kept[0] == ("e", "https://x.example/?email=a")
+    sent = [("e", "search?q=shoes#f"), ("dl", "/p?uid=1#f")]
+    assert allowed_params(both, sent, anonymous=True) == [("e", "search?q=shoes#f"), ("dl", "/p")]
+    assert allowed_params(both, sent, anonymous=False) == sent
 
 
 def test_stripped_urls_are_plain_text_and_clean_values_pass_untouched() -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from gateway.decision import Decision
 from gateway.rules.loader import load_rules
-from gateway.tracking.hits import Encoded, outbound_hit, parse_query, redirect_location
+from gateway.tracking.encoded import Encoded
+from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
 from gateway.visitors.network import parse_ip
 from tests.conftest import REPO
 
@@ -165,9 +166,10 @@ def test_a_measurement_protocol_hit_keeps_its_keys_in_the_url_and_gets_our_conse
     ]
     decision = Decision("forward", "consented", signalled)
     hit = outbound_hit(RULES["ga4_app"], sent, decision, ip=None, user_agent="a")
+    # The stream and its key are the operator's (the rule's), never the app's: no open relay.
     assert hit.url == (
         "https://www.google-analytics.com/mp/collect"
-        "?firebase_app_id=1%3A123%3Aios%3Aabc&api_secret=s3cr3t"
+        "?firebase_app_id=1%3A000000000000%3Aandroid%3A0000000000000000&api_secret=your-api-secret"
     )
     assert json.loads(hit.body) == {
         "app_instance_id": "0123456789abcdef0123456789abcdef",

@@ -186,7 +186,7 @@ async def test_plausible_json_post_keeps_only_allowed_fields(http, vendor) -> No
         "n": "pageview",
         "u": "https://www.example.com/a",
         "d": "example.com",
-        "r": None,
+        "r": None,  # no referrer: the trackers send null
         "spy": "x",
     }
     response = await http.post("/t/plausible", json=event, headers=BROWSER)

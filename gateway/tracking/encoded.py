@@ -1,0 +1,12 @@
+"""A parameter value as it arrived: still percent-encoded (`gateway.tracking.hits`)."""
+
+from __future__ import annotations
+
+
+class Encoded(str):
+    """A value still percent-encoded, as it arrived in a query string or form body.
+
+    Forwarding it as it came avoids decoding and re-encoding every parameter of every hit.
+    """
+
+    __slots__ = ()
