@@ -456,3 +456,21 @@ def test_consent_mode_says_updated_only_after_a_current_choice(
     assert decision.consent_mode is not None
     assert expected.consent_mode is not None
     assert decision.consent_mode.updated is expected.consent_mode.updated  # a bool, not None
+
+
+@pytest.mark.parametrize(
+    ("app_tracking", "outcome", "reason"),
+    [
+        ("authorized", "forward", "consented"),
+        ("absent", "block", "app_tracking"),
+        ("refused", "block", "app_tracking"),
+    ],
+)
+def test_an_app_rule_for_marketing_needs_an_explicit_authorized(
+    app_tracking: str, outcome: str, reason: str
+) -> None:
+    app_rule = Rule(
+        "ads_app", "Ads app", "marketing", "https://a.example/p", SHAPES["forward"], platform="app"
+    )
+    decision = decide(app_rule, CONSENTS["granted"], Signals(REVISION, app_tracking=app_tracking))  # type: ignore[arg-type]
+    assert (decision.outcome, decision.reason) == (outcome, reason)

@@ -173,3 +173,46 @@ def test_a_verified_token_is_served_from_the_cache_and_the_cache_is_bounded() ->
 )
 def test_presented_token(authorization: str | None, cookie: str | None, token: str | None) -> None:
     assert presented_token(authorization, cookie) == token
+
+
+# Several `cg_consent` cookies in one request (`decode_presented`).
+
+T = NOW + 100
+TIE_A = Consent(ID, 2, frozenset({"analytics", "marketing"}), T, refused_vendors=frozenset({"ga4"}))
+TIE_B = Consent(
+    ID, 1, frozenset({"analytics", "preferences"}), T, gpc=True, refused_vendors=frozenset({"yt"})
+)
+
+
+def test_one_presented_token_is_decoded_with_the_given_time() -> None:
+    token = codec(days=1).encode(TIE_A)
+    start = signed_at(token)
+    assert codec(days=1).decode_presented((token,), now=start) == TIE_A
+    assert codec(days=1).decode_presented((token,), now=start + DAY + 1) is None
+
+
+def test_every_presented_token_ages_with_the_given_time() -> None:
+    tokens = (codec(days=1).encode(TIE_A), codec(days=1).encode(TIE_B))
+    start = signed_at(tokens[0])
+    assert codec(days=1).decode_presented(tokens, now=start + 2 * DAY) is None
+
+
+def test_up_to_four_presented_tokens_are_read() -> None:
+    token = codec().encode(TIE_A)
+    assert codec().decode_presented((token,) * 4, now=NOW) == TIE_A
+    assert codec().decode_presented((token,) * 5, now=NOW) is None
+
+
+@pytest.mark.parametrize("order", [(TIE_A, TIE_B), (TIE_B, TIE_A)])
+def test_two_choices_of_one_second_allow_only_what_both_allow(order: tuple[Consent, ...]) -> None:
+    tokens = tuple(codec().encode(consent) for consent in order)
+    assert codec().decode_presented(tokens, now=NOW) == Consent(
+        ID, 1, frozenset({"analytics"}), T, gpc=True, refused_vendors=frozenset({"ga4", "yt"})
+    )
+
+
+def test_a_newer_choice_wins_whole_and_a_duplicate_changes_nothing() -> None:
+    older = Consent(ID, 1, frozenset(), T - 1, gpc=True, refused_vendors=frozenset({"yt"}))
+    newer, same = codec().encode(TIE_A), codec().encode(TIE_A)
+    assert codec().decode_presented((codec().encode(older), newer), now=NOW) == TIE_A
+    assert codec().decode_presented((newer, same), now=NOW) == TIE_A

@@ -24,7 +24,7 @@ from gateway.tracking.hits import (
     parse_query,
     redirect_location,
 )
-from gateway.tracking.redaction import strip_url
+from gateway.tracking.redaction import fully_decoded, redact_params, strip_url
 
 UPSTREAM = "https://v.example/collect"
 V4 = ipaddress.ip_address("203.0.113.77")
@@ -319,3 +319,45 @@ def test_every_hit_names_its_vendor_and_the_rules_method(encoding: Any, method: 
     assert (hit.vendor, hit.method) == ("v", method)
     posted = send(rule(encoding=encoding, method="POST"), ANONYMOUS)
     assert (posted.vendor, posted.method) == ("v", "POST")
+
+
+# Redaction as a hit carries it (gateway/tracking/redaction.py).
+
+
+@pytest.mark.parametrize("encoding", ["query", "form", "json"])
+def test_every_hit_counts_the_values_whose_email_was_redacted(encoding: Any) -> None:
+    shaped = rule(encoding=encoding, method="GET" if encoding == "query" else "POST")
+    clean = send(shaped, FORWARD, query="e=view")
+    assert clean.redacted == 0
+    leaky = send(shaped, FORWARD, query="e=ada%40example.com&uid=bo%40example.com")
+    assert leaky.redacted == 2
+    if encoding == "query":
+        assert (clean.body, leaky.body) == (b"", b"")
+        assert leaky.url == f"{UPSTREAM}?e=%5Bemail%5D&uid=%5Bemail%5D"
+
+
+def test_a_consented_hit_keeps_a_urls_query_and_loses_only_the_address() -> None:
+    page = "https://a.example/p?x=1&m=ada@example.com"
+    [(_, kept)] = allowed_params(rule(), [("e", page)], anonymous=False)
+    assert kept == "https://a.example/p?x=1&m=[email]"
+
+
+def test_a_value_with_nothing_to_take_out_leaves_as_it_came() -> None:
+    came = Encoded("https://a.example/p%20q")  # looks like a URL: decoded to be checked
+    [(_, kept)], redacted = redact_params(
+        [("dl", came)],
+        anonymous=True,
+        url_params=NameSet(),
+        url_query_keys=NameSet(),
+        email_params=NameSet(),
+    )
+    assert (kept, redacted) == (came, 0)
+    assert kept is came
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [("100%", "100%"), ("a%2540b", "a@b"), ("plain", "plain"), ("50%25 off", "50% off")],
+)
+def test_fully_decoded(value: str, plain: str) -> None:
+    assert fully_decoded(value) == plain
