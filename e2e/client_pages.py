@@ -24,7 +24,8 @@ from tests.snippets import PLACEHOLDER_GATEWAY, REPO, snippets
 
 TRACKERS = REPO / "tests" / "data" / "trackers"
 SCRIPTS = {
-    "https://www.googletagmanager.com/gtag/js?id=G-XXXXXXXXXX": "/trackers/gtag-replay.js",
+    # gtag.js, which the gateway serves first-party (tests/first_hour covers that path).
+    f"{PLACEHOLDER_GATEWAY}/t/ga4/gtag/js?id=G-XXXXXXXXXX": "/trackers/gtag-replay.js",
     "https://matomo.example.com/matomo.js": "/trackers/matomo/matomo.js",
 }
 IMPORTS = {
@@ -59,9 +60,9 @@ PAGE = """<!doctype html>
 
 def client_page(name: str, gateway: str) -> str:
     language, code = snippets()[name]
-    code = code.replace(PLACEHOLDER_GATEWAY, gateway)
     for remote, local in SCRIPTS.items():
         code = code.replace(remote, local)
+    code = code.replace(PLACEHOLDER_GATEWAY, gateway)
     if language == "js":
         code = f'<script type="module">\n{code}\n</script>'
     return PAGE.format(

@@ -54,15 +54,18 @@ def withheld_reason(standing: Standing, queued: QueuedHit, rule: Rule) -> str | 
         return "objected"
     # The edge decided with the choice its token carried (`chosen_at`, whole seconds), not
     # with whatever the store held when the hit was queued: an old token replayed after a
-    # narrower choice or a withdrawal is caught here too.
-    # A token's time is whole seconds, a receipt's has milliseconds: compare whole seconds (a
-    # second choice within the same second was already narrowed at the edge).
-    if queued.chosen_at is None:
-        decided_later = standing.chosen_at is None or standing.chosen_at <= queued.queued_at
-    else:
-        decided_later = standing.chosen_at is None or int(standing.chosen_at) <= queued.chosen_at
-    if decided_later:
-        return None  # the edge decided with this choice (or a later one)
+    # narrower choice or a withdrawal is caught here too. A token's time is whole seconds and
+    # a receipt's has milliseconds: a choice of the token's own second may be that token's or
+    # one made just after it, so the hit must then fit it.
+    if standing.chosen_at is None:
+        return None
+    if queued.chosen_at is None:  # queued by an older release: only its queue time is known
+        if standing.chosen_at <= queued.queued_at:
+            return None
+    elif int(standing.chosen_at) < queued.chosen_at:
+        return None  # the token is newer than the stored choice
+    if rule.category not in queued.signalled:
+        return None  # an anonymous ping (nothing signalled): it identifies nobody
     if rule.id in standing.refused_vendors:
         return "vendor_refused"
     if rule.category not in standing.granted or not queued.signalled <= standing.granted:

@@ -42,7 +42,7 @@ def standing(granted=BOTH, *, at=150.0, refused=(), objected=(), erased=False) -
         (standing(objected=["marketing"]), hit(frozenset({"analytics"})), None),
         (standing({"analytics"}), hit(), "withdrawn"),  # narrower: no more ad_storage
         (standing({"analytics"}), hit(frozenset({"analytics"})), None),
-        (standing({"marketing"}), hit(frozenset()), "withdrawn"),
+        (standing({"marketing"}), hit(frozenset()), None),  # an anonymous ping identifies nobody
         (standing(refused=["ga4"]), hit(), "vendor_refused"),
         (standing(refused=["meta_pixel"]), hit(), None),
         (standing(frozenset(), at=50.0), hit(), None),  # the edge decided with this choice
@@ -53,8 +53,13 @@ def standing(granted=BOTH, *, at=150.0, refused=(), objected=(), erased=False) -
         (standing(frozenset(), at=50.0), hit(token_time=40.0), "withdrawn"),
         (standing(refused=["ga4"], at=50.0), hit(token_time=40.0), "vendor_refused"),
         (standing({"analytics"}, at=50.0), hit(token_time=60.0), None),  # the token is newer
-        (standing({"analytics"}, at=50.0), hit(token_time=50.0), None),  # decided with it
-        (standing({"analytics"}, at=50.7), hit(token_time=50.0), None),  # its receipt's second
+        (standing({"analytics"}, at=50.0), hit(token_time=51.0), None),  # the token is newer
+        # The token's own second: its own choice (the hit fits it), or one made just after.
+        (standing(at=50.7), hit(token_time=50.0), None),
+        (standing({"analytics"}, at=50.7), hit(frozenset({"analytics"}), token_time=50.0), None),
+        (standing({"analytics"}, at=50.7), hit(token_time=50.0), "withdrawn"),
+        (standing(frozenset(), at=50.7), hit(token_time=50.0), "withdrawn"),
+        (standing(frozenset(), at=50.7), hit(frozenset(), token_time=50.0), None),  # anonymous
     ],
 )
 def test_withheld_reason(later: Standing, queued: QueuedHit, reason: str | None) -> None:
