@@ -13,7 +13,7 @@ from typing import Literal, cast, get_args
 import pytest
 
 from gateway.consent.model import Consent
-from gateway.decision import Decision, Reason, Signals, decide
+from gateway.decision import ConsentModeState, Decision, Reason, Signals, decide
 from gateway.rules.model import HitRule, Rule
 
 REVISION = 7
@@ -354,3 +354,123 @@ def test_under_an_app_tracking_refusal_marketing_is_never_signalled() -> None:
         assert "marketing" not in decision.signalled, case
         if case.category == "marketing":
             assert decision.outcome == "block", case
+
+
+# Exact rows for what the tables above check only loosely (found by `make mutate`).
+
+CM_RULE = Rule(
+    "ads",
+    "Ads",
+    "marketing",
+    "https://a.example/p",
+    HitRule(mode="forward", upstream=UPSTREAM, without_consent="anonymous", consent_mode=True),
+)
+SIBLINGS = {"ads": "marketing", "other_ads": "marketing", "stats": "analytics"}
+
+
+def test_a_refused_sibling_vendor_does_not_withhold_this_vendors_own_category() -> None:
+    """Refusing one marketing vendor leaves another marketing vendor told `marketing`; only
+    the refused vendor's category is partial for vendors of *other* categories."""
+    consent = Consent(
+        "c6",
+        REVISION,
+        frozenset({"analytics", "marketing"}),
+        1,
+        refused_vendors=frozenset({"other_ads"}),
+    )
+    signals = Signals(REVISION, vendor_categories=SIBLINGS)
+    own = decide(CM_RULE, consent, signals)
+    assert (own.outcome, own.signalled) == ("forward", frozenset({"analytics", "marketing"}))
+    stats = Rule("stats", "Stats", "analytics", "https://s.example/p", SHAPES["forward"])
+    assert decide(stats, consent, signals).signalled == frozenset({"analytics"})
+    unknown = Consent(
+        "c7",
+        REVISION,
+        frozenset({"analytics", "marketing"}),
+        1,
+        refused_vendors=frozenset({"gone"}),  # a vendor no rule names any more
+    )
+    assert decide(CM_RULE, unknown, signals).signalled == frozenset({"analytics", "marketing"})
+
+
+@pytest.mark.parametrize(
+    ("consent", "region", "expected"),
+    [
+        (
+            None,
+            "opt_out",
+            Decision(
+                "forward",
+                "opt_out_region",
+                frozenset({"analytics", "marketing", "preferences"}),
+                ConsentModeState(True, True, True, True, updated=False),
+            ),
+        ),
+        (
+            None,
+            "opt_in",
+            Decision(
+                "anonymous",
+                "no_consent",
+                frozenset(),
+                ConsentModeState(False, False, False, False, updated=False),
+            ),
+        ),
+        (
+            CONSENTS["stale"],
+            "opt_in",
+            Decision(
+                "anonymous",
+                "stale_revision",
+                frozenset(),
+                ConsentModeState(False, False, False, False, updated=False),
+            ),
+        ),
+        (
+            CONSENTS["denied"],
+            "opt_in",
+            Decision(
+                "anonymous",
+                "denied",
+                frozenset(),
+                ConsentModeState(False, False, False, False, updated=True),
+            ),
+        ),
+        (
+            CONSENTS["granted"],
+            "opt_in",
+            Decision(
+                "forward",
+                "consented",
+                frozenset({"analytics", "marketing"}),
+                ConsentModeState(True, True, True, True, updated=True),
+            ),
+        ),
+    ],
+)
+def test_consent_mode_says_updated_only_after_a_current_choice(
+    consent: Consent | None, region: Region, expected: Decision
+) -> None:
+    decision = decide(CM_RULE, consent, Signals(REVISION, region_policy=region))
+    assert decision == expected
+    assert decision.consent_mode is not None
+    assert expected.consent_mode is not None
+    assert decision.consent_mode.updated is expected.consent_mode.updated  # a bool, not None
+
+
+@pytest.mark.parametrize(
+    ("app_tracking", "outcome", "reason"),
+    [
+        ("authorized", "forward", "consented"),
+        ("absent", "block", "app_tracking"),
+        ("refused", "block", "app_tracking"),
+    ],
+)
+def test_an_app_rule_for_marketing_needs_an_explicit_authorized(
+    app_tracking: str, outcome: str, reason: str
+) -> None:
+    app_rule = Rule(
+        "ads_app", "Ads app", "marketing", "https://a.example/p", SHAPES["forward"], platform="app"
+    )
+    decision = decide(app_rule, CONSENTS["granted"], Signals(REVISION, app_tracking=app_tracking))  # type: ignore[arg-type]
+    assert (decision.outcome, decision.reason) == (outcome, reason)

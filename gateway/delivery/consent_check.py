@@ -4,7 +4,8 @@ withdrew, refused the vendor or narrowed their choice is not sent.
 The store is the truth; the standings (tombstone, objection, latest choice) of a whole batch
 of queued hits are read in one store round (`Store.subject_standings`) and kept
 `cache_seconds` (1 s), so a burst of one visitor's hits costs one read. Any change older than
-that is honoured for every hit still queued.
+that is honoured for every hit still queued. The cache holds at most `cache_limit` (100,000)
+subjects: a read that would take it past that empties it first.
 
 A hit was shaped at the edge for what its decision `signalled` (Consent Mode, signal params,
 advertising ids): a later choice that no longer grants every one of those categories withholds
@@ -74,9 +75,14 @@ def withheld_reason(standing: Standing, queued: QueuedHit, rule: Rule) -> str | 
 
 class DeliveryConsent:
     def __init__(
-        self, store: Store, cache_seconds: float = 1.0, clock: Callable[[], float] = time.monotonic
+        self,
+        store: Store,
+        cache_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        cache_limit: int = 100_000,  # subjects; past it the cache starts again empty
     ) -> None:
         self.store, self.cache_seconds, self.clock = store, cache_seconds, clock
+        self.cache_limit = cache_limit
         self._cache: dict[str, tuple[float, Standing]] = {}
 
     async def withheld(self, hits: Sequence[QueuedHit], rule: Rule) -> list[str | None]:
@@ -103,7 +109,7 @@ class DeliveryConsent:
                 missing.append(subject)
         if missing:
             read = await self.store.subject_standings(missing)
-            if len(self._cache) > 100_000:
+            if len(self._cache) + len(missing) > self.cache_limit:
                 self._cache.clear()
             for subject in missing:
                 found[subject] = Standing.of(read[subject])
