@@ -32,16 +32,17 @@ the geo header         no region (the opt-in default) unless every copy agrees
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from gateway.consent.cookie import COOKIE_NAME, presented_token
 from gateway.visitors.platform import APP_TRACKING_HEADER, AppTracking, app_tracking_signal
 
 _APP_TRACKING: Final = APP_TRACKING_HEADER.encode()
-_COOKIE_PREFIX: Final = COOKIE_NAME + "="
+# `cg_consent=<value>` at the start of a Cookie header or after a `;` (never `xcg_consent=`).
+_COOKIE_VALUE: Final = re.compile(rf"(?<![^; \t]){COOKIE_NAME}=([^;]*)")
 _Kind = Literal["cookie", "authorization", "user-agent", "sec-gpc", "app", "xff", "geo"]
 _KINDS: Final[dict[bytes, _Kind]] = {
     b"cookie": "cookie",
@@ -53,8 +54,7 @@ _KINDS: Final[dict[bytes, _Kind]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class DecisionHeaders:
+class DecisionHeaders(NamedTuple):
     """What a request's headers say for a consent decision (values, not raw headers)."""
 
     # `Authorization: Consent …` (apps), else every distinct `cg_consent` cookie value.
@@ -70,31 +70,57 @@ def read_decision_headers(
     raw: Iterable[tuple[bytes, bytes]], geo_header: bytes | None
 ) -> DecisionHeaders:
     """The decision's view of raw ASGI headers (lower-case names), duplicates resolved as the
-    module's table says."""
-    seen: dict[_Kind, list[str]] = {}
+    module's table says. One pass; a header sent once (the common case) is one dict store."""
+    seen: dict[_Kind, bytes] = {}
+    repeated: dict[_Kind, list[bytes]] = {}
     for name, value in raw:
-        kind = _KINDS.get(name) or ("geo" if name == geo_header else None)
-        if kind is not None:
-            seen.setdefault(kind, []).append(value.decode("latin-1"))
-    authorizations = seen.get("authorization", ())
-    cookies = seen.get("cookie")
-    tokens: tuple[str, ...] = ()
-    if len(authorizations) == 1:
-        app_token = presented_token(authorizations[0], None)
-        tokens = (app_token,) if app_token else ()
-    if not authorizations or (len(authorizations) == 1 and not tokens):
-        tokens = consent_cookies(cookies) if cookies else ()
-    # Two Authorization headers: which one speaks for the person? Neither, nor the cookie.
-    regions = {value.strip() for value in seen.get("geo", ())}
-    forwarded = seen.get("xff")
+        kind = _KINDS.get(name)
+        if kind is None:
+            if geo_header is None or name != geo_header:
+                continue
+            kind = "geo"
+        if kind in seen:
+            repeated.setdefault(kind, [seen[kind]]).append(value)
+        else:
+            seen[kind] = value
+    if not repeated:  # each header once: no ambiguity to resolve
+        return DecisionHeaders(
+            _tokens(seen.get("authorization"), seen.get("cookie")),
+            seen["user-agent"].decode("latin-1") if "user-agent" in seen else "",
+            seen.get("sec-gpc", b"").strip() == b"1",
+            seen["geo"].decode("latin-1").strip() if "geo" in seen else "",
+            app_tracking_signal((seen["app"].decode("latin-1"),) if "app" in seen else None),
+            seen["xff"].decode("latin-1") if "xff" in seen else None,
+        )
+    every = {kind: repeated.get(kind) or [value] for kind, value in seen.items()}
+    text = {kind: [value.decode("latin-1") for value in values] for kind, values in every.items()}
+    regions = {value.strip() for value in text.get("geo", ())}
+    forwarded = text.get("xff")
+    cookies = text.get("cookie")
     return DecisionHeaders(
-        consent_tokens=tokens,
-        user_agent=" ".join(seen.get("user-agent", ())),
-        gpc=any(value.strip() == "1" for value in seen.get("sec-gpc", ())),
-        region=regions.pop() if len(regions) == 1 else "",
-        app_tracking=app_tracking_signal(seen.get("app")),
-        forwarded_for=", ".join(forwarded) if forwarded else None,
+        # Two Authorization headers: which one speaks for the person? Neither, nor the cookie.
+        ()
+        if len(every.get("authorization", ())) > 1
+        else _tokens(seen.get("authorization"), None, cookies),
+        " ".join(text.get("user-agent", ())),
+        any(value.strip() == "1" for value in text.get("sec-gpc", ())),
+        regions.pop() if len(regions) == 1 else "",
+        app_tracking_signal(text.get("app")),
+        ", ".join(forwarded) if forwarded else None,
     )
+
+
+def _tokens(
+    authorization: bytes | None, cookie: bytes | None, cookies: list[str] | None = None
+) -> tuple[str, ...]:
+    """`Authorization: Consent <token>` (an app), else the `cg_consent` cookies."""
+    if authorization is not None:
+        app_token = presented_token(authorization.decode("latin-1"), None)
+        if app_token:
+            return (app_token,)
+    if cookies is None:
+        cookies = [cookie.decode("latin-1")] if cookie is not None else []
+    return consent_cookies(cookies) if cookies else ()
 
 
 @lru_cache(maxsize=8)
@@ -116,17 +142,10 @@ def consent_cookies(headers: Iterable[str]) -> tuple[str, ...]:
     """
     values: dict[str, None] = {}
     for header in headers:
-        start = header.find(_COOKIE_PREFIX)
-        while start != -1:
-            before = start - 1
-            while before >= 0 and header[before] in " \t":
-                before -= 1
-            value_at = start + len(_COOKIE_PREFIX)
-            end = header.find(";", value_at)
-            if before < 0 or header[before] == ";":  # the name itself, not `xcg_consent`
-                value = header[value_at : end if end != -1 else len(header)].strip()
-                unquoted = value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else value
-                if unquoted:
-                    values[unquoted] = None
-            start = header.find(_COOKIE_PREFIX, value_at)
+        for found in _COOKIE_VALUE.findall(header):
+            value = found.strip(" \t")
+            if len(value) > 1 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            if value:
+                values[value] = None
     return tuple(values)
