@@ -53,4 +53,5 @@ class OptInLimits:
         over = full_at - now - limit.most * refill
         # A refused send moved the moment too (to its cap): the next one is allowed once the
         # moment is a refill inside the bucket again.
-        return None if over <= 1e-6 else max(1, math.ceil(over + refill))
+        # (Redis keeps the moment as Lua prints it, to ~14 digits: allow for the rounding.)
+        return None if over <= min(1.0, refill / 2) else max(1, math.ceil(over + refill))

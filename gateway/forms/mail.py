@@ -81,7 +81,9 @@ class Templates:
         text = template.render(
             link=link,
             form=form_id,
-            purposes=_AND[lang].join(names.get(p, p) for p in purposes),
+            purposes=_AND[lang].join(
+                names.get(p, p) for p in sorted(purposes, key=lambda p: (p != "newsletter", p))
+            ),
             hours=48,
         )
         head, _, body = text.partition("\n\n")

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.openapi.forms import form_schemas, forms_paths
 from gateway.openapi.paths import api_paths, consent_paths, email_paths, operations_paths
 from gateway.openapi.schemas import schemas
 from gateway.runtime import gateway_of
@@ -34,9 +35,10 @@ def openapi_document(settings: Settings, vendors: list[str]) -> dict[str, Any]:
             **email_paths(),
             **api_paths(),
             **operations_paths(),
+            **forms_paths(),
         },
         "components": {
-            "schemas": schemas(settings),
+            "schemas": {**schemas(settings), **form_schemas(settings)},
             "securitySchemes": {
                 "adminToken": {"type": "http", "scheme": "bearer"},
                 "metricsToken": {
