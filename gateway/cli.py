@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -246,19 +247,19 @@ def _sign_link(arguments: argparse.Namespace) -> int:
         print(f"consent-gateway: {error.detail}", file=sys.stderr)
         return EXIT_INPUT
     print(click_url, message.open_url, message.preferences_url, sep="\n")
-    for name, value in _unsubscribe_headers(arguments, message.subject).items():
+    for name, value in _unsubscribe_headers(arguments)(message.subject).items():
         print(f"{name}: {value}")
     return 0
 
 
-def _unsubscribe_headers(arguments: argparse.Namespace, subject: str) -> dict[str, str]:
-    """RFC 8058 one-click unsubscribe headers for a newsletter to `subject`."""
+def _unsubscribe_headers(arguments: argparse.Namespace) -> Callable[[str], dict[str, str]]:
+    """The RFC 8058 one-click unsubscribe headers of a newsletter, per subject."""
     from gateway.forms.tokens import FormTokens
     from gateway.signing import development_keys
 
     settings = _settings(arguments)
     tokens = FormTokens(settings.secret_keys or development_keys(settings.data_dir))
-    return tokens.unsubscribe_headers(settings.public_url, subject)
+    return functools.partial(tokens.unsubscribe_headers, settings.public_url)
 
 
 def _subject_id(arguments: argparse.Namespace) -> int:
@@ -284,6 +285,7 @@ def _rewrite_email(arguments: argparse.Namespace) -> int:
     from gateway.email.rewrite import EmailTemplate
 
     signer = EmailSigner.from_settings(_settings(arguments))
+    unsubscribe = _unsubscribe_headers(arguments)
     try:
         template = EmailTemplate.parse(arguments.email.read_bytes(), signer)
         for skipped in template.skipped:
@@ -305,6 +307,7 @@ def _rewrite_email(arguments: argparse.Namespace) -> int:
                 out_dir=arguments.out_dir,
                 sent_at=arguments.sent_at,
                 progress=sys.stderr,
+                list_unsubscribe=lambda subject: unsubscribe(subject)["List-Unsubscribe"],
             )
             print(
                 f"{count} email(s) in {arguments.out_dir}, {template.links} link(s) each",
@@ -326,9 +329,9 @@ def _rewrite_email(arguments: argparse.Namespace) -> int:
         sys.stdout.flush()
     else:
         arguments.output.write_bytes(rewritten)
-    print(f"{template.links} link(s) wrapped for subject {message.subject}", file=sys.stderr)
-    for name, value in _unsubscribe_headers(arguments, message.subject).items():
+    for name, value in unsubscribe(message.subject).items():
         print(f"{name}: {value}", file=sys.stderr)
+    print(f"{template.links} link(s) wrapped for subject {message.subject}", file=sys.stderr)
     return 0
 
 

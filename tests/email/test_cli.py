@@ -116,7 +116,10 @@ def test_rewrite_email_for_every_recipient_of_a_csv(tmp_path: Path) -> None:
     assert len(index) == 151
     key = recipient_key((SECRET,))
     assert index[0]["subject"] == recipient_id("user0@example.com", key)
+    unsubscribe = index[-1].pop("list_unsubscribe")
     assert index[-1] == {"row": "151", "subject": "esp-7", "file": "esp-7.html"}
+    assert unsubscribe.startswith(f"<{PUBLIC}/u/")
+    assert FormTokens((SECRET,)).read_unsubscribe(unsubscribe[len(PUBLIC) + 4 : -1]) == "esp-7"
     written = (tmp_path / "out" / index[0]["file"]).read_bytes()
     preferences = written.split(f"{PUBLIC}/p/".encode())[1].split(b'"')[0].decode()
     assert TOKENS.read_preferences(preferences) == index[0]["subject"]
