@@ -10,6 +10,7 @@ one-click request, which gets an empty 200 (no page, no cookie).
 from __future__ import annotations
 
 import ipaddress
+import logging
 from dataclasses import replace
 
 from starlette.requests import Request
@@ -23,10 +24,11 @@ from gateway.endpoints.facts import request_facts
 from gateway.errors import Forbidden
 from gateway.forms.pages import form_page, language_of
 from gateway.forms.script import FORM_SCRIPT_HEADERS, form_script
-from gateway.forms.submission import parse_submission
+from gateway.forms.submission import PreTicked, parse_submission
 from gateway.runtime import Gateway, gateway_of
 from gateway.visitors.network import client_ip
 
+log = logging.getLogger("gateway.forms")
 MAX_FORM_BODY = 32 * 1024  # 16 boxes of 1000-character labels, with room for JSON escapes
 MAX_UNSUBSCRIBE_BODY = 1024
 _PRIVATE = {"Cache-Control": "no-store"}
@@ -36,7 +38,12 @@ async def record_form(request: Request) -> Response:
     gateway = gateway_of(request)
     settings = gateway.settings
     forms = gateway.forms
-    submission = parse_submission(await read_json(request, MAX_FORM_BODY), forms.purposes)
+    try:
+        submission = parse_submission(await read_json(request, MAX_FORM_BODY), forms.purposes)
+    except PreTicked as error:  # the site's bug: its developer reads the log and the console
+        log.warning("form consent refused: %s", error.detail)
+        forms.refused("pre_ticked")
+        raise
     visitor = gateway.codec.decode(consent_token(request))
     submitted = await forms.submit(
         submission,

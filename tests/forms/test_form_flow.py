@@ -262,12 +262,34 @@ async def test_bad_input_is_a_clear_4xx_and_records_and_sends_nothing(
     assert running.smtp.inbox.count() == 0
 
 
-async def test_a_pre_ticked_box_names_the_purpose(running: Running) -> None:
+async def test_a_pre_ticked_box_names_the_purpose_in_the_answer_and_the_log(
+    running: Running, caplog: pytest.LogCaptureFixture
+) -> None:
     body = form_body()
     body["purposes"][0]["initially_checked"] = True
     problem = (await running.submit(body)).json()
     assert problem["purposes"] == ["newsletter"]
     assert "active choice" in problem["detail"]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "gateway.forms"]
+    assert "pre-ticked box(es) for newsletter" in line
+    assert "ada" not in line.lower()  # no personal data in the log
+
+
+async def test_a_form_without_an_address_speaks_for_the_visitor(running: Running) -> None:
+    chose = await running.http.post(
+        "/consent", json={"action": "reject_all"}, headers={"Origin": SITE}
+    )
+    visitor = chose.json()["consent"]["id"]
+    body = form_body("", newsletter=False, tracking=False)
+    body["purposes"][2]["ticked"] = True
+    answer = (await running.submit(body)).json()
+    assert answer["subject_id"] == visitor  # their consent cookie went along
+    [_, receipt] = await running.receipts(visitor)
+    assert (receipt.action, receipt.subject_kind, receipt.granted) == (
+        "form",
+        "visitor",
+        ("marketing",),
+    )
 
 
 async def test_another_sites_origin_is_refused(running: Running) -> None:
