@@ -70,6 +70,12 @@ def test_the_built_wheel_serves_the_banner_from_the_installed_package(tmp_path: 
     [wheel] = wheels.glob("consent_gateway-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"gateway/banner/static/consent.js", "gateway/banner/static/consent.css"} <= names
+    assert {  # form consent: its script, mail templates and pages
+        "gateway/forms/static/consent-forms.js",
+        "gateway/forms/templates/confirm.en.txt",
+        "gateway/forms/templates/confirm.ru.txt",
+        "gateway/templates/form_page.html",
+    } <= names
 
     fresh = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(fresh)
