@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -93,7 +94,13 @@ class Templates:
 
 class SmtpMailer:
     def __init__(
-        self, url: str, sender: str, *, allow_plain: bool = False, timeout: float = 10.0
+        self,
+        url: str,
+        sender: str,
+        *,
+        allow_plain: bool = False,
+        timeout: float = 10.0,
+        tls: ssl.SSLContext | None = None,  # certificates are always verified; tests pass a CA
     ) -> None:
         parts = urlsplit(url)
         self.host = parts.hostname or ""
@@ -102,6 +109,7 @@ class SmtpMailer:
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         self.sender, self.allow_plain, self.timeout = sender, allow_plain, timeout
+        self.tls = tls or ssl.create_default_context()
 
     async def send(self, mail: Mail) -> None:
         message = EmailMessage()
@@ -123,6 +131,7 @@ class SmtpMailer:
                 # STARTTLS is required, unless plain text was allowed (then used if offered).
                 start_tls=False if self.implicit_tls else (None if self.allow_plain else True),
                 timeout=self.timeout,
+                tls_context=self.tls,
             )
         except (aiosmtplib.SMTPException, OSError) as error:
             raise MailError(type(error).__name__) from None

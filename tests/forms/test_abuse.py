@@ -203,3 +203,21 @@ async def test_an_unreachable_smtp_server_loses_the_mail_not_the_receipt(
         ready = (await http.get("/readyz")).json()
         assert ready["opt_in_mails"]["failed"] == 1
         assert len(await app.state.gateway.store.latest_receipts(5)) == 1
+
+
+async def test_starttls_is_required_unless_plain_text_was_allowed(
+    make_settings: Callable[..., Settings],
+) -> None:
+    with smtp_server() as smtp:  # a server that offers no STARTTLS
+        settings = make_settings(smtp_url=smtp.url, mail_from="news@example.com")
+        app = create_app(settings)
+        app.state.gateway.forms.outbox.retry_seconds = 0.01
+        async with serving(app) as http:
+            response = await http.post("/consent/forms", json=form_body(), headers={"Origin": SITE})
+            assert response.status_code == 201
+            outbox = app.state.gateway.forms.outbox
+            deadline = time.monotonic() + 10
+            while outbox.failed == 0 and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert (outbox.sent, outbox.failed) == (0, 1)
+        assert smtp.inbox.count() == 0  # the address never went over plain text
