@@ -75,41 +75,29 @@ def _client_network(request: Request, gateway: Gateway) -> str:
 async def confirm(request: Request) -> Response:
     gateway = gateway_of(request)
     token = request.path_params["token"]
-    asked = language_of(
-        request.query_params.get("lang"), request.headers.get("accept-language", "")
-    )
-    if request.method == "GET":
+    asked = request.query_params.get("lang")
+    browser = request.headers.get("accept-language", "")
+    status = {"confirmed": 200, "replayed": 409, "expired": 410, "invalid": 404, "erased": 410}
+    if request.method == "GET":  # a page with the button: scanners and previews spend nothing
         valid = gateway.forms.tokens.read_confirmation(token, gateway.clock())
         if valid is None:
-            return await _confirmed_page(gateway, request, token)
-        language = language_of(valid.language, "")
-        html = form_page(
-            language,
-            "confirm_ask",
-            action=f"/f/{token}",
-            button="confirm",
-            fields=[("lang", language)],
-        )
+            outcome = "expired" if gateway.forms.tokens.is_expired(token) else "invalid"
+            html = form_page(language_of(asked, browser), f"confirm_{outcome}")
+            return HTMLResponse(html, status_code=status[outcome], headers=page_headers())
+        language = language_of(asked or valid.language, "")
+        html = form_page(language, "confirm_ask", action=f"/f/{token}", button="confirm")
         return HTMLResponse(html, headers=page_headers())
     _same_origin_only(request, gateway.settings.public_origin)
-    return await _confirmed_page(gateway, request, token, asked)
-
-
-async def _confirmed_page(
-    gateway: Gateway, request: Request, token: str, language: str | None = None
-) -> Response:
     facts = replace(
         request_facts(request, gateway.settings.network), origin=gateway.settings.public_origin
     )
-    if request.method == "GET":  # only to say why the link does not work
-        outcome = "expired" if gateway.forms.tokens.is_expired(token) else "invalid"
-        lang = language_of(None, request.headers.get("accept-language", ""))
-    else:
-        confirmed = await gateway.forms.confirm(token, facts)
-        outcome, lang = confirmed.outcome, language or language_of(confirmed.language, "")
-    status = {"confirmed": 200, "replayed": 409, "expired": 410, "invalid": 404, "erased": 410}
+    confirmed = await gateway.forms.confirm(token, facts)
+    # The page speaks the mail's language (the form's), unless `?lang=` asks for another.
+    language = language_of(asked or confirmed.language or None, browser)
     return HTMLResponse(
-        form_page(lang, f"confirm_{outcome}"), status_code=status[outcome], headers=page_headers()
+        form_page(language, f"confirm_{confirmed.outcome}"),
+        status_code=status[confirmed.outcome],
+        headers=page_headers(),
     )
 
 

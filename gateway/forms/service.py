@@ -63,7 +63,7 @@ class Submitted:
 @dataclass(frozen=True, slots=True)
 class Confirmed:
     outcome: ConfirmOutcome
-    language: str
+    language: str  # the mail's; "" when the link says nothing
     receipt_id: str | None = None
     purposes: tuple[str, ...] = ()
 
@@ -198,7 +198,7 @@ class FormService:
         if confirmation is None:
             expired = self.tokens.is_expired(token)
             self.refused("link_expired" if expired else "link_invalid")
-            return Confirmed("expired" if expired else "invalid", "en")
+            return Confirmed("expired" if expired else "invalid", "")
         language = confirmation.language
         spent = f"opt-in-spent|{confirmation.pending_id}"
         if await self.store.mark(spent, now) is not None:

@@ -234,6 +234,12 @@ async def test_the_confirmation_mail_is_russian_for_a_russian_form(running: Runn
     [mail] = await running.smtp.inbox.wait_for(1)
     assert mail["Subject"] == "Подтвердите подписку"
     assert "рассылку" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    confirm = await running.confirmation_path()
+    page = await running.http.get(confirm)
+    assert 'lang="ru"' in page.text
+    assert "Подтвердите подписку" in page.text
+    done = await running.http.post(confirm)
+    assert "Подписка подтверждена" in done.text
 
 
 @pytest.mark.parametrize(
@@ -327,6 +333,8 @@ async def test_an_expired_or_forged_link_grants_nothing(
         expired = await http.post(confirm)
         assert expired.status_code == 410
         assert "expired" in expired.text
+        assert (await http.get(confirm)).status_code == 410  # the page says so too
+        assert (await http.get("/f/forged")).status_code == 404
         forged = await http.post(confirm[:-3] + "abc")
         assert forged.status_code == 404
         subject = subject_of("ada@example.com")
