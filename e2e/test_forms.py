@@ -40,7 +40,7 @@ from tests.vendors import StandInVendor, rules_pointing_at
 
 CONTACT = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>Contact us</title>
-<script src="{gw}/consent-forms.js"></script>
+<script src="{gw}/consent-forms.js"></script>{again}
 <script src="/contact.js"></script>
 </head><body><main><h1>Contact us</h1>
 <form data-consent-form="contact" action="/thanks" method="post" {ajax}>
@@ -77,11 +77,13 @@ class ContactSite:
 def _site_app(site: ContactSite) -> Starlette:
     async def contact(request: Request) -> Response:
         pre_ticked = request.query_params.get("pre-ticked") == "1"
+        twice = request.query_params.get("twice") == "1"  # the script included twice
         html = CONTACT.format(
             gw=site.gateway,
             lang=request.query_params.get("lang", "en"),
-            ajax="data-ajax" if pre_ticked else "",
+            ajax="data-ajax" if pre_ticked or twice else "",
             checked="checked" if pre_ticked else "",
+            again=f'\n<script src="{site.gateway}/consent-forms.js"></script>' if twice else "",
         )
         csp = (
             f"default-src 'none'; script-src 'self' {site.gateway}; connect-src 'self'"
@@ -249,3 +251,30 @@ async def test_a_pre_ticked_box_is_refused_but_the_site_submit_goes_on(
     assert any("consent-gateway: pre_ticked" in error for error in errors), errors
     assert await page.evaluate("window.__violations") == []
     assert smtp.inbox.count() == already  # nothing was sent to the address
+
+
+async def test_unticked_boxes_are_recorded_once_even_with_the_script_twice(
+    visit: Visit, forms_gateway: GatewayProcess, contact_site: ContactSite, smtp: SmtpServer
+) -> None:
+    address = f"bo.{time.time_ns()}@example.com"
+    subject = recipient_id(address, recipient_key((SECRET,)))
+    already = smtp.inbox.count()
+    page = await visit(f"{contact_site.origin}/contact?twice=1")
+    await page.get_by_label("Email").fill(address)
+    await page.get_by_role("button", name="Send").click()
+    await expect(page.get_by_text("Thanks, we got your message")).to_be_visible()
+    token = EmailTokens((SECRET,)).sign_preferences(subject)
+    url = f"http://127.0.0.1:{forms_gateway.port}/p/{token}?format=json"
+    deadline = time.monotonic() + 10
+    with httpx.Client(trust_env=False) as client:
+        while not (receipts := client.get(url).json()["receipts"]):
+            assert time.monotonic() < deadline, "no receipt"
+            await page.wait_for_timeout(100)
+        await page.wait_for_timeout(500)  # a second record would have arrived by now
+        receipts = client.get(url).json()["receipts"]
+    [receipt] = receipts
+    assert receipt["action"] == "form"
+    assert receipt["denied"] == ["email_tracking", "newsletter"]  # unticked is a refusal
+    assert [label["ticked"] for label in receipt["labels"]] == [False, False]
+    assert smtp.inbox.count() == already  # nothing to confirm, nothing mailed
+    assert await problems(page) == []

@@ -120,6 +120,9 @@
     }
   }
 
+  // Loaded twice (the site's own tag and the banner's), it still records each form once.
+  if (window.consentForms) return;
+  window.consentForms = { version: 1 };
   // Capture phase: seen even when the site's own handler stops the event or sends by fetch.
   document.addEventListener("submit", onSubmit, true);
   for (const form of document.querySelectorAll("form[data-consent-form]")) honeypotOf(form);
