@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from dataclasses import replace
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -108,21 +109,25 @@ async def unsubscribe(request: Request) -> Response:
     accept = request.headers.get("accept-language", "")
     language = language_of(request.query_params.get("lang"), accept)
     if subject is None:
-        html = form_page(language, "unsubscribe_invalid")
         if request.method == "POST":
             return Response(status_code=404, headers=_PRIVATE)
+        html = form_page(language, "unsubscribe_invalid")
         return HTMLResponse(html, status_code=404, headers=page_headers())
-    if request.method == "GET":
-        page = "unsubscribe_done" if request.query_params.get("done") == "1" else "unsubscribe_ask"
-        fields = [("lang", language), ("from", "page")]
-        html = form_page(language, page, action=f"/u/{token}", button="unsubscribe", fields=fields)
-        if page == "unsubscribe_done":
-            html = form_page(language, page)
+    if request.method == "GET":  # a page with the button: scanners and previews spend nothing
+        if request.query_params.get("done") == "1":
+            html = form_page(language, "unsubscribe_done")
+        else:
+            hidden = [("lang", language), ("from", "page")]
+            action = f"/u/{token}"
+            html = form_page(
+                language, "unsubscribe_ask", action=action, button="unsubscribe", fields=hidden
+            )
         return HTMLResponse(html, headers=page_headers())
-    body = (await read_body(request, MAX_UNSUBSCRIBE_BODY, "the unsubscribe request")).decode(
-        "utf-8", "replace"
-    )
-    from_page = "from=page" in body.split("&")
+    # A mailbox provider sends `List-Unsubscribe=One-Click` (RFC 8058), the page its button's
+    # fields; either way the signed link is the authority, so any body unsubscribes.
+    body = await read_body(request, MAX_UNSUBSCRIBE_BODY, "the unsubscribe request")
+    fields = dict(parse_qsl(body.decode("utf-8", "replace")))
+    from_page = fields.get("from") == "page"
     if from_page:
         _same_origin_only(request, gateway.settings.public_origin)
     facts = replace(
@@ -130,8 +135,8 @@ async def unsubscribe(request: Request) -> Response:
     )
     await gateway.forms.unsubscribe(subject, facts, page="/u" if from_page else "/u/one-click")
     if from_page:
-        lang = next((p[5:] for p in body.split("&") if p.startswith("lang=")), language)
-        return RedirectResponse(f"/u/{token}?done=1&lang={language_of(lang, '')}", status_code=303)
+        done = f"/u/{token}?done=1&lang={language_of(fields.get('lang'), '')}"
+        return RedirectResponse(done, status_code=303)
     return Response(status_code=200, headers=_PRIVATE)  # RFC 8058: no page, no cookie
 
 
