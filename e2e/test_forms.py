@@ -27,9 +27,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from e2e.browsing import DESKTOP_CHROME, problems
+from e2e.browsing import DESKTOP_CHROME, problems, requested, until
 from e2e.conftest import SCREENSHOTS, Visit
 from e2e.gateway_server import REPO, SECRET, GatewayProcess, running_gateway
+from e2e.site import Site
 from e2e.test_email import aggregates
 from gateway.email.identity import recipient_id, recipient_key
 from gateway.email.tokens import EmailTokens, OpenToken
@@ -40,7 +41,7 @@ from tests.vendors import StandInVendor, rules_pointing_at
 
 CONTACT = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>Contact us</title>
-<script src="{gw}/consent-forms.js"></script>{again}
+<script src="{gw}/{script}"></script>{again}
 <script src="/contact.js"></script>
 </head><body><main><h1>Contact us</h1>
 <form data-consent-form="contact" action="/thanks" method="post" {ajax}>
@@ -78,16 +79,18 @@ def _site_app(site: ContactSite) -> Starlette:
     async def contact(request: Request) -> Response:
         pre_ticked = request.query_params.get("pre-ticked") == "1"
         twice = request.query_params.get("twice") == "1"  # the script included twice
+        banner = request.query_params.get("banner") == "1"  # the banner loads the form script
         html = CONTACT.format(
             gw=site.gateway,
+            script="consent.js" if banner else "consent-forms.js",
             lang=request.query_params.get("lang", "en"),
-            ajax="data-ajax" if pre_ticked or twice else "",
+            ajax="data-ajax" if pre_ticked or twice or banner else "",
             checked="checked" if pre_ticked else "",
             again=f'\n<script src="{site.gateway}/consent-forms.js"></script>' if twice else "",
         )
         csp = (
             f"default-src 'none'; script-src 'self' {site.gateway}; connect-src 'self'"
-            f" {site.gateway}; form-action 'self'"
+            f" {site.gateway}; style-src {site.gateway}; form-action 'self'"
         )
         return HTMLResponse(html, headers={"Content-Security-Policy": csp})
 
@@ -278,3 +281,35 @@ async def test_unticked_boxes_are_recorded_once_even_with_the_script_twice(
     assert [label["ticked"] for label in receipt["labels"]] == [False, False]
     assert smtp.inbox.count() == already  # nothing to confirm, nothing mailed
     assert await problems(page) == []
+
+
+async def test_the_banner_loads_the_form_script_only_where_a_form_is(
+    visit: Visit, forms_gateway: GatewayProcess, contact_site: ContactSite
+) -> None:
+    address = f"cy.{time.time_ns()}@example.com"
+    subject = recipient_id(address, recipient_key((SECRET,)))
+    page = await visit(f"{contact_site.origin}/contact?banner=1")
+    await page.get_by_role("button", name="Reject all").click()
+    await until(page, "window.consentForms && window.consentForms.version === 1")
+    await page.get_by_label("Email").fill(address)
+    await page.get_by_role("button", name="Send").click()
+    await expect(page.get_by_text("Thanks, we got your message")).to_be_visible()
+    token = EmailTokens((SECRET,)).sign_preferences(subject)
+    url = f"http://127.0.0.1:{forms_gateway.port}/p/{token}?format=json"
+    deadline = time.monotonic() + 10
+    with httpx.Client(trust_env=False) as client:
+        while not (receipts := client.get(url).json()["receipts"]):
+            assert time.monotonic() < deadline, "no receipt"
+            await page.wait_for_timeout(100)
+    assert [r["action"] for r in receipts] == ["form"]
+    assert await problems(page) == []
+    assert requested(page, "/consent-forms.js") == [f"{forms_gateway.origin}/consent-forms.js"]
+
+
+async def test_a_page_without_a_form_never_loads_the_form_script(visit: Visit, site: Site) -> None:
+    page = await visit(f"{site.www}/")
+    await expect(page.get_by_role("button", name="Reject all")).to_be_visible()
+    await page.get_by_role("button", name="Reject all").click()
+    await page.wait_for_timeout(300)
+    assert requested(page, "/consent-forms.js") == []
+    assert await page.evaluate("window.consentForms === undefined")
