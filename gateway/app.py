@@ -26,7 +26,7 @@ from gateway import openapi
 from gateway.admin import admin_routes
 from gateway.admin_auth import FailedAdminAttempts
 from gateway.banner.routes import StaticAsset, banner_assets, banner_routes_for
-from gateway.endpoints import api, consent, email, health, metrics, subjects, tracking
+from gateway.endpoints import api, consent, email, forms, health, metrics, subjects, tracking
 from gateway.endpoints.hot import HotPaths
 from gateway.endpoints.origin import OriginGuard, OriginRefusals
 from gateway.endpoints.scripts import script_routes
@@ -73,6 +73,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             *email.routes,
             *banner_routes_for(gateway.banner_config, assets),
             *consent.routes,
+            *forms.routes,
             *api.routes,
             *subjects.routes,
             *admin_routes(gateway),

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,13 +89,22 @@ def _parser() -> argparse.ArgumentParser:
     add_rights_commands(commands, _settings)
     add_audit_command(commands, _audit_settings)
 
-    sign = commands.add_parser("sign-link", help="print the click, open and preferences URLs")
+    sign = commands.add_parser(
+        "sign-link",
+        help="print the click, open and preferences URLs and the List-Unsubscribe headers",
+    )
     sign.add_argument("--campaign", required=True)
     sign.add_argument("--recipient", required=True, help="ESP id or email address (hashed)")
     sign.add_argument("--url", required=True, help="the click-through target")
     sign.add_argument("--index", type=int, default=1, help="the link's position in the email")
     sign.add_argument("--sent-at", type=_moment, help="send time (default: now)")
     sign.set_defaults(run=_sign_link, uses_store=False)
+
+    subject_id = commands.add_parser(
+        "subject-id", help="print the subject id of an email address (its keyed hash)"
+    )
+    subject_id.add_argument("address")
+    subject_id.set_defaults(run=_subject_id)
 
     rewrite = commands.add_parser("rewrite-email", help="wrap an HTML email's links for tracking")
     rewrite.add_argument("email", type=Path, metavar="IN.html")
@@ -266,6 +276,35 @@ def _sign_link(arguments: argparse.Namespace) -> int:
         print(f"consent-gateway: {error.detail}", file=sys.stderr)
         return EXIT_INPUT
     print(click_url, message.open_url, message.preferences_url, sep="\n")
+    for name, value in _unsubscribe_headers(arguments)(message.subject).items():
+        print(f"{name}: {value}")
+    return 0
+
+
+def _unsubscribe_headers(arguments: argparse.Namespace) -> Callable[[str], dict[str, str]]:
+    """The RFC 8058 one-click unsubscribe headers of a newsletter, per subject."""
+    from gateway.forms.tokens import FormTokens
+    from gateway.signing import development_keys
+
+    settings = _settings(arguments)
+    tokens = FormTokens(settings.secret_keys or development_keys(settings.data_dir))
+    return functools.partial(tokens.unsubscribe_headers, settings.public_url)
+
+
+def _subject_id(arguments: argparse.Namespace) -> int:
+    from gateway.email.identity import recipient_key, subject_for
+    from gateway.signing import development_keys
+
+    settings = _settings(arguments)
+    key = recipient_key(settings.secret_keys or development_keys(settings.data_dir))
+    if "@" not in arguments.address:
+        print("consent-gateway: expected an email address", file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        print(subject_for(arguments.address, key))
+    except ClientError as error:
+        print(f"consent-gateway: {error.detail}", file=sys.stderr)
+        return EXIT_INPUT
     return 0
 
 
@@ -275,6 +314,7 @@ def _rewrite_email(arguments: argparse.Namespace) -> int:
     from gateway.email.rewrite import EmailTemplate
 
     signer = EmailSigner.from_settings(_settings(arguments))
+    unsubscribe = _unsubscribe_headers(arguments)
     try:
         template = EmailTemplate.parse(arguments.email.read_bytes(), signer)
         for skipped in template.skipped:
@@ -296,6 +336,7 @@ def _rewrite_email(arguments: argparse.Namespace) -> int:
                 out_dir=arguments.out_dir,
                 sent_at=arguments.sent_at,
                 progress=sys.stderr,
+                list_unsubscribe=lambda subject: unsubscribe(subject)["List-Unsubscribe"],
             )
             print(
                 f"{count} email(s) in {arguments.out_dir}, {template.links} link(s) each",
@@ -317,6 +358,8 @@ def _rewrite_email(arguments: argparse.Namespace) -> int:
         sys.stdout.flush()
     else:
         arguments.output.write_bytes(rewritten)
+    for name, value in unsubscribe(message.subject).items():
+        print(f"{name}: {value}", file=sys.stderr)
     print(f"{template.links} link(s) wrapped for subject {message.subject}", file=sys.stderr)
     return 0
 

@@ -174,3 +174,38 @@ class InvalidEmailLink(_Count):
     @classmethod
     def parse(cls, label: str) -> Self:
         return cls(label)
+
+
+@dataclass(frozen=True, slots=True)
+class FormEvent(_Count):
+    """One per purpose of a form receipt: `contact|newsletter|ticked` (form | purpose | what:
+    `ticked`, `unticked`, `confirmed`, `unsubscribed`; an unsubscribe names no form)."""
+
+    metric: ClassVar[str] = "form_event"
+    form: str
+    purpose: str
+    what: str
+
+    def label(self) -> str:
+        return f"{self.form}|{self.purpose}|{self.what}"
+
+    @classmethod
+    def parse(cls, label: str) -> Self:
+        form, _, rest = label.partition("|")
+        purpose, _, what = rest.partition("|")
+        return cls(form, purpose, what)
+
+
+@dataclass(frozen=True, slots=True)
+class FormRefusal(_Count):
+    """One per form submission or confirmation refused, by reason: `address_limit`."""
+
+    metric: ClassVar[str] = "form_refusal"
+    reason: str
+
+    def label(self) -> str:
+        return self.reason
+
+    @classmethod
+    def parse(cls, label: str) -> Self:
+        return cls(label)

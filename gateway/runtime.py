@@ -17,6 +17,8 @@ from gateway.delivery.monitor import DeliveryMonitor
 from gateway.delivery.queue import HitQueue, open_hit_queue
 from gateway.delivery.worker import DeliveryWorker
 from gateway.email.service import EmailService
+from gateway.forms.build import form_service
+from gateway.forms.service import FormService
 from gateway.instances import InstanceHeartbeat
 from gateway.metrics import Metrics
 from gateway.objection_registry import ObjectionRegistry
@@ -63,6 +65,7 @@ class Gateway:
     rights: SubjectRights
     store_health: StoreHealth
     scripts: FirstPartyScripts  # vendors' loader scripts, served from our origin
+    forms: FormService
     clock: Callable[[], float] = field(default=time.time, repr=False)  # tests inject one
 
     def __post_init__(self) -> None:
@@ -165,6 +168,7 @@ class Gateway:
             scripts=FirstPartyScripts(
                 lambda vendor, outcome: metrics.scripts.labels(vendor, outcome).inc(), clock
             ),
+            forms=form_service(settings, keys, store, ledger, email.consents, counter, clock),
             banner_config=banner_config,
             shown_texts=ShownTexts(banner_config),
             clock=clock,
@@ -181,6 +185,7 @@ class Gateway:
         self.store_health.start()
         await self.counter.start()
         await self.email.start()
+        self.forms.outbox.start()
         await self.objections.start()
         await self.retention.start()
         await self.heartbeat.start()
@@ -197,6 +202,7 @@ class Gateway:
         await self.forwarder.close(deadline_seconds=2.0)
         await self.hit_queue.close()
         await self.email.stop()
+        await self.forms.outbox.close()
         await self.counter.close()
         await self.writer.close()
         await self.store.close()
@@ -210,6 +216,12 @@ class Gateway:
             "forwarder": self.forwarder_counts(),
             "counts_lost": self.counter.lost,
             "email_events_dropped": self.email.recorder.dropped,
+            "opt_in_mails": {
+                "waiting": self.forms.outbox.waiting,
+                "sent": self.forms.outbox.sent,
+                "failed": self.forms.outbox.failed,
+                "dropped": self.forms.outbox.dropped,
+            },
         }
 
     def forwarder_counts(self) -> dict[str, int]:

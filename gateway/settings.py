@@ -85,6 +85,13 @@ class Settings:
     # which already ran under the broader consent stop.
     banner_reload: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Form consent (issue 26): the double opt-in mail goes over SMTP or to the site's mailer.
+    smtp_url: str = field(default="", repr=False)  # may hold a password
+    mail_from: str = ""
+    opt_in_webhook: str = field(default="", repr=False)
+    opt_in_templates: Path | None = None
+    opt_in_per_address_per_day: int = 3
+    opt_in_per_client_per_hour: int = 20
 
     @property
     def policy(self) -> ConsentPolicy:
@@ -261,6 +268,12 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "banner_texts": _text_tables,
     "banner_reload": _boolean,
     "log_level": lambda v: _choice_of(v, ("debug", "info", "warning", "error")),
+    "smtp_url": _text,
+    "mail_from": _text,
+    "opt_in_webhook": _text,
+    "opt_in_templates": lambda v: Path(_text(v)) if _text(v).strip() else None,
+    "opt_in_per_address_per_day": _integer,
+    "opt_in_per_client_per_hour": _integer,
 }
 
 
@@ -399,6 +412,32 @@ def _check(settings: Settings, origins: Mapping[str, str]) -> None:
     for key, low, high in _DELIVERY_RANGES:
         if not low <= getattr(settings, key) <= high:
             fail(key, f"expected {low:g} to {high:g}")
+    _check_opt_in(settings, fail)
+
+
+def _check_opt_in(settings: Settings, fail: Callable[[str, str], None]) -> None:
+    smtp = url_parts(settings.smtp_url) if settings.smtp_url else None
+    if settings.smtp_url and (
+        smtp is None or smtp.scheme not in ("smtp", "smtps") or not smtp.hostname
+    ):
+        fail("smtp_url", "expected smtp://user:password@host:587 (STARTTLS) or smtps://…:465")
+    if settings.smtp_url and "@" not in settings.mail_from:
+        fail(
+            "mail_from", "expected the sender address of confirmation mails (with GATEWAY_SMTP_URL)"
+        )
+    if settings.smtp_url and settings.opt_in_webhook:
+        fail("opt_in_webhook", "set GATEWAY_SMTP_URL or GATEWAY_OPT_IN_WEBHOOK, not both")
+    hook = url_parts(settings.opt_in_webhook) if settings.opt_in_webhook else None
+    schemes = ("https", "http") if settings.allow_insecure_upstreams else ("https",)
+    if settings.opt_in_webhook and (
+        hook is None or hook.scheme not in schemes or not hook.hostname
+    ):
+        fail("opt_in_webhook", "expected an https:// URL of the site's mailer")
+    if settings.opt_in_templates is not None and not settings.opt_in_templates.is_dir():
+        fail("opt_in_templates", f"expected a folder of templates, got {settings.opt_in_templates}")
+    for key in ("opt_in_per_address_per_day", "opt_in_per_client_per_hour"):
+        if not 1 <= getattr(settings, key) <= 1000:
+            fail(key, "expected 1 to 1000 mails")
 
 
 _DELIVERY_RANGES = (

@@ -34,7 +34,7 @@ RULES: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
         "passed in",
     ),
     (
-        ("gateway.admin.figures", "gateway.admin.charts"),
+        ("gateway.admin.figures", "gateway.admin.charts", "gateway.admin.form_figures"),
         ("gateway.store", "starlette", "gateway.runtime"),
         "the dashboard's figures are pure functions of counts",
     ),

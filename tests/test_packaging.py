@@ -73,6 +73,12 @@ def test_the_built_wheel_serves_the_banner_from_the_installed_package(tmp_path: 
     names = set(zipfile.ZipFile(wheel).namelist())
     built = ("consent.js", "consent.css", "consent-lazy.js", "consent-lazy.css")
     assert {f"gateway/banner/static/{name}" for name in built} <= names
+    assert {  # form consent: its script, mail templates and pages
+        "gateway/forms/static/consent-forms.js",
+        "gateway/forms/templates/confirm.en.txt",
+        "gateway/forms/templates/confirm.ru.txt",
+        "gateway/templates/form_page.html",
+    } <= names
 
     fresh = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(fresh)

@@ -15,12 +15,15 @@ from typing import Any
 
 from gateway.admin import figures
 from gateway.admin.figures import Counts, Panel, Tile, Window
+from gateway.admin.form_figures import form_figures
 from gateway.counts import (
     ConsentAction,
     ConsentCategory,
     ConsentGpc,
     EmailClick,
     EmailOpen,
+    FormEvent,
+    FormRefusal,
     InvalidEmailLink,
     PixelCount,
 )
@@ -41,6 +44,8 @@ _METRICS = tuple(
         EmailOpen,
         EmailClick,
         InvalidEmailLink,
+        FormEvent,
+        FormRefusal,
     )
 )
 
@@ -143,6 +148,7 @@ async def build_dashboard(gateway: Gateway, period: int, today: date | None = No
         email=[
             figures.email_by_campaign(opens, "opens"),
             figures.email_by_campaign(clicks, "clicks"),
+            form_figures(counts[FormEvent.metric], counts[FormRefusal.metric]),
         ],
         health=Health(
             store=gateway.store.name,

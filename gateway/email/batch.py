@@ -2,13 +2,14 @@
 
 The CSV needs a header with one of the columns `recipient`, `email`, `subject` or `id` (an ESP
 id or an address; addresses are hashed). Each recipient's email is written to
-`OUT_DIR/<subject>.html`, and `OUT_DIR/index.csv` maps input rows to files — without addresses.
+`OUT_DIR/<subject>.html`, and `OUT_DIR/index.csv` maps input rows to files — without addresses
+— with each email's `List-Unsubscribe` header value when the caller gives one (RFC 8058).
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -40,12 +41,14 @@ def rewrite_for_recipients(
     out_dir: Path,
     sent_at: float | None,
     progress: TextIO,
+    list_unsubscribe: Callable[[str], str] | None = None,
 ) -> int:
     """Write one rewritten email per recipient; returns how many were written."""
     everyone = list(recipients)
     out_dir.mkdir(parents=True, exist_ok=True)
     with (out_dir / "index.csv").open("w", newline="", encoding="utf-8") as index_file:
-        index_file.write(csv_row(["row", "subject", "file"]))
+        head = ["row", "subject", "file"] + (["list_unsubscribe"] if list_unsubscribe else [])
+        index_file.write(csv_row(head))
         for row, recipient in enumerate(everyone, start=1):
             try:
                 message = signer.message(campaign=campaign, recipient=recipient, sent_at=sent_at)
@@ -53,7 +56,8 @@ def rewrite_for_recipients(
                 raise Unprocessable(f"row {row}: {error.detail}") from None
             name = f"{message.subject}.html"
             (out_dir / name).write_bytes(template.render(message))
-            index_file.write(csv_row([row, message.subject, name]))
+            unsubscribe = [list_unsubscribe(message.subject)] if list_unsubscribe else []
+            index_file.write(csv_row([row, message.subject, name, *unsubscribe]))
             _show(progress, row, len(everyone))
     if everyone:
         progress.write("\n")

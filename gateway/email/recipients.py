@@ -107,11 +107,18 @@ class RecipientConsents:
     async def choose(self, subject: str, *, grant: bool, collection: Collection) -> Receipt:
         """Record a grant or a withdrawal: the choice first (so tracking follows it even if the
         receipt must wait in the spool), then its receipt."""
+        receipt = self._receipt(subject, grant, collection)
+        await self.follow(receipt, grant=grant)
+        return receipt
+
+    async def follow(self, receipt: Receipt, *, grant: bool) -> None:
+        """Set the receipt's subject's email tracking to granted or withdrawn, then record the
+        receipt (a form's confirmation and unsubscribe make their own receipts)."""
+        subject = receipt.subject_id
         current = await self.store.recipient_consents([subject])
         erased = subject in current and current[subject].state == "erased"
         if grant and erased:
             raise Unprocessable("this recipient's data was erased; email tracking stays off")
-        receipt = self._receipt(subject, grant, collection)
         if not erased:
             state: ConsentState = "granted" if grant else "withdrawn"
             consent = RecipientConsent(subject, state, receipt.created_at, receipt.receipt_id)
@@ -120,7 +127,6 @@ class RecipientConsents:
         with contextlib.suppress(StoreUnavailable):  # else the others' caches expire anyway
             await self.store.bump_changes()  # every instance drops its cached choices
         await self.receipts.record(receipt)
-        return receipt
 
     async def erase(self, subject: str, erased_at: float) -> dict[str, int]:
         """Erase everything held about the subject (`Store.erase_subject`): no receipt is

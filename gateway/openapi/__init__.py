@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.openapi.forms import form_schemas, forms_paths
 from gateway.openapi.paths import (
     api_paths,
     consent_paths,
@@ -47,9 +48,10 @@ def openapi_document(
             **api_paths(),
             **operations_paths(),
             **{path: _script_path(script) for path, script in (scripts or {}).items()},
+            **forms_paths(),
         },
         "components": {
-            "schemas": schemas(settings),
+            "schemas": {**schemas(settings), **form_schemas(settings)},
             "securitySchemes": {
                 "adminToken": {"type": "http", "scheme": "bearer"},
                 "metricsToken": {

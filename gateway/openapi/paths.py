@@ -218,7 +218,17 @@ def email_paths() -> dict[str, Schema]:
             "get": _op(
                 "The recipient's tracking preferences page (`?format=json`: their data)",
                 "email",
-                {"200": _HTML, "404": _HTML, "503": _HTML},
+                {
+                    "200": {
+                        "description": "The page, or with `?format=json` their data",
+                        "content": {
+                            "text/html": {"schema": {}},
+                            "application/json": {"schema": {}},
+                        },
+                    },
+                    "404": _HTML,
+                    "503": _HTML,
+                },
                 parameters=[
                     _param("format", "query", "json: download the data", enum=["json"]),
                     _param("lang", "query", "page language", enum=["en", "ru"]),

@@ -52,6 +52,7 @@ def schemas(settings: Settings) -> dict[str, Schema]:
         granted=_list(_text()),
         denied=_list(_text()),
         refused_vendors=_list(_text()),
+        labels=_list({"type": "object"}),  # a form's boxes as shown (`gateway.forms`)
         policy_revision={"type": "integer"},
         gpc={"type": "boolean"},
         subject_kind=_text(enum=["visitor", "recipient"]),

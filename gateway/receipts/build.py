@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from gateway.receipts.model import Action, Receipt, SubjectKind, new_receipt_id
+from gateway.receipts.model import Action, LabelShown, Receipt, SubjectKind, new_receipt_id
 from gateway.receipts.shown import TextsShown
 from gateway.settings_parts import ConsentPolicy
 from gateway.visitors.request import RequestFacts
@@ -29,6 +29,8 @@ def new_receipt(
     page: str = "",
     now: float | None = None,
     refused_vendors: Iterable[str] = (),
+    form_id: str = "",
+    labels: Iterable[LabelShown] = (),
 ) -> Receipt:
     created = round(time.time() if now is None else now, 3)
     return Receipt(
@@ -51,4 +53,6 @@ def new_receipt(
         gpc=facts.gpc,
         created_at=created,
         refused_vendors=tuple(sorted(refused_vendors)),
+        form_id=form_id,
+        labels=tuple(labels),
     )

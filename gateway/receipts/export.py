@@ -34,6 +34,7 @@ def csv_line(receipt: Receipt) -> str:
     row = receipt_row(receipt)
     row["granted"] = " ".join(receipt.granted)
     row["denied"] = " ".join(receipt.denied)
+    row["labels"] = json.dumps(row["labels"], ensure_ascii=False, sort_keys=True)
     return csv_row((row[name] for name in FIELD_NAMES), verbatim=_ID_COLUMNS)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from gateway.counts import ConsentAction, ConsentCategory, ConsentGpc
+from gateway.counts import ConsentAction, ConsentCategory, ConsentGpc, FormEvent
 from gateway.metrics import Metrics
 from gateway.receipts.model import Receipt
 from gateway.receipts.writer import Outcome, ReceiptWriter
@@ -40,3 +40,20 @@ def count_receipts(counter: EventCounter, receipts: Sequence[Receipt]) -> None:
             counter.add(ConsentCategory(kind, category, granted=True), day=day)
         for category in receipt.denied:
             counter.add(ConsentCategory(kind, category, granted=False), day=day)
+        for event in form_events(receipt):
+            counter.add(event, day=day)
+
+
+def form_events(receipt: Receipt) -> list[FormEvent]:
+    """The form figures a receipt adds: each box of a submitted form, ticked or not; each
+    purpose a confirmation granted; each purpose an unsubscribe withdrew."""
+    if receipt.action == "form":
+        return [
+            FormEvent(receipt.form_id, label.purpose, "ticked" if label.ticked else "unticked")
+            for label in receipt.labels
+        ]
+    if receipt.action == "form_confirmed":
+        return [FormEvent(receipt.form_id, purpose, "confirmed") for purpose in receipt.granted]
+    if receipt.action == "unsubscribe":
+        return [FormEvent(receipt.form_id, purpose, "unsubscribed") for purpose in receipt.denied]
+    return []

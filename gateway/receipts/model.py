@@ -12,12 +12,36 @@ import time
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 SubjectKind = Literal["visitor", "recipient"]
 Action = Literal[
-    "accept_all", "reject_all", "custom", "withdraw", "gpc", "api", "preferences_page", "objection"
+    "accept_all",
+    "reject_all",
+    "custom",
+    "withdraw",
+    "gpc",
+    "api",
+    "preferences_page",
+    "objection",
+    "form",  # a consent form was submitted (`gateway.forms`)
+    "form_confirmed",  # the double opt-in link was followed
+    "unsubscribe",  # a one-click (RFC 8058) or page unsubscribe
 ]
+
+
+class LabelShown(NamedTuple):
+    """One checkbox of a consent form as the person saw it: the purpose, the exact label text
+    in its language, its SHA-256, and whether it was ticked when the form was sent."""
+
+    purpose: str
+    language: str
+    text: str
+    sha256: str
+    ticked: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._asdict()
 
 
 def new_receipt_id(now: float | None = None) -> str:
@@ -49,6 +73,10 @@ class Receipt:
     # Vendors refused inside the granted categories; receipts written before vendor choices
     # existed have none, and read back that way.
     refused_vendors: tuple[str, ...] = ()
+    # Form consent (`gateway.forms`): the form's id and each checkbox as shown; receipts from
+    # anywhere else have none, and read back that way.
+    form_id: str = ""
+    labels: tuple[LabelShown, ...] = ()
 
     @property
     def day(self) -> str:
@@ -58,6 +86,7 @@ class Receipt:
         record = {name: getattr(self, name) for name in FIELD_NAMES}
         record["granted"], record["denied"] = list(self.granted), list(self.denied)
         record["refused_vendors"] = list(self.refused_vendors)
+        record["labels"] = [label.to_dict() for label in self.labels]
         return record
 
     def to_json(self) -> str:
@@ -69,6 +98,8 @@ class Receipt:
         record = json.loads(text)
         record["granted"], record["denied"] = tuple(record["granted"]), tuple(record["denied"])
         record["refused_vendors"] = tuple(record.get("refused_vendors", ()))
+        record.setdefault("form_id", "")
+        record["labels"] = tuple(LabelShown(**label) for label in record.get("labels", ()))
         return cls(**{f.name: record[f.name] for f in fields(cls)})
 
     def created_iso(self) -> str:

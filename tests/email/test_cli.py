@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gateway.email import recipient_id, recipient_key
 from gateway.email.tokens import EmailTokens
+from gateway.forms.tokens import FormTokens
 from tests.conftest import REPO, SECRET
 
 SAMPLE = Path(__file__).with_name("samples") / "newsletter.html"
@@ -43,7 +44,7 @@ def test_sign_link_prints_click_open_and_preferences_urls(tmp_path: Path) -> Non
         cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    click, opened, preferences = result.stdout.splitlines()
+    click, opened, preferences, unsubscribe, one_click = result.stdout.splitlines()
     subject = recipient_id("ada@example.com", recipient_key((SECRET,)))
     assert click.startswith(f"{PUBLIC}/c/")
     token = TOKENS.read_click(click.rsplit("/", 1)[1])
@@ -57,7 +58,19 @@ def test_sign_link_prints_click_open_and_preferences_urls(tmp_path: Path) -> Non
     assert opened.startswith(f"{PUBLIC}/o/")
     assert preferences.startswith(f"{PUBLIC}/p/")
     assert TOKENS.read_preferences(preferences.rsplit("/", 1)[1]) == subject
+    assert unsubscribe.startswith(f"List-Unsubscribe: <{PUBLIC}/u/")
+    assert FormTokens((SECRET,)).read_unsubscribe(unsubscribe.split("/u/")[1][:-1]) == subject
+    assert one_click == "List-Unsubscribe-Post: List-Unsubscribe=One-Click"
     assert "ada" not in result.stdout.lower() + result.stderr.lower()
+
+
+def test_subject_id_is_the_keyed_hash_a_mailer_signs_links_for(tmp_path: Path) -> None:
+    result = run("subject-id", " Ada@Example.com ", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == recipient_id("ada@example.com", recipient_key((SECRET,))) + "\n"
+    not_an_address = run("subject-id", "esp-42", cwd=tmp_path)
+    assert not_an_address.returncode == 1
+    assert not_an_address.stderr == "consent-gateway: expected an email address\n"
 
 
 def test_sign_link_refuses_an_unsafe_target_in_one_line(tmp_path: Path) -> None:
@@ -77,6 +90,9 @@ def test_rewrite_email_to_a_file_and_to_stdout(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert "4 link(s) wrapped for subject esp-42" in result.stderr
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in result.stderr
+    unsubscribe = result.stderr.split(f"List-Unsubscribe: <{PUBLIC}/u/")[1].split(">")[0]
+    assert FormTokens((SECRET,)).read_unsubscribe(unsubscribe) == "esp-42"
     assert "line 50: left https://www.example.com/account?id=*|UNIQID|* as it is" in result.stderr
     to_stdout = run(*args, "--sent-at", "2026-01-01", cwd=tmp_path)
     assert to_stdout.stdout.encode() == out.read_bytes()
@@ -100,7 +116,10 @@ def test_rewrite_email_for_every_recipient_of_a_csv(tmp_path: Path) -> None:
     assert len(index) == 151
     key = recipient_key((SECRET,))
     assert index[0]["subject"] == recipient_id("user0@example.com", key)
+    unsubscribe = index[-1].pop("list_unsubscribe")
     assert index[-1] == {"row": "151", "subject": "esp-7", "file": "esp-7.html"}
+    assert unsubscribe.startswith(f"<{PUBLIC}/u/")
+    assert FormTokens((SECRET,)).read_unsubscribe(unsubscribe[len(PUBLIC) + 4 : -1]) == "esp-7"
     written = (tmp_path / "out" / index[0]["file"]).read_bytes()
     preferences = written.split(f"{PUBLIC}/p/".encode())[1].split(b'"')[0].decode()
     assert TOKENS.read_preferences(preferences) == index[0]["subject"]

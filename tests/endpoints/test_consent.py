@@ -367,6 +367,7 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
         "spool_depth": 0,
         "counts_lost": 0,
         "email_events_dropped": 0,
+        "opt_in_mails": {"waiting": 0, "sent": 0, "failed": 0, "dropped": 0},
     }
 
 

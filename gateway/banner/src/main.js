@@ -12,6 +12,7 @@ import { signalConsentMode } from "./consent-mode.js";
 import { draw, markChoice, openLayer, say, trapFocus, useActions } from "./dialog.js";
 import { all } from "./dom.js";
 import { activateBlocked } from "./embeds.js";
+import { loadFormScript } from "./forms.js";
 import { loadLazy } from "./load-lazy.js";
 import { pageApi } from "./page-api.js";
 import { prepare, ready } from "./ready.js";
@@ -54,6 +55,7 @@ const start = () => {
       () => {},
     );
   Promise.all([known, ready]).then(() => {
+    loadFormScript();
     // Elements marked data-consent-notice="<vendor id>" show that vendor's notice.
     for (const target of all("[data-consent-notice]"))
       loadLazy()

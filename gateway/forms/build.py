@@ -1,0 +1,56 @@
+"""Building the form service from the settings (used by `Gateway.build` and the CLI)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from gateway.email.identity import recipient_key
+from gateway.email.recipients import RecipientConsents
+from gateway.forms.limits import OptInLimits
+from gateway.forms.mail import Mailer, NoMailer, SmtpMailer, Templates, WebhookMailer
+from gateway.forms.outbox import MailOutbox
+from gateway.forms.service import FormService
+from gateway.forms.tokens import FormTokens
+from gateway.receipts.ledger import RecordsReceipts
+from gateway.settings import Settings
+from gateway.store.base import Store
+from gateway.tracking.counters import EventCounter
+from gateway.tracking.sender import VendorSender
+
+
+def mailer_for(settings: Settings) -> Mailer:
+    if settings.smtp_url:
+        return SmtpMailer(
+            settings.smtp_url, settings.mail_from, allow_plain=settings.allow_insecure_upstreams
+        )
+    if settings.opt_in_webhook:
+        return WebhookMailer(settings.opt_in_webhook, VendorSender(timeout_seconds=10.0))
+    return NoMailer()
+
+
+def form_service(
+    settings: Settings,
+    keys: tuple[str, ...],
+    store: Store,
+    receipts: RecordsReceipts,
+    consents: RecipientConsents,
+    counter: EventCounter,
+    clock: Callable[[], float] = time.time,
+) -> FormService:
+    return FormService(
+        policy=settings.policy,
+        public_url=settings.public_url,
+        recipient_key=recipient_key(keys),
+        tokens=FormTokens(keys),
+        store=store,
+        receipts=receipts,
+        consents=consents,
+        counter=counter,
+        limits=OptInLimits(
+            store, settings.opt_in_per_address_per_day, settings.opt_in_per_client_per_hour
+        ),
+        outbox=MailOutbox(mailer_for(settings)),
+        templates=Templates(settings.opt_in_templates),
+        clock=clock,
+    )
