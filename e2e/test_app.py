@@ -69,7 +69,9 @@ def test_consented_ios_app_with_tracking_authorized(gateway, vendor) -> None:
     assert shop.send(META, form=META_EVENT).decision == "forward; reason=consented"
 
     [mp] = arrivals(vendor, "/mp/collect", 1)
-    assert ("api_secret", "s3cr3t") in mp.query
+    # The stream's key is the operator's (the rule's fixed_params), never the app's own.
+    assert ("api_secret", "your-api-secret") in mp.query
+    assert ("api_secret", "s3cr3t") not in mp.query
     document = json.loads(mp.body)
     # the time the gateway took the hit (delivery may come later: a vendor outage, a queue)
     assert abs(document.pop("timestamp_micros") / 1e6 - time.time()) < 60
