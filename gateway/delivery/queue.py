@@ -5,10 +5,11 @@ vendor in id order); on Redis one stream per vendor (and shard), each with its o
 so that on a Cluster the vendors' streams spread over the slots, and every command on one
 stream — append, take, acknowledge, dead-letter — stays in one slot.
 
-Delivery is at most once per entry: before a request is written, its entry is marked
-`sending` (only while the worker still holds its lease); an entry reclaimed from a dead
-worker with that mark is never resent (its fate is `uncertain`), one without it is delivered
-normally.
+Delivery is at most once per entry: once the request's connection is open and just before
+its first byte is written, its entry is marked `sending` (only while the worker still holds
+its lease); an entry reclaimed from a dead worker with that mark is never resent (its fate is
+`uncertain`), one without it is delivered normally. A connect error, a refused connection or
+a shutdown before writing leaves the entry unmarked (a shutdown releases it at once).
 
 Personal data in the queue: an entry holds the shaped request (ids, page URL, User-Agent,
 truncated IP), so it lives no longer than the person allows. Each entry carries its subject's
@@ -153,6 +154,11 @@ class HitQueue(ABC):
     @abstractmethod
     async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
         """The vendor certainly did not take them (refused with 429/5xx, or never connected)."""
+
+    @abstractmethod
+    async def release(self, vendor: str, consumer: str, entry_ids: Sequence[str]) -> None:
+        """Give back entries `consumer` holds and has not marked `sending` (a shutdown before
+        their requests were written): any worker may take them at once, as never tried."""
 
     @abstractmethod
     async def renew(

@@ -88,6 +88,20 @@ end
 return 1
 """
 
+# KEYS: stream, sending set. ARGV: consumer, then the ids. Gives back the entries the consumer
+# holds and has not marked: idle since the epoch, so the next `XAUTOCLAIM` takes them at once.
+_RELEASE = """
+local now = redis.call('TIME')
+local idle = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - 1
+for i = 2, #ARGV do
+  local p = redis.call('XPENDING', KEYS[1], 'delivery', ARGV[i], ARGV[i], 1, ARGV[1])
+  if p[1] and redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 0 then
+    redis.call('XCLAIM', KEYS[1], 'delivery', ARGV[1], 0, ARGV[i], 'IDLE', idle, 'JUSTID')
+  end
+end
+return 1
+"""
+
 # KEYS: stream, sending set. ARGV: the ids.
 _ACK = """
 redis.call('XACK', KEYS[1], 'delivery', unpack(ARGV))
@@ -151,6 +165,7 @@ class RedisHitQueue(HitQueue):
             ("dead", _DEAD_LETTER),
             ("mark", _MARK),
             ("renew", _RENEW),
+            ("release", _RELEASE),
         ):
             self._scripts[name] = self._client.register_script(source)
 
@@ -185,6 +200,12 @@ class RedisHitQueue(HitQueue):
     async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
         async with self._gate:
             await self._unmark_sending(vendor, entry_ids)
+
+    async def release(self, vendor: str, consumer: str, entry_ids: Sequence[str]) -> None:
+        async with self._gate:
+            for shard, ids in (await self._by_shard(entry_ids)).items():
+                keys = [stream_key(vendor, shard), sending_key(vendor, shard)]
+                await self._call("release", keys, [consumer, *ids])
 
     async def renew(
         self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float

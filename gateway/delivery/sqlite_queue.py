@@ -173,6 +173,21 @@ class SQLiteHitQueue(HitQueue):
         if rows:
             await self._run(update)
 
+    async def release(self, vendor: str, consumer: str, entry_ids: Sequence[str]) -> None:
+        rows = [(int(entry_id), consumer) for entry_id in entry_ids]
+
+        def update(connection: sqlite3.Connection) -> None:
+            with connection:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.executemany(
+                    "UPDATE hit_queue SET lease_until = 0, owner = ''"
+                    " WHERE id = ? AND owner = ? AND sending = 0",
+                    rows,
+                )
+
+        if rows:
+            await self._run(update)
+
     async def renew(
         self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float
     ) -> None:
