@@ -64,7 +64,10 @@ class Reservation:
         return Slot(self._slots)
 
     async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self._slots._give_back(self.count)
         self.count = 0

@@ -19,75 +19,33 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from gateway.delivery.consent_check import DeliveryConsent
+from gateway.delivery.hit_shell import STORE_RETRY_SECONDS, HitShell
+from gateway.delivery.lane import DeliveryCounts, Lane
 from gateway.delivery.marks import SendingMarks
-from gateway.delivery.policy import CircuitBreaker, classify, retry_after_seconds
-from gateway.delivery.protocols import Protocol, protocol_of
+from gateway.delivery.policy import CircuitBreaker
+from gateway.delivery.protocols import protocol_of
 from gateway.delivery.queue import HitQueue, Taken
-from gateway.delivery.slots import Slot, Slots
-from gateway.delivery.steps import (
-    Ack,
-    Answer,
-    Breaker,
-    DeadLetter,
-    EntryState,
-    Release,
-    RetryAt,
-    Send,
-    Step,
-    Wait,
-    next_step,
-)
+from gateway.delivery.slots import Slots
+from gateway.delivery.steps import Ack, DeadLetter, EntryState, Release
 from gateway.errors import StoreUnavailable
 from gateway.rules.model import Rule
 from gateway.settings import Settings
 from gateway.store.base import Store
-from gateway.tracking.hits import OutboundHit
-from gateway.tracking.sender import AnswerLost, Held, NotSent, SendError, VendorSender
+from gateway.tracking.sender import VendorSender
+
+__all__ = ["DeliveryCounts", "DeliveryWorker"]
 
 log = logging.getLogger("gateway.delivery")
-T = TypeVar("T")
 
 IDLE_SECONDS = 0.05  # how long a lane with nothing to do waits before looking again
-STORE_RETRY_SECONDS = 0.5
 TAKE_AT_ONCE = 256
-
-
-@dataclass
-class DeliveryCounts:
-    delivered: int = 0
-    retried: int = 0  # attempts after the first
-    uncertain: int = 0  # written, answer lost: not resent (the vendor may have it)
-    dead_lettered: int = 0
-    rejected: int = 0  # a 4xx other than 429: the vendor refuses this hit for good
-    withheld: int = 0  # erased, objected or withdrawn since the hit was queued
-
-
-@dataclass
-class _Lane:
-    vendor: str
-    rule: Rule
-    protocol: Protocol
-    max_age: float
-    slots: Slots
-    breaker: CircuitBreaker
-    marks: SendingMarks
-    counts: DeliveryCounts = field(default_factory=DeliveryCounts)
-    held: set[str] = field(default_factory=set)  # taken and not settled: renewed, released
-    acks: list[str] = field(default_factory=list)
-    ack_ready: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def breaker_view(self) -> Breaker:
-        breaker = self.breaker
-        return Breaker(breaker.state, breaker.probing, breaker.wait_seconds())
 
 
 def consumer_name() -> str:
@@ -123,8 +81,9 @@ class DeliveryWorker:
         self._renewer: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
+        self.shell = HitShell(queue, self.consent, self.sender, clock, self._stopping)
 
-    def _lane(self, rule: Rule) -> _Lane:
+    def _lane(self, rule: Rule) -> Lane:
         assert rule.hit.upstream is not None
         protocol = protocol_of(rule.hit.upstream)
         max_age = self.settings.delivery_max_age_seconds
@@ -132,7 +91,7 @@ class DeliveryWorker:
             max_age = min(max_age, protocol.max_age_seconds)
         marks = SendingMarks(self.queue, rule.id, self.consumer, self.lease, self.clock)
         slots, breaker = Slots(self.concurrency), CircuitBreaker(clock=time.monotonic)
-        return _Lane(rule.id, rule, protocol, max_age, slots, breaker, marks)
+        return Lane(rule.id, rule, protocol, max_age, slots, breaker, marks)
 
     def counts(self) -> dict[str, DeliveryCounts]:
         return {vendor: lane.counts for vendor, lane in self.lanes.items()}
@@ -170,7 +129,7 @@ class DeliveryWorker:
 
     # ------------------------------------------------------------ taking
 
-    async def _take_loop(self, lane: _Lane) -> None:
+    async def _take_loop(self, lane: Lane) -> None:
         while not self._stopping.is_set():
             try:
                 if not await self._take_some(lane):
@@ -181,7 +140,7 @@ class DeliveryWorker:
                 log.exception("delivery to %s: a round failed", lane.vendor)
                 await self._pause(STORE_RETRY_SECONDS)
 
-    async def _take_some(self, lane: _Lane) -> bool:
+    async def _take_some(self, lane: Lane) -> bool:
         state = lane.breaker.state
         if state == "open" or (state == "half_open" and lane.slots.used):
             await self._pause(max(IDLE_SECONDS, min(1.0, lane.breaker.wait_seconds())))
@@ -199,14 +158,14 @@ class DeliveryWorker:
                 return True  # released with the rest by `stop`
             for entry, entry_state in await self._settle_without_sending(lane, taken):
                 task = asyncio.create_task(
-                    self._deliver(lane, entry, entry_state, reserved.hand_over())
+                    self.shell.deliver(lane, entry, entry_state, reserved.hand_over())
                 )
                 self._sends.add(task)
                 task.add_done_callback(self._sends.discard)
         return True
 
     async def _settle_without_sending(
-        self, lane: _Lane, taken: list[Taken]
+        self, lane: Lane, taken: list[Taken]
     ) -> list[tuple[Taken, EntryState]]:
         """The first step of each taken entry, its consent checked in one batch: what needs no
         request is settled here; the rest are returned, to be sent."""
@@ -220,7 +179,7 @@ class DeliveryWorker:
         done: list[str] = []
         for entry in taken:
             state = states[entry.entry_id]
-            step = self._next(lane, state, None)
+            step = lane.step(state, None, self.clock())
             if isinstance(step, Ack):
                 done.append(entry.entry_id)
             elif isinstance(step, DeadLetter):
@@ -232,122 +191,12 @@ class DeliveryWorker:
             await self.queue.dead_letter(lane.vendor, group, reason, self.clock())
             lane.counts.dead_lettered += len(group)
             lane.held.difference_update(i for i, _ in group)
-        self._acknowledge(lane, done)
+        lane.acknowledge(done)
         return to_send
-
-    # ------------------------------------------------------------ one hit, step by step
-
-    async def _deliver(self, lane: _Lane, entry: Taken, state: EntryState, slot: Slot) -> None:
-        assert entry.hit is not None
-        queued = entry.hit
-        hit = lane.protocol.with_event_time(queued.hit, queued.queued_at)
-        answer: Answer | None = None
-        async with slot:
-            try:
-                while True:
-                    step = self._next(lane, state, answer)
-                    if isinstance(step, Send):
-                        if step.probe:
-                            lane.breaker.probing = True
-                        state = replace(state, attempt=state.attempt + 1, probe=step.probe)
-                        lane.counts.retried += int(state.attempt > 1)
-                        answer = await self._attempt(lane, entry.entry_id, hit)
-                        continue
-                    if isinstance(step, Wait | RetryAt):
-                        wait = step.seconds if isinstance(step, Wait) else step.at - self.clock()
-                        await self._pause(max(0.0, wait))
-                        if isinstance(step, RetryAt):  # consent again, also before expiring
-                            (reason,) = await self._persist(
-                                self.consent.withheld, [queued], lane.rule
-                            )
-                            state = replace(state, withheld=reason is not None)
-                            state = replace(state, expiring=step.expiring)
-                        state, answer = replace(state, stopping=self._stopping.is_set()), None
-                        continue
-                    if isinstance(step, DeadLetter):
-                        letter = [(entry.entry_id, queued.dead_letter())]
-                        now = self.clock()
-                        await self._persist(
-                            self.queue.dead_letter, lane.vendor, letter, step.reason, now
-                        )
-                        lane.counts.dead_lettered += 1
-                    elif isinstance(step, Ack):
-                        self._acknowledge(lane, [entry.entry_id])
-                    if not (isinstance(step, Release) and self._stopping.is_set()):
-                        lane.held.discard(entry.entry_id)  # else released by `stop`
-                    return
-            except StoreUnavailable as error:
-                log.warning("delivery to %s: %s; the hit waits for its lease", lane.vendor, error)
-
-    def _next(self, lane: _Lane, state: EntryState, answer: Answer | None) -> Step:
-        """The machine's step, with its effect on the breaker and the counts applied."""
-        now, view = self.clock(), lane.breaker_view()
-        step = next_step(state, answer, view, now=now, max_age=lane.max_age, rand=random.random)
-        effect = getattr(step, "breaker", None)
-        if effect == "success":
-            lane.breaker.record_success()
-        elif effect == "failure":
-            lane.breaker.record_failure()
-        elif effect == "end_probe":
-            lane.breaker.probing = False
-        if isinstance(step, Ack):
-            counts = lane.counts
-            setattr(counts, step.fate, getattr(counts, step.fate) + 1)
-        return step
-
-    async def _attempt(self, lane: _Lane, entry_id: str, hit: OutboundHit) -> Answer:
-        """One request; marked `sending` just before its first byte is written."""
-        marked = False
-
-        async def before_write() -> bool:
-            nonlocal marked
-            marked = not self._stopping.is_set() and await lane.marks.mark(entry_id)
-            return marked
-
-        try:
-            reply = await self.sender.send(hit, before_write)
-        except Held:
-            return Answer(how="held")
-        except NotSent:
-            answer = Answer(how="not_written")
-        except AnswerLost as error:
-            log.info("delivery to %s: %s; not resent", lane.vendor, error)
-            return Answer(how="lost")
-        except SendError as error:
-            log.warning("delivery to %s: %s", lane.vendor, error)
-            return Answer(how="refused")
-        else:
-            after = reply.retry_after
-            answer = Answer(
-                reply.status,
-                retry_after=retry_after_seconds(after, self.clock()) if after else None,
-            )
-            if classify(reply.status) != "retry":
-                return answer
-        if marked:  # the vendor certainly does not have it: a mark left would skip it
-            await self._persist(self.queue.unmark_sending, lane.vendor, [entry_id])
-        return answer
-
-    async def _persist(self, operation: Callable[..., Awaitable[T]], *arguments: Any) -> T:
-        """A store call for a hit this worker holds: retried while the store is away (the
-        lease is renewed meanwhile); `StoreUnavailable` only once the worker stops."""
-        while True:
-            try:
-                return await operation(*arguments)
-            except StoreUnavailable:
-                if self._stopping.is_set():
-                    raise
-                await self._pause(STORE_RETRY_SECONDS)
 
     # ------------------------------------------------------------ acknowledgements and leases
 
-    def _acknowledge(self, lane: _Lane, entry_ids: list[str]) -> None:
-        if entry_ids:
-            lane.held.difference_update(entry_ids)
-            lane.acks += entry_ids
-            lane.ack_ready.set()
-
-    async def _ack_loop(self, lane: _Lane) -> None:
+    async def _ack_loop(self, lane: Lane) -> None:
         while True:
             await lane.ack_ready.wait()
             lane.ack_ready.clear()
@@ -375,9 +224,7 @@ class DeliveryWorker:
                         )
 
     async def _pause(self, seconds: float) -> None:
-        """Sleep, but wake at once when the worker stops."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+        await self.shell.pause(seconds)
 
 
 def _first_state(rule: Rule, entry: Taken) -> EntryState:

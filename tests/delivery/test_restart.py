@@ -19,8 +19,8 @@ import pytest
 
 from gateway.settings import Settings
 from gateway.store import open_store
-from tests.delivery.test_faults import CLI, _deliver_rest, _enqueue, _env, until
 from tests.conftest import REPO
+from tests.delivery.test_faults import CLI, _deliver_rest, _enqueue, _env, until
 from tests.delivery.vendor import CountingVendor
 from tests.servers import free_port
 from tests.vendors import rules_pointing_at
