@@ -37,6 +37,9 @@ _GAUGES = {
         "cg_delivery_oldest_hit_age_seconds",
         "Age of the oldest queued hit, per vendor.",
     ),
+    "bytes": ("cg_delivery_queue_bytes", "Bytes the queued hits take in the store, per vendor."),
+    "cap": ("cg_delivery_queue_cap", "Hits a vendor's queue holds at most."),
+    "cap_bytes": ("cg_delivery_queue_cap_bytes", "Bytes a vendor's queue holds at most."),
 }
 
 

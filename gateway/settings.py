@@ -74,6 +74,9 @@ class Settings:
     delivery_timeout_seconds: float = 5.0
     delivery_max_age_seconds: float = 86400.0  # older hits are dead-lettered
     delivery_queue_cap: int = 100_000  # hits per vendor queue; the newest are refused beyond
+    delivery_queue_cap_bytes: int = 256 * 1024 * 1024  # the same cap, in bytes per vendor
+    hit_max_bytes: int = 16384  # one shaped hit (URL, body, headers); over it a request is a 413
+    hit_request_max_bytes: int = 262144  # all the hits of one request together; over it a 413
     delivery_shards: int = 1  # Redis streams per vendor
     # Banner text overrides per language: ((language, ((key, text), ...)), ...) — kept as tuples
     # so the settings stay hashable; read it as `banner_text_overrides`.
@@ -249,6 +252,9 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "delivery_timeout_seconds": _number,
     "delivery_max_age_seconds": _number,
     "delivery_queue_cap": _integer,
+    "delivery_queue_cap_bytes": _integer,
+    "hit_max_bytes": _integer,
+    "hit_request_max_bytes": _integer,
     "delivery_shards": _integer,
     "banner_texts": _text_tables,
     "banner_reload": _boolean,
@@ -395,5 +401,8 @@ _DELIVERY_RANGES = (
     ("delivery_timeout_seconds", 0.1, 120),
     ("delivery_max_age_seconds", 1, 30 * 86400),
     ("delivery_queue_cap", 1, 100_000_000),
+    ("delivery_queue_cap_bytes", 1024 * 1024, 64 * 1024**3),
+    ("hit_max_bytes", 1024, 1024 * 1024),
+    ("hit_request_max_bytes", 1024, 64 * 1024 * 1024),
     ("delivery_shards", 1, 64),
 )

@@ -113,6 +113,15 @@ class Taken:
 class QueueDepth:
     depth: int
     oldest_at: float | None  # unix seconds of the oldest queued hit
+    bytes: int = 0  # what its entries take (SQLite: their JSON; Redis: `MEMORY USAGE`)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCap:
+    """A vendor queue's limits; at either one the newest hits are refused."""
+
+    entries: int
+    bytes: int = 1 << 62
 
 
 class HitQueue(ABC):
@@ -127,9 +136,10 @@ class HitQueue(ABC):
     async def close(self) -> None: ...
 
     @abstractmethod
-    async def append(self, hits: Sequence[QueuedHit], cap: int) -> dict[str, int]:
-        """Queue `hits` in order; a vendor's queue holding `cap` entries refuses the newest.
-        Returns how many were refused per vendor (the overflow policy: drop the newest)."""
+    async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> dict[str, int]:
+        """Queue `hits` in order; a vendor's queue at its cap (entries, or bytes) refuses the
+        newest. Returns how many were refused per vendor (the overflow policy: drop the
+        newest). An `int` cap counts entries only."""
 
     @abstractmethod
     async def take(
@@ -207,3 +217,7 @@ def open_hit_queue(settings: Settings) -> HitQueue:
     from gateway.delivery.redis_queue import RedisHitQueue
 
     return RedisHitQueue(url, settings)
+
+
+def cap_of(cap: int | QueueCap) -> QueueCap:
+    return cap if isinstance(cap, QueueCap) else QueueCap(cap)

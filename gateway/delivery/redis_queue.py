@@ -30,9 +30,11 @@ from gateway.delivery.queue import (
     DEAD_LETTERS_KEPT,
     HitQueue,
     PartlyAppended,
+    QueueCap,
     QueueDepth,
     QueuedHit,
     Taken,
+    cap_of,
 )
 from gateway.errors import StoreUnavailable
 from gateway.settings import Settings
@@ -43,19 +45,25 @@ GROUP = "delivery"
 MAX_CONCURRENT_CALLS = 32
 LIST_AGAIN_SECONDS = 60.0
 
-# KEYS: stream. ARGV: cap, then (the hit's JSON, its subject hash or '') pairs. Returns how
-# many were appended.
+# KEYS: stream. ARGV: cap in entries, cap in bytes, then (the hit's JSON, its subject hash or
+# '') pairs. The stream's size is `MEMORY USAGE` (sampled: an estimate within a few %); each
+# hit appended counts its own length until the next call measures again. Returns how many
+# were appended.
 _APPEND = """
 local room = tonumber(ARGV[1]) - redis.call('XLEN', KEYS[1])
+local bytes = tonumber(ARGV[2]) - (redis.call('MEMORY', 'USAGE', KEYS[1]) or 0)
 local n = 0
-for i = 2, #ARGV, 2 do
-  if n >= room then break end
-  if ARGV[i + 1] == '' then
-    redis.call('XADD', KEYS[1], '*', 'h', ARGV[i])
-  else
-    redis.call('XADD', KEYS[1], '*', 'h', ARGV[i], 's', ARGV[i + 1])
+for i = 3, #ARGV, 2 do
+  local size = #ARGV[i] + #ARGV[i + 1]
+  if n < room and size <= bytes then
+    if ARGV[i + 1] == '' then
+      redis.call('XADD', KEYS[1], '*', 'h', ARGV[i])
+    else
+      redis.call('XADD', KEYS[1], '*', 'h', ARGV[i], 's', ARGV[i + 1])
+    end
+    n = n + 1
+    bytes = bytes - size
   end
-  n = n + 1
 end
 return n
 """
@@ -176,9 +184,9 @@ class RedisHitQueue(HitQueue):
 
     # ------------------------------------------------------------ the contract, gated
 
-    async def append(self, hits: Sequence[QueuedHit], cap: int) -> dict[str, int]:
+    async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> dict[str, int]:
         async with self._gate:
-            return await self._append(hits, cap)
+            return await self._append(hits, cap_of(cap))
 
     async def take(
         self, vendor: str, consumer: str, count: int, lease_seconds: float, now: float
@@ -206,6 +214,7 @@ class RedisHitQueue(HitQueue):
             for shard, ids in (await self._by_shard(entry_ids)).items():
                 keys = [stream_key(vendor, shard), sending_key(vendor, shard)]
                 await self._call("release", keys, [consumer, *ids])
+                self._reclaimed_at.pop(keys[0], None)  # the next take looks for them at once
 
     async def renew(
         self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float
@@ -258,7 +267,7 @@ class RedisHitQueue(HitQueue):
                 raise
         self._groups.add(key)
 
-    async def _append(self, hits: Sequence[QueuedHit], cap: int) -> dict[str, int]:
+    async def _append(self, hits: Sequence[QueuedHit], cap: QueueCap) -> dict[str, int]:
         """One script per vendor (each its own slot): atomic per vendor, not across vendors,
         so a failure after some vendors raises `PartlyAppended` naming them."""
         by_vendor: dict[str, list[str]] = {}
@@ -268,12 +277,13 @@ class RedisHitQueue(HitQueue):
             )
         refused: dict[str, int] = {}
         shard = next(self._next_shard) % self.shards
-        per_shard = max(1, cap // self.shards)
+        per_shard = max(1, cap.entries // self.shards)
+        bytes_per_shard = max(1, cap.bytes // self.shards)
         for vendor, pairs in by_vendor.items():
             try:
                 await self._list(stream_key(vendor, shard))
                 appended = await self._call(
-                    "append", [stream_key(vendor, shard)], [per_shard, *pairs]
+                    "append", [stream_key(vendor, shard)], [per_shard, bytes_per_shard, *pairs]
                 )
             except StoreUnavailable as error:
                 if not refused:
@@ -385,15 +395,16 @@ class RedisHitQueue(HitQueue):
         found = {}
         try:
             for vendor in vendors:
-                depth, oldest = 0, None
+                depth, oldest, size = 0, None, 0
                 for shard in range(self.shards):
                     key = stream_key(vendor, shard)
                     depth += int(await self._client.xlen(key))
+                    size += int(await self._client.memory_usage(key) or 0)
                     first = await self._client.xrange(key, "-", "+", count=1)
                     if first:
                         at = int(first[0][0].split("-")[0]) / 1000
                         oldest = at if oldest is None else min(oldest, at)
-                found[vendor] = QueueDepth(depth, oldest)
+                found[vendor] = QueueDepth(depth, oldest, size)
         except REDIS_FAULTS as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
         return found

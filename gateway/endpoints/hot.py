@@ -36,6 +36,7 @@ from gateway.endpoints.tracking import carry_out, visitor_signals
 from gateway.instrumentation import fail, request_id_of
 from gateway.logs import request_id
 from gateway.runtime import Gateway
+from gateway.tracking.bodies import HitTooLarge
 from gateway.tracking.hits import parse_query
 from gateway.visitors.platform import APP_TRACKING_HEADER
 
@@ -236,16 +237,19 @@ class HotPaths:
         )
         forwarded = headers.get(b"x-forwarded-for")
         client = scope.get("client")
-        location = carry_out(
-            gateway,
-            rule,
-            decision,
-            hits,
-            consent,
-            peer=client[0] if client else None,
-            forwarded_for=forwarded.decode("latin-1") if forwarded is not None else None,
-            user_agent=user_agent,
-        )
+        try:
+            location = carry_out(
+                gateway,
+                rule,
+                decision,
+                hits,
+                consent,
+                peer=client[0] if client else None,
+                forwarded_for=forwarded.decode("latin-1") if forwarded is not None else None,
+                user_agent=user_agent,
+            )
+        except HitTooLarge:
+            return None  # nothing done yet: the full path answers (and counts) the 413
         if location is not None:
             raw = _redirect(decision.outcome, decision.reason)
             return 302, [*raw, (b"location", location.encode("latin-1"))], b""

@@ -24,8 +24,8 @@ from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
 from gateway.errors import ClientError, NotFound
 from gateway.rules.model import Rule
 from gateway.runtime import Gateway, gateway_of
-from gateway.tracking.bodies import hits_in_body
-from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
+from gateway.tracking.bodies import HitTooLarge, hits_in_body
+from gateway.tracking.hits import OutboundHit, outbound_hit, parse_query, redirect_location
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.network import client_ip
 from gateway.visitors.platform import APP_TRACKING_HEADER, app_tracking_refused
@@ -65,16 +65,20 @@ async def track(request: Request) -> Response:
     # One decision for all hits of a request: they share every input decide() takes.
     decision = decide(rule, consent, signals)
     answer = {"X-Consent-Decision": f"{decision.outcome}; reason={decision.reason}"}
-    location = carry_out(
-        gateway,
-        rule,
-        decision,
-        hits,
-        consent,
-        peer=request.client.host if request.client else None,
-        forwarded_for=headers.get("x-forwarded-for"),
-        user_agent=user_agent,
-    )
+    try:
+        location = carry_out(
+            gateway,
+            rule,
+            decision,
+            hits,
+            consent,
+            peer=request.client.host if request.client else None,
+            forwarded_for=headers.get("x-forwarded-for"),
+            user_agent=user_agent,
+        )
+    except HitTooLarge as error:
+        gateway.metrics.rejected_hits.labels(rule.id, error.reason).inc()
+        raise
     if location is not None:
         status = 303 if post else 302
         # Built from the rule's upstream and already encoded: no re-quoting (as on /c).
@@ -124,20 +128,35 @@ def carry_out(
 ) -> str | None:
     """Count the decision and do what it says: returns the redirect's Location, or None when
     the hits were queued for forwarding (or blocked)."""
+    outbound = []
+    if decision.outcome in ("forward", "anonymous"):
+        ip = client_ip(peer, forwarded_for, gateway.settings.trusted_proxies)
+        outbound = [outbound_hit(rule, p, decision, ip=ip, user_agent=user_agent) for p in hits]
+        _check_sizes(gateway, outbound)  # before counting: a refused request counts once
     gateway.counter.add(PixelCount(rule.id, decision.outcome))
     gateway.metrics.tally.decision(rule.id, decision.outcome, decision.reason)
     if decision.outcome == "redirect":
         # A redirect sends one hit in its URL; the loader allows only one-hit bodies (form).
         return redirect_location(rule, hits[0], decision.signalled)
-    if decision.outcome != "block":
-        ip = client_ip(peer, forwarded_for, gateway.settings.trusted_proxies)
-        for params in hits:
-            gateway.forwarder.submit(
-                outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent),
-                consent_id=consent.consent_id if consent else None,
-                signalled=decision.signalled,
-            )
+    for hit in outbound:
+        gateway.forwarder.submit(
+            hit,
+            consent_id=consent.consent_id if consent else None,
+            signalled=decision.signalled,
+        )
     return None
+
+
+def _check_sizes(gateway: Gateway, hits: list[OutboundHit]) -> None:
+    """Raises `HitTooLarge` for a hit over `hit_max_bytes`, or hits over
+    `hit_request_max_bytes` together: nothing of such a request is queued."""
+    settings = gateway.settings
+    sizes = [hit.size for hit in hits]
+    if sizes and max(sizes) > settings.hit_max_bytes:
+        raise HitTooLarge("hit_too_large", f"a hit may be at most {settings.hit_max_bytes} bytes")
+    if sum(sizes) > settings.hit_request_max_bytes:
+        limit = settings.hit_request_max_bytes
+        raise HitTooLarge("request_too_large", f"one request's hits may be at most {limit} bytes")
 
 
 @functools.lru_cache(maxsize=8)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway.delivery.queue import HitQueue, PartlyAppended, QueuedHit
+from gateway.delivery.queue import HitQueue, PartlyAppended, QueueCap, QueuedHit
 from gateway.errors import StoreUnavailable
 from gateway.tracking.hits import OutboundHit
 
@@ -41,7 +41,7 @@ class Forwarder:
         self,
         queue: HitQueue,
         *,
-        cap_per_vendor: int = 100_000,
+        cap_per_vendor: int | QueueCap = 100_000,
         buffer_limit: int = 20_000,
         clock: Callable[[], float] = time.time,
     ) -> None:

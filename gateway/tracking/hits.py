@@ -61,6 +61,11 @@ class OutboundHit:
     headers: tuple[tuple[str, str], ...]
     body: bytes = b""
 
+    @property
+    def size(self) -> int:
+        """What it takes in the queue, near enough: URL, body and headers."""
+        return len(self.url) + len(self.body) + sum(len(n) + len(v) for n, v in self.headers)
+
 
 def allowed_params(
     rule: Rule, params: Params, *, anonymous: bool, signalled: frozenset[str] = frozenset()
