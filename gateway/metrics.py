@@ -269,6 +269,8 @@ _DELIVERY_COUNTERS = {
     "queued": "Hits this process appended to the delivery queue.",
     "overflowed": "Hits refused because the vendor's queue was at its cap (newest dropped).",
     "dropped": "Hits lost in memory: the store was down and the edge buffer full, or at exit.",
+    "yielded": "Anonymous pings refused: over their share of the queue, kept for consented hits.",
+    "over_share": "Hits refused: their client network held its most of the vendor's queue.",
     "delivered": "Hits the vendor accepted (2xx/3xx).",
     "retried": "Delivery attempts after the first (connect errors, 429, 5xx).",
     "uncertain": "Hits written whose answer was lost: not resent, the vendor may have them.",

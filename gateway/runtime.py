@@ -104,7 +104,12 @@ class Gateway:
         )
         banner_config = banner_config_for(settings, declared)
         hit_queue = open_hit_queue(settings)
-        cap = QueueCap(settings.delivery_queue_cap, settings.delivery_queue_cap_bytes)
+        cap = QueueCap(
+            settings.delivery_queue_cap,
+            settings.delivery_queue_cap_bytes,
+            settings.delivery_anonymous_share,
+            settings.delivery_client_share,
+        )
         forwarder = Forwarder(hit_queue, cap_per_vendor=cap)
         delivery = DeliveryWorker(hit_queue, store, rules, settings) if settings.forwarder else None
         forwarding = sorted(r.id for r in rules.values() if r.hit.mode == "forward")

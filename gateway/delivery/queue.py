@@ -45,6 +45,14 @@ class QueuedHit:
     # The categories the hit was shaped for (Consent Mode, signal params, advertising ids):
     # at delivery the subject's latest choice must still grant every one of them.
     signalled: frozenset[str] = frozenset()
+    # The sender's network (a short hash of the truncated address): what the queue's fair
+    # share per client counts. None: not counted (a hit from the gateway itself).
+    client: str | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        """No consent behind it (a cookie-less ping): it yields to consented hits at the cap."""
+        return self.consent_id is None
 
     @property
     def subject_hash(self) -> str | None:
@@ -63,6 +71,8 @@ class QueuedHit:
             "t": self.queued_at,
             "g": sorted(self.signalled),
         }
+        if self.client is not None:
+            record["a"] = self.client
         return json.dumps(record, separators=(",", ":"))
 
     def dead_letter(self) -> str:
@@ -74,7 +84,7 @@ class QueuedHit:
         r = json.loads(text)
         headers = tuple((str(name), str(value)) for name, value in r["h"])
         hit = OutboundHit(r["v"], r["m"], r["u"], headers, r["b"].encode("latin-1"))
-        return cls(hit, r["c"], float(r["t"]), frozenset(r.get("g", ())))
+        return cls(hit, r["c"], float(r["t"]), frozenset(r.get("g", ())), r.get("a"))
 
 
 def dead_letter_of(hit: OutboundHit) -> str:
@@ -118,10 +128,27 @@ class QueueDepth:
 
 @dataclass(frozen=True, slots=True)
 class QueueCap:
-    """A vendor queue's limits; at either one the newest hits are refused."""
+    """A vendor queue's limits; at either cap the newest hits are refused (`cap`). Before
+    that, fairness: anonymous pings may fill at most `anonymous_share` of the entries
+    (the rest is kept for consented hits: `anonymous_share`), and once the queue is half
+    full one client may hold at most `client_share` of them (`client_share`)."""
 
     entries: int
     bytes: int = 1 << 62
+    anonymous_share: float = 1.0
+    client_share: float = 1.0
+
+    @property
+    def anonymous_most(self) -> int:
+        return int(self.entries * self.anonymous_share)
+
+    @property
+    def client_most(self) -> int:
+        return max(1, int(self.entries * self.client_share))
+
+
+REFUSAL_REASONS = ("cap", "anonymous_share", "client_share")
+Refused = dict[str, dict[str, int]]  # vendor → reason → how many of its hits were refused
 
 
 class HitQueue(ABC):
@@ -136,10 +163,10 @@ class HitQueue(ABC):
     async def close(self) -> None: ...
 
     @abstractmethod
-    async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> dict[str, int]:
+    async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> Refused:
         """Queue `hits` in order; a vendor's queue at its cap (entries, or bytes) refuses the
-        newest. Returns how many were refused per vendor (the overflow policy: drop the
-        newest). An `int` cap counts entries only."""
+        newest, and its fair shares (`QueueCap`) refuse what is over them. Returns how many
+        were refused per vendor and reason (only those refused). An `int` caps entries only."""
 
     @abstractmethod
     async def take(
@@ -201,9 +228,9 @@ DEAD_LETTERS_KEPT = 10_000  # per vendor: the oldest go first
 class PartlyAppended(StoreUnavailable):
     """An append failed after some vendors' hits were appended: those must not be retried."""
 
-    def __init__(self, message: str, appended: dict[str, int]) -> None:
+    def __init__(self, message: str, appended: Refused) -> None:
         super().__init__(message)
-        self.appended = appended  # vendor → how many of its hits were refused (over the cap)
+        self.appended = appended  # vendor → reason → how many of its hits were refused
 
 
 def open_hit_queue(settings: Settings) -> HitQueue:

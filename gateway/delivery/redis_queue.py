@@ -28,44 +28,93 @@ from redis.exceptions import ResponseError
 
 from gateway.delivery.queue import (
     DEAD_LETTERS_KEPT,
+    REFUSAL_REASONS,
     HitQueue,
     PartlyAppended,
     QueueCap,
     QueueDepth,
     QueuedHit,
+    Refused,
     Taken,
     cap_of,
 )
 from gateway.errors import StoreUnavailable
 from gateway.settings import Settings
-from gateway.store.hit_queue_layout import STREAMS_KEY, dead_key, sending_key, stream_key
+from gateway.store.hit_queue_layout import (
+    STREAMS_KEY,
+    dead_key,
+    sending_key,
+    share_key,
+    stream_key,
+)
 from gateway.store.redis_clients import REDIS_FAULTS, redis_client
 
 GROUP = "delivery"
 MAX_CONCURRENT_CALLS = 32
 LIST_AGAIN_SECONDS = 60.0
 
-# KEYS: stream. ARGV: cap in entries, cap in bytes, then (the hit's JSON, its subject hash or
-# '') pairs. The stream's size is `MEMORY USAGE` (sampled: an estimate within a few %); each
-# hit appended counts its own length until the next call measures again. Returns how many
-# were appended.
+# KEYS: stream, share hash. ARGV: cap in entries, cap in bytes, most anonymous entries, most
+# entries per client, then (the hit's JSON, its subject hash or '', its client or '') triples.
+# The stream's size is `MEMORY USAGE` (sampled: an estimate within a few %); each hit appended
+# counts its own length until the next call measures again. A client's share applies once the
+# stream is half full. Returns {appended, refused: cap, anonymous share, client share}.
 _APPEND = """
-local room = tonumber(ARGV[1]) - redis.call('XLEN', KEYS[1])
+local depth = redis.call('XLEN', KEYS[1])
 local bytes = tonumber(ARGV[2]) - (redis.call('MEMORY', 'USAGE', KEYS[1]) or 0)
-local n = 0
-for i = 3, #ARGV, 2 do
-  local size = #ARGV[i] + #ARGV[i + 1]
-  if n < room and size <= bytes then
-    if ARGV[i + 1] == '' then
-      redis.call('XADD', KEYS[1], '*', 'h', ARGV[i])
+local cap = tonumber(ARGV[1])
+local anon = tonumber(redis.call('HGET', KEYS[2], 'anon') or '0')
+local result = {0, 0, 0, 0}
+for i = 5, #ARGV, 3 do
+  local json, subject, client = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local size = #json + #subject + #client
+  local held = 0
+  if client ~= '' and depth * 2 >= cap then
+    held = tonumber(redis.call('HGET', KEYS[2], 'a:' .. client) or '0')
+  end
+  if depth >= cap or size > bytes then
+    result[2] = result[2] + 1
+  elseif subject == '' and anon >= tonumber(ARGV[3]) then
+    result[3] = result[3] + 1
+  elseif held >= tonumber(ARGV[4]) then
+    result[4] = result[4] + 1
+  else
+    local fields = {'h', json}
+    if subject ~= '' then
+      fields[#fields + 1] = 's'; fields[#fields + 1] = subject
     else
-      redis.call('XADD', KEYS[1], '*', 'h', ARGV[i], 's', ARGV[i + 1])
+      anon = anon + 1
+      redis.call('HINCRBY', KEYS[2], 'anon', 1)
     end
-    n = n + 1
+    if client ~= '' then
+      fields[#fields + 1] = 'a'; fields[#fields + 1] = client
+      redis.call('HINCRBY', KEYS[2], 'a:' .. client, 1)
+    end
+    redis.call('XADD', KEYS[1], '*', unpack(fields))
+    depth = depth + 1
     bytes = bytes - size
+    result[1] = result[1] + 1
   end
 end
-return n
+return result
+"""
+
+# Lua shared by the scripts that delete entries: their share counts go down with them (an
+# emptied stream drops its share hash, which also ends any drift from erasure's own XDEL).
+_FORGET = """
+local function forget(stream, share, id)
+  local entry = redis.call('XRANGE', stream, id, id)[1]
+  if not entry then return end
+  local fields, subject, client = entry[2], nil, nil
+  for k = 1, #fields, 2 do
+    if fields[k] == 's' then subject = fields[k + 1] end
+    if fields[k] == 'a' then client = fields[k + 1] end
+  end
+  if not subject then redis.call('HINCRBY', share, 'anon', -1) end
+  if client then redis.call('HINCRBY', share, 'a:' .. client, -1) end
+end
+local function tidy(stream, share)
+  if redis.call('XLEN', stream) == 0 then redis.call('DEL', share) end
+end
 """
 
 # KEYS: stream, sending set. ARGV: consumer, lease in ms, then the ids. Marks (and renews) the
@@ -110,19 +159,26 @@ end
 return 1
 """
 
-# KEYS: stream, sending set. ARGV: the ids.
-_ACK = """
+# KEYS: stream, sending set, share hash. ARGV: the ids.
+_ACK = (
+    _FORGET
+    + """
+for i = 1, #ARGV do forget(KEYS[1], KEYS[3], ARGV[i]) end
 redis.call('XACK', KEYS[1], 'delivery', unpack(ARGV))
 redis.call('XDEL', KEYS[1], unpack(ARGV))
 redis.call('SREM', KEYS[2], unpack(ARGV))
+tidy(KEYS[1], KEYS[3])
 return #ARGV
 """
+)
 
-# KEYS: stream, sending set, dead-letter stream. ARGV: kept, reason, the gateway's time in ms,
+# KEYS: stream, sending set, dead-letter stream, share hash. ARGV: kept, reason, the gateway's time in ms,
 # then id, body pairs. A dead letter's id carries the gateway's time, not the server's: the purge
 # trims by the gateway's clock (`XTRIM MINID`), so both must be the same clock (never going back
 # in one stream, whatever the instances' clocks say).
-_DEAD_LETTER = """
+_DEAD_LETTER = (
+    _FORGET
+    + """
 local ms = tonumber(ARGV[3])
 local top = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
 if top then
@@ -131,13 +187,16 @@ if top then
 end
 local id = string.format('%.0f-*', ms)
 for i = 4, #ARGV, 2 do
+  forget(KEYS[1], KEYS[4], ARGV[i])
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[1], id, 'h', ARGV[i + 1], 'r', ARGV[2])
   redis.call('XACK', KEYS[1], 'delivery', ARGV[i])
   redis.call('XDEL', KEYS[1], ARGV[i])
   redis.call('SREM', KEYS[2], ARGV[i])
 end
+tidy(KEYS[1], KEYS[4])
 return 1
 """
+)
 
 
 class RedisHitQueue(HitQueue):
@@ -184,7 +243,7 @@ class RedisHitQueue(HitQueue):
 
     # ------------------------------------------------------------ the contract, gated
 
-    async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> dict[str, int]:
+    async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> Refused:
         async with self._gate:
             return await self._append(hits, cap_of(cap))
 
@@ -267,30 +326,35 @@ class RedisHitQueue(HitQueue):
                 raise
         self._groups.add(key)
 
-    async def _append(self, hits: Sequence[QueuedHit], cap: QueueCap) -> dict[str, int]:
+    async def _append(self, hits: Sequence[QueuedHit], cap: QueueCap) -> Refused:
         """One script per vendor (each its own slot): atomic per vendor, not across vendors,
         so a failure after some vendors raises `PartlyAppended` naming them."""
         by_vendor: dict[str, list[str]] = {}
         for queued in hits:
             by_vendor.setdefault(queued.hit.vendor, []).extend(
-                (queued.to_json(), queued.subject_hash or "")
+                (queued.to_json(), queued.subject_hash or "", queued.client or "")
             )
-        refused: dict[str, int] = {}
+        refused: Refused = {}
         shard = next(self._next_shard) % self.shards
-        per_shard = max(1, cap.entries // self.shards)
-        bytes_per_shard = max(1, cap.bytes // self.shards)
-        for vendor, pairs in by_vendor.items():
+        shares = self.shards
+        limits = [
+            max(1, cap.entries // shares),
+            max(1, cap.bytes // shares),
+            cap.anonymous_most // shares,
+            max(1, cap.client_most // shares),
+        ]
+        for vendor, triples in by_vendor.items():
+            keys = [stream_key(vendor, shard), share_key(vendor, shard)]
             try:
-                await self._list(stream_key(vendor, shard))
-                appended = await self._call(
-                    "append", [stream_key(vendor, shard)], [per_shard, bytes_per_shard, *pairs]
-                )
+                await self._list(keys[0])
+                result = await self._call("append", keys, [*limits, *triples])
             except StoreUnavailable as error:
                 if not refused:
                     raise
                 raise PartlyAppended(str(error), refused) from error
-            refused[vendor] = len(pairs) // 2 - int(appended)
-        return {vendor: n for vendor, n in refused.items() if n}
+            counts = dict(zip(REFUSAL_REASONS, (int(n) for n in result[1:]), strict=True))
+            refused[vendor] = {reason: n for reason, n in counts.items() if n}
+        return {vendor: counts for vendor, counts in refused.items() if counts}
 
     async def _take(
         self, vendor: str, consumer: str, count: int, lease_seconds: float, now: float
@@ -377,7 +441,8 @@ class RedisHitQueue(HitQueue):
 
     async def _ack(self, vendor: str, entry_ids: Sequence[str]) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
-            await self._call("ack", [stream_key(vendor, shard), sending_key(vendor, shard)], ids)
+            keys = [stream_key(vendor, shard), sending_key(vendor, shard), share_key(vendor, shard)]
+            await self._call("ack", keys, ids)
 
     async def _dead_letter(
         self, vendor: str, entries: Sequence[tuple[str, str]], reason: str, now: float
@@ -387,7 +452,12 @@ class RedisHitQueue(HitQueue):
             pairs: list[str] = []
             for entry_id in ids:
                 pairs += (entry_id, bodies[f"{shard}:{entry_id}"])
-            keys = [stream_key(vendor, shard), sending_key(vendor, shard), dead_key(vendor, shard)]
+            keys = [
+                stream_key(vendor, shard),
+                sending_key(vendor, shard),
+                dead_key(vendor, shard),
+                share_key(vendor, shard),
+            ]
             moment = int(now * 1000)
             await self._call("dead", keys, [DEAD_LETTERS_KEPT, reason, moment, *pairs])
 

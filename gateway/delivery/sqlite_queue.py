@@ -20,6 +20,7 @@ from gateway.delivery.queue import (
     QueueCap,
     QueueDepth,
     QueuedHit,
+    Refused,
     Taken,
     cap_of,
 )
@@ -49,35 +50,23 @@ class SQLiteHitQueue(HitQueue):
     async def close(self) -> None:
         await self._database.close()
 
-    async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> dict[str, int]:
-        rows = [(q.hit.vendor, q.queued_at, q.to_json(), q.subject_hash) for q in hits]
+    async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> Refused:
         limit = cap_of(cap)
 
-        def insert(connection: sqlite3.Connection) -> dict[str, int]:
-            refused: dict[str, int] = {}
+        def insert(connection: sqlite3.Connection) -> Refused:
             with connection:
                 connection.execute("BEGIN IMMEDIATE")
-                room = {
-                    vendor: (limit.entries - depth, limit.bytes - size)
-                    for vendor, depth, size in connection.execute(
-                        "SELECT vendor, depth, bytes FROM hit_queue_depth"
-                    )
-                }
-                accepted = []
-                for row in rows:
-                    entries, size = room.get(row[0], (limit.entries, limit.bytes))
-                    needed = len(row[2].encode())
-                    if entries <= 0 or size < needed:
-                        refused[row[0]] = refused.get(row[0], 0) + 1
-                        continue
-                    room[row[0]] = (entries - 1, size - needed)
-                    accepted.append(row)
+                shares = _Shares(connection, limit)
+                accepted = [q for q in hits if shares.admit(q)]
                 connection.executemany(
-                    "INSERT INTO hit_queue (vendor, queued_at, body, subject_hash)"
-                    " VALUES (?, ?, ?, ?)",
-                    accepted,
+                    "INSERT INTO hit_queue (vendor, queued_at, body, subject_hash, client)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (q.hit.vendor, q.queued_at, q.to_json(), q.subject_hash, q.client)
+                        for q in accepted
+                    ],
                 )
-            return refused
+            return shares.refused
 
         return await self._run(insert)
 
@@ -228,6 +217,53 @@ class SQLiteHitQueue(HitQueue):
             ).fetchall()
         )
         return rows
+
+
+class _Shares:
+    """What each vendor's queue still admits, read once per append (under its write lock)."""
+
+    def __init__(self, connection: sqlite3.Connection, cap: QueueCap) -> None:
+        self.connection, self.cap = connection, cap
+        self.room = {
+            vendor: [depth, size, anonymous]
+            for vendor, depth, size, anonymous in connection.execute(
+                "SELECT vendor, depth, bytes, anonymous FROM hit_queue_depth"
+            )
+        }
+        self.clients: dict[tuple[str, str], int] = {}
+        self.refused: Refused = {}
+
+    def admit(self, queued: QueuedHit) -> bool:
+        vendor, cap = queued.hit.vendor, self.cap
+        used = self.room.setdefault(vendor, [0, 0, 0])
+        size = len(queued.to_json().encode())
+        reason = None
+        if used[0] >= cap.entries or used[1] + size > cap.bytes:
+            reason = "cap"
+        elif queued.anonymous and used[2] >= cap.anonymous_most:
+            reason = "anonymous_share"
+        elif queued.client and used[0] * 2 >= cap.entries:
+            held = self._held(vendor, queued.client)
+            if held >= cap.client_most:
+                reason = "client_share"
+        if reason is not None:
+            counts = self.refused.setdefault(vendor, {})
+            counts[reason] = counts.get(reason, 0) + 1
+            return False
+        used[0], used[1], used[2] = used[0] + 1, used[1] + size, used[2] + queued.anonymous
+        if queued.client:
+            key = (vendor, queued.client)
+            self.clients[key] = self._held(vendor, queued.client) + 1
+        return True
+
+    def _held(self, vendor: str, client: str) -> int:
+        """How many entries `client` holds in `vendor`'s queue (counted once per append)."""
+        key = (vendor, client)
+        if key not in self.clients:
+            (self.clients[key],) = self.connection.execute(
+                "SELECT count(*) FROM hit_queue WHERE vendor = ? AND client = ?", key
+            ).fetchone()
+        return self.clients[key]
 
 
 def _decode(body: str) -> QueuedHit | None:

@@ -25,6 +25,7 @@ from gateway.errors import ClientError, NotFound
 from gateway.rules.model import Rule
 from gateway.runtime import Gateway, gateway_of
 from gateway.tracking.bodies import HitTooLarge, hits_in_body
+from gateway.tracking.forwarder import client_key
 from gateway.tracking.hits import OutboundHit, outbound_hit, parse_query, redirect_location
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.network import client_ip
@@ -129,8 +130,10 @@ def carry_out(
     """Count the decision and do what it says: returns the redirect's Location, or None when
     the hits were queued for forwarding (or blocked)."""
     outbound = []
+    client = None
     if decision.outcome in ("forward", "anonymous"):
         ip = client_ip(peer, forwarded_for, gateway.settings.trusted_proxies)
+        client = client_key(ip)
         outbound = [outbound_hit(rule, p, decision, ip=ip, user_agent=user_agent) for p in hits]
         _check_sizes(gateway, outbound)  # before counting: a refused request counts once
     gateway.counter.add(PixelCount(rule.id, decision.outcome))
@@ -143,6 +146,7 @@ def carry_out(
             hit,
             consent_id=consent.consent_id if consent else None,
             signalled=decision.signalled,
+            client=client,
         )
     return None
 

@@ -13,6 +13,8 @@ version  what it does
          `hit_queue.subject_hash` added to a queue from before it; `message_clicks` dropped
 2        `hit_queue_depth.bytes`: each vendor's queue size in bytes, kept by triggers (the
          queue's cap in bytes is checked at append in O(1))
+3        `hit_queue.client` (the sender's network, hashed; indexed per vendor) and
+         `hit_queue_depth.anonymous` (entries without consent): the queue's fair shares
 =======  ====================================================================================
 """
 
@@ -162,7 +164,41 @@ def _queue_bytes(connection: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_baseline, _queue_bytes]  # MIGRATIONS[n] makes version n + 1
+def _fair_shares(connection: sqlite3.Connection) -> None:
+    connection.execute("ALTER TABLE hit_queue ADD COLUMN client TEXT")
+    connection.execute(
+        "CREATE INDEX hit_queue_by_client ON hit_queue (vendor, client) WHERE client IS NOT NULL"
+    )
+    connection.execute(
+        "ALTER TABLE hit_queue_depth ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0"
+    )
+    connection.execute("DROP TRIGGER hit_queue_in")
+    connection.execute("DROP TRIGGER hit_queue_out")
+    connection.execute(
+        "CREATE TRIGGER hit_queue_in AFTER INSERT ON hit_queue BEGIN"
+        " INSERT INTO hit_queue_depth VALUES (NEW.vendor, 1, length(CAST(NEW.body AS BLOB)),"
+        " NEW.subject_hash IS NULL)"
+        " ON CONFLICT (vendor) DO UPDATE SET depth = depth + 1,"
+        " bytes = bytes + length(CAST(NEW.body AS BLOB)),"
+        " anonymous = anonymous + (NEW.subject_hash IS NULL); END"
+    )
+    connection.execute(
+        "CREATE TRIGGER hit_queue_out AFTER DELETE ON hit_queue BEGIN"
+        " UPDATE hit_queue_depth SET depth = depth - 1,"
+        " bytes = bytes - length(CAST(OLD.body AS BLOB)),"
+        " anonymous = anonymous - (OLD.subject_hash IS NULL) WHERE vendor = OLD.vendor; END"
+    )
+    connection.execute(
+        "UPDATE hit_queue_depth SET anonymous = (SELECT count(*) FROM hit_queue"
+        " WHERE hit_queue.vendor = hit_queue_depth.vendor AND subject_hash IS NULL)"
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    _baseline,
+    _queue_bytes,
+    _fair_shares,
+]  # MIGRATIONS[n] makes version n + 1
 VERSION = len(MIGRATIONS)
 
 

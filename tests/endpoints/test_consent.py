@@ -381,6 +381,8 @@ _DELIVERY_COUNTS = (
     "queued",
     "overflowed",
     "dropped",
+    "yielded",
+    "over_share",
     "delivered",
     "retried",
     "uncertain",

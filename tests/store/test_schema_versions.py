@@ -162,7 +162,7 @@ async def test_a_database_of_the_previous_release_is_migrated_and_keeps_its_hits
     await store.open()
     await queue.open()
     try:
-        assert version_and_columns(path) == (VERSION, {"vendor", "depth", "bytes"})
+        assert version_and_columns(path) == (VERSION, {"vendor", "depth", "bytes", "anonymous"})
         depth = (await queue.depths(["ga4"]))["ga4"]
         assert depth.depth == 5
         assert depth.bytes == sum(len(q.to_json()) for q in hits)  # counted by the migration
@@ -172,7 +172,7 @@ async def test_a_database_of_the_previous_release_is_migrated_and_keeps_its_hits
         assert (await queue.depths(["ga4"]))["ga4"].bytes == sum(len(q.to_json()) for q in hits[2:])
         # The byte cap holds on the migrated queue: no room for one more of these.
         full = QueueCap(100, sum(len(q.to_json()) for q in hits[2:]) + 10)
-        assert await queue.append([hit(9)], full) == {"ga4": 1}
+        assert await queue.append([hit(9)], full) == {"ga4": {"cap": 1}}
         # Erasure still finds the migrated entries by their subject.
         await store.erase_subject("c1", 3000.0)
         assert (await queue.depths(["ga4"]))["ga4"].depth == 0
@@ -190,7 +190,7 @@ async def test_opening_again_migrates_nothing_and_a_new_file_starts_current(
         await queue.open()
         await queue.append([hit(1)], cap=10)
         await queue.close()
-        assert version_and_columns(path) == (VERSION, {"vendor", "depth", "bytes"})
+        assert version_and_columns(path) == (VERSION, {"vendor", "depth", "bytes", "anonymous"})
     queue = open_hit_queue(make_settings(store=f"sqlite:///{path}"))
     await queue.open()
     try:
