@@ -48,6 +48,7 @@ from gateway.store.hit_queue_layout import (
     stream_key,
 )
 from gateway.store.redis_clients import REDIS_FAULTS, redis_client
+from gateway.store.redis_schema import migrate
 
 GROUP = "delivery"
 MAX_CONCURRENT_CALLS = 32
@@ -214,6 +215,7 @@ class RedisHitQueue(HitQueue):
         self._listed: dict[str, float] = {}
         self._next_shard = itertools.count()
         self._reclaimed_at: dict[str, float] = {}
+        self._migrated = False
         # Hundreds of hits in flight must not open hundreds of connections (the pool would
         # refuse past 100): store calls wait their turn instead.
         self._gate = asyncio.Semaphore(MAX_CONCURRENT_CALLS)
@@ -245,12 +247,14 @@ class RedisHitQueue(HitQueue):
 
     async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> Refused:
         async with self._gate:
+            await self._migrate()
             return await self._append(hits, cap_of(cap))
 
     async def take(
         self, vendor: str, consumer: str, count: int, lease_seconds: float, now: float
     ) -> list[Taken]:
         async with self._gate:
+            await self._migrate()
             return await self._take(vendor, consumer, count, lease_seconds, now)
 
     async def mark_sending(
@@ -298,6 +302,16 @@ class RedisHitQueue(HitQueue):
     async def dead_letters(self, vendor: str, limit: int = 100) -> list[tuple[str, str]]:
         async with self._gate:
             return await self._dead_letters(vendor, limit)
+
+    async def _migrate(self) -> None:
+        """Once per process, before the first read or write (`gateway.store.redis_schema`)."""
+        if self._migrated:
+            return
+        try:
+            await migrate(self._client)
+        except REDIS_FAULTS as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+        self._migrated = True
 
     async def _call(self, name: str, keys: list[str], args: list[Any]) -> Any:
         try:
