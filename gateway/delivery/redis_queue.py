@@ -19,8 +19,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -38,6 +38,14 @@ from gateway.delivery.queue import (
     Taken,
     cap_of,
 )
+from gateway.delivery.redis_queue_scripts import (
+    ACK,
+    APPEND,
+    DEAD_LETTER,
+    MARK,
+    RELEASE,
+    RENEW,
+)
 from gateway.errors import StoreUnavailable
 from gateway.settings import Settings
 from gateway.store.hit_queue_layout import (
@@ -54,150 +62,23 @@ GROUP = "delivery"
 MAX_CONCURRENT_CALLS = 32
 LIST_AGAIN_SECONDS = 60.0
 
-# KEYS: stream, share hash. ARGV: cap in entries, cap in bytes, most anonymous entries, most
-# entries per client, then (the hit's JSON, its subject hash or '', its client or '') triples.
-# The stream's size is `MEMORY USAGE` (sampled: an estimate within a few %); each hit appended
-# counts its own length until the next call measures again. A client's share applies once the
-# stream is half full. Returns {appended, refused: cap, anonymous share, client share}.
-_APPEND = """
-local depth = redis.call('XLEN', KEYS[1])
-local bytes = tonumber(ARGV[2]) - (redis.call('MEMORY', 'USAGE', KEYS[1]) or 0)
-local cap = tonumber(ARGV[1])
-local anon = tonumber(redis.call('HGET', KEYS[2], 'anon') or '0')
-local result = {0, 0, 0, 0}
-for i = 5, #ARGV, 3 do
-  local json, subject, client = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local size = #json + #subject + #client
-  local held = 0
-  if client ~= '' and depth * 2 >= cap then
-    held = tonumber(redis.call('HGET', KEYS[2], 'a:' .. client) or '0')
-  end
-  if depth >= cap or size > bytes then
-    result[2] = result[2] + 1
-  elseif subject == '' and anon >= tonumber(ARGV[3]) then
-    result[3] = result[3] + 1
-  elseif held >= tonumber(ARGV[4]) then
-    result[4] = result[4] + 1
-  else
-    local fields = {'h', json}
-    if subject ~= '' then
-      fields[#fields + 1] = 's'; fields[#fields + 1] = subject
-    else
-      anon = anon + 1
-      redis.call('HINCRBY', KEYS[2], 'anon', 1)
-    end
-    if client ~= '' then
-      fields[#fields + 1] = 'a'; fields[#fields + 1] = client
-      redis.call('HINCRBY', KEYS[2], 'a:' .. client, 1)
-    end
-    redis.call('XADD', KEYS[1], '*', unpack(fields))
-    depth = depth + 1
-    bytes = bytes - size
-    result[1] = result[1] + 1
-  end
-end
-return result
-"""
 
-# Lua shared by the scripts that delete entries: their share counts go down with them (an
-# emptied stream drops its share hash, which also ends any drift from erasure's own XDEL).
-_FORGET = """
-local function forget(stream, share, id)
-  local entry = redis.call('XRANGE', stream, id, id)[1]
-  if not entry then return end
-  local fields, subject, client = entry[2], nil, nil
-  for k = 1, #fields, 2 do
-    if fields[k] == 's' then subject = fields[k + 1] end
-    if fields[k] == 'a' then client = fields[k + 1] end
-  end
-  if not subject then redis.call('HINCRBY', share, 'anon', -1) end
-  if client then redis.call('HINCRBY', share, 'a:' .. client, -1) end
-end
-local function tidy(stream, share)
-  if redis.call('XLEN', stream) == 0 then redis.call('DEL', share) end
-end
-"""
+Q = TypeVar("Q", bound="RedisHitQueue")
+P = ParamSpec("P")
+R = TypeVar("R")
 
-# KEYS: stream, sending set. ARGV: consumer, lease in ms, then the ids. Marks (and renews) the
-# entries the consumer still holds within its lease, not already marked; returns their ids.
-_MARK = """
-local marked = {}
-for i = 3, #ARGV do
-  local p = redis.call('XPENDING', KEYS[1], 'delivery', ARGV[i], ARGV[i], 1, ARGV[1])
-  if p[1] and tonumber(p[1][3]) < tonumber(ARGV[2])
-      and redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 0 then
-    redis.call('XCLAIM', KEYS[1], 'delivery', ARGV[1], 0, ARGV[i], 'JUSTID')
-    redis.call('SADD', KEYS[2], ARGV[i])
-    marked[#marked + 1] = ARGV[i]
-  end
-end
-return marked
-"""
 
-# KEYS: stream. ARGV: consumer, then the ids. Renews the entries the consumer still holds
-# (`XCLAIM` alone would take back one another worker has reclaimed meanwhile).
-_RENEW = """
-for i = 2, #ARGV do
-  local p = redis.call('XPENDING', KEYS[1], 'delivery', ARGV[i], ARGV[i], 1, ARGV[1])
-  if p[1] then
-    redis.call('XCLAIM', KEYS[1], 'delivery', ARGV[1], 0, ARGV[i], 'JUSTID')
-  end
-end
-return 1
-"""
+def _gated(
+    method: Callable[Concatenate[Q, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[Q, P], Coroutine[Any, Any, R]]:
+    """A contract method, at most MAX_CONCURRENT_CALLS at once: hundreds of hits in flight
+    must not open hundreds of connections (the pool would refuse past 100)."""
 
-# KEYS: stream, sending set. ARGV: consumer, then the ids. Gives back the entries the consumer
-# holds and has not marked: idle since the epoch, so the next `XAUTOCLAIM` takes them at once.
-_RELEASE = """
-local now = redis.call('TIME')
-local idle = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - 1
-for i = 2, #ARGV do
-  local p = redis.call('XPENDING', KEYS[1], 'delivery', ARGV[i], ARGV[i], 1, ARGV[1])
-  if p[1] and redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 0 then
-    redis.call('XCLAIM', KEYS[1], 'delivery', ARGV[1], 0, ARGV[i], 'IDLE', idle, 'JUSTID')
-  end
-end
-return 1
-"""
+    async def gated(self: Q, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        async with self._gate:
+            return await method(self, *args, **kwargs)
 
-# KEYS: stream, sending set, share hash. ARGV: the ids.
-_ACK = (
-    _FORGET
-    + """
-for i = 1, #ARGV do forget(KEYS[1], KEYS[3], ARGV[i]) end
-redis.call('XACK', KEYS[1], 'delivery', unpack(ARGV))
-redis.call('XDEL', KEYS[1], unpack(ARGV))
-redis.call('SREM', KEYS[2], unpack(ARGV))
-tidy(KEYS[1], KEYS[3])
-return #ARGV
-"""
-)
-
-# KEYS: stream, sending set, dead-letter stream, share hash. ARGV: kept, reason, the gateway's time in ms,
-# then id, body pairs. A dead letter's id carries the gateway's time, not the server's: the purge
-# trims by the gateway's clock (`XTRIM MINID`), so both must be the same clock (never going back
-# in one stream, whatever the instances' clocks say).
-_DEAD_LETTER = (
-    _FORGET
-    + """
-local ms = tonumber(ARGV[3])
-local top = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
-if top then
-  local top_ms = tonumber(string.match(top[1], '^(%d+)'))
-  if top_ms > ms then ms = top_ms end
-end
-local id = string.format('%.0f-*', ms)
-for i = 4, #ARGV, 2 do
-  forget(KEYS[1], KEYS[4], ARGV[i])
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[1], id, 'h', ARGV[i + 1], 'r', ARGV[2])
-  redis.call('XACK', KEYS[1], 'delivery', ARGV[i])
-  redis.call('XDEL', KEYS[1], ARGV[i])
-  redis.call('SREM', KEYS[2], ARGV[i])
-end
-tidy(KEYS[1], KEYS[4])
-return 1
-"""
-)
+    return gated
 
 
 class RedisHitQueue(HitQueue):
@@ -216,8 +97,6 @@ class RedisHitQueue(HitQueue):
         self._next_shard = itertools.count()
         self._reclaimed_at: dict[str, float] = {}
         self._migrated = False
-        # Hundreds of hits in flight must not open hundreds of connections (the pool would
-        # refuse past 100): store calls wait their turn instead.
         self._gate = asyncio.Semaphore(MAX_CONCURRENT_CALLS)
 
     async def open(self) -> None:
@@ -229,12 +108,12 @@ class RedisHitQueue(HitQueue):
         }
         self._client = redis_client(self.url, options)  # one server, Cluster or Sentinel
         for name, source in (
-            ("append", _APPEND),
-            ("ack", _ACK),
-            ("dead", _DEAD_LETTER),
-            ("mark", _MARK),
-            ("renew", _RENEW),
-            ("release", _RELEASE),
+            ("append", APPEND),
+            ("ack", ACK),
+            ("dead", DEAD_LETTER),
+            ("mark", MARK),
+            ("renew", RENEW),
+            ("release", RELEASE),
         ):
             self._scripts[name] = self._client.register_script(source)
 
@@ -243,65 +122,7 @@ class RedisHitQueue(HitQueue):
             await self._client.aclose()
             self._client = None
 
-    # ------------------------------------------------------------ the contract, gated
-
-    async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> Refused:
-        async with self._gate:
-            await self._migrate()
-            return await self._append(hits, cap_of(cap))
-
-    async def take(
-        self, vendor: str, consumer: str, count: int, lease_seconds: float, now: float
-    ) -> list[Taken]:
-        async with self._gate:
-            await self._migrate()
-            return await self._take(vendor, consumer, count, lease_seconds, now)
-
-    async def mark_sending(
-        self,
-        vendor: str,
-        consumer: str,
-        entry_ids: Sequence[str],
-        lease_seconds: float,
-        now: float,
-    ) -> list[str]:
-        async with self._gate:
-            return await self._mark_sending(vendor, consumer, entry_ids, lease_seconds)
-
-    async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
-        async with self._gate:
-            await self._unmark_sending(vendor, entry_ids)
-
-    async def release(self, vendor: str, consumer: str, entry_ids: Sequence[str]) -> None:
-        async with self._gate:
-            for shard, ids in (await self._by_shard(entry_ids)).items():
-                keys = [stream_key(vendor, shard), sending_key(vendor, shard)]
-                await self._call("release", keys, [consumer, *ids])
-                self._reclaimed_at.pop(keys[0], None)  # the next take looks for them at once
-
-    async def renew(
-        self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float
-    ) -> None:
-        async with self._gate:
-            await self._renew(vendor, consumer, entry_ids, lease_seconds, now)
-
-    async def ack(self, vendor: str, entry_ids: Sequence[str]) -> None:
-        async with self._gate:
-            await self._ack(vendor, entry_ids)
-
-    async def dead_letter(
-        self, vendor: str, entries: Sequence[tuple[str, str]], reason: str, now: float
-    ) -> None:
-        async with self._gate:
-            await self._dead_letter(vendor, entries, reason, now)
-
-    async def depths(self, vendors: Sequence[str]) -> dict[str, QueueDepth]:
-        async with self._gate:
-            return await self._depths(vendors)
-
-    async def dead_letters(self, vendor: str, limit: int = 100) -> list[tuple[str, str]]:
-        async with self._gate:
-            return await self._dead_letters(vendor, limit)
+    # Every method of the contract runs `_gated`: at most MAX_CONCURRENT_CALLS at once.
 
     async def _migrate(self) -> None:
         """Once per process, before the first read or write (`gateway.store.redis_schema`)."""
@@ -340,9 +161,12 @@ class RedisHitQueue(HitQueue):
                 raise
         self._groups.add(key)
 
-    async def _append(self, hits: Sequence[QueuedHit], cap: QueueCap) -> Refused:
+    @_gated
+    async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> Refused:
         """One script per vendor (each its own slot): atomic per vendor, not across vendors,
         so a failure after some vendors raises `PartlyAppended` naming them."""
+        await self._migrate()
+        most = cap_of(cap)
         by_vendor: dict[str, list[str]] = {}
         for queued in hits:
             by_vendor.setdefault(queued.hit.vendor, []).extend(
@@ -352,10 +176,10 @@ class RedisHitQueue(HitQueue):
         shard = next(self._next_shard) % self.shards
         shares = self.shards
         limits = [
-            max(1, cap.entries // shares),
-            max(1, cap.bytes // shares),
-            cap.anonymous_most // shares,
-            max(1, cap.client_most // shares),
+            max(1, most.entries // shares),
+            max(1, most.bytes // shares),
+            most.anonymous_most // shares,
+            max(1, most.client_most // shares),
         ]
         for vendor, triples in by_vendor.items():
             keys = [stream_key(vendor, shard), share_key(vendor, shard)]
@@ -370,9 +194,11 @@ class RedisHitQueue(HitQueue):
             refused[vendor] = {reason: n for reason, n in counts.items() if n}
         return {vendor: counts for vendor, counts in refused.items() if counts}
 
-    async def _take(
+    @_gated
+    async def take(
         self, vendor: str, consumer: str, count: int, lease_seconds: float, now: float
     ) -> list[Taken]:
+        await self._migrate()
         taken: list[Taken] = []
         try:
             for shard in range(self.shards):
@@ -423,6 +249,13 @@ class RedisHitQueue(HitQueue):
             for (entry_id, fields), mark in zip(entries, sending, strict=True)
         ]
 
+    @_gated
+    async def release(self, vendor: str, consumer: str, entry_ids: Sequence[str]) -> None:
+        for shard, ids in (await self._by_shard(entry_ids)).items():
+            keys = [stream_key(vendor, shard), sending_key(vendor, shard)]
+            await self._call("release", keys, [consumer, *ids])
+            self._reclaimed_at.pop(keys[0], None)  # the next take looks for them at once
+
     async def _by_shard(self, entry_ids: Sequence[str]) -> dict[int, list[str]]:
         shards: dict[int, list[str]] = {}
         for entry in entry_ids:
@@ -430,8 +263,14 @@ class RedisHitQueue(HitQueue):
             shards.setdefault(int(shard), []).append(entry_id)
         return shards
 
-    async def _mark_sending(
-        self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float
+    @_gated
+    async def mark_sending(
+        self,
+        vendor: str,
+        consumer: str,
+        entry_ids: Sequence[str],
+        lease_seconds: float,
+        now: float,
     ) -> list[str]:
         marked: list[str] = []
         for shard, ids in (await self._by_shard(entry_ids)).items():
@@ -440,25 +279,29 @@ class RedisHitQueue(HitQueue):
             marked += [f"{shard}:{entry_id}" for entry_id in confirmed]
         return marked
 
-    async def _unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
+    @_gated
+    async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
             try:
                 await self._client.srem(sending_key(vendor, shard), *ids)
             except REDIS_FAULTS as error:
                 raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
-    async def _renew(
+    @_gated
+    async def renew(
         self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float
     ) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
             await self._call("renew", [stream_key(vendor, shard)], [consumer, *ids])
 
-    async def _ack(self, vendor: str, entry_ids: Sequence[str]) -> None:
+    @_gated
+    async def ack(self, vendor: str, entry_ids: Sequence[str]) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
             keys = [stream_key(vendor, shard), sending_key(vendor, shard), share_key(vendor, shard)]
             await self._call("ack", keys, ids)
 
-    async def _dead_letter(
+    @_gated
+    async def dead_letter(
         self, vendor: str, entries: Sequence[tuple[str, str]], reason: str, now: float
     ) -> None:
         bodies = dict(entries)
@@ -475,7 +318,8 @@ class RedisHitQueue(HitQueue):
             moment = int(now * 1000)
             await self._call("dead", keys, [DEAD_LETTERS_KEPT, reason, moment, *pairs])
 
-    async def _depths(self, vendors: Sequence[str]) -> dict[str, QueueDepth]:
+    @_gated
+    async def depths(self, vendors: Sequence[str]) -> dict[str, QueueDepth]:
         found = {}
         try:
             for vendor in vendors:
@@ -493,7 +337,8 @@ class RedisHitQueue(HitQueue):
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
         return found
 
-    async def _dead_letters(self, vendor: str, limit: int = 100) -> list[tuple[str, str]]:
+    @_gated
+    async def dead_letters(self, vendor: str, limit: int = 100) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         try:
             for shard in range(self.shards):
