@@ -82,6 +82,8 @@ class HitShell:
                     return
             except StoreUnavailable as error:
                 log.warning("delivery to %s: %s; the hit waits for its lease", lane.vendor, error)
+                if not self.stopping.is_set():  # else released by `stop`
+                    lane.held.discard(entry.entry_id)  # not renewed: back after its lease
 
     async def attempt(self, lane: Lane, entry_id: str, hit: OutboundHit) -> Answer:
         """One request; marked `sending` just before its first byte is written."""
