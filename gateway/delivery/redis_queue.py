@@ -1,17 +1,6 @@
-"""The hit queue on Redis: one stream per vendor and shard, read by a consumer group.
-
-    cg:hits:{hits.<vendor>.<shard>}          stream   `h`: the hit's JSON, `s`: its subject's
-                                                      tombstone hash (erasure deletes by it)
-    cg:hits-sending:{hits.<vendor>.<shard>}  set      ids being sent (written, maybe delivered)
-    cg:hits-dead:{hits.<vendor>.<shard>}     stream   dead letters (`h` parameter names, `r`
-                                                      reason), capped, trimmed by the purge
-    cg:hit-streams                           set      every stream's key (for erasure, purge)
-
-The three keys of one stream share a hash tag, so each script below touches one slot; on a
-Cluster the vendors' (and shards') streams spread over the slots. Acknowledged entries are
-deleted (`XACK` + `XDEL`), so `XLEN` is the depth, pending entries included. A dead worker's
-entries are reclaimed with `XAUTOCLAIM` once idle for the lease; a live worker renews what it
-still holds (waiting out a backoff) with `XCLAIM … JUSTID`, after checking it still holds them.
+"""The hit queue on Redis: one stream per vendor and shard, read by a consumer group. The
+keys and the scripts that keep them: `gateway.delivery.redis_queue_scripts`; the reads for
+monitoring: `gateway.delivery.redis_queue_reads`.
 """
 
 from __future__ import annotations
@@ -38,6 +27,7 @@ from gateway.delivery.queue import (
     Taken,
     cap_of,
 )
+from gateway.delivery.redis_queue_reads import read_dead_letters, read_depths
 from gateway.delivery.redis_queue_scripts import (
     ACK,
     APPEND,
@@ -320,35 +310,11 @@ class RedisHitQueue(HitQueue):
 
     @_gated
     async def depths(self, vendors: Sequence[str]) -> dict[str, QueueDepth]:
-        found = {}
-        try:
-            for vendor in vendors:
-                depth, oldest, size = 0, None, 0
-                for shard in range(self.shards):
-                    key = stream_key(vendor, shard)
-                    depth += int(await self._client.xlen(key))
-                    size += int(await self._client.memory_usage(key) or 0)
-                    first = await self._client.xrange(key, "-", "+", count=1)
-                    if first:
-                        at = int(first[0][0].split("-")[0]) / 1000
-                        oldest = at if oldest is None else min(oldest, at)
-                found[vendor] = QueueDepth(depth, oldest, size)
-        except REDIS_FAULTS as error:
-            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
-        return found
+        return await read_depths(self._client, vendors, self.shards)
 
     @_gated
     async def dead_letters(self, vendor: str, limit: int = 100) -> list[tuple[str, str]]:
-        found: list[tuple[str, str]] = []
-        try:
-            for shard in range(self.shards):
-                for _, fields in await self._client.xrevrange(
-                    dead_key(vendor, shard), "+", "-", count=limit
-                ):
-                    found.append((fields["r"], fields["h"]))
-        except REDIS_FAULTS as error:
-            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
-        return found[:limit]
+        return await read_dead_letters(self._client, vendor, self.shards, limit)
 
 
 def _decode(fields: dict[str, str] | None) -> QueuedHit | None:

@@ -1,5 +1,22 @@
-"""The Lua scripts of the Redis hit queue (`gateway.delivery.redis_queue`): each touches the
-keys of one stream only (one hash tag, so one Cluster slot), atomically."""
+"""The keys of the Redis hit queue (`gateway.delivery.redis_queue`) and the Lua scripts that
+keep them, each touching the keys of one stream only (one hash tag: one Cluster slot).
+
+    cg:hits:{hits.<vendor>.<shard>}          stream   `h`: the hit's JSON, `s`: its subject's
+                                                      tombstone hash (erasure deletes by it),
+                                                      `a`: its client key (fair share)
+    cg:hits-sending:{hits.<vendor>.<shard>}  set      ids being sent (written, maybe delivered)
+    cg:hits-dead:{hits.<vendor>.<shard>}     stream   dead letters (`h` parameter names, `r`
+                                                      reason), capped, trimmed by the purge
+    cg:hits-share:{hits.<vendor>.<shard>}    hash     `anon` and `a:<client>` entry counts
+    cg:hit-streams                           set      every stream's key (for erasure, purge)
+    cg:schema-version                        string   the layout's version (`redis_schema`)
+
+On a Cluster the vendors' (and shards') streams spread over the slots. Acknowledged entries
+are deleted (`XACK` + `XDEL`), so `XLEN` is the depth, pending entries included. A dead
+worker's entries are reclaimed with `XAUTOCLAIM` once idle for the lease; a live worker renews
+what it still holds (waiting out a backoff) with `XCLAIM … JUSTID`, after checking it still
+holds them.
+"""
 
 from __future__ import annotations
 
