@@ -8,7 +8,7 @@ its platform's tracking status (iOS App Tracking Transparency, Android's ad-ID o
     app.choose(granted=["analytics"], screen="Onboarding")
     app.send("/t/ga4_app/mp/collect?firebase_app_id=…&api_secret=…", json_body={...})
 
-The README's Swift and Kotlin snippets make exactly these requests. Standard library only, so
+The Swift and Kotlin snippets of docs/mobile-apps.md make exactly these requests. Standard library only, so
 it runs anywhere Python does (`python examples/app_client.py https://consent.example.com`).
 """
 

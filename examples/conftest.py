@@ -1,4 +1,4 @@
-"""Runs the README's example consent tests (test_site_consent.py) against the demo site.
+"""Runs the docs' example consent tests (docs/audit.md) (test_site_consent.py) against the demo site.
 
 A real site passes `--consent-site`, `--consent-rules` and `$CONSENT_GATEWAY_SECRET`; here the demo
 gateway is started on loopback (SQLite store, vendors stood in for on loopback), and the

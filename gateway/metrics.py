@@ -40,6 +40,21 @@ _GAUGES = {
     "bytes": ("cg_delivery_queue_bytes", "Bytes the queued hits take in the store, per vendor."),
     "cap": ("cg_delivery_queue_cap", "Hits a vendor's queue holds at most."),
     "cap_bytes": ("cg_delivery_queue_cap_bytes", "Bytes a vendor's queue holds at most."),
+    "breaker_open": (
+        "cg_delivery_breaker_open",
+        "1 while this process's circuit breaker for the vendor is not closed (open or probing).",
+    ),
+}
+# The store as read in the background (gateway/store_health.py): name → metric, help, how the
+# workers of `serve --workers N` combine it (any worker that cannot reach it says it is down).
+_STORE_GAUGES = {
+    "up": ("cg_store_up", "1 if the store answered its last ping, 0 if not.", "livemin"),
+    "used_bytes": ("cg_store_used_bytes", "Bytes the store uses (Redis: used_memory).", "livemax"),
+    "limit_bytes": (
+        "cg_store_limit_bytes",
+        "The store's memory limit in bytes (Redis: maxmemory); 0 when it has none.",
+        "livemax",
+    ),
 }
 
 
@@ -89,6 +104,8 @@ class RuntimeState(Protocol):
     def delivery_report(self) -> dict[str, dict[str, float]]: ...
 
     def spool_depth(self) -> int: ...
+
+    def store_figures(self) -> dict[str, float]: ...
 
 
 class Metrics:
@@ -182,6 +199,10 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="livemax",
         )
+        self._store_gauges = {
+            name: Gauge(metric, help_text, registry=self.registry, multiprocess_mode=mode)  # type: ignore[arg-type]
+            for name, (metric, help_text, mode) in _STORE_GAUGES.items()
+        }
 
     def flush(self) -> None:
         """Add to the prometheus objects what the tally counted since the last flush."""
@@ -222,6 +243,8 @@ class Metrics:
                     counter.labels(vendor).inc(grown)
                     self._counted[(vendor, name)] = figures[name]
         self._spool.set(self.state.spool_depth())
+        for name, value in self.state.store_figures().items():
+            self._store_gauges[name].set(value)
 
     def render(self) -> bytes:
         if not self.multiprocess:
@@ -263,6 +286,9 @@ class _StateCollector(Collector):
         yield GaugeMetricFamily(
             "cg_spool_depth", "Receipts waiting in the local spool.", value=self.state.spool_depth()
         )
+        for name, value in self.state.store_figures().items():
+            metric, help_text, _ = _STORE_GAUGES[name]
+            yield GaugeMetricFamily(metric, help_text, value=value)
 
 
 _DELIVERY_COUNTERS = {

@@ -30,6 +30,7 @@ from gateway.rules.model import Rule
 from gateway.settings import Settings
 from gateway.signing import development_keys
 from gateway.store import Store, open_store
+from gateway.store_health import StoreHealth
 from gateway.tracking.counters import EventCounter
 from gateway.tracking.forwarder import Forwarder
 from gateway.tracking.pending_counts import PendingCountsFile
@@ -58,6 +59,7 @@ class Gateway:
     retention: PeriodicPurge
     heartbeat: InstanceHeartbeat
     rights: SubjectRights
+    store_health: StoreHealth
     clock: Callable[[], float] = field(default=time.time, repr=False)  # tests inject one
 
     def __post_init__(self) -> None:
@@ -158,6 +160,7 @@ class Gateway:
             retention=PeriodicPurge(store, settings.purge_interval_seconds),
             heartbeat=InstanceHeartbeat(store),
             rights=rights,
+            store_health=StoreHealth(store, settings.store_timeout_seconds),
             banner_config=banner_config,
             shown_texts=ShownTexts(banner_config),
             clock=clock,
@@ -171,6 +174,7 @@ class Gateway:
         if self.delivery is not None:
             await self.delivery.start()
         self.delivery_monitor.start()
+        self.store_health.start()
         await self.counter.start()
         await self.email.start()
         await self.objections.start()
@@ -183,6 +187,7 @@ class Gateway:
         await self.objections.close()
         # SIGTERM: stop taking hits, write the edge's buffer; what is undelivered stays queued.
         await self.delivery_monitor.stop()
+        await self.store_health.stop()
         if self.delivery is not None:
             await self.delivery.stop(deadline_seconds=4.0)
         await self.forwarder.close(deadline_seconds=2.0)
@@ -211,6 +216,9 @@ class Gateway:
 
     def spool_depth(self) -> int:
         return self.spool.depth()
+
+    def store_figures(self) -> dict[str, float]:
+        return self.store_health.figures()
 
     def refusable_vendors(self) -> dict[str, str]:
         """Vendor id → category of every vendor a visitor may refuse (not `necessary` ones)."""

@@ -17,7 +17,7 @@ from gateway.delivery.worker import DeliveryCounts, DeliveryWorker
 from gateway.tracking.forwarder import EdgeCounts, Forwarder
 
 REFRESH_SECONDS = 2.0
-_NOT_SUMMED = frozenset({"oldest_age_seconds", "cap", "cap_bytes"})
+_NOT_SUMMED = frozenset({"oldest_age_seconds", "cap", "cap_bytes", "breaker_open"})
 VendorReport = dict[str, float]
 
 
@@ -53,6 +53,7 @@ class DeliveryMonitor:
         `cap_bytes`), then every edge and delivery counter."""
         now = self.clock()
         delivered = self.worker.counts() if self.worker else {}
+        tripped = self.worker.open_breakers() if self.worker else set()
         report: dict[str, VendorReport] = {}
         for vendor in self.vendors:
             depth = self.depths.get(vendor, QueueDepth(0, None))
@@ -63,6 +64,7 @@ class DeliveryMonitor:
                 "bytes": depth.bytes,
                 "cap": self.cap.entries,
                 "cap_bytes": self.cap.bytes,
+                "breaker_open": 1.0 if vendor in tripped else 0.0,
             }
             figures.update(asdict(self.forwarder.counts.get(vendor) or EdgeCounts()))
             figures.update(asdict(delivered.get(vendor) or DeliveryCounts()))

@@ -96,6 +96,10 @@ class DeliveryWorker:
     def counts(self) -> dict[str, DeliveryCounts]:
         return {vendor: lane.counts for vendor, lane in self.lanes.items()}
 
+    def open_breakers(self) -> set[str]:
+        """Vendors whose circuit breaker is not closed (cooling down, or letting a probe by)."""
+        return {vendor for vendor, lane in self.lanes.items() if lane.breaker.state != "closed"}
+
     async def start(self) -> None:
         for lane in self.lanes.values():
             self._takers.append(

@@ -37,7 +37,7 @@ _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _HEADER = re.compile(r"[!#$%&'+.^_`|~0-9A-Za-z-]+")
 _RULE_KEYS = (
     "id", "name", "category", "privacy_policy_url", "terms_url", "description", "cookies",
-    "hosts", "notice", "hit", "platform",
+    "hosts", "notice", "hit", "platform", "storage",
 )  # fmt: skip
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _DISCLOSED = HitRule(mode="block")  # a necessary vendor's: never used, /t does not serve it
@@ -124,6 +124,7 @@ def _build_rule(doc: RuleTable, categories: tuple[str, ...], insecure: bool) -> 
         notice=_notice(doc),
         hosts=doc.hosts("hosts"),
         platform=doc.choice("platform", Platform, "web"),
+        storage=doc.names("storage"),
     )
 
 

@@ -10,6 +10,7 @@ the gateway handles a hit sent to `/t/{vendor}`::
     description = "Site statistics." # optional, shown in the banner
     cookies = ["_ga", "_ga_*"]       # deleted by the banner on withdrawal
     hosts = ["*.google-analytics.com"]  # optional: where its own tags load from (audit)
+    storage = ["_ga_*"]              # optional: its localStorage/sessionStorage keys (audit)
     platform = "web"                 # web (default) | app: sent by mobile apps, not in the banner
 
     [hit]
@@ -196,6 +197,9 @@ class Rule:
     # subdomain); `consent-gateway audit` flags a request to one before consent.
     hosts: tuple[str, ...] = ()
     platform: Platform = "web"  # "app": hits come from mobile apps; the web banner omits it
+    # localStorage/sessionStorage keys its scripts write (`*` as in cookies); the audit judges
+    # them as it judges cookies.
+    storage: NameSet = NameSet()
 
     @property
     def disclosure_only(self) -> bool:

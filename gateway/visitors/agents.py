@@ -96,7 +96,7 @@ _BARE_APPLE_WEBKIT: Final = re.compile(
 # Ktor, and iOS's CFNetwork ("App/41 CFNetwork/1494.0.7 Darwin/23.4.0"). A person's device,
 # not a machine acting on its own — checked after every machine pattern, so "SomeBot/1.0
 # (Android 14)" is still a bot. A bare "okhttp/4.12" says nothing of a person: an app should
-# send its own agent (see the README's app section).
+# send its own agent (see docs/mobile-apps.md).
 _APP_AGENT: Final = re.compile(
     r"^(?P<name>[A-Za-z][\w.%-]{0,60})/[\w.]+ "  # iOS escapes spaces: "My%20App/1"
     r"(?:\((?:[^;()]*; )*?(?P<os>iOS|iPadOS|Android|watchOS|tvOS)[ /]\d"

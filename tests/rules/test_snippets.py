@@ -16,10 +16,10 @@ CLIENTS = {
 APPENDS = {"gtag": "/g/collect", "gtm-server": "/g/collect", "plausible-tracker": "/api/event"}
 
 
-def test_every_client_has_a_snippet_and_the_readme_shows_the_same() -> None:
+def test_every_client_has_a_snippet_and_the_docs_show_the_same() -> None:
     documented = snippets(DOCS)
     assert set(documented) == CLIENTS
-    assert snippets(REPO / "README.md") == documented
+    assert snippets(REPO / "docs" / "integrations.md") == documented
 
 
 def test_every_snippet_points_at_a_path_its_rule_takes() -> None:
