@@ -365,6 +365,7 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
         "bytes": 0,
         "cap": 100_000,
         "cap_bytes": 256 * 1024 * 1024,
+        "breaker_open": 0,
         **dict.fromkeys(_DELIVERY_COUNTS, 0),
     }
     del body["forwarder"], body["delivery"]
