@@ -37,6 +37,9 @@ _GAUGES = {
         "cg_delivery_oldest_hit_age_seconds",
         "Age of the oldest queued hit, per vendor.",
     ),
+    "bytes": ("cg_delivery_queue_bytes", "Bytes the queued hits take in the store, per vendor."),
+    "cap": ("cg_delivery_queue_cap", "Hits a vendor's queue holds at most."),
+    "cap_bytes": ("cg_delivery_queue_cap_bytes", "Bytes a vendor's queue holds at most."),
     "breaker_open": (
         "cg_delivery_breaker_open",
         "1 while this process's circuit breaker for the vendor is not closed (open or probing).",
@@ -334,6 +337,8 @@ _DELIVERY_COUNTERS = {
     "queued": "Hits this process appended to the delivery queue.",
     "overflowed": "Hits refused because the vendor's queue was at its cap (newest dropped).",
     "dropped": "Hits lost in memory: the store was down and the edge buffer full, or at exit.",
+    "yielded": "Anonymous pings refused: over their share of the queue, kept for consented hits.",
+    "over_share": "Hits refused: their client network held its most of the vendor's queue.",
     "delivered": "Hits the vendor accepted (2xx/3xx).",
     "retried": "Delivery attempts after the first (connect errors, 429, 5xx).",
     "uncertain": "Hits written whose answer was lost: not resent, the vendor may have them.",

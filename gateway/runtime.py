@@ -14,7 +14,7 @@ from gateway.banner.config import ShownTexts, banner_config_for
 from gateway.consent.cookie import ConsentCodec
 from gateway.consent.model import Consent
 from gateway.delivery.monitor import DeliveryMonitor
-from gateway.delivery.queue import HitQueue, open_hit_queue
+from gateway.delivery.queue import HitQueue, QueueCap, open_hit_queue
 from gateway.delivery.worker import DeliveryWorker
 from gateway.email.service import EmailService
 from gateway.forms.build import form_service
@@ -116,7 +116,13 @@ class Gateway:
         )
         banner_config = banner_config_for(settings, declared)
         hit_queue = open_hit_queue(settings)
-        forwarder = Forwarder(hit_queue, cap_per_vendor=settings.delivery_queue_cap)
+        cap = QueueCap(
+            settings.delivery_queue_cap,
+            settings.delivery_queue_cap_bytes,
+            settings.delivery_anonymous_share,
+            settings.delivery_client_share,
+        )
+        forwarder = Forwarder(hit_queue, cap_per_vendor=cap)
         delivery = DeliveryWorker(hit_queue, store, rules, settings) if settings.forwarder else None
         forwarding = sorted(r.id for r in rules.values() if r.hit.mode == "forward")
         email = EmailService.build(
@@ -156,7 +162,7 @@ class Gateway:
             hit_queue=hit_queue,
             forwarder=forwarder,
             delivery=delivery,
-            delivery_monitor=DeliveryMonitor(hit_queue, forwarder, delivery, forwarding),
+            delivery_monitor=DeliveryMonitor(hit_queue, forwarder, delivery, forwarding, cap=cap),
             metrics=metrics,
             counter=counter,
             email=email,

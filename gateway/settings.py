@@ -77,6 +77,12 @@ class Settings:
     delivery_timeout_seconds: float = 5.0
     delivery_max_age_seconds: float = 86400.0  # older hits are dead-lettered
     delivery_queue_cap: int = 100_000  # hits per vendor queue; the newest are refused beyond
+    delivery_queue_cap_bytes: int = 256 * 1024 * 1024  # the same cap, in bytes per vendor
+    delivery_anonymous_share: float = 0.8  # of the cap anonymous pings may fill; the rest waits
+    # for consented hits
+    delivery_client_share: float = 0.05  # of the cap one client network may hold, once half full
+    hit_max_bytes: int = 16384  # one shaped hit (URL, body, headers); over it a request is a 413
+    hit_request_max_bytes: int = 262144  # all the hits of one request together; over it a 413
     delivery_shards: int = 1  # Redis streams per vendor
     # Banner text overrides per language: ((language, ((key, text), ...)), ...) — kept as tuples
     # so the settings stay hashable; read it as `banner_text_overrides`.
@@ -264,6 +270,11 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "delivery_timeout_seconds": _number,
     "delivery_max_age_seconds": _number,
     "delivery_queue_cap": _integer,
+    "delivery_queue_cap_bytes": _integer,
+    "delivery_anonymous_share": _number,
+    "delivery_client_share": _number,
+    "hit_max_bytes": _integer,
+    "hit_request_max_bytes": _integer,
     "delivery_shards": _integer,
     "banner_texts": _text_tables,
     "banner_reload": _boolean,
@@ -446,5 +457,10 @@ _DELIVERY_RANGES = (
     ("delivery_timeout_seconds", 0.1, 120),
     ("delivery_max_age_seconds", 1, 30 * 86400),
     ("delivery_queue_cap", 1, 100_000_000),
+    ("delivery_queue_cap_bytes", 1024 * 1024, 64 * 1024**3),
+    ("delivery_anonymous_share", 0, 1),
+    ("delivery_client_share", 0.0001, 1),
+    ("hit_max_bytes", 1024, 1024 * 1024),
+    ("hit_request_max_bytes", 1024, 64 * 1024 * 1024),
     ("delivery_shards", 1, 64),
 )

@@ -12,11 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
 from gateway.background import Repeating
-from gateway.delivery.queue import HitQueue, QueueDepth
+from gateway.delivery.queue import HitQueue, QueueCap, QueueDepth
 from gateway.delivery.worker import DeliveryCounts, DeliveryWorker
 from gateway.tracking.forwarder import EdgeCounts, Forwarder
 
 REFRESH_SECONDS = 2.0
+_NOT_SUMMED = frozenset({"oldest_age_seconds", "cap", "cap_bytes", "breaker_open"})
 VendorReport = dict[str, float]
 
 
@@ -28,8 +29,10 @@ class DeliveryMonitor:
         worker: DeliveryWorker | None,
         vendors: Sequence[str],
         clock: Callable[[], float] = time.time,
+        cap: QueueCap | None = None,
     ) -> None:
         self.queue, self.forwarder, self.worker, self.clock = queue, forwarder, worker, clock
+        self.cap = cap or QueueCap(0, 0)
         self.vendors = list(vendors)
         self.depths: dict[str, QueueDepth] = {}
         self._refresher = Repeating(
@@ -46,7 +49,8 @@ class DeliveryMonitor:
         await self._refresher.stop()
 
     def report(self) -> dict[str, VendorReport]:
-        """Per vendor: depth, oldest_age_seconds, then every edge and delivery counter."""
+        """Per vendor: depth, oldest_age_seconds, bytes and the caps (`cap` in entries,
+        `cap_bytes`), then every edge and delivery counter."""
         now = self.clock()
         delivered = self.worker.counts() if self.worker else {}
         tripped = self.worker.open_breakers() if self.worker else set()
@@ -57,6 +61,9 @@ class DeliveryMonitor:
             figures: VendorReport = {
                 "depth": depth.depth,
                 "oldest_age_seconds": age,
+                "bytes": depth.bytes,
+                "cap": self.cap.entries,
+                "cap_bytes": self.cap.bytes,
                 "breaker_open": 1.0 if vendor in tripped else 0.0,
             }
             figures.update(asdict(self.forwarder.counts.get(vendor) or EdgeCounts()))
@@ -72,7 +79,7 @@ class DeliveryMonitor:
         )
         for figures in self.report().values():
             for name, value in figures.items():
-                if name not in ("oldest_age_seconds", "breaker_open"):
+                if name not in _NOT_SUMMED:
                     sums[name] = sums.get(name, 0) + int(value)
         sums["buffered"] = self.forwarder.buffered
         return sums

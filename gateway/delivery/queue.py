@@ -5,10 +5,11 @@ vendor in id order); on Redis one stream per vendor (and shard), each with its o
 so that on a Cluster the vendors' streams spread over the slots, and every command on one
 stream — append, take, acknowledge, dead-letter — stays in one slot.
 
-Delivery is at most once per entry: before a request is written, its entry is marked
-`sending` (only while the worker still holds its lease); an entry reclaimed from a dead
-worker with that mark is never resent (its fate is `uncertain`), one without it is delivered
-normally.
+Delivery is at most once per entry: once the request's connection is open and just before
+its first byte is written, its entry is marked `sending` (only while the worker still holds
+its lease); an entry reclaimed from a dead worker with that mark is never resent (its fate is
+`uncertain`), one without it is delivered normally. A connect error, a refused connection or
+a shutdown before writing leaves the entry unmarked (a shutdown releases it at once).
 
 Personal data in the queue: an entry holds the shaped request (ids, page URL, User-Agent,
 truncated IP), so it lives no longer than the person allows. Each entry carries its subject's
@@ -48,6 +49,14 @@ class QueuedHit:
     # stored choice's if the token was superseded. None: no consent, or queued by an older
     # release (then `queued_at` stands in for it).
     chosen_at: float | None = None
+    # The sender's network (a short hash of the truncated address): what the queue's fair
+    # share per client counts. None: not counted (a hit from the gateway itself).
+    client: str | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        """No consent behind it (a cookie-less ping): it yields to consented hits at the cap."""
+        return self.consent_id is None
 
     @property
     def subject_hash(self) -> str | None:
@@ -68,6 +77,8 @@ class QueuedHit:
         }
         if self.chosen_at is not None:
             record["ct"] = self.chosen_at
+        if self.client is not None:
+            record["a"] = self.client
         return json.dumps(record, separators=(",", ":"))
 
     def dead_letter(self) -> str:
@@ -85,7 +96,8 @@ class QueuedHit:
             r["c"],
             float(r["t"]),
             frozenset(r.get("g", ())),
-            None if chosen_at is None else float(chosen_at),
+            chosen_at=None if chosen_at is None else float(chosen_at),
+            client=r.get("a"),
         )
 
 
@@ -125,6 +137,32 @@ class Taken:
 class QueueDepth:
     depth: int
     oldest_at: float | None  # unix seconds of the oldest queued hit
+    bytes: int = 0  # what its entries take (SQLite: their JSON; Redis: `MEMORY USAGE`)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCap:
+    """A vendor queue's limits; at either cap the newest hits are refused (`cap`). Before
+    that, fairness: anonymous pings may fill at most `anonymous_share` of the entries
+    (the rest is kept for consented hits: `anonymous_share`), and once the queue is half
+    full one client may hold at most `client_share` of them (`client_share`)."""
+
+    entries: int
+    bytes: int = 1 << 62
+    anonymous_share: float = 1.0
+    client_share: float = 1.0
+
+    @property
+    def anonymous_most(self) -> int:
+        return int(self.entries * self.anonymous_share)
+
+    @property
+    def client_most(self) -> int:
+        return max(1, int(self.entries * self.client_share))
+
+
+REFUSAL_REASONS = ("cap", "anonymous_share", "client_share")
+Refused = dict[str, dict[str, int]]  # vendor → reason → how many of its hits were refused
 
 
 class HitQueue(ABC):
@@ -139,9 +177,10 @@ class HitQueue(ABC):
     async def close(self) -> None: ...
 
     @abstractmethod
-    async def append(self, hits: Sequence[QueuedHit], cap: int) -> dict[str, int]:
-        """Queue `hits` in order; a vendor's queue holding `cap` entries refuses the newest.
-        Returns how many were refused per vendor (the overflow policy: drop the newest)."""
+    async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> Refused:
+        """Queue `hits` in order; a vendor's queue at its cap (entries, or bytes) refuses the
+        newest, and its fair shares (`QueueCap`) refuse what is over them. Returns how many
+        were refused per vendor and reason (only those refused). An `int` caps entries only."""
 
     @abstractmethod
     async def take(
@@ -166,6 +205,11 @@ class HitQueue(ABC):
     @abstractmethod
     async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
         """The vendor certainly did not take them (refused with 429/5xx, or never connected)."""
+
+    @abstractmethod
+    async def release(self, vendor: str, consumer: str, entry_ids: Sequence[str]) -> None:
+        """Give back entries `consumer` holds and has not marked `sending` (a shutdown before
+        their requests were written): any worker may take them at once, as never tried."""
 
     @abstractmethod
     async def renew(
@@ -198,9 +242,9 @@ DEAD_LETTERS_KEPT = 10_000  # per vendor: the oldest go first
 class PartlyAppended(StoreUnavailable):
     """An append failed after some vendors' hits were appended: those must not be retried."""
 
-    def __init__(self, message: str, appended: dict[str, int]) -> None:
+    def __init__(self, message: str, appended: Refused) -> None:
         super().__init__(message)
-        self.appended = appended  # vendor → how many of its hits were refused (over the cap)
+        self.appended = appended  # vendor → reason → how many of its hits were refused
 
 
 def open_hit_queue(settings: Settings) -> HitQueue:
@@ -214,3 +258,7 @@ def open_hit_queue(settings: Settings) -> HitQueue:
     from gateway.delivery.redis_queue import RedisHitQueue
 
     return RedisHitQueue(url, settings)
+
+
+def cap_of(cap: int | QueueCap) -> QueueCap:
+    return cap if isinstance(cap, QueueCap) else QueueCap(cap)

@@ -1,17 +1,6 @@
-"""The hit queue on Redis: one stream per vendor and shard, read by a consumer group.
-
-    cg:hits:{hits.<vendor>.<shard>}          stream   `h`: the hit's JSON, `s`: its subject's
-                                                      tombstone hash (erasure deletes by it)
-    cg:hits-sending:{hits.<vendor>.<shard>}  set      ids being sent (written, maybe delivered)
-    cg:hits-dead:{hits.<vendor>.<shard>}     stream   dead letters (`h` parameter names, `r`
-                                                      reason), capped, trimmed by the purge
-    cg:hit-streams                           set      every stream's key (for erasure, purge)
-
-The three keys of one stream share a hash tag, so each script below touches one slot; on a
-Cluster the vendors' (and shards') streams spread over the slots. Acknowledged entries are
-deleted (`XACK` + `XDEL`), so `XLEN` is the depth, pending entries included. A dead worker's
-entries are reclaimed with `XAUTOCLAIM` once idle for the lease; a live worker renews what it
-still holds (waiting out a backoff) with `XCLAIM … JUSTID`, after checking it still holds them.
+"""The hit queue on Redis: one stream per vendor and shard, read by a consumer group. The
+keys and the scripts that keep them: `gateway.delivery.redis_queue_scripts`; the reads for
+monitoring: `gateway.delivery.redis_queue_reads`.
 """
 
 from __future__ import annotations
@@ -19,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -28,94 +17,58 @@ from redis.exceptions import ResponseError
 
 from gateway.delivery.queue import (
     DEAD_LETTERS_KEPT,
+    REFUSAL_REASONS,
     HitQueue,
     PartlyAppended,
+    QueueCap,
     QueueDepth,
     QueuedHit,
+    Refused,
     Taken,
+    cap_of,
+)
+from gateway.delivery.redis_queue_reads import read_dead_letters, read_depths
+from gateway.delivery.redis_queue_scripts import (
+    ACK,
+    APPEND,
+    DEAD_LETTER,
+    MARK,
+    RELEASE,
+    RENEW,
 )
 from gateway.errors import StoreUnavailable
 from gateway.settings import Settings
-from gateway.store.hit_queue_layout import STREAMS_KEY, dead_key, sending_key, stream_key
+from gateway.store.hit_queue_layout import (
+    STREAMS_KEY,
+    dead_key,
+    sending_key,
+    share_key,
+    stream_key,
+)
 from gateway.store.redis_clients import REDIS_FAULTS, redis_client
+from gateway.store.redis_schema import migrate
 
 GROUP = "delivery"
 MAX_CONCURRENT_CALLS = 32
 LIST_AGAIN_SECONDS = 60.0
 
-# KEYS: stream. ARGV: cap, then (the hit's JSON, its subject hash or '') pairs. Returns how
-# many were appended.
-_APPEND = """
-local room = tonumber(ARGV[1]) - redis.call('XLEN', KEYS[1])
-local n = 0
-for i = 2, #ARGV, 2 do
-  if n >= room then break end
-  if ARGV[i + 1] == '' then
-    redis.call('XADD', KEYS[1], '*', 'h', ARGV[i])
-  else
-    redis.call('XADD', KEYS[1], '*', 'h', ARGV[i], 's', ARGV[i + 1])
-  end
-  n = n + 1
-end
-return n
-"""
 
-# KEYS: stream, sending set. ARGV: consumer, lease in ms, then the ids. Marks (and renews) the
-# entries the consumer still holds within its lease, not already marked; returns their ids.
-_MARK = """
-local marked = {}
-for i = 3, #ARGV do
-  local p = redis.call('XPENDING', KEYS[1], 'delivery', ARGV[i], ARGV[i], 1, ARGV[1])
-  if p[1] and tonumber(p[1][3]) < tonumber(ARGV[2])
-      and redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 0 then
-    redis.call('XCLAIM', KEYS[1], 'delivery', ARGV[1], 0, ARGV[i], 'JUSTID')
-    redis.call('SADD', KEYS[2], ARGV[i])
-    marked[#marked + 1] = ARGV[i]
-  end
-end
-return marked
-"""
+Q = TypeVar("Q", bound="RedisHitQueue")
+P = ParamSpec("P")
+R = TypeVar("R")
 
-# KEYS: stream. ARGV: consumer, then the ids. Renews the entries the consumer still holds
-# (`XCLAIM` alone would take back one another worker has reclaimed meanwhile).
-_RENEW = """
-for i = 2, #ARGV do
-  local p = redis.call('XPENDING', KEYS[1], 'delivery', ARGV[i], ARGV[i], 1, ARGV[1])
-  if p[1] then
-    redis.call('XCLAIM', KEYS[1], 'delivery', ARGV[1], 0, ARGV[i], 'JUSTID')
-  end
-end
-return 1
-"""
 
-# KEYS: stream, sending set. ARGV: the ids.
-_ACK = """
-redis.call('XACK', KEYS[1], 'delivery', unpack(ARGV))
-redis.call('XDEL', KEYS[1], unpack(ARGV))
-redis.call('SREM', KEYS[2], unpack(ARGV))
-return #ARGV
-"""
+def _gated(
+    method: Callable[Concatenate[Q, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[Q, P], Coroutine[Any, Any, R]]:
+    """A contract method, at most MAX_CONCURRENT_CALLS at once: hundreds of hits in flight
+    must not open hundreds of connections (the pool would refuse past 100)."""
 
-# KEYS: stream, sending set, dead-letter stream. ARGV: kept, reason, the gateway's time in ms,
-# then id, body pairs. A dead letter's id carries the gateway's time, not the server's: the purge
-# trims by the gateway's clock (`XTRIM MINID`), so both must be the same clock (never going back
-# in one stream, whatever the instances' clocks say).
-_DEAD_LETTER = """
-local ms = tonumber(ARGV[3])
-local top = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
-if top then
-  local top_ms = tonumber(string.match(top[1], '^(%d+)'))
-  if top_ms > ms then ms = top_ms end
-end
-local id = string.format('%.0f-*', ms)
-for i = 4, #ARGV, 2 do
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[1], id, 'h', ARGV[i + 1], 'r', ARGV[2])
-  redis.call('XACK', KEYS[1], 'delivery', ARGV[i])
-  redis.call('XDEL', KEYS[1], ARGV[i])
-  redis.call('SREM', KEYS[2], ARGV[i])
-end
-return 1
-"""
+    async def gated(self: Q, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        async with self._gate:
+            return await method(self, *args, **kwargs)
+
+    return gated
 
 
 class RedisHitQueue(HitQueue):
@@ -133,8 +86,7 @@ class RedisHitQueue(HitQueue):
         self._listed: dict[str, float] = {}
         self._next_shard = itertools.count()
         self._reclaimed_at: dict[str, float] = {}
-        # Hundreds of hits in flight must not open hundreds of connections (the pool would
-        # refuse past 100): store calls wait their turn instead.
+        self._migrated = False
         self._gate = asyncio.Semaphore(MAX_CONCURRENT_CALLS)
 
     async def open(self) -> None:
@@ -146,11 +98,12 @@ class RedisHitQueue(HitQueue):
         }
         self._client = redis_client(self.url, options)  # one server, Cluster or Sentinel
         for name, source in (
-            ("append", _APPEND),
-            ("ack", _ACK),
-            ("dead", _DEAD_LETTER),
-            ("mark", _MARK),
-            ("renew", _RENEW),
+            ("append", APPEND),
+            ("ack", ACK),
+            ("dead", DEAD_LETTER),
+            ("mark", MARK),
+            ("renew", RENEW),
+            ("release", RELEASE),
         ):
             self._scripts[name] = self._client.register_script(source)
 
@@ -159,56 +112,17 @@ class RedisHitQueue(HitQueue):
             await self._client.aclose()
             self._client = None
 
-    # ------------------------------------------------------------ the contract, gated
+    # Every method of the contract runs `_gated`: at most MAX_CONCURRENT_CALLS at once.
 
-    async def append(self, hits: Sequence[QueuedHit], cap: int) -> dict[str, int]:
-        async with self._gate:
-            return await self._append(hits, cap)
-
-    async def take(
-        self, vendor: str, consumer: str, count: int, lease_seconds: float, now: float
-    ) -> list[Taken]:
-        async with self._gate:
-            return await self._take(vendor, consumer, count, lease_seconds, now)
-
-    async def mark_sending(
-        self,
-        vendor: str,
-        consumer: str,
-        entry_ids: Sequence[str],
-        lease_seconds: float,
-        now: float,
-    ) -> list[str]:
-        async with self._gate:
-            return await self._mark_sending(vendor, consumer, entry_ids, lease_seconds)
-
-    async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
-        async with self._gate:
-            await self._unmark_sending(vendor, entry_ids)
-
-    async def renew(
-        self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float
-    ) -> None:
-        async with self._gate:
-            await self._renew(vendor, consumer, entry_ids, lease_seconds, now)
-
-    async def ack(self, vendor: str, entry_ids: Sequence[str]) -> None:
-        async with self._gate:
-            await self._ack(vendor, entry_ids)
-
-    async def dead_letter(
-        self, vendor: str, entries: Sequence[tuple[str, str]], reason: str, now: float
-    ) -> None:
-        async with self._gate:
-            await self._dead_letter(vendor, entries, reason, now)
-
-    async def depths(self, vendors: Sequence[str]) -> dict[str, QueueDepth]:
-        async with self._gate:
-            return await self._depths(vendors)
-
-    async def dead_letters(self, vendor: str, limit: int = 100) -> list[tuple[str, str]]:
-        async with self._gate:
-            return await self._dead_letters(vendor, limit)
+    async def _migrate(self) -> None:
+        """Once per process, before the first read or write (`gateway.store.redis_schema`)."""
+        if self._migrated:
+            return
+        try:
+            await migrate(self._client)
+        except REDIS_FAULTS as error:
+            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+        self._migrated = True
 
     async def _call(self, name: str, keys: list[str], args: list[Any]) -> Any:
         try:
@@ -237,33 +151,44 @@ class RedisHitQueue(HitQueue):
                 raise
         self._groups.add(key)
 
-    async def _append(self, hits: Sequence[QueuedHit], cap: int) -> dict[str, int]:
+    @_gated
+    async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> Refused:
         """One script per vendor (each its own slot): atomic per vendor, not across vendors,
         so a failure after some vendors raises `PartlyAppended` naming them."""
+        await self._migrate()
+        most = cap_of(cap)
         by_vendor: dict[str, list[str]] = {}
         for queued in hits:
             by_vendor.setdefault(queued.hit.vendor, []).extend(
-                (queued.to_json(), queued.subject_hash or "")
+                (queued.to_json(), queued.subject_hash or "", queued.client or "")
             )
-        refused: dict[str, int] = {}
+        refused: Refused = {}
         shard = next(self._next_shard) % self.shards
-        per_shard = max(1, cap // self.shards)
-        for vendor, pairs in by_vendor.items():
+        shares = self.shards
+        limits = [
+            max(1, most.entries // shares),
+            max(1, most.bytes // shares),
+            most.anonymous_most // shares,
+            max(1, most.client_most // shares),
+        ]
+        for vendor, triples in by_vendor.items():
+            keys = [stream_key(vendor, shard), share_key(vendor, shard)]
             try:
-                await self._list(stream_key(vendor, shard))
-                appended = await self._call(
-                    "append", [stream_key(vendor, shard)], [per_shard, *pairs]
-                )
+                await self._list(keys[0])
+                result = await self._call("append", keys, [*limits, *triples])
             except StoreUnavailable as error:
                 if not refused:
                     raise
                 raise PartlyAppended(str(error), refused) from error
-            refused[vendor] = len(pairs) // 2 - int(appended)
-        return {vendor: n for vendor, n in refused.items() if n}
+            counts = dict(zip(REFUSAL_REASONS, (int(n) for n in result[1:]), strict=True))
+            refused[vendor] = {reason: n for reason, n in counts.items() if n}
+        return {vendor: counts for vendor, counts in refused.items() if counts}
 
-    async def _take(
+    @_gated
+    async def take(
         self, vendor: str, consumer: str, count: int, lease_seconds: float, now: float
     ) -> list[Taken]:
+        await self._migrate()
         taken: list[Taken] = []
         try:
             for shard in range(self.shards):
@@ -314,6 +239,13 @@ class RedisHitQueue(HitQueue):
             for (entry_id, fields), mark in zip(entries, sending, strict=True)
         ]
 
+    @_gated
+    async def release(self, vendor: str, consumer: str, entry_ids: Sequence[str]) -> None:
+        for shard, ids in (await self._by_shard(entry_ids)).items():
+            keys = [stream_key(vendor, shard), sending_key(vendor, shard)]
+            await self._call("release", keys, [consumer, *ids])
+            self._reclaimed_at.pop(keys[0], None)  # the next take looks for them at once
+
     async def _by_shard(self, entry_ids: Sequence[str]) -> dict[int, list[str]]:
         shards: dict[int, list[str]] = {}
         for entry in entry_ids:
@@ -321,8 +253,14 @@ class RedisHitQueue(HitQueue):
             shards.setdefault(int(shard), []).append(entry_id)
         return shards
 
-    async def _mark_sending(
-        self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float
+    @_gated
+    async def mark_sending(
+        self,
+        vendor: str,
+        consumer: str,
+        entry_ids: Sequence[str],
+        lease_seconds: float,
+        now: float,
     ) -> list[str]:
         marked: list[str] = []
         for shard, ids in (await self._by_shard(entry_ids)).items():
@@ -331,24 +269,29 @@ class RedisHitQueue(HitQueue):
             marked += [f"{shard}:{entry_id}" for entry_id in confirmed]
         return marked
 
-    async def _unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
+    @_gated
+    async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
             try:
                 await self._client.srem(sending_key(vendor, shard), *ids)
             except REDIS_FAULTS as error:
                 raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
-    async def _renew(
+    @_gated
+    async def renew(
         self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float
     ) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
             await self._call("renew", [stream_key(vendor, shard)], [consumer, *ids])
 
-    async def _ack(self, vendor: str, entry_ids: Sequence[str]) -> None:
+    @_gated
+    async def ack(self, vendor: str, entry_ids: Sequence[str]) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
-            await self._call("ack", [stream_key(vendor, shard), sending_key(vendor, shard)], ids)
+            keys = [stream_key(vendor, shard), sending_key(vendor, shard), share_key(vendor, shard)]
+            await self._call("ack", keys, ids)
 
-    async def _dead_letter(
+    @_gated
+    async def dead_letter(
         self, vendor: str, entries: Sequence[tuple[str, str]], reason: str, now: float
     ) -> None:
         bodies = dict(entries)
@@ -356,38 +299,22 @@ class RedisHitQueue(HitQueue):
             pairs: list[str] = []
             for entry_id in ids:
                 pairs += (entry_id, bodies[f"{shard}:{entry_id}"])
-            keys = [stream_key(vendor, shard), sending_key(vendor, shard), dead_key(vendor, shard)]
+            keys = [
+                stream_key(vendor, shard),
+                sending_key(vendor, shard),
+                dead_key(vendor, shard),
+                share_key(vendor, shard),
+            ]
             moment = int(now * 1000)
             await self._call("dead", keys, [DEAD_LETTERS_KEPT, reason, moment, *pairs])
 
-    async def _depths(self, vendors: Sequence[str]) -> dict[str, QueueDepth]:
-        found = {}
-        try:
-            for vendor in vendors:
-                depth, oldest = 0, None
-                for shard in range(self.shards):
-                    key = stream_key(vendor, shard)
-                    depth += int(await self._client.xlen(key))
-                    first = await self._client.xrange(key, "-", "+", count=1)
-                    if first:
-                        at = int(first[0][0].split("-")[0]) / 1000
-                        oldest = at if oldest is None else min(oldest, at)
-                found[vendor] = QueueDepth(depth, oldest)
-        except REDIS_FAULTS as error:
-            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
-        return found
+    @_gated
+    async def depths(self, vendors: Sequence[str]) -> dict[str, QueueDepth]:
+        return await read_depths(self._client, vendors, self.shards)
 
-    async def _dead_letters(self, vendor: str, limit: int = 100) -> list[tuple[str, str]]:
-        found: list[tuple[str, str]] = []
-        try:
-            for shard in range(self.shards):
-                for _, fields in await self._client.xrevrange(
-                    dead_key(vendor, shard), "+", "-", count=limit
-                ):
-                    found.append((fields["r"], fields["h"]))
-        except REDIS_FAULTS as error:
-            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
-        return found[:limit]
+    @_gated
+    async def dead_letters(self, vendor: str, limit: int = 100) -> list[tuple[str, str]]:
+        return await read_dead_letters(self._client, vendor, self.shards, limit)
 
 
 def _decode(fields: dict[str, str] | None) -> QueuedHit | None:

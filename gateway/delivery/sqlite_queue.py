@@ -1,8 +1,10 @@
 """The hit queue in the embedded store: one table, a vendor column, a lease per taken row.
 
-Its own connection (and thread, `gateway.store.sqlite_connection`) on the store's file: WAL lets the edge append while a worker
-in another process takes and acknowledges. The depth per vendor is kept by triggers, so the
-cap check at append time is O(1) however long the queue is.
+Its own connection (and thread, `gateway.store.sqlite_connection`) on the store's file: WAL
+lets the edge append while a worker in another process takes and acknowledges. The depth and
+size in bytes per vendor are kept by triggers (the file's schema and its versions:
+`gateway.store.sqlite_schema`), so the cap check at append time is O(1) however long the
+queue is.
 """
 
 from __future__ import annotations
@@ -12,63 +14,24 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from gateway.delivery.queue import DEAD_LETTERS_KEPT, HitQueue, QueueDepth, QueuedHit, Taken
+from gateway.delivery.queue import (
+    DEAD_LETTERS_KEPT,
+    HitQueue,
+    QueueCap,
+    QueueDepth,
+    QueuedHit,
+    Refused,
+    Taken,
+    cap_of,
+)
 from gateway.settings import Settings
 from gateway.store.sqlite_connection import SQLiteConnection, prepared
 
 T = TypeVar("T")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS hit_queue (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a stale ack cannot hit a new row
-    vendor TEXT NOT NULL,
-    queued_at REAL NOT NULL,
-    lease_until REAL NOT NULL DEFAULT 0,
-    owner TEXT NOT NULL DEFAULT '',
-    sending INTEGER NOT NULL DEFAULT 0,
-    body TEXT NOT NULL,
-    subject_hash TEXT  -- the subject's tombstone hash: erasure deletes its entries
-);
-CREATE INDEX IF NOT EXISTS hit_queue_by_vendor ON hit_queue (vendor, id);
-CREATE TABLE IF NOT EXISTS hit_queue_depth (
-    vendor TEXT PRIMARY KEY,
-    depth INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS hit_queue_in AFTER INSERT ON hit_queue BEGIN
-    INSERT INTO hit_queue_depth VALUES (NEW.vendor, 1)
-    ON CONFLICT (vendor) DO UPDATE SET depth = depth + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS hit_queue_out AFTER DELETE ON hit_queue BEGIN
-    UPDATE hit_queue_depth SET depth = depth - 1 WHERE vendor = OLD.vendor;
-END;
-CREATE TABLE IF NOT EXISTS hit_dead_letters (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    vendor TEXT NOT NULL,
-    dead_at REAL NOT NULL,
-    reason TEXT NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS hit_dead_letters_by_vendor ON hit_dead_letters (vendor, id);
-CREATE INDEX IF NOT EXISTS hit_dead_letters_by_time ON hit_dead_letters (dead_at);
-"""
-# After `_SCHEMA` (a queue created before the column existed gets it first).
-_SUBJECT_INDEX = (
-    "CREATE INDEX IF NOT EXISTS hit_queue_by_subject ON hit_queue (subject_hash)"
-    " WHERE subject_hash IS NOT NULL"
-)
-
 
 def _prepared(path: Path) -> sqlite3.Connection:
-    connection = prepared(path, _SCHEMA, busy_milliseconds=10_000)
-    try:
-        columns = {row[1] for row in connection.execute("PRAGMA table_info(hit_queue)")}
-        if "subject_hash" not in columns:  # a queue from before the column
-            connection.execute("ALTER TABLE hit_queue ADD COLUMN subject_hash TEXT")
-        connection.execute(_SUBJECT_INDEX)
-    except BaseException:
-        connection.close()
-        raise
-    return connection
+    return prepared(path, busy_milliseconds=10_000)
 
 
 class SQLiteHitQueue(HitQueue):
@@ -87,33 +50,23 @@ class SQLiteHitQueue(HitQueue):
     async def close(self) -> None:
         await self._database.close()
 
-    async def append(self, hits: Sequence[QueuedHit], cap: int) -> dict[str, int]:
-        rows = [(q.hit.vendor, q.queued_at, q.to_json(), q.subject_hash) for q in hits]
+    async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> Refused:
+        limit = cap_of(cap)
 
-        def insert(connection: sqlite3.Connection) -> dict[str, int]:
-            refused: dict[str, int] = {}
+        def insert(connection: sqlite3.Connection) -> Refused:
             with connection:
                 connection.execute("BEGIN IMMEDIATE")
-                room = {
-                    vendor: cap - depth
-                    for vendor, depth in connection.execute(
-                        "SELECT vendor, depth FROM hit_queue_depth"
-                    )
-                }
-                accepted = []
-                for row in rows:
-                    left = room.get(row[0], cap)
-                    if left <= 0:
-                        refused[row[0]] = refused.get(row[0], 0) + 1
-                        continue
-                    room[row[0]] = left - 1
-                    accepted.append(row)
+                shares = _Shares(connection, limit)
+                accepted = [q for q in hits if shares.admit(q)]
                 connection.executemany(
-                    "INSERT INTO hit_queue (vendor, queued_at, body, subject_hash)"
-                    " VALUES (?, ?, ?, ?)",
-                    accepted,
+                    "INSERT INTO hit_queue (vendor, queued_at, body, subject_hash, client)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (q.hit.vendor, q.queued_at, q.to_json(), q.subject_hash, q.client)
+                        for q in accepted
+                    ],
                 )
-            return refused
+            return shares.refused
 
         return await self._run(insert)
 
@@ -173,6 +126,21 @@ class SQLiteHitQueue(HitQueue):
         if rows:
             await self._run(update)
 
+    async def release(self, vendor: str, consumer: str, entry_ids: Sequence[str]) -> None:
+        rows = [(int(entry_id), consumer) for entry_id in entry_ids]
+
+        def update(connection: sqlite3.Connection) -> None:
+            with connection:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.executemany(
+                    "UPDATE hit_queue SET lease_until = 0, owner = ''"
+                    " WHERE id = ? AND owner = ? AND sending = 0",
+                    rows,
+                )
+
+        if rows:
+            await self._run(update)
+
     async def renew(
         self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float
     ) -> None:
@@ -228,13 +196,14 @@ class SQLiteHitQueue(HitQueue):
             found = {}
             for vendor in vendors:
                 row = connection.execute(
-                    "SELECT depth FROM hit_queue_depth WHERE vendor = ?", (vendor,)
+                    "SELECT depth, bytes FROM hit_queue_depth WHERE vendor = ?", (vendor,)
                 ).fetchone()
                 oldest = connection.execute(
                     "SELECT queued_at FROM hit_queue WHERE vendor = ? ORDER BY id LIMIT 1",
                     (vendor,),
                 ).fetchone()
-                found[vendor] = QueueDepth(row[0] if row else 0, oldest[0] if oldest else None)
+                depth, size = row if row else (0, 0)
+                found[vendor] = QueueDepth(depth, oldest[0] if oldest else None, size)
             return found
 
         return await self._run(read)
@@ -248,6 +217,53 @@ class SQLiteHitQueue(HitQueue):
             ).fetchall()
         )
         return rows
+
+
+class _Shares:
+    """What each vendor's queue still admits, read once per append (under its write lock)."""
+
+    def __init__(self, connection: sqlite3.Connection, cap: QueueCap) -> None:
+        self.connection, self.cap = connection, cap
+        self.room = {
+            vendor: [depth, size, anonymous]
+            for vendor, depth, size, anonymous in connection.execute(
+                "SELECT vendor, depth, bytes, anonymous FROM hit_queue_depth"
+            )
+        }
+        self.clients: dict[tuple[str, str], int] = {}
+        self.refused: Refused = {}
+
+    def admit(self, queued: QueuedHit) -> bool:
+        vendor, cap = queued.hit.vendor, self.cap
+        used = self.room.setdefault(vendor, [0, 0, 0])
+        size = len(queued.to_json().encode())
+        reason = None
+        if used[0] >= cap.entries or used[1] + size > cap.bytes:
+            reason = "cap"
+        elif queued.anonymous and used[2] >= cap.anonymous_most:
+            reason = "anonymous_share"
+        elif queued.client and used[0] * 2 >= cap.entries:
+            held = self._held(vendor, queued.client)
+            if held >= cap.client_most:
+                reason = "client_share"
+        if reason is not None:
+            counts = self.refused.setdefault(vendor, {})
+            counts[reason] = counts.get(reason, 0) + 1
+            return False
+        used[0], used[1], used[2] = used[0] + 1, used[1] + size, used[2] + queued.anonymous
+        if queued.client:
+            key = (vendor, queued.client)
+            self.clients[key] = self._held(vendor, queued.client) + 1
+        return True
+
+    def _held(self, vendor: str, client: str) -> int:
+        """How many entries `client` holds in `vendor`'s queue (counted once per append)."""
+        key = (vendor, client)
+        if key not in self.clients:
+            (self.clients[key],) = self.connection.execute(
+                "SELECT count(*) FROM hit_queue WHERE vendor = ? AND client = ?", key
+            ).fetchone()
+        return self.clients[key]
 
 
 def _decode(body: str) -> QueuedHit | None:

@@ -34,6 +34,7 @@ from gateway.endpoints.tracking import carry_out, visitor_signals
 from gateway.instrumentation import fail, request_id_of
 from gateway.logs import request_id
 from gateway.runtime import Gateway
+from gateway.tracking.bodies import HitTooLarge
 from gateway.tracking.hits import parse_query
 from gateway.visitors.headers import geo_header_name, read_decision_headers
 
@@ -205,16 +206,19 @@ class HotPaths:
             else [parse_query(scope["query_string"].decode("latin-1"))]
         )
         client = scope.get("client")
-        decision, location = carry_out(
-            gateway,
-            rule,
-            decision,
-            hits,
-            consent,
-            peer=client[0] if client else None,
-            forwarded_for=read.forwarded_for,
-            user_agent=read.user_agent,
-        )
+        try:
+            decision, location = carry_out(
+                gateway,
+                rule,
+                decision,
+                hits,
+                consent,
+                peer=client[0] if client else None,
+                forwarded_for=read.forwarded_for,
+                user_agent=read.user_agent,
+            )
+        except HitTooLarge:
+            return None  # nothing done yet: the full path answers (and counts) the 413
         if location is not None:
             raw = _redirect(decision.outcome, decision.reason)
             return 302, [*raw, (b"location", location.encode("latin-1"))], b""

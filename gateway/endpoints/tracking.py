@@ -23,8 +23,9 @@ from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
 from gateway.errors import ClientError, NotFound
 from gateway.rules.model import Rule
 from gateway.runtime import Gateway, gateway_of
-from gateway.tracking.bodies import hits_in_body
-from gateway.tracking.hits import outbound_hit, parse_query, redirect_target
+from gateway.tracking.bodies import HitTooLarge, hits_in_body
+from gateway.tracking.forwarder import client_key
+from gateway.tracking.hits import OutboundHit, outbound_hit, parse_query, redirect_target
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.headers import DecisionHeaders, geo_header_name, read_decision_headers
 from gateway.visitors.network import client_ip
@@ -56,16 +57,20 @@ async def track(request: Request) -> Response:
     hits = await _hits(request, gateway, rule, post)
     # One decision for all hits of a request: they share every input decide() takes.
     # (`carry_out` may still block them all: a hit naming a property not the operator's.)
-    decision, location = carry_out(
-        gateway,
-        rule,
-        decide(rule, consent, signals),
-        hits,
-        consent,
-        peer=request.client.host if request.client else None,
-        forwarded_for=read.forwarded_for,
-        user_agent=read.user_agent,
-    )
+    try:
+        decision, location = carry_out(
+            gateway,
+            rule,
+            decide(rule, consent, signals),
+            hits,
+            consent,
+            peer=request.client.host if request.client else None,
+            forwarded_for=read.forwarded_for,
+            user_agent=read.user_agent,
+        )
+    except HitTooLarge as error:
+        gateway.metrics.rejected_hits.labels(rule.id, error.reason).inc()
+        raise
     answer = {"X-Consent-Decision": f"{decision.outcome}; reason={decision.reason}"}
     if location is not None:
         status = 303 if post else 302
@@ -108,9 +113,17 @@ def carry_out(
 ) -> tuple[Decision, str | None]:
     """Count the decision and do what it says: returns the decision carried out (a hit naming
     a value the rule does not allow is blocked, `not_allowed_value`) and the redirect's
-    Location, or None when the hits were queued for forwarding (or blocked)."""
+    Location, or None when the hits were queued for forwarding (or blocked). Raises
+    `HitTooLarge` before counting anything: a refused request counts once, as a rejection."""
     if decision.outcome != "block" and not all(rule.hit.pins(params) for params in hits):
         decision = NOT_ALLOWED_VALUE
+    outbound: list[OutboundHit] = []
+    client = None
+    if decision.outcome in ("forward", "anonymous"):
+        ip = client_ip(peer, forwarded_for, gateway.settings.trusted_proxies)
+        client = client_key(ip)
+        outbound = [outbound_hit(rule, p, decision, ip=ip, user_agent=user_agent) for p in hits]
+        _check_sizes(gateway, outbound)
     gateway.counter.add(PixelCount(rule.id, decision.outcome))
     tally = gateway.metrics.tally
     tally.decision(rule.id, decision.outcome, decision.reason)
@@ -119,21 +132,31 @@ def carry_out(
         location, redacted = redirect_target(rule, hits[0], decision.signalled)
         tally.redacted(rule.id, redacted)
         return decision, location
-    if decision.outcome != "block":
-        ip = client_ip(peer, forwarded_for, gateway.settings.trusted_proxies)
-        for params in hits:
-            hit = outbound_hit(rule, params, decision, ip=ip, user_agent=user_agent)
-            tally.redacted(rule.id, hit.redacted)
-            gateway.forwarder.submit(
-                hit,
-                consent_id=consent.consent_id if consent else None,
-                signalled=decision.signalled,
-                chosen_at=consent.chosen_at if consent else None,
-            )
+    for hit in outbound:
+        tally.redacted(rule.id, hit.redacted)
+        gateway.forwarder.submit(
+            hit,
+            consent_id=consent.consent_id if consent else None,
+            signalled=decision.signalled,
+            chosen_at=consent.chosen_at if consent else None,
+            client=client,
+        )
     return decision, None
 
 
 NOT_ALLOWED_VALUE = Decision("block", "not_allowed_value")
+
+
+def _check_sizes(gateway: Gateway, hits: list[OutboundHit]) -> None:
+    """Raises `HitTooLarge` for a hit over `hit_max_bytes`, or hits over
+    `hit_request_max_bytes` together: nothing of such a request is queued."""
+    settings = gateway.settings
+    sizes = [hit.size for hit in hits]
+    if sizes and max(sizes) > settings.hit_max_bytes:
+        raise HitTooLarge("hit_too_large", f"a hit may be at most {settings.hit_max_bytes} bytes")
+    if sum(sizes) > settings.hit_request_max_bytes:
+        limit = settings.hit_request_max_bytes
+        raise HitTooLarge("request_too_large", f"one request's hits may be at most {limit} bytes")
 
 
 @functools.lru_cache(maxsize=8)

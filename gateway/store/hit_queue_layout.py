@@ -19,6 +19,15 @@ def stream_key(vendor: str, shard: int) -> str:
     return f"cg:hits:{{hits.{vendor}.{shard}}}"
 
 
+def share_key(vendor: str, shard: int) -> str:
+    """Hash: `anon` (entries without consent) and `a:<client>` counts of the stream."""
+    return f"cg:hits-share:{{hits.{vendor}.{shard}}}"
+
+
+def share_key_of(stream: str) -> str:
+    return "cg:hits-share:" + stream.removeprefix("cg:hits:")
+
+
 def sending_key(vendor: str, shard: int) -> str:
     return f"cg:hits-sending:{{hits.{vendor}.{shard}}}"
 

@@ -41,6 +41,7 @@ from gateway.store.hit_queue_layout import (
     STREAMS_KEY,
     dead_key_of,
     sending_key_of,
+    share_key_of,
 )
 from gateway.store.redis_clients import REDIS_FAULTS
 from gateway.store.redis_keys import (
@@ -220,7 +221,7 @@ class RedisRights:
                 for at in range(0, len(doomed), 1000):
                     await self._script(
                         FORGET_QUEUED_HITS,
-                        [stream, sending_key_of(stream)],
+                        [stream, sending_key_of(stream), share_key_of(stream)],
                         doomed[at : at + 1000],
                     )
         except REDIS_FAULTS as error:

@@ -94,9 +94,18 @@ redis.call('DEL', KEYS[4])
 return {erased_at, bodies, events, consent, objection}
 """
 
-# KEYS: a hit queue stream, its sending set. ARGV: entry ids. Deletes queued hits (of an erased
-# subject) whether or not a worker has taken them; a stream without its group yet is fine.
+# KEYS: a hit queue stream, its sending set, its share hash. ARGV: entry ids. Deletes queued
+# hits (of an erased subject) whether or not a worker has taken them, and their client's count
+# in the queue's fair share; a stream without its group yet is fine.
 FORGET_QUEUED_HITS = """
+for i = 1, #ARGV do
+  local entry = redis.call('XRANGE', KEYS[1], ARGV[i], ARGV[i])[1]
+  if entry then
+    for k = 1, #entry[2], 2 do
+      if entry[2][k] == 'a' then redis.call('HINCRBY', KEYS[3], 'a:' .. entry[2][k + 1], -1) end
+    end
+  end
+end
 pcall(redis.call, 'XACK', KEYS[1], 'delivery', unpack(ARGV))
 redis.call('XDEL', KEYS[1], unpack(ARGV))
 redis.call('SREM', KEYS[2], unpack(ARGV))

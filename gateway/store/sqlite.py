@@ -23,64 +23,13 @@ from gateway.store.sqlite_connection import (
     prepared,
 )
 from gateway.store.sqlite_rights import NOT_ERASED, SQLiteRights
-from gateway.store.sqlite_shared import SHARED_SCHEMA, SQLiteShared
+from gateway.store.sqlite_shared import SQLiteShared
 
 T = TypeVar("T")
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS receipts (
-    receipt_id TEXT PRIMARY KEY,
-    subject_id TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS receipts_by_time ON receipts (created_at, receipt_id);
-CREATE INDEX IF NOT EXISTS receipts_by_subject ON receipts (subject_id, created_at);
-CREATE TABLE IF NOT EXISTS counts (
-    day TEXT NOT NULL,
-    metric TEXT NOT NULL,
-    label TEXT NOT NULL,
-    value INTEGER NOT NULL,
-    PRIMARY KEY (metric, day, label)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS recipient_consents (
-    subject_id TEXT PRIMARY KEY,
-    body TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS email_events (
-    event_id TEXT PRIMARY KEY,
-    subject_id TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS email_events_by_subject ON email_events (subject_id, created_at);
-CREATE INDEX IF NOT EXISTS email_events_by_time ON email_events (created_at);
-CREATE TABLE IF NOT EXISTS suppressions (
-    subject_hash TEXT PRIMARY KEY,
-    erased_at REAL NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS suppressions_by_time ON suppressions (erased_at);
-CREATE TABLE IF NOT EXISTS objections (
-    subject_id TEXT PRIMARY KEY,
-    updated_at REAL NOT NULL,
-    body TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS objections_by_time ON objections (updated_at);
-CREATE TABLE IF NOT EXISTS choice_changes (
-    subject_id TEXT PRIMARY KEY,
-    changed_at REAL NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS choice_changes_by_time ON choice_changes (changed_at);
-CREATE TABLE IF NOT EXISTS leases (
-    name TEXT PRIMARY KEY,
-    until REAL NOT NULL
-) WITHOUT ROWID;
-"""
-
-
 def _prepared(path: Path) -> sqlite3.Connection:
-    return prepared(path, _SCHEMA + SHARED_SCHEMA, BUSY_MILLISECONDS)
+    return prepared(path, BUSY_MILLISECONDS)
 
 
 def _why_not_writable(error: sqlite3.Error) -> str:

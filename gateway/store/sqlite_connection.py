@@ -1,7 +1,7 @@
 """One SQLite connection on a database file, driven from one dedicated thread: the store and
 the delivery queue each hold one (their own write order, their own lock waits).
 
-    database = SQLiteConnection(path, lambda: prepared(path, SCHEMA), "sqlite-store")
+    database = SQLiteConnection(path, lambda: prepared(path), "sqlite-store")
     await database.open()        # waits out other processes holding the file (OPEN_SECONDS)
     rows = await database.run(lambda connection: connection.execute(...).fetchall())
 
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from gateway.errors import StoreUnavailable
+from gateway.store.sqlite_schema import migrate
 
 T = TypeVar("T")
 
@@ -30,10 +31,9 @@ OPEN_SECONDS = 30.0  # how long start-up waits for other processes holding the d
 BUSY_MILLISECONDS = 5000
 
 
-def prepared(
-    path: Path, schema: str, busy_milliseconds: int = BUSY_MILLISECONDS
-) -> sqlite3.Connection:
-    """A connection in WAL mode with `schema` applied (closed again if that fails)."""
+def prepared(path: Path, busy_milliseconds: int = BUSY_MILLISECONDS) -> sqlite3.Connection:
+    """A connection in WAL mode, the file's schema migrated to the current version
+    (`gateway.store.sqlite_schema`; closed again if that fails)."""
     connection = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False, timeout=busy_milliseconds / 1000
     )
@@ -43,7 +43,7 @@ def prepared(
         if str(mode).lower() != "wal":  # once per database: it stays in WAL for good
             connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")
-        connection.executescript(schema)
+        migrate(connection)
     except BaseException:
         connection.close()
         raise

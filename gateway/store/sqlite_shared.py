@@ -12,32 +12,6 @@ from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
 
 T = TypeVar("T")
 
-SHARED_SCHEMA = """
-CREATE TABLE IF NOT EXISTS marks (
-    name TEXT PRIMARY KEY,
-    until REAL NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS changes (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    counter INTEGER NOT NULL
-);
-DROP TABLE IF EXISTS message_clicks;
-CREATE TABLE IF NOT EXISTS email_clicks (
-    message TEXT NOT NULL,
-    at REAL NOT NULL,
-    link INTEGER NOT NULL,
-    subject_hash TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS email_clicks_by_message ON email_clicks (message, at);
-CREATE INDEX IF NOT EXISTS email_clicks_by_time ON email_clicks (at);
-CREATE INDEX IF NOT EXISTS email_clicks_by_subject ON email_clicks (subject_hash);
-CREATE TABLE IF NOT EXISTS heartbeats (
-    instance TEXT PRIMARY KEY,
-    until REAL NOT NULL,
-    figures TEXT NOT NULL
-) WITHOUT ROWID;
-"""
-
 
 class SQLiteShared:
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:

@@ -49,6 +49,15 @@ class TooManyHits(PayloadTooLarge):
     reason: ClassVar[str] = "too_many_hits"
 
 
+class HitTooLarge(PayloadTooLarge):
+    """A shaped hit over `hit_max_bytes`, or a request's hits over `hit_request_max_bytes`
+    together (a batch's query string is copied into each of its hits)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
 def hits_in_body(hit: HitRule, query: Sequence[tuple[str, Any]], body: bytes) -> list[Params]:
     """The parameter lists of the hits in `body` (each prefixed by `query`)."""
     if not body.strip():

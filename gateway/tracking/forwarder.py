@@ -14,16 +14,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
-from gateway.delivery.queue import HitQueue, PartlyAppended, QueuedHit
+from gateway.delivery.queue import HitQueue, PartlyAppended, QueueCap, QueuedHit, Refused
 from gateway.errors import StoreUnavailable
 from gateway.tracking.hits import OutboundHit
+from gateway.visitors.network import IPAddress, truncate_ip
 
 log = logging.getLogger("gateway.forwarder")
+
+
+@lru_cache(maxsize=4096)
+def client_key(ip: IPAddress | None) -> str | None:
+    """The key the queue's fair share counts a sender by: its network (/24, /48), hashed, so
+    the queue holds no address. None for an unknown sender (not counted)."""
+    network = truncate_ip(ip)
+    return hashlib.blake2b(network.encode(), digest_size=8).hexdigest() if network else None
+
 
 BATCH = 500
 RETRY_SECONDS = 0.5
@@ -32,8 +44,17 @@ RETRY_SECONDS = 0.5
 @dataclass
 class EdgeCounts:
     queued: int = 0  # appended to the store
-    overflowed: int = 0  # refused: the vendor's queue was at its cap
+    overflowed: int = 0  # refused: the vendor's queue was at its cap (entries or bytes)
     dropped: int = 0  # refused: the buffer was full while the store was down
+    yielded: int = 0  # refused: an anonymous ping over its share, kept for consented hits
+    over_share: int = 0  # refused: its client held its most of the vendor's queue
+
+
+_COUNTER_OF_REASON = {
+    "cap": "overflowed",
+    "anonymous_share": "yielded",
+    "client_share": "over_share",
+}
 
 
 class Forwarder:
@@ -41,7 +62,7 @@ class Forwarder:
         self,
         queue: HitQueue,
         *,
-        cap_per_vendor: int = 100_000,
+        cap_per_vendor: int | QueueCap = 100_000,
         buffer_limit: int = 20_000,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -65,14 +86,18 @@ class Forwarder:
         consent_id: str | None = None,
         signalled: frozenset[str] = frozenset(),
         chosen_at: float | None = None,
+        client: str | None = None,
     ) -> bool:
         """Queue a decided hit for delivery (`signalled`: what its decision let the vendor be
-        told; `chosen_at`: when the choice it was decided with was made); False (and
-        counted) if it had to be dropped."""
+        told; `chosen_at`: when the choice it was decided with was made; `client`: the
+        sender's network key, for the fair share); False (and counted) if it had to be
+        dropped."""
         if len(self._buffer) >= self.buffer_limit:
             self._count(hit.vendor).dropped += 1
             return False
-        self._buffer.append(QueuedHit(hit, consent_id, self.clock(), signalled, chosen_at))
+        self._buffer.append(
+            QueuedHit(hit, consent_id, self.clock(), signalled, chosen_at=chosen_at, client=client)
+        )
         self._wake.set()
         return True
 
@@ -118,16 +143,16 @@ class Forwarder:
             del self._buffer[: len(batch)]
             self._counted(batch, refused)
 
-    def _counted(self, appended: list[QueuedHit], refused: dict[str, int]) -> None:
+    def _counted(self, appended: list[QueuedHit], refused: Refused) -> None:
         for queued in appended:
             self._count(queued.hit.vendor).queued += 1
-        for vendor, count in refused.items():
-            if not count:
-                continue
+        for vendor, reasons in refused.items():
             counts = self._count(vendor)
-            counts.queued -= count
-            counts.overflowed += count
-            log.warning("hit queue of %s is full: %d newest hit(s) refused", vendor, count)
+            for reason, count in reasons.items():
+                counts.queued -= count
+                name = _COUNTER_OF_REASON[reason]
+                setattr(counts, name, getattr(counts, name) + count)
+                log.warning("hit queue of %s: %d hit(s) refused (%s)", vendor, count, reason)
 
     async def _run(self) -> None:
         while True:

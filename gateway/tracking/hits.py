@@ -56,6 +56,11 @@ class OutboundHit:
     # How many values had an e-mail address replaced (counted at the edge, never queued).
     redacted: int = field(default=0, compare=False)
 
+    @property
+    def size(self) -> int:
+        """What it takes in the queue, near enough: URL, body and headers."""
+        return len(self.url) + len(self.body) + sum(len(n) + len(v) for n, v in self.headers)
+
 
 def allowed_params(
     rule: Rule, params: Params, *, anonymous: bool, signalled: frozenset[str] = frozenset()

@@ -14,7 +14,7 @@ import re
 import socket
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -34,6 +34,10 @@ class SendError(Exception):
 
 class NotSent(SendError):
     """Nothing was written to the vendor (it could not be reached): safe to try again."""
+
+
+class Held(NotSent):
+    """The caller's `before_write` said no: the connection was open, nothing was written."""
 
 
 class AnswerLost(SendError):
@@ -141,6 +145,15 @@ def _still_open(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> b
     return False  # a FIN (b"") or unexpected bytes: not reusable
 
 
+async def _allowed(before_write: Callable[[], Awaitable[bool]], connection: Connection) -> bool:
+    """`before_write`'s answer; a connection it was cancelled over is closed, not leaked."""
+    try:
+        return await before_write()
+    except BaseException:
+        connection[1].close()
+        raise
+
+
 class VendorSender:
     """Sends hits over pooled keep-alive connections, never twice on its own.
 
@@ -166,8 +179,14 @@ class VendorSender:
         # Certificates and host names are always verified; tests pass a context trusting their CA.
         self._tls = tls or ssl.create_default_context()
 
-    async def send(self, hit: OutboundHit) -> Reply:
-        """Send `hit` and return the vendor's answer; raises `NotSent` or `AnswerLost`."""
+    async def send(
+        self, hit: OutboundHit, before_write: Callable[[], Awaitable[bool]] | None = None
+    ) -> Reply:
+        """Send `hit` and return the vendor's answer; raises `NotSent` or `AnswerLost`.
+
+        `before_write` runs once a connection is open, just before the request's first byte
+        is written (the delivery worker marks the hit `sending` there); if it returns False
+        nothing is written and `Held` is raised. A connect error never reaches it."""
         base, _, query = hit.url.partition("?")
         try:
             upstream = _upstream(base)
@@ -183,6 +202,9 @@ class VendorSender:
             raise NotSent("timed out connecting") from None
         except OSError as error:
             raise NotSent(type(error).__name__) from error
+        if before_write is not None and not await _allowed(before_write, connection):
+            self._keep(upstream.origin, connection)
+            raise Held("held back before writing")
         try:
             async with asyncio.timeout(self.timeout):
                 return await self._exchange(connection, upstream.origin, request)
@@ -250,11 +272,18 @@ class VendorSender:
             keep = state.keep_alive
             return Reply(int(parser.get_status_code()), state.retry_after)
         finally:
-            pool = self._idle.setdefault(origin, [])
-            if keep and len(pool) < self.max_idle:
-                pool.append((connection, self.clock()))
+            if keep:
+                self._keep(origin, connection)
             else:
                 writer.close()
+
+    def _keep(self, origin: Origin, connection: Connection) -> None:
+        """Back to the pool for the next request, if the pool has room."""
+        pool = self._idle.setdefault(origin, [])
+        if len(pool) < self.max_idle:
+            pool.append((connection, self.clock()))
+        else:
+            connection[1].close()
 
     async def close(self) -> None:
         writers = [writer for pool in self._idle.values() for (_, writer), _ in pool]

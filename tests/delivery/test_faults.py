@@ -161,8 +161,8 @@ async def _enqueue(settings: Settings, vendor: CountingVendor, count: int) -> No
     await queue.close()
 
 
-async def _deliver_rest(settings: Settings) -> DeliveryWorker:
-    """An in-process worker until the queue is empty."""
+async def _deliver_rest(settings: Settings, timeout: float = 30.0) -> DeliveryWorker:
+    """An in-process worker until the queue is empty (within `timeout` seconds)."""
     store, queue = open_store(settings), open_hit_queue(settings)
     await store.open()
     await queue.open()
@@ -172,7 +172,7 @@ async def _deliver_rest(settings: Settings) -> DeliveryWorker:
     worker = DeliveryWorker(queue, store, rules, settings)
     await worker.start()
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + timeout
         while (await queue.depths(["ga4"]))["ga4"].depth:
             assert time.monotonic() < deadline, "the queue did not empty"
             await asyncio.sleep(0.05)

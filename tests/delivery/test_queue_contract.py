@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from gateway.delivery.queue import HitQueue, QueuedHit, Taken, open_hit_queue
+from gateway.delivery.queue import HitQueue, QueueCap, QueuedHit, Taken, open_hit_queue
 from gateway.settings import Settings
 from gateway.store.hit_queue_layout import DEAD_LETTER_SECONDS
 from gateway.tracking.hits import OutboundHit
@@ -53,9 +53,45 @@ async def test_hits_come_back_whole_in_order_and_leave_when_acknowledged(queue) 
 
 async def test_a_full_vendor_queue_refuses_the_newest_and_says_how_many(queue) -> None:
     refused = await queue.append([queued(n) for n in range(3)] + [queued(9, "matomo")], cap=2)
-    assert refused.get("ga4", 0) >= 1
+    assert refused["ga4"]["cap"] >= 1
     assert "matomo" not in refused
-    assert (await queue.depths(["ga4"]))["ga4"].depth == 3 - refused["ga4"]
+    assert (await queue.depths(["ga4"]))["ga4"].depth == 3 - refused["ga4"]["cap"]
+
+
+def sized(n: int, size: int) -> QueuedHit:
+    url = f"https://v.example/c?pad={'p' * size}&n={n}"
+    return QueuedHit(OutboundHit("ga4", "GET", url, (("User-Agent", "ua"),)), "c1", 1000.0 + n)
+
+
+async def test_a_vendor_queue_at_its_byte_cap_refuses_the_newest(queue) -> None:
+    # Ten hits of ~5 KB against 40 KB (on Redis, 20 KB for each of the two shards): the
+    # first fit, the rest are refused; the size follows the queue down again.
+    refused = await queue.append([sized(n, 5000) for n in range(10)], QueueCap(100, 40_000))
+    accepted = 10 - refused["ga4"]["cap"]
+    assert 1 <= accepted <= 7
+    depth = (await queue.depths(["ga4"]))["ga4"]
+    assert depth.depth == accepted
+    assert accepted * 5000 <= depth.bytes <= 40_000
+    taken = await queue.take("ga4", "w1", 10, LEASE, now=T)
+    assert numbers(taken) == list(range(accepted))  # the oldest kept, the newest refused
+    await queue.ack("ga4", [t.entry_id for t in taken])
+    assert (await queue.depths(["ga4"]))["ga4"].bytes < 5000  # Redis: an empty stream's own
+    assert await queue.append([sized(99, 5000)], QueueCap(100, 40_000)) == {}
+
+
+async def test_released_entries_are_taken_at_once_and_marked_ones_are_not_released(
+    queue,
+) -> None:
+    await queue.append([queued(n) for n in range(3)], cap=100)
+    taken = await queue.take("ga4", "w1", 3, LEASE, now=T)
+    ids = [t.entry_id for t in taken]
+    assert await queue.mark_sending("ga4", "w1", ids[:1], LEASE, now=T) == ids[:1]
+    await queue.release("ga4", "w2", ids)  # not w2's: nothing happens
+    assert await queue.take("ga4", "w3", 3, LEASE, now=T + 1) == []
+    await queue.release("ga4", "w1", ids)
+    again = await queue.take("ga4", "w3", 3, LEASE, now=T + 1)
+    assert sorted(numbers(again)) == [1, 2]  # well within the lease: released, never tried
+    assert not any(t.maybe_sent for t in again)
 
 
 async def reclaimed(queue: HitQueue, consumer: str, count: int, lease: float) -> list[Taken]:

@@ -353,11 +353,19 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert ready.status_code == 200
     body = ready.json()
     assert body.pop("instance") == f"{socket.gethostname()}:{os.getpid()}"  # which process
-    assert body["forwarder"] == {"depth": 0, "buffered": 0, **dict.fromkeys(_DELIVERY_COUNTS, 0)}
+    assert body["forwarder"] == {
+        "depth": 0,
+        "bytes": 0,
+        "buffered": 0,
+        **dict.fromkeys(_DELIVERY_COUNTS, 0),
+    }
     assert body["delivery"]["ga4"] == {
         "depth": 0,
         "oldest_age_seconds": 0,
-        "breaker_open": 0.0,
+        "bytes": 0,
+        "cap": 100_000,
+        "cap_bytes": 256 * 1024 * 1024,
+        "breaker_open": 0,
         **dict.fromkeys(_DELIVERY_COUNTS, 0),
     }
     del body["forwarder"], body["delivery"]
@@ -375,6 +383,8 @@ _DELIVERY_COUNTS = (
     "queued",
     "overflowed",
     "dropped",
+    "yielded",
+    "over_share",
     "delivered",
     "retried",
     "uncertain",

@@ -1,0 +1,63 @@
+"""The Redis layout's version: a store written by the release before versions (no
+`cg:schema-version`, no share counts) is migrated once by the hit queue, and its anonymous
+entries count against the anonymous share from then on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis.asyncio
+
+from gateway.delivery.queue import QueueCap, QueuedHit, open_hit_queue
+from gateway.settings import Settings
+from gateway.store.hit_queue_layout import STREAMS_KEY, share_key, stream_key
+from gateway.store.redis_clients import redis_client
+from gateway.store.redis_schema import SCHEMA_KEY, VERSION
+from gateway.tracking.hits import OutboundHit
+
+
+def hit(n: int, consent_id: str | None) -> QueuedHit:
+    url = f"https://v.example/c?n={n}"
+    return QueuedHit(
+        OutboundHit("ga4", "GET", url, (("User-Agent", "ua"),)), consent_id, 1000.0 + n
+    )
+
+
+async def previous_release_stream(url: str, hits: list[QueuedHit]) -> None:
+    """What that release wrote: `h` and, for a consented hit, `s`; the stream registered."""
+    client: redis.asyncio.Redis = redis_client(url, {"decode_responses": True})
+    key = stream_key("ga4", 0)
+    await client.sadd(STREAMS_KEY, key)
+    for queued in hits:
+        fields: dict[Any, Any] = {"h": queued.to_json()}
+        if queued.subject_hash:
+            fields["s"] = queued.subject_hash
+        await client.xadd(key, fields)
+    await client.aclose()
+
+
+@pytest.mark.parametrize("store_url", ["redis", "cluster"], indirect=True)
+async def test_a_store_of_the_previous_release_is_migrated_once(
+    store_url: str, make_settings: Callable[..., Settings]
+) -> None:
+    old = [hit(n, None) for n in range(4)] + [hit(9, "c1")]
+    await previous_release_stream(store_url, old)
+    queue = open_hit_queue(make_settings(store=store_url))
+    await queue.open()
+    client: redis.asyncio.Redis = redis_client(store_url, {"decode_responses": True})
+    try:
+        # Four anonymous entries already there: half of a 10-entry cap leaves room for one.
+        cap = QueueCap(10, anonymous_share=0.5)
+        refused = await queue.append([hit(n, None) for n in range(10, 13)], cap)
+        assert refused == {"ga4": {"anonymous_share": 2}}
+        assert await client.get(SCHEMA_KEY) == str(VERSION)
+        assert await client.hget(share_key("ga4", 0), "anon") == "5"
+        taken = await queue.take("ga4", "w1", 10, 30.0, now=2000.0)
+        assert [t.hit for t in taken] == [*old, hit(10, None)]
+        await queue.ack("ga4", [t.entry_id for t in taken])
+        assert await client.exists(share_key("ga4", 0)) == 0  # empty: the counts go with it
+    finally:
+        await client.aclose()
+        await queue.close()
