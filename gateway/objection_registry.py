@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable
 from gateway.background import Repeating
 from gateway.consent.model import Consent
 from gateway.consent.objections import NOTHING, Objection
-from gateway.consent.supersede import LatestChoice, supersede
+from gateway.consent.supersede import LatestChoice, supersede, withdrawn
 from gateway.email.records import tombstone_id
 from gateway.errors import StoreUnavailable
 from gateway.receipts.model import Receipt
@@ -226,9 +226,9 @@ def latest_choice_of(receipt: Receipt) -> LatestChoice:
     )
 
 
-def _how(token: Consent, latest: LatestChoice | None, now: Consent | None) -> str:
+def _how(token: Consent, latest: LatestChoice | None, now: Consent) -> str:
     if latest is None:
         return "forgotten"
-    if now is None:
+    if withdrawn(now):
         return "withdrawn"
     return "same_second" if now.chosen_at == token.chosen_at else "later_choice"

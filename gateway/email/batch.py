@@ -57,7 +57,7 @@ def rewrite_for_recipients(
             name = f"{message.subject}.html"
             (out_dir / name).write_bytes(template.render(message))
             unsubscribe = [list_unsubscribe(message.subject)] if list_unsubscribe else []
-            index_file.write(csv_row([row, message.subject, name, *unsubscribe]))
+            index_file.write(csv_row([row, message.subject, name, *unsubscribe], verbatim={1}))
             _show(progress, row, len(everyone))
     if everyone:
         progress.write("\n")

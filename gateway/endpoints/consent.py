@@ -21,6 +21,7 @@ from starlette.routing import Route
 from gateway.consent.choice import parse_choice
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.model import NECESSARY, Consent, new_consent_id
+from gateway.consent.supersede import takes_away, withdrawn
 from gateway.endpoints.bodies import read_json
 from gateway.endpoints.facts import request_facts
 from gateway.errors import Unprocessable
@@ -58,6 +59,8 @@ def current_consent(gateway: Gateway, tokens: tuple[str, ...]) -> Consent | None
     """The consent in `token` if it is valid, of the current policy revision and not erased —
     as its id's latest stored choice says (an older token reads as that choice)."""
     consent = gateway.objections.standing(gateway.codec.decode_presented(tokens))
+    if consent is not None and withdrawn(consent):
+        return None  # withdrawn since this token was signed
     if consent is None or not consent.is_current(gateway.settings.policy_revision):
         return None
     if gateway.objections.is_suppressed(consent.consent_id):
@@ -126,7 +129,9 @@ async def record_consent(request: Request) -> Response:
         refused_vendors=choice.refused_vendors,
     )
     await gateway.receipts.record(receipt)
-    if previous is not None:  # older tokens of this id now read as this choice
+    if previous is not None and takes_away(previous, consent, settings.policy_revision):
+        # Older tokens of this id now read as this choice (a wider one needs no such care: an
+        # older, narrower token then says less than the person allows, never more).
         await gateway.objections.choice_changed(consent.consent_id, receipt)
     token = gateway.codec.encode(consent)
     body: dict[str, Any] = {
@@ -180,7 +185,8 @@ async def withdraw_consent(request: Request) -> Response:
             now=gateway.clock(),
         )
         await gateway.receipts.record(receipt)
-        await gateway.objections.choice_changed(previous.consent_id, receipt)
+        if previous.is_current(settings.policy_revision):  # an older one grants nothing anyway
+            await gateway.objections.choice_changed(previous.consent_id, receipt)
         receipt_id = receipt.receipt_id
     body: dict[str, Any] = {
         "withdrawn": True,

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from gateway.consent.model import new_consent_id
 from gateway.counts import FormRefusal
 from gateway.email.identity import recipient_id
 from gateway.email.recipients import RecipientConsents
@@ -121,7 +122,7 @@ class FormService:
         if submission.address is not None:
             subject, kind = recipient_id(submission.address, self.recipient_key), "recipient"
         else:
-            subject, kind = visitor_id or secrets.token_urlsafe(16), "visitor"
+            subject, kind = visitor_id or new_consent_id(), "visitor"
         now = self.clock()
         if pending:
             if not self.can_confirm:

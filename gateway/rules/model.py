@@ -103,7 +103,7 @@ class NameSet:
         if any(_matches(name, head, tail) for head, tail in self._wildcards):
             return True
         return any(
-            _matches(name, head, tail) and name[len(head) : len(name) - len(tail)].isdigit()
+            _matches(name, head, tail) and _ascii_digits(name[len(head) : len(name) - len(tail)])
             for head, tail in self._numbered
         )
 
@@ -123,6 +123,10 @@ class NameSet:
 def _split(pattern: str, mark: str = "*") -> tuple[str, str]:
     head, _, tail = pattern.partition(mark)
     return head, tail
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # `pr١` or `pr²` is no GA4 product index
 
 
 def _matches(name: str, head: str, tail: str) -> bool:

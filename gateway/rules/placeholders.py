@@ -18,9 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from gateway.rules.model import Rule
 
+_EXAMPLE_HOSTS = frozenset({"matomo.example.com", "example.com", "www.example.com"})
 _PLACEHOLDER = re.compile(r"G-X+|0+|example\.com|1:0+:(?:android|ios|web):0+|your-[a-z-]+")
 
 
@@ -39,6 +41,8 @@ def placeholders_in(rule: Rule) -> list[str]:
     ]
     if rule.hit.upstream and "/000000000000000/" in rule.hit.upstream:
         found.append("upstream still holds the placeholder app id 000000000000000")
+    elif rule.hit.upstream and urlsplit(rule.hit.upstream).hostname in _EXAMPLE_HOSTS:
+        found.append(f"upstream is the placeholder host {urlsplit(rule.hit.upstream).hostname}")
     return found
 
 

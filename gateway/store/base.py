@@ -27,9 +27,14 @@ class SubjectStanding:
     latest_choice: Receipt | None  # the subject's newest receipt that is not an objection
 
 
+# Receipts under a subject that record no banner or preferences choice: an objection, and a
+# form's purposes (newsletter), which say nothing of the categories the banner grants.
+NOT_CHOICES = frozenset({"objection", "form", "form_confirmed", "unsubscribe"})
+
+
 def latest_choice(receipts: Sequence[Receipt]) -> Receipt | None:
-    """The newest receipt that records a choice (not an objection)."""
-    choices = [r for r in receipts if r.action != "objection"]
+    """The newest receipt that records a choice (not an objection, not a form's purposes)."""
+    choices = [r for r in receipts if r.action not in NOT_CHOICES]
     return max(choices, key=lambda r: (r.created_at, r.receipt_id)) if choices else None
 
 

@@ -36,12 +36,20 @@ from gateway.rules.model import NameSet
 from gateway.tracking.encoded import Encoded
 
 EMAIL_MARK = "[email]"
+REDACTED_MARK = "[redacted]"
 _DECODE_ROUNDS = 4  # "percent-encoded more than once": enough for any honest client
-# Cheap tests on the raw value first: most values hold neither an `@` nor a scheme.
+# Cheap tests on the raw value first: most values hold neither an `@` nor a scheme (a colon,
+# encoded or not, followed by a slash, encoded or not).
 _MAY_HOLD_EMAIL = re.compile(r"@|%(?:25)*40")
-_MAY_HOLD_URL = re.compile(r"://|%(?:25)*3a%(?:25)*2f", re.IGNORECASE)
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-_ABSOLUTE_URL = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.\-]*://")
+_MAY_HOLD_URL = re.compile(r"(?::|%(?:25)*3a)(?:/|%(?:25)*2f)", re.IGNORECASE)
+# Every piece bounded (RFC 5321's lengths), so a crafted value costs linear time, never
+# quadratic; `\w` takes the letters of any script (`ada@почта.рф`).
+_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]{1,64}@(?:[^\W_][\w-]{0,62}\.){1,8}[^\W\d_]{2,63}")
+# An absolute URL anywhere in a value (`see https://a.example/p?token=…`): up to a space or quote.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,15}://[^\s\"'<>]{1,4096}")
+# Still encoded after every decoding round: more layers than any honest client sends.
+_STILL_ENCODED = re.compile(r"%(?:25)*(?:40|3a|2f)", re.IGNORECASE)
+MAX_SCANNED = 16384  # characters of a value read for addresses and URLs; a longer one is cut
 
 
 def redact_params(
@@ -86,14 +94,21 @@ class _Redactor:
         may_url = self.anonymous and (is_url or _MAY_HOLD_URL.search(value) is not None)
         if not (may_email or may_url):
             return value
-        plain = fully_decoded(value)
+        decoded = fully_decoded(value)
+        plain = decoded[:MAX_SCANNED]
+        if _STILL_ENCODED.search(plain):  # in doubt, nothing of it leaves
+            self.emails += may_email
+            return REDACTED_MARK
         changed = plain
-        if may_url and (is_url or _ABSOLUTE_URL.match(plain)):
-            changed = strip_url(plain.strip(), self.url_query_keys)
+        if may_url:
+            keep = self.url_query_keys
+            if is_url:
+                changed = strip_url(changed.strip(), keep)
+            changed = _URL.sub(lambda found: strip_url(found.group(0), keep), changed)
         if may_email:
             changed, found = _EMAIL.subn(EMAIL_MARK, changed)
             self.emails += found > 0
-        return value if changed == plain else changed
+        return value if changed == plain and len(decoded) <= MAX_SCANNED else changed
 
 
 def fully_decoded(value: str) -> str:

@@ -13,6 +13,7 @@ import httpx
 from starlette.applications import Starlette
 
 from gateway.app import create_app
+from gateway.consent.objections import Objection
 from tests.conftest import REPO, SITE, serving
 from tests.delivery.waiting import drained
 from tests.tracking.test_pixel_proxy import BROWSER, GA4_HIT, gateway_of
@@ -79,9 +80,9 @@ async def test_an_app_token_replayed_after_withdrawal_sends_nothing_to_anyone(
     assert withdrawn.json()["receipt_id"]
     # The app's offline queue replays hits with the token it still holds.
     meta = await http.post("/t/meta_app/activities", data=META_APP_EVENT, headers=bearing)
-    assert decision(meta) == "block; reason=no_consent"
+    assert decision(meta) == "block; reason=denied"  # the withdrawal grants nothing
     ga4 = await http.get(GA4_HIT, headers=bearing)
-    assert decision(ga4) == "anonymous; reason=no_consent"
+    assert decision(ga4) == "anonymous; reason=denied"
     assert (await http.get("/consent", headers=bearing)).json()["consent"] is None
     await drained(gateway_of(http))
     (ping,) = vendor.received  # the anonymous statistics ping only
@@ -157,6 +158,23 @@ async def test_every_instance_reads_the_latest_choice_within_a_second(
 
         await eventually(withdrawn_there)
         ga4 = await other.get(GA4_HIT, headers=with_cookie(everything))
-        assert decision(ga4) == "anonymous; reason=no_consent"
+        assert decision(ga4) == "anonymous; reason=denied"
         await drained(gateway_of(other))
         assert [dict(hit.query)["gcs"] for hit in vendor.received] == ["G100"]
+
+
+async def test_an_objection_still_blocks_an_old_token_after_a_withdrawal(http) -> None:
+    """A withdrawn token grants nothing but keeps its consent id: the person's objection is
+    still found by it (an objection blocks outright, never as an anonymous ping)."""
+    token = await choose(http, {"action": "accept_all"})
+    gateway = gateway_of(http)
+    consent = gateway.codec.decode(token)
+    assert consent is not None
+    objection = Objection(consent.consent_id, ("analytics",), time.time())
+    await gateway.store.put_objection(objection)
+    gateway.objections.note(objection)
+    assert (await http.delete("/consent", headers=CHOOSING)).status_code == 200
+    http.cookies.clear()
+    assert decision(await http.get(GA4_HIT, headers=with_cookie(token))) == (
+        "block; reason=objection"
+    )

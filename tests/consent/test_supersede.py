@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.consent.model import Consent
-from gateway.consent.supersede import LatestChoice, supersede
+from gateway.consent.supersede import LatestChoice, supersede, withdrawn
 
 ALL = frozenset({"necessary", "analytics", "marketing", "preferences"})
 ANALYTICS = frozenset({"necessary", "analytics"})
@@ -30,12 +30,14 @@ def test_an_older_token_reads_as_the_later_choice_keeping_its_gpc_flag() -> None
 
 
 def test_a_later_choice_of_another_revision_carries_that_revision() -> None:
-    assert supersede(TOKEN, latest(101, revision=4)).revision == 4  # type: ignore[union-attr]
+    assert supersede(TOKEN, latest(101, revision=4)).revision == 4
 
 
 @pytest.mark.parametrize("at", [100, 101, 10_000])
-def test_a_withdrawal_at_or_after_the_token_is_no_consent(at: int) -> None:
-    assert supersede(TOKEN, latest(at, (), withdrawn=True)) is None
+def test_a_withdrawal_at_or_after_the_token_grants_nothing_under_the_same_id(at: int) -> None:
+    now = supersede(TOKEN, latest(at, (), withdrawn=True))
+    assert withdrawn(now)
+    assert now.consent_id == TOKEN.consent_id  # objections and erasure still find the person
 
 
 def test_two_different_choices_in_one_second_allow_only_what_both_allow() -> None:
@@ -51,6 +53,6 @@ def test_two_different_choices_in_one_second_allow_only_what_both_allow() -> Non
 
 
 def test_a_registry_that_forgot_old_choices_grants_nothing_older_than_them() -> None:
-    assert supersede(TOKEN, None, forgotten_before=101) is None
+    assert withdrawn(supersede(TOKEN, None, forgotten_before=101))
     assert supersede(TOKEN, None, forgotten_before=100) is TOKEN
     assert supersede(TOKEN, latest(101), forgotten_before=200) is not None  # known: it decides

@@ -3,6 +3,7 @@ reach an analytics vendor, and a hit naming a property not the operator's goes n
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from urllib.parse import quote
@@ -13,7 +14,7 @@ from gateway.app import create_app
 from gateway.rules.loader import load_rules
 from gateway.rules.model import NameSet
 from gateway.rules.placeholders import placeholder_warnings, placeholders_in
-from gateway.tracking.redaction import redact_params
+from gateway.tracking.redaction import MAX_SCANNED, redact_params
 from tests.conftest import REPO, SITE, serving
 from tests.tracking.test_pixel_proxy import BROWSER, consent_to, received_after_drain
 from tests.vendors import StandInVendor, rules_pointing_at
@@ -212,5 +213,32 @@ def test_shipped_rules_pin_their_properties_to_placeholders_and_say_so() -> None
     assert set(app_stream) >= {"firebase_app_id", "api_secret"}  # never the app's own
     warned = placeholder_warnings(REPO / "tag_rules", SHIPPED.values())
     assert {line.split(".toml:")[0].rsplit("/", 1)[1] for line in warned} == {
-        "ga4", "ga4_app", "linkedin_insight", "meta_app", "meta_pixel", "plausible",
+        "ga4", "ga4_app", "linkedin_insight", "matomo", "meta_app", "meta_pixel", "plausible",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sent", "leaves"),
+    [
+        ("https%3A//a.example/p%3Ftoken%3Dsecret", "https://a.example/p"),  # the colon alone
+        ("https:%2F%2Fa.example/p%3Ftoken%3Dsecret", "https://a.example/p"),  # the slashes alone
+        ("see https://a.example/p?token=secret, then", "see https://a.example/p then"),
+        ("ada@почта.рф wrote", "[email] wrote"),  # an address in any script
+        # Encoded more times than any honest client does: nothing of it leaves.
+        (
+            functools.reduce(lambda v, _: quote(v, safe=""), range(7), "ada@example.com"),
+            "[redacted]",
+        ),
+    ],
+)
+def test_hidden_urls_and_addresses_do_not_slip_through(sent: str, leaves: str) -> None:
+    assert redacted(sent)[0] == leaves
+
+
+def test_a_crafted_value_costs_linear_time() -> None:
+    """These took a minute or more each with an unbounded pattern (quadratic backtracking);
+    bounded pieces and a scan limit make them as cheap as any value."""
+    for crafted in ("a" * 32000 + "@" + "b" * 32000, "a" * 32000 + "@b" + ".c-" * 32000):
+        value, count = redacted(crafted)
+        assert count == 0  # no address in it
+        assert value == crafted[:MAX_SCANNED]  # cut to the scan limit
