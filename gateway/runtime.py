@@ -74,6 +74,7 @@ class Gateway:
             settings.rules,
             categories=settings.categories,
             allow_insecure_upstreams=settings.allow_insecure_upstreams,
+            home=settings.home_countries,
         )
         # Necessary vendors are only disclosed in the banner: no /t route, nothing to delete.
         rules = MappingProxyType(
