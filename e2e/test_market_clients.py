@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -21,7 +22,7 @@ from e2e.conftest import Visit
 from e2e.gateway_server import GatewayProcess
 from e2e.site import Site
 from e2e.test_real_clients import QUERY, open_client
-from e2e.vendor_hits import arrived, params, sent
+from e2e.vendor_hits import params, sent
 from tests.vendors import StandInVendor
 
 WATCH = "/watch/12345678"
@@ -56,12 +57,21 @@ async def test_yandex_metrica_page_view_and_goal(
         assert sent(vendor, WATCH) == []
         return
     page_url = f"{site.www}/clients/yandex-metrica{QUERY}"
-    view = params(await arrived(vendor, WATCH, **{"browser-info": "pv:1:"}))
+    view = await watched(vendor, "pv:1:")
     assert unquote(view["page-url"]) == unquote(page_url)  # consented: the full URL
     assert view["charset"] == "utf-8"
-    order = params(await arrived(vendor, WATCH, **{"browser-info": "ar:1:"}))
+    order = await watched(vendor, "ar:1:")
     assert order["page-url"] == f"goal://{urlsplit(site.www).hostname}/ORDER"
     assert unquote(order["page-ref"]) == unquote(page_url)
+
+
+async def watched(vendor: StandInVendor, browser_info: str) -> dict[str, Any]:
+    """The parameters of the first /watch hit with this `browser-info`, once it has arrived."""
+    deadline = time.monotonic() + 10
+    while not (found := sent(vendor, WATCH, **{"browser-info": browser_info})):
+        assert time.monotonic() < deadline, [params(hit) for hit in vendor.received]
+        await asyncio.sleep(0.02)
+    return params(found[0])
 
 
 @pytest.mark.parametrize("consent", [False, True], ids=["no_choice", "accept_all"])
