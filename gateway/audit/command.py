@@ -61,7 +61,10 @@ def run_audit(arguments: argparse.Namespace, settings: Settings) -> int:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError("audit", "URL", f"expected an http(s) URL, got {arguments.url!r}")
     config = load_audit_config(
-        arguments.rules or settings.rules, settings.categories, arguments.declare_cookie
+        arguments.rules or settings.rules,
+        settings.categories,
+        arguments.declare_cookie,
+        home=settings.home_countries,
     )
     states = [consent_state(name, config.categories) for name in dict.fromkeys(arguments.state)]
     states = states or consent_states(config.categories)

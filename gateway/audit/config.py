@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.model import NECESSARY
 from gateway.rules.model import NameSet, Rule
+from gateway.rules.transfers import EEA
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,8 @@ class Vendor:
     category: str
     hosts: tuple[str, ...]
     cookies: NameSet
+    # Country → safeguard for each processing location outside the home region (issue 27).
+    transfers: tuple[tuple[str, str], ...] = ()
 
     def serves(self, host: str) -> bool:
         """Whether `host` is one of the vendor's; `*.example.com` matches any subdomain."""
@@ -70,6 +73,16 @@ class AuditConfig:
         """Whether a rule, or the site's own list of necessary cookies, declares `cookie`."""
         return cookie in self.site_cookies or bool(self.cookie_owners(cookie))
 
+    def transfers_allowed(self, granted: frozenset[str]) -> list[dict[str, str]]:
+        """The transfers out of the home region a state allows: those of the necessary vendors
+        and of the vendors in a granted category."""
+        return [
+            {"vendor": vendor.id, "country": country, "safeguard": safeguard}
+            for vendor in self.vendors
+            if vendor.category == NECESSARY or vendor.category in granted
+            for country, safeguard in vendor.transfers
+        ]
+
     def named_by_banner(self) -> tuple[str, ...]:
         """The vendor ids the banner shows visitors (from its live config when it was read)."""
         if self.banner_vendors is not None:
@@ -94,6 +107,7 @@ def audit_config(
     categories: Sequence[str],
     site_cookies: Iterable[str] = (),
     source: str = "tag_rules",
+    home: frozenset[str] = EEA,
 ) -> AuditConfig:
     """The audit's view of loaded rules: a vendor's hosts are its `hosts` plus its upstream's."""
     vendors = []
@@ -102,20 +116,29 @@ def audit_config(
         upstream = urlsplit(rule.hit.upstream).hostname if rule.hit.upstream else None
         if upstream and upstream not in hosts:
             hosts.append(upstream)
-        vendors.append(Vendor(rule.id, rule.name, rule.category, tuple(hosts), rule.cookies))
+        transfers = tuple((c, s) for c, s in rule.transfer_safeguards if c not in home)
+        vendors.append(
+            Vendor(rule.id, rule.name, rule.category, tuple(hosts), rule.cookies, transfers)
+        )
     optional = tuple(c for c in categories if c != NECESSARY)
     own = NameSet((COOKIE_NAME, *site_cookies))
     return AuditConfig(tuple(vendors), optional, own, source)
 
 
 def load_audit_config(
-    folder: Path, categories: Sequence[str], site_cookies: Iterable[str] = ()
+    folder: Path,
+    categories: Sequence[str],
+    site_cookies: Iterable[str] = (),
+    home: frozenset[str] = EEA,
 ) -> AuditConfig:
     """Read and validate a rules folder (the gateway's own loader: same errors, same exit 2)."""
     from gateway.rules.loader import load_rules
 
-    rules = load_rules(folder, categories=categories, allow_insecure_upstreams=True)
-    return audit_config(rules, categories=categories, site_cookies=site_cookies, source=str(folder))
+    rules = load_rules(folder, categories=categories, allow_insecure_upstreams=True, home=home)
+    source = str(folder)
+    return audit_config(
+        rules, categories=categories, site_cookies=site_cookies, source=source, home=home
+    )
 
 
 _CONFIG_START = re.compile(r"const C\s*=\s*")
