@@ -53,7 +53,7 @@ async def test_first_visit_shows_the_banner_and_nothing_runs(
     await expect(
         page.get_by_role("checkbox", name="Strictly necessary", exact=True)
     ).to_be_disabled()
-    providers = page.get_by_text("Providers (3)")  # GA4, Matomo, Plausible: from tag_rules/
+    providers = page.get_by_text("Providers (4)")  # GA4, Matomo, Plausible, Metrica: tag_rules/
     await providers.click()
     await expect(dialog.get_by_role("checkbox", name="Google Analytics 4")).to_be_visible()
     await page.screenshot(path=SCREENSHOTS / "preferences-desktop.png")
