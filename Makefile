@@ -4,8 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PYTEST := $(BIN)/pytest -p no:cacheprovider
+# The banner's build tools (esbuild, TypeScript), from package-lock.json; `npm ci` only when
+# node_modules is missing or older than the lockfile.
+NODE_STAMP := node_modules/.installed-$(shell cksum < package-lock.json | cut -d' ' -f1)
 
-.PHONY: setup system-deps run test lint unit year-ahead e2e bench clean
+.PHONY: setup system-deps run test lint banner unit year-ahead e2e bench clean
 
 setup: $(STAMP)
 
@@ -18,13 +21,23 @@ $(STAMP): pyproject.toml
 system-deps:
 	@bash .ci/system-deps
 
+$(NODE_STAMP): package-lock.json | system-deps
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -f node_modules/.installed-* && touch $@
+
+# Rebuild gateway/banner/static/ from gateway/banner/src/ (commit both).
+banner: $(NODE_STAMP)
+	node gateway/banner/build.mjs
+
 run: setup
 	$(BIN)/consent-gateway serve --demo
 
-lint: setup
+lint: setup $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	node gateway/banner/build.mjs --check
+	node_modules/.bin/tsc -p gateway/banner/jsconfig.json
 
 # The unit suite and the examples in gateway/'s docstrings, with line and branch coverage of
 # gateway/ (servers the tests start are measured too); the report lists what is not covered,
@@ -57,4 +70,4 @@ bench: setup system-deps
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
+	rm -rf $(VENV) node_modules var .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

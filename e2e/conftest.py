@@ -29,7 +29,9 @@ from e2e.site import Site, running_site
 from tests.servers import RedisServer, redis_server
 from tests.vendors import StandInVendor, rules_pointing_at, stand_in_vendor
 
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+# Screenshots for a person to look at after a run; ignored by git (e2e/artifacts/), so that a
+# test run leaves the checkout clean.
+SCREENSHOTS = Path(__file__).resolve().parent / "artifacts" / "screenshots"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -131,7 +133,7 @@ def site(site_server: Site, gateway: GatewayProcess) -> Site:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    SCREENSHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

@@ -145,10 +145,13 @@ async def test_the_leaky_site_fails_with_exactly_its_leaks(
         ("violation", "vendor-request-before-consent", "none", "/", pixel),
         ("violation", "vendor-request-before-consent", "reject", "/", tag),
         ("violation", "vendor-request-before-consent", "reject", "/", pixel),
-        # The cookie no rule declares: a finding in every state.
+        # The cookie and the storage key no rule declares: findings in every state.
         ("finding", "undeclared-cookie", "none", "/", "visitor_pref"),
         ("finding", "undeclared-cookie", "reject", "/", "visitor_pref"),
         ("finding", "undeclared-cookie", "accept", "/", "visitor_pref"),
+        ("finding", "undeclared-storage", "none", "/", "localStorage:layout"),
+        ("finding", "undeclared-storage", "reject", "/", "localStorage:layout"),
+        ("finding", "undeclared-storage", "accept", "/", "localStorage:layout"),
         # Named by the banner, never loaded.
         ("note", "vendor-never-loaded", "", "", "chatbox"),
     }
@@ -161,7 +164,7 @@ async def test_the_leaky_site_fails_with_exactly_its_leaks(
     assert (layout["area"], layout["key"], layout["set_by"]) == (
         "localStorage", "layout", f"{site.origin}/site.js",
     )  # fmt: skip
-    assert "FAIL: 4 violation(s), 3 finding(s), 1 note(s)" in terminal
+    assert "FAIL: 4 violation(s), 6 finding(s), 1 note(s)" in terminal
     junit = (out / "report.xml").read_text()
     assert junit.count("<failure ") == 2
     assert 'failures="2"' in junit

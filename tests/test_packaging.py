@@ -39,9 +39,11 @@ async def main() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
         js = await http.get("/consent.js")
         css = await http.get("/consent.css")
+        lazy = await http.get("/consent-lazy.js")
+    assert lazy.status_code == 200 and "__consentGateway" in lazy.text
     assert js.status_code == css.status_code == 200, (js.status_code, css.status_code)
     assert "consentGateway" in js.text and '"revision":1' in js.text
-    assert ".cg-e" in css.text
+    assert ".cg-d" in css.text
     print(Path(gateway.__file__).resolve().parent, STATIC_DIR.resolve(), sep="\\n")
 
 asyncio.run(main())
@@ -69,7 +71,8 @@ def test_the_built_wheel_serves_the_banner_from_the_installed_package(tmp_path: 
         cwd=source)  # fmt: skip
     [wheel] = wheels.glob("consent_gateway-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"gateway/banner/static/consent.js", "gateway/banner/static/consent.css"} <= names
+    built = ("consent.js", "consent.css", "consent-lazy.js", "consent-lazy.css")
+    assert {f"gateway/banner/static/{name}" for name in built} <= names
 
     fresh = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(fresh)

@@ -71,9 +71,13 @@ def visitor_user_agent(version: str) -> str:
 GPC_SCRIPT = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
 
 
-def context_options(user_agent: str, gpc: bool) -> dict[str, object]:
+def context_options(
+    user_agent: str, gpc: bool, credentials: tuple[str, str] | None = None
+) -> dict[str, object]:
     """A new visitor's browser context; with GPC both halves: the header and the DOM property."""
     options: dict[str, object] = {"user_agent": user_agent, "viewport": VIEWPORT}
+    if credentials:  # sent when the site asks (HTTP 401), never part of a recorded URL
+        options["http_credentials"] = {"username": credentials[0], "password": credentials[1]}
     if gpc:
         options["extra_http_headers"] = {"Sec-GPC": "1"}
     return options

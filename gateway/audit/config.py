@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +34,7 @@ class Vendor:
     category: str
     hosts: tuple[str, ...]
     cookies: NameSet
+    storage: NameSet = field(default_factory=NameSet)
     # Country → safeguard for each processing location outside the home region (issue 27).
     transfers: tuple[tuple[str, str], ...] = ()
 
@@ -58,6 +59,7 @@ class AuditConfig:
     site_cookies: NameSet = field(default_factory=lambda: NameSet((COOKIE_NAME,)))
     source: str = "tag_rules"
     banner_vendors: tuple[str, ...] | None = field(default=None)
+    site_storage: NameSet = field(default_factory=NameSet)
 
     def vendors_at(self, host: str) -> list[Vendor]:
         return [vendor for vendor in self.vendors if vendor.serves(host)]
@@ -68,6 +70,15 @@ class AuditConfig:
     def cookie_vendors(self, name: str, domain: str = "") -> list[Vendor]:
         """The vendors a cookie belongs to: by its name in their rules, else by its domain."""
         return self.cookie_owners(name) or (self.vendors_at(domain.lstrip(".")) if domain else [])
+
+    def storage_vendors(self, key: str, set_by_host: str = "") -> list[Vendor]:
+        """The vendors a storage key belongs to: by its name in their rules, else by who set it."""
+        owners = [vendor for vendor in self.vendors if key in vendor.storage]
+        return owners or (self.vendors_at(set_by_host) if set_by_host else [])
+
+    def declares_storage(self, key: str) -> bool:
+        """Whether a rule, or the site's own list of necessary storage keys, declares `key`."""
+        return key in self.site_storage or any(key in vendor.storage for vendor in self.vendors)
 
     def declares(self, cookie: str) -> bool:
         """Whether a rule, or the site's own list of necessary cookies, declares `cookie`."""
@@ -98,7 +109,7 @@ class AuditConfig:
             ids = tuple(str(vendor_id) for vendor_id in vendors)
         else:  # older banners embedded a list of vendor objects
             ids = tuple(str(v.get("id")) for v in vendors if isinstance(v, dict))
-        return AuditConfig(self.vendors, self.categories, self.site_cookies, self.source, ids)
+        return replace(self, banner_vendors=ids)
 
 
 def audit_config(
@@ -107,6 +118,7 @@ def audit_config(
     categories: Sequence[str],
     site_cookies: Iterable[str] = (),
     source: str = "tag_rules",
+    site_storage: Iterable[str] = (),
     home: frozenset[str] = EEA,
 ) -> AuditConfig:
     """The audit's view of loaded rules: a vendor's hosts are its `hosts` plus its upstream's."""
@@ -118,35 +130,48 @@ def audit_config(
             hosts.append(upstream)
         transfers = tuple((c, s) for c, s in rule.transfer_safeguards if c not in home)
         vendors.append(
-            Vendor(rule.id, rule.name, rule.category, tuple(hosts), rule.cookies, transfers)
+            Vendor(
+                rule.id,
+                rule.name,
+                rule.category,
+                tuple(hosts),
+                rule.cookies,
+                rule.storage,
+                transfers,
+            )
         )
     optional = tuple(c for c in categories if c != NECESSARY)
     own = NameSet((COOKIE_NAME, *site_cookies))
-    return AuditConfig(tuple(vendors), optional, own, source)
+    return AuditConfig(tuple(vendors), optional, own, source, None, NameSet(tuple(site_storage)))
 
 
 def load_audit_config(
     folder: Path,
     categories: Sequence[str],
     site_cookies: Iterable[str] = (),
+    site_storage: Iterable[str] = (),
     home: frozenset[str] = EEA,
 ) -> AuditConfig:
     """Read and validate a rules folder (the gateway's own loader: same errors, same exit 2)."""
     from gateway.rules.loader import load_rules
 
     rules = load_rules(folder, categories=categories, allow_insecure_upstreams=True, home=home)
-    source = str(folder)
     return audit_config(
-        rules, categories=categories, site_cookies=site_cookies, source=source, home=home
-    )
+        rules, categories=categories, site_cookies=site_cookies, source=str(folder),
+        site_storage=site_storage, home=home,
+    )  # fmt: skip
 
 
-_CONFIG_START = re.compile(r"const C\s*=\s*")
+# The banner's config: after the marker the gateway leaves before it (the built banner's
+# variable names are the minifier's), or in older banners after `const C =`.
+_CONFIG_START = re.compile(r"/\*@config\*/|const C\s*=\s*")
 
 
 def banner_config(script: str) -> dict[str, Any] | None:
     """The config object embedded in a served `/consent.js`, or None if it is not there.
 
+    >>> banner_config('(()=>{var a=/*@config*/{"revision":2,"vendors":[]};})();')
+    {'revision': 2, 'vendors': []}
     >>> banner_config('((w) => { const C = {"revision": 2, "vendors": []}; })(window);')
     {'revision': 2, 'vendors': []}
     >>> banner_config("console.log(1)") is None

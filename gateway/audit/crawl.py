@@ -25,13 +25,15 @@ from gateway.audit.browser import (
     visitor_user_agent,
 )
 from gateway.audit.config import banner_config
-from gateway.audit.record import STORAGE_KEYS, WRITE_SPY, AuditRun, Recorder, StateRun
+from gateway.audit.record import STORAGE_ENTRIES, WRITE_SPY, AuditRun, Recorder, StateRun
+from gateway.audit.sites import same_site
 from gateway.audit.states import ConsentState, Step, banner_names, choice_steps
 from gateway.errors import ConfigError
 
 LINKS = "() => [...document.querySelectorAll('a[href]')].map((a) => a.href)"
 SKIPPED_SUFFIXES = (".pdf", ".zip", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".mp4")
 Progress = Callable[[str, str], None]
+HTTP_ERROR = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,8 @@ class CrawlOptions:
     settle_timeout: float = 8.0
     action_timeout: float = 10.0  # finding and clicking the banner
     navigation_timeout: float = 30.0
+    credentials: tuple[str, str] | None = None  # HTTP authentication, from the URL given
+    show_values: bool = False  # record cookie and storage values (else only names)
 
 
 async def crawl(
@@ -61,7 +65,7 @@ async def crawl(
         from playwright.async_api import async_playwright
     except ImportError:
         raise ConfigError("audit", "playwright", MISSING_PLAYWRIGHT) from None
-    audit = AuditRun(options.url, time.time())
+    audit = AuditRun(options.url, time.time(), show_values=options.show_values)
     async with async_playwright() as playwright:
         try:
             browser = await playwright.chromium.launch(
@@ -79,6 +83,9 @@ async def crawl(
                 if pages is None and run.pages:
                     pages = [visit.url for visit in run.pages]
                     planned(len(pages) * len(options.states))
+                if all(visit.error for visit in run.pages):
+                    planned(len(run.pages))  # the progress bar ends here, at 1/1
+                    break  # not one page loaded: the other states would not load either
         finally:
             await browser.close()
     audit.finished = time.time()
@@ -95,11 +102,11 @@ async def _crawl_state(
 ) -> StateRun:
     run = StateRun(state)
     context = await browser.new_context(
-        **context_options(visitor_user_agent(browser.version), state.gpc)
+        **context_options(visitor_user_agent(browser.version), state.gpc, options.credentials)
     )
     context.set_default_timeout(options.action_timeout * 1000)
     context.set_default_navigation_timeout(options.navigation_timeout * 1000)
-    recorder = Recorder()
+    recorder = Recorder(options.show_values)
     try:
         await _attach(context, recorder, state)
         page = await context.new_page()
@@ -114,18 +121,17 @@ async def _crawl_state(
             progress(state.name, url)
             recorder.begin(url)
             visit = recorder.visit
+            on_site = False
             try:
-                response = await page.goto(url, wait_until="load")
-                visit.status = response.status if response else None
-                await _settle(recorder, options)
-                if not run.pages and await _first_page(
-                    page, context, recorder, audit, run, options
-                ):
-                    # The first page again, now in the chosen state, as every later visit is.
-                    response = await page.goto(url, wait_until="load")
-                    visit.status = response.status if response else None
-                    await _settle(recorder, options)
-                if planned is None:
+                on_site = await _open(page, url, recorder, options)
+                chose = (
+                    on_site
+                    and not run.pages
+                    and await _first_page(page, context, recorder, audit, run, options)
+                )
+                if chose:  # the first page again, now in the chosen state, as every later visit
+                    on_site = await _open(page, url, recorder, options)
+                if on_site and planned is None:
                     for link in await page.evaluate(LINKS):
                         link = _clean(link)
                         if _same_origin(link, options.url) and link not in seen:
@@ -133,12 +139,48 @@ async def _crawl_state(
                             queue.append(link)
             except Exception as error:  # a page that fails is reported, the crawl goes on
                 visit.error = _one_line(error)
-            storage = await _storage(page)
+            jar = await context.cookies()
+            if not on_site and visit.note:  # another site's cookies are not this page's
+                start = urlsplit(options.url).hostname or ""
+                recorder.ignore_cookies(
+                    [c for c in jar if not same_site(c.get("domain", "").lstrip("."), start)]
+                )
+                if not run.pages:  # the first page: nothing of this site was seen at all
+                    visit.error, visit.note = f"{visit.note}; audit that site's URL", ""
+            storage = await _storage(page) if on_site else {}
             origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
-            run.pages.append(recorder.finish_page(await context.cookies(), storage, origin))
+            run.pages.append(recorder.finish_page(jar, storage, origin))
     finally:
         await context.close()
     return run
+
+
+async def _open(page: Any, url: str, recorder: Recorder, options: CrawlOptions) -> bool:
+    """Load `url` and let it settle; False when it ended on another site, which is not audited.
+
+    Raises when the page did not load (a network error, or an HTTP error status).
+    """
+    visit = recorder.visit
+    response = await page.goto(url, wait_until="commit")
+    landed = urlsplit(page.url)
+    if not same_site(landed.hostname or "", urlsplit(options.url).hostname or ""):
+        visit.note = (
+            f"redirected to {landed.scheme}://{landed.netloc}/, another site: the crawl of this"
+            " page ends there"
+        )
+        await page.goto("about:blank")
+        recorder.forget_requests()
+        return False
+    await page.wait_for_load_state("load")
+    visit.status = response.status if response else None
+    if visit.status is not None and visit.status >= HTTP_ERROR:
+        raise PageNotLoaded(f"HTTP {visit.status}")
+    await _settle(recorder, options)
+    return True
+
+
+class PageNotLoaded(Exception):
+    """The site answered a page with an error status: nothing of it can be judged."""
 
 
 async def _attach(context: Any, recorder: Recorder, state: ConsentState) -> None:
@@ -215,9 +257,9 @@ async def _settle(recorder: Recorder, options: CrawlOptions) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _storage(page: Any) -> dict[str, list[str]]:
+async def _storage(page: Any) -> dict[str, list[Any]]:
     try:
-        return dict(await page.evaluate(STORAGE_KEYS))
+        return dict(await page.evaluate(STORAGE_ENTRIES))
     except Exception:
         return {}
 

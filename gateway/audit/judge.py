@@ -4,9 +4,11 @@
   script wrote, or a hit the gateway let
   through, in a state where the vendor's category was not granted; a banner that never
   appears; a choice the banner would not let a visitor make.
-- **finding**: a cookie no rule declares (nor the site's own list), a third-party host no
-  rule declares, a page that did not load.
-- **note**: a vendor the banner names that no state ever loaded.
+- **finding**: a cookie or storage key no rule declares (nor the site's own list), told apart
+  by the cookie database when it knows it; a third-party host (another site by the Public
+  Suffix List) no rule declares; a page that did not load (then the audit is incomplete).
+- **note**: a vendor the banner names that no state ever loaded; a page that redirected to
+  another site (its crawl ends there).
 
 Every item names the state, the page, what caused it (initiator or setter) and the rule.
 """
@@ -19,12 +21,15 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from gateway.audit.config import AuditConfig, Vendor
+from gateway.audit.cookie_database import CookieDatabase, CookieEntry
 from gateway.audit.record import AuditRun, PageVisit, RequestRecord, StateRun
+from gateway.audit.sites import same_site
 from gateway.consent.model import NECESSARY
 
 Level = Literal["violation", "finding", "note"]
 LEVELS: tuple[Level, ...] = ("violation", "finding", "note")
 ALLOWED_OUTCOMES = ("forward", "redirect")  # what a hit without consent must never get
+NOT_LOADED = "page-not-loaded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +42,12 @@ class Item:
     cause: str  # the initiator, the script or response that set it
     rule: str  # the rule (file and key) it breaks, or the one it lacks
     message: str
+    known: str = ""  # what the cookie database says about an undeclared cookie or key
 
 
-def judge(config: AuditConfig, audit: AuditRun) -> list[Item]:
+def judge(
+    config: AuditConfig, audit: AuditRun, database: CookieDatabase | None = None
+) -> list[Item]:
     """Every violation, finding and note, in state and page order, each once."""
     first_party = _first_party_hosts(audit)
     items: list[Item] = []
@@ -49,28 +57,45 @@ def judge(config: AuditConfig, audit: AuditRun) -> list[Item]:
             items.append(Item("violation", code, run.state.name, audit.url,
                               run.state.label, "banner", "the banner", run.error))  # fmt: skip
         for visit in run.pages:
-            items.extend(_judge_visit(config, run, visit, first_party))
+            items.extend(_judge_visit(config, run, visit, first_party, database))
     items.extend(_never_loaded(config, audit))
     return _unique(items)
 
 
 def _judge_visit(
-    config: AuditConfig, run: StateRun, visit: PageVisit, first_party: set[str]
+    config: AuditConfig,
+    run: StateRun,
+    visit: PageVisit,
+    first_party: set[str],
+    database: CookieDatabase | None,
 ) -> Iterable[Item]:
     state, granted = run.state.name, run.state.granted
     if visit.error:
-        yield Item("finding", "page-not-loaded", state, visit.url, visit.url, "", "", visit.error)
+        yield Item(
+            "finding", NOT_LOADED, state, visit.url, visit.url, "", "",
+            f"not loaded, so not judged: {visit.error}",
+        )  # fmt: skip
+    if visit.note:
+        yield Item("note", "redirected-off-site", state, visit.url, visit.url, "", "", visit.note)
     for request in visit.requests:
         yield from _judge_request(config, state, granted, visit.url, request, first_party)
     for key in visit.storage:
-        # Rules declare no storage keys; but a vendor's own script writing one is its doing.
-        owners = config.vendors_at(urlsplit(key.set_by).hostname or "") if key.set_by else []
+        # A key its rule names, or one a vendor's own script wrote, is the vendor's doing.
+        owners = config.storage_vendors(key.key, urlsplit(key.set_by).hostname or "")
         if owners and not _any_granted(owners, granted):
             yield Item(
                 "violation", "vendor-storage-before-consent", state, visit.url,
                 f"{key.area}:{key.key}", key.set_by, _rule(owners, "hosts"),
                 f"{_names(owners)} script wrote {key.area} key '{key.key}' without consent for "
                 f"{_categories(owners)}",
+            )  # fmt: skip
+        elif not owners and not config.declares_storage(key.key):
+            entry = database.lookup(key.key) if database else None
+            yield Item(
+                "finding", "undeclared-storage", state, visit.url, f"{key.area}:{key.key}",
+                f"script {key.set_by}".strip(), f"no rule in {config.source} declares it",
+                f"{key.area} key '{key.key}' is not declared by any rule{_known(entry)}",
+                describe(entry),
             )  # fmt: skip
     for cookie in visit.cookies:
         # A vendor's cookie: one its rule names, or any cookie on one of its own hosts.
@@ -84,10 +109,13 @@ def _judge_visit(
                 f"{_categories(owners)}",
             )  # fmt: skip
         elif not owners and not config.declares(cookie.name):
+            entry = database.lookup(cookie.name) if database else None
             yield Item(
                 "finding", "undeclared-cookie", state, visit.url, cookie.name, cause,
                 f"no rule in {config.source} declares it",
-                f"cookie '{cookie.name}' (domain {cookie.domain}) is not declared by any rule",
+                f"cookie '{cookie.name}' (domain {cookie.domain}) is not declared by any rule"
+                f"{_known(entry)}",
+                describe(entry),
             )  # fmt: skip
 
 
@@ -108,7 +136,7 @@ def _judge_request(
             f"{request.kind} request to {_names(owners)} without consent for "
             f"{_categories(owners)}",
         )  # fmt: skip
-    elif not owners and request.host not in first_party and not _inside(request.host, first_party):
+    elif not owners and not any(same_site(request.host, own) for own in first_party):
         yield Item(
             "finding", "undeclared-host", state, page, request.host, request.initiator,
             f"no rule in {config.source} declares host {request.host}",
@@ -159,14 +187,22 @@ def _first_party_hosts(audit: AuditRun) -> set[str]:
     return hosts
 
 
-def _inside(host: str, first_party: set[str]) -> bool:
-    """A sibling or child of a first-party host with at least three labels (www.x.com → x.com)."""
-    for own in first_party:
-        labels = own.split(".")
-        parent = ".".join(labels[1:]) if len(labels) >= 3 and not own[0].isdigit() else own
-        if host == parent or host.endswith("." + parent):
-            return True
-    return False
+def describe(entry: CookieEntry | None) -> str:
+    """One line from the cookie database: platform, category, controller, retention, purpose."""
+    if entry is None:
+        return ""
+    controller = f", controller {entry.controller}" if entry.controller else ""
+    kept = f", kept {entry.retention}" if entry.retention else ""
+    return f"{entry.platform} ({entry.category}{controller}{kept}): {entry.description}"
+
+
+def _known(entry: CookieEntry | None) -> str:
+    return f"; the cookie database knows it: {entry.platform} ({entry.category})" if entry else ""
+
+
+def incomplete(items: Iterable[Item]) -> list[Item]:
+    """The pages that could not be loaded: while there is one, the audit cannot pass."""
+    return [item for item in items if item.code == NOT_LOADED]
 
 
 def _any_granted(vendors: Sequence[Vendor], granted: frozenset[str]) -> bool:

@@ -45,10 +45,11 @@ WRITE_SPY = r"""
   };
 })();
 """
-STORAGE_KEYS = (
-    "() => { const keys = (name) => { try { return Object.keys(window[name]); }"
-    " catch (e) { return []; } };"
-    " return {localStorage: keys('localStorage'), sessionStorage: keys('sessionStorage')}; }"
+# Each storage area's [key, value] pairs (values are kept only with `--show-values`).
+STORAGE_ENTRIES = (
+    "() => { const entries = (name) => { try { const s = window[name];"
+    " return Object.keys(s).map((k) => [k, String(s.getItem(k))]); } catch (e) { return []; } };"
+    " return {localStorage: entries('localStorage'), sessionStorage: entries('sessionStorage')}; }"
 )
 
 
@@ -80,6 +81,7 @@ class CookieRecord:
     set_by: str  # a response URL (header) or script URL (script); "" when not seen
     via: str  # header | script | unknown
     page: str
+    value: str = ""  # only with --show-values: a cookie often is a secret (a session)
 
 
 @dataclass(slots=True)
@@ -89,6 +91,7 @@ class StorageRecord:
     origin: str
     set_by: str
     page: str
+    value: str = ""  # only with --show-values
 
 
 @dataclass(slots=True)
@@ -100,7 +103,8 @@ class PageVisit:
     requests: list[RequestRecord] = field(default_factory=list)
     cookies: list[CookieRecord] = field(default_factory=list)  # new in the jar on this page
     storage: list[StorageRecord] = field(default_factory=list)
-    error: str = ""
+    error: str = ""  # the page did not load: nothing of it was judged
+    note: str = ""  # e.g. it redirected to another site, where the crawl of it ended
 
 
 @dataclass(slots=True)
@@ -124,12 +128,14 @@ class AuditRun:
     banner_script: str = ""
     banner: dict[str, Any] | None = None
     runs: list[StateRun] = field(default_factory=list)
+    show_values: bool = False  # cookie and storage values were recorded
 
 
 class Recorder:
     """Collects one browser context's events into `PageVisit`s, one page at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, show_values: bool = False) -> None:
+        self.show_values = show_values
         self.visit = PageVisit("")
         self.inflight: set[Any] = set()
         self.last_activity = time.monotonic()
@@ -204,29 +210,38 @@ class Recorder:
     def begin(self, url: str) -> None:
         self.visit = PageVisit(url)
 
+    def ignore_cookies(self, cookies: list[dict[str, Any]]) -> None:
+        """Never report these cookies of the jar (another site's, met through a redirect)."""
+        for cookie in cookies:
+            self._seen_cookies.add(_cookie_key(cookie))
+
     def forget_requests(self) -> None:
         """Drop what this page requested so far (before a choice: the 'none' state's part)."""
         self.visit.requests.clear()
 
     def finish_page(
-        self, cookies: list[dict[str, Any]], storage: dict[str, list[str]], origin: str
+        self, cookies: list[dict[str, Any]], storage: dict[str, list[Any]], origin: str
     ) -> PageVisit:
         """Close the current page with the jar and storage as they are now; returns its visit."""
         visit = self.visit
         self.resolve_initiators()
         for cookie in cookies:
-            key = (cookie["name"], cookie.get("domain", ""), cookie.get("path", "/"))
+            key = _cookie_key(cookie)
             if key in self._seen_cookies:
                 continue
             self._seen_cookies.add(key)
             visit.cookies.append(self.cookie_record(cookie, visit.url))
-        for area, keys in storage.items():
-            for name in keys:
+        for area, entries in storage.items():
+            for entry in entries:  # a [key, value] pair, or a key alone
+                name, value = (
+                    (str(entry[0]), str(entry[1])) if isinstance(entry, list) else (str(entry), "")
+                )
                 if (area, origin, name) in self._seen_storage:
                     continue
                 self._seen_storage.add((area, origin, name))
                 set_by = self._script_writes.get((area, name), "")
-                visit.storage.append(StorageRecord(area, name, origin, set_by, visit.url))
+                shown = value if self.show_values else ""
+                visit.storage.append(StorageRecord(area, name, origin, set_by, visit.url, shown))
         return visit
 
     def resolve_initiators(self) -> None:
@@ -256,7 +271,12 @@ class Recorder:
             set_by=set_by or "",
             via=via,
             page=page,
+            value=str(cookie.get("value", "")) if self.show_values else "",
         )
+
+
+def _cookie_key(cookie: dict[str, Any]) -> tuple[str, str, str]:
+    return (cookie["name"], cookie.get("domain", ""), cookie.get("path", "/"))
 
 
 def _initiator(initiator: dict[str, Any]) -> str:

@@ -1,7 +1,8 @@
 """The config embedded in `/consent.js`: built once at start from settings and tag rules.
 
-The JSON shape is documented for the browser side as the `BannerConfig` JSDoc typedef at the
-top of `gateway/banner/static/consent.js` (also reached as `static/consent-banner/`); keep the two in step.
+The JSON shape is documented for the browser side as the `BannerConfig` JSDoc typedef in
+`gateway/banner/src/config.js` (what the script embeds: see `routes.split_config`); keep the two
+in step.
 
     >>> config = build_banner_config(
     ...     public_url="https://consent.example.com/",

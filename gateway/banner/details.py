@@ -23,7 +23,7 @@ from typing import Any, cast
 from gateway.rules.transfers import SAFEGUARDS, processed_in
 
 # What the preferences layer shows of a vendor's config entry, as is.
-DETAIL_KEYS = ("description", "policyUrl", "terms", "notice", "cookies")
+DETAIL_KEYS = ("name", "description", "policyUrl", "terms", "notice", "cookies")
 # The per-vendor texts a receipt's hash covers.
 SHOWN_KEYS = ("description", "processedIn")
 

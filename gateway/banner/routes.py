@@ -7,12 +7,11 @@ served from memory.
     ...     policy_revision=1, policy_url="/privacy", categories=["analytics"], vendors=[])
     >>> app = Starlette(routes=banner_routes(config))
 
-The banner's config goes into the script in place of the `/*@config*/null` placeholder as
-JSON escaped so that no text in it can end the script or a surrounding `<script>` element.
-Comments and indentation are dropped when served (the sources stay documented, visitors do
-not download the documentation): in consent.js only *whole-line* comments go, so its code
-lines must never start with `//`, `/*` or `*`. Each file gets a strong ETag per encoding,
-`Vary: Accept-Encoding` and a short public cache.
+The files served are the banner's build (`static/`, made from `src/` by esbuild, see
+docs/banner-development.md): already minified, served as they are. The banner's config goes
+into the script in place of the `/*@config*/null` placeholder as JSON escaped so that no text
+in it can end the script or a surrounding `<script>` element. Each file gets a strong ETag
+per encoding, `Vary: Accept-Encoding` and a short public cache.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,13 +35,22 @@ from gateway.errors import ConfigError
 # repository is a symlink to this folder, for whoever looks for the banner there.
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 CONFIG_PLACEHOLDER = "/*@config*/null"
+CONFIG_MARKER = "/*@config*/"
 CACHE_CONTROL = "public, max-age=300"
 JS_TYPE = "text/javascript; charset=utf-8"
 CSS_TYPE = "text/css; charset=utf-8"
 JSON_TYPE = "application/json"
+# Served as built: the first layer's stylesheet, and the lazy part (script and stylesheet)
+# that the banner loads the first time the preferences, an embed or a notice need it.
+LAZY_AND_STYLES = {
+    "consent.css": CSS_TYPE,
+    "consent-lazy.js": JS_TYPE,
+    "consent-lazy.css": CSS_TYPE,
+}
 DETAIL_TEXTS = frozenset(
     {"preferences_title", "preferences_description", "save", "always_on", "vendors", "cookies"}
-    | {"terms", "withdraw", "withdrawn", "gpc_notice", "processed_in"}
+    | {"terms", "withdraw", "withdrawn", "gpc_notice", "embed", "load_once", "always_allow"}
+    | {"processed_in"}
 )
 
 # JSON is valid JavaScript, but these must not appear raw: `<`/`>`/`&` could close or open
@@ -55,8 +62,6 @@ _UNSAFE_IN_SCRIPT = {
     0x2028: "\\u2028",
     0x2029: "\\u2029",
 }
-
-_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,13 +121,12 @@ def banner_assets(
 ) -> dict[str, StaticAsset]:
     """The script (with the first layer's config) and the stylesheet by path, built once."""
     embedded, _ = split_config(config)
-    script = render_script(compact_js(_read(static_dir / "consent.js")), embedded)
-    return {
-        "/consent.js": StaticAsset.build(script.encode(), JS_TYPE),
-        "/consent.css": StaticAsset.build(
-            compact_css(_read(static_dir / "consent.css")).encode(), CSS_TYPE
-        ),
-    }
+    script = render_script(_read(static_dir / "consent.js").strip(), embedded)
+    assets = {"/consent.js": StaticAsset.build(script.encode(), JS_TYPE)}
+    for name, media_type in LAZY_AND_STYLES.items():
+        body = _read(static_dir / name).strip().encode()
+        assets["/" + name] = StaticAsset.build(body, media_type)
+    return assets
 
 
 def banner_routes_for(
@@ -167,11 +171,11 @@ def split_config(
         language: {k: v for k, v in values.items() if not is_detail_text(k)}
         for language, values in texts.items()
     }
-    # The first layer needs each vendor's id, name and category (to allow and to name an
-    # embed), as `{id: [name, category]}`; its description, links, cookies, notice and where
-    # it processes data come with the details (the cookies to delete come from POST and
-    # DELETE /consent).
-    embedded["vendors"] = {v["id"]: [v["name"], v["category"]] for v in vendors}
+    # The first layer needs each vendor's id and category (to decide what may run), as
+    # `{id: category}`; its name, description, links, cookies, notice and where it processes
+    # data come with the details, which whatever shows a vendor (the preferences list, an
+    # embed's placeholder) waits for. (The cookies to delete come from POST and DELETE /consent.)
+    embedded["vendors"] = {v["id"]: v["category"] for v in vendors}
     details: dict[str, dict[str, object]] = {
         language: {
             "texts": {k: v for k, v in values.items() if is_detail_text(k)},
@@ -188,24 +192,15 @@ def is_detail_text(key: str) -> bool:
 
 
 def render_script(source: str, config: Mapping[str, object]) -> str:
-    """`source` with its config placeholder replaced by `config` as script-safe JSON."""
+    """`source` with its config placeholder's `null` replaced by `config` as script-safe JSON.
+
+    The `/*@config*/` comment stays before it, so that a reader of the served script (the
+    audit, gateway/audit/config.py) finds the config whatever name the minifier gave it."""
     if source.count(CONFIG_PLACEHOLDER) != 1:
         raise ConfigError(
             "consent.js", "config", f"expected exactly one {CONFIG_PLACEHOLDER} placeholder"
         )
-    return source.replace(CONFIG_PLACEHOLDER, script_json(config))
-
-
-def compact_js(source: str) -> str:
-    """`source` without blank lines, whole-line comments and indentation; lines stay lines."""
-    lines = (line.strip() for line in source.splitlines())
-    return "\n".join(line for line in lines if line and not line.startswith(("//", "/*", "*")))
-
-
-def compact_css(source: str) -> str:
-    """`source` without comments, blank lines and indentation."""
-    lines = (line.strip() for line in _CSS_COMMENT.sub("", source).splitlines())
-    return "\n".join(line for line in lines if line)
+    return source.replace(CONFIG_PLACEHOLDER, CONFIG_MARKER + script_json(config))
 
 
 def script_json(value: object) -> str:

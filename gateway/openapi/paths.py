@@ -90,6 +90,20 @@ def consent_paths(settings: Settings, vendors: list[str]) -> dict[str, Schema]:
                 {"200": _body("text/css", "The stylesheet"), "304": {"description": "Fresh"}},
             )
         },
+        "/consent-lazy.js": {
+            "get": _op(
+                "The banner's lazy part: the preferences list, embed placeholders, notices",
+                "banner",
+                {"200": _body("text/javascript", "The script"), "304": {"description": "Fresh"}},
+            )
+        },
+        "/consent-lazy.css": {
+            "get": _op(
+                "The stylesheet of the banner's lazy part",
+                "banner",
+                {"200": _body("text/css", "The stylesheet"), "304": {"description": "Fresh"}},
+            )
+        },
         "/consent/details": {
             "get": _op(
                 "The banner's preferences layer: its texts and the vendors' details, per language",

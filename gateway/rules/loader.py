@@ -39,7 +39,7 @@ _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _HEADER = re.compile(r"[!#$%&'+.^_`|~0-9A-Za-z-]+")
 _RULE_KEYS = (
     "id", "name", "category", "privacy_policy_url", "terms_url", "description", "cookies",
-    "hosts", "notice", "hit", "platform",
+    "hosts", "notice", "hit", "platform", "storage",
     "processing_locations", "transfer_safeguard", "descriptions",
 )  # fmt: skip
 _DISCLOSED = HitRule(mode="block")  # a necessary vendor's: never used, /t does not serve it
@@ -136,6 +136,7 @@ def _build_rule(doc: RuleTable, categories: tuple[str, ...], insecure: bool) -> 
         processing_locations=locations(doc),
         transfer_safeguards=safeguards(doc),
         descriptions=descriptions(doc),
+        storage=doc.names("storage"),
     )
 
 

@@ -10,6 +10,7 @@ the gateway handles a hit sent to `/t/{vendor}`::
     description = "Site statistics." # optional, shown in the banner
     cookies = ["_ga", "_ga_*"]       # deleted by the banner on withdrawal
     hosts = ["*.google-analytics.com"]  # optional: where its own tags load from (audit)
+    storage = ["_ga_*"]              # optional: its localStorage/sessionStorage keys (audit)
     platform = "web"                 # web (default) | app: sent by mobile apps, not in the banner
     processing_locations = ["US"]    # required: ISO countries where the vendor processes data
     transfer_safeguard = "dpf"       # for those outside GATEWAY_HOME_REGION (or a table by country)
@@ -210,6 +211,10 @@ class Rule:
     def description_in(self, language: str) -> str:
         """The description in `language`, else the English one."""
         return dict(self.descriptions).get(language, self.description)
+
+    # localStorage/sessionStorage keys its scripts write (`*` as in cookies); the audit judges
+    # them as it judges cookies.
+    storage: NameSet = NameSet()
 
     @property
     def disclosure_only(self) -> bool:

@@ -23,11 +23,12 @@ CONFIG = AuditConfig(
         Vendor("ga4", "GA4", "analytics", ("*.google-analytics.com", "www.googletagmanager.com"),
                NameSet(("_ga", "_ga_*"))),
         Vendor("meta", "Meta", "marketing", ("connect.facebook.net",), NameSet(("_fbp",))),
-        Vendor("chat", "Chat", "preferences", ("chat.example",), NameSet()),
+        Vendor("chat", "Chat", "preferences", ("chat.example",), NameSet(), NameSet(("chat_*",))),
     ),
     categories=CATEGORIES,
     site_cookies=NameSet(("cg_consent", "session")),
     source="rules",
+    site_storage=NameSet(("theme",)),
 )  # fmt: skip
 SITE = "https://www.shop.example/"
 
@@ -91,6 +92,12 @@ CASES = [
     ("a vendor script's storage key with consent", "accept",
      storage("_fbq", "https://connect.facebook.net/en_US/fbevents.js"), None),
     ("the site's own storage key", "none", storage("theme", SITE + "app.js"), None),
+    ("an undeclared storage key", "accept", storage("layout", SITE + "app.js"),
+     ("finding", "undeclared-storage")),
+    ("a rule's storage key, whoever wrote it, before consent", "reject",
+     storage("chat_state", SITE + "app.js"), ("violation", "vendor-storage-before-consent")),
+    ("a rule's storage key with consent", "preferences", storage("chat_state", SITE + "app.js"),
+     None),
     ("gateway block", "none", request("consent.shop.example", "/t/meta", "block; reason=x"), None),
 ]  # fmt: skip
 
@@ -163,3 +170,58 @@ def test_same_evidence_twice_is_one_item_and_groups_join_states() -> None:
     [group] = grouped(items)
     assert group.states == ("none", "reject")
     assert group.pages == (SITE,)
+
+
+@pytest.mark.parametrize(
+    ("site", "host", "third_party"),
+    [
+        ("https://www.shop.example/", "cdn.shop.example", False),
+        # Not first party because they share a parent: `co.uk` and `github.io` are suffixes.
+        ("https://example.co.uk/", "tracker.co.uk", True),
+        ("https://shop.example.co.uk/", "static.example.co.uk", False),
+        ("https://alice.github.io/", "bob.github.io", True),
+        ("https://alice.github.io/", "alice.github.io", False),
+        ("http://127.0.0.1:8000/", "127.0.0.2", True),
+    ],
+)
+def test_first_party_is_the_registrable_domain_by_the_public_suffix_list(
+    site: str, host: str, third_party: bool
+) -> None:
+    audit = audit_of("accept", request(host))
+    audit.url, audit.banner_script = site, ""
+    codes = [i.code for i in judge(CONFIG, audit) if i.level == "finding"]
+    assert codes == (["undeclared-host"] if third_party else [])
+
+
+def test_a_page_not_loaded_and_a_redirect_off_site_are_reported() -> None:
+    from gateway.audit.judge import incomplete
+
+    audit = audit_of("none")
+    audit.runs[0].pages[0].error = "net::ERR_CONNECTION_REFUSED at https://www.shop.example/"
+    audit.runs[0].pages.append(PageVisit(SITE + "out", 302, note="redirected to another site"))
+    items = judge(CONFIG, audit)
+    assert [(i.level, i.code, i.page) for i in items] == [
+        ("finding", "page-not-loaded", SITE),
+        ("note", "redirected-off-site", SITE + "out"),
+    ]
+    assert [i.page for i in incomplete(items)] == [SITE]
+    assert "ERR_CONNECTION_REFUSED" in items[0].message
+
+
+def test_the_cookie_database_tells_what_an_undeclared_cookie_is() -> None:
+    from gateway.audit.cookie_database import load_database
+
+    audit = audit_of("accept", cookie("_hjSessionUser_3346"), storage("_ym_uid", SITE + "m.js"))
+    items = judge(CONFIG, audit, load_database())
+    assert [i.code for i in items if i.level == "finding"] == [
+        "undeclared-storage",
+        "undeclared-cookie",
+    ]
+    by_code = {i.code: i for i in items}
+    assert by_code["undeclared-cookie"].known.startswith("Hotjar (Analytics, controller Hotjar")
+    assert (
+        "the cookie database knows it: Hotjar (Analytics)" in by_code["undeclared-cookie"].message
+    )
+    assert by_code["undeclared-storage"].known.startswith("Yandex Metrica (Analytics")
+    unknown = judge(CONFIG, audit_of("accept", cookie("zz_unknown")), load_database())
+    assert [i.known for i in unknown if i.level == "finding"] == [""]

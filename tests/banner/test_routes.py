@@ -14,11 +14,8 @@ from starlette.applications import Starlette
 from gateway.banner.config import build_banner_config
 from gateway.banner.routes import (
     CONFIG_PLACEHOLDER,
-    STATIC_DIR,
     accepts_gzip,
     banner_routes,
-    compact_css,
-    compact_js,
     etag_matches,
     render_script,
     script_json,
@@ -51,7 +48,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 def embedded_config(script: str) -> Any:
     """The config literal as the browser would evaluate it (JSON escapes included)."""
-    start = script.index("const C=") + len("const C=")
+    start = script.index('{"revision":')
     return json.JSONDecoder().raw_decode(script[start:])[0]
 
 
@@ -60,6 +57,8 @@ def embedded_config(script: str) -> Any:
     [
         ("/consent.js", "text/javascript; charset=utf-8"),
         ("/consent.css", "text/css; charset=utf-8"),
+        ("/consent-lazy.js", "text/javascript; charset=utf-8"),
+        ("/consent-lazy.css", "text/css; charset=utf-8"),
     ],
 )
 async def test_served_plain_with_cache_headers(
@@ -121,19 +120,21 @@ def test_the_script_carries_the_first_layer_the_details_the_rest() -> None:
     full: Any = make_config()
     split: Any = split_config(full)
     embedded, details = split
-    assert embedded["vendors"]["ga4"] == ["Google Analytics 4", "analytics"]
-    assert embedded["vendors"]["recaptcha"] == ["Google reCAPTCHA", "necessary"]
+    assert embedded["vendors"]["ga4"] == "analytics"
+    assert embedded["vendors"]["recaptcha"] == "necessary"
     for language in ("en", "ru"):
         first, rest = embedded["texts"][language], details[language]["texts"]
         assert first.keys().isdisjoint(rest)
         assert {**first, **rest} == full["texts"][language]  # nothing lost, nothing added
-        assert {"title", "description", "accept_all", "embed", "load_once"} <= set(first)
-        assert {"preferences_title", "category_analytics", "withdraw"} <= set(rest)
+        assert {"title", "description", "accept_all", "error", "saved"} <= set(first)
+        # An embed's placeholder is drawn by the lazy part, which waits for the details.
+        assert {"preferences_title", "category_analytics", "withdraw", "embed"} <= set(rest)
     about = details["en"]["vendors"]
     assert about["recaptcha"]["cookies"] == ["_GRECAPTCHA"]
     assert about["recaptcha"]["terms"] == "https://policies.google.com/terms"
     assert set(about["recaptcha"]["notice"]) == {"en", "ru"}
     assert about["ga4"]["description"].startswith("Visit statistics")
+    assert about["ga4"]["name"] == "Google Analytics 4"
 
 
 async def test_details_per_language_cached_and_compressed(client: httpx.AsyncClient) -> None:
@@ -180,16 +181,6 @@ def test_unreadable_static_file_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "consent.js").write_bytes(b"\xff\xfe not utf-8")
     with pytest.raises(ConfigError, match="cannot read"):
         banner_routes(make_config(), static_dir=tmp_path)
-
-
-def test_compaction_keeps_every_code_line() -> None:
-    source = (STATIC_DIR / "consent.js").read_text()
-    kept = compact_js(source).splitlines()
-    code = [line.strip() for line in source.splitlines() if line.strip()]
-    dropped = [line for line in code if line not in kept]
-    assert dropped, "expected some comments to go"
-    assert all(line.startswith(("//", "/*", "*")) for line in dropped)
-    assert compact_css("a { b: c; /* x\n y */ }\n\n  d {}") == "a { b: c;  }\nd {}"
 
 
 async def test_etags_agree_across_instances() -> None:

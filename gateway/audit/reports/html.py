@@ -11,13 +11,19 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gateway.audit.config import AuditConfig
-from gateway.audit.judge import Item, counts, grouped
+from gateway.audit.judge import Item, counts, grouped, incomplete
 from gateway.audit.record import AuditRun
+from gateway.audit.reports.extras import NO_EXTRAS, ReportExtras
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 
-def html_report(audit: AuditRun, config: AuditConfig, items: Sequence[Item]) -> str:
+def html_report(
+    audit: AuditRun,
+    config: AuditConfig,
+    items: Sequence[Item],
+    extras: ReportExtras = NO_EXTRAS,
+) -> str:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True),
@@ -33,6 +39,9 @@ def html_report(audit: AuditRun, config: AuditConfig, items: Sequence[Item]) -> 
         config=config,
         groups=grouped(items),
         found=counts(items),
+        unloaded=incomplete(items),
+        extras=extras,
+        show_values=audit.show_values,
         marked=marked,
         loaded=loaded,
         started=datetime.fromtimestamp(audit.started, UTC).strftime("%d %B %Y, %H:%M UTC"),

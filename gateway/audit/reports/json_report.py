@@ -9,15 +9,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway.audit.config import AuditConfig
-from gateway.audit.judge import Item, counts
+from gateway.audit.judge import Item, counts, incomplete
 from gateway.audit.record import AuditRun
+from gateway.audit.reports.extras import NO_EXTRAS, ReportExtras
 
 
 def iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
 
 
-def report_data(audit: AuditRun, config: AuditConfig, items: Sequence[Item]) -> dict[str, Any]:
+def report_data(
+    audit: AuditRun,
+    config: AuditConfig,
+    items: Sequence[Item],
+    extras: ReportExtras = NO_EXTRAS,
+) -> dict[str, Any]:
     states = []
     for run in audit.runs:
         states.append(
@@ -35,7 +41,7 @@ def report_data(audit: AuditRun, config: AuditConfig, items: Sequence[Item]) -> 
         )
     return {
         "tool": "consent-gateway audit",
-        "format": 1,  # bumped when a field changes meaning or goes away
+        "format": 2,  # bumped when a field changes meaning or goes away (2: `passed` needs `complete`)
         "url": audit.url,
         "started": iso(audit.started),
         "finished": iso(audit.finished or audit.started),
@@ -49,16 +55,31 @@ def report_data(audit: AuditRun, config: AuditConfig, items: Sequence[Item]) -> 
                 "category": v.category,
                 "hosts": list(v.hosts),
                 "cookies": list(v.cookies.patterns),
+                "storage": list(v.storage.patterns),
             }
             for v in config.vendors
         ],
         "banner_vendors": list(config.named_by_banner()),
         "summary": counts(items),
-        "passed": counts(items)["violation"] == 0,
+        # Complete: every page of every state loaded and was judged; passed needs that too.
+        "complete": not incomplete(items),
+        "passed": counts(items)["violation"] == 0 and not incomplete(items),
         "items": [asdict(item) for item in items],
+        "cookie_database": extras.database,
+        "undeclared": [asdict(known) for known in extras.known],
+        "suggested_rules": [
+            {"id": d.id, "platform": d.platform, "category": d.category, "toml": d.text}
+            for d in extras.drafts
+        ],
         "states": states,
     }
 
 
-def json_report(audit: AuditRun, config: AuditConfig, items: Sequence[Item]) -> str:
-    return json.dumps(report_data(audit, config, items), indent=2, ensure_ascii=False) + "\n"
+def json_report(
+    audit: AuditRun,
+    config: AuditConfig,
+    items: Sequence[Item],
+    extras: ReportExtras = NO_EXTRAS,
+) -> str:
+    data = report_data(audit, config, items, extras)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from gateway.audit.judge import Item, counts, grouped
+from gateway.audit.judge import Item, counts, grouped, incomplete
 from gateway.audit.record import AuditRun
+from gateway.audit.scrub import safe_text
 
 WIDTH = 24
 
@@ -27,7 +28,7 @@ class ProgressBar:
         self.done += 1
         filled = min(WIDTH, WIDTH * self.done // self.total)
         bar = "#" * filled + "-" * (WIDTH - filled)
-        line = f"[{bar}] {self.done}/{self.total} {state:<12} {page}"
+        line = safe_text(f"[{bar}] {self.done}/{self.total} {state:<12} {page}")
         if self.live:
             self.stream.write("\r\x1b[K" + line[:120])
         else:
@@ -67,12 +68,19 @@ def summary(audit: AuditRun, items: Sequence[Item], written: Mapping[str, Path])
             lines.append(f"            caused by {item.cause}")
         if item.rule:
             lines.append(f"            rule: {item.rule}")
-    verdict = "FAIL" if found["violation"] else "PASS"
+        if item.known:
+            lines.append(f"            known: {item.known}")
+    unloaded = incomplete(items)
+    verdict = "INCOMPLETE" if unloaded else "FAIL" if found["violation"] else "PASS"
     lines.append("")
     lines.append(
         f"{verdict}: {found['violation']} violation(s), {found['finding']} finding(s),"
         f" {found['note']} note(s)"
     )
+    if unloaded:
+        lines.append(
+            f"{len(unloaded)} page visit(s) could not be loaded: nothing of them was judged"
+        )
     if written:
         lines.append("Reports: " + ", ".join(str(path) for path in written.values()))
-    return "\n".join(lines) + "\n"
+    return safe_text("\n".join(lines)) + "\n"
