@@ -6,7 +6,8 @@ placeholder origin replaced by the real gateway and each vendor's script URL by 
 through an import map, as a bundler would resolve them. gtag.js is on no registry: its stand-in
 `/trackers/gtag-replay.js` reads the same `dataLayer` commands and sends the request shapes
 gtag.js documents (a `POST` beacon to `{transport_url}/g/collect` with one event a line, and a
-`GET` with everything in the query).
+`GET` with everything in the query). A snippet that waits for the banner (`data-consent`)
+gets the banner's one tag first in `<head>`, as the README tells sites to put it.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ GTAG_REPLAY = """
 """
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{name}</title>
+{banner}
 <script type="importmap">{imports}</script>
 <script>window.__plausible = true; // the Plausible tracker skips automated browsers otherwise</script>
 </head><body><h1>{name}</h1>
@@ -65,8 +67,12 @@ def client_page(name: str, gateway: str) -> str:
     code = code.replace(PLACEHOLDER_GATEWAY, gateway)
     if language == "js":
         code = f'<script type="module">\n{code}\n</script>'
+    banner = f'<script src="{gateway}/consent.js"></script>' if "data-consent" in code else ""
     return PAGE.format(
-        name=html.escape(name), imports=json.dumps({"imports": IMPORTS}), snippet=code
+        name=html.escape(name),
+        banner=banner,
+        imports=json.dumps({"imports": IMPORTS}),
+        snippet=code,
     )
 
 

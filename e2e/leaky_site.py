@@ -81,6 +81,7 @@ LEAKY_RULES = {
 name = "Acme Analytics"
 category = "analytics"
 privacy_policy_url = "https://acme.example/privacy"
+processing_locations = ["DE"]
 cookies = ["_acme_id"]
 hosts = ["tags.vendor.test"]
 [hit]
@@ -90,6 +91,7 @@ mode = "block"
 name = "AdNet Pixel"
 category = "marketing"
 privacy_policy_url = "https://adnet.example/privacy"
+processing_locations = ["DE"]
 cookies = ["_adn"]
 hosts = ["pixel.adnet.test"]
 [hit]
@@ -99,6 +101,7 @@ mode = "block"
 name = "Chatbox"
 category = "preferences"
 privacy_policy_url = "https://chatbox.example/privacy"
+processing_locations = ["DE"]
 hosts = ["widget.chatbox.test"]
 [hit]
 mode = "block"

@@ -53,7 +53,7 @@ async def test_first_visit_shows_the_banner_and_nothing_runs(
     await expect(
         page.get_by_role("checkbox", name="Strictly necessary", exact=True)
     ).to_be_disabled()
-    providers = page.get_by_text("Providers (3)")  # GA4, Matomo, Plausible: from tag_rules/
+    providers = page.get_by_text("Providers (4)")  # GA4, Matomo, Plausible, Metrica: tag_rules/
     await providers.click()
     await expect(dialog.get_by_role("checkbox", name="Google Analytics 4")).to_be_visible()
     await page.screenshot(path=SCREENSHOTS / "preferences-desktop.png")
@@ -169,7 +169,7 @@ async def test_russian_page(visit: Visit, site: Site, gateway: Any) -> None:
     await expect(analytics).not_to_be_checked()
     # Per-service switches, in Russian, on a phone: one provider off leaves the category mixed.
     await analytics.check()
-    await dialog.get_by_text("Сервисы (3)").click()
+    await dialog.get_by_text("Сервисы (4)").click()  # GA4, Matomo, Plausible, Metrica
     await dialog.get_by_role("checkbox", name="Matomo").uncheck()
     await expect(analytics).to_be_checked(indeterminate=True)
     await dialog.get_by_role("checkbox", name="Plausible").scroll_into_view_if_needed()

@@ -223,6 +223,7 @@ def _check_config(arguments: argparse.Namespace) -> int:
         settings.rules,
         categories=settings.categories,
         allow_insecure_upstreams=settings.allow_insecure_upstreams,
+        home=settings.home_countries,
     )
     rules = select_vendors(catalogue, settings.vendors)
     banner_config_for(settings, rules)  # banner text overrides, vendors per category

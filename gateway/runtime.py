@@ -83,6 +83,7 @@ class Gateway:
                 settings.rules,
                 categories=settings.categories,
                 allow_insecure_upstreams=settings.allow_insecure_upstreams,
+                home=settings.home_countries,
             ),
             settings.vendors,
         )

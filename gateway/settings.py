@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from gateway.consent.model import DEFAULT_CATEGORIES, EMAIL_TRACKING, NECESSARY
 from gateway.errors import ConfigError
+from gateway.rules.transfers import DEFAULT_HOME_REGION, home_region
 from gateway.settings_parts import ConsentPolicy, EmailPart, NetworkPart
 from gateway.settings_site import PolicyUrls, anchor_paths, policy_urls, split_policy_urls
 from gateway.store_url import store_url_problem, url_parts
@@ -58,6 +59,9 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()
     geo_header: str | None = None
     opt_out_regions: tuple[str, ...] = ()
+    # Where the operator's data protection law applies: "EEA", "EU" or ISO countries ("RU"),
+    # comma-separated. A vendor processing data elsewhere must name a transfer safeguard.
+    home_region: str = DEFAULT_HOME_REGION
     admin_token_hashes: tuple[str, ...] = field(default=(), repr=False)
     metrics_token_hashes: tuple[str, ...] = field(default=(), repr=False)
     admin_session_minutes: int = 480
@@ -98,6 +102,11 @@ class Settings:
     opt_in_templates: Path | None = None
     opt_in_per_address_per_day: int = 3
     opt_in_per_client_per_hour: int = 20
+
+    @property
+    def home_countries(self) -> frozenset[str]:
+        """The countries of `home_region` (checked at load, so this cannot fail)."""
+        return home_region(self.home_region)
 
     @property
     def policy(self) -> ConsentPolicy:
@@ -252,6 +261,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "trusted_proxies": _networks,
     "geo_header": _optional_text,
     "opt_out_regions": lambda v: tuple(region.upper() for region in _text_list(v)),
+    "home_region": _text,
     "admin_token_hashes": _text_list,
     "metrics_token_hashes": _text_list,
     "admin_session_minutes": _integer,
@@ -371,6 +381,10 @@ def _check(settings: Settings, origins: Mapping[str, str]) -> None:
             "secret_keys",
             "each key needs at least 32 characters (use `consent-gateway gen-secret`)",
         )
+    try:
+        home_region(settings.home_region)
+    except ValueError as error:
+        fail("home_region", str(error))
     if settings.policy_revision < 1:
         fail("policy_revision", f"expected an integer ≥ 1, got {settings.policy_revision}")
     if not 1 <= settings.consent_days <= MAX_CONSENT_DAYS:

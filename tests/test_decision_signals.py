@@ -155,6 +155,9 @@ CLIENT_QUERY = {
     "meta_pixel": "id=1&ev=PageView&fbp=fb.1.2.3&ud[em]=abc&dl=https%3A%2F%2Fa.example%2F",
     "linkedin_insight": "pid=1&fmt=gif&url=https%3A%2F%2Fa.example%2F",
     "plausible": "n=pageview&u=https%3A%2F%2Fa.example%2F%3Femail%3Dx&d=a.example",
+    "yandex_metrica": "page-url=https%3A%2F%2Fa.example%2F&browser-info=pv%3A1%3Au%3A17329%3A",
+    "vk_ads": "id=3000001;js=na",
+    "vk_retargeting": "p=VK-RTRG-1-2",
     "ads_cm": GA4_CLIENT + "&dl=https%3A%2F%2Fa.example%2Fp%3Femail%3Dx%40y.example",
     # Apps, claiming every signal granted themselves (the gateway must overwrite the claims).
     "ga4_app": "firebase_app_id=1:2:android:3&api_secret=s&app_instance_id=abc&events=x"
@@ -229,7 +232,7 @@ EVERY = list(
 
 
 def test_the_product_is_complete() -> None:
-    assert len(EVERY) == len(RULES) * len(CONSENTS) * 2 * 3 * len(OBJECTIONS) * 2 * 2 == 5184
+    assert len(EVERY) == len(RULES) * len(CONSENTS) * 2 * 3 * len(OBJECTIONS) * 2 * 2 == 7128
 
 
 def test_no_parameter_to_any_vendor_signals_more_than_the_person_allowed() -> None:

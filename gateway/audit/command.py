@@ -106,6 +106,7 @@ def run_audit(arguments: argparse.Namespace, settings: Settings) -> int:
         arguments.declare_cookie,
         arguments.declare_storage,
         settings.vendors,  # the site's chosen vendors; none chosen: every rule in the folder
+        home=settings.home_countries,
     )
     states = [consent_state(name, config.categories) for name in dict.fromkeys(arguments.state)]
     states = states or consent_states(config.categories)

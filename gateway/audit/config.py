@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.model import NECESSARY
 from gateway.rules.model import NameSet, Rule
+from gateway.rules.transfers import EEA
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class Vendor:
     hosts: tuple[str, ...]
     cookies: NameSet
     storage: NameSet = field(default_factory=NameSet)
+    # Country → safeguard for each processing location outside the home region (issue 27).
+    transfers: tuple[tuple[str, str], ...] = ()
 
     def serves(self, host: str) -> bool:
         """Whether `host` is one of the vendor's; `*.example.com` matches any subdomain."""
@@ -81,6 +84,16 @@ class AuditConfig:
         """Whether a rule, or the site's own list of necessary cookies, declares `cookie`."""
         return cookie in self.site_cookies or bool(self.cookie_owners(cookie))
 
+    def transfers_allowed(self, granted: frozenset[str]) -> list[dict[str, str]]:
+        """The transfers out of the home region a state allows: those of the necessary vendors
+        and of the vendors in a granted category."""
+        return [
+            {"vendor": vendor.id, "country": country, "safeguard": safeguard}
+            for vendor in self.vendors
+            if vendor.category == NECESSARY or vendor.category in granted
+            for country, safeguard in vendor.transfers
+        ]
+
     def named_by_banner(self) -> tuple[str, ...]:
         """The vendor ids the banner shows visitors (from its live config when it was read)."""
         if self.banner_vendors is not None:
@@ -106,6 +119,7 @@ def audit_config(
     site_cookies: Iterable[str] = (),
     source: str = "tag_rules",
     site_storage: Iterable[str] = (),
+    home: frozenset[str] = EEA,
 ) -> AuditConfig:
     """The audit's view of loaded rules: a vendor's hosts are its `hosts` plus its upstream's."""
     vendors = []
@@ -114,8 +128,17 @@ def audit_config(
         upstream = urlsplit(rule.hit.upstream).hostname if rule.hit.upstream else None
         if upstream and upstream not in hosts:
             hosts.append(upstream)
+        transfers = tuple((c, s) for c, s in rule.transfer_safeguards if c not in home)
         vendors.append(
-            Vendor(rule.id, rule.name, rule.category, tuple(hosts), rule.cookies, rule.storage)
+            Vendor(
+                rule.id,
+                rule.name,
+                rule.category,
+                tuple(hosts),
+                rule.cookies,
+                rule.storage,
+                transfers,
+            )
         )
     optional = tuple(c for c in categories if c != NECESSARY)
     own = NameSet((COOKIE_NAME, *site_cookies))
@@ -128,18 +151,19 @@ def load_audit_config(
     site_cookies: Iterable[str] = (),
     site_storage: Iterable[str] = (),
     vendors: Sequence[str] = (),
+    home: frozenset[str] = EEA,
 ) -> AuditConfig:
     """Read and validate a rules folder (the gateway's own loader: same errors, same exit 2);
     with `vendors` (the site's `GATEWAY_VENDORS`), only those rules."""
     from gateway.rules.loader import load_rules
     from gateway.rules.selection import select_vendors
 
-    rules = load_rules(folder, categories=categories, allow_insecure_upstreams=True)
+    rules = load_rules(folder, categories=categories, allow_insecure_upstreams=True, home=home)
     if vendors:
         rules = select_vendors(rules, vendors)
     return audit_config(
         rules, categories=categories, site_cookies=site_cookies, source=str(folder),
-        site_storage=site_storage,
+        site_storage=site_storage, home=home,
     )  # fmt: skip
 
 

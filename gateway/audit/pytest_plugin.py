@@ -90,7 +90,7 @@ def consent_config(pytestconfig: pytest.Config) -> AuditConfig:
 
     settings = load_settings()
     folder = pytestconfig.getoption("consent_rules") or settings.rules
-    return load_audit_config(Path(folder), settings.categories)
+    return load_audit_config(Path(folder), settings.categories, home=settings.home_countries)
 
 
 @pytest.fixture(scope="session")

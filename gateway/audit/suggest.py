@@ -181,6 +181,10 @@ def draft_text(draft: Draft) -> str:
     if draft.storage:
         lines.append(f"storage = {_array(draft.storage)}")
     lines.append(f"hosts = {_array(draft.hosts)}")
+    # Required (docs/transfers.md); a draft cannot know, so it assumes a transfer to the USA.
+    safeguard = "scc" if draft.category == NECESSARY else "consent"
+    lines.append('processing_locations = ["US"]  # TODO: where the vendor processes data')
+    lines.append(f'transfer_safeguard = "{safeguard}"  # TODO: from the vendor\'s DPA or policy')
     if draft.category == NECESSARY:
         lines.append("# Strictly necessary: disclosed in the banner, never blocked (no [hit]).")
     else:

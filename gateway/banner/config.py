@@ -22,12 +22,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from gateway.banner.details import shown_texts
 from gateway.banner.texts import DEFAULT_LANGUAGE, TEXTS
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.model import CONSENT_MODE_CATEGORY, NECESSARY
 from gateway.errors import ConfigError
 from gateway.receipts.shown import TextsShown, texts_shown
 from gateway.rules.model import Rule
+from gateway.rules.transfers import EEA, SAFEGUARDS
 from gateway.settings import Settings
 
 SOURCE = "banner config"
@@ -48,6 +50,11 @@ class VendorInfo:
     description: str = ""
     terms_url: str = ""
     notice: tuple[tuple[str, str], ...] = ()  # language → text; `[…]` marks the two links
+    descriptions: tuple[tuple[str, str], ...] = ()  # language → description, beyond English
+    # ISO countries it processes data in; country → safeguard for transfers (see
+    # `gateway.rules.transfers`): only those outside `home` are shown.
+    locations: tuple[str, ...] = ()
+    safeguards: tuple[tuple[str, str], ...] = ()
 
 
 def build_banner_config(
@@ -60,6 +67,7 @@ def build_banner_config(
     text_overrides: Mapping[str, Mapping[str, str]] | None = None,
     floating_button: bool = True,
     reload_on_withdrawal: bool = True,
+    home: frozenset[str] = EEA,
 ) -> dict[str, object]:
     """The JSON-ready banner config; raises `ConfigError` naming what is wrong.
 
@@ -78,7 +86,7 @@ def build_banner_config(
         "cookieName": COOKIE_NAME,
         "policyUrl": policy_url,
         "categories": ordered,
-        "vendors": [_vendor(vendor, ordered) for vendor in vendors],
+        "vendors": [_vendor(vendor, ordered, home) for vendor in vendors],
         "texts": _texts(text_overrides or {}, ordered),
         "consentMode": _consent_mode(ordered),
         "floatingButton": floating_button,
@@ -98,7 +106,7 @@ def _categories(categories: Sequence[str]) -> list[str]:
     return [NECESSARY, *rest]
 
 
-def _vendor(vendor: VendorInfo, categories: list[str]) -> dict[str, object]:
+def _vendor(vendor: VendorInfo, categories: list[str], home: frozenset[str]) -> dict[str, object]:
     key = f"vendors.{vendor.id}"
     if vendor.category not in categories:
         raise ConfigError(SOURCE, key, f"category {vendor.category!r} is not configured")
@@ -118,7 +126,19 @@ def _vendor(vendor: VendorInfo, categories: list[str]) -> dict[str, object]:
         entry["terms"] = _policy_url(key, vendor.terms_url)
     if vendor.notice:
         entry["notice"] = dict(vendor.notice)
+    if vendor.descriptions:
+        entry["descriptions"] = dict(vendor.descriptions)
+    if vendor.locations:
+        entry["processing"] = _processing(key, vendor, home)
     return entry
+
+
+def _processing(key: str, vendor: VendorInfo, home: frozenset[str]) -> dict[str, object]:
+    for code, safeguard in vendor.safeguards:
+        if safeguard not in SAFEGUARDS or code not in vendor.locations:
+            raise ConfigError(SOURCE, key, f"bad transfer safeguard {code}={safeguard!r}")
+    outside = {code: safeguard for code, safeguard in vendor.safeguards if code not in home}
+    return {"locations": list(vendor.locations), "safeguards": outside}
 
 
 def _texts(
@@ -178,6 +198,7 @@ def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str
         policy_revision=settings.policy_revision,
         policy_url=settings.policy_url,
         categories=settings.categories,
+        home=settings.home_countries,
         vendors=[
             VendorInfo(
                 id=rule.id,
@@ -188,6 +209,9 @@ def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str
                 description=rule.description,
                 terms_url=rule.terms_url,
                 notice=rule.notice,
+                descriptions=rule.descriptions,
+                locations=rule.processing_locations,
+                safeguards=rule.transfer_safeguards,
             )
             for rule in rules.values()
             if rule.platform == "web"  # app vendors belong to the app's own consent screen
@@ -212,8 +236,9 @@ class ShownTexts:
     def __init__(self, config: Mapping[str, object]) -> None:
         texts = config["texts"]
         assert isinstance(texts, dict)
+        # The texts and each vendor's description and processing line in that language.
         self._shown = {
-            language: texts_shown(language, values) for language, values in texts.items()
+            language: texts_shown(language, shown_texts(config, language)) for language in texts
         }
 
     def __call__(self, requested: str | None) -> TextsShown:

@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.banner.details import vendor_details
 from gateway.banner.texts import DEFAULT_LANGUAGE
 from gateway.errors import ConfigError
 
@@ -49,6 +50,7 @@ LAZY_AND_STYLES = {
 DETAIL_TEXTS = frozenset(
     {"preferences_title", "preferences_description", "save", "always_on", "vendors", "cookies"}
     | {"terms", "withdraw", "withdrawn", "gpc_notice", "embed", "load_once", "always_allow"}
+    | {"processed_in"}
 )
 
 # JSON is valid JavaScript, but these must not appear raw: `<`/`>`/`&` could close or open
@@ -170,16 +172,14 @@ def split_config(
         for language, values in texts.items()
     }
     # The first layer needs each vendor's id and category (to decide what may run), as
-    # `{id: category}`; its name, description, links, cookies and notice come with the details,
-    # which whatever shows a vendor (the preferences list, an embed's placeholder) waits for.
-    # (The cookies to delete come from POST and DELETE /consent.)
-    detail_keys = ("name", "description", "policyUrl", "terms", "notice", "cookies")
+    # `{id: category}`; its name, description, links, cookies, notice and where it processes
+    # data come with the details, which whatever shows a vendor (the preferences list, an
+    # embed's placeholder) waits for. (The cookies to delete come from POST and DELETE /consent.)
     embedded["vendors"] = {v["id"]: v["category"] for v in vendors}
-    about = {v["id"]: {k: v[k] for k in detail_keys if k in v} for v in vendors}
     details: dict[str, dict[str, object]] = {
         language: {
             "texts": {k: v for k, v in values.items() if is_detail_text(k)},
-            "vendors": about,
+            "vendors": vendor_details(config, language),
         }
         for language, values in texts.items()
     }
@@ -188,7 +188,7 @@ def split_config(
 
 def is_detail_text(key: str) -> bool:
     """Whether a text is shown only in the preferences layer (so fetched, not embedded)."""
-    return key in DETAIL_TEXTS or key.startswith("category_")
+    return key in DETAIL_TEXTS or key.startswith(("category_", "safeguard_"))
 
 
 def render_script(source: str, config: Mapping[str, object]) -> str:

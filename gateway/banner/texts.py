@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 from gateway.receipts.shown import hash_texts
+from gateway.rules.transfers import SAFEGUARD_TEXTS
 
 __all__ = ["DEFAULT_LANGUAGE", "TEXTS", "hash_texts", "resolve_language", "texts_hash"]
 
@@ -61,6 +62,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "category_marketing_description": (
             "Measure our ads and show you relevant offers on other sites."
         ),
+        # Per vendor in the preferences layer: "Processed in: Ireland; United States (…)".
+        "processed_in": "Processed in: %s",
+        **{f"safeguard_{key}": name for key, name in SAFEGUARD_TEXTS["en"].items()},
     },
     "ru": {
         "title": "Ваша конфиденциальность",
@@ -108,6 +112,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "category_marketing_description": (
             "Оценка нашей рекламы и подходящие предложения на других сайтах."
         ),
+        "processed_in": "Где обрабатываются данные: %s",
+        **{f"safeguard_{key}": name for key, name in SAFEGUARD_TEXTS["ru"].items()},
     },
 }
 

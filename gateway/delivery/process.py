@@ -27,6 +27,7 @@ async def run_forwarder(settings: Settings, stop: asyncio.Event | None = None) -
         settings.rules,
         categories=settings.categories,
         allow_insecure_upstreams=settings.allow_insecure_upstreams,
+        home=settings.home_countries,
     )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

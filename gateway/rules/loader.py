@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from gateway.consent.model import NECESSARY
 from gateway.errors import RuleError
+from gateway.rules.disclosures import check_transfers, descriptions, locations, notice, safeguards
 from gateway.rules.model import (
     BodyShape,
     Encoding,
@@ -33,14 +34,15 @@ from gateway.rules.model import (
 )
 from gateway.rules.scripts import read_scripts
 from gateway.rules.table import NAME, RuleTable
+from gateway.rules.transfers import EEA
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _HEADER = re.compile(r"[!#$%&'+.^_`|~0-9A-Za-z-]+")
 _RULE_KEYS = (
     "id", "name", "category", "privacy_policy_url", "terms_url", "description", "cookies",
     "hosts", "notice", "hit", "platform", "storage", "scripts",
+    "processing_locations", "transfer_safeguard", "descriptions",
 )  # fmt: skip
-_LANGUAGE = re.compile(r"[a-z]{2,3}")
 _DISCLOSED = HitRule(mode="block")  # a necessary vendor's: never used, /t does not serve it
 _HIT_KEYS = (
     "mode", "upstream", "method", "encoding", "allowed_params", "identifier_params",
@@ -53,12 +55,18 @@ _SUB_PATH = re.compile(r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+/?")
 
 
 def load_rules(
-    folder: Path, *, categories: Sequence[str], allow_insecure_upstreams: bool = False
+    folder: Path,
+    *,
+    categories: Sequence[str],
+    allow_insecure_upstreams: bool = False,
+    home: frozenset[str] = EEA,
 ) -> Mapping[str, Rule]:
     """Load every `*.toml` file in `folder` into a read-only mapping keyed by rule id.
 
     Raises `RuleError` naming the file, the dotted key and what was expected. Files whose
-    name starts with a dot (editor back-ups) are skipped; other files are ignored.
+    name starts with a dot (editor back-ups) are skipped; other files are ignored. `home` is
+    the operator's home region (`GATEWAY_HOME_REGION`, default the EEA): every processing
+    location outside it needs a transfer safeguard.
     """
     if not folder.is_dir():
         raise RuleError(str(folder), "(folder)", "expected a directory of vendor rule files")
@@ -70,6 +78,7 @@ def load_rules(
         table = _read(path)
         doc = RuleTable(str(path), table, _RULE_KEYS)
         rule = _build_rule(doc, allowed, allow_insecure_upstreams)
+        check_transfers(doc, rule, home)
         if rule.id != path.stem:
             problem = f"expected {path.stem!r} (the file name), got {rule.id!r}"
             raise RuleError(str(path), "id", problem)
@@ -122,31 +131,17 @@ def _build_rule(doc: RuleTable, categories: tuple[str, ...], insecure: bool) -> 
         cookies=doc.names("cookies"),
         hit=hit,
         terms_url=terms,
-        notice=_notice(doc),
+        notice=notice(doc),
         hosts=doc.hosts("hosts"),
         platform=doc.choice("platform", Platform, "web"),
+        processing_locations=locations(doc),
+        transfer_safeguards=safeguards(doc),
+        descriptions=descriptions(doc),
         storage=doc.names("storage"),
         scripts=read_scripts(
             doc, hit.paths, lambda table, key, url: _check_url(table, key, url, insecure=insecure)
         ),
     )
-
-
-def _notice(doc: RuleTable) -> tuple[tuple[str, str], ...]:
-    texts = doc.table("notice", (), open_keys=True) if doc.has("notice") else None
-    if texts is None:
-        return ()
-    pairs = []
-    for language in texts.values:
-        if not _LANGUAGE.fullmatch(language):
-            texts.fail(language, "expected a lowercase language code such as 'en'")
-        text = texts.string(language)
-        if not text.strip() or text.count("[") != text.count("]") or text.count("[") > 2:
-            texts.fail(language, "expected text with at most two [link] marks")
-        pairs.append((language, text))
-    if "en" not in texts.values:
-        texts.fail("en", "missing (English is the fallback for every other language)")
-    return tuple(pairs)
 
 
 def _build_hit(hit: RuleTable, insecure: bool, categories: tuple[str, ...]) -> HitRule:

@@ -12,6 +12,9 @@ the gateway handles a hit sent to `/t/{vendor}`::
     hosts = ["*.google-analytics.com"]  # optional: where its own tags load from (audit)
     storage = ["_ga_*"]              # optional: its localStorage/sessionStorage keys (audit)
     platform = "web"                 # web (default) | app: sent by mobile apps, not in the banner
+    processing_locations = ["US"]    # required: ISO countries where the vendor processes data
+    transfer_safeguard = "dpf"       # for those outside GATEWAY_HOME_REGION (or a table by country)
+    descriptions = { ru = "..." }    # optional: `description` in other languages
 
     [hit]
     mode = "forward"                 # forward | redirect | block
@@ -248,6 +251,18 @@ class Rule:
     # subdomain); `consent-gateway audit` flags a request to one before consent.
     hosts: tuple[str, ...] = ()
     platform: Platform = "web"  # "app": hits come from mobile apps; the web banner omits it
+    # ISO 3166-1 alpha-2 countries the vendor processes data in, and country → safeguard for
+    # those outside the operator's home region (`gateway.rules.transfers`).
+    processing_locations: tuple[str, ...] = ()
+    transfer_safeguards: tuple[tuple[str, str], ...] = ()
+    descriptions: tuple[
+        tuple[str, str], ...
+    ] = ()  # language → description; English is `description`
+
+    def description_in(self, language: str) -> str:
+        """The description in `language`, else the English one."""
+        return dict(self.descriptions).get(language, self.description)
+
     # localStorage/sessionStorage keys its scripts write (`*` as in cookies); the audit judges
     # them as it judges cookies.
     storage: NameSet = NameSet()

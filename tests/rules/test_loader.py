@@ -19,6 +19,7 @@ name = "Acme Analytics"
 category = "analytics"
 privacy_policy_url = "https://acme.example/privacy"
 cookies = ["_acme", "_acme_*"]
+processing_locations = ["DE"]
 
 [hit]
 mode = "forward"
@@ -46,7 +47,7 @@ def write(folder: Path, text: str, name: str = "acme.toml") -> Path:
 # The shipped rules
 
 
-EMBEDS = ["openstreetmap", "vimeo", "youtube"]
+EMBEDS = ["openstreetmap", "vimeo", "youtube", "yandex_webvisor"]
 
 
 def test_shipped_rules_load() -> None:
@@ -61,6 +62,9 @@ def test_shipped_rules_load() -> None:
             "meta_pixel",
             "plausible",
             "recaptcha",
+            "vk_ads",
+            "vk_retargeting",
+            "yandex_metrica",
             *EMBEDS,
         ]
     )

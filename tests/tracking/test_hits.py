@@ -129,7 +129,8 @@ def test_an_advertising_id_and_the_tracking_flags_follow_what_may_be_signalled(
 def test_an_advertising_id_on_an_analytics_rule_needs_marketing_too(tmp_path: Path) -> None:
     (tmp_path / "stats.toml").write_text(
         'id = "stats"\nname = "Stats"\ncategory = "analytics"\n'
-        'privacy_policy_url = "https://stats.example/privacy"\n[hit]\nmode = "forward"\n'
+        'privacy_policy_url = "https://stats.example/privacy"\nprocessing_locations = ["DE"]\n'
+        '[hit]\nmode = "forward"\n'
         'upstream = "https://stats.example/hit"\nallowed_params = ["e", "idfa", "gaid"]\n'
         'advertising_id_params = ["idfa", "gaid"]\nwithout_consent = "anonymous"\n'
     )

@@ -32,6 +32,8 @@ def report_data(
                 "label": run.state.label,
                 "granted": sorted(run.state.granted),
                 "gpc": run.state.gpc,
+                # What this state lets leave the home region: vendor, country, safeguard.
+                "transfers": config.transfers_allowed(run.state.granted),
                 "error": run.error,
                 "banner_screenshot": f"banner-{run.state.name}.png" if run.banner_png else None,
                 "pages": [asdict(visit) for visit in run.pages],

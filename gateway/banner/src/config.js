@@ -11,6 +11,7 @@
  * @property {string} category  "necessary" ones are disclosed only: no switch, never blocked
  * @property {string[]} [cookies]  may hold one "*" wildcard each; these come with the details
  * @property {string} [description]  from the details
+ * @property {string} [processedIn]  from the details: "Processed in: Russia (standard contractual clauses)"
  * @property {string} [policyUrl]  from the details
  * @property {string} [terms]  from the details
  * @property {Record<string, string>} [notice]  language → text, its policy and terms links

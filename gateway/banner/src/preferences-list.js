@@ -59,6 +59,8 @@ const categoryRow = (category) => {
         : labelledSwitch(vendor.name, vendor.id),
     );
     if (vendor.description) item.append(element("span", "cg-k", vendor.description));
+    // Where it processes data, and the safeguard of a transfer out of the home region.
+    if (vendor.processedIn) item.append(element("span", "cg-k", vendor.processedIn));
     if (cookies.length)
       item.append(element("span", "cg-k", text("cookies") + ": " + cookies.join(", ")));
     links.append(externalLink(text("policy_link"), vendor.policyUrl));
