@@ -161,6 +161,7 @@ async def test_a_sites_own_rule_without_url_params_still_strips_urls_on_anonymou
     (rules / "stats.toml").write_text(
         'id = "stats"\nname = "Our stats"\ncategory = "analytics"\n'
         'privacy_policy_url = "https://www.example.com/privacy"\n'
+        'processing_locations = ["DE"]\n'
         f'[hit]\nmode = "forward"\nupstream = "{vendor.origin}/collect"\n'
         'allowed_params = ["page", "ref"]\nwithout_consent = "anonymous"\n'
     )
