@@ -39,7 +39,7 @@ async def test_demo_page_accept_runs_its_tags(
     video = page.frame_locator("#video").get_by_text("Product tour — 2:41")
     await expect(video).to_be_visible()
     page_url = gateway.origin + "/demo"
-    await arrived(vendor, GA4, en="page_view", tid="G-DEMO", dl=page_url)
+    await arrived(vendor, GA4, en="page_view", tid="G-XXXXXXXXXX", dl=page_url)
     await arrived(vendor, PLAUSIBLE, n="pageview", u=page_url)
     await page.get_by_role("button", name="Send a test analytics hit").click()
     await expect(page.locator("#decision")).to_have_attribute("data-outcome", "forward")

@@ -63,7 +63,7 @@
     }
   };
   $("test-analytics").addEventListener("click", () =>
-    tryHit("/t/ga4?v=2&tid=G-DEMO&en=demo_button&dl=" + encodeURIComponent(location.href)));
+    tryHit("/t/ga4?v=2&tid=G-XXXXXXXXXX&en=demo_button&dl=" + encodeURIComponent(location.href)));
   $("test-marketing").addEventListener("click", () => tryHit("/t/meta_pixel?id=DEMO&ev=Lead"));
 
   showConsent(gateway ? gateway.get() : null);
