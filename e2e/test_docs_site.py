@@ -1,6 +1,6 @@
 """The documentation site as a reader gets it: built strictly by MkDocs, served as static files,
 opened in Chromium. Its home page shows the pitch, the navigation and the search box, and loads
-nothing from another host (no web fonts, no CDN). Screenshot: e2e/screenshots/docs-home.png."""
+nothing from another host (no web fonts, no CDN). Screenshot: e2e/artifacts/screenshots/docs-home.png (ignored)."""
 
 from __future__ import annotations
 
