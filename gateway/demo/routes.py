@@ -75,7 +75,13 @@ def demo_routes(directory: Path = HERE) -> list[Route]:
         texts = texts_for(language)
         page_url = f"{settings.public_origin}/demo"
         pixel = "/t/ga4?" + urlencode(
-            {"v": "2", "tid": "G-XXXXXXXXXX", "en": "page_view", "dl": page_url, "dt": texts["title"]}
+            {
+                "v": "2",
+                "tid": "G-XXXXXXXXXX",
+                "en": "page_view",
+                "dl": page_url,
+                "dt": texts["title"],
+            }
         )
         own_origin = f"{request.url.scheme}://{request.url.netloc}"
         html = page_template.render(
