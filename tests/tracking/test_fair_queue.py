@@ -4,6 +4,7 @@ visitor's answer never changes (a pixel is a pixel)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from ipaddress import ip_network
 from pathlib import Path
@@ -38,6 +39,13 @@ async def edge(
     app = create_app(settings)
     async with serving(app, client_ip=PROXY) as client:
         client.app = app  # type: ignore[attr-defined]
+        # Until the gateway has read objections from the store every subject counts as
+        # objecting (fail closed): a slow Cluster start would block the consented hits.
+        registry = app.state.gateway.objections
+        deadline = asyncio.get_running_loop().time() + 15
+        while not registry.loaded and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+        assert registry.loaded
         yield client
 
 
