@@ -124,6 +124,13 @@ async def two_instances(
     first, second = instance("a"), instance("b")
     async with serving(first) as one, serving(second) as other:
         one.app, other.app = first, second  # type: ignore[attr-defined]
+        # Each has read the store once (until then it fails closed): the second from now on.
+        for app in (first, second):
+            registry = app.state.gateway.objections
+            deadline = time.monotonic() + 15
+            while not registry.loaded and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert registry.loaded
         yield one, other
 
 
