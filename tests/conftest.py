@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -102,6 +103,16 @@ async def serving(
         transport = httpx.ASGITransport(app=app, client=(client_ip, 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
             yield client
+
+
+async def first_read(app: Starlette, seconds: float = 15.0) -> None:
+    """Until the app has read objections and choices from the store once, it fails closed
+    (every subject objects): tests that count forwarded hits wait for that first read."""
+    registry = app.state.gateway.objections
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not registry.loaded and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
+    assert registry.loaded
 
 
 @pytest.fixture

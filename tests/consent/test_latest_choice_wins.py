@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.consent.objections import Objection
-from tests.conftest import REPO, SITE, serving
+from tests.conftest import REPO, SITE, first_read, serving
 from tests.delivery.waiting import drained
 from tests.tracking.test_pixel_proxy import BROWSER, GA4_HIT, gateway_of
 from tests.vendors import StandInVendor, rules_pointing_at
@@ -124,13 +124,8 @@ async def two_instances(
     first, second = instance("a"), instance("b")
     async with serving(first) as one, serving(second) as other:
         one.app, other.app = first, second  # type: ignore[attr-defined]
-        # Each has read the store once (until then it fails closed): the second from now on.
-        for app in (first, second):
-            registry = app.state.gateway.objections
-            deadline = time.monotonic() + 15
-            while not registry.loaded and time.monotonic() < deadline:
-                await asyncio.sleep(0.02)
-            assert registry.loaded
+        for app in (first, second):  # each has read the store once: the second counts from now
+            await first_read(app)
         yield one, other
 
 

@@ -4,7 +4,6 @@ visitor's answer never changes (a pixel is a pixel)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from ipaddress import ip_network
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.tracking.forwarder import EdgeCounts
-from tests.conftest import REPO, SITE, serving
+from tests.conftest import REPO, SITE, first_read, serving
 from tests.tracking.test_pixel_proxy import BROWSER
 from tests.vendors import StandInVendor, rules_pointing_at
 
@@ -39,13 +38,7 @@ async def edge(
     app = create_app(settings)
     async with serving(app, client_ip=PROXY) as client:
         client.app = app  # type: ignore[attr-defined]
-        # Until the gateway has read objections from the store every subject counts as
-        # objecting (fail closed): a slow Cluster start would block the consented hits.
-        registry = app.state.gateway.objections
-        deadline = asyncio.get_running_loop().time() + 15
-        while not registry.loaded and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.02)
-        assert registry.loaded
+        await first_read(app)  # a slow Cluster start would otherwise block consented hits
         yield client
 
 
