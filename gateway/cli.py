@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(run=_check_config)
     rules = commands.add_parser("check-rules", help="validate the tag rules")
-    rules.set_defaults(run=_check_config, skip_store=True)
+    rules.set_defaults(run=_check_config, skip_store=True, rules_only=True)
 
     secret = commands.add_parser("gen-secret", help="print a new random secret key")
     secret.set_defaults(run=lambda _: print(generate_secret()) or 0)
@@ -218,7 +218,7 @@ def _check_config(arguments: argparse.Namespace) -> int:
     from gateway.rules.selection import select_vendors
     from gateway.startup import origin_warning, vendor_line
 
-    settings = _settings(arguments)
+    settings = load_settings(arguments.config, None)  # reads only: no data-dir guard needed
     catalogue = load_rules(
         settings.rules,
         categories=settings.categories,
@@ -227,7 +227,8 @@ def _check_config(arguments: argparse.Namespace) -> int:
     )
     rules = select_vendors(catalogue, settings.vendors)
     banner_config_for(settings, rules)  # banner text overrides, vendors per category
-    check_writable_paths(settings)
+    if not getattr(arguments, "rules_only", False):  # `check-rules` writes nothing
+        check_writable_paths(settings)
     print(f"ok: settings valid; {len(catalogue)} tag rule(s) in {settings.rules}")
     print(f"vendors: {vendor_line(list(rules))}")
     warning = origin_warning(settings)

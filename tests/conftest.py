@@ -16,20 +16,13 @@ from starlette.applications import Starlette
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.store import Store, open_store
+from tests.isolation import own_state_folder  # noqa: F401 (an autouse fixture)
 from tests.servers import RedisServer, redis_cluster, redis_server
 from tests.vendors import StandInVendor, rules_pointing_at, stand_in_vendor, vendors_in
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "test-secret-key-0123456789abcdefghijklmnop"
 SITE = "https://www.example.com"
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _own_state_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """CLI commands remember data directories in the user's state folder: not the tester's."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
-        yield
 
 
 @pytest.fixture(scope="session")

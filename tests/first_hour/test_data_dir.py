@@ -67,6 +67,24 @@ def test_a_command_in_another_folder_names_the_data_directory_to_use(tmp_path: P
     assert fresh.returncode == 0, fresh.stderr  # a data directory set on purpose starts afresh
 
 
+def test_checking_creates_nothing_so_it_runs_in_any_folder(tmp_path: Path) -> None:
+    """`check-rules` and `check-config` only read: another checkout's data directory (a CI clone
+    beside the developer's) is no reason to refuse them, and they leave no data behind."""
+    env = _defaults(tmp_path)
+    project, elsewhere = tmp_path / "project", tmp_path / "ci-clone"
+    project.mkdir()
+    elsewhere.mkdir()
+    assert run("receipts", env=env, cwd=project).returncode == 0
+    rules = run("check-rules", env=env, cwd=elsewhere)
+    assert rules.returncode == 0, rules.stderr
+    assert rules.stdout.startswith("ok: settings valid"), rules.stdout
+    assert not (elsewhere / "var").exists()
+    config = run("check-config", "--skip-store", env=env, cwd=elsewhere)
+    assert config.returncode == 0, config.stderr  # tries the folder is writable; no key, no data
+    assert not (elsewhere / "var" / "secret.key").exists()
+    assert not (elsewhere / "var" / "gateway.sqlite3").exists()
+
+
 def test_the_same_config_file_finds_the_same_data_from_any_folder(tmp_path: Path) -> None:
     env = _defaults(tmp_path)
     site = tmp_path / "site"
