@@ -73,6 +73,10 @@ class Settings:
     objection_refresh_seconds: float = 5.0
     spool_replay_seconds: float = 5.0
     store_timeout_seconds: float = 2.0
+    # Archive (issue 29): receipts and email events older than `hot_days` move from Redis to
+    # PostgreSQL at `archive` (postgresql://…; empty: no archive, Redis keeps everything).
+    archive: str = field(default="", repr=False)  # may hold a password
+    hot_days: int = 7
     demo: bool = False
     # Hit delivery (issue 16): `serve` runs a delivery worker unless `forwarder` is false.
     forwarder: bool = True
@@ -273,6 +277,8 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "objection_refresh_seconds": _number,
     "spool_replay_seconds": _number,
     "store_timeout_seconds": _number,
+    "archive": _text,
+    "hot_days": _integer,
     "demo": _boolean,
     "forwarder": _boolean,
     "delivery_concurrency": _integer,
@@ -434,10 +440,22 @@ def _check(settings: Settings, origins: Mapping[str, str]) -> None:
         fail("spool_replay_seconds", "expected 0.1 to 3600 seconds")
     if not 0.05 <= settings.store_timeout_seconds <= 60:
         fail("store_timeout_seconds", "expected 0.05 to 60 seconds")
+    _check_archive(settings, fail)
     for key, low, high in _DELIVERY_RANGES:
         if not low <= getattr(settings, key) <= high:
             fail(key, f"expected {low:g} to {high:g}")
     _check_opt_in(settings, fail)
+
+
+def _check_archive(settings: Settings, fail: Callable[[str, str], None]) -> None:
+    if settings.archive:
+        parts = url_parts(settings.archive)
+        if parts is None or parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+            fail("archive", "expected postgresql://user:password@host:port/database")
+        if not settings.store.startswith(("redis://", "rediss://", "redis+")):
+            fail("archive", "an archive goes beside a Redis store (GATEWAY_STORE=redis://…)")
+    if not 1 <= settings.hot_days <= 3650:
+        fail("hot_days", "expected 1 to 3650 days")
 
 
 def _check_opt_in(settings: Settings, fail: Callable[[str, str], None]) -> None:
