@@ -19,7 +19,7 @@ def open_store(settings: Settings) -> Store:
             raise ConfigError("settings", "store", "SQLite needs a file path: sqlite:///var/x.db")
         return SQLiteStore(path, settings)
     if settings.archive:
-        from gateway.archive.store import ArchivedRedisStore
+        from gateway.store.archive.store import ArchivedRedisStore
 
         return ArchivedRedisStore(url, settings)
     from gateway.store.redis import RedisStore

@@ -1,8 +1,8 @@
 """Redis (or Redis Cluster) with the archive beside it, read as one store.
 
 Redis keeps what the hot paths need and the receipts and email events of the last
-`hot_days`; older ones live in PostgreSQL (`gateway.archive.postgres`), moved there by
-`gateway.archive.mover`. Reads see both as one, each record once:
+`hot_days`; older ones live in PostgreSQL (`gateway.store.archive.postgres`), moved there by
+`gateway.store.archive.mover`. Reads see both as one, each record once:
 
 - a subject's records (access, export, the latest choice): Redis first, then the archive. A
   move commits to the archive before it takes a record out of Redis, so a record moved
@@ -24,11 +24,11 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any, cast
 
-from gateway.archive.postgres import Archive
 from gateway.email.records import EmailEvent
 from gateway.receipts.model import Receipt
 from gateway.settings import Settings
 from gateway.store import policy
+from gateway.store.archive.postgres import Archive
 from gateway.store.base import PurgeProgress, SubjectStanding
 from gateway.store.redis import RedisStore
 
@@ -42,7 +42,7 @@ class ArchivedRedisStore(RedisStore):
 
     @property
     def hot_client(self) -> Any:
-        """The Redis client, for the mover's reads and deletes (`gateway.archive.hot`)."""
+        """The Redis client, for the mover's reads and deletes (`gateway.store.archive.hot`)."""
         return self._client
 
     async def open(self) -> None:

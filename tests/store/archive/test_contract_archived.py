@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from gateway.settings import Settings
-from tests.archive.conftest import MovingStore
+from tests.store.archive.conftest import MovingStore
 from tests.store.test_contract import (  # noqa: F401 -- collected here against the archive
     test_a_stored_receipt_comes_back_unchanged,
     test_email_events_are_idempotent_ordered_and_per_subject,

@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 import psycopg
 import pytest
 
-from gateway.archive.mover import ArchiveMover
-from gateway.archive.store import ArchivedRedisStore
 from gateway.email.records import EmailEvent
 from gateway.receipts.model import Receipt
 from gateway.settings import Settings
 from gateway.store import open_store
+from gateway.store.archive.mover import ArchiveMover
+from gateway.store.archive.store import ArchivedRedisStore
 from tests.conftest import _flush
 from tests.pg_server import PostgresServer, postgres_server
 from tests.servers import RedisServer

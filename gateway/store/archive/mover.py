@@ -14,15 +14,18 @@ archive's move lock the round ends early and the next one goes on.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway.archive import hot
-from gateway.archive.store import ArchivedRedisStore
 from gateway.background import Repeating
+from gateway.errors import StoreUnavailable
 from gateway.store import policy
+from gateway.store.archive import hot
+from gateway.store.archive.store import ArchivedRedisStore
 
 log = logging.getLogger("gateway.archive")
 
@@ -111,6 +114,23 @@ class ArchiveMover:
         if oldest is None:
             return 0.0
         return max(0.0, self.hot_cutoff(self.clock()) - oldest)
+
+    async def health(self, within: float) -> dict[str, object]:
+        """The archive's part of `/readyz` and the dashboard: whether it answers within
+        `within` seconds, and the lag. An archive down does not make the gateway unready:
+        receipts wait in Redis."""
+        report: dict[str, object] = {"status": "ok"}
+        try:
+            await asyncio.wait_for(self.store.archive.ping(), within)
+        except (StoreUnavailable, TimeoutError) as error:
+            report = {"status": "unavailable", "reason": str(error) or "no answer in time"}
+        try:
+            report["lag_seconds"] = round(await asyncio.wait_for(self.lag_seconds(), within), 3)
+        except (StoreUnavailable, TimeoutError):
+            report["lag_seconds"] = None  # Redis did not say: /readyz reports the store itself
+        if self.last_round is not None:
+            report["last_round"] = dataclasses.asdict(self.last_round)
+        return report
 
     async def start(self) -> None:
         self._loop.start()

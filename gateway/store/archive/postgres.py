@@ -1,6 +1,6 @@
 """The archive itself: receipts and email events in PostgreSQL, through a psycopg 3 pool.
 
-Writes come only from the mover (`gateway.archive.mover`) and are idempotent: a row whose
+Writes come only from the mover (`gateway.store.archive.mover`) and are idempotent: a row whose
 (time, id) is already archived is left as it is, so a batch moved twice lands once. Each
 write checks the subject's tombstone (`archive_tombstones`) in the same statement, and a move
 batch holds the advisory lock `MOVE_LOCK` exclusively while an erasure holds it shared: an
@@ -20,7 +20,10 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from gateway.archive.schema import (
+from gateway.email.records import EmailEvent, tombstone_id
+from gateway.errors import StoreUnavailable
+from gateway.receipts.model import Receipt
+from gateway.store.archive.schema import (
     MOVE_LOCK,
     TABLES,
     create_partition,
@@ -30,9 +33,6 @@ from gateway.archive.schema import (
     partition_month,
     partition_name,
 )
-from gateway.email.records import EmailEvent, tombstone_id
-from gateway.errors import StoreUnavailable
-from gateway.receipts.model import Receipt
 from gateway.store.base import NOT_CHOICES
 
 POOL_SIZE = 4  # connections per process: the mover, rights reads and an export at once
@@ -248,6 +248,7 @@ class Archive:
         except FAULTS as error:
             raise StoreUnavailable(f"archive: {type(error).__name__}") from error
         return removed
+
 
 async def _partitions(connection: psycopg.AsyncConnection[Any], table: str) -> list[str]:
     cursor = await connection.execute(
