@@ -1,0 +1,49 @@
+"""What the archive suite reads straight from PostgreSQL and Redis, to check what the store
+says about itself."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import psycopg
+
+from gateway.receipts.model import Receipt
+from gateway.store.archive.store import ArchivedRedisStore
+from gateway.store.redis_keys import DAYS_KEY, day_receipts_key
+from tests.store.test_contract import receipt
+
+DAY = 86400.0
+
+
+def archived_ids(
+    url: str, table: str = "archived_receipts", subject: str | None = None
+) -> list[str]:
+    """Every id in `table` (duplicates kept: a double would show twice)."""
+    column = "receipt_id" if table == "archived_receipts" else "event_id"
+    query = f"SELECT {column} FROM {table}"  # both names are this module's own
+    with psycopg.connect(url) as connection:
+        if subject is None:
+            rows = connection.execute(query).fetchall()
+        else:
+            rows = connection.execute(query + " WHERE subject_id = %s", (subject,)).fetchall()
+    return [row[0] for row in rows]
+
+
+async def hot_receipt_count(store: ArchivedRedisStore) -> int:
+    """Receipts still in Redis's day sets."""
+    client: Any = store.hot_client
+    total = 0
+    for day in await client.zrange(DAYS_KEY, 0, -1):
+        total += int(await client.zcard(day_receipts_key(day)))
+    return total
+
+
+def old_receipts(count: int, subjects: int = 10, days_ago: float = 30) -> list[Receipt]:
+    """`count` receipts of `subjects` subjects spread over three days, `days_ago` days ago
+    (older than the hot window, younger than any retention)."""
+    start = time.time() - days_ago * DAY
+    return [
+        receipt(f"subject-{n % subjects:04d}-aaaaaaaa", at=round(start + (n % 3) * DAY + n, 3))
+        for n in range(count)
+    ]
