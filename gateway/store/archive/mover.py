@@ -31,8 +31,8 @@ log = logging.getLogger("gateway.archive")
 
 LEASE = "archive-move"
 MOVE_SECONDS = 60.0  # between rounds
-BATCH = 500  # records per transaction
-MAX_BATCHES = 200  # per round, so that one round ends (100,000 records) and others may run
+BATCH = 100  # records per transaction: small, so each step holds the event loop briefly
+MAX_BATCHES = 1000  # per round, so that one round ends (100,000 records) and others may run
 
 
 @dataclass
@@ -87,7 +87,7 @@ class ArchiveMover:
             batch = await hot.old_receipts(client, self.hot_cutoff(now), self.batch)
             if not batch:
                 return
-            kept = [(r, body) for r, body in batch if r.created_at >= keep_after]
+            kept = [record for record in batch if record.created_at >= keep_after]
             written = await self.store.archive.add_receipts(kept)
             if written is None:
                 done.busy = True
@@ -99,7 +99,7 @@ class ArchiveMover:
     async def _move_events(self, now: float, done: MoveRound) -> None:
         client, keep_after = self.store.hot_client, policy.events_cutoff(self.store.settings, now)
         async for batch in hot.old_event_batches(client, self.hot_cutoff(now), self.batch):
-            kept = [(e, body) for e, body in batch if e.created_at >= keep_after]
+            kept = [record for record in batch if record.created_at >= keep_after]
             written = await self.store.archive.add_email_events(kept)
             if written is None:
                 done.busy = True

@@ -23,6 +23,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from gateway.email.records import EmailEvent, tombstone_id
 from gateway.errors import StoreUnavailable
 from gateway.receipts.model import Receipt
+from gateway.store.archive.hot import HotRecord
 from gateway.store.archive.schema import (
     MOVE_LOCK,
     TABLES,
@@ -92,22 +93,25 @@ class Archive:
         except FAULTS as error:
             raise StoreUnavailable(f"archive: {type(error).__name__}") from error
 
-    async def add_receipts(self, receipts: Sequence[tuple[Receipt, str]]) -> int | None:
-        """Archive (receipt, its JSON) pairs; returns how many rows were new, or None when
+    async def add_receipts(self, receipts: Sequence[HotRecord]) -> int | None:
+        """Archive receipts as Redis held them; returns how many rows were new, or None when
         nothing was written because an export or an erasure holds `MOVE_LOCK`."""
-        rows = [(r.created_at, r.receipt_id, r.subject_id, body) for r, body in receipts]
-        return await self._add("archived_receipts", "receipt_id", rows)
+        return await self._add("archived_receipts", "receipt_id", receipts)
 
-    async def add_email_events(self, events: Sequence[tuple[EmailEvent, str]]) -> int | None:
-        rows = [(e.created_at, e.event_id, e.subject_id, body) for e, body in events]
-        return await self._add("archived_email_events", "event_id", rows)
+    async def add_email_events(self, events: Sequence[HotRecord]) -> int | None:
+        return await self._add("archived_email_events", "event_id", events)
 
-    async def _add(self, table: str, id_column: str, rows: Sequence[tuple[Any, ...]]) -> int | None:
+    async def _add(self, table: str, id_column: str, rows: Sequence[HotRecord]) -> int | None:
         if not rows:
             return 0
-        months = {month_of(row[0]) for row in rows}
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        columns.append([tombstone_id(row[2]) for row in rows])
+        months = {month_of(row.created_at) for row in rows}
+        columns = [
+            [row.created_at for row in rows],
+            [row.record_id for row in rows],
+            [row.subject_id for row in rows],
+            [row.body for row in rows],
+            [tombstone_id(row.subject_id) for row in rows],
+        ]
         statement = sql.SQL(_ADD).format(table=sql.Identifier(table), id=sql.Identifier(id_column))
         try:
             await self._ready()
