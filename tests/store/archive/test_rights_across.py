@@ -15,6 +15,7 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.store.archive.mover import ArchiveMover
 from gateway.store.archive.store import ArchivedRedisStore
+from tests.admin.html_reading import log_in
 from tests.clocks import FixedClock
 from tests.conftest import SITE, serving
 from tests.store.archive.helpers import DAY, archived_ids, hot_receipt_count
@@ -37,6 +38,7 @@ async def test_rights_see_and_erase_archived_receipts(
                 archived_settings(
                     data_dir=tmp_path / name,
                     admin_token_hashes=(hashlib.sha256(ADMIN.encode()).hexdigest(),),
+                    public_url="http://gateway.test",  # the in-process client's origin
                 ),
                 clock=clock,
             )
@@ -65,6 +67,8 @@ async def test_rights_see_and_erase_archived_receipts(
         ready = (await b.get("/readyz")).json()
         assert ready["archive"]["status"] == "ok"
         assert ready["archive"]["lag_seconds"] == 0.0
+        await log_in(b, ADMIN)  # the dashboard's Operations panel says the same
+        assert '<dd id="archive" class="ok">answers;' in (await b.get("/admin")).text
 
         erased = (await b.delete(f"/api/subjects/{subject}", headers=AUTH)).json()
         assert erased["erased"]["receipts"] == 1
