@@ -2,10 +2,14 @@
 
 Writes come only from the mover (`gateway.store.archive.mover`) and are idempotent: a row whose
 (time, id) is already archived is left as it is, so a batch moved twice lands once. Each
-write checks the subject's tombstone (`archive_tombstones`) in the same statement, and a move
-batch holds the advisory lock `MOVE_LOCK` exclusively while an erasure holds it shared: an
-erasure waits for a batch in flight to commit and then deletes what it wrote, or the batch
-waits and then finds the tombstone. Either way nothing of an erased subject stays.
+write checks the subject's tombstone (`archive_tombstones`) in the same statement.
+
+A move batch takes the advisory lock `MOVE_LOCK` exclusively, without waiting (held: it
+writes nothing, the round ends and the records wait in Redis); an erasure and an export hold
+it shared. So an erasure either waits for a batch in flight to commit and then deletes what it
+wrote, or comes first and the batch, later, finds the tombstone: nothing of an erased subject
+stays. And no batch commits during an export, whose snapshot therefore holds every record
+taken out of Redis while it runs.
 
 Every operation raises `StoreUnavailable` when PostgreSQL does not answer in time.
 """
