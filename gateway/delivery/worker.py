@@ -64,11 +64,11 @@ class DeliveryWorker:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.queue, self.store, self.settings, self.clock = queue, store, settings, clock
-        self.concurrency = settings.delivery_concurrency
-        self.lease = settings.delivery_lease_seconds
+        self.concurrency = settings.delivery.concurrency
+        self.lease = settings.delivery.lease_seconds
         self.consumer = consumer_name()
         self.sender = sender or VendorSender(
-            settings.delivery_timeout_seconds, max_idle_per_origin=self.concurrency
+            settings.delivery.timeout_seconds, max_idle_per_origin=self.concurrency
         )
         self.consent = DeliveryConsent(store)
         self.lanes = {
@@ -86,7 +86,7 @@ class DeliveryWorker:
     def _lane(self, rule: Rule) -> Lane:
         assert rule.hit.upstream is not None
         protocol = protocol_of(rule.hit.upstream)
-        max_age = self.settings.delivery_max_age_seconds
+        max_age = self.settings.delivery.max_age_seconds
         if protocol.max_age_seconds is not None:
             max_age = min(max_age, protocol.max_age_seconds)
         marks = SendingMarks(self.queue, rule.id, self.consumer, self.lease, self.clock)
