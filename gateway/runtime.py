@@ -125,7 +125,7 @@ class Gateway:
         )
         forwarder = Forwarder(hit_queue, cap_per_vendor=cap)
         delivery = (
-            DeliveryWorker(hit_queue, store, rules, settings)
+            DeliveryWorker(hit_queue, store, rules, settings.delivery)
             if settings.delivery.forwarder
             else None
         )

@@ -36,7 +36,7 @@ async def run_forwarder(settings: Settings, stop: asyncio.Event | None = None) -
     store, queue = open_store(settings), open_hit_queue(settings)
     await store.open()
     await queue.open()
-    worker = DeliveryWorker(queue, store, rules, settings)
+    worker = DeliveryWorker(queue, store, rules, settings.delivery)
     await worker.start()
     heartbeat = InstanceHeartbeat(store)  # the dashboard lists this process with the edges
     heartbeat.figures = lambda: _figures(worker)

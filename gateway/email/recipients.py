@@ -23,7 +23,7 @@ from gateway.receipts.build import new_receipt
 from gateway.receipts.ledger import RecordsReceipts
 from gateway.receipts.model import Action, Receipt
 from gateway.receipts.shown import NOTHING_SHOWN, TextsShown
-from gateway.settings.sections import ConsentSection, EmailSection
+from gateway.settings import ConsentSection, EmailSection
 from gateway.store.base import Store
 from gateway.visitors.request import NO_FACTS, RequestFacts
 

@@ -12,7 +12,7 @@ from gateway.email.recorder import EmailRecorder
 from gateway.email.records import EventKind, Verdict
 from gateway.email.tokens import EmailTokens
 from gateway.receipts.ledger import RecordsReceipts
-from gateway.settings.sections import ConsentSection, EmailSection
+from gateway.settings import ConsentSection, EmailSection
 from gateway.store.base import Store
 from gateway.tracking.counters import EventCounter
 

@@ -28,8 +28,7 @@ from gateway.errors import Unprocessable
 from gateway.receipts.build import new_receipt
 from gateway.receipts.shown import TextsShown
 from gateway.runtime import Gateway, gateway_of
-from gateway.settings import Settings
-from gateway.settings.sections import ConsentSection
+from gateway.settings import ConsentSection
 from gateway.visitors.headers import read_decision_headers
 
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie, Authorization"}
@@ -116,7 +115,7 @@ async def record_consent(request: Request) -> Response:
         else TextsShown(choice.language or "", "")
     )
     receipt = new_receipt(
-        _policy_in(settings, shown.language),
+        _policy_in(settings.consent, shown.language),
         facts,
         subject_id=consent.consent_id,
         subject_kind="visitor",
@@ -173,7 +172,7 @@ async def withdraw_consent(request: Request) -> Response:
     elif previous is not None:
         shown = gateway.shown_texts(_withdrawal_language(request))
         receipt = new_receipt(
-            _policy_in(settings, shown.language),
+            _policy_in(settings.consent, shown.language),
             request_facts(request, settings.network),
             subject_id=previous.consent_id,
             subject_kind="visitor",
@@ -246,6 +245,6 @@ routes = [
 ]
 
 
-def _policy_in(settings: Settings, language: str) -> ConsentSection:
+def _policy_in(consent: ConsentSection, language: str) -> ConsentSection:
     """The policy a receipt cites: the privacy policy in the language the person was shown."""
-    return replace(settings.consent, url=settings.consent.url_for(language))
+    return replace(consent, url=consent.url_for(language))

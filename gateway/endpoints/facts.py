@@ -6,7 +6,7 @@ import re
 
 from starlette.requests import Request
 
-from gateway.settings.sections import NetworkSection
+from gateway.settings import NetworkSection
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.headers import geo_header_name, read_decision_headers
 from gateway.visitors.network import client_ip

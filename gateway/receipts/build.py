@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from gateway.receipts.model import Action, LabelShown, Receipt, SubjectKind, new_receipt_id
 from gateway.receipts.shown import TextsShown
-from gateway.settings.sections import ConsentSection
+from gateway.settings import ConsentSection
 from gateway.visitors.request import RequestFacts
 
 

@@ -169,7 +169,7 @@ async def _deliver_rest(settings: Settings, timeout: float = 30.0) -> DeliveryWo
     rules = load_rules(
         settings.rules.folder, categories=settings.consent.categories, allow_insecure_upstreams=True
     )
-    worker = DeliveryWorker(queue, store, rules, settings)
+    worker = DeliveryWorker(queue, store, rules, settings.delivery)
     await worker.start()
     try:
         deadline = time.monotonic() + timeout
