@@ -134,3 +134,19 @@ def test_sections_are_built_once_not_per_access() -> None:
     assert settings.site.cookie_secure
     with pytest.raises(AttributeError):
         settings.delivery.shards = 2  # type: ignore[misc]
+
+
+def test_paths_and_policy_urls_in_tables_are_read_as_their_flat_keys(tmp_path: Path) -> None:
+    config = tmp_path / "etc" / "c.toml"
+    config.parent.mkdir()
+    config.write_text(
+        '[rules]\nfolder = "rules"\n[site]\ndata_dir = "data"\n'
+        '[consent.url]\nen = "https://x.example/p"\nru = "https://x.example/ru/p"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(config, environ={})
+    assert settings.rules.folder == config.parent / "rules"  # beside the file, not the cwd
+    assert settings.site.data_dir == config.parent / "data"
+    assert settings.store.url == f"sqlite:///{config.parent / 'data' / 'gateway.sqlite3'}"
+    assert settings.consent.url == "https://x.example/p"  # English is the fallback
+    assert settings.consent.url_for("ru") == "https://x.example/ru/p"
