@@ -23,7 +23,7 @@ import httpx
 import psycopg
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.settings import from_keys
 from gateway.store.archive.mover import ArchiveMover
 from gateway.store.archive.store import ArchivedRedisStore
 from tests.conftest import SITE, serving
@@ -76,7 +76,7 @@ async def _latencies(http: httpx.AsyncClient, n: int) -> dict[str, list[float]]:
 
 async def main() -> None:
     with redis_server(Path(tempfile.mkdtemp())) as redis, postgres_server() as postgres:
-        settings = Settings(
+        settings = from_keys(
             store=redis.url,
             archive=postgres.url,
             data_dir=Path(tempfile.mkdtemp()),

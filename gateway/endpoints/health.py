@@ -27,7 +27,7 @@ async def readyz(request: Request) -> Response:
     }
     if gateway.archive_mover is not None:  # its health and lag; down, it is not unready
         body["archive"] = await gateway.archive_mover.health(WRITE_CHECK_SECONDS)
-    deadline = min(WRITE_CHECK_SECONDS, gateway.settings.store_timeout_seconds)
+    deadline = min(WRITE_CHECK_SECONDS, gateway.settings.store.timeout_seconds)
     try:
         await gateway.store.check_writable(deadline)  # reachable is not enough: writable
     except StoreUnavailable as error:

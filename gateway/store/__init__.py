@@ -9,8 +9,8 @@ from gateway.store_url import sqlite_path
 
 
 def open_store(settings: Settings) -> Store:
-    """The store named by `settings.store` (not yet connected: call `await store.open()`)."""
-    url = settings.store
+    """The store named by `settings.store.url` (not yet connected: call `await store.open()`)."""
+    url = settings.store.url
     path = sqlite_path(url)
     if path is not None:
         from gateway.store.sqlite import SQLiteStore
@@ -18,7 +18,7 @@ def open_store(settings: Settings) -> Store:
         if str(path) in (".", ":memory:"):
             raise ConfigError("settings", "store", "SQLite needs a file path: sqlite:///var/x.db")
         return SQLiteStore(path, settings)
-    if settings.archive:
+    if settings.archive.url:
         from gateway.store.archive.store import ArchivedRedisStore
 
         return ArchivedRedisStore(url, settings)

@@ -60,7 +60,7 @@ class ArchiveMover:
         self._loop = Repeating("archive-move", seconds, self.run_once, run_first=True)
 
     def hot_cutoff(self, now: float) -> float:
-        return now - self.store.settings.hot_days * policy.DAY_SECONDS
+        return now - self.store.settings.archive.hot_days * policy.DAY_SECONDS
 
     async def run_once(self, *, lease: bool = True) -> MoveRound | None:
         """One round, unless another instance holds the lease (then None)."""

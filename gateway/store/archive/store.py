@@ -39,7 +39,7 @@ class ArchivedRedisStore(RedisStore):
 
     def __init__(self, url: str, settings: Settings) -> None:
         super().__init__(url, settings)
-        self.archive = Archive(settings.archive, settings.store_timeout_seconds)
+        self.archive = Archive(settings.archive.url, settings.store.timeout_seconds)
 
     @property
     def hot_client(self) -> Any:

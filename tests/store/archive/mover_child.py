@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from gateway.settings import Settings
+from gateway.settings import from_keys
 from gateway.store.archive.mover import ArchiveMover
 from gateway.store.archive.store import ArchivedRedisStore
 
 
 async def main(store_url: str, archive_url: str) -> None:
-    store = ArchivedRedisStore(store_url, Settings(store=store_url, archive=archive_url))
+    store = ArchivedRedisStore(store_url, from_keys(store=store_url, archive=archive_url))
     await store.open()
     mover = ArchiveMover(store, batch=10)
     print("ready", flush=True)

@@ -31,7 +31,7 @@ from tests.store.test_rights_contract import (  # noqa: F401
 @pytest.fixture
 async def store(archived_settings: Callable[..., Settings]) -> AsyncIterator[MovingStore]:
     settings = archived_settings()
-    backend = MovingStore(settings.store, settings)
+    backend = MovingStore(settings.store.url, settings)
     await backend.open()
     try:
         yield backend

@@ -39,7 +39,7 @@ async def test_killed_movers_under_load_lose_and_double_nothing(
                     sys.executable,
                     "-m",
                     "tests.store.archive.mover_child",
-                    settings.store,
+                    settings.store.url,
                     archive_url,
                 ],
                 cwd=REPO,

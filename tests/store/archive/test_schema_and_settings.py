@@ -4,6 +4,7 @@ two settings (`archive`, `hot_days`), each refused in one line naming the key.""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -51,7 +52,7 @@ async def test_records_land_in_their_months_partition_and_retention_drops_it(
     archived: ArchivedRedisStore, archive_url: str
 ) -> None:
     now = time.time()
-    keep = archived.settings.receipt_retention_days * DAY
+    keep = archived.settings.retention.receipt_days * DAY
     ancient = receipt("subject-ancient-aaaa", at=round(now - keep + 40 * DAY, 3))
     recent = receipt("subject-recent-aaaaa", at=round(now - 30 * DAY, 3))
     event = email_event("esp-1", at=now - 30 * DAY)
@@ -106,5 +107,23 @@ def test_archive_settings_are_read_and_the_password_never_shown() -> None:
         "GATEWAY_HOT_DAYS": "3",
     }
     settings = load_settings(environ=values)
-    assert (settings.archive, settings.hot_days) == (values["GATEWAY_ARCHIVE"], 3)
+    assert (settings.archive.url, settings.archive.hot_days) == (values["GATEWAY_ARCHIVE"], 3)
     assert "s3cret" not in repr(settings)
+
+
+def test_the_archive_table_in_a_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.toml"
+    config.write_text(
+        '[store]\nurl = "redis://r:6379/0"\n\n'
+        '[archive]\nurl = "postgresql://gw@pg:5432/consent"\nhot_days = 14\n'
+    )
+    settings = load_settings(config, environ={})
+    assert (settings.archive.url, settings.archive.hot_days) == (
+        "postgresql://gw@pg:5432/consent",
+        14,
+    )
+    config.write_text('[store]\nurl = "redis://r:6379/0"\n\n[archive]\nhot_days = 0\n')
+    with pytest.raises(ConfigError) as error:
+        load_settings(config, environ={})
+    assert "hot_days" in str(error.value)
+    assert str(config) in str(error.value)
