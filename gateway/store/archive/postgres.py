@@ -117,24 +117,35 @@ class Archive:
             [tombstone_id(row.subject_id) for row in rows],
         ]
         statement = sql.SQL(_ADD).format(table=sql.Identifier(table), id=sql.Identifier(id_column))
+        missing = [m for m in sorted(months) if partition_name(table, *m) not in self._partitions]
         try:
             await self._ready()
-            async with self._pool.connection() as connection, connection.transaction():
-                locked = await connection.execute(
-                    "SELECT pg_try_advisory_xact_lock(%s)", (MOVE_LOCK,)
-                )
-                if not await _true(locked):
-                    return None  # an export or an erasure holds it: try next round
-                for year, month in sorted(months):
-                    name = partition_name(table, year, month)
-                    if name not in self._partitions:
-                        await connection.execute(create_partition(table, year, month))
-                        self._partitions.add(name)
-                cursor = await connection.execute(statement, columns)
-                return int(max(cursor.rowcount, 0))
+            async with self._pool.connection() as connection:
+                # New months first, in a transaction of their own: making a partition locks
+                # the whole table against readers, for as short a time as can be.
+                if missing and not await self._make_partitions(connection, table, missing):
+                    return None
+                async with connection.transaction():
+                    if not await _try_move_lock(connection):
+                        return None  # an export or an erasure holds it: try next round
+                    cursor = await connection.execute(statement, columns)
+                    return int(max(cursor.rowcount, 0))
         except FAULTS as error:
             self._partitions.clear()  # a rolled-back CREATE made nothing
             raise StoreUnavailable(f"archive: {type(error).__name__}") from error
+
+    async def _make_partitions(
+        self, connection: psycopg.AsyncConnection[Any], table: str, months: list[tuple[int, int]]
+    ) -> bool:
+        """Make the partitions of `months` (under the move lock, so that two instances never
+        race to make one); False if the lock was held."""
+        async with connection.transaction():
+            if not await _try_move_lock(connection):
+                return False
+            for year, month in months:
+                await connection.execute(create_partition(table, year, month))
+        self._partitions.update(partition_name(table, *month) for month in months)
+        return True
 
     async def subject_receipts(self, subject_id: str) -> list[Receipt]:
         bodies = await self._bodies(
@@ -267,7 +278,9 @@ async def _partitions(connection: psycopg.AsyncConnection[Any], table: str) -> l
     return [row[0] for row in await cursor.fetchall()]
 
 
-async def _true(cursor: psycopg.AsyncCursor[Any]) -> bool:
+async def _try_move_lock(connection: psycopg.AsyncConnection[Any]) -> bool:
+    """Take `MOVE_LOCK` exclusively for this transaction if nobody holds it; never wait."""
+    cursor = await connection.execute("SELECT pg_try_advisory_xact_lock(%s)", (MOVE_LOCK,))
     row = await cursor.fetchone()
     return bool(row and row[0])
 

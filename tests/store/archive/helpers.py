@@ -16,17 +16,19 @@ from tests.store.test_contract import receipt
 DAY = 86400.0
 
 
-def archived_ids(
+async def archived_ids(
     url: str, table: str = "archived_receipts", subject: str | None = None
 ) -> list[str]:
-    """Every id in `table` (duplicates kept: a double would show twice)."""
+    """Every id in `table` (duplicates kept: a double would show twice). Asynchronous: a
+    blocking read would wait, with the event loop, for a move in that loop to commit."""
     column = "receipt_id" if table == "archived_receipts" else "event_id"
     query = f"SELECT {column} FROM {table}"  # both names are this module's own
-    with psycopg.connect(url) as connection:
+    async with await psycopg.AsyncConnection.connect(url) as connection:
         if subject is None:
-            rows = connection.execute(query).fetchall()
+            cursor = await connection.execute(query)
         else:
-            rows = connection.execute(query + " WHERE subject_id = %s", (subject,)).fetchall()
+            cursor = await connection.execute(query + " WHERE subject_id = %s", (subject,))
+        rows = await cursor.fetchall()
     return [row[0] for row in rows]
 
 

@@ -47,22 +47,26 @@ async def test_killed_movers_under_load_lose_and_double_nothing(
                 stderr=log,
             )
             assert child.stdout is not None
-            assert child.stdout.readline().strip() == b"ready"
-            # Load while it moves: old receipts (to move) and young ones (to stay).
-            deadline = time.monotonic() + rng.uniform(0.1, 0.8)
-            while time.monotonic() < deadline:
-                more = [
-                    *old_receipts(20, subjects=50, days_ago=10 + kill),
-                    receipt(f"young-{kill}-{rng.random()}", at=round(time.time(), 3)),
-                ]
-                await store.add_receipts(more)
-                written += more
-                await asyncio.sleep(0.01)
-            child.kill()  # SIGKILL: wherever it was
-            child.wait(timeout=15)
-            child.stdout.close()
+            try:
+                # Off the loop, with a deadline: a child that hangs fails the test, not the run.
+                ready = await asyncio.wait_for(asyncio.to_thread(child.stdout.readline), 60)
+                assert ready.strip() == b"ready"
+                # Load while it moves: old receipts (to move) and young ones (to stay).
+                deadline = time.monotonic() + rng.uniform(0.1, 0.8)
+                while time.monotonic() < deadline:
+                    more = [
+                        *old_receipts(20, subjects=50, days_ago=10 + kill),
+                        receipt(f"young-{kill}-{rng.random()}", at=round(time.time(), 3)),
+                    ]
+                    await store.add_receipts(more)
+                    written += more
+                    await asyncio.sleep(0.01)
+            finally:
+                child.kill()  # SIGKILL: wherever it was
+                child.wait(timeout=15)
+                child.stdout.close()
         assert (await ArchiveMover(store).run_once(lease=False)) is not None  # what is left
-        ids = archived_ids(archive_url)
+        ids = await archived_ids(archive_url)
         assert len(ids) == len(set(ids))  # nothing doubled
         young = [r for r in written if r.created_at > time.time() - 7 * DAY]
         assert len(ids) == len(written) - len(young)

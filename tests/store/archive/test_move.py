@@ -36,8 +36,8 @@ async def test_old_records_move_and_young_ones_stay(
 
     assert moved is not None
     assert (moved.receipts, moved.events, moved.expired) == (30, 5, 0)
-    assert sorted(archived_ids(archive_url)) == sorted(r.receipt_id for r in old)
-    assert sorted(archived_ids(archive_url, "archived_email_events")) == sorted(
+    assert sorted(await archived_ids(archive_url)) == sorted(r.receipt_id for r in old)
+    assert sorted(await archived_ids(archive_url, "archived_email_events")) == sorted(
         e.event_id for e in events
     )
     assert await hot_receipt_count(archived) == 1  # the young one
@@ -74,7 +74,7 @@ async def test_a_crash_after_the_commit_doubles_nothing(
     moved = await ArchiveMover(archived).run_once()  # the next round, on any instance
     assert moved is not None
     assert moved.receipts == 15
-    ids = archived_ids(archive_url)
+    ids = await archived_ids(archive_url)
     assert len(ids) == len(set(ids)) == 40
     assert await hot_receipt_count(archived) == 0
 
@@ -109,7 +109,7 @@ async def test_an_archive_down_loses_nothing_and_refuses_no_write(
     await back.open()
     try:
         assert (await ArchiveMover(back).run_once(lease=False)).receipts == 20  # type: ignore[union-attr]
-        assert sorted(archived_ids(archive_url)) == sorted(r.receipt_id for r in old)
+        assert sorted(await archived_ids(archive_url)) == sorted(r.receipt_id for r in old)
         assert (await ArchiveMover(back).health(1.0))["lag_seconds"] == 0.0
     finally:
         await back.close()
@@ -139,7 +139,7 @@ async def test_two_instances_move_each_record_once(
                 ArchiveMover(first, batch=15).run_once(lease=False),
                 ArchiveMover(second, batch=15).run_once(lease=False),
             )
-        ids = archived_ids(archive_url)
+        ids = await archived_ids(archive_url)
         assert len(ids) == len(set(ids)) == 500
         assert await hot_receipt_count(first) == 0
     finally:
@@ -167,8 +167,8 @@ async def test_erasure_racing_a_move_leaves_nothing(
         await asyncio.gather(ArchiveMover(archived, batch=7).run_once(lease=False), erase(subject))
         await ArchiveMover(archived).run_once(lease=False)
 
-        assert archived_ids(archive_url, subject=subject) == []
-        assert archived_ids(archive_url, "archived_email_events", subject=subject) == []
+        assert await archived_ids(archive_url, subject=subject) == []
+        assert await archived_ids(archive_url, "archived_email_events", subject=subject) == []
         assert await archived.subject_receipts(subject) == []
         assert await archived.email_events(subject) == []
         # Replaying the subject's receipts (a spool) lands nowhere.
@@ -179,4 +179,4 @@ async def test_erasure_racing_a_move_leaves_nothing(
             )
             == 0
         )
-    assert len(archived_ids(archive_url)) == 6 * 60
+    assert len(await archived_ids(archive_url)) == 6 * 60

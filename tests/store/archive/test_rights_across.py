@@ -55,7 +55,7 @@ async def test_rights_see_and_erase_archived_receipts(
         assert isinstance(store, ArchivedRedisStore)
         # This round or B's own (it runs one at start, and may still be at it) moves it.
         await ArchiveMover(store).run_once(lease=False)
-        assert archived_ids(archive_url, subject=subject) == [receipt_id]
+        assert await archived_ids(archive_url, subject=subject) == [receipt_id]
         assert await hot_receipt_count(store) == 0
 
         own = (await a.get("/consent/receipts")).json()["receipts"]
@@ -72,6 +72,6 @@ async def test_rights_see_and_erase_archived_receipts(
 
         erased = (await b.delete(f"/api/subjects/{subject}", headers=AUTH)).json()
         assert erased["erased"]["receipts"] == 1
-        assert archived_ids(archive_url, subject=subject) == []
+        assert await archived_ids(archive_url, subject=subject) == []
         assert (await a.get("/consent/receipts")).json()["receipts"] == []
         assert (await b.get(f"/api/subjects/{subject}", headers=AUTH)).json()["receipts"] == []

@@ -73,7 +73,7 @@ async def test_records_land_in_their_months_partition_and_retention_drops_it(
     assert await archived.purge(now) == {"receipts": 0, "email_events": 0, "counts": 0}
     removed = await archived.purge(now + 100 * DAY)
     assert removed["receipts"] == 1
-    assert archived_ids(archive_url) == [recent.receipt_id]
+    assert await archived_ids(archive_url) == [recent.receipt_id]
     ancient_month = schema.partition_name("archived_receipts", *schema.month_of(ancient.created_at))
     assert ancient_month not in partitions(archive_url, "archived_receipts")
     # The year ahead: the event (395 days) goes too, and the export still reads.
