@@ -28,8 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote_plus, urlsplit
 
-from gateway.email.records import tombstone_id
 from gateway.errors import StoreUnavailable
+from gateway.model.tombstones import tombstone_id
 from gateway.settings import Settings
 from gateway.store_url import sqlite_path
 from gateway.tracking.hits import OutboundHit

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from gateway.email.links import EmailSigner
 from gateway.email.recipients import RecipientConsents
 from gateway.email.recorder import EmailRecorder
-from gateway.email.records import EventKind, Verdict
 from gateway.email.tokens import EmailTokens
+from gateway.model.email_events import EventKind, Verdict
 from gateway.receipts.ledger import RecordsReceipts
 from gateway.settings_parts import ConsentPolicy, EmailPart
 from gateway.store.base import Store

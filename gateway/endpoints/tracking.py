@@ -16,11 +16,11 @@ from starlette.routing import Route
 
 from gateway.consent.model import Consent
 from gateway.consent.objections import NOTHING as NO_OBJECTION
-from gateway.counts import PixelCount
 from gateway.decision import Decision, RegionPolicy, Signals, decide
 from gateway.endpoints.bodies import read_body
 from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
 from gateway.errors import ClientError, NotFound
+from gateway.model.counts import PixelCount
 from gateway.rules.model import Rule
 from gateway.runtime import Gateway, gateway_of
 from gateway.tracking.bodies import HitTooLarge, hits_in_body

@@ -24,7 +24,7 @@ from typing import Any
 from gateway.email.identity import normalise_address
 from gateway.errors import Unprocessable
 from gateway.inputs import json_object
-from gateway.receipts.model import LabelShown
+from gateway.model.receipts import LabelShown
 
 NEWSLETTER = "newsletter"
 FORM_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")

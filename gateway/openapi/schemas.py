@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.inputs import SUBJECT_ID_PATTERN
-from gateway.receipts.model import FIELD_NAMES
+from gateway.model.receipts import FIELD_NAMES
 from gateway.settings import Settings
 
 Schema = dict[str, Any]

@@ -23,8 +23,8 @@ from functools import lru_cache
 
 from gateway.delivery.queue import HitQueue, PartlyAppended, QueueCap, QueuedHit, Refused
 from gateway.errors import StoreUnavailable
+from gateway.model.addresses import IPAddress, truncate_ip
 from gateway.tracking.hits import OutboundHit
-from gateway.visitors.network import IPAddress, truncate_ip
 
 log = logging.getLogger("gateway.forwarder")
 

@@ -17,11 +17,11 @@ from urllib.parse import quote_plus, unquote_plus
 
 from gateway.consent.model import MARKETING
 from gateway.decision import DENIED, Decision
+from gateway.model.addresses import IPAddress, truncate_ip
 from gateway.rules.model import Rule
 from gateway.tracking.consent_mode import consent_mode_params
 from gateway.tracking.encoded import Encoded
 from gateway.tracking.redaction import redact_params
-from gateway.visitors.network import IPAddress, truncate_ip
 
 Params = Sequence[tuple[str, Any]]
 GATEWAY_AGENT = "consent-gateway"

@@ -13,7 +13,7 @@ from gateway.email.recipients import Collection, RecipientConsents
 from gateway.email.recorder import SETTLE_SECONDS, EmailRecorder
 from gateway.email.tokens import ClickToken, OpenToken
 from gateway.errors import StoreUnavailable
-from gateway.receipts.model import day_of
+from gateway.model.days import day_of
 from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
 from gateway.settings import Settings

@@ -9,7 +9,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from gateway.counts import CountKey, PixelCount
+from gateway.model.counts import CountKey, PixelCount
 from gateway.settings import Settings
 from gateway.store import open_store
 from gateway.tracking.counters import EventCounter
@@ -25,7 +25,7 @@ def crash_during_an_outage(directory: Path) -> None:
         f"""
         import asyncio, os
         from pathlib import Path
-        from gateway.counts import PixelCount
+        from gateway.model.counts import PixelCount
         from gateway.settings import Settings
         from gateway.store import open_store
         from gateway.tracking.counters import EventCounter
