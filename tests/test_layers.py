@@ -67,6 +67,19 @@ RULES: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
         "shaping a hit is pure: the rule, the decision and what the client sent",
     ),
     (
+        (
+            "gateway.receipts",
+            "gateway.email",
+            "gateway.forms",
+            "gateway.counting",
+            "gateway.delivery",
+            "gateway.store",
+        ),
+        ("gateway.tracking",),
+        "the analytics edge is one feature: what others share with it is in gateway.model, "
+        "gateway.counting (the daily counts) or gateway.delivery (the queue and the sender)",
+    ),
+    (
         ("gateway.strict_json",),
         ("starlette", "gateway.endpoints"),
         "strict JSON reads bytes, not requests",

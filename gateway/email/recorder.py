@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.background import Repeating
+from gateway.counting.counters import EventCounter
 from gateway.email.recipients import RecipientConsents
 from gateway.email.tokens import ClickToken, OpenToken
 from gateway.email.verdicts import (
@@ -35,7 +36,6 @@ from gateway.model.email_events import EmailEvent, EventKind, Verdict, new_event
 from gateway.model.visitors import AgentRole
 from gateway.store.base import Store
 from gateway.store.shared import Click
-from gateway.tracking.counters import EventCounter
 
 log = logging.getLogger("gateway.email")
 

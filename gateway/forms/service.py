@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gateway.consent.model import new_consent_id
+from gateway.counting.counters import EventCounter
 from gateway.email.identity import recipient_id
 from gateway.email.recipients import RecipientConsents
 from gateway.errors import ClientError, StoreUnavailable, TooManyRequests, Unprocessable
@@ -39,7 +40,6 @@ from gateway.receipts.ledger import RecordsReceipts
 from gateway.receipts.shown import TextsShown, texts_shown
 from gateway.settings_parts import ConsentPolicy
 from gateway.store.base import Store
-from gateway.tracking.counters import EventCounter
 
 ConfirmOutcome = Literal["confirmed", "replayed", "expired", "invalid", "erased"]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.counting.counters import EventCounter
 from gateway.email.recipients import Collection, RecipientConsents
 from gateway.email.recorder import SETTLE_SECONDS, EmailRecorder
 from gateway.email.tokens import ClickToken, OpenToken
@@ -18,7 +19,6 @@ from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
 from gateway.settings import Settings
 from gateway.store import Store
-from gateway.tracking.counters import EventCounter
 from tests.clocks import FixedClock
 
 
