@@ -47,7 +47,7 @@ from gateway.receipts.export import receipt_row
 from gateway.receipts.ledger import RecordsReceipts
 from gateway.receipts.shown import NOTHING_SHOWN, TextsShown
 from gateway.receipts.spool import ReceiptSpool
-from gateway.settings_parts import ConsentPolicy
+from gateway.settings import ConsentSection
 from gateway.store.base import Store
 
 log = logging.getLogger("gateway.rights")
@@ -66,7 +66,7 @@ class SubjectRights:
         receipts: RecordsReceipts,
         objections: ObjectionRegistry,
         spool: ReceiptSpool,
-        policy: ConsentPolicy,
+        policy: ConsentSection,
         *,
         forgetters: Sequence[Callable[[str], None]] = (),
         clock: Callable[[], float] = time.time,

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from gateway.model.receipts import Action, LabelShown, Receipt, SubjectKind, new_receipt_id
 from gateway.model.visitors import RequestFacts
 from gateway.receipts.shown import TextsShown
-from gateway.settings_parts import ConsentPolicy
+from gateway.settings import ConsentSection
 
 
 def new_receipt(
-    policy: ConsentPolicy,
+    policy: ConsentSection,
     facts: RequestFacts,
     *,
     subject_id: str,

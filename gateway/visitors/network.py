@@ -9,7 +9,7 @@ import ipaddress
 from collections.abc import Sequence
 
 from gateway.model.addresses import IPAddress
-from gateway.settings import Network
+from gateway.settings.values import Network
 
 
 def parse_ip(text: str | None) -> IPAddress | None:
