@@ -13,14 +13,14 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from gateway.admin_auth import require_admin
-from gateway.endpoints.bodies import read_json
+from gateway.bodies.requests import Objection
+from gateway.endpoints.bodies import read_struct
 from gateway.errors import Unprocessable
-from gateway.inputs import checked_moment, checked_subject, json_object
+from gateway.inputs import checked_moment, checked_subject
 from gateway.receipts.export import MEDIA_TYPES, Format, export_chunks, started
 from gateway.runtime import Gateway, gateway_of
 
 _NO_STORE = {"Cache-Control": "no-store"}
-_OBJECTION_FIELDS = {"categories", "source"}
 RECEIPT_QUERY = {"since", "until", "format"}
 
 
@@ -48,14 +48,10 @@ async def erase(request: Request) -> Response:
 async def objection(request: Request) -> Response:
     gateway = await _admin_gateway(request)
     subject = checked_subject(request.path_params["subject"])
-    body = json_object(await read_json(request), _OBJECTION_FIELDS)
-    categories = body.get("categories")
-    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
-        raise Unprocessable('"categories" must be a list of category names')
-    source = body.get("source", "api")
-    if not isinstance(source, str) or not 0 < len(source) <= 64 or not source.isprintable():
-        raise Unprocessable('"source" must be printable text of 1 to 64 characters')
-    recorded = await gateway.rights.object_to(subject, categories, source=source)
+    body = await read_struct(request, Objection)
+    if not body.source.isprintable():  # the one rule JSON Schema cannot say
+        raise Unprocessable(str(Objection.problems["source"]))
+    recorded = await gateway.rights.object_to(subject, body.categories, source=body.source)
     return JSONResponse(
         {
             "subject_id": subject,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.forms.submission import (
+from gateway.bodies.forms import (
     MAX_ADDRESS,
     MAX_LABEL,
     MAX_PAGE,
     MAX_PURPOSES,
-    FormPurposes,
 )
+from gateway.forms.submission import FormPurposes
 from gateway.openapi.schemas import Schema, ref
 from gateway.settings import Settings
 
