@@ -47,7 +47,7 @@ class SignLinks(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     }
 
 
-class Objection(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+class ObjectionRequest(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """The categories a subject objects to, and where the objection came from."""
 
     # At least one: `gateway.rights` says which categories can be objected to when none is.

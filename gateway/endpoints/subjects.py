@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from gateway.admin_auth import require_admin
-from gateway.bodies.requests import Objection
+from gateway.bodies.requests import ObjectionRequest
 from gateway.endpoints.bodies import read_struct
 from gateway.errors import Unprocessable
 from gateway.inputs import checked_moment, checked_subject
@@ -48,9 +48,9 @@ async def erase(request: Request) -> Response:
 async def objection(request: Request) -> Response:
     gateway = await _admin_gateway(request)
     subject = checked_subject(request.path_params["subject"])
-    body = await read_struct(request, Objection)
+    body = await read_struct(request, ObjectionRequest)
     if not body.source.isprintable():  # the one rule JSON Schema cannot say
-        raise Unprocessable(str(Objection.problems["source"]))
+        raise Unprocessable(str(ObjectionRequest.problems["source"]))
     recorded = await gateway.rights.object_to(subject, body.categories, source=body.source)
     return JSONResponse(
         {

@@ -1,6 +1,10 @@
 """`GET /openapi.json`: every route of the gateway described as OpenAPI 3.1.
 
-The document is built from the app's settings and rules. `tests/test_openapi.py` checks that
+The document is generated: its schemas from the structs the API decodes and answers with
+(`gateway.openapi.components`), its operations from a table of routes, one row each
+(`gateway.openapi.visitor_routes`, `gateway.openapi.admin_routes`), and what the configuration
+names (categories, vendors, first-party scripts) from the app's settings and rules.
+`tests/test_openapi.py` checks that
 the set of (path, method) in it equals the app's routes (HEAD and the demo aside), and
 `tests/test_openapi_live.py` runs schemathesis against a live server with it.
 """
@@ -14,15 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.openapi.forms import form_schemas, forms_paths
-from gateway.openapi.paths import (
-    api_paths,
-    consent_paths,
-    email_paths,
-    error_responses,
-    operations_paths,
-)
-from gateway.openapi.schemas import schemas
+from gateway.openapi import admin_routes, visitor_routes
+from gateway.openapi.components import components, json_schema_patterns
+from gateway.openapi.table import Operation, Schema, errors
 from gateway.rules.model import ScriptRule
 from gateway.runtime import gateway_of
 from gateway.settings import Settings
@@ -33,7 +31,7 @@ def openapi_document(
     settings: Settings, vendors: list[str], scripts: Mapping[str, ScriptRule] | None = None
 ) -> dict[str, Any]:
     """`scripts`: each first-party loader script's path (`/t/ga4/gtag/js`) and its rule."""
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "consent-gateway",
@@ -43,15 +41,11 @@ def openapi_document(
         },
         "servers": [{"url": settings.public_url.rstrip("/")}],
         "paths": {
-            **consent_paths(settings, vendors),
-            **email_paths(),
-            **api_paths(),
-            **operations_paths(),
+            **_paths(vendors),
             **{path: _script_path(script) for path, script in (scripts or {}).items()},
-            **forms_paths(),
         },
         "components": {
-            "schemas": {**schemas(settings), **form_schemas(settings)},
+            "schemas": components(settings),
             "securitySchemes": {
                 "adminToken": {"type": "http", "scheme": "bearer"},
                 "metricsToken": {
@@ -71,6 +65,31 @@ def openapi_document(
             },
         },
     }
+    return json_schema_patterns(document)  # type: ignore[no-any-return]
+
+
+def _paths(vendors: list[str]) -> dict[str, Schema]:
+    rows: tuple[Operation, ...] = (
+        *visitor_routes.BANNER,
+        *visitor_routes.CONSENT_ROUTES,
+        *visitor_routes.tracking("/t/{vendor}"),
+        *visitor_routes.tracking("/t/{vendor}/{sub_path}"),
+        *visitor_routes.EMAIL,
+        *visitor_routes.FORMS,
+        *admin_routes.API,
+        *admin_routes.OPERATIONS,
+        *admin_routes.ADMIN_PAGES,
+    )
+    parameters = {
+        **visitor_routes.PATH_PARAMETERS,
+        **admin_routes.PATH_PARAMETERS,
+        "/t/{vendor}": visitor_routes.tracking_parameters(vendors, sub_path=False),
+        "/t/{vendor}/{sub_path}": visitor_routes.tracking_parameters(vendors, sub_path=True),
+    }
+    paths: dict[str, Schema] = {path: {"parameters": list(p)} for path, p in parameters.items()}
+    for row in rows:
+        paths.setdefault(row.path, {})[row.method] = row.openapi()
+    return paths
 
 
 def _script_path(script: ScriptRule) -> dict[str, Any]:
@@ -88,7 +107,7 @@ def _script_path(script: ScriptRule) -> dict[str, Any]:
                     "description": "The script, cacheable as long as the vendor allows",
                     "content": {"application/javascript": {"schema": {"type": "string"}}},
                 },
-                **error_responses(404, 422),
+                **{str(code): answer for code, answer in errors(404, 422).items()},
                 "503": {"description": "The vendor did not deliver it; retry later"},
             },
         }
