@@ -4,20 +4,20 @@ sign-up's e-mail address (hashed here, never stored). All need the admin bearer 
 
 from __future__ import annotations
 
-from typing import Any
-
+from msgspec import UNSET
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.admin_auth import require_admin
+from gateway.bodies.answers import SignedLinks
 from gateway.bodies.choices import AddressChoice, Choice
 from gateway.bodies.requests import SignLinks
 from gateway.consent.choice import parse_choice
 from gateway.consent.model import NECESSARY
 from gateway.email.identity import subject_for
 from gateway.email.recipients import Collection
-from gateway.endpoints.bodies import read_struct
+from gateway.endpoints.bodies import read_struct, struct_response
 from gateway.errors import Unprocessable
 from gateway.inputs import checked_moment, checked_subject
 from gateway.receipts.shown import TextsShown
@@ -40,16 +40,15 @@ async def sign_links(request: Request) -> Response:
         urls=[body.url] if body.url is not None else body.urls or [],
         sent_at=checked_moment(body.sent_at, "sent_at", unix_seconds=True),
     )
-    answer: dict[str, Any] = {
-        "subject": signed.subject,
-        "sent_at": signed.sent_at,
-        "click_urls": list(signed.click_urls),
-        "open_url": signed.open_url,
-        "preferences_url": signed.preferences_url,
-    }
-    if body.url is not None:
-        answer["click_url"] = signed.click_urls[0]
-    return JSONResponse(answer, headers=_NO_STORE)
+    answer = SignedLinks(
+        subject=signed.subject,
+        sent_at=signed.sent_at,
+        click_urls=list(signed.click_urls),
+        open_url=signed.open_url,
+        preferences_url=signed.preferences_url,
+        click_url=signed.click_urls[0] if body.url is not None else UNSET,
+    )
+    return struct_response(answer, headers=_NO_STORE)
 
 
 async def record_recipient_consent(request: Request) -> Response:

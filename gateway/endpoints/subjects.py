@@ -8,13 +8,15 @@ GET    /api/receipts?since=&until=&format=csv|jsonl    every receipt, streamed
 
 from __future__ import annotations
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from gateway.admin_auth import require_admin
+from gateway.bodies.answers import ErasedCounts, Erasure, ObjectionRecorded
 from gateway.bodies.requests import ObjectionRequest
-from gateway.endpoints.bodies import read_struct
+from gateway.endpoints.bodies import read_struct, struct_response
 from gateway.errors import Unprocessable
 from gateway.inputs import checked_moment, checked_subject
 from gateway.receipts.export import MEDIA_TYPES, Format, export_chunks, started
@@ -42,7 +44,8 @@ async def erase(request: Request) -> Response:
     gateway = await _admin_gateway(request)
     subject = checked_subject(request.path_params["subject"])
     erased = await gateway.rights.erase(subject)
-    return JSONResponse({"subject_id": subject, "erased": erased}, headers=_NO_STORE)
+    answer = Erasure(subject, msgspec.convert(erased, ErasedCounts))
+    return struct_response(answer, headers=_NO_STORE)
 
 
 async def objection(request: Request) -> Response:
@@ -52,14 +55,8 @@ async def objection(request: Request) -> Response:
     if not body.source.isprintable():  # the one rule JSON Schema cannot say
         raise Unprocessable(str(ObjectionRequest.problems["source"]))
     recorded = await gateway.rights.object_to(subject, body.categories, source=body.source)
-    return JSONResponse(
-        {
-            "subject_id": subject,
-            "objected": list(recorded.categories),
-            "receipt_id": recorded.receipt_id,
-        },
-        headers=_NO_STORE,
-    )
+    answer = ObjectionRecorded(subject, list(recorded.categories), recorded.receipt_id)
+    return struct_response(answer, headers=_NO_STORE)
 
 
 async def receipts(request: Request) -> Response:
