@@ -1,6 +1,7 @@
 """The admin API's request bodies: signing an email's links (`POST /api/links`) and recording
-an objection (`POST /api/subjects/{id}/objection`). What they name (campaigns, targets,
-categories) is checked by the email and rights code, which the CLI shares."""
+an objection (`POST /api/subjects/{id}/objection`). What they name (campaigns, targets and how
+many, categories) is checked by the email and rights code, which the CLI shares: the schema
+says it with their limits."""
 
 from __future__ import annotations
 
@@ -9,16 +10,20 @@ from typing import Annotated, ClassVar
 import msgspec
 
 from gateway.bodies.decode import Problem, Problems
+from gateway.email.links import MAX_LINKS
+from gateway.email.targets import MAX_TARGET_LENGTH
+from gateway.inputs import SUBJECT_ID_PATTERN
 
-SUBJECT = r"^[A-Za-z0-9._:-]{1,64}\Z"
-TARGET = r"^https?://[a-z0-9-]+(\.[a-z0-9-]+)+(/[A-Za-z0-9._~/-]*)?\Z"
-MAX_LINKS = 500
+SUBJECT = rf"^{SUBJECT_ID_PATTERN}\Z"
+TARGET = r"^https?://[a-z0-9-]+(\.[a-z0-9-]+)+(/[A-Za-z0-9._~/-]*)?\Z"  # what is documented
 _MOMENT = '"sent_at" must be an ISO date or time from 1970 on, like 2026-01-31 or 2026-01-31T12:00:00Z, or unix seconds'
 _URLS = '"urls" must be a list of URLs'
 _CAMPAIGN = '"campaign" must be 1 to 64 letters, digits or "._:-"'
 _RECIPIENT = '"recipient" must be an ESP id or an email address'
 _CATEGORIES = '"categories" must be a list of category names'
-_Target = Annotated[str, msgspec.Meta(max_length=2048, extra_json_schema={"pattern": TARGET})]
+_Target = Annotated[  # checked by gateway.email.targets, with its own words
+    str, msgspec.Meta(extra_json_schema={"maxLength": MAX_TARGET_LENGTH, "pattern": TARGET})
+]
 
 
 class SignLinks(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
