@@ -4,15 +4,15 @@ The document is generated: its schemas from the structs the API decodes and answ
 (`gateway.openapi.components`), its operations from a table of routes, one row each
 (`gateway.openapi.visitor_routes`, `gateway.openapi.admin_routes`), and what the configuration
 names (categories, vendors, first-party scripts) from the app's settings and rules.
-`tests/test_openapi.py` checks that
-the set of (path, method) in it equals the app's routes (HEAD and the demo aside), and
-`tests/test_openapi_live.py` runs schemathesis against a live server with it.
+`tests/test_openapi.py` checks that the set of (path, method) in it equals the app's routes
+(HEAD and the demo aside), and `tests/test_openapi_live.py` runs schemathesis against a live
+server with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from gateway.openapi import admin_routes, visitor_routes
 from gateway.openapi.components import components, json_schema_patterns
-from gateway.openapi.table import Operation, Schema, errors
+from gateway.openapi.table import Operation, Schema, errors, media, parameter
 from gateway.rules.model import ScriptRule
 from gateway.runtime import gateway_of
 from gateway.settings import Settings
@@ -42,7 +42,10 @@ def openapi_document(
         "servers": [{"url": settings.public_url.rstrip("/")}],
         "paths": {
             **_paths(vendors),
-            **{path: _script_path(script) for path, script in (scripts or {}).items()},
+            **{
+                path: {"get": _script_row(path, script).openapi()}
+                for path, script in (scripts or {}).items()
+            },
         },
         "components": {
             "schemas": components(settings),
@@ -65,7 +68,7 @@ def openapi_document(
             },
         },
     }
-    return json_schema_patterns(document)  # type: ignore[no-any-return]
+    return cast(dict[str, Any], json_schema_patterns(document))
 
 
 def _paths(vendors: list[str]) -> dict[str, Schema]:
@@ -92,26 +95,26 @@ def _paths(vendors: list[str]) -> dict[str, Schema]:
     return paths
 
 
-def _script_path(script: ScriptRule) -> dict[str, Any]:
-    parameters = [
-        {"name": name, "in": "query", "schema": {"type": "string", "pattern": SCRIPT_VALUE}}
-        for name in script.params
-    ]
-    return {
-        "get": {
-            "summary": "A vendor's loader script, fetched server-side and served first-party",
-            "tags": ["tracking"],
-            "parameters": parameters,
-            "responses": {
-                "200": {
-                    "description": "The script, cacheable as long as the vendor allows",
-                    "content": {"application/javascript": {"schema": {"type": "string"}}},
-                },
-                **{str(code): answer for code, answer in errors(404, 422).items()},
-                "503": {"description": "The vendor did not deliver it; retry later"},
-            },
-        }
-    }
+def _script_row(path: str, script: ScriptRule) -> Operation:
+    return Operation(
+        "get",
+        path,
+        "A vendor's loader script, fetched server-side and served first-party",
+        "tracking",
+        {
+            200: media(
+                "application/javascript",
+                "The script, cacheable as long as the vendor allows",
+                {"type": "string"},
+            ),
+            **errors(404, 422),
+            503: {"description": "The vendor did not deliver it; retry later"},
+        },
+        parameters=tuple(
+            parameter(name, "query", "as the vendor's snippet sends it", pattern=SCRIPT_VALUE)
+            for name in script.params
+        ),
+    )
 
 
 async def openapi_json(request: Request) -> Response:
