@@ -12,7 +12,7 @@ and `{value}` the value sent (its `repr`). A bad value without an entry gets its
     >>> decode({"id": 42}, AppPoint)
     Traceback (most recent call last):
     ...
-    gateway.errors.Unprocessable: "id": Expected `str`, got `int`
+    gateway.errors.Unprocessable: "id" does not have the declared type or form
     >>> decode({"id": "com.example.shop", "colour": "red"}, AppPoint)
     Traceback (most recent call last):
     ...
@@ -35,10 +35,12 @@ import msgspec.inspect as types
 from gateway.errors import Unprocessable
 
 Shape = TypeVar("Shape", bound=msgspec.Struct)
-_ERROR = re.compile(r"(?P<what>.*?)(?: - at `\$(?P<path>.*)`)?", re.DOTALL)
+# msgspec ends a message with where it happened (`$.purposes[2].label`); only field names and
+# indices make that path, so it is read from the end, never from what the client wrote.
+_AT = re.compile(r" - at `\$(?P<path>(?:\.\w+|\[\d+\])*)`\Z")
 _STEP = re.compile(r"\.(\w+)|\[(\d+)\]")
-_UNKNOWN = re.compile(r"Object contains unknown field `(\w+)`")
-_MISSING = re.compile(r"Object missing required field `(\w+)`")
+_UNKNOWN = "Object contains unknown field"
+_MISSING = re.compile(r"Object missing required field `(\w+)`\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,19 +67,22 @@ def decode(document: Any, shape: type[Shape]) -> Shape:
 
 
 def _unprocessable(error: str, document: Any, shape: type[msgspec.Struct]) -> Unprocessable:
-    match = _ERROR.fullmatch(error)
-    assert match is not None  # the pattern matches any text
+    at = _AT.search(error)
+    what = error[: at.start()] if at else error
     steps: list[str | int] = [
-        name if name else int(index) for name, index in _STEP.findall(match["path"] or "")
+        name if name else int(index) for name, index in _STEP.findall(at["path"] if at else "")
     ]
     problems: Problems = getattr(shape, "problems", {})
-    if unknown := _UNKNOWN.fullmatch(match["what"]):
+    if what.startswith(_UNKNOWN):  # the field's name is the client's: found in the document
+        found = _first_unknown(document, types.type_info(shape), [])
+        if found is None:  # not where msgspec looks: still a refusal, never a 500
+            return Unprocessable("the body holds a field its shape does not declare")
+        steps, fields, unknown = found
         if (problem := _lookup(problems, steps, inherit=False)) is None:
-            fields = _fields(shape, steps)
-            extra = sorted(set(_value_at(document, steps)) - fields)
-            return Unprocessable(f"unknown field(s): {', '.join(extra)}", allowed=sorted(fields))
-        return _raised(problem.message, steps, unknown[1], problem.extra)
-    if missing := _MISSING.fullmatch(match["what"]):
+            listed = ", ".join(sorted(unknown))
+            return Unprocessable(f"unknown field(s): {listed}", allowed=sorted(fields))
+        return _raised(problem.message, steps, None, problem.extra)
+    if missing := _MISSING.fullmatch(what):
         name = missing[1]
         problem = _lookup(problems, [*steps, name], inherit=False)
         if problem is not None and problem.missing is not None:
@@ -86,10 +91,9 @@ def _unprocessable(error: str, document: Any, shape: type[msgspec.Struct]) -> Un
             return Unprocessable(f'"{name}" is required')
         lacking = sorted(_fields(shape, steps, required=True) - set(_value_at(document, steps)))
         return Unprocessable(f"{_where(steps)} lacks {', '.join(lacking)}")
-    value = _value_at(document, steps)
     if (problem := _lookup(problems, steps)) is None:
-        return Unprocessable(f"{_path(steps)}: {match['what']}")
-    return _raised(problem.message, steps, value, problem.extra)
+        return Unprocessable(f"{_path(steps)} does not have the declared type or form")
+    return _raised(problem.message, steps, _value_at(document, steps), problem.extra)
 
 
 def _lookup(problems: Problems, steps: list[str | int], *, inherit: bool = True) -> Problem | None:
@@ -132,24 +136,47 @@ def _value_at(document: Any, steps: list[str | int]) -> Any:
     return document
 
 
+def _bare(info: types.Type) -> types.Type:
+    """`info` without its constraints and without `None` (an optional field's other choice)."""
+    while True:
+        if isinstance(info, types.Metadata):
+            info = info.type
+        elif isinstance(info, types.UnionType):
+            info = next(t for t in info.types if not isinstance(t, types.NoneType))
+        else:
+            return info
+
+
 def _fields(
     shape: type[msgspec.Struct], steps: list[str | int], required: bool = False
 ) -> set[str]:
     """The field names of the struct found at `steps` inside `shape`."""
-    info: types.Type = types.type_info(shape)
-    for step in [*steps, None]:
-        while True:
-            if isinstance(info, types.Metadata):
-                info = info.type
-            elif isinstance(info, types.UnionType):
-                info = next(t for t in info.types if not isinstance(t, types.NoneType))
-            else:
-                break
-        if step is None:
-            break
+    info = _bare(types.type_info(shape))
+    for step in steps:
         if isinstance(info, types.StructType):
-            info = next(f.type for f in info.fields if f.encode_name == step)
+            info = _bare(next(f.type for f in info.fields if f.encode_name == step))
         elif isinstance(info, types.ListType):
-            info = info.item_type
+            info = _bare(info.item_type)
     assert isinstance(info, types.StructType)
     return {f.encode_name for f in info.fields if f.required or not required}
+
+
+Unknown = tuple[list[str | int], set[str], set[str]]
+
+
+def _first_unknown(document: Any, info: types.Type, steps: list[str | int]) -> Unknown | None:
+    """Where the first object holding a field its struct does not declare is, its declared
+    fields and the unknown ones (msgspec stops at the first; a person wants them all)."""
+    info = _bare(info)
+    if isinstance(info, types.StructType) and isinstance(document, dict):
+        fields = {f.encode_name: f.type for f in info.fields}
+        if unknown := set(document) - set(fields):
+            return steps, set(fields), unknown
+        for name, value in document.items():
+            if found := _first_unknown(value, fields[name], [*steps, name]):
+                return found
+    elif isinstance(info, types.ListType) and isinstance(document, list):
+        for index, item in enumerate(document):
+            if found := _first_unknown(item, info.item_type, [*steps, index]):
+                return found
+    return None

@@ -110,3 +110,28 @@ def test_a_target_too_long_is_left_to_the_email_code_that_names_the_limit() -> N
     long = "https://a.test/" + "p" * 3000
     links = decode({"campaign": "c", "recipient": "r", "urls": [long]}, SignLinks)
     assert links.urls == [long]  # gateway.email.targets refuses it: "at most 2048 characters"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"granted": [], "x` - at `$.app": 1},  # a name that reads like msgspec's "where"
+        {"granted": [], "a - at `$.app`": 1},
+        {"granted": [], "x`": 1, "y\n": 2},
+        {"action": "x' - at `$.app.id"},  # a value that does
+        {"app": {"id": "a", "z` - at `$.granted[3]": 1}},
+    ],
+)
+def test_what_the_client_wrote_never_steers_the_message_or_raises_elsewhere(
+    document: dict[str, Any],
+) -> None:
+    refused = refusal(document, Choice)
+    assert refused.detail  # a 422 with words, not a KeyError (a 500)
+
+
+def test_all_unknown_fields_are_found_where_they_are() -> None:
+    assert refusal({"x` - at `$.app": 1, "granted": []}, Choice).extra["allowed"]
+    nested = {**FORM, "purposes": [BOX, {**BOX, "colour": 1, "age": 2}]}
+    refused = refusal(nested, FormSubmission)
+    assert refused.detail == "unknown field(s): age, colour"
+    assert "ticked" in refused.extra["allowed"]
