@@ -11,5 +11,7 @@ visitors without importing each other.
 - `counts`: the kinds of daily count and their stored keys (`CountKey`);
 - `visitors`: what a user agent and a request say about their sender (`Visitor`,
   `RequestFacts`);
-- `addresses`: an IP address and its truncated form (`truncate_ip`).
+- `addresses`: an IP address and its truncated form (`truncate_ip`);
+- `outbound_hits`: the request the gateway sends a vendor for a hit (`OutboundHit`);
+- `link_limits`: how many email links one request may sign, and how long a target may be.
 """
