@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from gateway.errors import StoreUnavailable
-from gateway.receipts.model import day_of
+from gateway.model.days import day_of
 from gateway.store import policy
 from gateway.store.redis_clients import REDIS_FAULTS
 from gateway.store.redis_keys import (

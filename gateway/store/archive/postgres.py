@@ -24,9 +24,10 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from gateway.email.records import EmailEvent, tombstone_id
 from gateway.errors import StoreUnavailable
-from gateway.receipts.model import Receipt
+from gateway.model.email_events import EmailEvent
+from gateway.model.receipts import Receipt
+from gateway.model.tombstones import tombstone_id
 from gateway.store.archive.hot import HotRecord
 from gateway.store.archive.schema import (
     MOVE_LOCK,

@@ -24,9 +24,9 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any, cast
 
-from gateway.email.records import EmailEvent
 from gateway.errors import StoreUnavailable
-from gateway.receipts.model import Receipt
+from gateway.model.email_events import EmailEvent
+from gateway.model.receipts import Receipt
 from gateway.settings import Settings
 from gateway.store import policy
 from gateway.store.archive.postgres import Archive

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 import psycopg
 import pytest
 
-from gateway.email.records import EmailEvent
-from gateway.receipts.model import Receipt
+from gateway.model.email_events import EmailEvent
+from gateway.model.receipts import Receipt
 from gateway.settings import Settings
 from gateway.store import open_store
 from gateway.store.archive.mover import ArchiveMover

@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from gateway.receipts.model import Receipt
+from gateway.model.receipts import Receipt
 from gateway.store.archive.store import ArchivedRedisStore
 from gateway.store.redis_keys import DAYS_KEY, day_receipts_key
 from tests.store.test_contract import receipt
