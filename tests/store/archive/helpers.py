@@ -3,12 +3,14 @@ says about itself."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 import psycopg
 
 from gateway.model.receipts import Receipt
+from gateway.store.archive.mover import ArchiveMover
 from gateway.store.archive.store import ArchivedRedisStore
 from gateway.store.redis_keys import DAYS_KEY, day_receipts_key
 from tests.store.test_contract import receipt
@@ -30,6 +32,19 @@ async def archived_ids(
             cursor = await connection.execute(query + " WHERE subject_id = %s", (subject,))
         rows = await cursor.fetchall()
     return [row[0] for row in rows]
+
+
+async def move_all(store: ArchivedRedisStore) -> None:
+    """Rounds until one ends with nothing in the way: another mover (a gateway's own, in the
+    background, or one just killed, whose backend PostgreSQL has not yet seen go) may hold
+    the move lock for a moment, and a round that finds it held ends at once."""
+    for _ in range(100):
+        done = await ArchiveMover(store).run_once(lease=False)
+        assert done is not None
+        if not done.busy:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the move lock stayed held for 10 s")
 
 
 async def hot_receipt_count(store: ArchivedRedisStore) -> int:

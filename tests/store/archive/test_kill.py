@@ -13,9 +13,14 @@ from pathlib import Path
 
 from gateway.settings import Settings
 from gateway.store import open_store
-from gateway.store.archive.mover import ArchiveMover
 from gateway.store.archive.store import ArchivedRedisStore
-from tests.store.archive.helpers import DAY, archived_ids, hot_receipt_count, old_receipts
+from tests.store.archive.helpers import (
+    DAY,
+    archived_ids,
+    hot_receipt_count,
+    move_all,
+    old_receipts,
+)
 from tests.store.test_contract import receipt
 
 REPO = Path(__file__).resolve().parents[3]
@@ -65,14 +70,7 @@ async def test_killed_movers_under_load_lose_and_double_nothing(
                 child.kill()  # SIGKILL: wherever it was
                 child.wait(timeout=15)
                 child.stdout.close()
-        # What is left, once PostgreSQL has seen the last killed mover go (until then its
-        # backend holds the move lock, and a round ends at once: busy).
-        for _ in range(100):
-            last = await ArchiveMover(store).run_once(lease=False)
-            assert last is not None
-            if not last.busy:
-                break
-            await asyncio.sleep(0.1)
+        await move_all(store)  # what is left
         ids = await archived_ids(archive_url)
         assert len(ids) == len(set(ids))  # nothing doubled
         young = [r for r in written if r.created_at > time.time() - 7 * DAY]
