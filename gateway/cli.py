@@ -201,11 +201,11 @@ def _count_metrics_across_workers(directory: Path) -> None:
 
 
 def _forward(arguments: argparse.Namespace) -> int:
-    from gateway.delivery.process import run_forwarder
+    from gateway.delivery.process import run_delivery_process
 
     settings = _settings(arguments)
     configure_logging(settings.log_level)
-    asyncio.run(run_forwarder(settings))
+    asyncio.run(run_delivery_process(settings))
     return 0
 
 

@@ -34,8 +34,8 @@ from gateway.settings import Settings
 from gateway.signing import development_keys
 from gateway.store import Store, open_store
 from gateway.store_health import StoreHealth
+from gateway.tracking.appender import HitAppender
 from gateway.tracking.counters import EventCounter
-from gateway.tracking.forwarder import Forwarder
 from gateway.tracking.pending_counts import PendingCountsFile
 from gateway.tracking.scripts import FirstPartyScripts
 
@@ -51,7 +51,7 @@ class Gateway:
     writer: ReceiptWriter
     receipts: ReceiptLedger
     hit_queue: HitQueue
-    forwarder: Forwarder
+    appender: HitAppender
     delivery: DeliveryWorker | None  # None: `serve --no-forwarder`, workers run elsewhere
     delivery_monitor: DeliveryMonitor
     counter: EventCounter
@@ -123,7 +123,7 @@ class Gateway:
             settings.delivery_anonymous_share,
             settings.delivery_client_share,
         )
-        forwarder = Forwarder(hit_queue, cap_per_vendor=cap)
+        appender = HitAppender(hit_queue, cap_per_vendor=cap)
         delivery = DeliveryWorker(hit_queue, store, rules, settings) if settings.forwarder else None
         forwarding = sorted(r.id for r in rules.values() if r.hit.mode == "forward")
         email = EmailService.build(
@@ -147,7 +147,7 @@ class Gateway:
             forgetters=(
                 email.recorder.forget_subject,
                 email.consents.forget,
-                forwarder.forget_subject,
+                appender.forget_subject,
             ),
             clock=clock,
         )
@@ -161,9 +161,9 @@ class Gateway:
             writer=writer,
             receipts=ledger,
             hit_queue=hit_queue,
-            forwarder=forwarder,
+            appender=appender,
             delivery=delivery,
-            delivery_monitor=DeliveryMonitor(hit_queue, forwarder, delivery, forwarding, cap=cap),
+            delivery_monitor=DeliveryMonitor(hit_queue, appender, delivery, forwarding, cap=cap),
             metrics=metrics,
             counter=counter,
             email=email,
@@ -185,7 +185,7 @@ class Gateway:
         await self.store.open()
         await self.writer.start(replay_now=True)  # in the background: a big spool takes a while
         await self.hit_queue.open()
-        await self.forwarder.start()
+        await self.appender.start()
         if self.delivery is not None:
             await self.delivery.start()
         self.delivery_monitor.start()
@@ -206,7 +206,7 @@ class Gateway:
         await self.store_health.stop()
         if self.delivery is not None:
             await self.delivery.stop(deadline_seconds=4.0)
-        await self.forwarder.close(deadline_seconds=2.0)
+        await self.appender.close(deadline_seconds=2.0)
         await self.hit_queue.close()
         await self.email.stop()
         await self.forms.outbox.close()
@@ -220,7 +220,7 @@ class Gateway:
         """What this process publishes in its heartbeat and shows on `/readyz`."""
         return {
             "spool_depth": self.spool_depth(),
-            "forwarder": self.forwarder_counts(),
+            "forwarder": self.appender_counts(),
             "counts_lost": self.counter.lost,
             "email_events_dropped": self.email.recorder.dropped,
             "opt_in_mails": {
@@ -231,7 +231,7 @@ class Gateway:
             },
         }
 
-    def forwarder_counts(self) -> dict[str, int]:
+    def appender_counts(self) -> dict[str, int]:
         """Delivery figures summed over vendors (`delivery_report` has them per vendor)."""
         return self.delivery_monitor.totals()
 

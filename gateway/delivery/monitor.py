@@ -14,7 +14,7 @@ from dataclasses import asdict
 from gateway.background import Repeating
 from gateway.delivery.queue import HitQueue, QueueCap, QueueDepth
 from gateway.delivery.worker import DeliveryCounts, DeliveryWorker
-from gateway.tracking.forwarder import EdgeCounts, Forwarder
+from gateway.tracking.appender import EdgeCounts, HitAppender
 
 REFRESH_SECONDS = 2.0
 _NOT_SUMMED = frozenset({"oldest_age_seconds", "cap", "cap_bytes", "breaker_open"})
@@ -25,13 +25,13 @@ class DeliveryMonitor:
     def __init__(
         self,
         queue: HitQueue,
-        forwarder: Forwarder,
+        appender: HitAppender,
         worker: DeliveryWorker | None,
         vendors: Sequence[str],
         clock: Callable[[], float] = time.time,
         cap: QueueCap | None = None,
     ) -> None:
-        self.queue, self.forwarder, self.worker, self.clock = queue, forwarder, worker, clock
+        self.queue, self.appender, self.worker, self.clock = queue, appender, worker, clock
         self.cap = cap or QueueCap(0, 0)
         self.vendors = list(vendors)
         self.depths: dict[str, QueueDepth] = {}
@@ -66,7 +66,7 @@ class DeliveryMonitor:
                 "cap_bytes": self.cap.bytes,
                 "breaker_open": 1.0 if vendor in tripped else 0.0,
             }
-            figures.update(asdict(self.forwarder.counts.get(vendor) or EdgeCounts()))
+            figures.update(asdict(self.appender.counts.get(vendor) or EdgeCounts()))
             figures.update(asdict(delivered.get(vendor) or DeliveryCounts()))
             report[vendor] = figures
         return report
@@ -81,5 +81,5 @@ class DeliveryMonitor:
             for name, value in figures.items():
                 if name not in _NOT_SUMMED:
                     sums[name] = sums.get(name, 0) + int(value)
-        sums["buffered"] = self.forwarder.buffered
+        sums["buffered"] = self.appender.buffered
         return sums

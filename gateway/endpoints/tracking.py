@@ -23,8 +23,8 @@ from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
 from gateway.errors import ClientError, NotFound
 from gateway.rules.model import Rule
 from gateway.runtime import Gateway, gateway_of
+from gateway.tracking.appender import client_key
 from gateway.tracking.bodies import HitTooLarge, hits_in_body
-from gateway.tracking.forwarder import client_key
 from gateway.tracking.hits import OutboundHit, outbound_hit, parse_query, redirect_target
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.headers import DecisionHeaders, geo_header_name, read_decision_headers
@@ -134,7 +134,7 @@ def carry_out(
         return decision, location
     for hit in outbound:
         tally.redacted(rule.id, hit.redacted)
-        gateway.forwarder.submit(
+        gateway.appender.submit(
             hit,
             consent_id=consent.consent_id if consent else None,
             signalled=decision.signalled,

@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 import jinja2
 
+from gateway.errors import UpstreamError
 from gateway.tracking.hits import OutboundHit
 from gateway.tracking.sender import SendError, VendorSender
 
@@ -50,7 +51,7 @@ class Mail:
     language: str
 
 
-class MailError(Exception):
+class MailError(UpstreamError):
     """The mail was not handed over (the server or the webhook refused or was unreachable)."""
 
 

@@ -46,7 +46,7 @@ def parse_query(raw: str) -> list[tuple[str, Any]]:
 
 @dataclass(frozen=True, slots=True)
 class OutboundHit:
-    """One request the forwarder will send; everything in it was allowed by a rule."""
+    """One request a delivery worker will send; everything in it was allowed by a rule."""
 
     vendor: str
     method: str

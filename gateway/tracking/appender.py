@@ -26,7 +26,7 @@ from gateway.errors import StoreUnavailable
 from gateway.tracking.hits import OutboundHit
 from gateway.visitors.network import IPAddress, truncate_ip
 
-log = logging.getLogger("gateway.forwarder")
+log = logging.getLogger("gateway.appender")
 
 
 @lru_cache(maxsize=4096)
@@ -57,7 +57,7 @@ _COUNTER_OF_REASON = {
 }
 
 
-class Forwarder:
+class HitAppender:
     def __init__(
         self,
         queue: HitQueue,
@@ -118,7 +118,7 @@ class Forwarder:
         return len(self._buffer)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="forwarder-append")
+        self._task = asyncio.create_task(self._run(), name="hit-append")
 
     async def flush(self) -> None:
         """Append everything buffered now (raises `StoreUnavailable`, keeping the buffer)."""
