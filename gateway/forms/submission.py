@@ -29,7 +29,6 @@ from gateway.receipts.model import LabelShown
 NEWSLETTER = "newsletter"
 FORM_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 LANGUAGE = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,4}")
-PURPOSE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 MAX_PURPOSES = 16
 MAX_LABEL = 1000
 MAX_PAGE = 512

@@ -259,10 +259,6 @@ class Rule:
         tuple[str, str], ...
     ] = ()  # language → description; English is `description`
 
-    def description_in(self, language: str) -> str:
-        """The description in `language`, else the English one."""
-        return dict(self.descriptions).get(language, self.description)
-
     # localStorage/sessionStorage keys its scripts write (`*` as in cookies); the audit judges
     # them as it judges cookies.
     storage: NameSet = NameSet()
