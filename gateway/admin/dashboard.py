@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from gateway.admin import figures
-from gateway.admin.figures import Counts, Panel, Tile, Window
 from gateway.admin.form_figures import form_figures
+from gateway.admin.panels import Counts, Panel, Tile, Window
 from gateway.counts import (
     ConsentAction,
     ConsentCategory,
