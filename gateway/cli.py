@@ -114,7 +114,7 @@ def _serve(arguments: argparse.Namespace) -> int:
 
         settings = _settings(arguments, **overrides, vendors=DEMO_VENDORS)
         os.environ["GATEWAY_VENDORS"] = ",".join(DEMO_VENDORS)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     from gateway.preflight import check_writable_paths
     from gateway.rules.placeholders import placeholder_warnings
     from gateway.runtime import Gateway
@@ -167,7 +167,7 @@ def _forward(arguments: argparse.Namespace) -> int:
     from gateway.delivery.process import run_delivery_process
 
     settings = _settings(arguments)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     asyncio.run(run_delivery_process(settings))
     return 0
 

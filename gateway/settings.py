@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from gateway.consent.model import DEFAULT_CATEGORIES, EMAIL_TRACKING, NECESSARY
 from gateway.errors import ConfigError
+from gateway.logs import LOG_FORMATS
 from gateway.rules.transfers import DEFAULT_HOME_REGION, home_region
 from gateway.settings_parts import ConsentPolicy, EmailPart, NetworkPart
 from gateway.settings_site import PolicyUrls, anchor_paths, policy_urls, split_policy_urls
@@ -95,6 +96,7 @@ class Settings:
     # which already ran under the broader consent stop.
     banner_reload: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "text"] = "auto"  # text on a terminal, JSON elsewhere
     # Form consent (issue 26): the double opt-in mail goes over SMTP or to the site's mailer.
     smtp_url: str = field(default="", repr=False)  # may hold a password
     mail_from: str = ""
@@ -289,6 +291,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "banner_texts": _text_tables,
     "banner_reload": _boolean,
     "log_level": lambda v: _choice_of(v, ("debug", "info", "warning", "error")),
+    "log_format": lambda v: _choice_of(v, LOG_FORMATS),
     "smtp_url": _text,
     "mail_from": _text,
     "opt_in_webhook": _text,
