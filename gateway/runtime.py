@@ -220,7 +220,7 @@ class Gateway:
         """What this process publishes in its heartbeat and shows on `/readyz`."""
         return {
             "spool_depth": self.spool_depth(),
-            "forwarder": self.appender_counts(),
+            "forwarder": self.delivery_totals(),
             "counts_lost": self.counter.lost,
             "email_events_dropped": self.email.recorder.dropped,
             "opt_in_mails": {
@@ -231,7 +231,7 @@ class Gateway:
             },
         }
 
-    def appender_counts(self) -> dict[str, int]:
+    def delivery_totals(self) -> dict[str, int]:
         """Delivery figures summed over vendors (`delivery_report` has them per vendor)."""
         return self.delivery_monitor.totals()
 
