@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.store import Store, open_store
-from tests.isolation import own_state_folder  # noqa: F401 (an autouse fixture)
+from tests.isolation import own_state_folder, pytest_runtest_call  # noqa: F401 (fixture, hook)
 from tests.servers import RedisServer, redis_cluster, redis_server
 from tests.vendors import StandInVendor, rules_pointing_at, stand_in_vendor, vendors_in
 
