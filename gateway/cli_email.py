@@ -80,8 +80,8 @@ def _unsubscribe_headers(settings: Settings) -> Callable[[str], dict[str, str]]:
     from gateway.forms.tokens import FormTokens
     from gateway.signing import development_keys
 
-    tokens = FormTokens(settings.secret_keys or development_keys(settings.data_dir))
-    return functools.partial(tokens.unsubscribe_headers, settings.public_url)
+    tokens = FormTokens(settings.site.secret_keys or development_keys(settings.site.data_dir))
+    return functools.partial(tokens.unsubscribe_headers, settings.site.public_url)
 
 
 def _subject_id(arguments: argparse.Namespace, settings_of: SettingsOf) -> int:
@@ -89,7 +89,7 @@ def _subject_id(arguments: argparse.Namespace, settings_of: SettingsOf) -> int:
     from gateway.signing import development_keys
 
     settings = settings_of(arguments)
-    key = recipient_key(settings.secret_keys or development_keys(settings.data_dir))
+    key = recipient_key(settings.site.secret_keys or development_keys(settings.site.data_dir))
     if "@" not in arguments.address:
         return refuse("expected an email address")
     try:

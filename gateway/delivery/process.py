@@ -24,10 +24,10 @@ REPORT_SECONDS = 30.0
 
 async def run_delivery_process(settings: Settings, stop: asyncio.Event | None = None) -> None:
     rules = load_rules(
-        settings.rules,
-        categories=settings.categories,
-        allow_insecure_upstreams=settings.allow_insecure_upstreams,
-        home=settings.home_countries,
+        settings.rules.folder,
+        categories=settings.consent.categories,
+        allow_insecure_upstreams=settings.site.allow_insecure_upstreams,
+        home=settings.rules.home_countries,
     )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -36,7 +36,7 @@ async def run_delivery_process(settings: Settings, stop: asyncio.Event | None = 
     store, queue = open_store(settings), open_hit_queue(settings)
     await store.open()
     await queue.open()
-    worker = DeliveryWorker(queue, store, rules, settings)
+    worker = DeliveryWorker(queue, store, rules, settings.delivery)
     await worker.start()
     heartbeat = InstanceHeartbeat(store)  # the dashboard lists this process with the edges
     heartbeat.figures = lambda: _figures(worker)
