@@ -38,7 +38,7 @@ from gateway.store import Store, open_store
 from gateway.store.archive.mover import ArchiveMover
 from gateway.store.archive.store import ArchivedRedisStore
 from gateway.store_health import StoreHealth
-from gateway.tracking.forwarder import Forwarder
+from gateway.tracking.appender import HitAppender
 from gateway.tracking.scripts import FirstPartyScripts
 
 
@@ -53,7 +53,7 @@ class Gateway:
     writer: ReceiptWriter
     receipts: ReceiptLedger
     hit_queue: HitQueue
-    forwarder: Forwarder
+    appender: HitAppender
     delivery: DeliveryWorker | None  # None: `serve --no-forwarder`, workers run elsewhere
     delivery_monitor: DeliveryMonitor
     counter: EventCounter
@@ -126,7 +126,7 @@ class Gateway:
             settings.delivery.anonymous_share,
             settings.delivery.client_share,
         )
-        forwarder = Forwarder(hit_queue, cap_per_vendor=cap)
+        appender = HitAppender(hit_queue, cap_per_vendor=cap)
         delivery = (
             DeliveryWorker(hit_queue, store, rules, settings.delivery)
             if settings.delivery.forwarder
@@ -155,7 +155,7 @@ class Gateway:
             forgetters=(
                 email.recorder.forget_subject,
                 email.consents.forget,
-                forwarder.forget_subject,
+                appender.forget_subject,
             ),
             clock=clock,
         )
@@ -169,9 +169,9 @@ class Gateway:
             writer=writer,
             receipts=ledger,
             hit_queue=hit_queue,
-            forwarder=forwarder,
+            appender=appender,
             delivery=delivery,
-            delivery_monitor=DeliveryMonitor(hit_queue, forwarder, delivery, forwarding, cap=cap),
+            delivery_monitor=DeliveryMonitor(hit_queue, appender, delivery, forwarding, cap=cap),
             metrics=metrics,
             counter=counter,
             email=email,
@@ -196,7 +196,7 @@ class Gateway:
         await self.store.open()
         await self.writer.start(replay_now=True)  # in the background: a big spool takes a while
         await self.hit_queue.open()
-        await self.forwarder.start()
+        await self.appender.start()
         if self.delivery is not None:
             await self.delivery.start()
         self.delivery_monitor.start()
@@ -221,7 +221,7 @@ class Gateway:
         await self.store_health.stop()
         if self.delivery is not None:
             await self.delivery.stop(deadline_seconds=4.0)
-        await self.forwarder.close(deadline_seconds=2.0)
+        await self.appender.close(deadline_seconds=2.0)
         await self.hit_queue.close()
         await self.email.stop()
         await self.forms.outbox.close()
@@ -235,7 +235,7 @@ class Gateway:
         """What this process publishes in its heartbeat and shows on `/readyz`."""
         return {
             "spool_depth": self.spool_depth(),
-            "forwarder": self.forwarder_counts(),
+            "forwarder": self.delivery_totals(),
             "counts_lost": self.counter.lost,
             "email_events_dropped": self.email.recorder.dropped,
             "opt_in_mails": {
@@ -246,7 +246,7 @@ class Gateway:
             },
         }
 
-    def forwarder_counts(self) -> dict[str, int]:
+    def delivery_totals(self) -> dict[str, int]:
         """Delivery figures summed over vendors (`delivery_report` has them per vendor)."""
         return self.delivery_monitor.totals()
 
