@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from gateway.errors import StoreUnavailable
 from gateway.model.days import day_of
-from gateway.store import policy
+from gateway.store import retention_rules
 from gateway.store.redis_clients import REDIS_FAULTS
 from gateway.store.redis_keys import (
     DAYS_KEY,
@@ -95,7 +95,7 @@ async def forget_receipts(client: Any, moved: Sequence[HotRecord]) -> None:
             continue
         await _redis(client.zrem(DAYS_KEY, day))
         if await _redis(client.zcard(day_receipts_key(day))):
-            await _redis(client.zadd(DAYS_KEY, {day: policy.day_start(day)}))
+            await _redis(client.zadd(DAYS_KEY, {day: retention_rules.day_start(day)}))
 
 
 async def oldest_receipt_at(client: Any, days_to_look: int = 7) -> float | None:

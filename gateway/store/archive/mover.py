@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from gateway.background import Repeating
 from gateway.errors import StoreUnavailable
-from gateway.store import policy
+from gateway.store import retention_rules
 from gateway.store.archive import hot
 from gateway.store.archive.store import ArchivedRedisStore
 
@@ -60,7 +60,7 @@ class ArchiveMover:
         self._loop = Repeating("archive-move", seconds, self.run_once, run_first=True)
 
     def hot_cutoff(self, now: float) -> float:
-        return now - self.store.settings.archive.hot_days * policy.DAY_SECONDS
+        return now - self.store.settings.archive.hot_days * retention_rules.DAY_SECONDS
 
     async def run_once(self, *, lease: bool = True) -> MoveRound | None:
         """One round, unless another instance holds the lease (then None)."""
@@ -82,7 +82,10 @@ class ArchiveMover:
         return done
 
     async def _move_receipts(self, now: float, done: MoveRound) -> None:
-        client, keep_after = self.store.hot_client, policy.receipts_cutoff(self.store.settings, now)
+        client, keep_after = (
+            self.store.hot_client,
+            retention_rules.receipts_cutoff(self.store.settings, now),
+        )
         for _ in range(MAX_BATCHES):
             batch = await hot.old_receipts(client, self.hot_cutoff(now), self.batch)
             if not batch:
@@ -97,7 +100,10 @@ class ArchiveMover:
             done.expired += len(batch) - len(kept)
 
     async def _move_events(self, now: float, done: MoveRound) -> None:
-        client, keep_after = self.store.hot_client, policy.events_cutoff(self.store.settings, now)
+        client, keep_after = (
+            self.store.hot_client,
+            retention_rules.events_cutoff(self.store.settings, now),
+        )
         async for batch in hot.old_event_batches(client, self.hot_cutoff(now), self.batch):
             kept = [record for record in batch if record.created_at >= keep_after]
             written = await self.store.archive.add_email_events(kept)

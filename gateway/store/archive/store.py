@@ -28,7 +28,7 @@ from gateway.errors import StoreUnavailable
 from gateway.model.email_events import EmailEvent
 from gateway.model.receipts import Receipt
 from gateway.settings import Settings
-from gateway.store import policy
+from gateway.store import retention_rules
 from gateway.store.archive.postgres import Archive
 from gateway.store.base import PurgeProgress, SubjectStanding
 from gateway.store.redis import RedisStore
@@ -62,7 +62,7 @@ class ArchivedRedisStore(RedisStore):
 
     async def email_events(self, subject_id: str) -> list[EmailEvent]:
         hot = await super().email_events(subject_id)
-        since = policy.events_cutoff(self.settings, time.time())
+        since = retention_rules.events_cutoff(self.settings, time.time())
         archived = await self.archive.subject_events(subject_id, since)
         seen = {event.event_id for event in hot}
         events = [*hot, *(event for event in archived if event.event_id not in seen)]
@@ -108,7 +108,8 @@ class ArchivedRedisStore(RedisStore):
     async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:
         removed = await super().purge(now, progress)
         dropped = await self.archive.drop_expired(
-            policy.receipts_cutoff(self.settings, now), policy.events_cutoff(self.settings, now)
+            retention_rules.receipts_cutoff(self.settings, now),
+            retention_rules.events_cutoff(self.settings, now),
         )
         return {kind: n + dropped.get(kind, 0) for kind, n in removed.items()}
 
