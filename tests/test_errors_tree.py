@@ -37,7 +37,7 @@ def _drawn_names() -> set[str]:
 
 def test_the_walk_finds_exceptions_outside_errors_py() -> None:
     found = _exception_classes()
-    assert "gateway.tracking.sender.AnswerLost" in found  # the walk reaches sub-packages
+    assert "gateway.delivery.sender.AnswerLost" in found  # the walk reaches sub-packages
     assert "gateway.errors.ClientError" in found
 
 

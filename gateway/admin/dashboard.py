@@ -17,7 +17,8 @@ from typing import Any
 from gateway.admin import figures
 from gateway.admin.form_figures import form_figures
 from gateway.admin.panels import Counts, Panel, Tile, Window
-from gateway.counts import (
+from gateway.errors import StoreUnavailable
+from gateway.model.counts import (
     ConsentAction,
     ConsentCategory,
     ConsentGpc,
@@ -28,8 +29,7 @@ from gateway.counts import (
     InvalidEmailLink,
     PixelCount,
 )
-from gateway.errors import StoreUnavailable
-from gateway.receipts.model import Receipt
+from gateway.model.receipts import Receipt
 from gateway.runtime import Gateway
 
 PERIODS = (7, 14, 30)

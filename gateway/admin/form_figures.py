@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 
 from gateway.admin import charts
 from gateway.admin.panels import Cell, Counts, Panel, Table, svg_markup
-from gateway.counts import FormEvent, FormRefusal
+from gateway.model.counts import FormEvent, FormRefusal
 
 FORM_EVENTS = (
     ("ticked", "Ticked", "accept"),

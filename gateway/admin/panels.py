@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from markupsafe import Markup
 
-from gateway.counts import CountKey
+from gateway.model.counts import CountKey
 
 Counts = Mapping[CountKey, int]
 Cell = str | int

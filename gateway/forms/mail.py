@@ -28,9 +28,9 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 import jinja2
 
+from gateway.delivery.sender import SendError, VendorSender
 from gateway.errors import UpstreamError
-from gateway.tracking.hits import OutboundHit
-from gateway.tracking.sender import SendError, VendorSender
+from gateway.model.outbound_hits import OutboundHit
 
 log = logging.getLogger("gateway.forms")
 LANGUAGES = ("en", "ru")

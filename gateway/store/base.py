@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gateway.consent.objections import Objection
-from gateway.counts import CountKey
-from gateway.email.records import EmailEvent, RecipientConsent
-from gateway.receipts.model import Receipt
+from gateway.model.counts import CountKey
+from gateway.model.email_events import EmailEvent, RecipientConsent
+from gateway.model.receipts import Receipt
 from gateway.store.shared import SharedState
 
 __all__ = ["CountKey", "PurgeProgress", "Store", "SubjectStanding"]

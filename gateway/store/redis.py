@@ -34,9 +34,10 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, ReadOnlyError
 
-from gateway.email.records import EmailEvent, RecipientConsent
 from gateway.errors import StoreUnavailable
-from gateway.receipts.model import Receipt, day_of
+from gateway.model.days import day_of
+from gateway.model.email_events import EmailEvent, RecipientConsent
+from gateway.model.receipts import Receipt
 from gateway.settings import Settings
 from gateway.store import retention_rules
 from gateway.store.base import CountKey, Store

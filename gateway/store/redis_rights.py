@@ -30,9 +30,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from gateway.consent.objections import Objection
-from gateway.email.records import tombstone_id
 from gateway.errors import StoreUnavailable
-from gateway.receipts.model import Receipt, day_of
+from gateway.model.days import day_of
+from gateway.model.receipts import Receipt
+from gateway.model.tombstones import tombstone_id
 from gateway.settings import Settings
 from gateway.store import retention_rules
 from gateway.store.base import PurgeProgress, SubjectStanding, latest_choice

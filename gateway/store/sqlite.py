@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from gateway.email.records import EmailEvent, RecipientConsent, tombstone_id
 from gateway.errors import StoreUnavailable
-from gateway.receipts.model import Receipt
+from gateway.model.email_events import EmailEvent, RecipientConsent
+from gateway.model.receipts import Receipt
+from gateway.model.tombstones import tombstone_id
 from gateway.settings import Settings
 from gateway.store import retention_rules
 from gateway.store.base import CountKey, Store

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from gateway.consent.objections import Objection
-from gateway.email.records import tombstone_id
-from gateway.receipts.model import Receipt
+from gateway.model.receipts import Receipt
+from gateway.model.tombstones import tombstone_id
 from gateway.settings import Settings
 from gateway.store import retention_rules
 from gateway.store.base import PurgeProgress, SubjectStanding, latest_choice
