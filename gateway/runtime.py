@@ -35,6 +35,8 @@ from gateway.rules.selection import select_vendors
 from gateway.settings import Settings
 from gateway.signing import development_keys
 from gateway.store import Store, open_store
+from gateway.store.archive.mover import ArchiveMover
+from gateway.store.archive.store import ArchivedRedisStore
 from gateway.store_health import StoreHealth
 from gateway.tracking.appender import HitAppender
 from gateway.tracking.scripts import FirstPartyScripts
@@ -66,6 +68,7 @@ class Gateway:
     store_health: StoreHealth
     scripts: FirstPartyScripts  # vendors' loader scripts, served from our origin
     forms: FormService
+    archive_mover: ArchiveMover | None  # with GATEWAY_ARCHIVE: moves old records to it
     clock: Callable[[], float] = field(default=time.time, repr=False)  # tests inject one
 
     def __post_init__(self) -> None:
@@ -183,6 +186,9 @@ class Gateway:
             forms=form_service(settings, keys, store, ledger, email.consents, counter, clock),
             banner_config=banner_config,
             shown_texts=ShownTexts(banner_config),
+            archive_mover=(
+                ArchiveMover(store, clock) if isinstance(store, ArchivedRedisStore) else None
+            ),
             clock=clock,
         )
 
@@ -200,10 +206,14 @@ class Gateway:
         self.forms.outbox.start()
         await self.objections.start()
         await self.retention.start()
+        if self.archive_mover is not None:
+            await self.archive_mover.start()
         await self.heartbeat.start()
 
     async def stop(self) -> None:
         await self.heartbeat.close()
+        if self.archive_mover is not None:
+            await self.archive_mover.close()
         await self.retention.close()
         await self.objections.close()
         # SIGTERM: stop taking hits, write the edge's buffer; what is undelivered stays queued.
