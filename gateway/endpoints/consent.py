@@ -21,13 +21,13 @@ from starlette.routing import Route
 from gateway.consent.choice import parse_choice
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.model import NECESSARY, Consent, new_consent_id
-from gateway.consent.supersede import takes_away, withdrawn
+from gateway.consent.supersede import takes_away
 from gateway.endpoints.bodies import read_json
 from gateway.endpoints.facts import request_facts
 from gateway.errors import Unprocessable
 from gateway.receipts.build import new_receipt
 from gateway.receipts.shown import TextsShown
-from gateway.runtime import Gateway, gateway_of
+from gateway.runtime import gateway_of
 from gateway.settings import Settings
 from gateway.settings_parts import ConsentPolicy
 from gateway.visitors.headers import read_decision_headers
@@ -53,35 +53,6 @@ def presented_tokens(request: Request) -> tuple[str, ...]:
     """The tokens the caller presents: `Authorization: Consent …` (apps) or the cookie (read
     as every route reads them: `gateway.visitors.headers`)."""
     return read_decision_headers(request.scope["headers"], None).consent_tokens
-
-
-def current_consent(gateway: Gateway, tokens: tuple[str, ...]) -> Consent | None:
-    """The consent in `token` if it is valid, of the current policy revision and not erased —
-    as its id's latest stored choice says (an older token reads as that choice)."""
-    consent = gateway.objections.standing(gateway.codec.decode_presented(tokens))
-    if consent is not None and withdrawn(consent):
-        return None  # withdrawn since this token was signed
-    if consent is None or not consent.is_current(gateway.settings.policy_revision):
-        return None
-    if gateway.objections.is_suppressed(consent.consent_id):
-        return None
-    return consent
-
-
-async def read_consent(request: Request) -> Response:
-    gateway = gateway_of(request)
-    body = consent_state(gateway, current_consent(gateway, presented_tokens(request)))
-    return JSONResponse(body, headers=_PRIVATE)
-
-
-def consent_state(gateway: Gateway, consent: Consent | None) -> dict[str, Any]:
-    """The answer of `GET /consent` for a caller whose current consent is `consent`."""
-    settings = gateway.settings
-    return {
-        "consent": consent_json(consent, settings.categories),
-        "revision": settings.policy_revision,
-        "categories": list(settings.categories),
-    }
 
 
 async def record_consent(request: Request) -> Response:
@@ -239,7 +210,6 @@ async def own_receipts(request: Request) -> Response:
 
 
 routes = [
-    Route("/consent", read_consent, methods=["GET"]),
     Route("/consent", record_consent, methods=["POST"]),
     Route("/consent", withdraw_consent, methods=["DELETE"]),
     Route("/consent/receipts", own_receipts, methods=["GET"]),

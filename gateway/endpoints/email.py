@@ -8,10 +8,12 @@ a 404 page — never a redirect anywhere else. Both only read the token, classif
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope
 
 from gateway.email.page_texts import PAGE_TEXTS, page_language, page_texts_shown
 from gateway.email.pages import link_not_found_page, page_headers, preferences_page
@@ -20,25 +22,63 @@ from gateway.email.service import EmailService
 from gateway.email.targets import is_redirectable
 from gateway.email.tokens import ClickToken, OpenToken
 from gateway.email.verdicts import agent_and_prefetch, agent_role
+from gateway.endpoints.answers import Answer, raw_headers
 from gateway.endpoints.bodies import read_form
 from gateway.endpoints.facts import request_facts
-from gateway.endpoints.pixels import gif_response
+from gateway.endpoints.hot import HotRoute
+from gateway.endpoints.pixels import GIF, PIXEL_HEADERS
 from gateway.errors import BadRequest, StoreUnavailable
 from gateway.runtime import Gateway, gateway_of
 
 FORM_MAX_AGE = 6 * 3600
 RawHeaders = Iterable[tuple[bytes, bytes]]
-_CLICK_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+_OPENED: Answer = (
+    200,
+    raw_headers(
+        {**PIXEL_HEADERS, "Referrer-Policy": "no-referrer", "Content-Type": "image/gif"}, GIF
+    ),
+    GIF,
+)
+_CLICK = raw_headers({"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}, b"")
 
 
-async def open_beacon(request: Request) -> Response:
-    email = gateway_of(request).email
-    opened = email.tokens.read_open(request.path_params["token"])
-    if opened is None:
-        email.recorder.invalid("open")
-    elif request.method == "GET":
-        note_open(email, opened, request.scope["headers"])
-    return gif_response({"Referrer-Policy": "no-referrer"})
+@dataclass(frozen=True, slots=True)
+class EmailBeacons:
+    """`/o` and `/c`, pure ASGI (`HotRoute`s): they read the signed token and hand the event
+    to the recorder, which is all they are given."""
+
+    email: EmailService
+
+    def routes(self) -> list[HotRoute]:
+        return [
+            HotRoute("/o/{token}", self.open_beacon),
+            HotRoute("/c/{token}", self.click_through),
+        ]
+
+    async def open_beacon(self, scope: Scope, receive: Receive, token: str) -> Answer:
+        """The GIF, always; a GET of a valid token is an open for the recorder."""
+        email = self.email
+        opened = email.tokens.read_open(token)
+        if opened is None:
+            email.recorder.invalid("open")
+        elif scope["method"] == "GET":
+            note_open(email, opened, scope["headers"])
+        return _OPENED
+
+    async def click_through(self, scope: Scope, receive: Receive, token: str) -> Answer:
+        """A redirect to exactly the signed target, or the link-not-found page."""
+        email = self.email
+        click = email.tokens.read_click(token)
+        if click is None or not is_redirectable(click.target):
+            email.recorder.invalid("click")
+            language = page_language(None, _header(scope, b"accept-language"))
+            page = link_not_found_page(language).encode()
+            named = {**page_headers(), "Content-Type": "text/html; charset=utf-8"}
+            return 404, raw_headers(named, page), page
+        if scope["method"] == "GET":
+            note_click(email, click, scope["headers"])
+        # Location is exactly the signed text (checked at signing): no re-quoting, no joining.
+        return 302, [*_CLICK, (b"location", click.target.encode("latin-1"))], b""
 
 
 def note_open(email: EmailService, opened: OpenToken, headers: RawHeaders) -> None:
@@ -54,16 +94,12 @@ def note_click(email: EmailService, click: ClickToken, headers: RawHeaders) -> N
         email.recorder.clicked(click, agent_role("click", agent))
 
 
-async def click_through(request: Request) -> Response:
-    email = gateway_of(request).email
-    click = email.tokens.read_click(request.path_params["token"])
-    if click is None or not is_redirectable(click.target):
-        email.recorder.invalid("click")
-        return _link_not_found(request)
-    if request.method == "GET":
-        note_click(email, click, request.scope["headers"])
-    # Location is exactly the signed text (checked at signing): no re-quoting, no joining.
-    return Response(status_code=302, headers={**_CLICK_HEADERS, "Location": click.target})
+def _header(scope: Scope, name: bytes) -> str:
+    """The first value of a header the decision does not read (a page's language)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
 
 
 def _link_not_found(request: Request) -> Response:
@@ -150,8 +186,4 @@ def _accept_language(request: Request) -> str:
     return request.headers.get("accept-language", "")
 
 
-routes = [
-    Route("/o/{token}", open_beacon, methods=["GET"]),
-    Route("/c/{token}", click_through, methods=["GET", "HEAD"]),
-    Route("/p/{token}", preferences, methods=["GET", "POST"]),
-]
+routes = [Route("/p/{token}", preferences, methods=["GET", "POST"])]
