@@ -1,8 +1,8 @@
 """The application factory: `create_app(settings)` builds a gateway; nothing happens at import.
 
 >>> from pathlib import Path
->>> from gateway.settings import Settings
->>> app = create_app(Settings(secret_keys=("s" * 32,), rules=Path(__file__).parents[1] / "tag_rules"))
+>>> from gateway.settings import from_keys
+>>> app = create_app(from_keys(secret_keys=("s" * 32,), rules=Path(__file__).parents[1] / "tag_rules"))
 >>> app.state.gateway.store.name  # built, not opened: the lifespan opens it
 'sqlite'
 """
@@ -70,7 +70,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 gateway.heartbeat,
                 gateway.store,
                 gateway.figures,
-                settings.store_timeout_seconds,
+                settings.store.timeout_seconds,
             ),
             *metrics.routes,
             *openapi.routes,
@@ -81,8 +81,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             Middleware(RequestInstrumentation, metrics=gateway.metrics),
             Middleware(
                 OriginGuard,
-                allowed_origins=settings.allowed_origins,
-                own_origin=settings.public_origin,
+                allowed_origins=settings.consent.allowed_origins,
+                own_origin=settings.site.public_origin,
                 paths=("/consent", "/t/"),
                 refusals=OriginRefusals(on_refusal=gateway.metrics.origin_refusals.inc),
             ),
@@ -99,8 +99,10 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     )
     _serve_trailing_slashes_in_place(app.router)
     app.state.gateway = gateway
-    app.state.admin_attempts = FailedAdminAttempts(settings.trusted_proxies, store=gateway.store)
-    if settings.demo:
+    app.state.admin_attempts = FailedAdminAttempts(
+        settings.network.trusted_proxies, store=gateway.store
+    )
+    if settings.site.demo:
         from gateway.demo.routes import demo_routes  # only a demo gateway loads the demo
 
         app.router.routes.extend(demo_routes())
@@ -120,7 +122,7 @@ def hot_routes(gateway: Gateway, assets: Mapping[str, StaticAsset]) -> list[HotR
         gateway.forwarder,
     )
     state = ConsentState(
-        gateway.codec, gateway.objections, settings.policy_revision, settings.categories
+        gateway.codec, gateway.objections, settings.consent.revision, settings.consent.categories
     )
     return [
         HEALTHZ,

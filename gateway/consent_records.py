@@ -38,26 +38,26 @@ class ConsentRecords:
     def build(cls, settings: Settings, clock: Callable[[], float] = time.time) -> ConsentRecords:
         """Built, not opened: the caller's lifecycle opens what it uses."""
         store = open_store(settings)
-        spool = ReceiptSpool(settings.spool_path)
+        spool = ReceiptSpool(settings.site.spool_path)
         metrics = Metrics()
         counter = EventCounter(
             store,
             metrics=metrics,
             clock=clock,
-            pending_file=PendingCountsFile(settings.data_dir),
+            pending_file=PendingCountsFile(settings.site.data_dir),
         )
         writer = ReceiptWriter(
             store,
             spool,
-            settings.spool_replay_seconds,
+            settings.store.spool_replay_seconds,
             metrics=metrics,
             on_stored=functools.partial(count_receipts, counter),
         )
         objections = ObjectionRegistry(
             store,
-            categories=(*settings.categories, settings.email_category),
-            refresh_seconds=settings.objection_refresh_seconds,
-            tombstone_days=settings.consent_days,
+            categories=(*settings.consent.categories, settings.consent.email_category),
+            refresh_seconds=settings.consent.objection_refresh_seconds,
+            tombstone_days=settings.consent.consent_days,
             on_superseded=metrics.tally.superseded_token,
         )
         ledger = ReceiptLedger(writer, metrics)
@@ -77,7 +77,7 @@ async def subject_rights(
         records.ledger,
         records.objections,
         records.spool,
-        settings.policy,
+        settings.consent,
         clock=clock,
     )
     await records.store.open()

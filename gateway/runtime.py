@@ -74,15 +74,15 @@ class Gateway:
     def build(cls, settings: Settings, clock: Callable[[], float] = time.time) -> Gateway:
         """Everything that can fail on bad config fails here, before the server listens.
         `clock` dates receipts, counters and email events (tests pass their own)."""
-        keys = settings.secret_keys or development_keys(settings.data_dir)
+        keys = settings.site.secret_keys or development_keys(settings.site.data_dir)
         declared = select_vendors(
             load_rules(
-                settings.rules,
-                categories=settings.categories,
-                allow_insecure_upstreams=settings.allow_insecure_upstreams,
-                home=settings.home_countries,
+                settings.rules.folder,
+                categories=settings.consent.categories,
+                allow_insecure_upstreams=settings.site.allow_insecure_upstreams,
+                home=settings.rules.home_countries,
             ),
-            settings.vendors,
+            settings.rules.vendors,
         )
         # Necessary vendors are only disclosed in the banner: no /t route, nothing to delete.
         rules = MappingProxyType(
@@ -95,18 +95,23 @@ class Gateway:
         banner_config = banner_config_for(settings, declared)
         hit_queue = open_hit_queue(settings)
         cap = QueueCap(
-            settings.delivery_queue_cap,
-            settings.delivery_queue_cap_bytes,
-            settings.delivery_anonymous_share,
-            settings.delivery_client_share,
+            settings.delivery.queue_cap,
+            settings.delivery.queue_cap_bytes,
+            settings.delivery.anonymous_share,
+            settings.delivery.client_share,
         )
         forwarder = Forwarder(hit_queue, cap_per_vendor=cap)
-        delivery = DeliveryWorker(hit_queue, store, rules, settings) if settings.forwarder else None
+        delivery = (
+            DeliveryWorker(hit_queue, store, rules, settings.delivery)
+            if settings.delivery.forwarder
+            else None
+        )
         forwarding = sorted(r.id for r in rules.values() if r.hit.mode == "forward")
         email = EmailService.build(
             settings.email,
-            settings.policy,
+            settings.consent,
             keys,
+            settings.site.public_url,
             store,
             ledger,
             counter,
@@ -120,7 +125,7 @@ class Gateway:
             ledger,
             objections,
             spool,
-            settings.policy,
+            settings.consent,
             forgetters=(
                 email.recorder.forget_subject,
                 email.consents.forget,
@@ -129,7 +134,7 @@ class Gateway:
             clock=clock,
         )
         delivery_monitor = DeliveryMonitor(hit_queue, forwarder, delivery, forwarding, cap=cap)
-        store_health = StoreHealth(store, settings.store_timeout_seconds)
+        store_health = StoreHealth(store, settings.store.timeout_seconds)
         forms = form_service(settings, keys, store, ledger, email.consents, counter, clock)
         figures = ProcessFigures(
             spool, delivery_monitor, store_health, counter, email.recorder, forms.outbox
@@ -138,7 +143,7 @@ class Gateway:
         return cls(
             settings=settings,
             keys=keys,
-            codec=ConsentCodec(keys, settings.consent_days),
+            codec=ConsentCodec(keys, settings.consent.consent_days),
             rules=rules,
             store=store,
             spool=spool,
@@ -152,7 +157,7 @@ class Gateway:
             counter=counter,
             email=email,
             objections=objections,
-            retention=PeriodicPurge(store, settings.purge_interval_seconds),
+            retention=PeriodicPurge(store, settings.retention.purge_interval_seconds),
             heartbeat=InstanceHeartbeat(
                 store, figures=figures.of_instance, on_beat=metrics.sync_state
             ),

@@ -25,17 +25,17 @@ REPORT_SECONDS = 30.0
 
 async def run_forwarder(settings: Settings, stop: asyncio.Event | None = None) -> None:
     rules = load_rules(
-        settings.rules,
-        categories=settings.categories,
-        allow_insecure_upstreams=settings.allow_insecure_upstreams,
-        home=settings.home_countries,
+        settings.rules.folder,
+        categories=settings.consent.categories,
+        allow_insecure_upstreams=settings.site.allow_insecure_upstreams,
+        home=settings.rules.home_countries,
     )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     store, queue = open_store(settings), open_hit_queue(settings)
-    worker = DeliveryWorker(queue, store, rules, settings)
+    worker = DeliveryWorker(queue, store, rules, settings.delivery)
     # The dashboard lists this process with the edges.
     heartbeat = InstanceHeartbeat(store, figures=lambda: _figures(worker))
     async with AsyncExitStack() as stack:  # a start that fails closes what was opened

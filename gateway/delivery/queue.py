@@ -248,8 +248,8 @@ class PartlyAppended(StoreUnavailable):
 
 
 def open_hit_queue(settings: Settings) -> HitQueue:
-    """The queue in the store named by `settings.store` (not yet connected)."""
-    url = settings.store
+    """The queue in the store named by `settings.store.url` (not yet connected)."""
+    url = settings.store.url
     path = sqlite_path(url)
     if path is not None:
         from gateway.delivery.sqlite_queue import SQLiteHitQueue

@@ -76,8 +76,8 @@ class RedisHitQueue(HitQueue):
 
     def __init__(self, url: str, settings: Settings) -> None:
         self.url = url
-        self.timeout = settings.store_timeout_seconds
-        self.shards = settings.delivery_shards
+        self.timeout = settings.store.timeout_seconds
+        self.shards = settings.delivery.shards
         self._client: Any = None
         self._scripts: dict[str, Any] = {}
         self._groups: set[str] = set()

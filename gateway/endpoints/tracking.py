@@ -29,7 +29,7 @@ from gateway.errors import ClientError, NotFound
 from gateway.metrics import Metrics
 from gateway.objection_registry import ObjectionRegistry
 from gateway.rules.model import Rule
-from gateway.settings import Settings
+from gateway.settings import Settings, TrackingSection
 from gateway.tracking.bodies import HitTooLarge, hits_in_body
 from gateway.tracking.counters import EventCounter
 from gateway.tracking.forwarder import Forwarder, client_key
@@ -77,7 +77,9 @@ class Tracking:
         # A body is read before deciding: one the rule cannot read is refused whatever the
         # consent. A GET carries one hit, its query: read only when something is sent.
         hits = await self._body_hits(scope, receive, rule) if post else None
-        read = read_decision_headers(scope["headers"], geo_header_name(self.settings.geo_header))
+        read = read_decision_headers(
+            scope["headers"], geo_header_name(self.settings.network.geo_header)
+        )
         consent = self.objections.standing(self.codec.decode_presented(read.consent_tokens))
         # One decision for all hits of a request: they share every input decide() takes.
         # (`carry_out` may still block them all: a hit naming a property not the operator's.)
@@ -120,13 +122,13 @@ class Tracking:
         """What `decide()` needs to know about the visitor besides their consent."""
         settings = self.settings
         return Signals(
-            policy_revision=settings.policy_revision,
+            policy_revision=settings.consent.revision,
             gpc=read.gpc,
-            region_policy=_region_policy(settings.opt_out_regions, read.region),
+            region_policy=_region_policy(settings.network.opt_out_regions, read.region),
             is_bot=classify_visitor(read.user_agent).is_bot,
             # In memory, refreshed in the background: no store round trip per hit.
             objected=self.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
-            categories=_category_set(settings.categories),
+            categories=_category_set(settings.consent.categories),
             vendor_categories=self.refusable_vendors()
             if consent and consent.refused_vendors
             else {},
@@ -156,11 +158,11 @@ class Tracking:
         outbound: list[OutboundHit] = []
         client = None
         if decision.outcome in ("forward", "anonymous"):
-            ip = client_ip(peer, forwarded_for, self.settings.trusted_proxies)
+            ip = client_ip(peer, forwarded_for, self.settings.network.trusted_proxies)
             client = client_key(ip)
             agent = user_agent
             outbound = [outbound_hit(rule, p, decision, ip=ip, user_agent=agent) for p in hits]
-            _check_sizes(self.settings, outbound)
+            _check_sizes(self.settings.tracking, outbound)
         self.counter.add(PixelCount(rule.id, decision.outcome))
         tally = self.metrics.tally
         tally.decision(rule.id, decision.outcome, decision.reason)
@@ -181,7 +183,7 @@ class Tracking:
         return decision, None
 
 
-def _check_sizes(settings: Settings, hits: list[OutboundHit]) -> None:
+def _check_sizes(settings: TrackingSection, hits: list[OutboundHit]) -> None:
     """Raises `HitTooLarge` for a hit over `hit_max_bytes`, or hits over
     `hit_request_max_bytes` together: nothing of such a request is queued."""
     sizes = [hit.size for hit in hits]

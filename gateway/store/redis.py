@@ -86,8 +86,8 @@ class RedisStore(RedisRights, RedisShared, Store):
     async def open(self) -> None:
         options: dict[str, Any] = {
             "decode_responses": True,
-            "socket_timeout": self.settings.store_timeout_seconds,
-            "socket_connect_timeout": self.settings.store_timeout_seconds,
+            "socket_timeout": self.settings.store.timeout_seconds,
+            "socket_connect_timeout": self.settings.store.timeout_seconds,
             # Fail fast when the server is gone: receipts go to the spool instead of waiting.
             "retry": Retry(NoBackoff(), 1),
         }
@@ -187,7 +187,7 @@ class RedisStore(RedisRights, RedisShared, Store):
                 self._replicas_checked_at = now
             if not self._replicas:
                 return
-            timeout_ms = int(self.settings.store_timeout_seconds * 1000)
+            timeout_ms = int(self.settings.store.timeout_seconds * 1000)
             acknowledged = int(await self._client.wait(1, timeout_ms))
         except REDIS_FAULTS as error:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
