@@ -25,11 +25,12 @@ from gateway import openapi
 from gateway.admin import admin_routes
 from gateway.admin_auth import FailedAdminAttempts
 from gateway.banner.routes import StaticAsset, banner_assets, details_route
-from gateway.endpoints import api, consent, email, forms, metrics, subjects
+from gateway.endpoints import api, forms, metrics, subjects
 from gateway.endpoints.answers import client_error_parts
 from gateway.endpoints.assets import asset_routes
+from gateway.endpoints.consent import ConsentChoices
 from gateway.endpoints.consent_state import ConsentState
-from gateway.endpoints.email import EmailBeacons
+from gateway.endpoints.email import EmailBeacons, PreferencesPage
 from gateway.endpoints.health import HEALTHZ, readiness_route
 from gateway.endpoints.hot import HotRoute, HotRoutes
 from gateway.endpoints.origin import OriginGuard, OriginRefusals
@@ -60,8 +61,20 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             *script_routes(gateway.rules, gateway.scripts, gateway.clock),
             *hot,  # answered by `HotRoutes` (a dict lookup), listed here as every route is
             details_route(gateway.banner_config),
-            *consent.routes,
-            *email.routes,
+            *ConsentChoices(
+                settings,
+                gateway.rules,
+                gateway.codec,
+                gateway.objections,
+                gateway.receipts,
+                gateway.rights,
+                gateway.store,
+                gateway.shown_texts,
+                gateway.clock,
+            ).routes(),
+            *PreferencesPage(
+                gateway.email, gateway.rights, settings.site.public_origin, settings.network
+            ).routes(),
             *forms.routes,
             *api.routes,
             *subjects.routes,

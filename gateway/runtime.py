@@ -12,7 +12,6 @@ from starlette.requests import Request
 
 from gateway.banner.config import ShownTexts, banner_config_for
 from gateway.consent.cookie import ConsentCodec
-from gateway.consent.model import Consent
 from gateway.consent_records import ConsentRecords
 from gateway.delivery.monitor import DeliveryMonitor
 from gateway.delivery.queue import HitQueue, QueueCap, open_hit_queue
@@ -209,24 +208,6 @@ class Gateway:
             await self.heartbeat.start()
             stack.push_async_callback(self.heartbeat.close)
             yield self
-
-    def refusable_vendors(self) -> dict[str, str]:
-        """Vendor id → category of every vendor a visitor may refuse (not `necessary` ones)."""
-        return {rule.id: rule.category for rule in self.rules.values()}
-
-    def refused_vendor_cookies(self, consent: Consent) -> list[str]:
-        """The cookies of every vendor `consent` does not allow, for the banner to delete."""
-        names = {
-            name
-            for rule in self.rules.values()
-            if not consent.allows_vendor(rule.id, rule.category)
-            for name in rule.cookies.patterns
-        }
-        return sorted(names)
-
-    def vendor_cookies(self) -> list[str]:
-        """Every cookie a vendor rule names, for the banner to delete on withdrawal."""
-        return sorted({name for rule in self.rules.values() for name in rule.cookies.patterns})
 
 
 def gateway_of(request: Request) -> Gateway:

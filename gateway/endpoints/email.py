@@ -28,7 +28,8 @@ from gateway.endpoints.facts import request_facts
 from gateway.endpoints.hot import HotRoute
 from gateway.endpoints.pixels import GIF, PIXEL_HEADERS
 from gateway.errors import BadRequest, StoreUnavailable
-from gateway.runtime import Gateway, gateway_of
+from gateway.rights import SubjectRights
+from gateway.settings import NetworkSection
 
 FORM_MAX_AGE = 6 * 3600
 RawHeaders = Iterable[tuple[bytes, bytes]]
@@ -107,15 +108,31 @@ def _link_not_found(request: Request) -> Response:
     return HTMLResponse(link_not_found_page(language), status_code=404, headers=page_headers())
 
 
-async def preferences(request: Request) -> Response:
-    gateway = gateway_of(request)
-    email = gateway.email
+@dataclass(frozen=True, slots=True)
+class PreferencesPage:
+    """`/p/{token}`, a recipient's own page: it reads and changes their email consent, may
+    erase them, and checks a form post comes from the gateway's own origin."""
+
+    email: EmailService
+    rights: SubjectRights
+    public_origin: str
+    network: NetworkSection
+
+    def routes(self) -> list[Route]:
+        return [Route("/p/{token}", self.preferences, methods=["GET", "POST"])]
+
+    async def preferences(self, request: Request) -> Response:
+        return await _preferences(self, request)
+
+
+async def _preferences(page: PreferencesPage, request: Request) -> Response:
+    email = page.email
     subject = email.tokens.read_preferences(request.path_params["token"])
     if subject is None:
         return _link_not_found(request)
     page_path = "/p/" + email.tokens.sign_preferences(subject)  # canonical, whatever was sent
     if request.method == "POST":
-        return await _change(request, gateway, subject, page_path)
+        return await _change(request, page, subject, page_path)
     if request.query_params.get("format") == "json":
         headers = {
             **page_headers(),
@@ -125,14 +142,19 @@ async def preferences(request: Request) -> Response:
     language = page_language(request.query_params.get("lang"), _accept_language(request))
     done = request.query_params.get("done", "")
     notice = PAGE_TEXTS[language].get(f"done_{done}", "") if done else ""
-    return await _page(gateway, subject, page_path, language, notice)
+    return await _page(page, subject, page_path, language, notice)
 
 
 async def _page(
-    gateway: Gateway, subject: str, page_path: str, language: str, notice: str, status: int = 200
+    page: PreferencesPage,
+    subject: str,
+    page_path: str,
+    language: str,
+    notice: str,
+    status: int = 200,
 ) -> Response:
     try:
-        consent = await gateway.email.consents.state_of(subject)
+        consent = await page.email.consents.state_of(subject)
         state: str = consent.state if consent else "not_asked"
     except StoreUnavailable:  # the page still answers, in words, and changes nothing
         state, status = "unavailable", 503
@@ -140,23 +162,25 @@ async def _page(
         language=language,
         state=state,
         page_path=page_path,
-        form_token=gateway.email.tokens.sign_form(subject),
+        form_token=page.email.tokens.sign_form(subject),
         notice=notice,
     )
     return HTMLResponse(html, status_code=status, headers=page_headers())
 
 
-async def _change(request: Request, gateway: Gateway, subject: str, page_path: str) -> Response:
+async def _change(
+    request: Request, page: PreferencesPage, subject: str, page_path: str
+) -> Response:
     form = await read_form(request)
     language = page_language(form.get("lang"), _accept_language(request))
-    fresh = gateway.email.tokens.form_is_valid(form.get("form_token", ""), subject, FORM_MAX_AGE)
-    if not (fresh and _same_origin(request, gateway.settings.site.public_origin)):
+    fresh = page.email.tokens.form_is_valid(form.get("form_token", ""), subject, FORM_MAX_AGE)
+    if not (fresh and _same_origin(request, page.public_origin)):
         notice = PAGE_TEXTS[language]["expired"]
-        return await _page(gateway, subject, page_path, language, notice, status=403)
+        return await _page(page, subject, page_path, language, notice, status=403)
     action = form.get("action")
     if action not in ("grant", "withdraw", "erase"):
         raise BadRequest('"action" must be grant, withdraw or erase')
-    facts = request_facts(request, gateway.settings.network)
+    facts = request_facts(request, page.network)
     collection = Collection(
         action="preferences_page" if action == "grant" else "withdraw",
         facts=facts,
@@ -164,10 +188,10 @@ async def _change(request: Request, gateway: Gateway, subject: str, page_path: s
         shown=page_texts_shown(language),
     )
     if action == "erase":
-        await gateway.rights.erase(subject)  # no receipt: only the tombstone stays
+        await page.rights.erase(subject)  # no receipt: only the tombstone stays
         done = "erased"
     else:
-        await gateway.email.consents.choose(subject, grant=action == "grant", collection=collection)
+        await page.email.consents.choose(subject, grant=action == "grant", collection=collection)
         done = "granted" if action == "grant" else "withdrawn"
     # Post/Redirect/Get, to our own page only.
     return RedirectResponse(f"{page_path}?lang={language}&done={done}", status_code=303)
@@ -184,6 +208,3 @@ def _same_origin(request: Request, own_origin: str) -> bool:
 
 def _accept_language(request: Request) -> str:
     return request.headers.get("accept-language", "")
-
-
-routes = [Route("/p/{token}", preferences, methods=["GET", "POST"])]

@@ -23,6 +23,7 @@ from gateway.counts import PixelCount
 from gateway.decision import Decision, RegionPolicy, Signals, decide
 from gateway.endpoints.answers import Answer, RawHeaders, raw_headers
 from gateway.endpoints.bodies import read_body
+from gateway.endpoints.consent import refusable_vendors
 from gateway.endpoints.hot import HotRoute
 from gateway.endpoints.pixels import GIF, PIXEL_HEADERS
 from gateway.errors import ClientError, NotFound
@@ -129,14 +130,11 @@ class Tracking:
             # In memory, refreshed in the background: no store round trip per hit.
             objected=self.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
             categories=_category_set(settings.consent.categories),
-            vendor_categories=self.refusable_vendors()
+            vendor_categories=refusable_vendors(self.rules)
             if consent and consent.refused_vendors
             else {},
             app_tracking=read.app_tracking,
         )
-
-    def refusable_vendors(self) -> dict[str, str]:
-        return {rule.id: rule.category for rule in self.rules.values()}
 
     def carry_out(
         self,
