@@ -16,10 +16,11 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import openapi
 from gateway.admin import admin_routes
@@ -43,7 +44,19 @@ from gateway.runtime import Gateway
 from gateway.settings import Settings, load_settings
 
 
-def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> Starlette:
+class GatewayApp(Starlette):
+    """Starlette, without its `ServerErrorMiddleware`: the request context
+    (`RequestInstrumentation`, outermost) is the one path for the unexpected, and a second,
+    plain-text 500 layer would only cost every request — the hot ones included — a wrapper."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app: ASGIApp = ExceptionMiddleware(self.router, handlers=dict(self.exception_handlers))
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
+
+
+def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> GatewayApp:
     """A gateway for `settings`; raises `ConfigError` (one line) for a bad config or rule file.
     `clock` dates what the gateway records (tests pass their own)."""
     gateway = Gateway.build(settings, clock)
@@ -55,7 +68,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             yield
 
     hot = hot_routes(gateway, assets)
-    app = Starlette(
+    app = GatewayApp(
         routes=[
             # Before `/t/{vendor}/{sub_path:path}`.
             *script_routes(gateway.rules, gateway.scripts, gateway.clock),

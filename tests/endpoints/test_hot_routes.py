@@ -18,6 +18,7 @@ import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.app import create_app
+from gateway.banner.routes import accepts_gzip
 from gateway.email.links import EmailSigner
 from tests.conftest import SECRET, SITE, serving
 
@@ -220,3 +221,17 @@ async def test_hot_paths_count_requests_latency_and_decisions(make_settings) -> 
     # A second scrape adds only what happened since the first.
     assert 'cg_http_requests_total{method="GET",route="/t/{vendor}",status="200"} 3.0' in again
     assert 'cg_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in again
+
+
+@pytest.mark.parametrize(
+    "accept_encoding",
+    ["", "gzip", "GZIP", "br, gzip, deflate", "deflate, br", "*", "x-gzip", "identity",
+     "gzip;q=0", "gzip;q=0.5, br", "*;q=0", "br;q=1, *;q=0.1", "gzip;q=oops"],
+)  # fmt: skip
+async def test_the_script_is_gzipped_exactly_when_the_header_allows_it(
+    make_settings, accept_encoding: str
+) -> None:
+    async with serving(create_app(make_settings())) as http:
+        answer = await http.get("/consent.js", headers={"Accept-Encoding": accept_encoding})
+    gzipped = answer.headers.get("content-encoding") == "gzip"
+    assert gzipped == accepts_gzip(accept_encoding)
