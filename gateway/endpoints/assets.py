@@ -33,22 +33,24 @@ def _serve(asset: StaticAsset) -> Handler:
             )
 
     async def serve(scope: Scope, receive: Receive, rest: str) -> Answer:
-        accept_encoding = if_none_match = ""
+        accept_encoding = if_none_match = b""
         for name, value in scope["headers"]:
             if name == b"accept-encoding":
-                accept_encoding = accept_encoding or value.decode("latin-1")
+                accept_encoding = accept_encoding or value
             elif name == b"if-none-match":
-                if_none_match = if_none_match or value.decode("latin-1")
+                if_none_match = if_none_match or value
         gzipped = _gzip(accept_encoding)
+        if not if_none_match:  # a first visit: nothing to compare
+            return answers[gzipped, True]
         etag = asset.gzip_etag if gzipped else asset.etag
-        return answers[gzipped, not etag_matches(if_none_match, etag)]
+        return answers[gzipped, not etag_matches(if_none_match.decode("latin-1"), etag)]
 
     return serve
 
 
-def _gzip(accept_encoding: str) -> bool:
+def _gzip(accept_encoding: bytes) -> bool:
     """`accepts_gzip`, with the browsers' common case (no q-values) read in one split."""
-    if ";" in accept_encoding:
-        return accepts_gzip(accept_encoding)
-    named = {coding.strip().lower() for coding in accept_encoding.split(",")}
-    return not named.isdisjoint(("gzip", "x-gzip", "*"))
+    if b";" in accept_encoding:
+        return accepts_gzip(accept_encoding.decode("latin-1"))
+    named = {coding.strip().lower() for coding in accept_encoding.split(b",")}
+    return not named.isdisjoint((b"gzip", b"x-gzip", b"*"))

@@ -235,3 +235,26 @@ async def test_the_script_is_gzipped_exactly_when_the_header_allows_it(
         answer = await http.get("/consent.js", headers={"Accept-Encoding": accept_encoding})
     gzipped = answer.headers.get("content-encoding") == "gzip"
     assert gzipped == accepts_gzip(accept_encoding)
+
+
+async def test_the_script_answers_304_to_its_own_etag_only(make_settings) -> None:
+    gzip = {"Accept-Encoding": "gzip"}
+    async with serving(create_app(make_settings())) as http:
+        first = await http.get("/consent.js", headers=gzip)
+        again = await http.get(
+            "/consent.js", headers={**gzip, "If-None-Match": first.headers["etag"]}
+        )
+        weak = await http.get(
+            "/consent.js", headers={**gzip, "If-None-Match": "W/" + first.headers["etag"]}
+        )
+        plain = {"Accept-Encoding": "identity", "If-None-Match": first.headers["etag"]}
+        other = await http.get("/consent.js", headers=plain)
+        stale = await http.get("/consent.js", headers={**gzip, "If-None-Match": '"old"'})
+    assert first.status_code == 200
+    assert again.status_code == 304
+    assert again.content == b""
+    assert weak.status_code == 304
+    assert other.status_code == 200  # the plain script has an ETag of its own
+    assert other.headers["etag"] != first.headers["etag"]
+    assert stale.status_code == 200
+    assert stale.content == first.content
