@@ -39,6 +39,7 @@ from gateway.endpoints.scripts import script_routes
 from gateway.endpoints.tracking import Tracking
 from gateway.errors import ClientError, StoreUnavailable
 from gateway.instrumentation import RequestInstrumentation
+from gateway.logs import configure_logging
 from gateway.rules.model import Rule
 from gateway.runtime import Gateway
 from gateway.settings import Settings, load_settings
@@ -145,7 +146,7 @@ def hot_routes(gateway: Gateway, assets: Mapping[str, StaticAsset]) -> list[HotR
         gateway.objections,
         gateway.counter,
         gateway.metrics,
-        gateway.forwarder,
+        gateway.appender,
     )
     state = ConsentState(
         gateway.codec, gateway.objections, settings.consent.revision, settings.consent.categories
@@ -188,8 +189,11 @@ def _serve_trailing_slashes_in_place(router: Router) -> None:
 
 
 def app_from_environment() -> Starlette:
-    """The uvicorn factory used by `consent-gateway serve` workers."""
-    return create_app(load_settings())
+    """The uvicorn factory used by `consent-gateway serve` workers (a worker process of
+    `--workers N` starts with no log handler of its own)."""
+    settings = load_settings()
+    configure_logging(settings.site.log_level, settings.site.log_format)
+    return create_app(settings)
 
 
 async def client_error(request: Request, error: Exception) -> Response:

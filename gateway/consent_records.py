@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from gateway.counting.counters import EventCounter
+from gateway.counting.pending_counts import PendingCountsFile
 from gateway.metrics import Metrics
 from gateway.objection_registry import ObjectionRegistry
 from gateway.receipts.ledger import ReceiptLedger, count_receipts
@@ -20,8 +22,6 @@ from gateway.receipts.writer import ReceiptWriter
 from gateway.rights import SubjectRights
 from gateway.settings import Settings
 from gateway.store import Store, open_store
-from gateway.tracking.counters import EventCounter
-from gateway.tracking.pending_counts import PendingCountsFile
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.counting.counters import EventCounter
 from gateway.delivery.monitor import DeliveryMonitor
 from gateway.email.recorder import EmailRecorder
 from gateway.forms.outbox import MailOutbox
 from gateway.receipts.spool import ReceiptSpool
 from gateway.store_health import StoreHealth
-from gateway.tracking.counters import EventCounter
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,7 @@ class ProcessFigures:
         outbox = self.outbox
         return {
             "spool_depth": self.spool_depth(),
-            "forwarder": self.forwarder_counts(),
+            "forwarder": self.delivery_totals(),
             "counts_lost": self.counter.lost,
             "email_events_dropped": self.email_recorder.dropped,
             "opt_in_mails": {
@@ -42,7 +42,7 @@ class ProcessFigures:
             },
         }
 
-    def forwarder_counts(self) -> dict[str, int]:
+    def delivery_totals(self) -> dict[str, int]:
         """Delivery figures summed over vendors (`delivery_report` has them per vendor)."""
         return self.delivery_monitor.totals()
 

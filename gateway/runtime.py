@@ -13,6 +13,7 @@ from starlette.requests import Request
 from gateway.banner.config import ShownTexts, banner_config_for
 from gateway.consent.cookie import ConsentCodec
 from gateway.consent_records import ConsentRecords
+from gateway.counting.counters import EventCounter
 from gateway.delivery.monitor import DeliveryMonitor
 from gateway.delivery.queue import HitQueue, QueueCap, open_hit_queue
 from gateway.delivery.worker import DeliveryWorker
@@ -35,8 +36,7 @@ from gateway.settings import Settings
 from gateway.signing import development_keys
 from gateway.store import Store
 from gateway.store_health import StoreHealth
-from gateway.tracking.counters import EventCounter
-from gateway.tracking.forwarder import Forwarder
+from gateway.tracking.appender import HitAppender
 from gateway.tracking.scripts import FirstPartyScripts
 
 
@@ -51,7 +51,7 @@ class Gateway:
     writer: ReceiptWriter
     receipts: ReceiptLedger
     hit_queue: HitQueue
-    forwarder: Forwarder
+    appender: HitAppender
     delivery: DeliveryWorker | None  # None: `serve --no-forwarder`, workers run elsewhere
     delivery_monitor: DeliveryMonitor
     counter: EventCounter
@@ -99,7 +99,7 @@ class Gateway:
             settings.delivery.anonymous_share,
             settings.delivery.client_share,
         )
-        forwarder = Forwarder(hit_queue, cap_per_vendor=cap)
+        appender = HitAppender(hit_queue, cap_per_vendor=cap)
         delivery = (
             DeliveryWorker(hit_queue, store, rules, settings.delivery)
             if settings.delivery.forwarder
@@ -128,11 +128,11 @@ class Gateway:
             forgetters=(
                 email.recorder.forget_subject,
                 email.consents.forget,
-                forwarder.forget_subject,
+                appender.forget_subject,
             ),
             clock=clock,
         )
-        delivery_monitor = DeliveryMonitor(hit_queue, forwarder, delivery, forwarding, cap=cap)
+        delivery_monitor = DeliveryMonitor(hit_queue, appender, delivery, forwarding, cap=cap)
         store_health = StoreHealth(store, settings.store.timeout_seconds)
         forms = form_service(settings, keys, store, ledger, email.consents, counter, clock)
         figures = ProcessFigures(
@@ -149,7 +149,7 @@ class Gateway:
             writer=writer,
             receipts=ledger,
             hit_queue=hit_queue,
-            forwarder=forwarder,
+            appender=appender,
             delivery=delivery,
             delivery_monitor=delivery_monitor,
             metrics=metrics,
@@ -186,8 +186,8 @@ class Gateway:
             stack.push_async_callback(self.writer.close)
             await self.hit_queue.open()
             stack.push_async_callback(self.hit_queue.close)
-            await self.forwarder.start()
-            stack.push_async_callback(self.forwarder.close, 2.0)
+            await self.appender.start()
+            stack.push_async_callback(self.appender.close, 2.0)
             if self.delivery is not None:
                 await self.delivery.start()
                 stack.push_async_callback(self.delivery.stop, 4.0)

@@ -1,8 +1,9 @@
 """Everything `/admin` shows, read from a running gateway in one go.
 
 The counters come from the store (one query per metric for the whole window); the state of
-the forwarder and the spool from this process, and every live process's from its heartbeat. An unreachable store still gives a dashboard:
-the operations panel says so and the charts are empty, rather than the page failing.
+the delivery queue and the spool from this process, and every live process's from its
+heartbeat. An unreachable store still gives a dashboard: the operations panel says so and the
+charts are empty, rather than the page failing.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from gateway.admin import figures
-from gateway.admin.figures import Counts, Panel, Tile, Window
 from gateway.admin.form_figures import form_figures
-from gateway.counts import (
+from gateway.admin.panels import Counts, Panel, Tile, Window
+from gateway.errors import StoreUnavailable
+from gateway.model.counts import (
     ConsentAction,
     ConsentCategory,
     ConsentGpc,
@@ -27,8 +29,7 @@ from gateway.counts import (
     InvalidEmailLink,
     PixelCount,
 )
-from gateway.errors import StoreUnavailable
-from gateway.receipts.model import Receipt
+from gateway.model.receipts import Receipt
 from gateway.runtime import Gateway
 
 PERIODS = (7, 14, 30)
@@ -54,7 +55,7 @@ _METRICS = tuple(
 class Health:
     store: str
     store_latency_ms: float | None  # None: the store did not answer
-    forwarder: dict[str, int]
+    delivery_totals: dict[str, int]  # over vendors: queue depth, edge and delivery counts
     delivery: dict[str, dict[str, float]]
     spool_depth: int
     counts_lost: int
@@ -153,7 +154,7 @@ async def build_dashboard(gateway: Gateway, period: int, today: date | None = No
         health=Health(
             store=gateway.store.name,
             store_latency_ms=latency,
-            forwarder=gateway.figures.forwarder_counts(),
+            delivery_totals=gateway.figures.delivery_totals(),
             delivery=gateway.figures.delivery_report(),
             spool_depth=gateway.figures.spool_depth(),
             counts_lost=gateway.counter.lost,

@@ -8,30 +8,43 @@ process's: what its edge queued or refused, what its delivery worker did.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
+from typing import Protocol
 
 from gateway.background import Repeating
+from gateway.delivery.edge_counts import EdgeCounts
 from gateway.delivery.queue import HitQueue, QueueCap, QueueDepth
 from gateway.delivery.worker import DeliveryCounts, DeliveryWorker
-from gateway.tracking.forwarder import EdgeCounts, Forwarder
 
 REFRESH_SECONDS = 2.0
 _NOT_SUMMED = frozenset({"oldest_age_seconds", "cap", "cap_bytes", "breaker_open"})
 VendorReport = dict[str, float]
 
 
+class EdgeFigures(Protocol):
+    """What the monitor reads of this process's edge (`gateway.tracking.forwarder`): its
+    counts per vendor and how many hits wait in its buffer. Given, not imported: delivery
+    sits below the edge."""
+
+    @property
+    def counts(self) -> Mapping[str, EdgeCounts]: ...
+
+    @property
+    def buffered(self) -> int: ...
+
+
 class DeliveryMonitor:
     def __init__(
         self,
         queue: HitQueue,
-        forwarder: Forwarder,
+        appender: EdgeFigures,
         worker: DeliveryWorker | None,
         vendors: Sequence[str],
         clock: Callable[[], float] = time.time,
         cap: QueueCap | None = None,
     ) -> None:
-        self.queue, self.forwarder, self.worker, self.clock = queue, forwarder, worker, clock
+        self.queue, self.appender, self.worker, self.clock = queue, appender, worker, clock
         self.cap = cap or QueueCap(0, 0)
         self.vendors = list(vendors)
         self.depths: dict[str, QueueDepth] = {}
@@ -66,7 +79,7 @@ class DeliveryMonitor:
                 "cap_bytes": self.cap.bytes,
                 "breaker_open": 1.0 if vendor in tripped else 0.0,
             }
-            figures.update(asdict(self.forwarder.counts.get(vendor) or EdgeCounts()))
+            figures.update(asdict(self.appender.counts.get(vendor) or EdgeCounts()))
             figures.update(asdict(delivered.get(vendor) or DeliveryCounts()))
             report[vendor] = figures
         return report
@@ -81,5 +94,5 @@ class DeliveryMonitor:
             for name, value in figures.items():
                 if name not in _NOT_SUMMED:
                     sums[name] = sums.get(name, 0) + int(value)
-        sums["buffered"] = self.forwarder.buffered
+        sums["buffered"] = self.appender.buffered
         return sums

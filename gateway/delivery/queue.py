@@ -28,11 +28,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote_plus, urlsplit
 
-from gateway.email.records import tombstone_id
 from gateway.errors import StoreUnavailable
+from gateway.model.outbound_hits import OutboundHit
+from gateway.model.tombstones import tombstone_id
 from gateway.settings import Settings
 from gateway.store_url import sqlite_path
-from gateway.tracking.hits import OutboundHit
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope
 from gateway.consent.cookie import ConsentCodec
 from gateway.consent.model import Consent
 from gateway.consent.objections import NOTHING as NO_OBJECTION
-from gateway.counts import PixelCount
+from gateway.counting.counters import EventCounter
 from gateway.decision import Decision, RegionPolicy, Signals, decide
 from gateway.endpoints.answers import Answer, RawHeaders, raw_headers
 from gateway.endpoints.bodies import read_body
@@ -28,13 +28,14 @@ from gateway.endpoints.hot import HotRoute
 from gateway.endpoints.pixels import GIF, PIXEL_HEADERS
 from gateway.errors import ClientError, NotFound
 from gateway.metrics import Metrics
+from gateway.model.counts import PixelCount
+from gateway.model.outbound_hits import OutboundHit
 from gateway.objection_registry import ObjectionRegistry
 from gateway.rules.model import Rule
 from gateway.settings import Settings, TrackingSection
+from gateway.tracking.appender import HitAppender, client_key
 from gateway.tracking.bodies import HitTooLarge, hits_in_body
-from gateway.tracking.counters import EventCounter
-from gateway.tracking.forwarder import Forwarder, client_key
-from gateway.tracking.hits import OutboundHit, outbound_hit, parse_query, redirect_target
+from gateway.tracking.hits import outbound_hit, parse_query, redirect_target
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.headers import DecisionHeaders, geo_header_name, read_decision_headers
 from gateway.visitors.network import client_ip
@@ -57,7 +58,7 @@ class Tracking:
     objections: ObjectionRegistry
     counter: EventCounter
     metrics: Metrics
-    forwarder: Forwarder
+    appender: HitAppender
 
     def routes(self) -> list[HotRoute]:
         methods = ("GET", "HEAD", "POST")
@@ -171,7 +172,7 @@ class Tracking:
             return decision, location
         for hit in outbound:
             tally.redacted(rule.id, hit.redacted)
-            self.forwarder.submit(
+            self.appender.submit(
                 hit,
                 consent_id=consent.consent_id if consent else None,
                 signalled=decision.signalled,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from gateway.consent.model import DEFAULT_CATEGORIES, EMAIL_TRACKING
+from gateway.logs import LOG_FORMATS
 from gateway.rules.transfers import DEFAULT_HOME_REGION, home_region
 from gateway.settings import values as v
 from gateway.settings.keys import key
@@ -36,6 +37,7 @@ class SiteSection:
     log_level: Literal["debug", "info", "warning", "error"] = key(
         "info", v.choice("debug", "info", "warning", "error")
     )
+    log_format: Literal["auto", "json", "text"] = key("auto", v.choice(*LOG_FORMATS))
     demo: bool = key(False, v.boolean)
     allow_insecure_upstreams: bool = key(False, v.boolean)
     # Worked out once from `public_url`, not on every request.

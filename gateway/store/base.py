@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from gateway.consent.objections import Objection
-from gateway.counts import CountKey
-from gateway.email.records import EmailEvent, RecipientConsent
-from gateway.receipts.model import Receipt
+from gateway.model.counts import CountKey
+from gateway.model.email_events import EmailEvent, RecipientConsent
+from gateway.model.receipts import Receipt
 from gateway.store.shared import SharedState
 
 __all__ = ["CountKey", "PurgeProgress", "Store", "SubjectStanding"]
@@ -42,7 +42,7 @@ class Store(SharedState, ABC):
     """Durable state. Every method may raise `StoreUnavailable`; none raises anything else
     for a reachable store. Writes are idempotent so a replayed batch lands exactly once.
 
-    Tombstone wins (`gateway.store.policy`): every write under a subject — receipt, email
+    Tombstone wins (`gateway.store.retention_rules`): every write under a subject — receipt, email
     event, recipient consent, objection — checks the subject's tombstone in the same store
     operation and is dropped if the subject was erased."""
 
@@ -148,7 +148,7 @@ class Store(SharedState, ABC):
         """Delete everything held about a subject — receipts, email consent, email events,
         objection — and leave only a suppression tombstone (hashed id and the date of the first
         erasure), atomically: no write under the subject lands after it. Returns how many of
-        each kind were deleted (`policy.ERASED_KINDS`)."""
+        each kind were deleted (`retention_rules.ERASED_KINDS`)."""
 
     @abstractmethod
     async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:

@@ -30,11 +30,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from gateway.consent.objections import Objection
-from gateway.email.records import tombstone_id
 from gateway.errors import StoreUnavailable
-from gateway.receipts.model import Receipt, day_of
+from gateway.model.days import day_of
+from gateway.model.receipts import Receipt
+from gateway.model.tombstones import tombstone_id
 from gateway.settings import Settings
-from gateway.store import policy
+from gateway.store import retention_rules
 from gateway.store.base import PurgeProgress, SubjectStanding, latest_choice
 from gateway.store.hit_queue_layout import (
     DEAD_LETTER_SECONDS,
@@ -184,7 +185,7 @@ class RedisRights:
         await self._forget_queued_hits(tombstone_id(subject_id))
         return dict(
             zip(
-                policy.ERASED_KINDS,
+                retention_rules.ERASED_KINDS,
                 (len(bodies), int(events), int(consent), int(objection)),
                 strict=True,
             )
@@ -234,12 +235,12 @@ class RedisRights:
             raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
 
     async def _purge(self, now: float, progress: PurgeProgress | None) -> dict[str, int]:
-        receipts_before = policy.receipts_cutoff(self.settings, now)
-        events_before = policy.events_cutoff(self.settings, now)
+        receipts_before = retention_rules.receipts_cutoff(self.settings, now)
+        events_before = retention_rules.events_cutoff(self.settings, now)
         removed = {"receipts": 0, "email_events": 0, "counts": 0}
         await self._purge_receipt_days(receipts_before)
         # Choices made again longer ago than any consent token lives supersede no token.
-        tokens_before = policy.tokens_cutoff(self.settings, now)
+        tokens_before = retention_rules.tokens_cutoff(self.settings, now)
         await self._client.zremrangebyscore(CHOICE_CHANGES_KEY, "-inf", f"({tokens_before}")
         # Working data, not a kind to count: the delivery queue's dead letters past their week.
         oldest_kept = max(0, int((now - DEAD_LETTER_SECONDS) * 1000))
@@ -254,7 +255,7 @@ class RedisRights:
                 if progress is not None:
                     progress("receipts", removed["receipts"])
         await self._purge_subjects(chunk, receipts_before, events_before, removed)
-        last_day = policy.counts_first_kept_day(self.settings, now)
+        last_day = retention_rules.counts_first_kept_day(self.settings, now)
         old_days = [
             key
             async for key in self._client.scan_iter(match="cg:counts:*", count=1000)

@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from gateway.email.records import EmailEvent, RecipientConsent, tombstone_id
 from gateway.errors import StoreUnavailable
-from gateway.receipts.model import Receipt
+from gateway.model.email_events import EmailEvent, RecipientConsent
+from gateway.model.receipts import Receipt
+from gateway.model.tombstones import tombstone_id
 from gateway.settings import Settings
-from gateway.store import policy
+from gateway.store import retention_rules
 from gateway.store.base import CountKey, Store
 from gateway.store.sqlite_connection import (
     BUSY_MILLISECONDS,
@@ -193,13 +194,13 @@ class SQLiteStore(SQLiteRights, SQLiteShared, Store):
                     list(hashes),
                 ):
                     subject = hashes[subject_hash]
-                    found[subject] = policy.erased_consent(subject, erased_at)
+                    found[subject] = retention_rules.erased_consent(subject, erased_at)
             return found
 
         return await self._run(read)
 
     def _event_cutoff(self) -> float:
-        return policy.events_cutoff(self.settings, time.time())
+        return retention_rules.events_cutoff(self.settings, time.time())
 
     async def add_email_events(self, events: Sequence[EmailEvent]) -> None:
         rows = [

@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from gateway.consent.objections import Objection
-from gateway.email.records import tombstone_id
-from gateway.receipts.model import Receipt
+from gateway.model.receipts import Receipt
+from gateway.model.tombstones import tombstone_id
 from gateway.settings import Settings
-from gateway.store import policy
+from gateway.store import retention_rules
 from gateway.store.base import PurgeProgress, SubjectStanding, latest_choice
 from gateway.store.hit_queue_layout import DEAD_LETTER_SECONDS
 from gateway.store.shared import CLICK_WINDOW_SECONDS
@@ -138,7 +138,7 @@ class SQLiteRights:
                         f"DELETE FROM {_SUBJECT_TABLES[kind]} WHERE subject_id = ?",  # noqa: S608
                         (subject_id,),
                     ).rowcount
-                    for kind in policy.ERASED_KINDS
+                    for kind in retention_rules.ERASED_KINDS
                 }
                 # The first erasure's date stays: it is when the request was carried out.
                 connection.execute(
@@ -161,8 +161,8 @@ class SQLiteRights:
         return await self._run(erase)
 
     async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:
-        receipts_before = policy.receipts_cutoff(self.settings, now)
-        events_before = policy.events_cutoff(self.settings, now)
+        receipts_before = retention_rules.receipts_cutoff(self.settings, now)
+        events_before = retention_rules.events_cutoff(self.settings, now)
         plan = {
             "receipts": (
                 "DELETE FROM receipts WHERE receipt_id IN (SELECT receipt_id FROM receipts"
@@ -177,7 +177,7 @@ class SQLiteRights:
             "counts": (
                 "DELETE FROM counts WHERE (metric, day, label) IN"
                 " (SELECT metric, day, label FROM counts WHERE day < ? LIMIT ?)",
-                policy.counts_first_kept_day(self.settings, now),
+                retention_rules.counts_first_kept_day(self.settings, now),
             ),
         }
         # Working data, not a kind to count: click windows past their minute.
@@ -190,7 +190,7 @@ class SQLiteRights:
         await self._run(
             lambda connection: connection.execute(
                 "DELETE FROM choice_changes WHERE changed_at < ?",
-                (policy.tokens_cutoff(self.settings, now),),
+                (retention_rules.tokens_cutoff(self.settings, now),),
             )
         )
         # And the delivery queue's dead letters past their week (`hit_queue_layout`).
@@ -239,7 +239,7 @@ def _has_table(connection: sqlite3.Connection, name: str) -> bool:
     return found is not None
 
 
-# Where each kind of `policy.ERASED_KINDS` is kept.
+# Where each kind of `retention_rules.ERASED_KINDS` is kept.
 _SUBJECT_TABLES = {
     "receipts": "receipts",
     "email_events": "email_events",

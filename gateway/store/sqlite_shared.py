@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
-from gateway.email.records import tombstone_id
+from gateway.model.tombstones import tombstone_id
 from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
 
 T = TypeVar("T")

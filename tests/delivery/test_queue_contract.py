@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from gateway.delivery.queue import HitQueue, QueueCap, QueuedHit, Taken, open_hit_queue
+from gateway.model.outbound_hits import OutboundHit
 from gateway.settings import Settings
 from gateway.store.hit_queue_layout import DEAD_LETTER_SECONDS
-from gateway.tracking.hits import OutboundHit
 
 LEASE = 5.0
 SHORT = 0.3  # a lease that runs out during the test

@@ -11,11 +11,11 @@ import pytest
 import redis.asyncio
 
 from gateway.delivery.queue import QueueCap, QueuedHit, open_hit_queue
+from gateway.model.outbound_hits import OutboundHit
 from gateway.settings import Settings
 from gateway.store.hit_queue_layout import STREAMS_KEY, share_key, stream_key
 from gateway.store.redis_clients import redis_client
 from gateway.store.redis_schema import SCHEMA_KEY, VERSION
-from gateway.tracking.hits import OutboundHit
 
 
 def hit(n: int, consent_id: str | None) -> QueuedHit:

@@ -18,15 +18,15 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 
+from gateway.delivery.edge_counts import EdgeCounts
 from gateway.delivery.queue import HitQueue, PartlyAppended, QueueCap, QueuedHit, Refused
 from gateway.errors import StoreUnavailable
-from gateway.tracking.hits import OutboundHit
-from gateway.visitors.network import IPAddress, truncate_ip
+from gateway.model.addresses import IPAddress, truncate_ip
+from gateway.model.outbound_hits import OutboundHit
 
-log = logging.getLogger("gateway.forwarder")
+log = logging.getLogger("gateway.appender")
 
 
 @lru_cache(maxsize=4096)
@@ -41,15 +41,6 @@ BATCH = 500
 RETRY_SECONDS = 0.5
 
 
-@dataclass
-class EdgeCounts:
-    queued: int = 0  # appended to the store
-    overflowed: int = 0  # refused: the vendor's queue was at its cap (entries or bytes)
-    dropped: int = 0  # refused: the buffer was full while the store was down
-    yielded: int = 0  # refused: an anonymous ping over its share, kept for consented hits
-    over_share: int = 0  # refused: its client held its most of the vendor's queue
-
-
 _COUNTER_OF_REASON = {
     "cap": "overflowed",
     "anonymous_share": "yielded",
@@ -57,7 +48,7 @@ _COUNTER_OF_REASON = {
 }
 
 
-class Forwarder:
+class HitAppender:
     def __init__(
         self,
         queue: HitQueue,
@@ -118,7 +109,7 @@ class Forwarder:
         return len(self._buffer)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="forwarder-append")
+        self._task = asyncio.create_task(self._run(), name="hit-append")
 
     async def flush(self) -> None:
         """Append everything buffered now (raises `StoreUnavailable`, keeping the buffer)."""
