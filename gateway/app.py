@@ -98,6 +98,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 gateway.store,
                 gateway.figures,
                 settings.store.timeout_seconds,
+                gateway.archive_mover,
             ),
             *metrics.routes,
             *openapi.routes,

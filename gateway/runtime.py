@@ -35,6 +35,8 @@ from gateway.rules.selection import select_vendors
 from gateway.settings import Settings
 from gateway.signing import development_keys
 from gateway.store import Store
+from gateway.store.archive.mover import ArchiveMover
+from gateway.store.archive.store import ArchivedRedisStore
 from gateway.store_health import StoreHealth
 from gateway.tracking.appender import HitAppender
 from gateway.tracking.scripts import FirstPartyScripts
@@ -64,6 +66,7 @@ class Gateway:
     heartbeat: InstanceHeartbeat
     rights: SubjectRights
     store_health: StoreHealth
+    archive_mover: ArchiveMover | None  # with GATEWAY_ARCHIVE: moves old records to it
     figures: ProcessFigures  # what this process shows of itself (readyz, heartbeat, scrape)
     scripts: FirstPartyScripts  # vendors' loader scripts, served from our origin
     forms: FormService
@@ -163,6 +166,9 @@ class Gateway:
             rights=rights,
             store_health=store_health,
             figures=figures,
+            archive_mover=(
+                ArchiveMover(store, clock) if isinstance(store, ArchivedRedisStore) else None
+            ),
             scripts=FirstPartyScripts(
                 lambda vendor, outcome: metrics.scripts.labels(vendor, outcome).inc(), clock
             ),
@@ -205,6 +211,9 @@ class Gateway:
             stack.push_async_callback(self.objections.close)
             await self.retention.start()
             stack.push_async_callback(self.retention.close)
+            if self.archive_mover is not None:
+                await self.archive_mover.start()
+                stack.push_async_callback(self.archive_mover.close)
             await self.heartbeat.start()
             stack.push_async_callback(self.heartbeat.close)
             yield self

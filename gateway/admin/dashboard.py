@@ -64,6 +64,7 @@ class Health:
     this_instance: str = ""
     store_usage: dict[str, int] = field(default_factory=dict)  # used_bytes, limit_bytes
     instances: list[dict[str, Any]] = field(default_factory=list)  # every live process
+    archive: dict[str, object] = field(default_factory=dict)  # status, lag_seconds (if any)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +164,9 @@ async def build_dashboard(gateway: Gateway, period: int, today: date | None = No
             this_instance=gateway.heartbeat.name,
             instances=await _instances(gateway) if latency is not None else [],
             store_usage=await _usage(gateway) if latency is not None else {},
+            archive=(
+                await gateway.archive_mover.health(1.0) if gateway.archive_mover is not None else {}
+            ),
         ),
         latest=latest,
     )

@@ -13,6 +13,7 @@ from gateway.errors import StoreUnavailable
 from gateway.instances import InstanceHeartbeat
 from gateway.process_figures import ProcessFigures
 from gateway.store import Store
+from gateway.store.archive.mover import ArchiveMover
 
 _NO_STORE = {"Cache-Control": "no-store"}
 WRITE_CHECK_SECONDS = 1.0  # at most: readiness must answer before a load balancer gives up
@@ -32,6 +33,7 @@ def readiness_route(
     store: Store,
     figures: ProcessFigures,
     store_timeout_seconds: float,
+    archive_mover: ArchiveMover | None,
 ) -> Route:
     """`GET /readyz`, given what it reads: this process's name and figures, and the store."""
     deadline = min(WRITE_CHECK_SECONDS, store_timeout_seconds)
@@ -43,6 +45,8 @@ def readiness_route(
             **figures.of_instance(),
             "delivery": figures.delivery_report(),
         }
+        if archive_mover is not None:  # its health and lag; down, it is not unready
+            body["archive"] = await archive_mover.health(WRITE_CHECK_SECONDS)
         try:
             await store.check_writable(deadline)  # reachable is not enough: writable
         except StoreUnavailable as error:

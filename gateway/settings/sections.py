@@ -203,6 +203,15 @@ class RetentionSection:
 
 
 @dataclass(frozen=True, slots=True)
+class ArchiveSection:
+    """The PostgreSQL archive beside a Redis store: receipts and email events older than
+    `hot_days` move there (`gateway.store.archive`). No URL: no archive."""
+
+    url: str = key("", v.text, flat="archive", secret=True)  # may hold a password
+    hot_days: int = key(7, v.integer, low=1, high=3650)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """The gateway's whole configuration, a frozen set of sections built once: load it with
     `load_settings`; tests build it with `from_keys(**flat_keys)` or from sections."""
@@ -219,3 +228,4 @@ class Settings:
     admin: AdminSection = field(default_factory=AdminSection)
     network: NetworkSection = field(default_factory=NetworkSection)
     retention: RetentionSection = field(default_factory=RetentionSection)
+    archive: ArchiveSection = field(default_factory=ArchiveSection)
