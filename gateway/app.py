@@ -103,7 +103,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     _serve_trailing_slashes_in_place(app.router)
     app.answer_hot_paths_first(gateway, assets)
     app.state.gateway = gateway
-    app.state.admin_attempts = FailedAdminAttempts(settings.trusted_proxies, store=gateway.store)
+    app.state.admin_attempts = FailedAdminAttempts(
+        settings.trusted_proxies, store=gateway.store.shared
+    )
     if settings.demo:
         from gateway.demo.routes import demo_routes  # only a demo gateway loads the demo
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from gateway.errors import StoreUnavailable
 
 log = logging.getLogger("gateway.background")
+STOP_AGAIN_SECONDS = 0.5  # how long `stop` waits for a cancelled loop before cancelling again
 
 
 class Repeating:
@@ -33,11 +34,16 @@ class Repeating:
         self._task = asyncio.create_task(self._loop(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        """Cancel the loop and wait for it to end. A cancellation can be lost inside a round
+        (redis-py may turn it into a connection error, retry, and return): the loop is then
+        cancelled again until it ends, so shutdown never waits on it forever."""
+        task, self._task = self._task, None
+        while task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=STOP_AGAIN_SECONDS)
+        if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
 
     async def _loop(self) -> None:
         if not self.run_first:

@@ -22,7 +22,7 @@ LEASE = "purge"
 
 
 class PeriodicPurge:
-    """Runs `store.purge(now)` every `interval_seconds` (0: never) in a background task."""
+    """Runs `store.retention.purge(now)` every `interval_seconds` (0: never) in a background task."""
 
     def __init__(
         self, store: Store, interval_seconds: float, clock: Callable[[], float] = time.time
@@ -36,9 +36,9 @@ class PeriodicPurge:
         lease was held elsewhere."""
         now = self.clock()
         # A little shorter than the period, so the next run is not refused by its own lease.
-        if not await self.store.claim(LEASE, self.interval_seconds * 0.9, now):
+        if not await self.store.shared.claim(LEASE, self.interval_seconds * 0.9, now):
             return None
-        removed = await self.store.purge(now)
+        removed = await self.store.retention.purge(now)
         self.last_run = removed
         if any(removed.values()):
             log.info(

@@ -116,7 +116,7 @@ class Gateway:
             on_superseded=metrics.tally.superseded_token,
         )
         banner_config = banner_config_for(settings, declared)
-        hit_queue = open_hit_queue(settings)
+        hit_queue = open_hit_queue(store, settings.delivery_shards)
         cap = QueueCap(
             settings.delivery_queue_cap,
             settings.delivery_queue_cap_bytes,
@@ -169,7 +169,7 @@ class Gateway:
             email=email,
             objections=objections,
             retention=PeriodicPurge(store, settings.purge_interval_seconds),
-            heartbeat=InstanceHeartbeat(store),
+            heartbeat=InstanceHeartbeat(store.shared),
             rights=rights,
             store_health=StoreHealth(store, settings.store_timeout_seconds),
             scripts=FirstPartyScripts(
@@ -184,7 +184,6 @@ class Gateway:
     async def start(self) -> None:
         await self.store.open()
         await self.writer.start(replay_now=True)  # in the background: a big spool takes a while
-        await self.hit_queue.open()
         await self.forwarder.start()
         if self.delivery is not None:
             await self.delivery.start()
@@ -207,7 +206,6 @@ class Gateway:
         if self.delivery is not None:
             await self.delivery.stop(deadline_seconds=4.0)
         await self.forwarder.close(deadline_seconds=2.0)
-        await self.hit_queue.close()
         await self.email.stop()
         await self.forms.outbox.close()
         await self.counter.close()

@@ -108,7 +108,7 @@ class DeliveryConsent:
             else:
                 missing.append(subject)
         if missing:
-            read = await self.store.subject_standings(missing)
+            read = await self.store.rights.subject_standings(missing)
             if len(self._cache) + len(missing) > self.cache_limit:
                 self._cache.clear()
             for subject in missing:

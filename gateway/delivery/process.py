@@ -33,12 +33,12 @@ async def run_forwarder(settings: Settings, stop: asyncio.Event | None = None) -
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    store, queue = open_store(settings), open_hit_queue(settings)
+    store = open_store(settings)
     await store.open()
-    await queue.open()
+    queue = open_hit_queue(store, settings.delivery_shards)
     worker = DeliveryWorker(queue, store, rules, settings)
     await worker.start()
-    heartbeat = InstanceHeartbeat(store)  # the dashboard lists this process with the edges
+    heartbeat = InstanceHeartbeat(store.shared)  # the dashboard lists this process with the edges
     heartbeat.figures = lambda: _figures(worker)
     await heartbeat.start()
     log.info(
@@ -54,7 +54,6 @@ async def run_forwarder(settings: Settings, stop: asyncio.Event | None = None) -
     finally:
         await heartbeat.close()
         await worker.stop(deadline_seconds=6.0)
-        await queue.close()
         await store.close()
 
 

@@ -228,7 +228,9 @@ async def own_receipts(request: Request) -> Response:
     """Self-service access: the receipts of the consent id in the caller's own token."""
     gateway = gateway_of(request)
     consent = gateway.codec.decode_presented(presented_tokens(request))
-    receipts = [] if consent is None else await gateway.store.subject_receipts(consent.consent_id)
+    receipts = (
+        [] if consent is None else await gateway.store.receipts.subject_receipts(consent.consent_id)
+    )
     body = {
         "subject_id": consent.consent_id if consent else None,
         "receipts": [

@@ -48,7 +48,7 @@ def form_service(
         consents=consents,
         counter=counter,
         limits=OptInLimits(
-            store, settings.opt_in_per_address_per_day, settings.opt_in_per_client_per_hour
+            store.shared, settings.opt_in_per_address_per_day, settings.opt_in_per_client_per_hour
         ),
         outbox=MailOutbox(mailer_for(settings)),
         templates=Templates(settings.opt_in_templates),

@@ -1,5 +1,5 @@
-"""One SQLite connection on a database file, driven from one dedicated thread: the store and
-the delivery queue each hold one (their own write order, their own lock waits).
+"""One SQLite connection on a database file, driven from one dedicated thread: a process's
+`SQLiteStore` holds one, and every facet of it — the hit queue too — runs on it.
 
     database = SQLiteConnection(path, lambda: prepared(path), "sqlite-store")
     await database.open()        # waits out other processes holding the file (OPEN_SECONDS)
@@ -26,6 +26,10 @@ from gateway.errors import StoreUnavailable
 from gateway.store.sqlite_schema import migrate
 
 T = TypeVar("T")
+
+# Tombstone wins: appended to `INSERT … SELECT <values>` with the subject's hash as the last
+# parameter, so the check and the write are one statement in one transaction.
+NOT_ERASED = "WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE subject_hash = ?)"
 
 OPEN_SECONDS = 30.0  # how long start-up waits for other processes holding the database
 BUSY_MILLISECONDS = 5000

@@ -83,7 +83,7 @@ class EventCounter:
         batch, self._pending = self._pending, Counter()
         try:
             with self.metrics.store_call("add_counts"):
-                await self.store.add_counts(batch)
+                await self.store.counts.add_counts(batch)
         except StoreUnavailable:
             self._keep(batch)  # for the next flush
             await self._save()

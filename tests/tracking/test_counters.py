@@ -28,7 +28,7 @@ async def test_counts_go_to_the_clocks_day_and_memory_is_bounded(store: Store) -
     counter.add(PixelCount("ga4", "forward"), day=before)  # a replayed receipt's day
     assert counter.lost == 7
     await counter.flush()
-    assert await store.counts("pixel", before, after) == {
+    assert await store.counts.counts("pixel", before, after) == {
         CountKey(day, "pixel", "ga4:forward"): 3,
         CountKey(day, "pixel", "ga4:block"): 2,
     }

@@ -58,7 +58,7 @@ async def test_counts_of_a_process_that_crashed_during_an_outage_are_taken_over(
     await counter.start()
     counter.add(PixelCount("ga4", "forward"), day="2026-11-30")
     await counter.close()
-    assert await store.counts("pixel", "2026-11-30", "2026-11-30") == {
+    assert await store.counts.counts("pixel", "2026-11-30", "2026-11-30") == {
         CountKey("2026-11-30", "pixel", "ga4:forward"): 8
     }
     assert list((tmp_path / "var").glob("counts.pending.*")) == []
