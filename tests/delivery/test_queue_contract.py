@@ -121,7 +121,7 @@ async def test_only_the_lease_holder_may_mark_an_entry_sending(queue) -> None:
     (entry,) = await queue.take("ga4", "slow", 1, SHORT, now=T)
     (again,) = await reclaimed(queue, "fast", 1, SHORT)
     assert again.entry_id == entry.entry_id
-    later = T + 2 * SHORT if queue.name == "sqlite" else time.time()
+    later = T + 2 * SHORT if isinstance(queue, SQLiteHitQueue) else time.time()
     assert await queue.mark_sending("ga4", "slow", [entry.entry_id], SHORT, now=later) == []
     assert await queue.mark_sending("ga4", "fast", [entry.entry_id], LEASE, now=later) == [
         entry.entry_id
@@ -132,7 +132,7 @@ async def test_a_renewal_does_not_take_back_a_reclaimed_entry(queue) -> None:
     await queue.append([queued(1)], cap=100)
     (entry,) = await queue.take("ga4", "slow", 1, SHORT, now=T)
     assert len(await reclaimed(queue, "fast", 1, SHORT)) == 1
-    later = T + 2 * SHORT if queue.name == "sqlite" else time.time()
+    later = T + 2 * SHORT if isinstance(queue, SQLiteHitQueue) else time.time()
     await queue.renew("ga4", "slow", [entry.entry_id], LEASE, now=later)
     assert await queue.mark_sending("ga4", "fast", [entry.entry_id], LEASE, now=later) == [
         entry.entry_id
