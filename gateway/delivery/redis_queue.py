@@ -7,6 +7,7 @@ store's client (`gateway.store.redis_connection`). The keys and the scripts that
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -61,6 +62,7 @@ def _gated(
     """A contract method, at most MAX_CONCURRENT_CALLS at once: hundreds of hits in flight
     must not open hundreds of connections (the pool would refuse past 100)."""
 
+    @functools.wraps(method)
     async def gated(self: Q, /, *args: P.args, **kwargs: P.kwargs) -> R:
         async with self._gate:
             return await method(self, *args, **kwargs)

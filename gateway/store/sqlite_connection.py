@@ -63,10 +63,16 @@ class SQLiteConnection:
     def __init__(self, path: Path, connect: Callable[[], sqlite3.Connection], name: str) -> None:
         self.path, self.connect, self.name = path, connect, name
         # One thread owns the connection: no cross-thread sharing, and writes are serialised.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._executor = self._thread()
+        self._closed = False
         self._connection: sqlite3.Connection | None = None
 
+    def _thread(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.name)
+
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:  # its thread is gone: say so as for any unavailable store
+            raise StoreUnavailable(f"the SQLite database ({self.name}) is closed")
         def call() -> T:
             if self._connection is None:
                 raise StoreUnavailable(f"the SQLite database ({self.name}) is closed")
@@ -78,6 +84,9 @@ class SQLiteConnection:
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     async def open(self) -> None:
+        if self._closed:  # opened again after a close: a new thread
+            self._executor, self._closed = self._thread(), False
+
         def connect() -> None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             deadline = time.monotonic() + OPEN_SECONDS
@@ -100,5 +109,8 @@ class SQLiteConnection:
                 self._connection.close()
                 self._connection = None
 
+        if self._closed:
+            return
         await asyncio.get_running_loop().run_in_executor(self._executor, disconnect)
+        self._closed = True
         self._executor.shutdown(wait=True)
