@@ -95,7 +95,7 @@ class Gateway:
         spool = ReceiptSpool(settings.spool_path)
         metrics = Metrics()
         counter = EventCounter(
-            store,
+            store.counts,
             metrics=metrics,
             clock=clock,
             pending_file=PendingCountsFile(settings.data_dir),

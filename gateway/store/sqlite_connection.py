@@ -73,6 +73,7 @@ class SQLiteConnection:
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:  # its thread is gone: say so as for any unavailable store
             raise StoreUnavailable(f"the SQLite database ({self.name}) is closed")
+
         def call() -> T:
             if self._connection is None:
                 raise StoreUnavailable(f"the SQLite database ({self.name}) is closed")

@@ -138,7 +138,7 @@ def queued(consent_id: str | None, at: float = T0) -> QueuedHit:
 async def test_standings_are_cached_for_cache_seconds_then_read_again(sqlite_store: Store) -> None:
     """The cache's hit path: a change younger than `cache_seconds` is not seen yet."""
     clock = Clock()
-    check = DeliveryConsent(sqlite_store, cache_seconds=1.0, clock=clock)
+    check = DeliveryConsent(sqlite_store.rights, cache_seconds=1.0, clock=clock)
     await sqlite_store.receipts.add_receipts(
         [receipt(SUBJECT, at=T0, granted=("analytics", "marketing"))]
     )
@@ -152,7 +152,7 @@ async def test_standings_are_cached_for_cache_seconds_then_read_again(sqlite_sto
 
 async def test_the_cache_keeps_the_time_of_its_read(sqlite_store: Store) -> None:
     clock = Clock()
-    check = DeliveryConsent(sqlite_store, cache_seconds=1.0, clock=clock)
+    check = DeliveryConsent(sqlite_store.rights, cache_seconds=1.0, clock=clock)
     await check.standings({SUBJECT})
     clock.now = 50.5
     await check.standings({SUBJECT})  # a hit: the entry keeps its first time
@@ -163,7 +163,7 @@ async def test_the_cache_keeps_the_time_of_its_read(sqlite_store: Store) -> None
 
 async def test_a_batch_mixes_cached_and_new_subjects(sqlite_store: Store) -> None:
     clock = Clock()
-    check = DeliveryConsent(sqlite_store, cache_seconds=10.0, clock=clock)
+    check = DeliveryConsent(sqlite_store.rights, cache_seconds=10.0, clock=clock)
     other = "subject-bbbbbbbbbbbbbbbb"
     await check.standings({SUBJECT})
     await sqlite_store.rights.erase_subject(SUBJECT, T0)
@@ -180,8 +180,8 @@ async def test_a_batch_mixes_cached_and_new_subjects(sqlite_store: Store) -> Non
 async def test_the_cache_is_bounded(sqlite_store: Store) -> None:
     """Past `cache_limit` subjects the cache starts again empty, and is read afresh."""
     clock = Clock()
-    check = DeliveryConsent(sqlite_store, cache_seconds=60.0, clock=clock, cache_limit=2)
-    assert DeliveryConsent(sqlite_store).cache_limit == 100_000
+    check = DeliveryConsent(sqlite_store.rights, cache_seconds=60.0, clock=clock, cache_limit=2)
+    assert DeliveryConsent(sqlite_store.rights).cache_limit == 100_000
     subjects = [f"subject-{n}-aaaaaaaaaaaaaaaa" for n in range(3)]
     await check.standings({subjects[0]})
     await check.standings({subjects[1]})  # 1 + 1: exactly the limit, both kept
@@ -192,5 +192,5 @@ async def test_the_cache_is_bounded(sqlite_store: Store) -> None:
 
 
 async def test_the_default_cache_is_one_second_on_the_monotonic_clock(sqlite_store: Store) -> None:
-    check = DeliveryConsent(sqlite_store)
+    check = DeliveryConsent(sqlite_store.rights)
     assert (check.cache_seconds, check.clock) == (1.0, time.monotonic)

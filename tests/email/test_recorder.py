@@ -64,7 +64,7 @@ async def parts(
     # real now and then moves only when a test moves it: it never crosses midnight by itself.
     sent = int(time.time()) - 3600
     clock = FixedClock(sent + 3600.0)
-    counter = EventCounter(store, clock=clock)
+    counter = EventCounter(store.counts, clock=clock)
     consents = RecipientConsents(store, writer, settings.policy, settings.email, clock=clock)
     recorder = EmailRecorder(
         store,

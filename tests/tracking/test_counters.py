@@ -16,7 +16,7 @@ async def test_counts_go_to_the_clocks_day_and_memory_is_bounded(store: Store) -
     noon = (time.time() // 86400 - 1) * 86400 + 43200
     before, day, after = (day_of(noon + shift * 86400) for shift in (-1, 0, 1))
     clock = FixedClock(noon)
-    counter = EventCounter(store, max_keys=2, clock=clock)
+    counter = EventCounter(store.counts, max_keys=2, clock=clock)
     counter.add(PixelCount("ga4", "forward"))
     counter.add(PixelCount("ga4", "forward"), 2)
     counter.add(PixelCount("ga4", "block"))
