@@ -68,8 +68,12 @@ e2e: setup system-deps
 	$(BIN)/coverage combine --quiet --append
 	@echo "gateway/ coverage, lines and branches, unit + doctests + browser: $$($(BIN)/coverage report --format=total)%"
 
-# Browser tests run in their own pytest process, after the async suite.
-test: lint unit year-ahead e2e
+# The unit suite and its year-ahead pass run side by side (one core each; each pytest process
+# is single-threaded, and `-O` prints each one's output whole when it ends), then the browser
+# tests in their own pytest process.
+test: lint
+	$(MAKE) --no-print-directory -j2 -O unit year-ahead
+	$(MAKE) --no-print-directory e2e
 
 bench: setup system-deps
 	$(BIN)/pip install --quiet 'py-spy==0.4.2'  # as pyproject's `bench` extra

@@ -17,7 +17,7 @@ import httpx
 import redis
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.settings import Settings, from_keys
 from tests.servers import RedisServer
 
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -74,7 +74,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         server = RedisServer(Path(scratch) / "redis").start()
         try:
-            settings = Settings(
+            settings = from_keys(
                 secret_keys=("x" * 32,),
                 store=server.url,
                 data_dir=Path(scratch) / "var",

@@ -18,14 +18,14 @@ from pathlib import Path
 import httpx
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.settings import from_keys
 
 SITE = "https://www.example.com"
 
 
 async def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="cg-bench-readyz-"))
-    settings = Settings(
+    settings = from_keys(
         secret_keys=("bench-secret-key-0123456789abcdefghijklmnopq",),
         store=f"sqlite:///{folder}/gateway.sqlite3",
         data_dir=folder / "var",

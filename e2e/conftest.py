@@ -26,7 +26,7 @@ from playwright.async_api import Browser, Page, async_playwright
 from e2e.browsing import CHROMIUM, CHROMIUM_ARGS, DESKTOP_CHROME, open_page
 from e2e.gateway_server import REPO, GatewayProcess, running_gateway
 from e2e.site import Site, running_site
-from tests.isolation import own_state_folder  # noqa: F401 (an autouse fixture)
+from tests.isolation import own_state_folder, pytest_runtest_call  # noqa: F401 (fixture, hook)
 from tests.servers import RedisServer, redis_server
 from tests.vendors import StandInVendor, rules_pointing_at, stand_in_vendor
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from starlette.requests import Request
 
 from gateway.errors import Forbidden, StoreUnavailable, TooManyRequests, Unauthorized
-from gateway.settings import Network
+from gateway.settings.values import Network
 from gateway.store.shared import SharedState
 from gateway.visitors.network import client_ip
 

@@ -1,8 +1,8 @@
 """The application factory: `create_app(settings)` builds a gateway; nothing happens at import.
 
 >>> from pathlib import Path
->>> from gateway.settings import Settings
->>> app = create_app(Settings(secret_keys=("s" * 32,), rules=Path(__file__).parents[1] / "tag_rules"))
+>>> from gateway.settings import from_keys
+>>> app = create_app(from_keys(secret_keys=("s" * 32,), rules=Path(__file__).parents[1] / "tag_rules"))
 >>> app.state.gateway.store.name  # built, not opened: the lifespan opens it
 'sqlite'
 """
@@ -85,8 +85,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             Middleware(RequestInstrumentation, metrics=gateway.metrics),
             Middleware(
                 OriginGuard,
-                allowed_origins=settings.allowed_origins,
-                own_origin=settings.public_origin,
+                allowed_origins=settings.consent.allowed_origins,
+                own_origin=settings.site.public_origin,
                 paths=("/consent", "/t/"),
                 refusals=OriginRefusals(on_refusal=gateway.metrics.origin_refusals.inc),
             ),
@@ -104,9 +104,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     app.answer_hot_paths_first(gateway, assets)
     app.state.gateway = gateway
     app.state.admin_attempts = FailedAdminAttempts(
-        settings.trusted_proxies, store=gateway.store.shared
+        settings.network.trusted_proxies, store=gateway.store.shared
     )
-    if settings.demo:
+    if settings.site.demo:
         from gateway.demo.routes import demo_routes  # only a demo gateway loads the demo
 
         app.router.routes.extend(demo_routes())

@@ -146,12 +146,12 @@ def _serve(arguments: argparse.Namespace) -> int:
     if arguments.no_forwarder:
         overrides["forwarder"] = False
     settings = _settings(arguments, **overrides)
-    if settings.demo and not settings.vendors:
+    if settings.site.demo and not settings.rules.vendors:
         from gateway.demo import DEMO_VENDORS
 
         settings = _settings(arguments, **overrides, vendors=DEMO_VENDORS)
         os.environ["GATEWAY_VENDORS"] = ",".join(DEMO_VENDORS)
-    configure_logging(settings.log_level)
+    configure_logging(settings.site.log_level)
     from gateway.preflight import check_writable_paths
     from gateway.rules.placeholders import placeholder_warnings
     from gateway.runtime import Gateway
@@ -162,8 +162,8 @@ def _serve(arguments: argparse.Namespace) -> int:
     check_writable_paths(settings)
     gateway = Gateway.build(settings)  # an unknown vendor id stops here, with one line
     scripts = [f"/t/{r.id}{s.path}" for r in gateway.rules.values() for s in r.scripts]
-    placeholders = placeholder_warnings(settings.rules, gateway.rules.values())
-    print(startup_notice(settings, settings.vendors, scripts, placeholders), flush=True)
+    placeholders = placeholder_warnings(settings.rules.folder, gateway.rules.values())
+    print(startup_notice(settings, settings.rules.vendors, scripts, placeholders), flush=True)
     # Workers rebuild the same settings from the environment.
     if arguments.config:
         os.environ[CONFIG_VARIABLE] = str(Path(arguments.config).resolve())
@@ -172,7 +172,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     if arguments.no_forwarder:
         os.environ["GATEWAY_FORWARDER"] = "false"
     if arguments.workers > 1:
-        _count_metrics_across_workers(settings.data_dir / "prometheus")
+        _count_metrics_across_workers(settings.site.data_dir / "prometheus")
     uvicorn.run(
         "gateway.app:app_from_environment",
         factory=True,
@@ -204,7 +204,7 @@ def _forward(arguments: argparse.Namespace) -> int:
     from gateway.delivery.process import run_forwarder
 
     settings = _settings(arguments)
-    configure_logging(settings.log_level)
+    configure_logging(settings.site.log_level)
     asyncio.run(run_forwarder(settings))
     return 0
 
@@ -220,21 +220,21 @@ def _check_config(arguments: argparse.Namespace) -> int:
 
     settings = load_settings(arguments.config, None)  # reads only: no data-dir guard needed
     catalogue = load_rules(
-        settings.rules,
-        categories=settings.categories,
-        allow_insecure_upstreams=settings.allow_insecure_upstreams,
-        home=settings.home_countries,
+        settings.rules.folder,
+        categories=settings.consent.categories,
+        allow_insecure_upstreams=settings.site.allow_insecure_upstreams,
+        home=settings.rules.home_countries,
     )
-    rules = select_vendors(catalogue, settings.vendors)
+    rules = select_vendors(catalogue, settings.rules.vendors)
     banner_config_for(settings, rules)  # banner text overrides, vendors per category
     if not getattr(arguments, "rules_only", False):  # `check-rules` writes nothing
         check_writable_paths(settings)
-    print(f"ok: settings valid; {len(catalogue)} tag rule(s) in {settings.rules}")
+    print(f"ok: settings valid; {len(catalogue)} tag rule(s) in {settings.rules.folder}")
     print(f"vendors: {vendor_line(list(rules))}")
     warning = origin_warning(settings)
     if warning is not None:
         print(f"warning: {warning}")
-    for warning in placeholder_warnings(settings.rules, rules.values()):
+    for warning in placeholder_warnings(settings.rules.folder, rules.values()):
         print(f"warning: {warning}")
     if arguments.skip_store:
         return 0
@@ -242,7 +242,7 @@ def _check_config(arguments: argparse.Namespace) -> int:
     if problem is not None:
         print(f"consent-gateway: store unreachable: {problem}", file=sys.stderr)
         return EXIT_UNREACHABLE
-    print(f"ok: the store answers ({settings.store.partition('://')[0]})")
+    print(f"ok: the store answers ({settings.store.url.partition('://')[0]})")
     return 0
 
 
@@ -289,8 +289,8 @@ def _unsubscribe_headers(arguments: argparse.Namespace) -> Callable[[str], dict[
     from gateway.signing import development_keys
 
     settings = _settings(arguments)
-    tokens = FormTokens(settings.secret_keys or development_keys(settings.data_dir))
-    return functools.partial(tokens.unsubscribe_headers, settings.public_url)
+    tokens = FormTokens(settings.site.secret_keys or development_keys(settings.site.data_dir))
+    return functools.partial(tokens.unsubscribe_headers, settings.site.public_url)
 
 
 def _subject_id(arguments: argparse.Namespace) -> int:
@@ -298,7 +298,7 @@ def _subject_id(arguments: argparse.Namespace) -> int:
     from gateway.signing import development_keys
 
     settings = _settings(arguments)
-    key = recipient_key(settings.secret_keys or development_keys(settings.data_dir))
+    key = recipient_key(settings.site.secret_keys or development_keys(settings.site.data_dir))
     if "@" not in arguments.address:
         print("consent-gateway: expected an email address", file=sys.stderr)
         return EXIT_INPUT

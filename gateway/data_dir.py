@@ -47,10 +47,10 @@ def _holds_data(folder: Path) -> bool:
 def would_start_afresh(settings: Settings, *, uses_store: bool = True) -> bool:
     """True if using `settings` creates a new secret key or (`uses_store`) an empty SQLite
     database."""
-    new_key = not settings.secret_keys and not (settings.data_dir / "secret.key").exists()
-    database = sqlite_path(settings.store) if uses_store else None
+    new_key = not settings.site.secret_keys and not (settings.site.data_dir / "secret.key").exists()
+    database = sqlite_path(settings.store.url) if uses_store else None
     # Only the database that lives in the data directory: a store set elsewhere was chosen.
-    in_data_dir = database is not None and database.parent == settings.data_dir
+    in_data_dir = database is not None and database.parent == settings.site.data_dir
     return new_key or (in_data_dir and database is not None and not database.exists())
 
 
@@ -62,9 +62,9 @@ def check_one_data_dir(
     `uses_store`: false for a command that needs only the signing key (`sign-link`)."""
     environ = os.environ if environ is None else environ
     state = state_folder(environ)
-    here = settings.data_dir.resolve()
+    here = settings.site.data_dir.resolve()
     fresh = would_start_afresh(settings, uses_store=uses_store)
-    if settings.data_dir == DEFAULT_DATA_DIR and fresh:
+    if settings.site.data_dir == DEFAULT_DATA_DIR and fresh:
         for other in reversed(remembered(state)):
             if other != here and _holds_data(other):
                 problem = (

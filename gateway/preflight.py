@@ -20,8 +20,8 @@ def check_writable_paths(settings: Settings) -> None:
     """Raise `ConfigError` unless the data folder (spool, dev secret) and a SQLite store's file
     can be created and written by this process — tried for real (as root, `os.access` says yes
     to everything): the folders are created, a temporary file is written and removed."""
-    _check_writable_dir("data_dir", settings.data_dir)
-    database = sqlite_path(settings.store)
+    _check_writable_dir("data_dir", settings.site.data_dir)
+    database = sqlite_path(settings.store.url)
     if database is not None:
         _check_writable_dir("store", database.parent)
         if database.is_dir():
@@ -53,8 +53,8 @@ def store_problem(settings: Settings) -> str | None:
     async def ping() -> None:
         store = open_store(settings)
         try:
-            await asyncio.wait_for(store.open(), settings.store_timeout_seconds * 2)
-            await asyncio.wait_for(store.ping(), settings.store_timeout_seconds * 2)
+            await asyncio.wait_for(store.open(), settings.store.timeout_seconds * 2)
+            await asyncio.wait_for(store.ping(), settings.store.timeout_seconds * 2)
         finally:
             await store.close()
 
@@ -62,5 +62,5 @@ def store_problem(settings: Settings) -> str | None:
         asyncio.run(ping())
     except Exception as error:  # a probe: whatever the driver raises, the answer is "no"
         reason = str(error) if isinstance(error, StoreUnavailable) else type(error).__name__
-        return f"{without_password(settings.store)} does not answer: {reason}"
+        return f"{without_password(settings.store.url)} does not answer: {reason}"
     return None

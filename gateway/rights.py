@@ -46,7 +46,7 @@ from gateway.receipts.ledger import RecordsReceipts
 from gateway.receipts.model import SubjectKind
 from gateway.receipts.shown import NOTHING_SHOWN, TextsShown
 from gateway.receipts.spool import ReceiptSpool
-from gateway.settings_parts import ConsentPolicy
+from gateway.settings import ConsentSection
 from gateway.store.base import Store
 from gateway.visitors.request import NO_FACTS, RequestFacts
 
@@ -66,7 +66,7 @@ class SubjectRights:
         receipts: RecordsReceipts,
         objections: ObjectionRegistry,
         spool: ReceiptSpool,
-        policy: ConsentPolicy,
+        policy: ConsentSection,
         *,
         forgetters: Sequence[Callable[[str], None]] = (),
         clock: Callable[[], float] = time.time,

@@ -77,59 +77,64 @@ class Gateway:
     def build(cls, settings: Settings, clock: Callable[[], float] = time.time) -> Gateway:
         """Everything that can fail on bad config fails here, before the server listens.
         `clock` dates receipts, counters and email events (tests pass their own)."""
-        keys = settings.secret_keys or development_keys(settings.data_dir)
+        keys = settings.site.secret_keys or development_keys(settings.site.data_dir)
         declared = select_vendors(
             load_rules(
-                settings.rules,
-                categories=settings.categories,
-                allow_insecure_upstreams=settings.allow_insecure_upstreams,
-                home=settings.home_countries,
+                settings.rules.folder,
+                categories=settings.consent.categories,
+                allow_insecure_upstreams=settings.site.allow_insecure_upstreams,
+                home=settings.rules.home_countries,
             ),
-            settings.vendors,
+            settings.rules.vendors,
         )
         # Necessary vendors are only disclosed in the banner: no /t route, nothing to delete.
         rules = MappingProxyType(
             {vendor: rule for vendor, rule in declared.items() if not rule.disclosure_only}
         )
         store = open_store(settings)
-        spool = ReceiptSpool(settings.spool_path)
+        spool = ReceiptSpool(settings.site.spool_path)
         metrics = Metrics()
         counter = EventCounter(
             store.counts,
             metrics=metrics,
             clock=clock,
-            pending_file=PendingCountsFile(settings.data_dir),
+            pending_file=PendingCountsFile(settings.site.data_dir),
         )
         writer = ReceiptWriter(
             store,
             spool,
-            settings.spool_replay_seconds,
+            settings.store.spool_replay_seconds,
             metrics=metrics,
             on_stored=functools.partial(count_receipts, counter),
         )
         ledger = ReceiptLedger(writer, metrics)
         objections = ObjectionRegistry(
             store,
-            categories=(*settings.categories, settings.email_category),
-            refresh_seconds=settings.objection_refresh_seconds,
-            tombstone_days=settings.consent_days,
+            categories=(*settings.consent.categories, settings.consent.email_category),
+            refresh_seconds=settings.consent.objection_refresh_seconds,
+            tombstone_days=settings.consent.consent_days,
             on_superseded=metrics.tally.superseded_token,
         )
         banner_config = banner_config_for(settings, declared)
-        hit_queue = open_hit_queue(store, settings.delivery_shards)
+        hit_queue = open_hit_queue(store, settings.delivery.shards)
         cap = QueueCap(
-            settings.delivery_queue_cap,
-            settings.delivery_queue_cap_bytes,
-            settings.delivery_anonymous_share,
-            settings.delivery_client_share,
+            settings.delivery.queue_cap,
+            settings.delivery.queue_cap_bytes,
+            settings.delivery.anonymous_share,
+            settings.delivery.client_share,
         )
         forwarder = Forwarder(hit_queue, cap_per_vendor=cap)
-        delivery = DeliveryWorker(hit_queue, store, rules, settings) if settings.forwarder else None
+        delivery = (
+            DeliveryWorker(hit_queue, store, rules, settings.delivery)
+            if settings.delivery.forwarder
+            else None
+        )
         forwarding = sorted(r.id for r in rules.values() if r.hit.mode == "forward")
         email = EmailService.build(
             settings.email,
-            settings.policy,
+            settings.consent,
             keys,
+            settings.site.public_url,
             store,
             ledger,
             counter,
@@ -143,7 +148,7 @@ class Gateway:
             ledger,
             objections,
             spool,
-            settings.policy,
+            settings.consent,
             forgetters=(
                 email.recorder.forget_subject,
                 email.consents.forget,
@@ -154,7 +159,7 @@ class Gateway:
         return cls(
             settings=settings,
             keys=keys,
-            codec=ConsentCodec(keys, settings.consent_days),
+            codec=ConsentCodec(keys, settings.consent.consent_days),
             rules=rules,
             store=store,
             spool=spool,
@@ -168,10 +173,10 @@ class Gateway:
             counter=counter,
             email=email,
             objections=objections,
-            retention=PeriodicPurge(store, settings.purge_interval_seconds),
+            retention=PeriodicPurge(store, settings.retention.purge_interval_seconds),
             heartbeat=InstanceHeartbeat(store.shared),
             rights=rights,
-            store_health=StoreHealth(store, settings.store_timeout_seconds),
+            store_health=StoreHealth(store, settings.store.timeout_seconds),
             scripts=FirstPartyScripts(
                 lambda vendor, outcome: metrics.scripts.labels(vendor, outcome).inc(), clock
             ),

@@ -2,8 +2,8 @@
 snippet for the site's pages, the origins whose banner may record a choice, the vendors
 enabled — and, loudly, what is missing (no origin allowed, no vendor chosen).
 
-    >>> from gateway.settings import Settings
-    >>> print(startup_notice(Settings(public_url="https://consent.example.com"), ()))
+    >>> from gateway.settings import from_keys
+    >>> print(startup_notice(from_keys(public_url="https://consent.example.com"), ()))
     consent-gateway at https://consent.example.com
       vendors: none chosen — the banner offers necessary cookies only (set GATEWAY_VENDORS=ga4,meta_pixel or vendors = [...] in the config)
       warning: no site origin may record a choice — a banner on your site cannot save it; set GATEWAY_ALLOWED_ORIGINS=https://www.example.com
@@ -23,7 +23,7 @@ VENDORS_VARIABLE = "GATEWAY_VENDORS"
 
 def origin_warning(settings: Settings) -> str | None:
     """The one line that says no site may record a choice, or None when some origin may."""
-    if settings.allowed_origins:
+    if settings.consent.allowed_origins:
         return None
     return (
         "no site origin may record a choice — a banner on your site cannot save it;"
@@ -49,12 +49,12 @@ def startup_notice(
     """The text `serve` prints at start; `vendors` are the enabled rule ids, `scripts` the
     paths of the vendors' loader scripts served first-party (`/t/ga4/gtag/js`), `placeholders`
     the shipped placeholders still in the rules (`gateway.rules.placeholders`)."""
-    endpoint = settings.public_url.rstrip("/")
+    endpoint = settings.site.public_url.rstrip("/")
     lines = [f"consent-gateway at {endpoint}", f"  vendors: {vendor_line(vendors)}"]
     warning = origin_warning(settings)
     if warning is None:
         lines.append(
-            f"  site origins that may record a choice: {', '.join(settings.allowed_origins)}"
+            f"  site origins that may record a choice: {', '.join(settings.consent.allowed_origins)}"
         )
     else:
         lines.append(f"  warning: {warning}")

@@ -14,9 +14,9 @@ import redis
 from starlette.applications import Starlette
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.settings import Settings, from_keys
 from gateway.store import Store, open_store
-from tests.isolation import own_state_folder  # noqa: F401 (an autouse fixture)
+from tests.isolation import own_state_folder, pytest_runtest_call  # noqa: F401 (fixture, hook)
 from tests.servers import RedisServer, redis_cluster, redis_server
 from tests.vendors import StandInVendor, rules_pointing_at, stand_in_vendor, vendors_in
 
@@ -72,7 +72,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         }
         values.update(overrides)
         values.setdefault("vendors", vendors_in(Path(values["rules"])))  # every rule there
-        return Settings(**values)
+        return from_keys(**values)
 
     return build
 

@@ -12,7 +12,7 @@ import pytest
 from gateway.cli import EXIT_CONFIG, EXIT_UNREACHABLE, main
 from gateway.errors import ConfigError
 from gateway.preflight import check_writable_paths, store_problem
-from gateway.settings import Settings, load_settings
+from gateway.settings import from_keys, load_settings
 from tests.conftest import SECRET
 from tests.servers import RedisServer
 from tests.test_cli import environment, run
@@ -137,7 +137,7 @@ def test_paths_the_gateway_must_write_are_checked(tmp_path: Path, key: str) -> N
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     unwritable = blocker / "sub"  # even root cannot create a folder inside a file
-    settings = Settings(
+    settings = from_keys(
         secret_keys=(SECRET,),
         data_dir=unwritable if key == "data_dir" else tmp_path / "var",
         store=f"sqlite:///{unwritable if key == 'store' else tmp_path}/g.sqlite3",
@@ -149,7 +149,7 @@ def test_paths_the_gateway_must_write_are_checked(tmp_path: Path, key: str) -> N
 
 def test_a_folder_where_the_sqlite_file_should_be_is_refused(tmp_path: Path) -> None:
     (tmp_path / "g.sqlite3").mkdir()
-    settings = Settings(data_dir=tmp_path / "var", store=f"sqlite:///{tmp_path}/g.sqlite3")
+    settings = from_keys(data_dir=tmp_path / "var", store=f"sqlite:///{tmp_path}/g.sqlite3")
     with pytest.raises(ConfigError, match="is a directory"):
         check_writable_paths(settings)
 
@@ -180,7 +180,7 @@ def test_check_config_says_when_the_store_does_not_answer(
 def test_check_config_says_when_the_store_answers(
     env: Path, capsys: pytest.CaptureFixture[str], redis_single: RedisServer
 ) -> None:
-    settings = Settings(store=redis_single.url)
+    settings = from_keys(store=redis_single.url)
     assert store_problem(settings) is None
     assert main(["check-config"]) == 0
     assert "ok: the store answers (sqlite)" in capsys.readouterr().out
@@ -200,7 +200,7 @@ def test_check_config_says_when_the_store_answers(
 )
 def test_store_url_forms(url: str, ok: bool) -> None:
     if ok:
-        assert load_settings(None, {"GATEWAY_STORE": url}).store == url
+        assert load_settings(None, {"GATEWAY_STORE": url}).store.url == url
     else:
         with pytest.raises(ConfigError, match="GATEWAY_STORE: store: expected"):
             load_settings(None, {"GATEWAY_STORE": url})

@@ -7,19 +7,20 @@ from pathlib import Path
 
 import pytest
 
+from gateway.consent.model import DEFAULT_CATEGORIES
 from gateway.errors import ConfigError
-from gateway.settings import Settings, load_settings
+from gateway.settings import from_keys, load_settings
 
 KEY = "k" * 40
 
 
 def test_defaults_are_the_documented_ones() -> None:
     settings = load_settings(environ={})
-    assert settings.store == "sqlite:///var/gateway.sqlite3"
-    assert settings.policy_revision == 1
-    assert settings.public_url == "http://127.0.0.1:8000"
-    assert settings.consent_days == 180
-    assert settings.categories == ("necessary", "preferences", "analytics", "marketing")
+    assert settings.store.url == "sqlite:///var/gateway.sqlite3"
+    assert settings.consent.revision == 1
+    assert settings.site.public_url == "http://127.0.0.1:8000"
+    assert settings.consent.consent_days == 180
+    assert settings.consent.categories == ("necessary", "preferences", "analytics", "marketing")
 
 
 def test_file_then_environment(tmp_path: Path) -> None:
@@ -30,10 +31,10 @@ def test_file_then_environment(tmp_path: Path) -> None:
     settings = load_settings(
         config, {"GATEWAY_POLICY_REVISION": "5", "GATEWAY_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"}
     )
-    assert settings.policy_revision == 5
-    assert settings.allowed_origins == ("https://a.example",)
-    assert settings.cookie_domain == "example.com"
-    assert settings.trusted_proxies == (
+    assert settings.consent.revision == 5
+    assert settings.consent.allowed_origins == ("https://a.example",)
+    assert settings.consent.cookie_domain == "example.com"
+    assert settings.network.trusted_proxies == (
         ipaddress.ip_network("10.0.0.0/8"),
         ipaddress.ip_network("127.0.0.1/32"),
     )
@@ -42,7 +43,7 @@ def test_file_then_environment(tmp_path: Path) -> None:
 def test_config_file_from_environment_variable(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text("policy_revision = 9\n")
-    assert load_settings(environ={"GATEWAY_CONFIG": str(config)}).policy_revision == 9
+    assert load_settings(environ={"GATEWAY_CONFIG": str(config)}).consent.revision == 9
 
 
 @pytest.mark.parametrize(
@@ -67,7 +68,7 @@ def test_config_file_from_environment_variable(tmp_path: Path) -> None:
             'env = "staging"\n',
             "c.toml: env: expected one of development, production, got 'staging'",
         ),
-        ("policy_revision = [\n", "c.toml: (syntax): not valid TOML"),
+        ("policy_revision = [\n", "c.toml: (syntax): invalid TOML"),
     ],
 )
 def test_every_mistake_is_one_line_naming_file_and_key(
@@ -104,7 +105,7 @@ def test_production_refuses_to_start_without_secret_keys() -> None:
         load_settings(environ={"GATEWAY_ENV": "production"})
     assert load_settings(
         environ={"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEYS": KEY}
-    ).secret_keys == (KEY,)
+    ).site.secret_keys == (KEY,)
 
 
 def test_short_secret_keys_are_refused() -> None:
@@ -113,7 +114,7 @@ def test_short_secret_keys_are_refused() -> None:
 
 
 def test_secrets_never_appear_in_repr() -> None:
-    settings = Settings(secret_keys=(KEY,), admin_token_hashes=("a" * 64,))
+    settings = from_keys(secret_keys=(KEY,), admin_token_hashes=("a" * 64,))
     assert KEY not in repr(settings)
     assert "a" * 64 not in repr(settings)
 
@@ -121,20 +122,20 @@ def test_secrets_never_appear_in_repr() -> None:
 def test_settings_are_frozen() -> None:
     settings = load_settings(environ={})
     with pytest.raises(AttributeError):
-        settings.policy_revision = 3  # type: ignore[misc]
+        settings.consent.revision = 3  # type: ignore[misc]
 
 
 def test_cookie_secure_follows_the_public_url() -> None:
-    assert not Settings(public_url="http://127.0.0.1:8000").cookie_secure
-    assert Settings(public_url="https://consent.example.com").cookie_secure
+    assert not from_keys(public_url="http://127.0.0.1:8000").site.cookie_secure
+    assert from_keys(public_url="https://consent.example.com").site.cookie_secure
 
 
 def test_banner_texts_from_a_toml_table_or_json_in_the_environment(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text('[banner_texts.ru]\ntitle = "Ваш выбор"\n')
-    assert load_settings(config, {}).banner_text_overrides == {"ru": {"title": "Ваш выбор"}}
+    assert load_settings(config, {}).banner.text_overrides == {"ru": {"title": "Ваш выбор"}}
     from_env = load_settings(environ={"GATEWAY_BANNER_TEXTS": '{"en": {"title": "Hi"}}'})
-    assert from_env.banner_text_overrides == {"en": {"title": "Hi"}}
+    assert from_env.banner.text_overrides == {"en": {"title": "Hi"}}
     with pytest.raises(
         ConfigError, match="GATEWAY_BANNER_TEXTS: banner_texts: expected a JSON object"
     ):
@@ -145,7 +146,7 @@ def test_banner_texts_from_a_toml_table_or_json_in_the_environment(tmp_path: Pat
 def test_each_part_carries_its_own_fields_and_no_secret() -> None:
     from dataclasses import fields
 
-    settings = Settings(
+    settings = from_keys(
         secret_keys=("s" * 40,),
         admin_token_hashes=("a" * 64,),
         policy_revision=4,
@@ -154,14 +155,17 @@ def test_each_part_carries_its_own_fields_and_no_secret() -> None:
         email_min_click_seconds=3.0,
         geo_header="CF-IPCountry",
     )
-    assert (settings.policy.revision, settings.policy.url) == (4, "https://www.example.com/privacy")
-    assert settings.policy.categories == settings.categories
+    assert (settings.consent.revision, settings.consent.url) == (
+        4,
+        "https://www.example.com/privacy",
+    )
+    assert settings.consent.categories == DEFAULT_CATEGORIES
     assert (settings.email.target_hosts, settings.email.min_click_seconds) == (
         ("www.example.com",),
         3.0,
     )
     assert settings.network.geo_header == "CF-IPCountry"
-    for part in (settings.policy, settings.email, settings.network):
+    for part in (settings.consent, settings.email, settings.network):
         names = {f.name for f in fields(part)}
         assert not names & {"secret_keys", "keys", "admin_token_hashes", "metrics_token_hashes"}
         assert "s" * 40 not in repr(part)

@@ -139,7 +139,7 @@ async def build_dashboard(gateway: Gateway, period: int, today: date | None = No
         consent=[
             figures.consent_actions(actions, window),
             figures.opt_in_rates(
-                counts[ConsentCategory.metric], window, gateway.settings.categories
+                counts[ConsentCategory.metric], window, gateway.settings.consent.categories
             ),
             figures.refusal_and_acceptance(actions),
             figures.gpc_share(gpc),

@@ -41,12 +41,12 @@ class AdminSite:
     def __init__(self, gateway: Gateway) -> None:
         settings = gateway.settings
         self.gateway = gateway
-        self.own_origin = settings.public_origin
+        self.own_origin = settings.site.public_origin
         self.sessions = AdminSessions(
             gateway.keys,
-            settings.admin_token_hashes,
-            minutes=settings.admin_session_minutes,
-            secure=settings.cookie_secure,
+            settings.admin.token_hashes,
+            minutes=settings.admin.session_minutes,
+            secure=settings.site.cookie_secure,
             store=gateway.store.shared,
         )
 

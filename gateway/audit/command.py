@@ -101,12 +101,12 @@ def run_audit(arguments: argparse.Namespace, settings: Settings) -> int:
 
     url, credentials = start_url(arguments.url)
     config = load_audit_config(
-        arguments.rules or settings.rules,
-        settings.categories,
+        arguments.rules or settings.rules.folder,
+        settings.consent.categories,
         arguments.declare_cookie,
         arguments.declare_storage,
-        settings.vendors,  # the site's chosen vendors; none chosen: every rule in the folder
-        home=settings.home_countries,
+        settings.rules.vendors,  # the site's chosen vendors; none chosen: every rule in the folder
+        home=settings.rules.home_countries,
     )
     states = [consent_state(name, config.categories) for name in dict.fromkeys(arguments.state)]
     states = states or consent_states(config.categories)
@@ -136,7 +136,7 @@ def run_audit(arguments: argparse.Namespace, settings: Settings) -> int:
     config = config.with_banner(audit.banner)
     items = judge(config, audit, database)
     known = undeclared(items, database)
-    drafts = suggest_rules(config, audit, database, settings.categories)
+    drafts = suggest_rules(config, audit, database, settings.consent.categories)
     extras = ReportExtras(safe_text(database.source), known, drafts)
     try:
         written = write_reports(arguments.out, audit, config, items, extras)

@@ -89,8 +89,10 @@ def consent_config(pytestconfig: pytest.Config) -> AuditConfig:
     from gateway.settings import load_settings
 
     settings = load_settings()
-    folder = pytestconfig.getoption("consent_rules") or settings.rules
-    return load_audit_config(Path(folder), settings.categories, home=settings.home_countries)
+    folder = pytestconfig.getoption("consent_rules") or settings.rules.folder
+    return load_audit_config(
+        Path(folder), settings.consent.categories, home=settings.rules.home_countries
+    )
 
 
 @pytest.fixture(scope="session")

@@ -192,13 +192,13 @@ def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str
     A privacy policy per language (`[policy_url] en = … ru = …`) goes into each language's
     texts as `policy_url` (the banner links it), the fallback URL for a language without one."""
     config = build_banner_config(
-        text_overrides=settings.banner_text_overrides,
-        reload_on_withdrawal=settings.banner_reload,
-        public_url=settings.public_url,
-        policy_revision=settings.policy_revision,
-        policy_url=settings.policy_url,
-        categories=settings.categories,
-        home=settings.home_countries,
+        text_overrides=settings.banner.text_overrides,
+        reload_on_withdrawal=settings.banner.reload,
+        public_url=settings.site.public_url,
+        policy_revision=settings.consent.revision,
+        policy_url=settings.consent.url,
+        categories=settings.consent.categories,
+        home=settings.rules.home_countries,
         vendors=[
             VendorInfo(
                 id=rule.id,
@@ -217,11 +217,11 @@ def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str
             if rule.platform == "web"  # app vendors belong to the app's own consent screen
         ],
     )
-    if settings.policy_urls:
+    if settings.consent.urls:
         texts = config["texts"]
         assert isinstance(texts, dict)
         for language, values in texts.items():
-            url = settings.policy_url_for(language)
+            url = settings.consent.url_for(language)
             values["policy_url"] = _policy_url(f"policy_url.{language}", url) if url else ""
     return config
 

@@ -24,10 +24,10 @@ REPORT_SECONDS = 30.0
 
 async def run_forwarder(settings: Settings, stop: asyncio.Event | None = None) -> None:
     rules = load_rules(
-        settings.rules,
-        categories=settings.categories,
-        allow_insecure_upstreams=settings.allow_insecure_upstreams,
-        home=settings.home_countries,
+        settings.rules.folder,
+        categories=settings.consent.categories,
+        allow_insecure_upstreams=settings.site.allow_insecure_upstreams,
+        home=settings.rules.home_countries,
     )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -35,8 +35,8 @@ async def run_forwarder(settings: Settings, stop: asyncio.Event | None = None) -
         loop.add_signal_handler(signum, stop.set)
     store = open_store(settings)
     await store.open()
-    queue = open_hit_queue(store, settings.delivery_shards)
-    worker = DeliveryWorker(queue, store, rules, settings)
+    queue = open_hit_queue(store, settings.delivery.shards)
+    worker = DeliveryWorker(queue, store, rules, settings.delivery)
     await worker.start()
     heartbeat = InstanceHeartbeat(store.shared)  # the dashboard lists this process with the edges
     heartbeat.figures = lambda: _figures(worker)

@@ -231,7 +231,7 @@ class PartlyAppended(StoreUnavailable):
 
 def open_hit_queue(store: Store, shards: int = 1) -> HitQueue:
     """The hit queue kept by `store`, on its connection (usable while the store is open).
-    On Redis each vendor's queue is `shards` streams (`delivery_shards`)."""
+    On Redis each vendor's queue is `shards` streams (`[delivery] shards`)."""
     from gateway.store.redis import RedisStore
     from gateway.store.sqlite import SQLiteStore
 

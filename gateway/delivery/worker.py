@@ -1,6 +1,6 @@
 """The delivery worker: the I/O shell around `gateway.delivery.steps`.
 
-    worker = DeliveryWorker(queue, store, rules, settings)
+    worker = DeliveryWorker(queue, store, rules, settings.delivery)
     await worker.start()          # one lane per forwarding vendor
     ...
     await worker.stop()           # stops taking; what is not delivered stays in the queue
@@ -36,7 +36,7 @@ from gateway.delivery.slots import Slots
 from gateway.delivery.steps import Ack, DeadLetter, EntryState, Release
 from gateway.errors import StoreUnavailable
 from gateway.rules.model import Rule
-from gateway.settings import Settings
+from gateway.settings import DeliverySection
 from gateway.store.base import Store
 from gateway.tracking.sender import VendorSender
 
@@ -58,17 +58,17 @@ class DeliveryWorker:
         queue: HitQueue,
         store: Store,
         rules: Mapping[str, Rule],
-        settings: Settings,
+        delivery: DeliverySection,
         *,
         sender: VendorSender | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.queue, self.store, self.settings, self.clock = queue, store, settings, clock
-        self.concurrency = settings.delivery_concurrency
-        self.lease = settings.delivery_lease_seconds
+        self.queue, self.store, self.delivery, self.clock = queue, store, delivery, clock
+        self.concurrency = delivery.concurrency
+        self.lease = delivery.lease_seconds
         self.consumer = consumer_name()
         self.sender = sender or VendorSender(
-            settings.delivery_timeout_seconds, max_idle_per_origin=self.concurrency
+            delivery.timeout_seconds, max_idle_per_origin=self.concurrency
         )
         self.consent = DeliveryConsent(store.rights)
         self.lanes = {
@@ -86,7 +86,7 @@ class DeliveryWorker:
     def _lane(self, rule: Rule) -> Lane:
         assert rule.hit.upstream is not None
         protocol = protocol_of(rule.hit.upstream)
-        max_age = self.settings.delivery_max_age_seconds
+        max_age = self.delivery.max_age_seconds
         if protocol.max_age_seconds is not None:
             max_age = min(max_age, protocol.max_age_seconds)
         marks = SendingMarks(self.queue, rule.id, self.consumer, self.lease, self.clock)

@@ -1,7 +1,7 @@
 """`/demo`: a sample site wired to this gateway, the way a real site would be.
 
     >>> from starlette.applications import Starlette
-    >>> app = Starlette(routes=demo_routes())   # `create_app` mounts these when settings.demo
+    >>> app = Starlette(routes=demo_routes())   # `create_app` mounts these when settings.site.demo
 
 The page embeds `/consent.js` first in `<head>`, carries blocked tags (two scripts, a GA4-style
 pixel through `/t/ga4`), three embeds behind the banner's placeholders (YouTube and Vimeo
@@ -73,7 +73,7 @@ def demo_routes(directory: Path = HERE) -> list[Route]:
         settings = gateway_of(request).settings
         language = _language(request)
         texts = texts_for(language)
-        page_url = f"{settings.public_origin}/demo"
+        page_url = f"{settings.site.public_origin}/demo"
         pixel = "/t/ga4?" + urlencode(
             {
                 "v": "2",
@@ -89,10 +89,10 @@ def demo_routes(directory: Path = HERE) -> list[Route]:
             languages=LANGUAGES,
             t=texts,
             pixel=pixel,
-            public_url=settings.public_url.rstrip("/"),
-            revision=settings.policy_revision,
+            public_url=settings.site.public_url.rstrip("/"),
+            revision=settings.consent.revision,
             # The banner calls the public URL; opened on another host it could not (CORS).
-            wrong_host=own_origin != settings.public_origin,
+            wrong_host=own_origin != settings.site.public_origin,
             script_texts=json.dumps(texts["script"], ensure_ascii=False).replace("<", "\\u003c"),
         )
         headers = {**_HEADERS, "Content-Security-Policy": PAGE_CSP}

@@ -2,9 +2,9 @@
 
 The Python API (the CLI and `POST /api/links` use the same code):
 
-    >>> from gateway.settings import Settings
+    >>> from gateway.settings import from_keys
     >>> signed = sign_links(
-    ...     Settings(secret_keys=("k" * 32,), public_url="https://consent.example.com"),
+    ...     from_keys(secret_keys=("k" * 32,), public_url="https://consent.example.com"),
     ...     campaign="spring-26", recipient="ada@example.com", urls=["https://example.com/offer"],
     ... )
     >>> signed.click_urls[0].startswith("https://consent.example.com/c/")
@@ -78,8 +78,8 @@ class EmailSigner:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmailSigner:
-        keys = settings.secret_keys or development_keys(settings.data_dir)
-        return cls(keys, settings.public_url, settings.email_target_hosts)
+        keys = settings.site.secret_keys or development_keys(settings.site.data_dir)
+        return cls(keys, settings.site.public_url, settings.email.target_hosts)
 
     def message(
         self, *, campaign: object, recipient: object, sent_at: float | None = None
@@ -117,6 +117,6 @@ def sign_links(
     sent_at: float | None = None,
 ) -> SignedLinks:
     """Click, open and preferences URLs for one email to one recipient (absolute, on
-    `settings.public_url`). Raises `gateway.errors.Unprocessable` for an unsafe target."""
+    `settings.site.public_url`). Raises `gateway.errors.Unprocessable` for an unsafe target."""
     signer = EmailSigner.from_settings(settings)
     return signer.sign(campaign=campaign, recipient=recipient, urls=urls, sent_at=sent_at)

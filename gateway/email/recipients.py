@@ -23,7 +23,7 @@ from gateway.receipts.build import new_receipt
 from gateway.receipts.ledger import RecordsReceipts
 from gateway.receipts.model import Action, Receipt
 from gateway.receipts.shown import NOTHING_SHOWN, TextsShown
-from gateway.settings_parts import ConsentPolicy, EmailPart
+from gateway.settings import ConsentSection, EmailSection
 from gateway.store.base import Store
 from gateway.visitors.request import NO_FACTS, RequestFacts
 
@@ -45,16 +45,16 @@ class RecipientConsents:
         self,
         store: Store,
         receipts: RecordsReceipts,
-        policy: ConsentPolicy,
-        email: EmailPart,
+        policy: ConsentSection,
+        email: EmailSection,
         clock: Callable[[], float] = time.time,
         objected: Callable[[str], frozenset[str]] = lambda subject: frozenset(),
     ) -> None:
         self.store, self.receipts, self.clock = store, receipts, clock
         self.policy, self.email = policy, email
-        self.category = email.category
+        self.category = policy.email_category
         self.objected = objected  # `ObjectionRegistry.objected`: memory only
-        self._blocking_objections = frozenset({email.category, MARKETING})
+        self._blocking_objections = frozenset({policy.email_category, MARKETING})
         self._cache: dict[str, tuple[float, RecipientConsent | None]] = {}
 
     async def state_of(self, subject: str) -> RecipientConsent | None:

@@ -12,7 +12,7 @@ from gateway.email.recorder import EmailRecorder
 from gateway.email.records import EventKind, Verdict
 from gateway.email.tokens import EmailTokens
 from gateway.receipts.ledger import RecordsReceipts
-from gateway.settings_parts import ConsentPolicy, EmailPart
+from gateway.settings import ConsentSection, EmailSection
 from gateway.store.base import Store
 from gateway.tracking.counters import EventCounter
 
@@ -27,9 +27,10 @@ class EmailService:
     @classmethod
     def build(
         cls,
-        email: EmailPart,
-        policy: ConsentPolicy,
+        email: EmailSection,
+        policy: ConsentSection,
         keys: tuple[str, ...],
+        public_url: str,
         store: Store,
         receipts: RecordsReceipts,
         counter: EventCounter,
@@ -41,7 +42,7 @@ class EmailService:
         consents = RecipientConsents(store, receipts, policy, email, clock=clock, objected=objected)
         return cls(
             tokens=tokens,
-            signer=EmailSigner(keys, email.public_url, email.target_hosts, tokens),
+            signer=EmailSigner(keys, public_url, email.target_hosts, tokens),
             consents=consents,
             recorder=EmailRecorder(
                 store,

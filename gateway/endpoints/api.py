@@ -29,7 +29,7 @@ _NO_STORE = {"Cache-Control": "no-store"}
 async def sign_links(request: Request) -> Response:
     """`{"campaign", "recipient", "url" | "urls", "sent_at"?}` → the signed URLs."""
     gateway = gateway_of(request)
-    await require_admin(request, gateway.settings.admin_token_hashes)
+    await require_admin(request, gateway.settings.admin.token_hashes)
     body = json_object(await read_json(request, limit=MAX_LINKS_BODY), _LINK_FIELDS)
     urls = _urls(body)
     signed = gateway.email.signer.sign(
@@ -63,7 +63,7 @@ async def record_recipient_consent(request: Request) -> Response:
     """Body like `POST /consent`: `{"granted": ["email_tracking"], "source": "signup-form"}`,
     `{"granted": []}`, or `{"action": "accept_all" | "reject_all"}`."""
     gateway = gateway_of(request)
-    await require_admin(request, gateway.settings.admin_token_hashes)
+    await require_admin(request, gateway.settings.admin.token_hashes)
     subject = checked_subject(request.path_params["subject"])
     return await _record_consent(gateway, subject, await read_json(request))
 
@@ -73,7 +73,7 @@ async def record_address_consent(request: Request) -> Response:
     ["email_tracking"], "source": "signup-form"}`; the address is hashed into the subject
     (as `sign-link` does), the answer names that subject. An ESP id works too."""
     gateway = gateway_of(request)
-    await require_admin(request, gateway.settings.admin_token_hashes)
+    await require_admin(request, gateway.settings.admin.token_hashes)
     body = await read_json(request)
     if not isinstance(body, dict) or "recipient" not in body:
         raise Unprocessable('send "recipient" (an email address or ESP id) with the choice')
@@ -84,8 +84,8 @@ async def record_address_consent(request: Request) -> Response:
 
 async def _record_consent(gateway: Gateway, subject: str, body: Any) -> Response:
     settings = gateway.settings
-    choice = parse_choice(body, (NECESSARY, settings.email_category))
-    grant = settings.email_category in choice.granted
+    choice = parse_choice(body, (NECESSARY, settings.consent.email_category))
+    grant = settings.consent.email_category in choice.granted
     receipt = await gateway.email.consents.choose(
         subject,
         grant=grant,
@@ -99,7 +99,7 @@ async def _record_consent(gateway: Gateway, subject: str, body: Any) -> Response
     return JSONResponse(
         {
             "subject": subject,
-            settings.email_category: "granted" if grant else "withdrawn",
+            settings.consent.email_category: "granted" if grant else "withdrawn",
             "receipt_id": receipt.receipt_id,
         },
         headers=_NO_STORE,

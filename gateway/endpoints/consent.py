@@ -28,8 +28,7 @@ from gateway.errors import Unprocessable
 from gateway.receipts.build import new_receipt
 from gateway.receipts.shown import TextsShown
 from gateway.runtime import Gateway, gateway_of
-from gateway.settings import Settings
-from gateway.settings_parts import ConsentPolicy
+from gateway.settings import ConsentSection
 from gateway.visitors.headers import read_decision_headers
 
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie, Authorization"}
@@ -61,7 +60,7 @@ def current_consent(gateway: Gateway, tokens: tuple[str, ...]) -> Consent | None
     consent = gateway.objections.standing(gateway.codec.decode_presented(tokens))
     if consent is not None and withdrawn(consent):
         return None  # withdrawn since this token was signed
-    if consent is None or not consent.is_current(gateway.settings.policy_revision):
+    if consent is None or not consent.is_current(gateway.settings.consent.revision):
         return None
     if gateway.objections.is_suppressed(consent.consent_id):
         return None
@@ -78,9 +77,9 @@ def consent_state(gateway: Gateway, consent: Consent | None) -> dict[str, Any]:
     """The answer of `GET /consent` for a caller whose current consent is `consent`."""
     settings = gateway.settings
     return {
-        "consent": consent_json(consent, settings.categories),
-        "revision": settings.policy_revision,
-        "categories": list(settings.categories),
+        "consent": consent_json(consent, settings.consent.categories),
+        "revision": settings.consent.revision,
+        "categories": list(settings.consent.categories),
     }
 
 
@@ -90,7 +89,7 @@ async def record_consent(request: Request) -> Response:
     facts = request_facts(request, settings.network)
     choice = parse_choice(
         await read_json(request),
-        settings.categories,
+        settings.consent.categories,
         gpc=facts.gpc,
         vendors=gateway.refusable_vendors(),
     )
@@ -101,7 +100,7 @@ async def record_consent(request: Request) -> Response:
     now = gateway.clock()  # one reading: the token's `t` is its receipt's second
     consent = Consent(
         consent_id=previous.consent_id if previous else new_consent_id(),
-        revision=settings.policy_revision,
+        revision=settings.consent.revision,
         granted=frozenset(choice.granted),
         chosen_at=int(now),
         gpc=facts.gpc,
@@ -116,7 +115,7 @@ async def record_consent(request: Request) -> Response:
         else TextsShown(choice.language or "", "")
     )
     receipt = new_receipt(
-        _policy_in(settings, shown.language),
+        _policy_in(settings.consent, shown.language),
         facts,
         subject_id=consent.consent_id,
         subject_kind="visitor",
@@ -129,28 +128,28 @@ async def record_consent(request: Request) -> Response:
         refused_vendors=choice.refused_vendors,
     )
     await gateway.receipts.record(receipt)
-    if previous is not None and takes_away(previous, consent, settings.policy_revision):
+    if previous is not None and takes_away(previous, consent, settings.consent.revision):
         # Older tokens of this id now read as this choice (a wider one needs no such care: an
         # older, narrower token then says less than the person allows, never more).
         await gateway.objections.choice_changed(consent.consent_id, receipt)
     token = gateway.codec.encode(consent)
     body: dict[str, Any] = {
-        "consent": consent_json(consent, settings.categories),
+        "consent": consent_json(consent, settings.consent.categories),
         "receipt_id": receipt.receipt_id,
         "gpc_applied": choice.gpc_applied,
         "delete_cookies": gateway.refused_vendor_cookies(consent),
     }
     if choice.app is not None:
-        body |= {"token": token, "expires_in": settings.consent_days * 86400}
+        body |= {"token": token, "expires_in": settings.consent.consent_days * 86400}
         return JSONResponse(body, headers=_PRIVATE)
     response = JSONResponse(body, headers=_PRIVATE)
     response.set_cookie(
         COOKIE_NAME,
         token,
-        max_age=settings.consent_days * 86400,
+        max_age=settings.consent.consent_days * 86400,
         path="/",
-        domain=settings.cookie_domain,
-        secure=settings.cookie_secure,
+        domain=settings.consent.cookie_domain,
+        secure=settings.site.cookie_secure,
         httponly=False,  # the banner reads the payload; the server always verifies it
         samesite="lax",
     )
@@ -173,19 +172,19 @@ async def withdraw_consent(request: Request) -> Response:
     elif previous is not None:
         shown = gateway.shown_texts(_withdrawal_language(request))
         receipt = new_receipt(
-            _policy_in(settings, shown.language),
+            _policy_in(settings.consent, shown.language),
             request_facts(request, settings.network),
             subject_id=previous.consent_id,
             subject_kind="visitor",
             action="withdraw",
             # Strictly necessary technologies stay on: withdrawn is everything else.
             granted=(NECESSARY,),
-            denied=tuple(c for c in settings.categories if c != NECESSARY),
+            denied=tuple(c for c in settings.consent.categories if c != NECESSARY),
             shown=shown,
             now=gateway.clock(),
         )
         await gateway.receipts.record(receipt)
-        if previous.is_current(settings.policy_revision):  # an older one grants nothing anyway
+        if previous.is_current(settings.consent.revision):  # an older one grants nothing anyway
             await gateway.objections.choice_changed(previous.consent_id, receipt)
         receipt_id = receipt.receipt_id
     body: dict[str, Any] = {
@@ -199,8 +198,8 @@ async def withdraw_consent(request: Request) -> Response:
     response.delete_cookie(
         COOKIE_NAME,
         path="/",
-        domain=settings.cookie_domain,
-        secure=settings.cookie_secure,
+        domain=settings.consent.cookie_domain,
+        secure=settings.site.cookie_secure,
         samesite="lax",
     )
     return response
@@ -248,6 +247,6 @@ routes = [
 ]
 
 
-def _policy_in(settings: Settings, language: str) -> ConsentPolicy:
+def _policy_in(consent: ConsentSection, language: str) -> ConsentSection:
     """The policy a receipt cites: the privacy policy in the language the person was shown."""
-    return replace(settings.policy, url=settings.policy_url_for(language))
+    return replace(consent, url=consent.url_for(language))

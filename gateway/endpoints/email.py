@@ -114,7 +114,7 @@ async def _change(request: Request, gateway: Gateway, subject: str, page_path: s
     form = await read_form(request)
     language = page_language(form.get("lang"), _accept_language(request))
     fresh = gateway.email.tokens.form_is_valid(form.get("form_token", ""), subject, FORM_MAX_AGE)
-    if not (fresh and _same_origin(request, gateway.settings.public_origin)):
+    if not (fresh and _same_origin(request, gateway.settings.site.public_origin)):
         notice = PAGE_TEXTS[language]["expired"]
         return await _page(gateway, subject, page_path, language, notice, status=403)
     action = form.get("action")

@@ -6,7 +6,7 @@ import re
 
 from starlette.requests import Request
 
-from gateway.settings_parts import NetworkPart
+from gateway.settings import NetworkSection
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.headers import geo_header_name, read_decision_headers
 from gateway.visitors.network import client_ip
@@ -15,7 +15,7 @@ from gateway.visitors.request import RequestFacts
 _REGION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
 
 
-def request_facts(request: Request, network: NetworkPart) -> RequestFacts:
+def request_facts(request: Request, network: NetworkSection) -> RequestFacts:
     """Read with the decisions' own header reader: a repeated header means the same here."""
     read = read_decision_headers(request.scope["headers"], geo_header_name(network.geo_header))
     peer = request.client.host if request.client else None

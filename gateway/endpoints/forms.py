@@ -65,7 +65,7 @@ async def record_form(request: Request) -> Response:
 def _client_network(request: Request, gateway: Gateway) -> str:
     """The client's network for the mail limits: an IPv4 address, an IPv6 /64."""
     peer = request.client.host if request.client else None
-    proxies = gateway.settings.trusted_proxies
+    proxies = gateway.settings.network.trusted_proxies
     address = client_ip(peer, request.headers.get("x-forwarded-for"), proxies)
     if address is None:
         return "unknown"
@@ -88,9 +88,9 @@ async def confirm(request: Request) -> Response:
         language = language_of(asked or valid.language, "")
         html = form_page(language, "confirm_ask", action=f"/f/{token}", button="confirm")
         return HTMLResponse(html, headers=page_headers())
-    _same_origin_only(request, gateway.settings.public_origin)
+    _same_origin_only(request, gateway.settings.site.public_origin)
     facts = replace(
-        request_facts(request, gateway.settings.network), origin=gateway.settings.public_origin
+        request_facts(request, gateway.settings.network), origin=gateway.settings.site.public_origin
     )
     confirmed = await gateway.forms.confirm(token, facts)
     # The page speaks the mail's language (the form's), unless `?lang=` asks for another.
@@ -129,9 +129,9 @@ async def unsubscribe(request: Request) -> Response:
     fields = dict(parse_qsl(body.decode("utf-8", "replace")))
     from_page = fields.get("from") == "page"
     if from_page:
-        _same_origin_only(request, gateway.settings.public_origin)
+        _same_origin_only(request, gateway.settings.site.public_origin)
     facts = replace(
-        request_facts(request, gateway.settings.network), origin=gateway.settings.public_origin
+        request_facts(request, gateway.settings.network), origin=gateway.settings.site.public_origin
     )
     await gateway.forms.unsubscribe(subject, facts, page="/u" if from_page else "/u/one-click")
     if from_page:
@@ -149,7 +149,7 @@ def _same_origin_only(request: Request, own_origin: str) -> None:
 async def forms_script(request: Request) -> Response:
     gateway = gateway_of(request)
     return Response(
-        form_script(gateway.settings.public_url, gateway.settings.policy_revision),
+        form_script(gateway.settings.site.public_url, gateway.settings.consent.revision),
         media_type="text/javascript; charset=utf-8",
         headers=FORM_SCRIPT_HEADERS,
     )

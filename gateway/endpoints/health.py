@@ -25,7 +25,7 @@ async def readyz(request: Request) -> Response:
         **gateway.instance_figures(),
         "delivery": gateway.delivery_report(),
     }
-    deadline = min(WRITE_CHECK_SECONDS, gateway.settings.store_timeout_seconds)
+    deadline = min(WRITE_CHECK_SECONDS, gateway.settings.store.timeout_seconds)
     try:
         await gateway.store.check_writable(deadline)  # reachable is not enough: writable
     except StoreUnavailable as error:

@@ -109,8 +109,8 @@ class HotPaths:
         self.app = app
         self.gateway = gateway
         self.assets = assets
-        self.own_origin = gateway.settings.public_origin.encode("latin-1")
-        self.geo_header = geo_header_name(gateway.settings.geo_header)
+        self.own_origin = gateway.settings.site.public_origin.encode("latin-1")
+        self.geo_header = geo_header_name(gateway.settings.network.geo_header)
         self.exact: dict[str, tuple[str, Handler]] = {
             "/healthz": ("/healthz", lambda scope, headers, rest: _HEALTHZ),
             "/consent": ("/consent", self.read_consent),

@@ -26,20 +26,20 @@ async def metrics(request: Request) -> Response:
     settings = gateway.settings
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
-    if scheme.lower() == "bearer" and token and settings.metrics_token_hashes:
+    if scheme.lower() == "bearer" and token and settings.admin.metrics_token_hashes:
         # Wrong tokens cost as wrong admin tokens do: past a burst, 429 without a check.
         attempts = failed_admin_attempts(request)
         client = attempts.client_of(request)
         await attempts.check(client)
         if len(token) > MAX_TOKEN_LENGTH or not token_is_valid(
-            token, settings.metrics_token_hashes
+            token, settings.admin.metrics_token_hashes
         ):
             await attempts.failed(client)
             raise Unauthorized("the metrics token is not valid")
     else:
         peer = request.client.host if request.client else None
         forwarded = request.headers.get("x-forwarded-for")
-        if not is_internal(client_ip(peer, forwarded, settings.trusted_proxies)):
+        if not is_internal(client_ip(peer, forwarded, settings.network.trusted_proxies)):
             raise Forbidden(
                 "metrics are served to internal addresses, or with a metrics token"
                 " (GATEWAY_METRICS_TOKEN_HASHES)"

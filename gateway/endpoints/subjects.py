@@ -26,7 +26,7 @@ RECEIPT_QUERY = {"since", "until", "format"}
 
 async def _admin_gateway(request: Request) -> Gateway:
     gateway = gateway_of(request)
-    await require_admin(request, gateway.settings.admin_token_hashes)
+    await require_admin(request, gateway.settings.admin.token_hashes)
     return gateway
 
 

@@ -48,7 +48,7 @@ async def track(request: Request) -> Response:
     if sub_path and not rule.hit.accepts_path(sub_path):
         raise NotFound(f"{vendor!r} takes no hits at this path", paths=list(rule.hit.paths))
     read = read_decision_headers(
-        request.scope["headers"], geo_header_name(gateway.settings.geo_header)
+        request.scope["headers"], geo_header_name(gateway.settings.network.geo_header)
     )
     consent = gateway.objections.standing(gateway.codec.decode_presented(read.consent_tokens))
     signals = visitor_signals(gateway, consent, read)
@@ -86,13 +86,13 @@ def visitor_signals(gateway: Gateway, consent: Consent | None, read: DecisionHea
     request's headers (both paths of `/t` call this)."""
     settings = gateway.settings
     return Signals(
-        policy_revision=settings.policy_revision,
+        policy_revision=settings.consent.revision,
         gpc=read.gpc,
         region_policy=_region_policy(gateway, read.region),
         is_bot=classify_visitor(read.user_agent).is_bot,
         # In memory, refreshed in the background: no store round trip per hit.
         objected=gateway.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
-        categories=_category_set(settings.categories),
+        categories=_category_set(settings.consent.categories),
         vendor_categories=gateway.refusable_vendors()
         if consent and consent.refused_vendors
         else {},
@@ -120,7 +120,7 @@ def carry_out(
     outbound: list[OutboundHit] = []
     client = None
     if decision.outcome in ("forward", "anonymous"):
-        ip = client_ip(peer, forwarded_for, gateway.settings.trusted_proxies)
+        ip = client_ip(peer, forwarded_for, gateway.settings.network.trusted_proxies)
         client = client_key(ip)
         outbound = [outbound_hit(rule, p, decision, ip=ip, user_agent=user_agent) for p in hits]
         _check_sizes(gateway, outbound)
@@ -152,10 +152,12 @@ def _check_sizes(gateway: Gateway, hits: list[OutboundHit]) -> None:
     `hit_request_max_bytes` together: nothing of such a request is queued."""
     settings = gateway.settings
     sizes = [hit.size for hit in hits]
-    if sizes and max(sizes) > settings.hit_max_bytes:
-        raise HitTooLarge("hit_too_large", f"a hit may be at most {settings.hit_max_bytes} bytes")
-    if sum(sizes) > settings.hit_request_max_bytes:
-        limit = settings.hit_request_max_bytes
+    if sizes and max(sizes) > settings.tracking.hit_max_bytes:
+        raise HitTooLarge(
+            "hit_too_large", f"a hit may be at most {settings.tracking.hit_max_bytes} bytes"
+        )
+    if sum(sizes) > settings.tracking.hit_request_max_bytes:
+        limit = settings.tracking.hit_request_max_bytes
         raise HitTooLarge("request_too_large", f"one request's hits may be at most {limit} bytes")
 
 
@@ -165,7 +167,7 @@ def _category_set(categories: tuple[str, ...]) -> frozenset[str]:
 
 
 def _region_policy(gateway: Gateway, region: str) -> RegionPolicy:
-    opt_out = region and region.strip().upper() in gateway.settings.opt_out_regions
+    opt_out = region and region.strip().upper() in gateway.settings.network.opt_out_regions
     return "opt_out" if opt_out else "opt_in"
 
 

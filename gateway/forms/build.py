@@ -20,12 +20,14 @@ from gateway.tracking.sender import VendorSender
 
 
 def mailer_for(settings: Settings) -> Mailer:
-    if settings.smtp_url:
+    if settings.forms.smtp_url:
         return SmtpMailer(
-            settings.smtp_url, settings.mail_from, allow_plain=settings.allow_insecure_upstreams
+            settings.forms.smtp_url,
+            settings.forms.mail_from,
+            allow_plain=settings.site.allow_insecure_upstreams,
         )
-    if settings.opt_in_webhook:
-        return WebhookMailer(settings.opt_in_webhook, VendorSender(timeout_seconds=10.0))
+    if settings.forms.opt_in_webhook:
+        return WebhookMailer(settings.forms.opt_in_webhook, VendorSender(timeout_seconds=10.0))
     return NoMailer()
 
 
@@ -39,8 +41,8 @@ def form_service(
     clock: Callable[[], float] = time.time,
 ) -> FormService:
     return FormService(
-        policy=settings.policy,
-        public_url=settings.public_url,
+        policy=settings.consent,
+        public_url=settings.site.public_url,
         recipient_key=recipient_key(keys),
         tokens=FormTokens(keys),
         store=store,
@@ -48,9 +50,11 @@ def form_service(
         consents=consents,
         counter=counter,
         limits=OptInLimits(
-            store.shared, settings.opt_in_per_address_per_day, settings.opt_in_per_client_per_hour
+            store.shared,
+            settings.forms.opt_in_per_address_per_day,
+            settings.forms.opt_in_per_client_per_hour,
         ),
         outbox=MailOutbox(mailer_for(settings)),
-        templates=Templates(settings.opt_in_templates),
+        templates=Templates(settings.forms.opt_in_templates),
         clock=clock,
     )

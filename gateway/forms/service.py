@@ -36,7 +36,7 @@ from gateway.receipts.build import new_receipt
 from gateway.receipts.ledger import RecordsReceipts
 from gateway.receipts.model import Receipt
 from gateway.receipts.shown import TextsShown, texts_shown
-from gateway.settings_parts import ConsentPolicy
+from gateway.settings import ConsentSection
 from gateway.store.base import Store
 from gateway.tracking.counters import EventCounter
 from gateway.visitors.request import RequestFacts
@@ -73,7 +73,7 @@ class FormService:
     def __init__(
         self,
         *,
-        policy: ConsentPolicy,
+        policy: ConsentSection,
         public_url: str,
         recipient_key: bytes,
         tokens: FormTokens,

@@ -41,7 +41,7 @@ def openapi_document(
             "description": "Consent, proof of consent, tracking by consent, people's rights. "
             'Every error is JSON `{"error": "...", "detail": "..."}` with a 4xx status.',
         },
-        "servers": [{"url": settings.public_url.rstrip("/")}],
+        "servers": [{"url": settings.site.public_url.rstrip("/")}],
         "paths": {
             **consent_paths(settings, vendors),
             **email_paths(),

@@ -40,7 +40,9 @@ def _op(summary: str, responses: dict[str, Any], **extra: Any) -> Schema:
 
 
 def form_schemas(settings: Settings) -> dict[str, Schema]:
-    purposes = sorted(FormPurposes(settings.categories, settings.email_category).allowed)
+    purposes = sorted(
+        FormPurposes(settings.consent.categories, settings.consent.email_category).allowed
+    )
     language = {"type": "string", "maxLength": 35, "pattern": "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"}
     box = {
         "type": "object",

@@ -43,9 +43,10 @@ _COUNT = {"type": "integer", "minimum": 0}
 
 
 def schemas(settings: Settings) -> dict[str, Schema]:
-    category = _text(enum=list(settings.categories))
+    category = _text(enum=list(settings.consent.categories))
     objectable = _text(
-        enum=[c for c in settings.categories if c != "necessary"] + [settings.email_category]
+        enum=[c for c in settings.consent.categories if c != "necessary"]
+        + [settings.consent.email_category]
     )
     receipt_types: dict[str, Schema] = {name: _text() for name in FIELD_NAMES}
     receipt_types.update(
@@ -193,10 +194,10 @@ def schemas(settings: Settings) -> dict[str, Schema]:
         "RecipientConsentRecorded": _object(
             {
                 "subject": _text(),
-                settings.email_category: _text(enum=["granted", "withdrawn"]),
+                settings.consent.email_category: _text(enum=["granted", "withdrawn"]),
                 "receipt_id": _text(),
             },
-            ("subject", settings.email_category, "receipt_id"),
+            ("subject", settings.consent.email_category, "receipt_id"),
         ),
         "ErasedCounts": _object(
             dict.fromkeys(("receipts", "email_events", "email_consent", "objections"), _COUNT),

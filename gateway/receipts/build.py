@@ -12,12 +12,12 @@ from collections.abc import Iterable
 
 from gateway.receipts.model import Action, LabelShown, Receipt, SubjectKind, new_receipt_id
 from gateway.receipts.shown import TextsShown
-from gateway.settings_parts import ConsentPolicy
+from gateway.settings import ConsentSection
 from gateway.visitors.request import RequestFacts
 
 
 def new_receipt(
-    policy: ConsentPolicy,
+    policy: ConsentSection,
     facts: RequestFacts,
     *,
     subject_id: str,

@@ -9,11 +9,10 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, cast, get_args
+from typing import cast, get_args
 from urllib.parse import urlsplit
 
 from gateway.consent.model import NECESSARY
@@ -35,6 +34,7 @@ from gateway.rules.model import (
 from gateway.rules.scripts import read_scripts
 from gateway.rules.table import NAME, RuleTable
 from gateway.rules.transfers import EEA
+from gateway.toml_files import read_toml
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _HEADER = re.compile(r"[!#$%&'+.^_`|~0-9A-Za-z-]+")
@@ -75,7 +75,7 @@ def load_rules(
     for path in sorted(folder.glob("*.toml")):
         if path.name.startswith(".") or not path.is_file():
             continue
-        table = _read(path)
+        table = read_toml(path, RuleError)
         doc = RuleTable(str(path), table, _RULE_KEYS)
         rule = _build_rule(doc, allowed, allow_insecure_upstreams)
         check_transfers(doc, rule, home)
@@ -84,20 +84,6 @@ def load_rules(
             raise RuleError(str(path), "id", problem)
         rules[rule.id] = rule
     return MappingProxyType(rules)
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as file:
-            return tomllib.load(file)
-    except OSError as error:
-        raise RuleError(str(path), "(file)", f"cannot read: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise RuleError(str(path), "(syntax)", "expected UTF-8 text") from None
-    except RecursionError:
-        raise RuleError(str(path), "(syntax)", "nested too deeply") from None
-    except tomllib.TOMLDecodeError as error:
-        raise RuleError(str(path), "(syntax)", f"invalid TOML: {error}") from None
 
 
 def _build_rule(doc: RuleTable, categories: tuple[str, ...], insecure: bool) -> Rule:

@@ -10,8 +10,8 @@ from gateway.store_url import sqlite_path
 
 
 def open_store(settings: Settings) -> Store:
-    """The store named by `settings.store` (not yet connected: call `await store.open()`)."""
-    url = settings.store
+    """The store named by `settings.store.url` (not yet connected: call `await store.open()`)."""
+    url = settings.store.url
     path = sqlite_path(url)
     if path is not None:
         from gateway.store.sqlite import SQLiteStore

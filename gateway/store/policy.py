@@ -29,11 +29,11 @@ ERASED_KINDS = ("receipts", "email_events", "email_consent", "objections")
 
 
 def receipt_retention_seconds(settings: Settings) -> int:
-    return settings.receipt_retention_days * DAY_SECONDS
+    return settings.retention.receipt_days * DAY_SECONDS
 
 
 def event_retention_seconds(settings: Settings) -> int:
-    return settings.event_retention_days * DAY_SECONDS
+    return settings.retention.event_days * DAY_SECONDS
 
 
 def receipts_cutoff(settings: Settings, now: float) -> float:
@@ -48,7 +48,7 @@ def events_cutoff(settings: Settings, now: float) -> float:
 
 def tokens_cutoff(settings: Settings, now: float) -> float:
     """Consent tokens signed before this moment have expired (the cookie's lifetime)."""
-    return now - settings.consent_days * DAY_SECONDS
+    return now - settings.consent.consent_days * DAY_SECONDS
 
 
 def counts_first_kept_day(settings: Settings, now: float) -> str:

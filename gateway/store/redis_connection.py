@@ -51,7 +51,7 @@ class RedisConnection:
 
     def __init__(self, url: str, settings: Settings) -> None:
         self.url = url
-        self.timeout = settings.store_timeout_seconds
+        self.timeout = settings.store.timeout_seconds
         self.cluster = url.startswith("redis+cluster://")
         self.sentinel = url.startswith("redis+sentinel://")
         if self.sentinel:

@@ -80,7 +80,7 @@ def test_every_cookie_of_the_shipped_rules_is_in_the_shipped_database() -> None:
     from gateway.rules.loader import load_rules
     from gateway.settings import Settings
 
-    rules = load_rules(REPO / "tag_rules", categories=Settings().categories)
+    rules = load_rules(REPO / "tag_rules", categories=Settings().consent.categories)
     database = load_database()
     missing = [
         f"{rule.id}: {pattern}"

@@ -134,14 +134,14 @@ def _env(settings: Settings) -> dict[str, str]:
     env.update(
         {
             "GATEWAY_SECRET_KEYS": SECRET,
-            "GATEWAY_STORE": settings.store,
-            "GATEWAY_RULES": str(settings.rules),
-            "GATEWAY_DATA_DIR": str(settings.data_dir),
+            "GATEWAY_STORE": settings.store.url,
+            "GATEWAY_RULES": str(settings.rules.folder),
+            "GATEWAY_DATA_DIR": str(settings.site.data_dir),
             "GATEWAY_ALLOW_INSECURE_UPSTREAMS": "true",
-            "GATEWAY_DELIVERY_LEASE_SECONDS": str(settings.delivery_lease_seconds),
-            "GATEWAY_DELIVERY_CONCURRENCY": str(settings.delivery_concurrency),
+            "GATEWAY_DELIVERY_LEASE_SECONDS": str(settings.delivery.lease_seconds),
+            "GATEWAY_DELIVERY_CONCURRENCY": str(settings.delivery.concurrency),
             "GATEWAY_LOG_LEVEL": "warning",
-            "GATEWAY_VENDORS": ",".join(vendors_in(settings.rules)),
+            "GATEWAY_VENDORS": ",".join(vendors_in(settings.rules.folder)),
         }
     )
     return env
@@ -166,11 +166,11 @@ async def _deliver_rest(settings: Settings, timeout: float = 30.0) -> DeliveryWo
     """An in-process worker until the queue is empty (within `timeout` seconds)."""
     store = open_store(settings)
     await store.open()
-    queue = open_hit_queue(store, settings.delivery_shards)
+    queue = open_hit_queue(store, settings.delivery.shards)
     rules = load_rules(
-        settings.rules, categories=settings.categories, allow_insecure_upstreams=True
+        settings.rules.folder, categories=settings.consent.categories, allow_insecure_upstreams=True
     )
-    worker = DeliveryWorker(queue, store, rules, settings)
+    worker = DeliveryWorker(queue, store, rules, settings.delivery)
     await worker.start()
     try:
         deadline = time.monotonic() + timeout
@@ -190,7 +190,7 @@ async def test_a_worker_killed_mid_batch_leaves_nothing_lost_or_doubled(
     settings = settings_for(store=redis_single.url, delivery_concurrency=10)
     await _enqueue(settings, vendor, 60)
     vendor.answer.clear()  # the vendor takes requests and holds its answers
-    with (settings.data_dir.parent / "forward.log").open("wb") as log:
+    with (settings.site.data_dir.parent / "forward.log").open("wb") as log:
         worker = subprocess.Popen([CLI, "forward"], env=_env(settings), stderr=log)
     try:
         await until(lambda: vendor.total() == 10, "ten requests in flight")
@@ -265,7 +265,7 @@ async def test_sigterm_leaves_undelivered_hits_queued_and_exits_within_ten_secon
     await _enqueue(settings, vendor, 40)
     vendor.answer.clear()  # a vendor that never answers
     port = free_port()
-    log = settings.data_dir.parent / "serve.log"
+    log = settings.site.data_dir.parent / "serve.log"
     with log.open("wb") as output:
         serve = subprocess.Popen(
             [CLI, "serve", "--port", str(port)], env=_env(settings), stderr=output

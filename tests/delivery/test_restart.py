@@ -83,7 +83,7 @@ async def test_sigterm_with_the_vendor_down_loses_nothing_and_sends_nothing_twic
     )
     await _enqueue(settings, down_vendor, HITS)
     port = free_port()
-    log = settings.data_dir.parent / "serve.log"
+    log = settings.site.data_dir.parent / "serve.log"
     with log.open("wb") as output:
         serve = subprocess.Popen(
             [CLI, "serve", "--port", str(port)], env=_env(settings), stderr=output
@@ -119,7 +119,7 @@ async def test_sigkill_with_the_vendor_down_leaves_no_hit_uncertain(
         delivery_concurrency=64,
     )
     await _enqueue(settings, down_vendor, HITS)
-    log = settings.data_dir.parent / "forward.log"
+    log = settings.site.data_dir.parent / "forward.log"
     with log.open("wb") as output:
         forward = subprocess.Popen([CLI, "forward"], env=_env(settings), stderr=output)
     try:

@@ -168,7 +168,9 @@ async def test_consent_is_checked_again_at_delivery(vendor, make_settings, tmp_p
         await gateway.forwarder.flush()
         assert withdrew != erased
 
-        worker = DeliveryWorker(gateway.hit_queue, gateway.store, gateway.rules, gateway.settings)
+        worker = DeliveryWorker(
+            gateway.hit_queue, gateway.store, gateway.rules, gateway.settings.delivery
+        )
         await worker.start()
         try:
             await until(
@@ -210,7 +212,9 @@ async def test_a_narrower_choice_or_a_refused_vendor_withholds_queued_hits(
         await running.hit("kept")
         await gateway.forwarder.flush()
 
-        worker = DeliveryWorker(gateway.hit_queue, gateway.store, gateway.rules, gateway.settings)
+        worker = DeliveryWorker(
+            gateway.hit_queue, gateway.store, gateway.rules, gateway.settings.delivery
+        )
         await worker.start()
         try:
             await until(
@@ -253,7 +257,9 @@ async def test_a_hit_that_expires_while_retried_is_dropped_if_consent_went_meanw
         gateway.forwarder.clock = lambda: time.time() - 50  # 10 s left: a 30 s wait expires it
         await running.hit("late")
         await gateway.forwarder.flush()
-        worker = DeliveryWorker(gateway.hit_queue, gateway.store, gateway.rules, gateway.settings)
+        worker = DeliveryWorker(
+            gateway.hit_queue, gateway.store, gateway.rules, gateway.settings.delivery
+        )
         worker.consent.cache_seconds = 0  # read the store at every check
         await worker.start()
         try:

@@ -40,9 +40,9 @@ def test_the_generated_pages_are_up_to_date(page: str) -> None:
 def test_every_setting_and_only_those_are_documented() -> None:
     page = (DOCS / "configuration-reference.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `GATEWAY_(\w+)` \|", page, re.M))
-    from gateway.settings import _PARSERS
+    from gateway.settings import KEYS
 
-    assert {name.lower() for name in documented} == set(_PARSERS)
+    assert {name.lower() for name in documented} == set(KEYS)
 
 
 def test_a_setting_without_a_meaning_stops_the_generator(
@@ -80,9 +80,9 @@ def test_the_configuration_example_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "gateway.toml"
     path.write_text(example, encoding="utf-8")
     settings = load_settings(path, environ={"GATEWAY_SECRET_KEYS": SECRET})
-    assert settings.env == "production"
-    assert settings.cookie_secure
-    assert settings.banner_text_overrides["en"]["title"] == "Your privacy"
+    assert settings.site.env == "production"
+    assert settings.site.cookie_secure
+    assert settings.banner.text_overrides["en"]["title"] == "Your privacy"
 
 
 def test_the_rule_example_loads(tmp_path: Path) -> None:

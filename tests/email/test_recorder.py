@@ -65,7 +65,7 @@ async def parts(
     sent = int(time.time()) - 3600
     clock = FixedClock(sent + 3600.0)
     counter = EventCounter(store.counts, clock=clock)
-    consents = RecipientConsents(store, writer, settings.policy, settings.email, clock=clock)
+    consents = RecipientConsents(store, writer, settings.consent, settings.email, clock=clock)
     recorder = EmailRecorder(
         store,
         counter,

@@ -23,7 +23,11 @@ JSON = {"Origin": SITE, "User-Agent": FIREFOX}
 
 
 def shown_hash(settings: Settings, language: str) -> str:
-    rules = load_rules(settings.rules, categories=settings.categories, home=settings.home_countries)
+    rules = load_rules(
+        settings.rules.folder,
+        categories=settings.consent.categories,
+        home=settings.rules.home_countries,
+    )
     return hash_texts(shown_texts(banner_config_for(settings, rules), language))
 
 
@@ -448,7 +452,7 @@ async def test_receipts_prove_the_texts_actually_shown_including_overrides(
     config.write_text(
         '[banner_texts.en]\ntitle = "Your choices, our promise"\n[banner_texts.de]\ntitle = "Ihre Wahl"\n'
     )
-    overrides = load_settings(config, {}).banner_texts
+    overrides = load_settings(config, {}).banner.texts
     app = create_app(make_settings(banner_texts=overrides))
     async with serving(app) as http:
         script = (await http.get("/consent.js")).text
@@ -485,7 +489,7 @@ async def test_a_withdrawal_proves_the_texts_shown_with_overrides(make_settings,
 
     config = tmp_path / "gateway.toml"
     config.write_text('[banner_texts.de]\nwithdraw = "Einwilligung zurückziehen!"\n')
-    app = create_app(make_settings(banner_texts=load_settings(config, {}).banner_texts))
+    app = create_app(make_settings(banner_texts=load_settings(config, {}).banner.texts))
     async with serving(app) as http:
         for query, accept in (("?language=de", ""), ("", "de-CH,de;q=0.9"), ("", "")):
             http.cookies.clear()

@@ -15,19 +15,19 @@ def test_relative_paths_in_a_config_file_are_relative_to_that_file(tmp_path: Pat
     config = site / "gateway.toml"
     config.write_text('data_dir = "data"\nrules = "rules"\n')
     settings = load_settings(config, environ={})
-    assert settings.data_dir == site / "data"
-    assert settings.rules == site / "rules"
-    assert settings.store == f"sqlite:///{site / 'data' / 'gateway.sqlite3'}"
+    assert settings.site.data_dir == site / "data"
+    assert settings.rules.folder == site / "rules"
+    assert settings.store.url == f"sqlite:///{site / 'data' / 'gateway.sqlite3'}"
 
 
 def test_the_store_follows_the_data_directory_unless_set(tmp_path: Path) -> None:
     moved = load_settings(environ={"GATEWAY_DATA_DIR": str(tmp_path / "d")})
-    assert moved.store == f"sqlite:///{tmp_path / 'd' / 'gateway.sqlite3'}"
+    assert moved.store.url == f"sqlite:///{tmp_path / 'd' / 'gateway.sqlite3'}"
     own = load_settings(
         environ={"GATEWAY_DATA_DIR": str(tmp_path / "d"), "GATEWAY_STORE": "redis://r:6379/0"}
     )
-    assert own.store == "redis://r:6379/0"
-    assert load_settings(environ={}).store == "sqlite:///var/gateway.sqlite3"
+    assert own.store.url == "redis://r:6379/0"
+    assert load_settings(environ={}).store.url == "sqlite:///var/gateway.sqlite3"
 
 
 def _defaults(tmp_path: Path) -> dict[str, str]:

@@ -18,11 +18,11 @@ def test_the_documented_config_loads_as_described(tmp_path: Path) -> None:
     path = tmp_path / "gateway.toml"
     path.write_text(config)
     settings = load_settings(path, environ={})
-    assert settings.vendors == ("ga4", "meta_pixel")
-    assert settings.allowed_origins == ("https://www.example.com",)
-    assert settings.policy_url_for("ru") == "https://www.example.com/ru/privacy"
-    assert settings.policy_url == "https://www.example.com/privacy"
-    assert settings.public_url == "https://consent.example.com"
+    assert settings.rules.vendors == ("ga4", "meta_pixel")
+    assert settings.consent.allowed_origins == ("https://www.example.com",)
+    assert settings.consent.url_for("ru") == "https://www.example.com/ru/privacy"
+    assert settings.consent.url == "https://www.example.com/privacy"
+    assert settings.site.public_url == "https://consent.example.com"
 
 
 def test_the_guide_lists_every_banner_text_key() -> None:

@@ -21,14 +21,14 @@ def test_a_table_in_the_config_file_or_json_in_the_environment(tmp_path: Path) -
     config = tmp_path / "gateway.toml"
     config.write_text(f'[policy_url]\nen = "{EN}"\nru = "{RU}"\n')
     from_file = load_settings(config, environ={})
-    assert from_file.policy_urls == URLS
-    assert from_file.policy_url == EN  # the fallback: English
-    assert from_file.policy_url_for("ru") == RU
-    assert from_file.policy_url_for("de") == EN
+    assert from_file.consent.urls == URLS
+    assert from_file.consent.url == EN  # the fallback: English
+    assert from_file.consent.url_for("ru") == RU
+    assert from_file.consent.url_for("de") == EN
     from_env = load_settings(environ={"GATEWAY_POLICY_URL": f'{{"ru": "{RU}", "en": "{EN}"}}'})
-    assert from_env.policy_urls == URLS
+    assert from_env.consent.urls == URLS
     single = load_settings(environ={"GATEWAY_POLICY_URL": EN})
-    assert (single.policy_url, single.policy_urls, single.policy_url_for("ru")) == (EN, (), EN)
+    assert (single.consent.url, single.consent.urls, single.consent.url_for("ru")) == (EN, (), EN)
 
 
 @pytest.mark.parametrize(

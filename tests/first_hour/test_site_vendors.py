@@ -63,10 +63,10 @@ def test_an_unknown_vendor_is_one_config_line(make_settings) -> None:
 def test_vendors_come_from_the_config_file_or_the_environment(tmp_path: Path) -> None:
     config = tmp_path / "gateway.toml"
     config.write_text('vendors = ["ga4", "meta_pixel"]\n')
-    assert load_settings(config, environ={}).vendors == ("ga4", "meta_pixel")
+    assert load_settings(config, environ={}).rules.vendors == ("ga4", "meta_pixel")
     from_env = load_settings(config, environ={"GATEWAY_VENDORS": "plausible"})
-    assert from_env.vendors == ("plausible",)
-    assert load_settings(environ={}).vendors == ()
+    assert from_env.rules.vendors == ("plausible",)
+    assert load_settings(environ={}).rules.vendors == ()
 
 
 def test_the_audit_judges_only_the_chosen_vendors() -> None:

@@ -50,7 +50,7 @@ async def test_receipts_survive_a_redis_outage_exactly_once(tmp_path: Path, make
             store=server.url, store_timeout_seconds=0.5, spool_replay_seconds=0.1
         )
         app = create_app(settings)
-        spool = ReceiptSpool(settings.spool_path)
+        spool = ReceiptSpool(settings.site.spool_path)
         async with serving(app) as http:
             before = [await choose(http, "accept_all") for _ in range(10)]
             server.stop()
@@ -138,7 +138,7 @@ async def test_concurrent_receipts_are_committed_in_few_batches(make_settings) -
         await original(batch)
 
     store.receipts.add_receipts = counting  # type: ignore[method-assign]  # observe, not replace
-    writer = ReceiptWriter(store, ReceiptSpool(settings.spool_path), replay_seconds=60)
+    writer = ReceiptWriter(store, ReceiptSpool(settings.site.spool_path), replay_seconds=60)
     await writer.start()
     outcomes = await asyncio.gather(
         *(
@@ -158,7 +158,7 @@ async def test_closing_the_writer_flushes_what_is_queued(make_settings) -> None:
     settings = make_settings()
     store = open_store(settings)
     await store.open()
-    writer = ReceiptWriter(store, ReceiptSpool(settings.spool_path), replay_seconds=60)
+    writer = ReceiptWriter(store, ReceiptSpool(settings.site.spool_path), replay_seconds=60)
     await writer.start()
     pending = [
         asyncio.ensure_future(writer.record(receipt(f"subject-{i:03d}-aaaaaaaaaa")))
@@ -180,7 +180,7 @@ async def test_an_unexpected_store_error_answers_every_waiter(make_settings) -> 
         raise RuntimeError("a bug in a backend")
 
     store.receipts.add_receipts = broken  # type: ignore[method-assign]
-    writer = ReceiptWriter(store, ReceiptSpool(settings.spool_path), replay_seconds=60)
+    writer = ReceiptWriter(store, ReceiptSpool(settings.site.spool_path), replay_seconds=60)
     await writer.start()
     results = await asyncio.wait_for(
         asyncio.gather(*(writer.record(receipt()) for _ in range(3)), return_exceptions=True),
@@ -274,7 +274,7 @@ async def test_stored_receipts_are_counted_once_when_replayed_and_survive_a_rest
     settings = make_settings()
     store = open_store(settings)
     await store.open()
-    spool = ReceiptSpool(settings.spool_path)
+    spool = ReceiptSpool(settings.site.spool_path)
     stored: list[str] = []
 
     def count(receipts) -> None:

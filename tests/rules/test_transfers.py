@@ -144,8 +144,8 @@ def test_home_region_forms() -> None:
     for bad in ("Europe", "", "EU,,RU", "ZZ"):
         with pytest.raises(ValueError, match="expected EEA, EU or ISO country codes"):
             home_region(bad)
-    assert load_settings(environ={}).home_countries == EEA
-    assert load_settings(environ={"GATEWAY_HOME_REGION": "ru"}).home_countries == {"RU"}
+    assert load_settings(environ={}).rules.home_countries == EEA
+    assert load_settings(environ={"GATEWAY_HOME_REGION": "ru"}).rules.home_countries == {"RU"}
 
 
 def test_the_line_names_each_country_and_the_safeguard_of_each_transfer() -> None:

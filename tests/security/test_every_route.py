@@ -28,7 +28,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.settings import from_keys
 from tests.conftest import REPO, SECRET, SITE
 from tests.security.conftest import ADMIN, ADMIN_HASH, ORIGIN
 from tests.vendors import stand_in_vendor, vendors_in
@@ -116,7 +116,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
         text = rule.read_text().replace("https://www.googletagmanager.com", vendor.origin)
         (folder / rule.name).write_text(text)
     app = create_app(
-        Settings(
+        from_keys(
             secret_keys=(SECRET,),
             store=f"sqlite:///{database}",
             rules=folder,

@@ -134,7 +134,7 @@ async def test_injection_csv_every_export_neutralises_formula_cells(
         _assert_neutral(download.text)
     cli = subprocess.run(
         [*CLI, "receipts", "--format", "csv"],
-        env=environment(tmp_path, GATEWAY_STORE=settings.store),
+        env=environment(tmp_path, GATEWAY_STORE=settings.store.url),
         capture_output=True,
         timeout=60,
         check=False,

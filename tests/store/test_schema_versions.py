@@ -160,7 +160,7 @@ async def test_a_database_of_the_previous_release_is_migrated_and_keeps_its_hits
     settings = make_settings(store=f"sqlite:///{path}")
     store = open_store(settings)
     await store.open()
-    queue = open_hit_queue(store, settings.delivery_shards)
+    queue = open_hit_queue(store, settings.delivery.shards)
     try:
         assert version_and_columns(path) == (VERSION, {"vendor", "depth", "bytes", "anonymous"})
         depth = (await queue.depths(["ga4"]))["ga4"]

@@ -7,7 +7,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from gateway.settings import Settings
+from gateway.settings import from_keys
 from gateway.store import open_store
 from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
 
@@ -31,7 +31,7 @@ def rows_naming(database: Path, subject: str) -> list[tuple[object, ...]]:
 
 async def test_erasure_and_the_purge_leave_no_click_naming_a_subject(tmp_path: Path) -> None:
     database = tmp_path / "g.sqlite3"
-    store = open_store(Settings(store=f"sqlite:///{database}", data_dir=tmp_path))
+    store = open_store(from_keys(store=f"sqlite:///{database}", data_dir=tmp_path))
     await store.open()
     now = time.time()
     try:

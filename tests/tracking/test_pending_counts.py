@@ -26,13 +26,13 @@ def crash_during_an_outage(directory: Path) -> None:
         import asyncio, os
         from pathlib import Path
         from gateway.counts import PixelCount
-        from gateway.settings import Settings
+        from gateway.settings import from_keys
         from gateway.store import open_store
         from gateway.tracking.counters import EventCounter
         from gateway.tracking.pending_counts import PendingCountsFile
 
         async def main():
-            store = open_store(Settings(store={DOWN!r}, store_timeout_seconds=0.2))
+            store = open_store(from_keys(store={DOWN!r}, store_timeout_seconds=0.2))
             await store.open()
             counter = EventCounter(store.counts, pending_file=PendingCountsFile(Path({str(directory)!r})))
             await counter.start()

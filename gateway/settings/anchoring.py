@@ -1,43 +1,21 @@
-"""Settings of what the site uses and where its data lives: chosen vendors, the privacy policy's
-URL per language, and one data directory whichever folder a command runs in.
+"""Flat values worked out from others before the sections are built: the privacy policy's URL
+per language, and one data directory whichever folder a command runs in.
 
-    >>> policy_urls({"en": "https://example.com/privacy", "ru": "https://example.com/ru/privacy"})
-    (('en', 'https://example.com/privacy'), ('ru', 'https://example.com/ru/privacy'))
-    >>> policy_urls("https://example.com/privacy")
-    'https://example.com/privacy'
+    >>> values = {"policy_url": (("en", "https://example.com/p"), ("ru", "https://example.com/ru"))}
+    >>> split_policy_urls(values)
+    >>> values["policy_url"]
+    'https://example.com/p'
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
 from gateway.store_url import sqlite_path
 
-LANGUAGE = re.compile(r"[a-z]{2,3}")
 DEFAULT_DATABASE = "gateway.sqlite3"
-PolicyUrls = tuple[tuple[str, str], ...]
-
-
-def policy_urls(value: Any) -> str | PolicyUrls:
-    """One URL for every language, or a table `{language: url}` (TOML `[policy_url]`, or the
-    same as a JSON object in `GATEWAY_POLICY_URL`)."""
-    if isinstance(value, str) and value.lstrip().startswith("{"):
-        try:
-            value = json.loads(value)
-        except (ValueError, RecursionError):
-            raise TypeError("expected a URL or a JSON object of languages to URLs") from None
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, dict) or not all(isinstance(url, str) for url in value.values()):
-        raise TypeError("expected a URL, or a table of language codes to URLs")
-    for language in value:
-        if not LANGUAGE.fullmatch(language):
-            raise TypeError(f"expected language codes such as 'en' or 'ru', got {language!r}")
-    return tuple(sorted(value.items()))
 
 
 def split_policy_urls(values: MutableMapping[str, Any]) -> None:
