@@ -116,9 +116,10 @@ def _flush_queue(redis: RedisServer) -> None:
 
 
 async def _prefill(env: dict[str, str], vendor_port: int, count: int, prefix: str) -> None:
-    queue_store = open_store(load_settings(environ=env))
+    settings = load_settings(environ=env)
+    queue_store = open_store(settings)
     await queue_store.open()
-    queue = open_hit_queue(queue_store)
+    queue = open_hit_queue(queue_store, settings.delivery.shards)
     url = f"http://127.0.0.1:{vendor_port}/matomo.php?{HIT}"
     now = time.time()
     batch: list[QueuedHit] = []
@@ -315,9 +316,10 @@ def sqlite_bytes_per_hit(work: Path, count: int = 10_000) -> float:
             connection.close()
 
     async def fill() -> int:
-        queue_store = open_store(load_settings(environ=env))
+        settings = load_settings(environ=env)
+        queue_store = open_store(settings)
         await queue_store.open()
-        queue = open_hit_queue(queue_store)
+        queue = open_hit_queue(queue_store, settings.delivery.shards)
         before = pages()
         for start in range(0, count, 1000):
             hits = [
