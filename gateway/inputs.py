@@ -1,8 +1,7 @@
-"""Checks of values that arrive from outside — a query string, a JSON body, a form, the CLI —
-one function per kind, each answering `Unprocessable` (422) with one message for bad input.
+"""Checks of values that arrive from outside a JSON body — a path, a query string, a
+form, the CLI — one function per kind, each answering `Unprocessable` (422) with one message for
+bad input. JSON bodies are declared and checked in `gateway.bodies`.
 
-    >>> json_object({"categories": ["marketing"]}, {"categories", "source"})
-    {'categories': ['marketing']}
     >>> checked_subject("esp-42")
     'esp-42'
     >>> checked_moment("2026-01-31", "since")
@@ -19,9 +18,7 @@ that is not JSON at all is a 400.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from datetime import UTC, datetime
-from typing import Any
 
 from gateway.errors import Unprocessable
 
@@ -34,16 +31,6 @@ SUBJECT_RULE = (
     " (an ESP id, or the subject POST /api/links returns for an address)"
 )
 LAST_MOMENT = 253_402_300_799.0  # 9999-12-31T23:59:59Z
-
-
-def json_object(body: Any, allowed: Collection[str]) -> dict[str, Any]:
-    """`body` if it is a JSON object with no field outside `allowed`."""
-    if not isinstance(body, dict):
-        raise Unprocessable("the body must be a JSON object")
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise Unprocessable(f"unknown field(s): {', '.join(unknown)}", allowed=sorted(allowed))
-    return body
 
 
 def is_subject(value: object) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
 from gateway.app import create_app
+from gateway.openapi.components import REQUESTS
 from gateway.settings import Settings
 from tests.conftest import REPO, serving
 
@@ -124,3 +126,20 @@ async def test_the_api_operations_name_their_auth_and_categories(
         "email_tracking",
     ]
     assert paths["/t/{vendor}"]["parameters"][0]["schema"]["enum"] == ["ga4"]
+
+
+async def test_the_schemas_are_the_structs_the_api_decodes_with_json_schema_patterns(
+    make_settings: Callable[..., Settings],
+) -> None:
+    document = await fetch_document(create_app(make_settings()))
+    schemas = document["components"]["schemas"]
+    for shape in REQUESTS:  # each request body is its struct, closed to other fields
+        assert schemas[shape.__name__]["additionalProperties"] is False, shape
+    posted = document["paths"]["/consent"]["post"]["requestBody"]["content"]["application/json"]
+    assert posted["schema"] == {"$ref": "#/components/schemas/Choice"}
+    # Python's "end of text" (\Z) is written as JSON Schema's "$".
+    text = json.dumps(document)
+    assert "\\\\Z" not in text
+    bundle = schemas["AppPoint"]["properties"]["id"]["pattern"]
+    assert bundle.endswith("$")
+    assert re.search(bundle, "com.example.shop")

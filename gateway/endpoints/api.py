@@ -4,25 +4,26 @@ sign-up's e-mail address (hashed here, never stored). All need the admin bearer 
 
 from __future__ import annotations
 
-from typing import Any
-
+from msgspec import UNSET
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.admin_auth import require_admin
+from gateway.bodies.answers import SignedLinks
+from gateway.bodies.choices import AddressChoice, Choice
+from gateway.bodies.requests import SignLinks
 from gateway.consent.choice import parse_choice
 from gateway.consent.model import NECESSARY
 from gateway.email.identity import subject_for
 from gateway.email.recipients import Collection
-from gateway.endpoints.bodies import read_json
+from gateway.endpoints.bodies import read_struct, struct_response
 from gateway.errors import Unprocessable
-from gateway.inputs import checked_moment, checked_subject, json_object
+from gateway.inputs import checked_moment, checked_subject
 from gateway.receipts.shown import TextsShown
 from gateway.runtime import Gateway, gateway_of
 
 MAX_LINKS_BODY = 256 * 1024
-_LINK_FIELDS = {"campaign", "recipient", "url", "urls", "sent_at"}
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -30,33 +31,24 @@ async def sign_links(request: Request) -> Response:
     """`{"campaign", "recipient", "url" | "urls", "sent_at"?}` → the signed URLs."""
     gateway = gateway_of(request)
     await require_admin(request, gateway.settings.admin.token_hashes)
-    body = json_object(await read_json(request, limit=MAX_LINKS_BODY), _LINK_FIELDS)
-    urls = _urls(body)
-    signed = gateway.email.signer.sign(
-        campaign=body.get("campaign"),
-        recipient=body.get("recipient"),
-        urls=urls,
-        sent_at=checked_moment(body.get("sent_at"), "sent_at", unix_seconds=True),
-    )
-    answer: dict[str, Any] = {
-        "subject": signed.subject,
-        "sent_at": signed.sent_at,
-        "click_urls": list(signed.click_urls),
-        "open_url": signed.open_url,
-        "preferences_url": signed.preferences_url,
-    }
-    if "url" in body:
-        answer["click_url"] = signed.click_urls[0]
-    return JSONResponse(answer, headers=_NO_STORE)
-
-
-def _urls(body: dict[str, Any]) -> list[str]:
-    if ("url" in body) == ("urls" in body):
+    body = await read_struct(request, SignLinks, limit=MAX_LINKS_BODY)
+    if (body.url is None) == (body.urls is None):
         raise Unprocessable('send either "url" (one target) or "urls" (a list of targets)')
-    urls = [body["url"]] if "url" in body else body["urls"]
-    if not isinstance(urls, list) or not all(isinstance(url, str) for url in urls):
-        raise Unprocessable('"urls" must be a list of URLs')
-    return urls
+    signed = gateway.email.signer.sign(
+        campaign=body.campaign,
+        recipient=body.recipient,
+        urls=[body.url] if body.url is not None else body.urls or [],
+        sent_at=checked_moment(body.sent_at, "sent_at", unix_seconds=True),
+    )
+    answer = SignedLinks(
+        subject=signed.subject,
+        sent_at=signed.sent_at,
+        click_urls=list(signed.click_urls),
+        open_url=signed.open_url,
+        preferences_url=signed.preferences_url,
+        click_url=signed.click_urls[0] if body.url is not None else UNSET,
+    )
+    return struct_response(answer, headers=_NO_STORE)
 
 
 async def record_recipient_consent(request: Request) -> Response:
@@ -65,7 +57,7 @@ async def record_recipient_consent(request: Request) -> Response:
     gateway = gateway_of(request)
     await require_admin(request, gateway.settings.admin.token_hashes)
     subject = checked_subject(request.path_params["subject"])
-    return await _record_consent(gateway, subject, await read_json(request))
+    return await _record_consent(gateway, subject, await read_struct(request, Choice))
 
 
 async def record_address_consent(request: Request) -> Response:
@@ -74,15 +66,12 @@ async def record_address_consent(request: Request) -> Response:
     (as `sign-link` does), the answer names that subject. An ESP id works too."""
     gateway = gateway_of(request)
     await require_admin(request, gateway.settings.admin.token_hashes)
-    body = await read_json(request)
-    if not isinstance(body, dict) or "recipient" not in body:
-        raise Unprocessable('send "recipient" (an email address or ESP id) with the choice')
-    recipient = body.pop("recipient")
-    subject = subject_for(recipient, gateway.email.signer.recipient_key)
+    body = await read_struct(request, AddressChoice)
+    subject = subject_for(body.recipient, gateway.email.signer.recipient_key)
     return await _record_consent(gateway, subject, body)
 
 
-async def _record_consent(gateway: Gateway, subject: str, body: Any) -> Response:
+async def _record_consent(gateway: Gateway, subject: str, body: Choice) -> Response:
     settings = gateway.settings
     choice = parse_choice(body, (NECESSARY, settings.consent.email_category))
     grant = settings.consent.email_category in choice.granted

@@ -1,8 +1,9 @@
-"""Reading request bodies: the one reader every route uses, with clear 4xx answers.
+"""Reading request bodies: the one reader every route uses, with clear 4xx answers; and
+writing an answer from its declared struct (`struct_response`).
 
 - a size cap, checked against `Content-Length` first and then while the body streams in;
 - JSON that is strict (`gateway.strict_json`: UTF-8, bounded depth, exact numbers, no lone
-  surrogates);
+  surrogates), decoded into its declared shape (`gateway.bodies`);
 - urlencoded forms decoded one way (UTF-8, the last value of a repeated field).
 
 A client that goes away mid-body raises Starlette's `ClientDisconnect`, which the
@@ -11,16 +12,20 @@ instrumentation middleware logs as one quiet 499 line.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
+import msgspec
 from starlette.requests import Request
+from starlette.responses import Response
 
+from gateway.bodies.decode import decode
 from gateway.errors import BadRequest, PayloadTooLarge, UnsupportedMedia
 from gateway.strict_json import encodable, parse_json
 
 MAX_JSON_BODY = 4096
 MAX_FORM_BODY = 4096
+Shape = TypeVar("Shape", bound=msgspec.Struct)
 
 
 def media_type(request: Request) -> str:
@@ -45,6 +50,20 @@ async def read_json(request: Request, limit: int = MAX_JSON_BODY) -> Any:
     if media_type(request) != "application/json":
         raise UnsupportedMedia("send the body as application/json")
     return parse_json(await read_body(request, limit))
+
+
+async def read_struct(request: Request, shape: type[Shape], limit: int = MAX_JSON_BODY) -> Shape:
+    """The body as strict JSON decoded into `shape` (`gateway.bodies`): 422 names the bad field."""
+    return decode(await read_json(request, limit), shape)
+
+
+def struct_response(
+    answer: msgspec.Struct, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """`answer` (a struct of `gateway.bodies.answers`, whose schema `/openapi.json` shows) as
+    JSON; fields left `UNSET` are left out."""
+    body = msgspec.json.encode(answer)
+    return Response(body, status_code, headers, media_type="application/json")
 
 
 async def read_form(request: Request, limit: int = MAX_FORM_BODY) -> dict[str, str]:

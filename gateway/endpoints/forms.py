@@ -15,11 +15,12 @@ from dataclasses import replace
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from gateway.bodies.forms import FormRecorded
 from gateway.email.pages import page_headers
-from gateway.endpoints.bodies import read_body, read_json
+from gateway.endpoints.bodies import read_body, read_json, struct_response
 from gateway.endpoints.consent import presented_tokens
 from gateway.endpoints.facts import request_facts
 from gateway.errors import Forbidden
@@ -52,14 +53,14 @@ async def record_form(request: Request) -> Response:
         visitor_id=visitor.consent_id if visitor is not None else None,
         client=_client_network(request, gateway),
     )
-    body = {
-        "receipt_id": submitted.receipt_id,
-        "subject_id": submitted.subject_id,
-        "granted": list(submitted.granted),
-        "denied": list(submitted.denied),
-        "awaiting_confirmation": list(submitted.awaiting_confirmation),
-    }
-    return JSONResponse(body, status_code=201 if submitted.receipt_id else 200, headers=_PRIVATE)
+    answer = FormRecorded(
+        receipt_id=submitted.receipt_id,
+        subject_id=submitted.subject_id,
+        granted=list(submitted.granted),
+        denied=list(submitted.denied),
+        awaiting_confirmation=list(submitted.awaiting_confirmation),
+    )
+    return struct_response(answer, 201 if submitted.receipt_id else 200, _PRIVATE)
 
 
 def _client_network(request: Request, gateway: Gateway) -> str:

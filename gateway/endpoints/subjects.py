@@ -8,19 +8,21 @@ GET    /api/receipts?since=&until=&format=csv|jsonl    every receipt, streamed
 
 from __future__ import annotations
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from gateway.admin_auth import require_admin
-from gateway.endpoints.bodies import read_json
+from gateway.bodies.answers import ErasedCounts, Erasure, ObjectionRecorded
+from gateway.bodies.requests import ObjectionRequest
+from gateway.endpoints.bodies import read_struct, struct_response
 from gateway.errors import Unprocessable
-from gateway.inputs import checked_moment, checked_subject, json_object
+from gateway.inputs import checked_moment, checked_subject
 from gateway.receipts.export import MEDIA_TYPES, Format, export_chunks, started
 from gateway.runtime import Gateway, gateway_of
 
 _NO_STORE = {"Cache-Control": "no-store"}
-_OBJECTION_FIELDS = {"categories", "source"}
 RECEIPT_QUERY = {"since", "until", "format"}
 
 
@@ -42,28 +44,19 @@ async def erase(request: Request) -> Response:
     gateway = await _admin_gateway(request)
     subject = checked_subject(request.path_params["subject"])
     erased = await gateway.rights.erase(subject)
-    return JSONResponse({"subject_id": subject, "erased": erased}, headers=_NO_STORE)
+    answer = Erasure(subject, msgspec.convert(erased, ErasedCounts))
+    return struct_response(answer, headers=_NO_STORE)
 
 
 async def objection(request: Request) -> Response:
     gateway = await _admin_gateway(request)
     subject = checked_subject(request.path_params["subject"])
-    body = json_object(await read_json(request), _OBJECTION_FIELDS)
-    categories = body.get("categories")
-    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
-        raise Unprocessable('"categories" must be a list of category names')
-    source = body.get("source", "api")
-    if not isinstance(source, str) or not 0 < len(source) <= 64 or not source.isprintable():
-        raise Unprocessable('"source" must be printable text of 1 to 64 characters')
-    recorded = await gateway.rights.object_to(subject, categories, source=source)
-    return JSONResponse(
-        {
-            "subject_id": subject,
-            "objected": list(recorded.categories),
-            "receipt_id": recorded.receipt_id,
-        },
-        headers=_NO_STORE,
-    )
+    body = await read_struct(request, ObjectionRequest)
+    if not body.source.isprintable():  # the one rule JSON Schema cannot say
+        raise Unprocessable(str(ObjectionRequest.problems["source"]))
+    recorded = await gateway.rights.object_to(subject, body.categories, source=body.source)
+    answer = ObjectionRecorded(subject, list(recorded.categories), recorded.receipt_id)
+    return struct_response(answer, headers=_NO_STORE)
 
 
 async def receipts(request: Request) -> Response:

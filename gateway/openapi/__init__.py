@@ -1,28 +1,26 @@
 """`GET /openapi.json`: every route of the gateway described as OpenAPI 3.1.
 
-The document is built from the app's settings and rules. `tests/test_openapi.py` checks that
-the set of (path, method) in it equals the app's routes (HEAD and the demo aside), and
-`tests/test_openapi_live.py` runs schemathesis against a live server with it.
+The document is generated: its schemas from the structs the API decodes and answers with
+(`gateway.openapi.components`), its operations from a table of routes, one row each
+(`gateway.openapi.visitor_routes`, `gateway.openapi.admin_routes`), and what the configuration
+names (categories, vendors, first-party scripts) from the app's settings and rules.
+`tests/test_openapi.py` checks that the set of (path, method) in it equals the app's routes
+(HEAD and the demo aside), and `tests/test_openapi_live.py` runs schemathesis against a live
+server with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.openapi.forms import form_schemas, forms_paths
-from gateway.openapi.paths import (
-    api_paths,
-    consent_paths,
-    email_paths,
-    error_responses,
-    operations_paths,
-)
-from gateway.openapi.schemas import schemas
+from gateway.openapi import admin_routes, visitor_routes
+from gateway.openapi.components import components, json_schema_patterns
+from gateway.openapi.table import Operation, Schema, errors, media, parameter
 from gateway.rules.model import ScriptRule
 from gateway.runtime import gateway_of
 from gateway.settings import Settings
@@ -33,7 +31,7 @@ def openapi_document(
     settings: Settings, vendors: list[str], scripts: Mapping[str, ScriptRule] | None = None
 ) -> dict[str, Any]:
     """`scripts`: each first-party loader script's path (`/t/ga4/gtag/js`) and its rule."""
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "consent-gateway",
@@ -43,15 +41,14 @@ def openapi_document(
         },
         "servers": [{"url": settings.site.public_url.rstrip("/")}],
         "paths": {
-            **consent_paths(settings, vendors),
-            **email_paths(),
-            **api_paths(),
-            **operations_paths(),
-            **{path: _script_path(script) for path, script in (scripts or {}).items()},
-            **forms_paths(),
+            **_paths(vendors),
+            **{
+                path: {"get": _script_row(path, script).openapi()}
+                for path, script in (scripts or {}).items()
+            },
         },
         "components": {
-            "schemas": {**schemas(settings), **form_schemas(settings)},
+            "schemas": components(settings),
             "securitySchemes": {
                 "adminToken": {"type": "http", "scheme": "bearer"},
                 "metricsToken": {
@@ -71,28 +68,53 @@ def openapi_document(
             },
         },
     }
+    return cast(dict[str, Any], json_schema_patterns(document))
 
 
-def _script_path(script: ScriptRule) -> dict[str, Any]:
-    parameters = [
-        {"name": name, "in": "query", "schema": {"type": "string", "pattern": SCRIPT_VALUE}}
-        for name in script.params
-    ]
-    return {
-        "get": {
-            "summary": "A vendor's loader script, fetched server-side and served first-party",
-            "tags": ["tracking"],
-            "parameters": parameters,
-            "responses": {
-                "200": {
-                    "description": "The script, cacheable as long as the vendor allows",
-                    "content": {"application/javascript": {"schema": {"type": "string"}}},
-                },
-                **error_responses(404, 422),
-                "503": {"description": "The vendor did not deliver it; retry later"},
-            },
-        }
+def _paths(vendors: list[str]) -> dict[str, Schema]:
+    rows: tuple[Operation, ...] = (
+        *visitor_routes.BANNER,
+        *visitor_routes.CONSENT_ROUTES,
+        *visitor_routes.tracking("/t/{vendor}"),
+        *visitor_routes.tracking("/t/{vendor}/{sub_path}"),
+        *visitor_routes.EMAIL,
+        *visitor_routes.FORMS,
+        *admin_routes.API,
+        *admin_routes.OPERATIONS,
+        *admin_routes.ADMIN_PAGES,
+    )
+    parameters = {
+        **visitor_routes.PATH_PARAMETERS,
+        **admin_routes.PATH_PARAMETERS,
+        "/t/{vendor}": visitor_routes.tracking_parameters(vendors, sub_path=False),
+        "/t/{vendor}/{sub_path}": visitor_routes.tracking_parameters(vendors, sub_path=True),
     }
+    paths: dict[str, Schema] = {path: {"parameters": list(p)} for path, p in parameters.items()}
+    for row in rows:
+        paths.setdefault(row.path, {})[row.method] = row.openapi()
+    return paths
+
+
+def _script_row(path: str, script: ScriptRule) -> Operation:
+    return Operation(
+        "get",
+        path,
+        "A vendor's loader script, fetched server-side and served first-party",
+        "tracking",
+        {
+            200: media(
+                "application/javascript",
+                "The script, cacheable as long as the vendor allows",
+                {"type": "string"},
+            ),
+            **errors(404, 422),
+            503: {"description": "The vendor did not deliver it; retry later"},
+        },
+        parameters=tuple(
+            parameter(name, "query", "as the vendor's snippet sends it", pattern=SCRIPT_VALUE)
+            for name in script.params
+        ),
+    )
 
 
 async def openapi_json(request: Request) -> Response:

@@ -137,6 +137,27 @@ async def test_bad_link_requests_are_422(http: httpx.AsyncClient, body: object) 
 
 
 @pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"recipient": "esp-1", "url": "https://x.test/"}, '"campaign" must be 1 to 64'),
+        ({"campaign": "c1", "recipient": "esp-1", "urls": [1]}, '"urls" must be a list of URLs'),
+        ({"campaign": "c1", "recipient": "esp-1", "urls": ["https://x.test/" + "p" * 3000]},
+         "at most 2048 characters"),
+        ({"campaign": "c1", "recipient": "esp-1", "urls": ["https://x.test/"] * 501},
+         "at most 500 links"),
+        ({"campaign": "c1", "recipient": "esp-1", "url": "https://x.test/", "b": 1, "a": 2},
+         "unknown field(s): a, b"),
+    ],
+)  # fmt: skip
+async def test_a_bad_link_request_is_told_what_is_wrong(
+    http: httpx.AsyncClient, body: object, detail: str
+) -> None:
+    response = await http.post("/api/links", json=body, headers=AUTH)
+    assert response.status_code == 422, response.text
+    assert detail in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
     ("content", "content_type", "status"),
     [
         (b"{not json", "application/json", 400),
