@@ -3,7 +3,7 @@ that `/t`, `GET /consent` and the email recorder consult, kept current on every 
 
 Objections are rare and `/t` must not wait on the store for each hit, so every instance keeps
 them in memory. Every objection and erasure bumps a change counter in the store
-(`Store.bump_changes`); each instance reads that counter a few times a second
+(`SharedState.bump_changes`); each instance reads that counter a few times a second
 (`watch_seconds`, a single cheap read) and re-reads what changed when it moves, so a change
 made on one instance is enforced on all of them within about a second — on SQLite, Redis,
 Sentinel and Cluster alike, with no subscription to lose in a failover. A full re-read every
@@ -13,7 +13,7 @@ It also holds the latest choice of every consent id that chose again (a narrower
 choice, a vendor refused, a withdrawal) within the cookie's lifetime: a token signed before
 that choice reads as it (`gateway.consent.supersede`). Recording such a choice notes its id in
 the store's feed of choice changes and bumps the same change counter; the other instances read
-the ids and their latest receipts (`Store.subject_standings`). At most `MAX_LATEST_CHOICES`
+the ids and their latest receipts (`Rights.subject_standings`). At most `MAX_LATEST_CHOICES`
 are kept: past that the oldest are forgotten, and a token older than the newest forgotten
 choice reads as no consent (counted as `forgotten`), never as its old grant.
 

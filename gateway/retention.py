@@ -2,7 +2,7 @@
 
 Events (email opens and clicks) and the daily counters are kept `event_retention_days`
 (13 months by default), receipts `receipt_retention_days` (5 years). On Redis every key
-already carries its expiry; `Store.purge` removes what expiry cannot reach. On SQLite the purge
+already carries its expiry; `Retention.purge` removes what expiry cannot reach. On SQLite the purge
 does all of it. One instance purges per period: the run takes a lease in the store first, so
 many workers or instances do not repeat the work. `consent-gateway purge` runs it by hand.
 """

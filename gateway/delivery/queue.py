@@ -13,7 +13,7 @@ a shutdown before writing leaves the entry unmarked (a shutdown releases it at o
 
 Personal data in the queue: an entry holds the shaped request (ids, page URL, User-Agent,
 truncated IP), so it lives no longer than the person allows. Each entry carries its subject's
-tombstone hash: erasing the subject deletes its queued entries (`Store.erase_subject`), and
+tombstone hash: erasing the subject deletes its queued entries (`Rights.erase_subject`), and
 the delivery-time consent check withholds anything that slipped through. A dead letter keeps
 no personal data: the vendor, the reason, when, and the NAMES of the hit's parameters (to see
 what kind of hit it was), never their values; dead letters are removed by the

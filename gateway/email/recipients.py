@@ -129,7 +129,7 @@ class RecipientConsents:
         await self.receipts.record(receipt)
 
     async def erase(self, subject: str, erased_at: float) -> dict[str, int]:
-        """Erase everything held about the subject (`Store.erase_subject`): no receipt is
+        """Erase everything held about the subject (`Rights.erase_subject`): no receipt is
         written, the tombstone is the proof. Returns the counts per kind."""
         counts = await self.store.rights.erase_subject(subject, erased_at)
         self.forget(subject)
