@@ -29,9 +29,9 @@ import httpx
 
 from bench import peer
 from gateway.delivery.queue import QueuedHit, open_hit_queue
+from gateway.model.outbound_hits import OutboundHit
 from gateway.settings import load_settings
 from gateway.store import open_store
-from gateway.tracking.hits import OutboundHit
 from tests.servers import RedisServer, free_port, wait_until
 from tests.vendors import rules_pointing_at
 

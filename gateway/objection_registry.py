@@ -41,9 +41,9 @@ from gateway.background import Repeating
 from gateway.consent.model import Consent
 from gateway.consent.objections import NOTHING, Objection
 from gateway.consent.supersede import LatestChoice, supersede, withdrawn
-from gateway.email.records import tombstone_id
 from gateway.errors import StoreUnavailable
-from gateway.receipts.model import Receipt
+from gateway.model.receipts import Receipt
+from gateway.model.tombstones import tombstone_id
 from gateway.store.base import Store
 
 log = logging.getLogger("gateway.objections")

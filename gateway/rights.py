@@ -39,16 +39,16 @@ from gateway.consent.model import NECESSARY
 from gateway.consent.objections import Objection
 from gateway.errors import Unprocessable
 from gateway.inputs import checked_subject
+from gateway.model.receipts import SubjectKind
+from gateway.model.visitors import NO_FACTS, RequestFacts
 from gateway.objection_registry import ObjectionRegistry
 from gateway.receipts.build import new_receipt
 from gateway.receipts.export import receipt_row
 from gateway.receipts.ledger import RecordsReceipts
-from gateway.receipts.model import SubjectKind
 from gateway.receipts.shown import NOTHING_SHOWN, TextsShown
 from gateway.receipts.spool import ReceiptSpool
 from gateway.settings import ConsentSection
 from gateway.store.base import Store
-from gateway.visitors.request import NO_FACTS, RequestFacts
 
 log = logging.getLogger("gateway.rights")
 

@@ -13,6 +13,8 @@ from starlette.requests import Request
 from gateway.banner.config import ShownTexts, banner_config_for
 from gateway.consent.cookie import ConsentCodec
 from gateway.consent.model import Consent
+from gateway.counting.counters import EventCounter
+from gateway.counting.pending_counts import PendingCountsFile
 from gateway.delivery.monitor import DeliveryMonitor
 from gateway.delivery.queue import HitQueue, QueueCap, open_hit_queue
 from gateway.delivery.worker import DeliveryWorker
@@ -34,9 +36,7 @@ from gateway.settings import Settings
 from gateway.signing import development_keys
 from gateway.store import Store, open_store
 from gateway.store_health import StoreHealth
-from gateway.tracking.counters import EventCounter
 from gateway.tracking.forwarder import Forwarder
-from gateway.tracking.pending_counts import PendingCountsFile
 from gateway.tracking.scripts import FirstPartyScripts
 
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
-from gateway.email.records import RecipientConsent
+from gateway.model.email_events import RecipientConsent
 from gateway.settings import load_settings
 from gateway.store import Store, open_store
 from tests.store.test_contract import receipt

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.counts import (
+from gateway.model.counts import (
     ConsentAction,
     ConsentCategory,
     ConsentGpc,

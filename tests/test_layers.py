@@ -4,11 +4,18 @@ Each rule is (importer, forbidden, why). A module matches a prefix when it is th
 inside that package (`gateway.store` matches `gateway.store.redis`, not `gateway.storefront`).
 Imports under `if TYPE_CHECKING:` count too: a cycle hidden from the interpreter is still a
 cycle for the reader.
+
+Beyond the rules, no two parts may import each other, however far round: the package-level
+import graph (each package under `gateway/`, and each top-level module, is one node) has no
+cycle, and `gateway.model` imports nothing of the rest.
 """
 
 from __future__ import annotations
 
 import ast
+import graphlib
+import itertools
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -39,14 +46,14 @@ RULES: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
         "the dashboard's figures are pure functions of counts",
     ),
     (
+        ("gateway.admin.session",),
+        ("gateway.store", "gateway.runtime"),
+        "a dashboard session is a signed cookie; where ended sessions are marked is given to it",
+    ),
+    (
         ("gateway.email.recipients",),
         ("gateway.decision", "starlette", "gateway.runtime"),
         "recipients' consent needs category names, not the tracking decision",
-    ),
-    (
-        ("gateway.counts",),
-        ("gateway",),
-        "counter keys are a leaf every layer may use",
     ),
     (
         (
@@ -58,6 +65,19 @@ RULES: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
         ),
         ("starlette", "gateway.endpoints", "gateway.runtime", "gateway.store"),
         "shaping a hit is pure: the rule, the decision and what the client sent",
+    ),
+    (
+        (
+            "gateway.receipts",
+            "gateway.email",
+            "gateway.forms",
+            "gateway.counting",
+            "gateway.delivery",
+            "gateway.store",
+        ),
+        ("gateway.tracking",),
+        "the analytics edge is one feature: what others share with it is in gateway.model, "
+        "gateway.counting (the daily counts) or gateway.delivery (the queue and the sender)",
     ),
     (
         ("gateway.strict_json",),
@@ -86,18 +106,23 @@ def _imports(path: Path) -> set[str]:
 
 def _imports_of(source: str, module: str, *, is_package: bool = False) -> set[str]:
     """Every module `source` imports, absolute, including relative and TYPE_CHECKING imports."""
+    return {name for name, _ in _import_lines(source, module, is_package=is_package)}
+
+
+def _import_lines(source: str, module: str, *, is_package: bool = False) -> list[tuple[str, int]]:
+    """`_imports_of` with the line of each import (`from a import b` names `a` and `a.b`)."""
     package = module if is_package else module.rpartition(".")[0]
-    found: set[str] = set()
+    found: list[tuple[str, int]] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
+            found.extend((alias.name, node.lineno) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, *([base] if base else [])])
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
+            found.append((base, node.lineno))
+            found.extend((f"{base}.{alias.name}", node.lineno) for alias in node.names)
     return found
 
 
@@ -145,3 +170,83 @@ def test_the_walker_sees_hidden_and_relative_imports() -> None:
     found = _imports_of(source, "gateway.consent.example")
     assert {"gateway.store.base", "gateway.endpoints.api", "starlette.requests"} <= found
     assert not _within("gateway.storefront", ("gateway.store",))
+
+
+def test_the_model_is_a_leaf() -> None:
+    """`gateway.model` holds the records every layer shares; it imports nothing else of ours."""
+    found = [
+        f"{_module_name(path)} imports {imported}"
+        for path in sorted((PACKAGE / "model").rglob("*.py"))
+        for imported in sorted(_imports(path))
+        if _within(imported, ("gateway",)) and not _within(imported, ("gateway.model",))
+    ]
+    assert found == []
+    assert (PACKAGE / "model" / "__init__.py").exists()
+
+
+Edges = dict[tuple[str, str], str]  # (importer, imported) part → one import line that makes it
+
+
+def _part(module: str) -> str | None:
+    """The node of the package graph a module belongs to: `gateway.store.redis` → `gateway.store`,
+    `gateway.instances` → itself; None outside the gateway (and for `gateway` itself)."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "gateway" and len(parts) > 1 else None
+
+
+def _package_edges(sources: Iterable[tuple[str, str, bool]]) -> Edges:
+    """(module, source, is_package) → each edge between two parts, with the first import line
+    (in module order) that makes it, as `gateway.x.y:LINE imports gateway.z.w`."""
+    edges: Edges = {}
+    for module, source, is_package in sources:
+        importer = _part(module)
+        for imported, line in _import_lines(source, module, is_package=is_package):
+            target = _part(imported)
+            if importer and target and target != importer:
+                edges.setdefault((importer, target), f"{module}:{line} imports {imported}")
+    return edges
+
+
+def _cycle(edges: Edges) -> list[str]:
+    """One cycle of the graph, an edge a line (`a -> b: where`), or [] if there is none."""
+    graph: dict[str, set[str]] = {}
+    for importer, imported in edges:
+        graph.setdefault(importer, set()).add(imported)
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as error:
+        # graphlib lists each part before the parts that import it; read it backwards.
+        parts = list(reversed(error.args[1]))
+        return [f"{a} -> {b}: {edges[a, b]}" for a, b in itertools.pairwise(parts)]
+    return []
+
+
+def _gateway_sources() -> Iterable[tuple[str, str, bool]]:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        yield _module_name(path), path.read_text(), path.name == "__init__.py"
+
+
+def test_no_package_imports_another_that_imports_it_back() -> None:
+    """Any cycle between parts of the gateway fails, however long: move the shared definition
+    down (to `gateway.model`), or hand the lower part a callable or a protocol."""
+    cycle = _cycle(_package_edges(_gateway_sources()))
+    assert not cycle, "a package import cycle:\n" + "\n".join(cycle)
+
+
+def test_the_cycle_check_names_every_edge_of_a_cycle() -> None:
+    sources = [
+        ("gateway.store.base", "from gateway.model.receipts import Receipt\n", False),
+        ("gateway.model.receipts", "import json\n", False),
+        ("gateway.tracking", "from . import counters\n", True),
+        ("gateway.tracking.counters", "\n\nfrom gateway.store.base import Store\n", False),
+        ("gateway.instances", "from gateway.tracking.counters import EventCounter\n", False),
+        ("gateway.store.shared", "from ..instances import Heartbeat\n", False),
+    ]
+    assert _cycle(_package_edges(sources[:4])) == []
+    cycle = _cycle(_package_edges(sources))
+    assert sorted(cycle) == [
+        "gateway.instances -> gateway.tracking: gateway.instances:1 imports "
+        "gateway.tracking.counters",
+        "gateway.store -> gateway.instances: gateway.store.shared:1 imports gateway.instances",
+        "gateway.tracking -> gateway.store: gateway.tracking.counters:3 imports gateway.store.base",
+    ]

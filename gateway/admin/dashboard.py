@@ -16,7 +16,8 @@ from typing import Any
 from gateway.admin import figures
 from gateway.admin.figures import Counts, Panel, Tile, Window
 from gateway.admin.form_figures import form_figures
-from gateway.counts import (
+from gateway.errors import StoreUnavailable
+from gateway.model.counts import (
     ConsentAction,
     ConsentCategory,
     ConsentGpc,
@@ -27,8 +28,7 @@ from gateway.counts import (
     InvalidEmailLink,
     PixelCount,
 )
-from gateway.errors import StoreUnavailable
-from gateway.receipts.model import Receipt
+from gateway.model.receipts import Receipt
 from gateway.runtime import Gateway
 
 PERIODS = (7, 14, 30)

@@ -3,7 +3,7 @@
 Each panel is a chart and the table of the numbers it draws (the chart's text alternative).
 The counters are the ones the gateway keeps as it works (`gateway.receipts.ledger`,
 `gateway.endpoints.tracking`, `gateway.email.recorder`); their kinds are the types of
-`gateway.counts`, which read each stored label back.
+`gateway.model.counts`, which read each stored label back.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from markupsafe import Markup
 from gateway.admin import charts
 from gateway.admin.charts import Series, percent
 from gateway.consent.model import NECESSARY
-from gateway.counts import (
+from gateway.model.counts import (
     ConsentAction,
     ConsentCategory,
     ConsentGpc,

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from gateway.admin import charts
 from gateway.admin.figures import Cell, Counts, Panel, Table
-from gateway.counts import FormEvent, FormRefusal
+from gateway.model.counts import FormEvent, FormRefusal
 
 FORM_EVENTS = (
     ("ticked", "Ticked", "accept"),

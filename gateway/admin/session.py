@@ -20,7 +20,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from starlette.responses import Response
@@ -28,7 +28,6 @@ from starlette.responses import Response
 from gateway.admin_auth import MAX_TOKEN_LENGTH, token_hash, token_is_valid
 from gateway.errors import StoreUnavailable
 from gateway.signing import SALT_ADMIN, PlainSerializer
-from gateway.store.shared import SharedState
 
 log = logging.getLogger("gateway.admin")
 
@@ -77,6 +76,15 @@ def _serializer(
     )
 
 
+class EndedSessions(Protocol):
+    """Where ended sessions are marked so every instance sees them: the store's shared state
+    (`gateway.store.shared.SharedState`), given by whoever builds the sessions."""
+
+    async def mark(self, name: str, now: float) -> float | None: ...
+
+    async def set_mark(self, name: str, until: float) -> None: ...
+
+
 class AdminSessions:
     """Opens, reads and ends dashboard sessions, and signs and checks their forms' CSRF tokens.
 
@@ -93,7 +101,7 @@ class AdminSessions:
         *,
         minutes: int,
         secure: bool,
-        store: SharedState | None = None,
+        store: EndedSessions | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store

@@ -10,9 +10,8 @@ from typing import Annotated, ClassVar
 import msgspec
 
 from gateway.bodies.decode import Problem, Problems
-from gateway.email.links import MAX_LINKS
-from gateway.email.targets import MAX_TARGET_LENGTH
 from gateway.inputs import SUBJECT_ID_PATTERN
+from gateway.model.link_limits import MAX_LINKS, MAX_TARGET_LENGTH
 
 SUBJECT = rf"^{SUBJECT_ID_PATTERN}\Z"
 TARGET = r"^https?://[a-z0-9-]+(\.[a-z0-9-]+)+(/[A-Za-z0-9._~/-]*)?\Z"  # what is documented

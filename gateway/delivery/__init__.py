@@ -2,5 +2,5 @@
 
 The edge (`gateway.tracking.forwarder.Forwarder`) appends decided hits to a `HitQueue`; a
 `DeliveryWorker` — in `serve`, or alone in `consent-gateway forward` — takes them, checks the
-subject's consent again, sends them and acknowledges them.
+subject's consent again, sends them (`gateway.delivery.sender`) and acknowledges them.
 """

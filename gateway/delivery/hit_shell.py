@@ -18,11 +18,11 @@ from gateway.delivery.consent_check import DeliveryConsent
 from gateway.delivery.lane import Lane
 from gateway.delivery.policy import classify, retry_after_seconds
 from gateway.delivery.queue import HitQueue, Taken
+from gateway.delivery.sender import AnswerLost, Held, NotSent, SendError, VendorSender
 from gateway.delivery.slots import Slot
 from gateway.delivery.steps import Ack, Answer, DeadLetter, EntryState, Release, RetryAt, Send
 from gateway.errors import StoreUnavailable
-from gateway.tracking.hits import OutboundHit
-from gateway.tracking.sender import AnswerLost, Held, NotSent, SendError, VendorSender
+from gateway.model.outbound_hits import OutboundHit
 
 log = logging.getLogger("gateway.delivery")
 T = TypeVar("T")

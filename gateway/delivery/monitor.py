@@ -8,24 +8,37 @@ process's: what its edge queued or refused, what its delivery worker did.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
+from typing import Protocol
 
 from gateway.background import Repeating
+from gateway.delivery.edge_counts import EdgeCounts
 from gateway.delivery.queue import HitQueue, QueueCap, QueueDepth
 from gateway.delivery.worker import DeliveryCounts, DeliveryWorker
-from gateway.tracking.forwarder import EdgeCounts, Forwarder
 
 REFRESH_SECONDS = 2.0
 _NOT_SUMMED = frozenset({"oldest_age_seconds", "cap", "cap_bytes", "breaker_open"})
 VendorReport = dict[str, float]
 
 
+class EdgeFigures(Protocol):
+    """What the monitor reads of this process's edge (`gateway.tracking.forwarder`): its
+    counts per vendor and how many hits wait in its buffer. Given, not imported: delivery
+    sits below the edge."""
+
+    @property
+    def counts(self) -> Mapping[str, EdgeCounts]: ...
+
+    @property
+    def buffered(self) -> int: ...
+
+
 class DeliveryMonitor:
     def __init__(
         self,
         queue: HitQueue,
-        forwarder: Forwarder,
+        forwarder: EdgeFigures,
         worker: DeliveryWorker | None,
         vendors: Sequence[str],
         clock: Callable[[], float] = time.time,

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from gateway.tracking.hits import OutboundHit
+from gateway.model.outbound_hits import OutboundHit
 
 DAY = 86400.0
 

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote_plus, urlsplit
 
-from gateway.email.records import tombstone_id
 from gateway.errors import StoreUnavailable
+from gateway.model.outbound_hits import OutboundHit
+from gateway.model.tombstones import tombstone_id
 from gateway.store.base import Store
-from gateway.tracking.hits import OutboundHit
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,13 +32,13 @@ from gateway.delivery.marks import SendingMarks
 from gateway.delivery.policy import CircuitBreaker
 from gateway.delivery.protocols import protocol_of
 from gateway.delivery.queue import HitQueue, Taken
+from gateway.delivery.sender import VendorSender
 from gateway.delivery.slots import Slots
 from gateway.delivery.steps import Ack, DeadLetter, EntryState, Release
 from gateway.errors import StoreUnavailable
 from gateway.rules.model import Rule
 from gateway.settings import DeliverySection
 from gateway.store.base import Store
-from gateway.tracking.sender import VendorSender
 
 __all__ = ["DeliveryCounts", "DeliveryWorker"]
 

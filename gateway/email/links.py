@@ -21,10 +21,9 @@ from gateway.email.identity import checked_campaign, recipient_key, subject_for
 from gateway.email.targets import checked_target
 from gateway.email.tokens import HONEYPOT_LINK, ClickToken, EmailTokens, OpenToken
 from gateway.errors import Unprocessable
+from gateway.model.link_limits import MAX_LINKS
 from gateway.settings import Settings
 from gateway.signing import development_keys
-
-MAX_LINKS = 500
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,15 +17,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gateway.consent.model import MARKETING
-from gateway.email.records import ConsentState, RecipientConsent
 from gateway.errors import StoreUnavailable, Unprocessable
+from gateway.model.email_events import ConsentState, RecipientConsent
+from gateway.model.receipts import Action, Receipt
+from gateway.model.visitors import NO_FACTS, RequestFacts
 from gateway.receipts.build import new_receipt
 from gateway.receipts.ledger import RecordsReceipts
-from gateway.receipts.model import Action, Receipt
 from gateway.receipts.shown import NOTHING_SHOWN, TextsShown
 from gateway.settings import ConsentSection, EmailSection
 from gateway.store.base import Store
-from gateway.visitors.request import NO_FACTS, RequestFacts
 
 MAX_CACHED = 100_000
 

@@ -20,9 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.background import Repeating
-from gateway.counts import EmailClick, EmailOpen, InvalidEmailLink
+from gateway.counting.counters import EventCounter
 from gateway.email.recipients import RecipientConsents
-from gateway.email.records import EmailEvent, EventKind, Verdict, new_event_id
 from gateway.email.tokens import ClickToken, OpenToken
 from gateway.email.verdicts import (
     HONEYPOT_SECONDS,
@@ -32,10 +31,11 @@ from gateway.email.verdicts import (
     first_verdict,
 )
 from gateway.errors import StoreUnavailable
+from gateway.model.counts import EmailClick, EmailOpen, InvalidEmailLink
+from gateway.model.email_events import EmailEvent, EventKind, Verdict, new_event_id
+from gateway.model.visitors import AgentRole
 from gateway.store.base import Store
 from gateway.store.shared import Click
-from gateway.tracking.counters import EventCounter
-from gateway.visitors.agents import AgentRole
 
 log = logging.getLogger("gateway.email")
 

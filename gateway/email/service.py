@@ -6,15 +6,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from gateway.counting.counters import EventCounter
 from gateway.email.links import EmailSigner
 from gateway.email.recipients import RecipientConsents
 from gateway.email.recorder import EmailRecorder
-from gateway.email.records import EventKind, Verdict
 from gateway.email.tokens import EmailTokens
+from gateway.model.email_events import EventKind, Verdict
 from gateway.receipts.ledger import RecordsReceipts
 from gateway.settings import ConsentSection, EmailSection
 from gateway.store.base import Store
-from gateway.tracking.counters import EventCounter
 
 
 @dataclass(frozen=True, slots=True)

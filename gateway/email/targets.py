@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
 from gateway.errors import Unprocessable
+from gateway.model.link_limits import MAX_TARGET_LENGTH
 
-MAX_TARGET_LENGTH = 2048
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 # Kept as they are in a path, query or fragment; everything else (spaces, quotes, non-ASCII) is

@@ -20,9 +20,10 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Final
 
-from gateway.email.records import EventKind, Verdict
 from gateway.email.tokens import HONEYPOT_LINK
-from gateway.visitors.agents import AgentRole, classify_visitor
+from gateway.model.email_events import EventKind, Verdict
+from gateway.model.visitors import AgentRole
+from gateway.visitors.agents import classify_visitor
 
 BURST_SECONDS: Final = 1.0
 BURST_LINKS: Final = 3

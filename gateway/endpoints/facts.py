@@ -6,11 +6,11 @@ import re
 
 from starlette.requests import Request
 
+from gateway.model.visitors import RequestFacts
 from gateway.settings import NetworkSection
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.headers import geo_header_name, read_decision_headers
 from gateway.visitors.network import client_ip
-from gateway.visitors.request import RequestFacts
 
 _REGION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
 

@@ -17,8 +17,9 @@ from starlette.routing import Route
 from gateway.admin_auth import MAX_TOKEN_LENGTH, failed_admin_attempts, token_is_valid
 from gateway.errors import Forbidden, Unauthorized
 from gateway.metrics import CONTENT_TYPE
+from gateway.model.addresses import IPAddress
 from gateway.runtime import gateway_of
-from gateway.visitors.network import IPAddress, client_ip
+from gateway.visitors.network import client_ip
 
 
 async def metrics(request: Request) -> Response:

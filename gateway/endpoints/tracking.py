@@ -16,16 +16,17 @@ from starlette.routing import Route
 
 from gateway.consent.model import Consent
 from gateway.consent.objections import NOTHING as NO_OBJECTION
-from gateway.counts import PixelCount
 from gateway.decision import Decision, RegionPolicy, Signals, decide
 from gateway.endpoints.bodies import read_body
 from gateway.endpoints.pixels import PIXEL_HEADERS, empty_response, gif_response
 from gateway.errors import ClientError, NotFound
+from gateway.model.counts import PixelCount
+from gateway.model.outbound_hits import OutboundHit
 from gateway.rules.model import Rule
 from gateway.runtime import Gateway, gateway_of
 from gateway.tracking.bodies import HitTooLarge, hits_in_body
 from gateway.tracking.forwarder import client_key
-from gateway.tracking.hits import OutboundHit, outbound_hit, parse_query, redirect_target
+from gateway.tracking.hits import outbound_hit, parse_query, redirect_target
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.headers import DecisionHeaders, geo_header_name, read_decision_headers
 from gateway.visitors.network import client_ip

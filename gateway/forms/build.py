@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from gateway.counting.counters import EventCounter
+from gateway.delivery.sender import VendorSender
 from gateway.email.identity import recipient_key
 from gateway.email.recipients import RecipientConsents
 from gateway.forms.limits import OptInLimits
@@ -15,8 +17,6 @@ from gateway.forms.tokens import FormTokens
 from gateway.receipts.ledger import RecordsReceipts
 from gateway.settings import Settings
 from gateway.store.base import Store
-from gateway.tracking.counters import EventCounter
-from gateway.tracking.sender import VendorSender
 
 
 def mailer_for(settings: Settings) -> Mailer:

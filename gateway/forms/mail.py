@@ -28,8 +28,8 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 import jinja2
 
-from gateway.tracking.hits import OutboundHit
-from gateway.tracking.sender import SendError, VendorSender
+from gateway.delivery.sender import SendError, VendorSender
+from gateway.model.outbound_hits import OutboundHit
 
 log = logging.getLogger("gateway.forms")
 LANGUAGES = ("en", "ru")

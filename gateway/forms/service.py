@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gateway.consent.model import new_consent_id
-from gateway.counts import FormRefusal
+from gateway.counting.counters import EventCounter
 from gateway.email.identity import recipient_id
 from gateway.email.recipients import RecipientConsents
 from gateway.errors import ClientError, StoreUnavailable, TooManyRequests, Unprocessable
@@ -32,14 +32,14 @@ from gateway.forms.mail import NoMailer, Templates
 from gateway.forms.outbox import MailOutbox
 from gateway.forms.submission import NEWSLETTER, FormPurposes, FormSubmission
 from gateway.forms.tokens import Confirmation, FormTokens
+from gateway.model.counts import FormRefusal
+from gateway.model.receipts import Receipt
+from gateway.model.visitors import RequestFacts
 from gateway.receipts.build import new_receipt
 from gateway.receipts.ledger import RecordsReceipts
-from gateway.receipts.model import Receipt
 from gateway.receipts.shown import TextsShown, texts_shown
 from gateway.settings import ConsentSection
 from gateway.store.base import Store
-from gateway.tracking.counters import EventCounter
-from gateway.visitors.request import RequestFacts
 
 ConfirmOutcome = Literal["confirmed", "replayed", "expired", "invalid", "erased"]
 

@@ -26,7 +26,7 @@ from gateway.bodies.forms import FormSubmission as FormBody
 from gateway.bodies.forms import PurposeBox
 from gateway.email.identity import normalise_address
 from gateway.errors import Unprocessable
-from gateway.receipts.model import LabelShown
+from gateway.model.receipts import LabelShown
 
 NEWSLETTER = "newsletter"
 _ADDRESS = re.compile(

@@ -20,7 +20,7 @@ from gateway.bodies.choices import AddressChoice, Choice
 from gateway.bodies.forms import FormRecorded, FormSubmission
 from gateway.bodies.requests import ObjectionRequest, SignLinks
 from gateway.forms.submission import FormPurposes
-from gateway.receipts.model import Receipt
+from gateway.model.receipts import Receipt
 from gateway.settings import Settings
 
 Schema = dict[str, Any]

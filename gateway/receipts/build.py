@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from gateway.receipts.model import Action, LabelShown, Receipt, SubjectKind, new_receipt_id
+from gateway.model.receipts import Action, LabelShown, Receipt, SubjectKind, new_receipt_id
+from gateway.model.visitors import RequestFacts
 from gateway.receipts.shown import TextsShown
 from gateway.settings import ConsentSection
-from gateway.visitors.request import RequestFacts
 
 
 def new_receipt(

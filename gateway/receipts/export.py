@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Literal, TextIO
 
 from gateway.csv_cells import csv_row
-from gateway.receipts.model import FIELD_NAMES, Receipt
+from gateway.model.receipts import FIELD_NAMES, Receipt
 
 Format = Literal["csv", "jsonl"]
 MEDIA_TYPES: dict[Format, str] = {

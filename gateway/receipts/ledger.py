@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from gateway.counts import ConsentAction, ConsentCategory, ConsentGpc, FormEvent
+from gateway.counting.counters import EventCounter
 from gateway.metrics import Metrics
-from gateway.receipts.model import Receipt
+from gateway.model.counts import ConsentAction, ConsentCategory, ConsentGpc, FormEvent
+from gateway.model.receipts import Receipt
 from gateway.receipts.writer import Outcome, ReceiptWriter
-from gateway.tracking.counters import EventCounter
 
 
 class RecordsReceipts(Protocol):

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.receipts.model import Receipt
+from gateway.model.receipts import Receipt
 
 log = logging.getLogger("gateway.spool")
 

@@ -21,7 +21,7 @@ from typing import Literal
 from gateway.background import Repeating
 from gateway.errors import StoreUnavailable
 from gateway.metrics import Metrics
-from gateway.receipts.model import Receipt
+from gateway.model.receipts import Receipt
 from gateway.receipts.spool import ReceiptSpool
 from gateway.store.base import Store
 

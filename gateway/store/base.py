@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from gateway.consent.objections import Objection
-from gateway.counts import CountKey
-from gateway.email.records import EmailEvent, RecipientConsent
-from gateway.receipts.model import Receipt
+from gateway.model.counts import CountKey
+from gateway.model.email_events import EmailEvent, RecipientConsent
+from gateway.model.receipts import Receipt
 from gateway.store.shared import SharedState
 
 __all__ = [

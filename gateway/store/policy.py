@@ -17,8 +17,8 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime
 
-from gateway.email.records import RecipientConsent
-from gateway.receipts.model import day_of
+from gateway.model.days import day_of
+from gateway.model.email_events import RecipientConsent
 from gateway.settings import Settings
 
 DAY_SECONDS = 86400

@@ -12,7 +12,7 @@ from __future__ import annotations
 import binascii
 import functools
 
-from gateway.email.records import tombstone_id
+from gateway.model.tombstones import tombstone_id
 
 SLOTS = 16384
 

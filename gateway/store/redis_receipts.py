@@ -21,8 +21,9 @@ import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import date, timedelta
 
-from gateway.email.records import EmailEvent, RecipientConsent
-from gateway.receipts.model import Receipt, day_of
+from gateway.model.days import day_of
+from gateway.model.email_events import EmailEvent, RecipientConsent
+from gateway.model.receipts import Receipt
 from gateway.settings import Settings
 from gateway.store import policy
 from gateway.store.base import CountKey

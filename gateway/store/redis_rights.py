@@ -27,8 +27,9 @@ import json
 from collections.abc import Sequence
 
 from gateway.consent.objections import Objection
-from gateway.email.records import tombstone_id
-from gateway.receipts.model import Receipt, day_of
+from gateway.model.days import day_of
+from gateway.model.receipts import Receipt
+from gateway.model.tombstones import tombstone_id
 from gateway.settings import Settings
 from gateway.store import policy
 from gateway.store.base import SubjectStanding, latest_choice

@@ -10,8 +10,9 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 
-from gateway.email.records import EmailEvent, RecipientConsent, tombstone_id
-from gateway.receipts.model import Receipt
+from gateway.model.email_events import EmailEvent, RecipientConsent
+from gateway.model.receipts import Receipt
+from gateway.model.tombstones import tombstone_id
 from gateway.settings import Settings
 from gateway.store import policy
 from gateway.store.base import CountKey

@@ -6,8 +6,8 @@ import sqlite3
 from collections.abc import Sequence
 
 from gateway.consent.objections import Objection
-from gateway.email.records import tombstone_id
-from gateway.receipts.model import Receipt
+from gateway.model.receipts import Receipt
+from gateway.model.tombstones import tombstone_id
 from gateway.store import policy
 from gateway.store.base import SubjectStanding, latest_choice
 from gateway.store.sqlite_connection import NOT_ERASED, SQLiteConnection

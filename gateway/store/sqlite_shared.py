@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping, Sequence
 
-from gateway.email.records import tombstone_id
+from gateway.model.tombstones import tombstone_id
 from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
 from gateway.store.sqlite_connection import SQLiteConnection
 

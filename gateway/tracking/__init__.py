@@ -1,1 +1,1 @@
-"""The analytics hit proxy: shaping outbound hits, the background forwarder, and counting."""
+"""The analytics hit proxy: shaping outbound hits and appending them to the delivery queue."""

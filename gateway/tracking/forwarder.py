@@ -18,13 +18,13 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 
+from gateway.delivery.edge_counts import EdgeCounts
 from gateway.delivery.queue import HitQueue, PartlyAppended, QueueCap, QueuedHit, Refused
 from gateway.errors import StoreUnavailable
-from gateway.tracking.hits import OutboundHit
-from gateway.visitors.network import IPAddress, truncate_ip
+from gateway.model.addresses import IPAddress, truncate_ip
+from gateway.model.outbound_hits import OutboundHit
 
 log = logging.getLogger("gateway.forwarder")
 
@@ -39,15 +39,6 @@ def client_key(ip: IPAddress | None) -> str | None:
 
 BATCH = 500
 RETRY_SECONDS = 0.5
-
-
-@dataclass
-class EdgeCounts:
-    queued: int = 0  # appended to the store
-    overflowed: int = 0  # refused: the vendor's queue was at its cap (entries or bytes)
-    dropped: int = 0  # refused: the buffer was full while the store was down
-    yielded: int = 0  # refused: an anonymous ping over its share, kept for consented hits
-    over_share: int = 0  # refused: its client held its most of the vendor's queue
 
 
 _COUNTER_OF_REASON = {

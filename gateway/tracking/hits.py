@@ -10,18 +10,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 from gateway.consent.model import MARKETING
 from gateway.decision import DENIED, Decision
+from gateway.model.addresses import IPAddress, truncate_ip
+from gateway.model.outbound_hits import OutboundHit
 from gateway.rules.model import Rule
 from gateway.tracking.consent_mode import consent_mode_params
 from gateway.tracking.encoded import Encoded
 from gateway.tracking.redaction import redact_params
-from gateway.visitors.network import IPAddress, truncate_ip
 
 Params = Sequence[tuple[str, Any]]
 GATEWAY_AGENT = "consent-gateway"
@@ -42,24 +42,6 @@ def parse_query(raw: str) -> list[tuple[str, Any]]:
             value = quote_plus(unquote_plus(value))
         pairs.append((key, Encoded(value)))
     return pairs
-
-
-@dataclass(frozen=True, slots=True)
-class OutboundHit:
-    """One request the forwarder will send; everything in it was allowed by a rule."""
-
-    vendor: str
-    method: str
-    url: str  # the rule's upstream, plus the query string for query-encoded hits
-    headers: tuple[tuple[str, str], ...]
-    body: bytes = b""
-    # How many values had an e-mail address replaced (counted at the edge, never queued).
-    redacted: int = field(default=0, compare=False)
-
-    @property
-    def size(self) -> int:
-        """What it takes in the queue, near enough: URL, body and headers."""
-        return len(self.url) + len(self.body) + sum(len(n) + len(v) for n, v in self.headers)
 
 
 def allowed_params(

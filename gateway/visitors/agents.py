@@ -17,44 +17,14 @@ import functools
 import itertools
 import re
 import string
-from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 from urllib.parse import unquote
 
 import user_agents
 from user_agents.parsers import EMAIL_PROGRAM_FAMILIES
 
+from gateway.model.visitors import AgentRole, DeviceKind, Visitor
 from gateway.visitors import agent_patterns as patterns
-
-AgentRole = Literal[
-    "browser",
-    "app",
-    "mail_client",
-    "image_proxy",
-    "link_scanner",
-    "crawler",
-    "http_library",
-    "headless",
-    "unknown",
-]
-DeviceKind = Literal["desktop", "mobile", "tablet", "bot", "other"]
-
-
-@dataclass(frozen=True, slots=True)
-class Visitor:
-    """What a user agent says about who is asking.
-
-    `is_bot` is True for every machine that acts on its own account. An image
-    proxy (Gmail's GoogleImageProxy) is not a bot, because it fetches for a
-    person who opened a message, but it is not that person's device either.
-    """
-
-    is_bot: bool
-    role: AgentRole
-    browser: str
-    os: str
-    device: DeviceKind
-
 
 OTHER: Final = "Other"
 CACHE_SIZE: Final = 8192

@@ -1,14 +1,15 @@
-"""The client's IP address: taken through configured proxies only, and kept only truncated."""
+"""The client's IP address: taken through configured proxies only.
+
+It is kept only truncated (`gateway.model.addresses.truncate_ip`).
+"""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from functools import lru_cache
 
+from gateway.model.addresses import IPAddress
 from gateway.settings.values import Network
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def parse_ip(text: str | None) -> IPAddress | None:
@@ -42,14 +43,3 @@ def client_ip(
 
 def _is_trusted(address: IPAddress, trusted: Sequence[Network]) -> bool:
     return any(address in network for network in trusted)
-
-
-@lru_cache(maxsize=65536)
-def truncate_ip(address: IPAddress | None) -> str:
-    """IPv4 to its /24, IPv6 to its /48 (`203.0.113.77` → `203.0.113.0`); '' for unknown."""
-    if address is None:
-        return ""
-    if address.version == 6 and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from gateway.admin.form_figures import form_figures
 from gateway.app import create_app
-from gateway.counts import FormEvent, FormRefusal
+from gateway.model.counts import FormEvent, FormRefusal
 from gateway.settings import Settings
 from tests.admin.conftest import ADMIN, ADMIN_HASH, ORIGIN
 from tests.admin.html_reading import log_in, row, tables

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.receipts.model import Receipt
+from gateway.model.receipts import Receipt
 from gateway.runtime import Gateway
 from tests.conftest import serving
 from tests.vendors import StandInVendor

@@ -11,10 +11,10 @@ import pytest
 from gateway.consent.objections import Objection
 from gateway.delivery.consent_check import DeliveryConsent, Standing, withheld_reason
 from gateway.delivery.queue import QueuedHit
+from gateway.model.outbound_hits import OutboundHit
 from gateway.rules.model import HitRule, Rule
 from gateway.store import Store, open_store
 from gateway.store.base import SubjectStanding
-from gateway.tracking.hits import OutboundHit
 from tests.store.test_contract import T0, receipt
 
 GA4 = Rule("ga4", "GA4", "analytics", "https://p.example/", HitRule(mode="forward"))

@@ -23,10 +23,10 @@ import pytest
 from gateway.app import create_app
 from gateway.delivery.queue import QueuedHit, open_hit_queue
 from gateway.delivery.worker import DeliveryWorker
+from gateway.model.outbound_hits import OutboundHit
 from gateway.rules.loader import load_rules
 from gateway.settings import Settings
 from gateway.store import open_store
-from gateway.tracking.hits import OutboundHit
 from tests.conftest import REPO, SECRET, SITE, serving
 from tests.delivery.vendor import CountingVendor
 from tests.delivery.waiting import drained

@@ -9,9 +9,9 @@ import pytest
 
 from gateway.delivery.queue import HitQueue, QueueCap, QueuedHit, Taken, open_hit_queue
 from gateway.delivery.sqlite_queue import SQLiteHitQueue
+from gateway.model.outbound_hits import OutboundHit
 from gateway.store import Store
 from gateway.store.hit_queue_layout import DEAD_LETTER_SECONDS
-from gateway.tracking.hits import OutboundHit
 
 LEASE = 5.0
 SHORT = 0.3  # a lease that runs out during the test

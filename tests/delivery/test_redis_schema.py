@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from gateway.delivery.queue import QueueCap, QueuedHit, open_hit_queue
+from gateway.model.outbound_hits import OutboundHit
 from gateway.settings import Settings
 from gateway.store import open_store
 from gateway.store.hit_queue_layout import STREAMS_KEY, share_key, stream_key
 from gateway.store.redis_connection import Client, RedisConnection
 from gateway.store.redis_schema import SCHEMA_KEY, VERSION
-from gateway.tracking.hits import OutboundHit
 
 
 async def raw_client(url: str) -> Client:

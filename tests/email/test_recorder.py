@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from gateway.counting.counters import EventCounter
 from gateway.email.recipients import Collection, RecipientConsents
 from gateway.email.recorder import SETTLE_SECONDS, EmailRecorder
 from gateway.email.tokens import ClickToken, OpenToken
 from gateway.errors import StoreUnavailable
-from gateway.receipts.model import day_of
+from gateway.model.days import day_of
 from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
 from gateway.settings import Settings
 from gateway.store import Store
-from gateway.tracking.counters import EventCounter
 from tests.clocks import FixedClock
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.email.targets import MAX_TARGET_LENGTH, checked_target, is_redirectable
+from gateway.email.targets import checked_target, is_redirectable
 from gateway.errors import Unprocessable
+from gateway.model.link_limits import MAX_TARGET_LENGTH
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.model.receipts import FIELD_NAMES, Receipt
 from gateway.receipts.export import export_chunks, jsonl_line, started
-from gateway.receipts.model import FIELD_NAMES, Receipt
 from gateway.runtime import Gateway
 from gateway.settings import Settings
 from tests.conftest import serving

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.consent.cookie import COOKIE_NAME
-from gateway.email.records import tombstone_id
+from gateway.model.tombstones import tombstone_id
 from gateway.runtime import Gateway
 from gateway.settings import Settings
 from tests.conftest import REPO, SITE, serving

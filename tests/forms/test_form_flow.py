@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.email.identity import recipient_id, recipient_key
-from gateway.receipts.model import Receipt
+from gateway.model.receipts import Receipt
 from gateway.runtime import Gateway
 from gateway.settings import Settings
 from tests.clocks import SteadyClock

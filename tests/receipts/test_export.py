@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from gateway.errors import StoreUnavailable
+from gateway.model.receipts import FIELD_NAMES, Receipt
 from gateway.receipts import export
 from gateway.receipts.export import export_chunks, started, write_receipts
-from gateway.receipts.model import FIELD_NAMES, Receipt
 from tests.store.test_contract import T0, receipt
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.receipts.model import Receipt
+from gateway.model.receipts import Receipt
 from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
 from gateway.store import open_store

@@ -17,7 +17,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.inputs import SUBJECT_ID_PATTERN
-from gateway.receipts.model import Receipt
+from gateway.model.receipts import Receipt
 from gateway.runtime import Gateway
 from gateway.settings import Settings
 from tests.admin.html_reading import log_in

@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-from gateway.email.records import EmailEvent, RecipientConsent, new_event_id
 from gateway.errors import StoreUnavailable
-from gateway.receipts.model import Receipt, day_of, new_receipt_id
+from gateway.model.days import day_of
+from gateway.model.email_events import EmailEvent, RecipientConsent, new_event_id
+from gateway.model.receipts import Receipt, new_receipt_id
 from gateway.store import Store, open_store
 from gateway.store.base import CountKey
 from gateway.store.redis_keys import (

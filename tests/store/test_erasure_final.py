@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gateway.consent.objections import Objection
-from gateway.email.records import RecipientConsent
+from gateway.model.email_events import RecipientConsent
 from gateway.store import Store
 from gateway.store.redis import RedisStore
 from gateway.store.redis_keys import (

@@ -13,10 +13,10 @@ import pytest
 
 from gateway.delivery.queue import HitQueue, QueueCap, QueuedHit, open_hit_queue
 from gateway.errors import StoreUnavailable
+from gateway.model.outbound_hits import OutboundHit
 from gateway.store import Store
 from gateway.store.base import Counts, EmailRecords, Receipts, Retention, Rights
 from gateway.store.shared import SharedState
-from gateway.tracking.hits import OutboundHit
 
 FACETS: dict[str, type] = {
     "receipts": Receipts,

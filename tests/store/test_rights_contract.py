@@ -12,7 +12,8 @@ import pytest
 import redis
 
 from gateway.consent.objections import Objection
-from gateway.email.records import RecipientConsent, tombstone_id
+from gateway.model.email_events import RecipientConsent
+from gateway.model.tombstones import tombstone_id
 from gateway.store import Store, sqlite_purge
 from gateway.store.base import CountKey
 from gateway.store.redis_keys import (

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gateway.delivery.queue import QueueCap, QueuedHit, open_hit_queue
+from gateway.model.outbound_hits import OutboundHit
 from gateway.settings import Settings
 from gateway.store import open_store
 from gateway.store.sqlite_schema import VERSION
-from gateway.tracking.hits import OutboundHit
 
 # The DDL of the release before schema versions (the store's, its shared state's and the hit
 # queue's tables, as that release's code created them on every open), copied as it was.

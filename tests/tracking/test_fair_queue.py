@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.tracking.forwarder import EdgeCounts
+from gateway.delivery.edge_counts import EdgeCounts
 from tests.conftest import REPO, SITE, first_read, serving
 from tests.tracking.test_pixel_proxy import BROWSER
 from tests.vendors import StandInVendor, rules_pointing_at

@@ -10,13 +10,13 @@ import pytest
 
 from gateway.decision import ConsentModeState
 from gateway.delivery.queue import open_hit_queue
+from gateway.delivery.sender import AnswerLost, NotSent, VendorSender
 from gateway.errors import StoreUnavailable
+from gateway.model.outbound_hits import OutboundHit
 from gateway.settings import Settings
 from gateway.store import open_store
 from gateway.tracking.consent_mode import consent_mode_params
 from gateway.tracking.forwarder import Forwarder
-from gateway.tracking.hits import OutboundHit
-from gateway.tracking.sender import AnswerLost, NotSent, VendorSender
 from tests.servers import free_port
 from tests.vendors import stand_in_vendor
 

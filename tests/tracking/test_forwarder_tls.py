@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.tracking.hits import OutboundHit
-from gateway.tracking.sender import NotSent, VendorSender
+from gateway.delivery.sender import NotSent, VendorSender
+from gateway.model.outbound_hits import OutboundHit
 
 
 def make_ca(

@@ -15,12 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.visitors.agents import (
-    MAX_AGENT_LENGTH,
-    Visitor,
-    classification_cache_info,
-    classify_visitor,
-)
+from gateway.model.visitors import Visitor
+from gateway.visitors.agents import MAX_AGENT_LENGTH, classification_cache_info, classify_visitor
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PERSON_ROLES = ("browser", "mail_client")

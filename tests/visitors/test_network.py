@@ -6,7 +6,8 @@ import ipaddress
 
 import pytest
 
-from gateway.visitors.network import client_ip, parse_ip, truncate_ip
+from gateway.model.addresses import truncate_ip
+from gateway.visitors.network import client_ip, parse_ip
 
 PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("::1/128"))
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from gateway.tracking.hits import OutboundHit
+from gateway.model.outbound_hits import OutboundHit
 
 _MAX_RESPONSE_BYTES = 65536
 Origin = tuple[str, str, int]  # scheme, host, port

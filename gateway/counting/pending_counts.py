@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
-from gateway.counts import CountKey
+from gateway.model.counts import CountKey
 
 log = logging.getLogger("gateway.counters")
 

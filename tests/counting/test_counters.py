@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from gateway.counts import CountKey, PixelCount
-from gateway.receipts.model import day_of
+from gateway.counting.counters import EventCounter
+from gateway.model.counts import CountKey, PixelCount
+from gateway.model.days import day_of
 from gateway.store.base import Store
-from gateway.tracking.counters import EventCounter
 from tests.clocks import FixedClock
 
 

@@ -16,12 +16,12 @@ from collections import Counter
 from collections.abc import Callable
 
 from gateway.background import Repeating
-from gateway.counts import Counted, CountKey
+from gateway.counting.pending_counts import PendingCountsFile
 from gateway.errors import StoreUnavailable
 from gateway.metrics import Metrics
-from gateway.receipts.model import day_of
+from gateway.model.counts import Counted, CountKey
+from gateway.model.days import day_of
 from gateway.store.base import Counts
-from gateway.tracking.pending_counts import PendingCountsFile
 
 log = logging.getLogger("gateway.counters")
 

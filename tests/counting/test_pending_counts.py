@@ -9,11 +9,11 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from gateway.counts import CountKey, PixelCount
+from gateway.counting.counters import EventCounter
+from gateway.counting.pending_counts import PendingCountsFile
+from gateway.model.counts import CountKey, PixelCount
 from gateway.settings import Settings
 from gateway.store import open_store
-from gateway.tracking.counters import EventCounter
-from gateway.tracking.pending_counts import PendingCountsFile
 from tests.conftest import REPO
 
 DOWN = "redis://127.0.0.1:1/0"
@@ -25,11 +25,11 @@ def crash_during_an_outage(directory: Path) -> None:
         f"""
         import asyncio, os
         from pathlib import Path
-        from gateway.counts import PixelCount
+        from gateway.model.counts import PixelCount
         from gateway.settings import from_keys
         from gateway.store import open_store
-        from gateway.tracking.counters import EventCounter
-        from gateway.tracking.pending_counts import PendingCountsFile
+        from gateway.counting.counters import EventCounter
+        from gateway.counting.pending_counts import PendingCountsFile
 
         async def main():
             store = open_store(from_keys(store={DOWN!r}, store_timeout_seconds=0.2))

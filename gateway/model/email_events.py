@@ -6,7 +6,6 @@ address (`gateway.email.recipient_id`), and an event keeps only its verdict.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import secrets
@@ -88,8 +87,3 @@ class EmailEvent:
     def from_json(cls, text: str | bytes) -> EmailEvent:
         record = json.loads(text)
         return cls(**record)
-
-
-def tombstone_id(subject_id: str) -> str:
-    """What an erased subject leaves behind: a hash of its id (and the date, in the store)."""
-    return hashlib.sha256(subject_id.encode()).hexdigest()

@@ -11,8 +11,9 @@ import secrets
 import time
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, Literal, NamedTuple
+
+from gateway.model.days import day_of
 
 SubjectKind = Literal["visitor", "recipient"]
 Action = Literal[
@@ -107,13 +108,3 @@ class Receipt:
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Receipt))
-
-
-def day_of(timestamp: float) -> str:
-    """The UTC day of a unix time, as YYYY-MM-DD."""
-    return _day_name(int(timestamp // 86400))
-
-
-@lru_cache(maxsize=64)
-def _day_name(day_number: int) -> str:
-    return datetime.fromtimestamp(day_number * 86400, UTC).strftime("%Y-%m-%d")
