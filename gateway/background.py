@@ -35,8 +35,9 @@ class Repeating:
 
     async def stop(self) -> None:
         """Cancel the loop and wait for it to end. A cancellation can be lost inside a round
-        (redis-py may turn it into a connection error, retry, and return): the loop is then
-        cancelled again until it ends, so shutdown never waits on it forever."""
+        (seen with redis-py 8: a Redis call cancelled at shutdown returned normally and the
+        loop slept on): the loop is then cancelled again until it ends, so a shutdown never
+        waits on it forever."""
         task, self._task = self._task, None
         while task is not None and not task.done():
             task.cancel()
