@@ -18,7 +18,7 @@ import pytest
 from gateway.app import create_app
 from gateway.runtime import Gateway
 from gateway.settings import Settings
-from tests.conftest import SITE, serving
+from tests.conftest import SITE, first_read, serving
 from tests.store.test_contract import receipt
 
 ADMIN = "admin-token-for-erasure-races"
@@ -52,6 +52,7 @@ async def two_instances(
             )
             app = create_app(settings)
             http = await stack.enter_async_context(serving(app))
+            await first_read(app)  # until then every subject objects (fail closed)
             instances.append(Instance(http, app.state.gateway))
         yield instances[0], instances[1]
 
