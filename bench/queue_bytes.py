@@ -58,7 +58,7 @@ async def measure(settings: Settings, port: int) -> None:
                         method, f"/t/ga4/g/collect?{query}", content=body, headers=headers
                     )
                     statuses.add(reply.status_code)
-                await app.state.gateway.forwarder.flush()
+                await app.state.gateway.appender.flush()
                 key = "cg:hits:{hits.ga4.0}"
                 entries = int(client.xlen(key))
                 usage = int(client.memory_usage(key, samples=0) or 0)

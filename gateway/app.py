@@ -32,6 +32,7 @@ from gateway.endpoints.origin import OriginGuard, OriginRefusals
 from gateway.endpoints.scripts import script_routes
 from gateway.errors import ClientError, StoreUnavailable
 from gateway.instrumentation import RequestInstrumentation
+from gateway.logs import configure_logging
 from gateway.runtime import Gateway
 from gateway.settings import Settings, load_settings
 
@@ -134,8 +135,11 @@ def _serve_trailing_slashes_in_place(router: Router) -> None:
 
 
 def app_from_environment() -> Starlette:
-    """The uvicorn factory used by `consent-gateway serve` workers."""
-    return create_app(load_settings())
+    """The uvicorn factory used by `consent-gateway serve` workers (a worker process of
+    `--workers N` starts with no log handler of its own)."""
+    settings = load_settings()
+    configure_logging(settings.site.log_level, settings.site.log_format)
+    return create_app(settings)
 
 
 async def client_error(request: Request, error: Exception) -> Response:

@@ -13,25 +13,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from gateway.audit.command import add_audit_command
+from gateway.cli_email import add_email_commands
 from gateway.cli_rights import add_rights_commands
-from gateway.errors import ClientError, ConfigError
-from gateway.inputs import parse_moment
+from gateway.cli_shared import EXIT_CONFIG, EXIT_UNREACHABLE, moment
+from gateway.errors import ConfigError
 from gateway.logs import configure_logging
 from gateway.receipts.export import write_receipts
 from gateway.settings import CONFIG_VARIABLE, Settings, load_settings
 from gateway.signing import generate_secret
-
-EXIT_CONFIG = 2
-EXIT_INPUT = 1
-EXIT_UNREACHABLE = 3  # check-config: the settings are fine, the store does not answer
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,48 +78,15 @@ def _parser() -> argparse.ArgumentParser:
     secret.set_defaults(run=lambda _: print(generate_secret()) or 0)
 
     receipts = commands.add_parser("receipts", help="stream receipts to stdout")
-    receipts.add_argument("--since", type=_moment, help="ISO date or time (inclusive)")
-    receipts.add_argument("--until", type=_moment, help="ISO date or time (exclusive)")
+    receipts.add_argument("--since", type=moment, help="ISO date or time (inclusive)")
+    receipts.add_argument("--until", type=moment, help="ISO date or time (exclusive)")
     receipts.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
     receipts.set_defaults(run=_receipts)
     add_rights_commands(commands, _settings)
     add_audit_command(commands, _audit_settings)
+    add_email_commands(commands, _settings)
 
-    sign = commands.add_parser(
-        "sign-link",
-        help="print the click, open and preferences URLs and the List-Unsubscribe headers",
-    )
-    sign.add_argument("--campaign", required=True)
-    sign.add_argument("--recipient", required=True, help="ESP id or email address (hashed)")
-    sign.add_argument("--url", required=True, help="the click-through target")
-    sign.add_argument("--index", type=int, default=1, help="the link's position in the email")
-    sign.add_argument("--sent-at", type=_moment, help="send time (default: now)")
-    sign.set_defaults(run=_sign_link, uses_store=False)
-
-    subject_id = commands.add_parser(
-        "subject-id", help="print the subject id of an email address (its keyed hash)"
-    )
-    subject_id.add_argument("address")
-    subject_id.set_defaults(run=_subject_id)
-
-    rewrite = commands.add_parser("rewrite-email", help="wrap an HTML email's links for tracking")
-    rewrite.add_argument("email", type=Path, metavar="IN.html")
-    rewrite.add_argument("--campaign", required=True)
-    who = rewrite.add_mutually_exclusive_group(required=True)
-    who.add_argument("--recipient", help="ESP id or email address (hashed)")
-    who.add_argument("--recipients", type=Path, metavar="CSV", help="one email per CSV row")
-    rewrite.add_argument("-o", "--output", type=Path, help="output file (default: stdout)")
-    rewrite.add_argument("--out-dir", type=Path, help="with --recipients: where files go")
-    rewrite.add_argument("--sent-at", type=_moment, help="send time (default: now)")
-    rewrite.set_defaults(run=_rewrite_email, uses_store=False)
     return parser
-
-
-def _moment(text: str) -> float:
-    try:
-        return parse_moment(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _settings(arguments: argparse.Namespace, **overrides: Any) -> Settings:
@@ -151,7 +114,7 @@ def _serve(arguments: argparse.Namespace) -> int:
 
         settings = _settings(arguments, **overrides, vendors=DEMO_VENDORS)
         os.environ["GATEWAY_VENDORS"] = ",".join(DEMO_VENDORS)
-    configure_logging(settings.site.log_level)
+    configure_logging(settings.site.log_level, settings.site.log_format)
     from gateway.preflight import check_writable_paths
     from gateway.rules.placeholders import placeholder_warnings
     from gateway.runtime import Gateway
@@ -201,11 +164,11 @@ def _count_metrics_across_workers(directory: Path) -> None:
 
 
 def _forward(arguments: argparse.Namespace) -> int:
-    from gateway.delivery.process import run_forwarder
+    from gateway.delivery.process import run_delivery_process
 
     settings = _settings(arguments)
-    configure_logging(settings.site.log_level)
-    asyncio.run(run_forwarder(settings))
+    configure_logging(settings.site.log_level, settings.site.log_format)
+    asyncio.run(run_delivery_process(settings))
     return 0
 
 
@@ -263,107 +226,6 @@ def _receipts(arguments: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(run())
-
-
-def _sign_link(arguments: argparse.Namespace) -> int:
-    from gateway.email.links import EmailSigner
-
-    signer = EmailSigner.from_settings(_settings(arguments))
-    try:
-        message = signer.message(
-            campaign=arguments.campaign, recipient=arguments.recipient, sent_at=arguments.sent_at
-        )
-        click_url = message.click_url(arguments.url, arguments.index)
-    except ClientError as error:
-        print(f"consent-gateway: {error.detail}", file=sys.stderr)
-        return EXIT_INPUT
-    print(click_url, message.open_url, message.preferences_url, sep="\n")
-    for name, value in _unsubscribe_headers(arguments)(message.subject).items():
-        print(f"{name}: {value}")
-    return 0
-
-
-def _unsubscribe_headers(arguments: argparse.Namespace) -> Callable[[str], dict[str, str]]:
-    """The RFC 8058 one-click unsubscribe headers of a newsletter, per subject."""
-    from gateway.forms.tokens import FormTokens
-    from gateway.signing import development_keys
-
-    settings = _settings(arguments)
-    tokens = FormTokens(settings.site.secret_keys or development_keys(settings.site.data_dir))
-    return functools.partial(tokens.unsubscribe_headers, settings.site.public_url)
-
-
-def _subject_id(arguments: argparse.Namespace) -> int:
-    from gateway.email.identity import recipient_key, subject_for
-    from gateway.signing import development_keys
-
-    settings = _settings(arguments)
-    key = recipient_key(settings.site.secret_keys or development_keys(settings.site.data_dir))
-    if "@" not in arguments.address:
-        print("consent-gateway: expected an email address", file=sys.stderr)
-        return EXIT_INPUT
-    try:
-        print(subject_for(arguments.address, key))
-    except ClientError as error:
-        print(f"consent-gateway: {error.detail}", file=sys.stderr)
-        return EXIT_INPUT
-    return 0
-
-
-def _rewrite_email(arguments: argparse.Namespace) -> int:
-    from gateway.email.batch import read_recipients, rewrite_for_recipients
-    from gateway.email.links import EmailSigner
-    from gateway.email.rewrite import EmailTemplate
-
-    signer = EmailSigner.from_settings(_settings(arguments))
-    unsubscribe = _unsubscribe_headers(arguments)
-    try:
-        template = EmailTemplate.parse(arguments.email.read_bytes(), signer)
-        for skipped in template.skipped:
-            print(
-                f"line {skipped.line}: left {skipped.href} as it is: {skipped.reason}",
-                file=sys.stderr,
-            )
-        if arguments.recipients is not None:
-            if arguments.out_dir is None:
-                print("consent-gateway: --recipients needs --out-dir", file=sys.stderr)
-                return EXIT_INPUT
-            with arguments.recipients.open(newline="", encoding="utf-8-sig") as file:
-                recipients = read_recipients(file)
-            count = rewrite_for_recipients(
-                template,
-                signer,
-                campaign=arguments.campaign,
-                recipients=recipients,
-                out_dir=arguments.out_dir,
-                sent_at=arguments.sent_at,
-                progress=sys.stderr,
-                list_unsubscribe=lambda subject: unsubscribe(subject)["List-Unsubscribe"],
-            )
-            print(
-                f"{count} email(s) in {arguments.out_dir}, {template.links} link(s) each",
-                file=sys.stderr,
-            )
-            return 0
-        message = signer.message(
-            campaign=arguments.campaign, recipient=arguments.recipient, sent_at=arguments.sent_at
-        )
-        rewritten = template.render(message)
-    except OSError as error:
-        print(f"consent-gateway: {error.filename or ''}: {error.strerror}", file=sys.stderr)
-        return EXIT_INPUT
-    except ClientError as error:
-        print(f"consent-gateway: {error.detail}", file=sys.stderr)
-        return EXIT_INPUT
-    if arguments.output is None:
-        sys.stdout.buffer.write(rewritten)
-        sys.stdout.flush()
-    else:
-        arguments.output.write_bytes(rewritten)
-    for name, value in unsubscribe(message.subject).items():
-        print(f"{name}: {value}", file=sys.stderr)
-    print(f"{template.links} link(s) wrapped for subject {message.subject}", file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":

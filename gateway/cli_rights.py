@@ -17,11 +17,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from gateway.cli_shared import refuse
 from gateway.errors import ClientError, StoreUnavailable
 from gateway.settings import Settings
 
 T = TypeVar("T")
-EXIT_INPUT = 1
 SettingsOf = Callable[[argparse.Namespace], Settings]
 
 
@@ -56,18 +56,13 @@ def _with_gateway(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
-def _fail(message: str) -> int:
-    print(f"consent-gateway: {message}", file=sys.stderr)
-    return EXIT_INPUT
-
-
 def _export(arguments: argparse.Namespace, settings: Settings) -> int:
     try:
         document = _with_gateway(settings, lambda g: g.rights.export(arguments.subject))
     except ClientError as error:
-        return _fail(error.detail)
+        return refuse(error.detail)
     except StoreUnavailable as error:
-        return _fail(f"the store is unavailable: {error}")
+        return refuse(f"the store is unavailable: {error}")
     json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return 0
@@ -79,16 +74,16 @@ def _erase(arguments: argparse.Namespace, settings: Settings) -> int:
     try:
         subject = checked_subject(arguments.subject)
     except ClientError as error:
-        return _fail(error.detail)
+        return refuse(error.detail)
     if not arguments.yes:
-        return _fail(
+        return refuse(
             "erase deletes everything held about the subject, receipts included, and cannot be"
             f" undone; to go ahead: consent-gateway erase {subject} --yes"
         )
     try:
         erased = _with_gateway(settings, lambda g: g.rights.erase(subject))
     except StoreUnavailable as error:
-        return _fail(f"the store is unavailable; nothing was erased: {error}")
+        return refuse(f"the store is unavailable; nothing was erased: {error}")
     print(json.dumps(erased))
     print(f"erased: {_summary(erased)}; only the tombstone stays", file=sys.stderr)
     return 0
@@ -112,7 +107,7 @@ def _purge(settings: Settings) -> int:
     try:
         removed = asyncio.run(run())
     except StoreUnavailable as error:
-        return _fail(f"the store is unavailable: {error}")
+        return refuse(f"the store is unavailable: {error}")
     print(f"\rpurged: {_summary(removed)}", file=sys.stderr)
     return 0
 

@@ -1,18 +1,40 @@
 """The gateway's exceptions, mapped to HTTP responses in one place (`gateway.app`).
 
+Every exception class in `gateway/` is in this tree (`tests/test_errors_tree.py` checks it).
+Those raised and caught inside one module are defined there, on a base from here.
+
 GatewayError
-├── ConfigError          bad settings or rule file: start-up stops with `str(error)`
-│   └── RuleError        one tag rule file is wrong (file, key, problem)
-├── StoreUnavailable     the store did not answer: receipts spool, tracking fails closed
-└── ClientError          a request the gateway will not honour → 4xx JSON
-    ├── BadRequest       400 malformed input
-    ├── Unauthorized     401 missing or wrong admin token
-    ├── Forbidden        403 origin or CSRF check failed
-    ├── NotFound         404
-    ├── PayloadTooLarge  413 body over the cap
-    ├── UnsupportedMedia 415 body is not JSON
-    ├── Unprocessable    422 well-formed but invalid (unknown category, …)
-    └── TooManyRequests  429 too many failed admin logins from one client (Retry-After)
+├── ConfigError            bad settings or rule file: start-up stops with `str(error)`
+│   └── RuleError          one tag rule file is wrong (file, key, problem)
+├── StoreUnavailable       the store did not answer: receipts spool, tracking fails closed
+│   └── PartlyAppended     an append failed after some vendors' hits were stored; those must
+│                          not be appended again (`delivery.queue`)
+├── UpstreamError          another party did not do what was asked; never a visitor's error
+│   ├── SendError          a hit did not reach its vendor, or may not have (`tracking.sender`)
+│   │   ├── NotSent        nothing was written: safe to send again
+│   │   │   └── Held       the caller's `before_write` held it back (connection open)
+│   │   └── AnswerLost     written, but no complete answer: sending again may count it twice
+│   ├── ScriptUnavailable  a vendor did not deliver its script → 404 or 502 (`tracking.scripts`)
+│   ├── MailError          the SMTP server or opt-in webhook did not take a mail (`forms.mail`)
+│   └── PageNotLoaded      an audited page answered an error status (`audit.crawl`)
+└── ClientError            a request the gateway will not honour → 4xx JSON
+    ├── BadRequest         400 malformed input
+    │   ├── _BadNumber     a JSON number the strict parser refuses (`strict_json`, internal)
+    │   └── UnreadableBody a hit body its rule cannot read, with a reason code (`tracking.bodies`)
+    ├── Unauthorized       401 missing or wrong admin token
+    ├── Forbidden          403 origin or CSRF check failed
+    │   └── FormRefused    an admin form failed its CSRF or Origin check: shown as a page
+    │                      (`admin.csrf`)
+    ├── NotFound           404
+    ├── StalePolicy        409 the form was shown under an older policy (`forms.service`)
+    ├── PayloadTooLarge    413 body over the cap
+    │   ├── TooManyHits    more hits in one body than a batch may carry (`tracking.bodies`)
+    │   └── HitTooLarge    a shaped hit, or a request's hits, over their byte cap (`tracking.bodies`)
+    ├── UnsupportedMedia   415 body is not JSON
+    ├── Unprocessable      422 well-formed but invalid (unknown category, …)
+    │   └── PreTicked      a consent box was ticked before the person acted (`forms.submission`)
+    ├── OptInUnavailable   422 double opt-in is not configured (`forms.service`)
+    └── TooManyRequests    429 too many failed admin logins from one client (Retry-After)
 """
 
 from __future__ import annotations
@@ -99,3 +121,8 @@ class TooManyRequests(ClientError):
 
 class StoreUnavailable(GatewayError):
     """The store cannot be reached or did not answer in time (tracking fails closed)."""
+
+
+class UpstreamError(GatewayError):
+    """Another party — a vendor, a mail server or webhook, an audited site — did not do what
+    was asked. Handled where it is raised (retried, counted, answered 502), never a 500."""

@@ -35,8 +35,10 @@ from gateway.rules.selection import select_vendors
 from gateway.settings import Settings
 from gateway.signing import development_keys
 from gateway.store import Store, open_store
+from gateway.store.archive.mover import ArchiveMover
+from gateway.store.archive.store import ArchivedRedisStore
 from gateway.store_health import StoreHealth
-from gateway.tracking.forwarder import Forwarder
+from gateway.tracking.appender import HitAppender
 from gateway.tracking.scripts import FirstPartyScripts
 
 
@@ -51,7 +53,7 @@ class Gateway:
     writer: ReceiptWriter
     receipts: ReceiptLedger
     hit_queue: HitQueue
-    forwarder: Forwarder
+    appender: HitAppender
     delivery: DeliveryWorker | None  # None: `serve --no-forwarder`, workers run elsewhere
     delivery_monitor: DeliveryMonitor
     counter: EventCounter
@@ -66,6 +68,7 @@ class Gateway:
     store_health: StoreHealth
     scripts: FirstPartyScripts  # vendors' loader scripts, served from our origin
     forms: FormService
+    archive_mover: ArchiveMover | None  # with GATEWAY_ARCHIVE: moves old records to it
     clock: Callable[[], float] = field(default=time.time, repr=False)  # tests inject one
 
     def __post_init__(self) -> None:
@@ -123,7 +126,7 @@ class Gateway:
             settings.delivery.anonymous_share,
             settings.delivery.client_share,
         )
-        forwarder = Forwarder(hit_queue, cap_per_vendor=cap)
+        appender = HitAppender(hit_queue, cap_per_vendor=cap)
         delivery = (
             DeliveryWorker(hit_queue, store, rules, settings.delivery)
             if settings.delivery.forwarder
@@ -152,7 +155,7 @@ class Gateway:
             forgetters=(
                 email.recorder.forget_subject,
                 email.consents.forget,
-                forwarder.forget_subject,
+                appender.forget_subject,
             ),
             clock=clock,
         )
@@ -166,9 +169,9 @@ class Gateway:
             writer=writer,
             receipts=ledger,
             hit_queue=hit_queue,
-            forwarder=forwarder,
+            appender=appender,
             delivery=delivery,
-            delivery_monitor=DeliveryMonitor(hit_queue, forwarder, delivery, forwarding, cap=cap),
+            delivery_monitor=DeliveryMonitor(hit_queue, appender, delivery, forwarding, cap=cap),
             metrics=metrics,
             counter=counter,
             email=email,
@@ -183,13 +186,16 @@ class Gateway:
             forms=form_service(settings, keys, store, ledger, email.consents, counter, clock),
             banner_config=banner_config,
             shown_texts=ShownTexts(banner_config),
+            archive_mover=(
+                ArchiveMover(store, clock) if isinstance(store, ArchivedRedisStore) else None
+            ),
             clock=clock,
         )
 
     async def start(self) -> None:
         await self.store.open()
         await self.writer.start(replay_now=True)  # in the background: a big spool takes a while
-        await self.forwarder.start()
+        await self.appender.start()
         if self.delivery is not None:
             await self.delivery.start()
         self.delivery_monitor.start()
@@ -199,10 +205,14 @@ class Gateway:
         self.forms.outbox.start()
         await self.objections.start()
         await self.retention.start()
+        if self.archive_mover is not None:
+            await self.archive_mover.start()
         await self.heartbeat.start()
 
     async def stop(self) -> None:
         await self.heartbeat.close()
+        if self.archive_mover is not None:
+            await self.archive_mover.close()
         await self.retention.close()
         await self.objections.close()
         # SIGTERM: stop taking hits, write the edge's buffer; what is undelivered stays queued.
@@ -210,7 +220,7 @@ class Gateway:
         await self.store_health.stop()
         if self.delivery is not None:
             await self.delivery.stop(deadline_seconds=4.0)
-        await self.forwarder.close(deadline_seconds=2.0)
+        await self.appender.close(deadline_seconds=2.0)
         await self.email.stop()
         await self.forms.outbox.close()
         await self.counter.close()
@@ -223,7 +233,7 @@ class Gateway:
         """What this process publishes in its heartbeat and shows on `/readyz`."""
         return {
             "spool_depth": self.spool_depth(),
-            "forwarder": self.forwarder_counts(),
+            "forwarder": self.delivery_totals(),
             "counts_lost": self.counter.lost,
             "email_events_dropped": self.email.recorder.dropped,
             "opt_in_mails": {
@@ -234,7 +244,7 @@ class Gateway:
             },
         }
 
-    def forwarder_counts(self) -> dict[str, int]:
+    def delivery_totals(self) -> dict[str, int]:
         """Delivery figures summed over vendors (`delivery_report` has them per vendor)."""
         return self.delivery_monitor.totals()
 

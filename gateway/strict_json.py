@@ -26,7 +26,7 @@ _STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 
 
-class _BadNumber(ValueError):
+class _BadNumber(BadRequest):
     """A number the strict parser refuses."""
 
 

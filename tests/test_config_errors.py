@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli import EXIT_CONFIG, EXIT_UNREACHABLE, main
+from gateway.cli import main
+from gateway.cli_shared import EXIT_CONFIG, EXIT_UNREACHABLE
 from gateway.errors import ConfigError
 from gateway.preflight import check_writable_paths, store_problem
 from gateway.settings import from_keys, load_settings

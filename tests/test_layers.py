@@ -41,7 +41,12 @@ RULES: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
         "passed in",
     ),
     (
-        ("gateway.admin.figures", "gateway.admin.charts", "gateway.admin.form_figures"),
+        (
+            "gateway.admin.figures",
+            "gateway.admin.charts",
+            "gateway.admin.form_figures",
+            "gateway.admin.panels",
+        ),
         ("gateway.store", "starlette", "gateway.runtime"),
         "the dashboard's figures are pure functions of counts",
     ),

@@ -11,11 +11,12 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from gateway.admin.session import AdminSession, AdminSessions
+from gateway.errors import Forbidden
 
 FORM_TOKEN_FIELD = "csrf_token"  # noqa: S105 - a field name, not a secret
 
 
-class FormRefused(Exception):
+class FormRefused(Forbidden):
     """A form post that failed the CSRF or Origin check; `reason` is shown to the admin."""
 
     def __init__(self, reason: str) -> None:

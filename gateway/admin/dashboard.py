@@ -1,8 +1,9 @@
 """Everything `/admin` shows, read from a running gateway in one go.
 
 The counters come from the store (one query per metric for the whole window); the state of
-the forwarder and the spool from this process, and every live process's from its heartbeat. An unreachable store still gives a dashboard:
-the operations panel says so and the charts are empty, rather than the page failing.
+the delivery queue and the spool from this process, and every live process's from its
+heartbeat. An unreachable store still gives a dashboard: the operations panel says so and the
+charts are empty, rather than the page failing.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from gateway.admin import figures
-from gateway.admin.figures import Counts, Panel, Tile, Window
 from gateway.admin.form_figures import form_figures
+from gateway.admin.panels import Counts, Panel, Tile, Window
 from gateway.errors import StoreUnavailable
 from gateway.model.counts import (
     ConsentAction,
@@ -54,7 +55,7 @@ _METRICS = tuple(
 class Health:
     store: str
     store_latency_ms: float | None  # None: the store did not answer
-    forwarder: dict[str, int]
+    delivery_totals: dict[str, int]  # over vendors: queue depth, edge and delivery counts
     delivery: dict[str, dict[str, float]]
     spool_depth: int
     counts_lost: int
@@ -63,6 +64,7 @@ class Health:
     this_instance: str = ""
     store_usage: dict[str, int] = field(default_factory=dict)  # used_bytes, limit_bytes
     instances: list[dict[str, Any]] = field(default_factory=list)  # every live process
+    archive: dict[str, object] = field(default_factory=dict)  # status, lag_seconds (if any)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +155,7 @@ async def build_dashboard(gateway: Gateway, period: int, today: date | None = No
         health=Health(
             store=gateway.store.name,
             store_latency_ms=latency,
-            forwarder=gateway.forwarder_counts(),
+            delivery_totals=gateway.delivery_totals(),
             delivery=gateway.delivery_report(),
             spool_depth=gateway.spool_depth(),
             counts_lost=gateway.counter.lost,
@@ -162,6 +164,9 @@ async def build_dashboard(gateway: Gateway, period: int, today: date | None = No
             this_instance=gateway.heartbeat.name,
             instances=await _instances(gateway) if latency is not None else [],
             store_usage=await _usage(gateway) if latency is not None else {},
+            archive=(
+                await gateway.archive_mover.health(1.0) if gateway.archive_mover is not None else {}
+            ),
         ),
         latest=latest,
     )

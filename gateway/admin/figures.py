@@ -9,27 +9,20 @@ The counters are the ones the gateway keeps as it works (`gateway.receipts.ledge
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-
-from markupsafe import Markup
+from collections.abc import Sequence
 
 from gateway.admin import charts
 from gateway.admin.charts import Series, percent
+from gateway.admin.panels import Cell, Counts, Panel, Table, Tile, Window, svg_markup
 from gateway.consent.model import NECESSARY
 from gateway.model.counts import (
     ConsentAction,
     ConsentCategory,
     ConsentGpc,
-    CountKey,
     EmailClick,
     EmailOpen,
     PixelCount,
 )
-
-Counts = Mapping[CountKey, int]
-Cell = str | int
 
 ACTIONS = (
     ("accept_all", "Accept all", "accept"),
@@ -49,50 +42,6 @@ VERDICTS = (
     ("machine", "Machine", "machine"),
 )
 MAX_CAMPAIGNS = 8
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    caption: str
-    head: tuple[str, ...]
-    rows: Sequence[tuple[Cell, ...]]
-
-
-@dataclass(frozen=True, slots=True)
-class Panel:
-    id: str
-    heading: str
-    chart: Markup
-    table: Table
-    note: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Tile:
-    id: str
-    label: str
-    value: str
-    detail: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """The days shown: `days` ISO dates, oldest first, ending with `last`."""
-
-    days: list[str] = field(default_factory=list)
-
-    @classmethod
-    def ending(cls, last: date, length: int) -> Window:
-        return cls([(last - timedelta(days=n)).isoformat() for n in range(length - 1, -1, -1)])
-
-    @property
-    def labels(self) -> list[str]:
-        return [f"{day.day} {day:%b}" for day in map(date.fromisoformat, self.days)]
-
-
-def _svg(svg: str) -> Markup:
-    """A chart from `charts`, which escapes every text it draws."""
-    return Markup(svg)  # noqa: S704
 
 
 def _actions_per_day(counts: Counts) -> dict[str, Counter[str]]:
@@ -154,7 +103,7 @@ def consent_actions(counts: Counts, window: Window) -> Panel:
     return Panel(
         "choices",
         "Consent choices per day",
-        _svg(
+        svg_markup(
             charts.columns(
                 "chart-choices", "Consent choices per day", description, window.labels, series
             )
@@ -181,7 +130,7 @@ def opt_in_rates(counts: Counts, window: Window, categories: Sequence[str]) -> P
     return Panel(
         "opt-in",
         "Opt-in rate per category",
-        _svg(
+        svg_markup(
             charts.lines(
                 "chart-opt-in", "Opt-in rate per category", description, window.labels, series
             )
@@ -206,7 +155,7 @@ def refusal_and_acceptance(action_counts: Counts) -> Panel:
     return Panel(
         "refusal",
         "Refusal and acceptance",
-        _svg(charts.share_bar("chart-refusal", "Refusal and acceptance", description, parts)),
+        svg_markup(charts.share_bar("chart-refusal", "Refusal and acceptance", description, parts)),
         _share_table("Refusal and acceptance", "Choice", parts),
         note=f"Withdrawals in the period: {totals['withdraw']:,}.",
     )
@@ -219,7 +168,7 @@ def gpc_share(gpc_counts: Counts) -> Panel:
     return Panel(
         "gpc",
         "Global Privacy Control",
-        _svg(charts.share_bar("chart-gpc", "Global Privacy Control", description, parts)),
+        svg_markup(charts.share_bar("chart-gpc", "Global Privacy Control", description, parts)),
         _share_table("Global Privacy Control", "Signal", parts),
         note="GPC is an opt-out of marketing that no default overrides.",
     )
@@ -239,7 +188,7 @@ def pixel_decisions(counts: Counts, vendors: Sequence[str]) -> Panel:
     return Panel(
         "pixels",
         "Hit decisions per vendor",
-        _svg(
+        svg_markup(
             charts.bar_rows("chart-pixels", "Hit decisions per vendor", description, rows, series)
         ),
         Table("Hit decisions per vendor", ("Vendor", *(n for n, _ in series), "Total"), table_rows),
@@ -270,7 +219,7 @@ def email_by_campaign(counts: Counts, kind: str) -> Panel:
     return Panel(
         f"email-{kind}",
         heading,
-        _svg(charts.bar_rows(f"chart-email-{kind}", heading, description, rows, series)),
+        svg_markup(charts.bar_rows(f"chart-email-{kind}", heading, description, rows, series)),
         Table(heading, ("Campaign", *(n for n, _ in series), "Total"), table_rows),
         note=note,
     )

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from markupsafe import Markup
-
 from gateway.admin import charts
-from gateway.admin.figures import Cell, Counts, Panel, Table
+from gateway.admin.panels import Cell, Counts, Panel, Table, svg_markup
 from gateway.model.counts import FormEvent, FormRefusal
 
 FORM_EVENTS = (
@@ -43,7 +41,7 @@ def form_figures(events: Counts, refusals: Counts) -> Panel:
     return Panel(
         "forms",
         heading,
-        Markup(charts.bar_rows("chart-forms", heading, description, rows, series)),  # noqa: S704
+        svg_markup(charts.bar_rows("chart-forms", heading, description, rows, series)),
         Table(heading, ("Form · purpose", *(name for name, _ in series)), table_rows),
         note=note if refused else "No submission or confirmation was refused.",
     )

@@ -28,7 +28,7 @@ from gateway.audit.config import banner_config
 from gateway.audit.record import STORAGE_ENTRIES, WRITE_SPY, AuditRun, Recorder, StateRun
 from gateway.audit.sites import same_site
 from gateway.audit.states import ConsentState, Step, banner_names, choice_steps
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, UpstreamError
 
 LINKS = "() => [...document.querySelectorAll('a[href]')].map((a) => a.href)"
 SKIPPED_SUFFIXES = (".pdf", ".zip", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".mp4")
@@ -179,7 +179,7 @@ async def _open(page: Any, url: str, recorder: Recorder, options: CrawlOptions) 
     return True
 
 
-class PageNotLoaded(Exception):
+class PageNotLoaded(UpstreamError):
     """The site answered a page with an error status: nothing of it can be judged."""
 
 

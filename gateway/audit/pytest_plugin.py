@@ -23,19 +23,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from gateway.audit.visitor_pages import VISITORS, open_visitor, settle, visitor_of
+
 if TYPE_CHECKING:
     from gateway.audit.config import AuditConfig
     from gateway.audit.judge import Item
-    from gateway.audit.record import Recorder
-    from gateway.audit.states import ConsentState
-
-QUIET_SECONDS = 0.5
-SETTLE_TIMEOUT = 8.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -112,17 +108,6 @@ def consent_browser(pytestconfig: pytest.Config) -> Iterator[Any]:
         browser.close()
 
 
-@dataclass
-class _Visitor:
-    state: ConsentState
-    recorder: Recorder
-    config: AuditConfig
-    banner: dict[str, Any] | None
-
-
-_VISITORS: dict[Any, _Visitor] = {}
-
-
 @pytest.fixture
 def consent_page(
     consent_browser: Any,
@@ -139,7 +124,7 @@ def consent_page(
         from gateway.audit.states import consent_state
 
         state = consent_state(state_name, consent_config.categories)
-        page = _open(consent_browser, state, url or consent_site, consent_config,
+        page = open_visitor(consent_browser, state, url or consent_site, consent_config,
                      consent_secret if preset else None, preset)  # fmt: skip
         contexts.append(page.context)
         return page
@@ -147,94 +132,11 @@ def consent_page(
     yield open_in_state
     for context in contexts:
         for page in context.pages:
-            _VISITORS.pop(page, None)
+            VISITORS.pop(page, None)
         context.close()
 
 
-def _open(
-    browser: Any, state: ConsentState, url: str, config: AuditConfig, secret: str | None,
-    preset: bool,
-) -> Any:  # fmt: skip
-    from gateway.audit.browser import GPC_SCRIPT, context_options, visitor_user_agent
-    from gateway.audit.config import banner_config
-    from gateway.audit.record import WRITE_SPY, Recorder
-    from gateway.audit.states import banner_names, choice_steps
-
-    context = browser.new_context(**context_options(visitor_user_agent(browser.version), state.gpc))
-    recorder = Recorder()
-    context.expose_binding("__cgAuditWrite", lambda _s, *a: recorder.on_write(*map(str, a)))
-    context.add_init_script(WRITE_SPY)
-    if state.gpc:
-        context.add_init_script(GPC_SCRIPT)
-    for event, handler in (("request", recorder.on_request), ("requestfinished", recorder.on_done),
-                           ("requestfailed", recorder.on_done), ("response", recorder.on_response)):  # fmt: skip
-        context.on(event, handler)
-    if preset and state.choice != "none":
-        if not secret:
-            pytest.fail(
-                "preset=True needs a staging gateway's key: $CONSENT_GATEWAY_SECRET or --consent-secret-file"
-            )
-        context.add_cookies([_signed_cookie(state, url, secret)])
-    page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    cdp.on("Network.requestWillBeSent", recorder.on_cdp_request)
-    cdp.on("Network.responseReceivedExtraInfo", recorder.on_cdp_response_headers)
-    cdp.send("Network.enable")
-    recorder.begin(url)
-    page.goto(url)
-    _settle(page, recorder)
-    banner = None
-    if recorder.banner_response is not None:
-        banner = banner_config(recorder.banner_response.text())
-    steps = [] if preset else choice_steps(state, banner)
-    if steps:
-        for step in steps:
-            target = page.get_by_role(
-                "button" if step.action == "click" else "checkbox", name=step.name
-            )
-            target.first.click() if step.action == "click" else target.first.check()
-        page.get_by_role("button", name=banner_names("reject_all", banner)).first.wait_for(
-            state="hidden"
-        )
-        _settle(page, recorder)
-        recorder.forget_requests()
-        page.reload()
-        _settle(page, recorder)
-    _VISITORS[page] = _Visitor(state, recorder, config, banner)
-    return page
-
-
-def _signed_cookie(state: ConsentState, url: str, secret: str) -> dict[str, Any]:
-    import secrets as random
-
-    from gateway.consent.cookie import COOKIE_NAME, ConsentCodec
-    from gateway.consent.model import Consent
-
-    revision = int(os.environ.get("GATEWAY_POLICY_REVISION", "1"))
-    consent = Consent(random.token_hex(16), revision, state.granted, int(time.time()), state.gpc)
-    token = ConsentCodec((secret,), max_age_days=180).encode(consent)
-    domain = os.environ.get("GATEWAY_COOKIE_DOMAIN")
-    if domain:
-        return {"name": COOKIE_NAME, "value": token, "domain": domain, "path": "/"}
-    return {"name": COOKIE_NAME, "value": token, "url": url}
-
-
-def _settle(page: Any, recorder: Recorder) -> None:
-    deadline = time.monotonic() + SETTLE_TIMEOUT
-    while time.monotonic() < deadline:
-        if not recorder.inflight and time.monotonic() - recorder.last_activity >= QUIET_SECONDS:
-            return
-        page.wait_for_timeout(50)  # lets Playwright deliver the events it holds
-
-
 # Assertion helpers
-
-
-def _visitor(page: Any) -> _Visitor:
-    visitor = _VISITORS.get(page)
-    if visitor is None:
-        raise AssertionError("this page was not opened by the consent_page fixture")
-    return visitor
 
 
 def consent_items(page: Any) -> list[Item]:
@@ -242,8 +144,8 @@ def consent_items(page: Any) -> list[Item]:
     from gateway.audit.judge import judge
     from gateway.audit.record import AuditRun, PageVisit, StateRun
 
-    visitor = _visitor(page)
-    _settle(page, visitor.recorder)
+    visitor = visitor_of(page)
+    settle(page, visitor.recorder)
     visitor.recorder.resolve_initiators()
     jar = page.context.cookies()
     visit = PageVisit(
@@ -266,8 +168,8 @@ def _fail(what: str, items: list[Item]) -> None:
 
 def no_vendor_requests(page: Any, category: str) -> None:
     """No request went to a host of a vendor in `category` (directly, not via the gateway)."""
-    visitor = _visitor(page)
-    _settle(page, visitor.recorder)
+    visitor = visitor_of(page)
+    settle(page, visitor.recorder)
     hits = []
     for request in visitor.recorder.visit.requests:
         vendors = [v for v in visitor.config.vendors_at(request.host) if v.category == category]
@@ -283,7 +185,7 @@ def no_vendor_requests(page: Any, category: str) -> None:
 
 def no_vendor_cookies(page: Any, category: str) -> None:
     """No cookie in the jar belongs to a vendor in `category`."""
-    visitor = _visitor(page)
+    visitor = visitor_of(page)
     found = [c["name"] for c in page.context.cookies()
              if any(v.category == category
                     for v in visitor.config.cookie_vendors(c["name"], c.get("domain", "")))]  # fmt: skip
@@ -295,7 +197,7 @@ def no_vendor_cookies(page: Any, category: str) -> None:
 
 def cookies_declared(page: Any, *also: str) -> None:
     """Every cookie in the jar is declared by a rule, is the consent cookie, or is in `also`."""
-    visitor = _visitor(page)
+    visitor = visitor_of(page)
     undeclared = [c["name"] for c in page.context.cookies()
                   if not visitor.config.declares(c["name"]) and c["name"] not in also]  # fmt: skip
     if undeclared:
@@ -309,8 +211,8 @@ def no_violations(page: Any) -> None:
 
 def gateway_decisions(page: Any) -> dict[str, str]:
     """The gateway's answer per vendor hit seen so far: `{"ga4": "forward", ...}`."""
-    visitor = _visitor(page)
-    _settle(page, visitor.recorder)
+    visitor = visitor_of(page)
+    settle(page, visitor.recorder)
     return {
         r.path.split("/")[2]: r.decision.split(";")[0]
         for r in visitor.recorder.visit.requests

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from gateway.delivery.consent_check import DeliveryConsent
 from gateway.delivery.lane import Lane
-from gateway.delivery.policy import classify, retry_after_seconds
 from gateway.delivery.queue import HitQueue, Taken
+from gateway.delivery.retry import classify, retry_after_seconds
 from gateway.delivery.sender import AnswerLost, Held, NotSent, SendError, VendorSender
 from gateway.delivery.slots import Slot
 from gateway.delivery.steps import Ack, Answer, DeadLetter, EntryState, Release, RetryAt, Send

@@ -8,8 +8,8 @@ import random
 from dataclasses import dataclass, field
 
 from gateway.delivery.marks import SendingMarks
-from gateway.delivery.policy import CircuitBreaker
 from gateway.delivery.protocols import Protocol
+from gateway.delivery.retry import CircuitBreaker
 from gateway.delivery.slots import Slots
 from gateway.delivery.steps import Ack, Answer, Breaker, EntryState, Step, next_step
 from gateway.rules.model import Rule

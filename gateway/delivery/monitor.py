@@ -38,13 +38,13 @@ class DeliveryMonitor:
     def __init__(
         self,
         queue: HitQueue,
-        forwarder: EdgeFigures,
+        appender: EdgeFigures,
         worker: DeliveryWorker | None,
         vendors: Sequence[str],
         clock: Callable[[], float] = time.time,
         cap: QueueCap | None = None,
     ) -> None:
-        self.queue, self.forwarder, self.worker, self.clock = queue, forwarder, worker, clock
+        self.queue, self.appender, self.worker, self.clock = queue, appender, worker, clock
         self.cap = cap or QueueCap(0, 0)
         self.vendors = list(vendors)
         self.depths: dict[str, QueueDepth] = {}
@@ -79,7 +79,7 @@ class DeliveryMonitor:
                 "cap_bytes": self.cap.bytes,
                 "breaker_open": 1.0 if vendor in tripped else 0.0,
             }
-            figures.update(asdict(self.forwarder.counts.get(vendor) or EdgeCounts()))
+            figures.update(asdict(self.appender.counts.get(vendor) or EdgeCounts()))
             figures.update(asdict(delivered.get(vendor) or DeliveryCounts()))
             report[vendor] = figures
         return report
@@ -94,5 +94,5 @@ class DeliveryMonitor:
             for name, value in figures.items():
                 if name not in _NOT_SUMMED:
                     sums[name] = sums.get(name, 0) + int(value)
-        sums["buffered"] = self.forwarder.buffered
+        sums["buffered"] = self.appender.buffered
         return sums

@@ -22,7 +22,7 @@ log = logging.getLogger("gateway.delivery")
 REPORT_SECONDS = 30.0
 
 
-async def run_forwarder(settings: Settings, stop: asyncio.Event | None = None) -> None:
+async def run_delivery_process(settings: Settings, stop: asyncio.Event | None = None) -> None:
     rules = load_rules(
         settings.rules.folder,
         categories=settings.consent.categories,

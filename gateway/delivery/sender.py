@@ -1,6 +1,6 @@
 """Sends one outbound hit over a pooled HTTP/1.1 keep-alive connection.
 
-Why not httpx here: the forwarder sends one request per hit, and httpx measured ~1.2 ms of CPU
+Why not httpx here: a delivery worker sends one request per hit, and httpx measured ~1.2 ms of CPU
 per request on this path against ~60 µs for asyncio streams with httptools (uvicorn's C
 parser, already a dependency) — the difference between keeping up with traffic and dropping
 it. The sender is deliberately small: no redirects, no cookies, no compression, responses
@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httptools
 
+from gateway.errors import UpstreamError
 from gateway.model.outbound_hits import OutboundHit
 
 _MAX_RESPONSE_BYTES = 65536
@@ -28,7 +29,7 @@ Origin = tuple[str, str, int]  # scheme, host, port
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
-class SendError(Exception):
+class SendError(UpstreamError):
     """The hit did not reach the vendor, or it is unknown whether it did."""
 
 

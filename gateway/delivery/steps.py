@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from gateway.delivery.policy import backoff_seconds, classify
+from gateway.delivery.retry import backoff_seconds, classify
 
 BreakerState = Literal["closed", "open", "half_open"]
 Fate = Literal["delivered", "rejected", "uncertain", "withheld"]

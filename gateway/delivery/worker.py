@@ -29,9 +29,9 @@ from gateway.delivery.consent_check import DeliveryConsent
 from gateway.delivery.hit_shell import STORE_RETRY_SECONDS, HitShell
 from gateway.delivery.lane import DeliveryCounts, Lane
 from gateway.delivery.marks import SendingMarks
-from gateway.delivery.policy import CircuitBreaker
 from gateway.delivery.protocols import protocol_of
 from gateway.delivery.queue import HitQueue, Taken
+from gateway.delivery.retry import CircuitBreaker
 from gateway.delivery.sender import VendorSender
 from gateway.delivery.slots import Slots
 from gateway.delivery.steps import Ack, DeadLetter, EntryState, Release

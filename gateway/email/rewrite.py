@@ -114,11 +114,6 @@ class EmailTemplate:
         return "".join(parts).encode(self.encoding, "surrogateescape")
 
 
-def rewrite_email(document: bytes, message: MessageLinks, signer: EmailSigner) -> bytes:
-    """One email for one recipient (use `EmailTemplate` to rewrite for many)."""
-    return EmailTemplate.parse(document, signer).render(message)
-
-
 def _encoding_of(document: bytes) -> str:
     if document.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise Unprocessable("UTF-16 emails are not supported: save the email as UTF-8")

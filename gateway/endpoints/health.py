@@ -25,6 +25,8 @@ async def readyz(request: Request) -> Response:
         **gateway.instance_figures(),
         "delivery": gateway.delivery_report(),
     }
+    if gateway.archive_mover is not None:  # its health and lag; down, it is not unready
+        body["archive"] = await gateway.archive_mover.health(WRITE_CHECK_SECONDS)
     deadline = min(WRITE_CHECK_SECONDS, gateway.settings.store.timeout_seconds)
     try:
         await gateway.store.check_writable(deadline)  # reachable is not enough: writable

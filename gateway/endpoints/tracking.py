@@ -24,8 +24,8 @@ from gateway.model.counts import PixelCount
 from gateway.model.outbound_hits import OutboundHit
 from gateway.rules.model import Rule
 from gateway.runtime import Gateway, gateway_of
+from gateway.tracking.appender import client_key
 from gateway.tracking.bodies import HitTooLarge, hits_in_body
-from gateway.tracking.forwarder import client_key
 from gateway.tracking.hits import outbound_hit, parse_query, redirect_target
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.headers import DecisionHeaders, geo_header_name, read_decision_headers
@@ -135,7 +135,7 @@ def carry_out(
         return decision, location
     for hit in outbound:
         tally.redacted(rule.id, hit.redacted)
-        gateway.forwarder.submit(
+        gateway.appender.submit(
             hit,
             consent_id=consent.consent_id if consent else None,
             signalled=decision.signalled,

@@ -29,6 +29,7 @@ import aiosmtplib
 import jinja2
 
 from gateway.delivery.sender import SendError, VendorSender
+from gateway.errors import UpstreamError
 from gateway.model.outbound_hits import OutboundHit
 
 log = logging.getLogger("gateway.forms")
@@ -50,7 +51,7 @@ class Mail:
     language: str
 
 
-class MailError(Exception):
+class MailError(UpstreamError):
     """The mail was not handed over (the server or the webhook refused or was unreachable)."""
 
 

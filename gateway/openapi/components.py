@@ -3,8 +3,8 @@
 names what the code cannot know: the categories, the purposes a form may ask for, the email
 category's name.
 
-    >>> from gateway.settings import Settings
-    >>> schemas = components(Settings(categories=("necessary", "analytics")))
+    >>> from gateway.settings import from_keys
+    >>> schemas = components(from_keys(categories=("necessary", "analytics")))
     >>> schemas["ObjectionRequest"]["properties"]["categories"]["items"]["enum"]
     ['analytics', 'email_tracking']
 """

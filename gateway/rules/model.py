@@ -28,7 +28,7 @@ the gateway handles a hit sent to `/t/{vendor}`::
     ip_param = "_uip"                # where the IP goes: a parameter ...
     # ip_header = "X-Forwarded-For"  # ... or a request header (exactly one when ip != drop)
     without_consent = "block"        # block (default) | anonymous; forward mode only
-    consent_mode = true              # Google consent mode: the forwarder adds gcs/gcd
+    consent_mode = true              # Google consent mode: the gateway adds gcs/gcd
     paths = ["/g/collect"]           # sub-paths the vendor's own client appends to /t/{vendor}
     bodies = ["lines"]               # POST body shapes: form | json | lines | bulk
     url_params = ["dl", "dr"]        # URL-valued: query and fragment dropped when anonymous ...
@@ -258,10 +258,6 @@ class Rule:
     descriptions: tuple[
         tuple[str, str], ...
     ] = ()  # language → description; English is `description`
-
-    def description_in(self, language: str) -> str:
-        """The description in `language`, else the English one."""
-        return dict(self.descriptions).get(language, self.description)
 
     # localStorage/sessionStorage keys its scripts write (`*` as in cookies); the audit judges
     # them as it judges cookies.

@@ -19,6 +19,7 @@ from __future__ import annotations
 from gateway.settings.load import CONFIG_VARIABLE, KEYS, SECTIONS, from_keys, load_settings
 from gateway.settings.sections import (
     AdminSection,
+    ArchiveSection,
     BannerSection,
     ConsentSection,
     DeliverySection,
@@ -38,6 +39,7 @@ __all__ = [
     "KEYS",
     "SECTIONS",
     "AdminSection",
+    "ArchiveSection",
     "BannerSection",
     "ConsentSection",
     "DeliverySection",

@@ -15,7 +15,7 @@ from gateway.store_url import store_url_problem, url_parts
 
 if TYPE_CHECKING:
     from gateway.settings.keys import Key
-    from gateway.settings.sections import FormsSection, Settings
+    from gateway.settings.sections import ArchiveSection, FormsSection, Settings
 
 Written = Mapping[str, tuple[str, str]]  # flat name → (source, key as written)
 
@@ -79,10 +79,21 @@ def check(settings: Settings, keys: Mapping[str, Key], written: Written) -> None
     store_problem = store_url_problem(settings.store.url)
     if store_problem:
         fail("store", store_problem)
+    _check_archive(settings.archive, settings.store.url, fail)
     purge = settings.retention.purge_interval_seconds
     if not (purge == 0 or 60 <= purge <= 86400):
         fail("purge_interval_seconds", "expected 0 (off) or 60 to 86400 seconds")
     _check_opt_in(settings.forms, site.allow_insecure_upstreams, fail)
+
+
+def _check_archive(archive: ArchiveSection, store_url: str, fail: _Failer) -> None:
+    if not archive.url:
+        return
+    parts = url_parts(archive.url)
+    if parts is None or parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+        fail("archive", "expected postgresql://user:password@host:port/database")
+    if not store_url.startswith(("redis://", "rediss://", "redis+")):
+        fail("archive", "an archive goes beside a Redis store (GATEWAY_STORE=redis://…)")
 
 
 def _check_opt_in(forms: FormsSection, insecure: bool, fail: _Failer) -> None:

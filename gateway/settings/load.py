@@ -36,6 +36,7 @@ SECTIONS: dict[str, type[Any]] = {
     "admin": sections.AdminSection,
     "network": sections.NetworkSection,
     "retention": sections.RetentionSection,
+    "archive": sections.ArchiveSection,
 }
 KEYS: dict[str, Key] = {
     k.flat: k for name, cls in SECTIONS.items() for k in section_keys(name, cls)

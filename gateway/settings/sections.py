@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from gateway.consent.model import DEFAULT_CATEGORIES, EMAIL_TRACKING
+from gateway.logs import LOG_FORMATS
 from gateway.rules.transfers import DEFAULT_HOME_REGION, home_region
 from gateway.settings import values as v
 from gateway.settings.keys import key
@@ -36,6 +37,7 @@ class SiteSection:
     log_level: Literal["debug", "info", "warning", "error"] = key(
         "info", v.choice("debug", "info", "warning", "error")
     )
+    log_format: Literal["auto", "json", "text"] = key("auto", v.choice(*LOG_FORMATS))
     demo: bool = key(False, v.boolean)
     allow_insecure_upstreams: bool = key(False, v.boolean)
     # Worked out once from `public_url`, not on every request.
@@ -201,6 +203,15 @@ class RetentionSection:
 
 
 @dataclass(frozen=True, slots=True)
+class ArchiveSection:
+    """The PostgreSQL archive beside a Redis store: receipts and email events older than
+    `hot_days` move there (`gateway.store.archive`). No URL: no archive."""
+
+    url: str = key("", v.text, flat="archive", secret=True)  # may hold a password
+    hot_days: int = key(7, v.integer, low=1, high=3650)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """The gateway's whole configuration, a frozen set of sections built once: load it with
     `load_settings`; tests build it with `from_keys(**flat_keys)` or from sections."""
@@ -217,3 +228,4 @@ class Settings:
     admin: AdminSection = field(default_factory=AdminSection)
     network: NetworkSection = field(default_factory=NetworkSection)
     retention: RetentionSection = field(default_factory=RetentionSection)
+    archive: ArchiveSection = field(default_factory=ArchiveSection)

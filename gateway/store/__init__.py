@@ -19,6 +19,10 @@ def open_store(settings: Settings) -> Store:
         if str(path) in (".", ":memory:"):
             raise ConfigError("settings", "store", "SQLite needs a file path: sqlite:///var/x.db")
         return SQLiteStore(path, settings)
+    if settings.archive.url:
+        from gateway.store.archive.store import ArchivedRedisStore
+
+        return ArchivedRedisStore(url, settings)
     from gateway.store.redis import RedisStore
 
     return RedisStore(url, settings)

@@ -12,7 +12,7 @@ hit queue is opened on the same backend (`gateway.delivery.queue.open_hit_queue`
 
 Every operation may raise `StoreUnavailable`; none raises anything else for a reachable store.
 Writes are idempotent so a replayed batch lands exactly once. Tombstone wins
-(`gateway.store.policy`): every write under a subject — receipt, email event, recipient
+(`gateway.store.retention_rules`): every write under a subject — receipt, email event, recipient
 consent, objection — checks the subject's tombstone in the same store operation and is dropped
 if the subject was erased.
 """
@@ -145,7 +145,7 @@ class Rights(Protocol):
         """Delete everything held about a subject — receipts, email consent, email events,
         objection — and leave only a suppression tombstone (hashed id and the date of the first
         erasure), atomically: no write under the subject lands after it. Returns how many of
-        each kind were deleted (`policy.ERASED_KINDS`)."""
+        each kind were deleted (`retention_rules.ERASED_KINDS`)."""
 
 
 class Retention(Protocol):

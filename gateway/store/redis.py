@@ -19,11 +19,13 @@ from redis.exceptions import ReadOnlyError
 
 from gateway.errors import StoreUnavailable
 from gateway.settings import Settings
+from gateway.store.base import Counts, EmailRecords, Receipts, Retention, Rights
 from gateway.store.redis_connection import REDIS_FAULTS, RedisConnection, unavailable
 from gateway.store.redis_purge import RedisPurge
 from gateway.store.redis_receipts import RedisCounts, RedisEmail, RedisReceipts
 from gateway.store.redis_rights import RedisRights
 from gateway.store.redis_shared import RedisShared
+from gateway.store.shared import SharedState
 
 PROBE_KEY = "cg:readyz-probe"  # written by /readyz to see that writes are taken
 
@@ -33,13 +35,15 @@ class RedisStore:
 
     def __init__(self, url: str, settings: Settings) -> None:
         self.url = url
+        self.settings = settings
         self.connection = RedisConnection(url, settings)
-        self.receipts = RedisReceipts(self.connection, settings)
-        self.counts = RedisCounts(self.connection, settings)
-        self.email = RedisEmail(self.connection, settings)
-        self.rights = RedisRights(self.connection, settings)
-        self.retention = RedisPurge(self.connection, settings, self.rights)
-        self.shared = RedisShared(self.connection)
+        rights = RedisRights(self.connection, settings)
+        self.receipts: Receipts = RedisReceipts(self.connection, settings)
+        self.counts: Counts = RedisCounts(self.connection, settings)
+        self.email: EmailRecords = RedisEmail(self.connection, settings)
+        self.rights: Rights = rights
+        self.retention: Retention = RedisPurge(self.connection, settings, rights)
+        self.shared: SharedState = RedisShared(self.connection)
 
     async def open(self) -> None:
         await self.connection.open()

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 
 from gateway.settings import Settings
-from gateway.store import policy
+from gateway.store import retention_rules
 from gateway.store.base import PurgeProgress
 from gateway.store.hit_queue_layout import DEAD_LETTER_SECONDS, STREAMS_KEY, dead_key_of
 from gateway.store.redis_connection import REDIS_FAULTS, RedisConnection, Reply, unavailable
@@ -34,12 +34,12 @@ class RedisPurge:
             raise unavailable(error) from error
 
     async def _purge(self, now: float, progress: PurgeProgress | None) -> dict[str, int]:
-        receipts_before = policy.receipts_cutoff(self.settings, now)
-        events_before = policy.events_cutoff(self.settings, now)
+        receipts_before = retention_rules.receipts_cutoff(self.settings, now)
+        events_before = retention_rules.events_cutoff(self.settings, now)
         removed = {"receipts": 0, "email_events": 0, "counts": 0}
         await self._purge_receipt_days(receipts_before)
         # Choices made again longer ago than any consent token lives supersede no token.
-        tokens_before = policy.tokens_cutoff(self.settings, now)
+        tokens_before = retention_rules.tokens_cutoff(self.settings, now)
         await self._redis.client.zremrangebyscore(CHOICE_CHANGES_KEY, "-inf", f"({tokens_before}")
         # Working data, not a kind to count: the delivery queue's dead letters past their week.
         oldest_kept = max(0, int((now - DEAD_LETTER_SECONDS) * 1000))
@@ -55,7 +55,7 @@ class RedisPurge:
                 if progress is not None:
                     progress("receipts", removed["receipts"])
         await self._purge_subjects(chunk, receipts_before, events_before, removed)
-        last_day = policy.counts_first_kept_day(self.settings, now)
+        last_day = retention_rules.counts_first_kept_day(self.settings, now)
         old_days = [
             key
             async for key in self._redis.client.scan_iter(match="cg:counts:*", count=1000)

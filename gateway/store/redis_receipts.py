@@ -25,7 +25,7 @@ from gateway.model.days import day_of
 from gateway.model.email_events import EmailEvent, RecipientConsent
 from gateway.model.receipts import Receipt
 from gateway.settings import Settings
-from gateway.store import policy
+from gateway.store import retention_rules
 from gateway.store.base import CountKey
 from gateway.store.redis_connection import Arg, RedisConnection
 from gateway.store.redis_keys import (
@@ -54,7 +54,7 @@ class RedisReceipts:
     async def add_receipts(self, receipts: Sequence[Receipt]) -> list[Receipt]:
         if not receipts:
             return []
-        keep = policy.receipt_retention_seconds(self.settings)
+        keep = retention_rules.receipt_retention_seconds(self.settings)
         if self._redis.cluster:
             done = await self._add_receipts_by_slot(receipts, keep)
         else:
@@ -69,13 +69,13 @@ class RedisReceipts:
         args: list[Arg] = [keep]
         for receipt in receipts:
             day, subject = receipt.day, receipt.subject_id
-            start = policy.day_start(day)
+            start = retention_rules.day_start(day)
             keys += (subject_receipts_key(subject), suppression_key(subject), day_receipts_key(day))
             args += (
                 receipt.receipt_id,
                 receipt.to_json(),
                 receipt.created_at,
-                policy.day_expires_at(day, keep),
+                retention_rules.day_expires_at(day, keep),
                 start,
                 day,
             )
@@ -88,9 +88,9 @@ class RedisReceipts:
         days: dict[str, float] = {}
         for receipt, body in zip(receipts, bodies, strict=True):
             pipeline.zadd(day_receipts_key(receipt.day), {body: receipt.created_at})
-            days[receipt.day] = policy.day_start(receipt.day)
+            days[receipt.day] = retention_rules.day_start(receipt.day)
         for day in days:
-            pipeline.expireat(day_receipts_key(day), policy.day_expires_at(day, keep))
+            pipeline.expireat(day_receipts_key(day), retention_rules.day_expires_at(day, keep))
         pipeline.zadd(DAYS_KEY, days)
         await self._redis.execute(pipeline)
         done = await self._redis.per_subject(
@@ -125,7 +125,9 @@ class RedisReceipts:
         high = "+inf" if until is None else f"({until}"
         pipeline = self._redis.pipeline()
         # Any moment before the first receipt is the same as none (and pre-1970 has no day key).
-        first_day = "-inf" if since is None or since <= 0 else policy.day_start(day_of(since))
+        first_day = (
+            "-inf" if since is None or since <= 0 else retention_rules.day_start(day_of(since))
+        )
         pipeline.zrangebyscore(DAYS_KEY, first_day, "+inf" if until is None else until)
         (days,) = await self._redis.execute(pipeline)
         for day in days:
@@ -166,14 +168,14 @@ class RedisCounts:
     async def add_counts(self, counts: Mapping[CountKey, int]) -> None:
         if not counts:
             return
-        keep = policy.event_retention_seconds(self.settings)
+        keep = retention_rules.event_retention_seconds(self.settings)
         pipeline = self._redis.pipeline()
         days = set()
         for key, value in counts.items():
             pipeline.hincrby(day_counts_key(key.day), f"{key.metric}|{key.label}", value)
             days.add(key.day)
         for day in days:
-            pipeline.expireat(day_counts_key(day), policy.day_expires_at(day, keep))
+            pipeline.expireat(day_counts_key(day), retention_rules.day_expires_at(day, keep))
         await self._redis.execute(pipeline)
 
     async def counts(self, metric: str, first_day: str, last_day: str) -> dict[CountKey, int]:
@@ -216,7 +218,7 @@ class RedisEmail:
         for index, subject in enumerate(subjects):
             body, erased_at = replies[2 * index], replies[2 * index + 1]
             if erased_at is not None:
-                found[subject] = policy.erased_consent(subject, float(erased_at))
+                found[subject] = retention_rules.erased_consent(subject, float(erased_at))
             elif body is not None:
                 found[subject] = RecipientConsent.from_json(body)
         return found
@@ -224,17 +226,17 @@ class RedisEmail:
     async def add_email_events(self, events: Sequence[EmailEvent]) -> None:
         if not events:
             return
-        keep = policy.event_retention_seconds(self.settings)
+        keep = retention_rules.event_retention_seconds(self.settings)
         await self._redis.per_subject(
             ADD_EVENTS,
             [event.subject_id for event in events],
             [(email_events_key(e.subject_id), suppression_key(e.subject_id)) for e in events],
             [(event.created_at, event.to_json()) for event in events],
-            common=(keep, policy.events_cutoff(self.settings, time.time())),
+            common=(keep, retention_rules.events_cutoff(self.settings, time.time())),
         )
 
     async def email_events(self, subject_id: str) -> list[EmailEvent]:
-        cutoff = policy.events_cutoff(self.settings, time.time())
+        cutoff = retention_rules.events_cutoff(self.settings, time.time())
         pipeline = self._redis.pipeline()
         pipeline.zrangebyscore(email_events_key(subject_id), cutoff, "+inf")
         (bodies,) = await self._redis.execute(pipeline)

@@ -31,7 +31,7 @@ from gateway.model.days import day_of
 from gateway.model.receipts import Receipt
 from gateway.model.tombstones import tombstone_id
 from gateway.settings import Settings
-from gateway.store import policy
+from gateway.store import retention_rules
 from gateway.store.base import SubjectStanding, latest_choice
 from gateway.store.hit_queue_layout import STREAMS_KEY, sending_key_of, share_key_of
 from gateway.store.redis_connection import REDIS_FAULTS, RedisConnection, Reply, unavailable
@@ -147,7 +147,7 @@ class RedisRights:
         await self._forget_queued_hits(tombstone_id(subject_id))
         return dict(
             zip(
-                policy.ERASED_KINDS,
+                retention_rules.ERASED_KINDS,
                 (len(bodies), int(events), int(consent), int(objection)),
                 strict=True,
             )

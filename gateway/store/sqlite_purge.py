@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 
 from gateway.settings import Settings
-from gateway.store import policy
+from gateway.store import retention_rules
 from gateway.store.base import PurgeProgress
 from gateway.store.hit_queue_layout import DEAD_LETTER_SECONDS
 from gateway.store.shared import CLICK_WINDOW_SECONDS
@@ -22,8 +22,8 @@ class SQLitePurge:
         self._database, self.settings = database, settings
 
     async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:
-        receipts_before = policy.receipts_cutoff(self.settings, now)
-        events_before = policy.events_cutoff(self.settings, now)
+        receipts_before = retention_rules.receipts_cutoff(self.settings, now)
+        events_before = retention_rules.events_cutoff(self.settings, now)
         plan = {
             "receipts": (
                 "DELETE FROM receipts WHERE receipt_id IN (SELECT receipt_id FROM receipts"
@@ -38,7 +38,7 @@ class SQLitePurge:
             "counts": (
                 "DELETE FROM counts WHERE (metric, day, label) IN"
                 " (SELECT metric, day, label FROM counts WHERE day < ? LIMIT ?)",
-                policy.counts_first_kept_day(self.settings, now),
+                retention_rules.counts_first_kept_day(self.settings, now),
             ),
         }
         # Working data, not a kind to count: click windows past their minute.
@@ -51,7 +51,7 @@ class SQLitePurge:
         await self._database.run(
             lambda connection: connection.execute(
                 "DELETE FROM choice_changes WHERE changed_at < ?",
-                (policy.tokens_cutoff(self.settings, now),),
+                (retention_rules.tokens_cutoff(self.settings, now),),
             )
         )
         # And the delivery queue's dead letters past their week (`hit_queue_layout`).

@@ -14,7 +14,7 @@ from gateway.model.email_events import EmailEvent, RecipientConsent
 from gateway.model.receipts import Receipt
 from gateway.model.tombstones import tombstone_id
 from gateway.settings import Settings
-from gateway.store import policy
+from gateway.store import retention_rules
 from gateway.store.base import CountKey
 from gateway.store.sqlite_connection import NOT_ERASED, SQLiteConnection
 
@@ -143,13 +143,13 @@ class SQLiteEmail:
                     list(hashes),
                 ):
                     subject = hashes[subject_hash]
-                    found[subject] = policy.erased_consent(subject, erased_at)
+                    found[subject] = retention_rules.erased_consent(subject, erased_at)
             return found
 
         return await self._database.run(read)
 
     def _event_cutoff(self) -> float:
-        return policy.events_cutoff(self.settings, time.time())
+        return retention_rules.events_cutoff(self.settings, time.time())
 
     async def add_email_events(self, events: Sequence[EmailEvent]) -> None:
         rows = [

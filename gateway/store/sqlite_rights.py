@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from gateway.consent.objections import Objection
 from gateway.model.receipts import Receipt
 from gateway.model.tombstones import tombstone_id
-from gateway.store import policy
+from gateway.store import retention_rules
 from gateway.store.base import SubjectStanding, latest_choice
 from gateway.store.sqlite_connection import NOT_ERASED, SQLiteConnection
 
@@ -125,7 +125,7 @@ class SQLiteRights:
                         f"DELETE FROM {_SUBJECT_TABLES[kind]} WHERE subject_id = ?",  # noqa: S608
                         (subject_id,),
                     ).rowcount
-                    for kind in policy.ERASED_KINDS
+                    for kind in retention_rules.ERASED_KINDS
                 }
                 # The first erasure's date stays: it is when the request was carried out.
                 connection.execute(
@@ -147,7 +147,7 @@ class SQLiteRights:
         return await self._database.run(erase)
 
 
-# Where each kind of `policy.ERASED_KINDS` is kept.
+# Where each kind of `retention_rules.ERASED_KINDS` is kept.
 _SUBJECT_TABLES = {
     "receipts": "receipts",
     "email_events": "email_events",

@@ -29,6 +29,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from gateway.errors import UpstreamError
 from gateway.rules.model import ScriptRule
 
 MAX_SCRIPT_BYTES = 2 * 1024 * 1024
@@ -44,7 +45,7 @@ _JAVASCRIPT = "application/javascript; charset=utf-8"
 Count = Callable[[str, str], None]  # (vendor, outcome) → counted
 
 
-class ScriptUnavailable(Exception):
+class ScriptUnavailable(UpstreamError):
     """The vendor did not deliver the script (and no earlier copy may stand in)."""
 
     def __init__(self, status: int) -> None:

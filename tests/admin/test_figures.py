@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from gateway.admin import figures
-from gateway.admin.figures import Window
+from gateway.admin.panels import Window
 from gateway.store.base import CountKey
 
 WINDOW = Window.ending(date(2026, 11, 25), 3)  # 23, 24, 25 Nov

@@ -10,8 +10,8 @@ from dataclasses import replace
 import pytest
 
 from gateway.delivery.lane import Lane
-from gateway.delivery.policy import CircuitBreaker
 from gateway.delivery.protocols import protocol_of
+from gateway.delivery.retry import CircuitBreaker
 from gateway.delivery.slots import Slots
 from gateway.delivery.steps import (
     MIN_WAIT,

@@ -100,7 +100,7 @@ async def test_a_refusal_is_not_retried(running: Running) -> None:
 
 
 async def test_an_old_hit_is_dead_lettered_not_sent(running: Running) -> None:
-    running.gateway.forwarder.clock = lambda: time.time() - 2 * 86400
+    running.gateway.appender.clock = lambda: time.time() - 2 * 86400
     await running.hit("c-old")
     await drained(running.gateway)
     assert running.vendor.received == []
@@ -165,7 +165,7 @@ async def test_consent_is_checked_again_at_delivery(vendor, make_settings, tmp_p
         await running.hit("kept")
         await gateway.store.rights.erase_subject(erased, time.time())
         await gateway.store.rights.put_objection(Objection(objected, ("analytics",), time.time()))
-        await gateway.forwarder.flush()
+        await gateway.appender.flush()
         assert withdrew != erased
 
         worker = DeliveryWorker(
@@ -204,13 +204,13 @@ async def test_a_narrower_choice_or_a_refused_vendor_withholds_queued_hits(
             )
             assert response.status_code == 200
         objected = await running.consent("analytics")
-        gateway.forwarder.clock = lambda: time.time() - 2 * 86400  # past the maximum age
+        gateway.appender.clock = lambda: time.time() - 2 * 86400  # past the maximum age
         await running.hit("objected-old")
-        gateway.forwarder.clock = time.time
+        gateway.appender.clock = time.time
         await gateway.store.rights.put_objection(Objection(objected, ("analytics",), time.time()))
         await running.consent("analytics")
         await running.hit("kept")
-        await gateway.forwarder.flush()
+        await gateway.appender.flush()
 
         worker = DeliveryWorker(
             gateway.hit_queue, gateway.store, gateway.rules, gateway.settings.delivery
@@ -254,9 +254,9 @@ async def test_a_hit_that_expires_while_retried_is_dropped_if_consent_went_meanw
         gateway: Gateway = app.state.gateway
         running = Running(http, gateway, None)  # type: ignore[arg-type]
         cid = await running.consent("analytics")
-        gateway.forwarder.clock = lambda: time.time() - 50  # 10 s left: a 30 s wait expires it
+        gateway.appender.clock = lambda: time.time() - 50  # 10 s left: a 30 s wait expires it
         await running.hit("late")
-        await gateway.forwarder.flush()
+        await gateway.appender.flush()
         worker = DeliveryWorker(
             gateway.hit_queue, gateway.store, gateway.rules, gateway.settings.delivery
         )

@@ -13,7 +13,7 @@ async def drained(gateway: Gateway, timeout: float = 15.0) -> None:
     vendors = gateway.delivery_monitor.vendors
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if gateway.forwarder.buffered == 0:
+        if gateway.appender.buffered == 0:
             depths = await gateway.hit_queue.depths(vendors)
             if all(depth.depth == 0 for depth in depths.values()):
                 return

@@ -22,8 +22,8 @@ from tests.mutation.score import (
     table,
 )
 
-DIFF = """--- gateway/delivery/policy.py
-+++ gateway/delivery/policy.py
+DIFF = """--- gateway/delivery/retry.py
++++ gateway/delivery/retry.py
 @@ -1,4 +1,4 @@
  def classify(status: int) -> Verdict:
 -    if status == 429 or status >= 500:
@@ -54,7 +54,7 @@ def test_status_of_an_exit_code(code: int | None, status: str) -> None:
     ("name", "function"),
     [
         ("gateway.decision.x_decide__mutmut_88", "decide"),
-        ("gateway.delivery.policy.xǁCircuitBreakerǁallows__mutmut_3", "CircuitBreaker.allows"),
+        ("gateway.delivery.retry.xǁCircuitBreakerǁallows__mutmut_3", "CircuitBreaker.allows"),
         ("gateway.tracking.hits.x__ip_for_vendor__mutmut_12", "_ip_for_vendor"),
     ],
 )
@@ -70,11 +70,11 @@ def test_change_of_a_diff() -> None:
 
 
 def mutant(number: int, status: str, diff: str = "") -> Mutant:
-    return Mutant(f"gateway.delivery.policy.x_classify__mutmut_{number}", status, diff)
+    return Mutant(f"gateway.delivery.retry.x_classify__mutmut_{number}", status, diff)
 
 
 EQUIVALENT = Equivalent(
-    "gateway/delivery/policy.py",
+    "gateway/delivery/retry.py",
     "classify",
     "if status == 429 or status >= 500:",
     "if status == 429 or status > 500:",
@@ -91,7 +91,7 @@ def test_a_score_leaves_out_reviewed_equivalents_only() -> None:
         mutant(5, "no tests", DIFF),  # not run is never excused
     ]
     elsewhere = replace(EQUIVALENT, module="gateway/decision.py")  # another module's entry
-    score, used = score_module("gateway/delivery/policy.py", mutants, [EQUIVALENT, elsewhere])
+    score, used = score_module("gateway/delivery/retry.py", mutants, [EQUIVALENT, elsewhere])
     assert (score.mutants, score.killed, score.equivalents) == (5, 2, 1)
     assert [m.name[-1] for m in score.survivors] == ["4", "5"]
     assert score.score == 50.0

@@ -60,9 +60,9 @@ async def consented_cookie(http: httpx.AsyncClient) -> str:
 
 async def settled(http: httpx.AsyncClient) -> tuple[int, EdgeCounts]:
     gateway = http.app.state.gateway  # type: ignore[attr-defined]
-    await gateway.forwarder.flush()
+    await gateway.appender.flush()
     depth = (await gateway.hit_queue.depths(["ga4"]))["ga4"].depth
-    return depth, gateway.forwarder.counts["ga4"]
+    return depth, gateway.appender.counts["ga4"]
 
 
 async def test_a_flood_from_one_address_holds_only_its_share(edge: httpx.AsyncClient) -> None:

@@ -16,7 +16,7 @@ BIG = "x" * 60_000  # the issue's 60 KB parameter
 
 async def queued(http: httpx.AsyncClient) -> int:
     gateway = gateway_of(http)
-    await gateway.forwarder.flush()
+    await gateway.appender.flush()
     return (await gateway.hit_queue.depths(["ga4"]))["ga4"].depth
 
 

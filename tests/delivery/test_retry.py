@@ -7,7 +7,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from gateway.delivery.policy import (
+from gateway.delivery.retry import (
     BASE_DELAY,
     MAX_DELAY,
     CircuitBreaker,

@@ -1,4 +1,4 @@
-"""The sender and the edge's forwarder: one request per hit, never twice on its own, and the
+"""The sender and the edge's appender: one request per hit, never twice on its own, and the
 edge only appends to the queue in the store."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from gateway.errors import StoreUnavailable
 from gateway.model.outbound_hits import OutboundHit
 from gateway.settings import Settings
 from gateway.store import open_store
+from gateway.tracking.appender import HitAppender
 from gateway.tracking.consent_mode import consent_mode_params
-from gateway.tracking.forwarder import Forwarder
 from tests.servers import free_port
 from tests.vendors import stand_in_vendor
 
@@ -188,12 +188,12 @@ async def test_the_edge_appends_to_the_store_in_batches(
     queue_store = open_store(make_settings())
     await queue_store.open()
     queue = open_hit_queue(queue_store)
-    forwarder = Forwarder(queue, cap_per_vendor=3, clock=lambda: 1234.5)
-    await forwarder.start()
-    accepted = [forwarder.submit(hit(f"http://127.0.0.1:9/x?n={n}"), "c1") for n in range(5)]
-    await forwarder.close()
+    appender = HitAppender(queue, cap_per_vendor=3, clock=lambda: 1234.5)
+    await appender.start()
+    accepted = [appender.submit(hit(f"http://127.0.0.1:9/x?n={n}"), "c1") for n in range(5)]
+    await appender.close()
     assert accepted == [True] * 5  # the visitor is answered at once either way
-    assert (forwarder.counts["test"].queued, forwarder.counts["test"].overflowed) == (3, 2)
+    assert (appender.counts["test"].queued, appender.counts["test"].overflowed) == (3, 2)
     hits = [t.hit for t in await queue.take("test", "w", 10, 5, now=2000.0) if t.hit]
     assert [q.queued_at for q in hits] == [1234.5] * 3
     assert {q.consent_id for q in hits} == {"c1"}
@@ -208,14 +208,14 @@ async def test_the_edge_keeps_hits_in_memory_while_the_store_is_down(make_settin
             Down.calls += 1
             raise StoreUnavailable("down")
 
-    forwarder = Forwarder(Down(), buffer_limit=2)  # type: ignore[arg-type]
-    await forwarder.start()
-    accepted = [forwarder.submit(hit("http://127.0.0.1:9/x")) for _ in range(3)]
+    appender = HitAppender(Down(), buffer_limit=2)  # type: ignore[arg-type]
+    await appender.start()
+    accepted = [appender.submit(hit("http://127.0.0.1:9/x")) for _ in range(3)]
     assert accepted == [True, True, False]
     await asyncio.sleep(0)
-    assert forwarder.buffered == 2
-    await forwarder.close(deadline_seconds=0.2)
-    assert forwarder.counts["test"].dropped == 3  # one refused, two lost at exit: all counted
+    assert appender.buffered == 2
+    await appender.close(deadline_seconds=0.2)
+    assert appender.counts["test"].dropped == 3  # one refused, two lost at exit: all counted
 
 
 async def test_a_vendor_appended_before_a_failure_is_not_appended_again(
@@ -232,18 +232,18 @@ async def test_a_vendor_appended_before_a_failure_is_not_appended_again(
     queue_store = open_store(make_settings(store=redis_single.url, delivery_shards=1))
     await queue_store.open()
     queue = open_hit_queue(queue_store)
-    forwarder = Forwarder(queue)
+    appender = HitAppender(queue)
     direct.set(stream_key("b", 0), "not a stream")  # B's append fails (WRONGTYPE)
     for vendor in ("a", "a", "b", "b"):
-        forwarder.submit(OutboundHit(vendor, "GET", "http://127.0.0.1:9/x", ()), "c1")
+        appender.submit(OutboundHit(vendor, "GET", "http://127.0.0.1:9/x", ()), "c1")
     with pytest.raises(StoreUnavailable):
-        await forwarder.flush()
-    assert forwarder.buffered == 2
+        await appender.flush()
+    assert appender.buffered == 2
     direct.delete(stream_key("b", 0))
-    await forwarder.flush()
+    await appender.flush()
     depths = await queue.depths(["a", "b"])
     assert (depths["a"].depth, depths["b"].depth) == (2, 2)
-    assert (forwarder.counts["a"].queued, forwarder.counts["b"].queued) == (2, 2)
+    assert (appender.counts["a"].queued, appender.counts["b"].queued) == (2, 2)
     await queue_store.close()
     direct.close()
 
@@ -254,11 +254,11 @@ async def test_an_erased_subjects_hits_leave_the_edges_buffer(
     queue_store = open_store(make_settings())
     await queue_store.open()
     queue = open_hit_queue(queue_store)
-    forwarder = Forwarder(queue)  # not started: the hits wait in the buffer
+    appender = HitAppender(queue)  # not started: the hits wait in the buffer
     for subject in ("erased", "kept", "erased"):
-        forwarder.submit(hit("http://127.0.0.1:9/x"), subject)
-    forwarder.forget_subject("erased")
-    await forwarder.flush()
+        appender.submit(hit("http://127.0.0.1:9/x"), subject)
+    appender.forget_subject("erased")
+    await appender.flush()
     taken = await queue.take("test", "w", 10, 5, now=2000.0)
     assert [t.hit.consent_id for t in taken if t.hit] == ["kept"]
     await queue_store.close()

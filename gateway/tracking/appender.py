@@ -26,7 +26,7 @@ from gateway.errors import StoreUnavailable
 from gateway.model.addresses import IPAddress, truncate_ip
 from gateway.model.outbound_hits import OutboundHit
 
-log = logging.getLogger("gateway.forwarder")
+log = logging.getLogger("gateway.appender")
 
 
 @lru_cache(maxsize=4096)
@@ -48,7 +48,7 @@ _COUNTER_OF_REASON = {
 }
 
 
-class Forwarder:
+class HitAppender:
     def __init__(
         self,
         queue: HitQueue,
@@ -109,7 +109,7 @@ class Forwarder:
         return len(self._buffer)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="forwarder-append")
+        self._task = asyncio.create_task(self._run(), name="hit-append")
 
     async def flush(self) -> None:
         """Append everything buffered now (raises `StoreUnavailable`, keeping the buffer)."""
