@@ -16,9 +16,7 @@ under the same load: the profile summary names where the time goes per route. Em
 rotate over the links of 2,000 recipients (as a campaign's traffic does: no cache of one token
 helps, no single message piles up thousands of clicks).
 
-"full stack" rows run the same gateway with its hot paths off (`bench.full_stack`): what the
-pure-ASGI paths buy, in the same run. Then 1 vs 2 workers, then the delivery rows (issue 16:
-BENCH_DELIVERY=0 skips them).
+Then 1 vs 2 workers, then the delivery rows (issue 16: BENCH_DELIVERY=0 skips them).
 
 Writes bench/RESULTS.md (everything above its hand-written marker) and exits 1 if a target is
 missed.
@@ -306,21 +304,6 @@ def main() -> int:
         )
         bench.stop(gateway)
 
-        # What the hot paths buy: the same routes through the full Starlette stack.
-        port = free_port()
-        full = bench.start(
-            "full stack",
-            [
-                *(sys.executable, "-m", "uvicorn", "bench.full_stack:app", "--factory"),
-                *("--port", str(port), "--no-access-log", "--log-level", "warning"),
-                *("--no-server-header", "--loop", "uvloop", "--http", "httptools"),
-            ],
-            env,
-            port,
-        )
-        hot = [s for s in gateway_scenarios(full) if s.name in FULL_STACK_ROWS]
-        bench.compared(full, hot, baseline, pixel, receipts_port)
-        bench.stop(full)
         bench.stop(baseline)
 
         # 1 vs 2 workers: the same routes, each side with two worker processes.
@@ -378,13 +361,6 @@ def delivery_section(redis: RedisServer, work: Path) -> str:
     return delivery.render(rows, redis_bytes, delivery.sqlite_bytes_per_hit(work))
 
 
-FULL_STACK_ROWS = {
-    "/t blocked (meta_pixel, no consent)",
-    EMAIL_OPEN,
-    EMAIL_CLICK,
-    "GET /consent (with a cookie)",
-    "/consent.js (gzip)",
-}
 TWO_WORKER_ROWS = {"/t blocked (meta_pixel, no consent)", "POST /consent (durable receipt)"}
 
 

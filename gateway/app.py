@@ -12,45 +12,49 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import openapi
 from gateway.admin import admin_routes
 from gateway.admin_auth import FailedAdminAttempts
-from gateway.banner.routes import StaticAsset, banner_assets, banner_routes_for
-from gateway.endpoints import api, consent, email, forms, health, metrics, subjects, tracking
-from gateway.endpoints.hot import HotPaths
+from gateway.banner.routes import StaticAsset, banner_assets, details_route
+from gateway.endpoints import api, forms, metrics, subjects
+from gateway.endpoints.answers import client_error_parts
+from gateway.endpoints.assets import asset_routes
+from gateway.endpoints.consent import ConsentChoices
+from gateway.endpoints.consent_state import ConsentState
+from gateway.endpoints.email import EmailBeacons, PreferencesPage
+from gateway.endpoints.health import HEALTHZ, readiness_route
+from gateway.endpoints.hot import HotRoute, HotRoutes
 from gateway.endpoints.origin import OriginGuard, OriginRefusals
 from gateway.endpoints.scripts import script_routes
+from gateway.endpoints.tracking import Tracking
 from gateway.errors import ClientError, StoreUnavailable
 from gateway.instrumentation import RequestInstrumentation
 from gateway.logs import configure_logging
+from gateway.rules.model import Rule
 from gateway.runtime import Gateway
 from gateway.settings import Settings, load_settings
 
 
 class GatewayApp(Starlette):
-    """Starlette, with the hot routes answered in front of its stack (`HotPaths`)."""
+    """Starlette, without its `ServerErrorMiddleware`: the request context
+    (`RequestInstrumentation`, outermost) is the one path for the unexpected, and a second,
+    plain-text 500 layer would only cost every request — the hot ones included — a wrapper."""
 
-    hot_paths: HotPaths | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.hot_paths is None:
-            await super().__call__(scope, receive, send)
-        else:
-            await self.hot_paths(scope, receive, send)
-
-    def answer_hot_paths_first(self, gateway: Gateway, assets: Mapping[str, StaticAsset]) -> None:
-        full_stack = super().__call__
-        self.hot_paths = HotPaths(full_stack, gateway, assets)
+    def build_middleware_stack(self) -> ASGIApp:
+        app: ASGIApp = ExceptionMiddleware(self.router, handlers=dict(self.exception_handlers))
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
 
 
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> GatewayApp:
@@ -61,27 +65,46 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await gateway.start()
-        try:
+        async with gateway.running():
             yield
-        finally:
-            await gateway.stop()
 
+    hot = hot_routes(gateway, assets)
     app = GatewayApp(
-        routes=[  # the hot paths first: routes are matched in order
-            *script_routes(gateway.rules),
-            *tracking.routes,
-            *email.routes,
-            *banner_routes_for(gateway.banner_config, assets),
-            *consent.routes,
+        routes=[
+            # Before `/t/{vendor}/{sub_path:path}`.
+            *script_routes(gateway.rules, gateway.scripts, gateway.clock),
+            *hot,  # answered by `HotRoutes` (a dict lookup), listed here as every route is
+            details_route(gateway.banner_config),
+            *ConsentChoices(
+                settings,
+                gateway.rules,
+                gateway.codec,
+                gateway.objections,
+                gateway.receipts,
+                gateway.rights,
+                gateway.store,
+                gateway.shown_texts,
+                gateway.clock,
+            ).routes(),
+            *PreferencesPage(
+                gateway.email, gateway.rights, settings.site.public_origin, settings.network
+            ).routes(),
             *forms.routes,
             *api.routes,
             *subjects.routes,
             *admin_routes(gateway),
-            *health.routes,
+            readiness_route(
+                gateway.heartbeat,
+                gateway.store,
+                gateway.figures,
+                settings.store.timeout_seconds,
+                gateway.archive_mover,
+            ),
             *metrics.routes,
             *openapi.routes,
         ],
+        # Outermost first. Every request passes every middleware: the hot routes are the
+        # innermost one, in front of the router, so they get the same request context.
         middleware=[
             Middleware(RequestInstrumentation, metrics=gateway.metrics),
             Middleware(
@@ -91,6 +114,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 paths=("/consent", "/t/"),
                 refusals=OriginRefusals(on_refusal=gateway.metrics.origin_refusals.inc),
             ),
+            Middleware(HotRoutes, routes=hot, handed_on=loader_paths(gateway.rules)),
         ],
         exception_handlers={
             ClientError: client_error,
@@ -102,7 +126,6 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         lifespan=lifespan,
     )
     _serve_trailing_slashes_in_place(app.router)
-    app.answer_hot_paths_first(gateway, assets)
     app.state.gateway = gateway
     app.state.admin_attempts = FailedAdminAttempts(
         settings.network.trusted_proxies, store=gateway.store.shared
@@ -112,6 +135,38 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
 
         app.router.routes.extend(demo_routes())
     return app
+
+
+def hot_routes(gateway: Gateway, assets: Mapping[str, StaticAsset]) -> list[HotRoute]:
+    """The hot routes (`gateway.endpoints.hot`), each handler given only what it uses."""
+    settings = gateway.settings
+    tracking = Tracking(
+        settings,
+        gateway.rules,
+        gateway.codec,
+        gateway.objections,
+        gateway.counter,
+        gateway.metrics,
+        gateway.appender,
+    )
+    state = ConsentState(
+        gateway.codec, gateway.objections, settings.consent.revision, settings.consent.categories
+    )
+    return [
+        HEALTHZ,
+        state.route(),
+        *asset_routes(assets),
+        *tracking.routes(),
+        *EmailBeacons(gateway.email).routes(),
+    ]
+
+
+def loader_paths(rules: Mapping[str, Rule]) -> frozenset[str]:
+    """The paths of vendors' loader scripts: under `/t/`, but routes of their own
+    (`gateway.endpoints.scripts`)."""
+    return frozenset(
+        f"/t/{rule.id}{script.path}" for rule in rules.values() for script in rule.scripts
+    )
 
 
 def _serve_trailing_slashes_in_place(router: Router) -> None:
@@ -144,19 +199,8 @@ def app_from_environment() -> Starlette:
 
 async def client_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ClientError)
-    return JSONResponse(_encodable(error.body()), status_code=error.status, headers=error.headers())
-
-
-def _encodable(value: Any) -> Any:
-    """`value` with every lone surrogate replaced by U+FFFD: an error message may quote what
-    the client sent, and a surrogate would make the answer itself fail to encode."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    if isinstance(value, list | tuple):
-        return [_encodable(item) for item in value]
-    if isinstance(value, dict):
-        return {_encodable(key): _encodable(item) for key, item in value.items()}
-    return value
+    status, body, headers = client_error_parts(error)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def http_error(request: Request, error: Exception) -> Response:

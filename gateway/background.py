@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable
 from gateway.errors import StoreUnavailable
 
 log = logging.getLogger("gateway.background")
-STOP_AGAIN_SECONDS = 0.5  # how long `stop` waits for a cancelled loop before cancelling again
 
 
 class Repeating:
@@ -34,17 +33,16 @@ class Repeating:
         self._task = asyncio.create_task(self._loop(), name=self.name)
 
     async def stop(self) -> None:
-        """Cancel the loop and wait for it to end. A cancellation can be lost inside a round
-        (seen with redis-py 8: a Redis call cancelled at shutdown returned normally and the
-        loop slept on): the loop is then cancelled again until it ends, so a shutdown never
-        waits on it forever."""
         task, self._task = self._task, None
-        while task is not None and not task.done():
+        if task is None:
+            return
+        # Cancel until it ends: on Python 3.11 `asyncio.wait_for` may swallow a cancellation
+        # that lands as its inner call finishes (CPython gh-86296), and the loop would go on.
+        while not task.done():
             task.cancel()
-            await asyncio.wait([task], timeout=STOP_AGAIN_SECONDS)
-        if task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait({task}, timeout=0.5)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def _loop(self) -> None:
         if not self.run_first:

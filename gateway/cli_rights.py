@@ -15,11 +15,14 @@ import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gateway.cli_shared import refuse
 from gateway.errors import ClientError, StoreUnavailable
 from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from gateway.rights import SubjectRights
 
 T = TypeVar("T")
 SettingsOf = Callable[[argparse.Namespace], Settings]
@@ -40,25 +43,20 @@ def add_rights_commands(commands: Any, settings_of: SettingsOf) -> None:
     purge.set_defaults(run=lambda arguments: _purge(settings_of(arguments)))
 
 
-def _with_gateway(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
-    """Run `work(gateway)` with the gateway's store open (nothing else is started)."""
-    from gateway.runtime import Gateway
-
-    gateway = Gateway.build(settings)
+def _with_rights(settings: Settings, work: Callable[[SubjectRights], Awaitable[T]]) -> T:
+    """Run `work(rights)` with only the store open: no queue, worker or email service."""
+    from gateway.consent_records import subject_rights  # the store's modules load on use
 
     async def run() -> T:
-        await gateway.store.open()
-        try:
-            return await work(gateway)
-        finally:
-            await gateway.store.close()
+        async with subject_rights(settings) as rights:
+            return await work(rights)
 
     return asyncio.run(run())
 
 
 def _export(arguments: argparse.Namespace, settings: Settings) -> int:
     try:
-        document = _with_gateway(settings, lambda g: g.rights.export(arguments.subject))
+        document = _with_rights(settings, lambda rights: rights.export(arguments.subject))
     except ClientError as error:
         return refuse(error.detail)
     except StoreUnavailable as error:
@@ -81,7 +79,7 @@ def _erase(arguments: argparse.Namespace, settings: Settings) -> int:
             f" undone; to go ahead: consent-gateway erase {subject} --yes"
         )
     try:
-        erased = _with_gateway(settings, lambda g: g.rights.erase(subject))
+        erased = _with_rights(settings, lambda rights: rights.erase(subject))
     except StoreUnavailable as error:
         return refuse(f"the store is unavailable; nothing was erased: {error}")
     print(json.dumps(erased))

@@ -10,7 +10,7 @@ GatewayError
 │   └── PartlyAppended     an append failed after some vendors' hits were stored; those must
 │                          not be appended again (`delivery.queue`)
 ├── UpstreamError          another party did not do what was asked; never a visitor's error
-│   ├── SendError          a hit did not reach its vendor, or may not have (`tracking.sender`)
+│   ├── SendError          a hit did not reach its vendor, or may not have (`delivery.sender`)
 │   │   ├── NotSent        nothing was written: safe to send again
 │   │   │   └── Held       the caller's `before_write` held it back (connection open)
 │   │   └── AnswerLost     written, but no complete answer: sending again may count it twice

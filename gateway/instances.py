@@ -43,14 +43,16 @@ class InstanceHeartbeat:
         self,
         store: SharedState,
         *,
+        figures: Callable[[], Figures] = dict,
+        on_beat: Callable[[], None] = lambda: None,
         seconds: float = HEARTBEAT_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """`figures` is what this process publishes; `on_beat` runs before each beat."""
         self.store, self.clock = store, clock
         self.name = instance_name()
         self.started_at = clock()
-        self.figures: Callable[[], Figures] = dict
-        self.on_beat: Callable[[], None] = lambda: None
+        self.figures, self.on_beat = figures, on_beat
         self.peers: list[dict[str, Any]] = []  # the latest read, this process included
         self.store_ms: float | None = None  # the last heartbeat's round trip: store health
         self._beating = Repeating("heartbeat", seconds, self.beat, run_first=True)

@@ -1,4 +1,6 @@
-"""Per-request observation as pure ASGI middleware: a request id, latency and status metrics.
+"""The request context of every route, as pure ASGI middleware: a request id, latency and
+status metrics. It is the outermost of the app's middleware, so the hot routes
+(`gateway.endpoints.hot`) and the Starlette routes get the same context by construction.
 
 The request id comes from a well-formed `X-Request-ID` header or is generated; it is echoed
 in the response and attached to every log line written while the request runs.
@@ -18,7 +20,6 @@ import re
 import secrets
 import time
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,8 +43,13 @@ class RequestInstrumentation:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+        incoming = b""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value
+                break
         rid = request_id_of(incoming)
+        stamp = (b"x-request-id", rid.encode())
         token = request_id.set(rid)
         status = 0
 
@@ -51,20 +57,25 @@ class RequestInstrumentation:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = rid
+                # A copy: a hot route's headers are built once and shared by its answers.
+                message["headers"] = [*message.get("headers", ()), stamp]
             await send(message)
 
         try:
             await self.app(scope, receive, send_observed)
         except Exception as error:
-            label = getattr(scope.get("route"), "path", "(unmatched)")
-            status = await fail(error, scope, label, rid, status, send_observed)
+            status = await fail(error, scope, _route(scope), rid, status, send_observed)
         finally:
-            label = getattr(scope.get("route"), "path", "(unmatched)")
             self.metrics.tally.request(
-                label, scope["method"], status, time.perf_counter() - started
+                _route(scope), scope["method"], status, time.perf_counter() - started
             )
             request_id.reset(token)
+
+
+def _route(scope: Scope) -> str:
+    """The matched route's template (Starlette's routes and `HotRoute`s alike name it `path`);
+    never the raw path, which may hold a token or a subject id."""
+    return getattr(scope.get("route"), "path", "(unmatched)")
 
 
 def request_id_of(incoming: bytes) -> str:
@@ -79,7 +90,7 @@ def request_id_of(incoming: bytes) -> str:
 async def fail(
     error: Exception, scope: Scope, label: str, rid: str, status: int, send: Send
 ) -> int:
-    """The one path for the unexpected (the hot paths take it too): log once, answer the JSON
+    """The one path for the unexpected: log once, answer the JSON
     500 if nothing was sent yet; a client that hung up is a quiet 499. Returns the status."""
     if isinstance(error, ClientDisconnect):
         log.info("client closed the request on %s %s (499)", scope["method"], label)
@@ -87,9 +98,7 @@ async def fail(
     log.exception("unhandled error on %s %s", scope["method"], label, exc_info=error)
     if status == 0:
         body = _error_body(rid)
-        start = _error_start(body)
-        start["headers"].append((b"x-request-id", rid.encode()))
-        await send(start)
+        await send(_error_start(body))  # `send` is the observed one: it adds the request id
         await send({"type": "http.response.body", "body": body})
     return 500
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -12,9 +12,8 @@ from starlette.requests import Request
 
 from gateway.banner.config import ShownTexts, banner_config_for
 from gateway.consent.cookie import ConsentCodec
-from gateway.consent.model import Consent
+from gateway.consent_records import ConsentRecords
 from gateway.counting.counters import EventCounter
-from gateway.counting.pending_counts import PendingCountsFile
 from gateway.delivery.monitor import DeliveryMonitor
 from gateway.delivery.queue import HitQueue, QueueCap, open_hit_queue
 from gateway.delivery.worker import DeliveryWorker
@@ -24,7 +23,8 @@ from gateway.forms.service import FormService
 from gateway.instances import InstanceHeartbeat
 from gateway.metrics import Metrics
 from gateway.objection_registry import ObjectionRegistry
-from gateway.receipts.ledger import ReceiptLedger, count_receipts
+from gateway.process_figures import ProcessFigures
+from gateway.receipts.ledger import ReceiptLedger
 from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
 from gateway.retention import PeriodicPurge
@@ -34,7 +34,7 @@ from gateway.rules.model import Rule
 from gateway.rules.selection import select_vendors
 from gateway.settings import Settings
 from gateway.signing import development_keys
-from gateway.store import Store, open_store
+from gateway.store import Store
 from gateway.store.archive.mover import ArchiveMover
 from gateway.store.archive.store import ArchivedRedisStore
 from gateway.store_health import StoreHealth
@@ -66,15 +66,11 @@ class Gateway:
     heartbeat: InstanceHeartbeat
     rights: SubjectRights
     store_health: StoreHealth
+    archive_mover: ArchiveMover | None  # with GATEWAY_ARCHIVE: moves old records to it
+    figures: ProcessFigures  # what this process shows of itself (readyz, heartbeat, scrape)
     scripts: FirstPartyScripts  # vendors' loader scripts, served from our origin
     forms: FormService
-    archive_mover: ArchiveMover | None  # with GATEWAY_ARCHIVE: moves old records to it
     clock: Callable[[], float] = field(default=time.time, repr=False)  # tests inject one
-
-    def __post_init__(self) -> None:
-        self.metrics.watch(self)  # queue and spool gauges are read from here when scraped
-        self.heartbeat.figures = self.instance_figures
-        self.heartbeat.on_beat = self.metrics.sync_state
 
     @classmethod
     def build(cls, settings: Settings, clock: Callable[[], float] = time.time) -> Gateway:
@@ -94,30 +90,10 @@ class Gateway:
         rules = MappingProxyType(
             {vendor: rule for vendor, rule in declared.items() if not rule.disclosure_only}
         )
-        store = open_store(settings)
-        spool = ReceiptSpool(settings.site.spool_path)
-        metrics = Metrics()
-        counter = EventCounter(
-            store.counts,
-            metrics=metrics,
-            clock=clock,
-            pending_file=PendingCountsFile(settings.site.data_dir),
-        )
-        writer = ReceiptWriter(
-            store,
-            spool,
-            settings.store.spool_replay_seconds,
-            metrics=metrics,
-            on_stored=functools.partial(count_receipts, counter),
-        )
-        ledger = ReceiptLedger(writer, metrics)
-        objections = ObjectionRegistry(
-            store,
-            categories=(*settings.consent.categories, settings.consent.email_category),
-            refresh_seconds=settings.consent.objection_refresh_seconds,
-            tombstone_days=settings.consent.consent_days,
-            on_superseded=metrics.tally.superseded_token,
-        )
+        records = ConsentRecords.build(settings, clock)
+        store, spool, metrics = records.store, records.spool, records.metrics
+        counter, writer, ledger = records.counter, records.writer, records.ledger
+        objections = records.objections
         banner_config = banner_config_for(settings, declared)
         hit_queue = open_hit_queue(store, settings.delivery.shards)
         cap = QueueCap(
@@ -159,6 +135,13 @@ class Gateway:
             ),
             clock=clock,
         )
+        delivery_monitor = DeliveryMonitor(hit_queue, appender, delivery, forwarding, cap=cap)
+        store_health = StoreHealth(store, settings.store.timeout_seconds)
+        forms = form_service(settings, keys, store, ledger, email.consents, counter, clock)
+        figures = ProcessFigures(
+            spool, delivery_monitor, store_health, counter, email.recorder, forms.outbox
+        )
+        metrics.watch(figures)  # queue and spool gauges are read from it when scraped
         return cls(
             settings=settings,
             keys=keys,
@@ -171,109 +154,67 @@ class Gateway:
             hit_queue=hit_queue,
             appender=appender,
             delivery=delivery,
-            delivery_monitor=DeliveryMonitor(hit_queue, appender, delivery, forwarding, cap=cap),
+            delivery_monitor=delivery_monitor,
             metrics=metrics,
             counter=counter,
             email=email,
             objections=objections,
             retention=PeriodicPurge(store, settings.retention.purge_interval_seconds),
-            heartbeat=InstanceHeartbeat(store.shared),
-            rights=rights,
-            store_health=StoreHealth(store, settings.store.timeout_seconds),
-            scripts=FirstPartyScripts(
-                lambda vendor, outcome: metrics.scripts.labels(vendor, outcome).inc(), clock
+            heartbeat=InstanceHeartbeat(
+                store.shared, figures=figures.of_instance, on_beat=metrics.sync_state
             ),
-            forms=form_service(settings, keys, store, ledger, email.consents, counter, clock),
-            banner_config=banner_config,
-            shown_texts=ShownTexts(banner_config),
+            rights=rights,
+            store_health=store_health,
+            figures=figures,
             archive_mover=(
                 ArchiveMover(store, clock) if isinstance(store, ArchivedRedisStore) else None
             ),
+            scripts=FirstPartyScripts(
+                lambda vendor, outcome: metrics.scripts.labels(vendor, outcome).inc(), clock
+            ),
+            forms=forms,
+            banner_config=banner_config,
+            shown_texts=ShownTexts(banner_config),
             clock=clock,
         )
 
-    async def start(self) -> None:
-        await self.store.open()
-        await self.writer.start(replay_now=True)  # in the background: a big spool takes a while
-        await self.appender.start()
-        if self.delivery is not None:
-            await self.delivery.start()
-        self.delivery_monitor.start()
-        self.store_health.start()
-        await self.counter.start()
-        await self.email.start()
-        self.forms.outbox.start()
-        await self.objections.start()
-        await self.retention.start()
-        if self.archive_mover is not None:
-            await self.archive_mover.start()
-        await self.heartbeat.start()
-
-    async def stop(self) -> None:
-        await self.heartbeat.close()
-        if self.archive_mover is not None:
-            await self.archive_mover.close()
-        await self.retention.close()
-        await self.objections.close()
-        # SIGTERM: stop taking hits, write the edge's buffer; what is undelivered stays queued.
-        await self.delivery_monitor.stop()
-        await self.store_health.stop()
-        if self.delivery is not None:
-            await self.delivery.stop(deadline_seconds=4.0)
-        await self.appender.close(deadline_seconds=2.0)
-        await self.email.stop()
-        await self.forms.outbox.close()
-        await self.counter.close()
-        await self.writer.close()
-        await self.store.close()
-        await self.scripts.close()
-        self.metrics.close()
-
-    def instance_figures(self) -> dict[str, object]:
-        """What this process publishes in its heartbeat and shows on `/readyz`."""
-        return {
-            "spool_depth": self.spool_depth(),
-            "forwarder": self.delivery_totals(),
-            "counts_lost": self.counter.lost,
-            "email_events_dropped": self.email.recorder.dropped,
-            "opt_in_mails": {
-                "waiting": self.forms.outbox.waiting,
-                "sent": self.forms.outbox.sent,
-                "failed": self.forms.outbox.failed,
-                "dropped": self.forms.outbox.dropped,
-            },
-        }
-
-    def delivery_totals(self) -> dict[str, int]:
-        """Delivery figures summed over vendors (`delivery_report` has them per vendor)."""
-        return self.delivery_monitor.totals()
-
-    def delivery_report(self) -> dict[str, dict[str, float]]:
-        return self.delivery_monitor.report()
-
-    def spool_depth(self) -> int:
-        return self.spool.depth()
-
-    def store_figures(self) -> dict[str, float]:
-        return self.store_health.figures()
-
-    def refusable_vendors(self) -> dict[str, str]:
-        """Vendor id → category of every vendor a visitor may refuse (not `necessary` ones)."""
-        return {rule.id: rule.category for rule in self.rules.values()}
-
-    def refused_vendor_cookies(self, consent: Consent) -> list[str]:
-        """The cookies of every vendor `consent` does not allow, for the banner to delete."""
-        names = {
-            name
-            for rule in self.rules.values()
-            if not consent.allows_vendor(rule.id, rule.category)
-            for name in rule.cookies.patterns
-        }
-        return sorted(names)
-
-    def vendor_cookies(self) -> list[str]:
-        """Every cookie a vendor rule names, for the banner to delete on withdrawal."""
-        return sorted({name for rule in self.rules.values() for name in rule.cookies.patterns})
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[Gateway]:
+        """Open and start every part, in order. On the way out — or when a start fails half-way
+        — what was opened is closed, in reverse order: SIGTERM stops taking hits and writes the
+        edge's buffer; what is undelivered stays queued."""
+        async with AsyncExitStack() as stack:
+            stack.callback(self.metrics.close)
+            stack.push_async_callback(self.scripts.close)
+            await self.store.open()
+            stack.push_async_callback(self.store.close)
+            await self.writer.start(replay_now=True)  # in the background: a big spool takes a while
+            stack.push_async_callback(self.writer.close)
+            await self.appender.start()
+            stack.push_async_callback(self.appender.close, 2.0)
+            if self.delivery is not None:
+                await self.delivery.start()
+                stack.push_async_callback(self.delivery.stop, 4.0)
+            self.delivery_monitor.start()
+            stack.push_async_callback(self.delivery_monitor.stop)
+            self.store_health.start()
+            stack.push_async_callback(self.store_health.stop)
+            await self.counter.start()
+            stack.push_async_callback(self.counter.close)
+            await self.email.start()
+            stack.push_async_callback(self.email.stop)
+            self.forms.outbox.start()
+            stack.push_async_callback(self.forms.outbox.close)
+            await self.objections.start()
+            stack.push_async_callback(self.objections.close)
+            await self.retention.start()
+            stack.push_async_callback(self.retention.close)
+            if self.archive_mover is not None:
+                await self.archive_mover.start()
+                stack.push_async_callback(self.archive_mover.close)
+            await self.heartbeat.start()
+            stack.push_async_callback(self.heartbeat.close)
+            yield self
 
 
 def gateway_of(request: Request) -> Gateway:

@@ -133,16 +133,6 @@ def banner_routes_for(
     config: Mapping[str, object], assets: Mapping[str, StaticAsset]
 ) -> list[Route]:
     """The routes of `assets` (see `banner_assets`) and of the preferences layer's details."""
-    _, details = split_config(config)
-    by_language = {
-        language: StaticAsset.build(script_json(body).encode(), JSON_TYPE)
-        for language, body in details.items()
-    }
-
-    async def details_route(request: Request) -> Response:
-        language = request.query_params.get("lang", "")
-        return await by_language.get(language, by_language[DEFAULT_LANGUAGE]).respond(request)
-
     return [
         *(
             Route(
@@ -153,8 +143,25 @@ def banner_routes_for(
             )
             for path, asset in assets.items()
         ),
-        Route("/consent/details", details_route, methods=["GET", "HEAD"], name="banner_details"),
+        details_route(config),
     ]
+
+
+def details_route(config: Mapping[str, object]) -> Route:
+    """`GET /consent/details?lang=`: the preferences layer's texts in one language."""
+    _, details = split_config(config)
+    by_language = {
+        language: StaticAsset.build(script_json(body).encode(), JSON_TYPE)
+        for language, body in details.items()
+    }
+
+    async def details_endpoint(request: Request) -> Response:
+        language = request.query_params.get("lang", "")
+        return await by_language.get(language, by_language[DEFAULT_LANGUAGE]).respond(request)
+
+    return Route(
+        "/consent/details", details_endpoint, methods=["GET", "HEAD"], name="banner_details"
+    )
 
 
 def split_config(

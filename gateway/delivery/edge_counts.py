@@ -1,6 +1,6 @@
 """What an edge's hit appender counts per vendor: hits queued, and hits refused and why.
 
-The appender (`gateway.tracking.forwarder`) keeps them; the delivery monitor reports them
+The appender (`gateway.tracking.appender.HitAppender`) keeps them; the delivery monitor reports them
 beside the queue's depth and the worker's counts.
 """
 

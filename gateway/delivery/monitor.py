@@ -23,7 +23,7 @@ VendorReport = dict[str, float]
 
 
 class EdgeFigures(Protocol):
-    """What the monitor reads of this process's edge (`gateway.tracking.forwarder`): its
+    """What the monitor reads of this process's edge (`gateway.tracking.appender.HitAppender`): its
     counts per vendor and how many hits wait in its buffer. Given, not imported: delivery
     sits below the edge."""
 

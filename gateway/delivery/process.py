@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import logging
 import signal
+from contextlib import AsyncExitStack
 
 from gateway.delivery.queue import open_hit_queue
 from gateway.delivery.worker import DeliveryWorker
@@ -34,27 +35,26 @@ async def run_delivery_process(settings: Settings, stop: asyncio.Event | None = 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     store = open_store(settings)
-    await store.open()
-    queue = open_hit_queue(store, settings.delivery.shards)
+    queue = open_hit_queue(store, settings.delivery.shards)  # on the store's connection
     worker = DeliveryWorker(queue, store, rules, settings.delivery)
-    await worker.start()
-    heartbeat = InstanceHeartbeat(store.shared)  # the dashboard lists this process with the edges
-    heartbeat.figures = lambda: _figures(worker)
-    await heartbeat.start()
-    log.info(
-        "delivering hits for %s as %s", ", ".join(worker.lanes) or "no vendor", worker.consumer
-    )
-    try:
+    # The dashboard lists this process with the edges.
+    heartbeat = InstanceHeartbeat(store.shared, figures=lambda: _figures(worker))
+    async with AsyncExitStack() as stack:  # a start that fails closes what was opened
+        await store.open()
+        stack.push_async_callback(store.close)
+        await worker.start()
+        stack.push_async_callback(worker.stop, 6.0)
+        await heartbeat.start()
+        stack.push_async_callback(heartbeat.close)
+        log.info(
+            "delivering hits for %s as %s", ", ".join(worker.lanes) or "no vendor", worker.consumer
+        )
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), REPORT_SECONDS)
             except TimeoutError:
                 for vendor, counts in worker.counts().items():
                     log.info("delivery to %s: %s", vendor, counts)
-    finally:
-        await heartbeat.close()
-        await worker.stop(deadline_seconds=6.0)
-        await store.close()
 
 
 def _figures(worker: DeliveryWorker) -> dict[str, object]:

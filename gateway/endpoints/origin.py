@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _ALLOW_METHODS = "GET, POST, DELETE"
@@ -98,7 +98,7 @@ class OriginGuard:
         if scope["type"] != "http" or not scope["path"].startswith(self.paths):
             await self.app(scope, receive, send)
             return
-        origin = Headers(scope=scope).get("origin")
+        origin = _origin(scope)
         if origin is None or origin == self.own_origin:
             await self.app(scope, receive, send)
             return
@@ -112,6 +112,8 @@ class OriginGuard:
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
+                # On a copy: a hot route's headers are built once and shared by its answers.
+                message = {**message, "headers": list(message.get("headers", ()))}
                 headers = MutableHeaders(scope=message)
                 headers["Access-Control-Allow-Origin"] = origin
                 headers["Access-Control-Allow-Credentials"] = "true"
@@ -119,6 +121,13 @@ class OriginGuard:
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
+
+
+def _origin(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"origin":
+            return str(value.decode("latin-1"))
+    return None
 
 
 async def _forbidden(send: Send, origin: str) -> None:

@@ -14,16 +14,23 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.errors import NotFound, Unprocessable
 from gateway.rules.model import Rule, ScriptRule
-from gateway.runtime import gateway_of
-from gateway.tracking.scripts import CONTENT_TYPE, ScriptUnavailable, script_query
+from gateway.tracking.scripts import (
+    CONTENT_TYPE,
+    FirstPartyScripts,
+    ScriptUnavailable,
+    script_query,
+)
 
 
-def script_routes(rules: Mapping[str, Rule]) -> list[BaseRoute]:
-    """One route per declared script, matched before the hit routes of `/t/{vendor}/…`."""
+def script_routes(
+    rules: Mapping[str, Rule], scripts: FirstPartyScripts, clock: Callable[[], float]
+) -> list[BaseRoute]:
+    """One route per declared script, matched before the hit routes of `/t/{vendor}/…`; each
+    is given the scripts' cache and the clock, nothing else."""
     return [
         Route(
             f"/t/{rule.id}{script.path}",
-            _serve(rule.id, script),
+            _serve(rule.id, script, scripts, clock),
             methods=["GET", "HEAD"],
             name=f"script_{rule.id}{script.path}",
         )
@@ -32,14 +39,16 @@ def script_routes(rules: Mapping[str, Rule]) -> list[BaseRoute]:
     ]
 
 
-def _serve(vendor: str, script: ScriptRule) -> Callable[[Request], Awaitable[Response]]:
+def _serve(
+    vendor: str, script: ScriptRule, scripts: FirstPartyScripts, clock: Callable[[], float]
+) -> Callable[[Request], Awaitable[Response]]:
     async def serve(request: Request) -> Response:
         query = script_query(script, request.query_params)
         if query is None:
             names = ", ".join(script.params)
             raise Unprocessable(f"expected {names} of at most 64 letters, digits or ._-")
         try:
-            found = await gateway_of(request).scripts.get(vendor, script, query)
+            found = await scripts.get(vendor, script, query)
         except ScriptUnavailable as error:
             if error.status == 404:
                 raise NotFound(f"{vendor} has no such script") from None
@@ -49,7 +58,7 @@ def _serve(vendor: str, script: ScriptRule) -> Callable[[Request], Awaitable[Res
                 status_code=503,
                 headers={"Retry-After": "30"},
             )
-        max_age = found.max_age(gateway_of(request).clock())
+        max_age = found.max_age(clock())
         return Response(
             found.body,
             media_type=CONTENT_TYPE,

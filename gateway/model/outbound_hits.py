@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class OutboundHit:
-    """One request the forwarder will send; everything in it was allowed by a rule."""
+    """One request a delivery worker will send; everything in it was allowed by a rule."""
 
     vendor: str
     method: str

@@ -123,7 +123,7 @@ async def test_a_vendor_down_under_load_gets_every_hit_once_when_back(
         await until(lambda: breaker.cooldown >= 2 and breaker.opened_at is not None, "breaker")
         vendor.start()
         await drained(gateway, timeout=60)
-        counts = gateway.delivery_report()["ga4"]
+        counts = gateway.figures.delivery_report()["ga4"]
     assert vendor.total() == 300, str(counts)
     assert vendor.twice() == []
     assert (counts["delivered"], counts["uncertain"], counts["dead_lettered"]) == (300, 0, 0)

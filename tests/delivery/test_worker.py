@@ -48,7 +48,7 @@ class Running:
         assert (await self.http.get(ga4(cid), headers=BROWSER)).status_code == 200
 
     def counts(self, vendor: str = "ga4") -> dict[str, float]:
-        return self.gateway.delivery_report()[vendor]
+        return self.gateway.figures.delivery_report()[vendor]
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ async def test_a_lost_answer_is_counted_uncertain_and_not_resent(
     async with serving(app) as http:
         assert (await http.get(ga4("c-1"), headers=BROWSER)).status_code == 200
         await drained(app.state.gateway)
-        counts = app.state.gateway.delivery_report()["ga4"]
+        counts = app.state.gateway.figures.delivery_report()["ga4"]
     server.close()
     assert len(requests) == 1
     assert (counts["uncertain"], counts["delivered"], counts["retried"]) == (1, 0, 0)

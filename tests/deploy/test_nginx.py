@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import REPO, SECRET, SITE
+from tests.delivery.test_sender_tls import make_ca
 from tests.deploy.recipes import (
     DEPLOY,
     Unit,
@@ -30,7 +31,6 @@ from tests.deploy.recipes import (
     running_nginx,
 )
 from tests.servers import free_port, wait_for_gateway
-from tests.tracking.test_forwarder_tls import make_ca
 from tests.vendors import StandInVendor, rules_pointing_at
 
 BROWSER = {

@@ -13,9 +13,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from gateway.forms.mail import Mail, MailError, SmtpMailer
+from tests.delivery.test_sender_tls import make_ca
 from tests.servers import free_port
 from tests.smtp import Inbox
-from tests.tracking.test_forwarder_tls import make_ca
 
 MAIL = Mail("ada@example.com", "Please confirm", "Open https://x.example/f/t\n", "", "c", "en")
 

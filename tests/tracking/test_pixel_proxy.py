@@ -289,7 +289,7 @@ async def test_vendor_answers_are_never_relayed(http, vendor) -> None:
     assert_pixel(response, "forward")
     hits = await received_after_drain(http, vendor)
     assert len(hits) == 1  # the vendor's redirect was not followed
-    assert gateway_of(http).delivery_report()["ga4"]["delivered"] == 1
+    assert gateway_of(http).figures.delivery_report()["ga4"]["delivered"] == 1
 
 
 async def test_decisions_are_counted_per_day_vendor_and_outcome(http, vendor) -> None:

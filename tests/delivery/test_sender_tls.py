@@ -1,4 +1,4 @@
-"""Forwarding over TLS, as every production upstream is: a real local TLS server, a test CA."""
+"""Sending hits over TLS, as every production upstream is: a real local TLS server, a test CA."""
 
 from __future__ import annotations
 

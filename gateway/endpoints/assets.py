@@ -1,0 +1,56 @@
+"""The banner's script and stylesheet as hot routes (`HotRoute`): every page view asks for
+them, so their answers are built once per outcome — at most four per asset (gzip or not ×
+modified or not), keyed by what the request's headers decide, never by the raw header text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from starlette.types import Receive, Scope
+
+from gateway.banner.routes import StaticAsset, accepts_gzip, etag_matches
+from gateway.endpoints.answers import Answer, raw_headers
+from gateway.endpoints.hot import Handler, HotRoute
+
+
+def asset_routes(assets: Mapping[str, StaticAsset]) -> list[HotRoute]:
+    """A hot route per asset path (`/consent.js`, `/consent.css`, …)."""
+    return [HotRoute(path, _serve(asset)) for path, asset in assets.items()]
+
+
+def _serve(asset: StaticAsset) -> Handler:
+    answers: dict[tuple[bool, bool], Answer] = {}
+    for gzipped in (False, True):
+        etag = asset.gzip_etag if gzipped else asset.etag
+        for modified in (False, True):
+            # The same answer `StaticAsset.answer` gives for such a request.
+            status, named, body = asset.answer("gzip" if gzipped else "", "" if modified else etag)
+            answers[gzipped, modified] = (
+                status,
+                raw_headers(named, body if status == 200 else None),
+                body,
+            )
+
+    async def serve(scope: Scope, receive: Receive, rest: str) -> Answer:
+        accept_encoding = if_none_match = b""
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                accept_encoding = accept_encoding or value
+            elif name == b"if-none-match":
+                if_none_match = if_none_match or value
+        gzipped = _gzip(accept_encoding)
+        if not if_none_match:  # a first visit: nothing to compare
+            return answers[gzipped, True]
+        etag = asset.gzip_etag if gzipped else asset.etag
+        return answers[gzipped, not etag_matches(if_none_match.decode("latin-1"), etag)]
+
+    return serve
+
+
+def _gzip(accept_encoding: bytes) -> bool:
+    """`accepts_gzip`, with the browsers' common case (no q-values) read in one split."""
+    if b";" in accept_encoding:
+        return accepts_gzip(accept_encoding.decode("latin-1"))
+    named = {coding.strip().lower() for coding in accept_encoding.split(b",")}
+    return not named.isdisjoint((b"gzip", b"x-gzip", b"*"))

@@ -1,0 +1,86 @@
+"""`GET /consent`: the caller's current consent, the policy revision and the categories — a
+hot route (`HotRoute`, pure ASGI), asked on every page view by the banner.
+
+The answer's JSON is kept per consent (`ConsentState.body`, an LRU of `BODY_CACHE_SIZE`
+entries): its key is the verified consent, read from the cookie's value by the codec (whose
+own cache is keyed by that value), never a raw Cookie header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from starlette.types import Receive, Scope
+
+from gateway.consent.cookie import ConsentCodec
+from gateway.consent.model import Consent
+from gateway.consent.supersede import withdrawn
+from gateway.endpoints.answers import Answer, json_bytes, raw_headers
+from gateway.endpoints.consent import consent_json
+from gateway.endpoints.hot import HotRoute
+from gateway.objection_registry import ObjectionRegistry
+from gateway.visitors.headers import read_decision_headers
+
+BODY_CACHE_SIZE = 4096  # consents; a body is a few hundred bytes
+_PRIVATE_JSON = raw_headers(
+    {
+        "Content-Type": "application/json",
+        "Cache-Control": "no-store",
+        "Vary": "Cookie, Authorization",
+    }
+)
+
+
+class ConsentState:
+    """What `GET /consent` uses: the codec, the registry of latest choices, and the policy's
+    revision and categories."""
+
+    def __init__(
+        self,
+        codec: ConsentCodec,
+        objections: ObjectionRegistry,
+        policy_revision: int,
+        categories: tuple[str, ...],
+    ) -> None:
+        self.codec = codec
+        self.objections = objections
+        self.policy_revision = policy_revision
+        self.categories = categories
+        # Per instance: a module-level cache would outlive the app and its settings.
+        self.body: Callable[[Consent | None], bytes] = lru_cache(maxsize=BODY_CACHE_SIZE)(
+            self._body
+        )
+
+    def route(self) -> HotRoute:
+        # POST and DELETE are routes of their own (`gateway.endpoints.consent`).
+        return HotRoute("/consent", self.read_consent, hands_on=True)
+
+    async def read_consent(self, scope: Scope, receive: Receive, rest: str) -> Answer:
+        tokens = read_decision_headers(scope["headers"], None).consent_tokens
+        body = self.body(self.current(tokens))
+        return 200, [*_PRIVATE_JSON, (b"content-length", str(len(body)).encode())], body
+
+    def current(self, tokens: tuple[str, ...]) -> Consent | None:
+        """The consent in `tokens` if it is valid, of the current policy revision and not
+        erased — as its id's latest stored choice says (an older token reads as that choice)."""
+        consent = self.objections.standing(self.codec.decode_presented(tokens))
+        if consent is not None and withdrawn(consent):
+            return None  # withdrawn since this token was signed
+        if consent is None or not consent.is_current(self.policy_revision):
+            return None
+        if self.objections.is_suppressed(consent.consent_id):
+            return None
+        return consent
+
+    def state(self, consent: Consent | None) -> dict[str, Any]:
+        """The answer of `GET /consent` for a caller whose current consent is `consent`."""
+        return {
+            "consent": consent_json(consent, self.categories),
+            "revision": self.policy_revision,
+            "categories": list(self.categories),
+        }
+
+    def _body(self, consent: Consent | None) -> bytes:
+        return json_bytes(self.state(consent))
