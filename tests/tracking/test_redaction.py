@@ -204,7 +204,9 @@ async def test_a_hit_naming_another_property_goes_nowhere(
 
 def test_shipped_rules_pin_their_properties_to_placeholders_and_say_so() -> None:
     assert placeholders_in(SHIPPED["ga4"]) == [
-        "allowed_values.tid is the placeholder 'G-XXXXXXXXXX'"
+        "allowed_values.tid is the placeholder 'G-XXXXXXXXXX'",
+        "scripts./gtag/js.allowed_values.id is the placeholder 'G-XXXXXXXXXX'",
+        "scripts./gtm.js.allowed_values.id is the placeholder 'GTM-XXXXXXX'",
     ]
     assert SHIPPED["meta_pixel"].hit.pins([("id", "000000000000000")])
     assert not SHIPPED["meta_pixel"].hit.pins([("id", "1234")])
