@@ -111,7 +111,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                     settings.admin.token_hashes,
                     minutes=settings.admin.session_minutes,
                     secure=settings.site.cookie_secure,
-                    store=gateway.store,
+                    store=gateway.store.shared,
                 ),
                 gateway.admin_attempts,
                 settings.site.public_origin,

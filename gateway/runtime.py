@@ -98,7 +98,7 @@ class Gateway:
         counter, writer, ledger = records.counter, records.writer, records.ledger
         objections = records.objections
         banner_config = banner_config_for(settings, declared)
-        hit_queue = open_hit_queue(settings)
+        hit_queue = open_hit_queue(store, settings.delivery.shards)
         cap = QueueCap(
             settings.delivery.queue_cap,
             settings.delivery.queue_cap_bytes,
@@ -146,7 +146,7 @@ class Gateway:
         )
         metrics.watch(figures)  # queue and spool gauges are read from it when scraped
         heartbeat = InstanceHeartbeat(
-            store, figures=figures.of_instance, on_beat=metrics.sync_state
+            store.shared, figures=figures.of_instance, on_beat=metrics.sync_state
         )
         archive_mover = (
             ArchiveMover(store, clock) if isinstance(store, ArchivedRedisStore) else None
@@ -178,7 +178,9 @@ class Gateway:
                 lambda vendor, outcome: metrics.scripts.labels(vendor, outcome).inc(), clock
             ),
             forms=forms,
-            admin_attempts=FailedAdminAttempts(settings.network.trusted_proxies, store=store),
+            admin_attempts=FailedAdminAttempts(
+                settings.network.trusted_proxies, store=store.shared
+            ),
             dashboard=DashboardSources(
                 store,
                 figures,
@@ -207,8 +209,6 @@ class Gateway:
             stack.push_async_callback(self.store.close)
             await self.writer.start(replay_now=True)  # in the background: a big spool takes a while
             stack.push_async_callback(self.writer.close)
-            await self.hit_queue.open()
-            stack.push_async_callback(self.hit_queue.close)
             await self.appender.start()
             stack.push_async_callback(self.appender.close, 2.0)
             if self.delivery is not None:

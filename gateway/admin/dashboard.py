@@ -123,9 +123,9 @@ async def _read(
     first, last = window.days[0], window.days[-1]
     try:
         answers = await asyncio.gather(
-            *(sources.store.counts(metric, first, last) for metric in _METRICS)
+            *(sources.store.counts.counts(metric, first, last) for metric in _METRICS)
         )
-        latest = await sources.store.latest_receipts(LATEST_RECEIPTS)
+        latest = await sources.store.receipts.latest_receipts(LATEST_RECEIPTS)
     except StoreUnavailable:
         return {metric: {} for metric in _METRICS}, []
     return dict(zip(_METRICS, answers, strict=True)), latest

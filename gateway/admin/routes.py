@@ -182,7 +182,7 @@ class AdminSite:
         query = request.query_params
         since = checked_moment(query.get("since"), "since")
         until = checked_moment(query.get("until"), "until")
-        receipts = await started(self.sources.store.iter_receipts(since, until))
+        receipts = await started(self.sources.store.receipts.iter_receipts(since, until))
         day = datetime.fromtimestamp(self.sources.clock(), UTC).strftime("%Y-%m-%d")
         headers = {
             **page_headers(),

@@ -83,7 +83,7 @@ class SubjectsApi:
         if chosen not in MEDIA_TYPES:
             raise Unprocessable('"format" must be csv or jsonl')
         form: Format = "csv" if chosen == "csv" else "jsonl"
-        stream = await started(self.store.iter_receipts(since, until))
+        stream = await started(self.store.receipts.iter_receipts(since, until))
         headers = {
             **_NO_STORE,
             "Content-Disposition": f'attachment; filename="receipts.{form}"',
