@@ -24,6 +24,7 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from starlette.requests import Request
 
@@ -122,26 +123,28 @@ class FailedAdminAttempts:
             )
 
 
-def failed_admin_attempts(request: Request) -> FailedAdminAttempts:
-    """The app's limiter (made by `create_app`, shared by the admin API and the dashboard)."""
-    attempts: FailedAdminAttempts = request.app.state.admin_attempts
-    return attempts
+@dataclass(frozen=True, slots=True)
+class AdminGuard:
+    """The admin API's door: the configured token hashes and the limiter of wrong tokens
+    (one `FailedAdminAttempts`, built by `Gateway.build`, shared with the dashboard's login)."""
 
+    hashes: Sequence[str]
+    attempts: FailedAdminAttempts
 
-async def require_admin(request: Request, hashes: Sequence[str]) -> None:
-    """Return if the request carries a valid admin token; raise `Forbidden` (API closed),
-    `TooManyRequests` (too many wrong tokens from this client) or `Unauthorized` otherwise."""
-    if not hashes:
-        raise Forbidden(
-            "admin API closed: no admin token is configured (GATEWAY_ADMIN_TOKEN_HASHES)"
-        )
-    attempts = failed_admin_attempts(request)
-    client = attempts.client_of(request)
-    await attempts.check(client)
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("send the admin token as Authorization: Bearer <token>")
-    if len(token) > MAX_TOKEN_LENGTH or not token_is_valid(token, hashes):
-        await attempts.failed(client)  # a missing token is no guess; a wrong one is
-        raise Unauthorized("the admin token is not valid")
+    async def require(self, request: Request) -> None:
+        """Return if the request carries a valid admin token; raise `Forbidden` (API closed),
+        `TooManyRequests` (too many wrong tokens from this client) or `Unauthorized` otherwise."""
+        if not self.hashes:
+            raise Forbidden(
+                "admin API closed: no admin token is configured (GATEWAY_ADMIN_TOKEN_HASHES)"
+            )
+        attempts = self.attempts
+        client = attempts.client_of(request)
+        await attempts.check(client)
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("send the admin token as Authorization: Bearer <token>")
+        if len(token) > MAX_TOKEN_LENGTH or not token_is_valid(token, self.hashes):
+            await attempts.failed(client)  # a missing token is no guess; a wrong one is
+            raise Unauthorized("the admin token is not valid")

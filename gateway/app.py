@@ -22,24 +22,28 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway import openapi
-from gateway.admin import admin_routes
-from gateway.admin_auth import FailedAdminAttempts
+from gateway.admin import AdminSite
+from gateway.admin.session import AdminSessions
+from gateway.admin_auth import AdminGuard
 from gateway.banner.routes import StaticAsset, banner_assets, details_route
-from gateway.endpoints import api, forms, metrics, subjects
 from gateway.endpoints.answers import client_error_parts
+from gateway.endpoints.api import EspApi
 from gateway.endpoints.assets import asset_routes
 from gateway.endpoints.consent import ConsentChoices
 from gateway.endpoints.consent_state import ConsentState
 from gateway.endpoints.email import EmailBeacons, PreferencesPage
+from gateway.endpoints.forms import FormPages
 from gateway.endpoints.health import HEALTHZ, readiness_route
 from gateway.endpoints.hot import HotRoute, HotRoutes
+from gateway.endpoints.metrics import MetricsEndpoint
 from gateway.endpoints.origin import OriginGuard, OriginRefusals
 from gateway.endpoints.scripts import script_routes
+from gateway.endpoints.subjects import SubjectsApi
 from gateway.endpoints.tracking import Tracking
 from gateway.errors import ClientError, StoreUnavailable
 from gateway.instrumentation import RequestInstrumentation
 from gateway.logs import configure_logging
+from gateway.openapi import openapi_routes
 from gateway.rules.model import Rule
 from gateway.runtime import Gateway
 from gateway.settings import Settings, load_settings
@@ -69,6 +73,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             yield
 
     hot = hot_routes(gateway, assets)
+    admin = AdminGuard(settings.admin.token_hashes, gateway.admin_attempts)
     app = GatewayApp(
         routes=[
             # Before `/t/{vendor}/{sub_path:path}`.
@@ -89,10 +94,30 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             *PreferencesPage(
                 gateway.email, gateway.rights, settings.site.public_origin, settings.network
             ).routes(),
-            *forms.routes,
-            *api.routes,
-            *subjects.routes,
-            *admin_routes(gateway),
+            *FormPages(
+                gateway.forms,
+                gateway.codec,
+                settings.site.public_url,
+                settings.site.public_origin,
+                settings.consent.revision,
+                settings.network,
+                gateway.clock,
+            ).routes(),
+            *EspApi(admin, gateway.email, settings.consent).routes(),
+            *SubjectsApi(admin, gateway.rights, gateway.store).routes(),
+            *AdminSite(
+                AdminSessions(
+                    gateway.keys,
+                    settings.admin.token_hashes,
+                    minutes=settings.admin.session_minutes,
+                    secure=settings.site.cookie_secure,
+                    store=gateway.store.shared,
+                ),
+                gateway.admin_attempts,
+                settings.site.public_origin,
+                gateway.rights,
+                gateway.dashboard,
+            ).routes(),
             readiness_route(
                 gateway.heartbeat,
                 gateway.store,
@@ -100,8 +125,13 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 settings.store.timeout_seconds,
                 gateway.archive_mover,
             ),
-            *metrics.routes,
-            *openapi.routes,
+            *MetricsEndpoint(
+                gateway.metrics,
+                settings.admin.metrics_token_hashes,
+                gateway.admin_attempts,
+                settings.network.trusted_proxies,
+            ).routes(),
+            *openapi_routes(settings, gateway.rules),
         ],
         # Outermost first. Every request passes every middleware: the hot routes are the
         # innermost one, in front of the router, so they get the same request context.
@@ -126,14 +156,11 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         lifespan=lifespan,
     )
     _serve_trailing_slashes_in_place(app.router)
-    app.state.gateway = gateway
-    app.state.admin_attempts = FailedAdminAttempts(
-        settings.network.trusted_proxies, store=gateway.store.shared
-    )
+    app.state.gateway = gateway  # for tests and benches to look inside; no route reads it
     if settings.site.demo:
         from gateway.demo.routes import demo_routes  # only a demo gateway loads the demo
 
-        app.router.routes.extend(demo_routes())
+        app.router.routes.extend(demo_routes(settings.site, settings.consent.revision))
     return app
 
 

@@ -1,4 +1,5 @@
-"""The running gateway's parts, built once from the settings and reached through app state."""
+"""The running gateway's parts, built once from the settings; `create_app` hands each route
+factory the few parts it uses."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from starlette.requests import Request
-
+from gateway.admin.dashboard import DashboardSources
+from gateway.admin_auth import FailedAdminAttempts
 from gateway.banner.config import ShownTexts, banner_config_for
 from gateway.consent.cookie import ConsentCodec
 from gateway.consent_records import ConsentRecords
@@ -70,6 +71,8 @@ class Gateway:
     figures: ProcessFigures  # what this process shows of itself (readyz, heartbeat, scrape)
     scripts: FirstPartyScripts  # vendors' loader scripts, served from our origin
     forms: FormService
+    admin_attempts: FailedAdminAttempts  # wrong admin tokens, shared by the API and the login
+    dashboard: DashboardSources  # what `/admin` reads
     clock: Callable[[], float] = field(default=time.time, repr=False)  # tests inject one
 
     @classmethod
@@ -142,6 +145,12 @@ class Gateway:
             spool, delivery_monitor, store_health, counter, email.recorder, forms.outbox
         )
         metrics.watch(figures)  # queue and spool gauges are read from it when scraped
+        heartbeat = InstanceHeartbeat(
+            store.shared, figures=figures.of_instance, on_beat=metrics.sync_state
+        )
+        archive_mover = (
+            ArchiveMover(store, clock) if isinstance(store, ArchivedRedisStore) else None
+        )
         return cls(
             settings=settings,
             keys=keys,
@@ -160,19 +169,29 @@ class Gateway:
             email=email,
             objections=objections,
             retention=PeriodicPurge(store, settings.retention.purge_interval_seconds),
-            heartbeat=InstanceHeartbeat(
-                store.shared, figures=figures.of_instance, on_beat=metrics.sync_state
-            ),
+            heartbeat=heartbeat,
             rights=rights,
             store_health=store_health,
             figures=figures,
-            archive_mover=(
-                ArchiveMover(store, clock) if isinstance(store, ArchivedRedisStore) else None
-            ),
+            archive_mover=archive_mover,
             scripts=FirstPartyScripts(
                 lambda vendor, outcome: metrics.scripts.labels(vendor, outcome).inc(), clock
             ),
             forms=forms,
+            admin_attempts=FailedAdminAttempts(
+                settings.network.trusted_proxies, store=store.shared
+            ),
+            dashboard=DashboardSources(
+                store,
+                figures,
+                counter,
+                email.recorder,
+                heartbeat,
+                archive_mover,
+                vendors=tuple(sorted(rules)),
+                categories=settings.consent.categories,
+                clock=clock,
+            ),
             banner_config=banner_config,
             shown_texts=ShownTexts(banner_config),
             clock=clock,
@@ -215,8 +234,3 @@ class Gateway:
             await self.heartbeat.start()
             stack.push_async_callback(self.heartbeat.close)
             yield self
-
-
-def gateway_of(request: Request) -> Gateway:
-    gateway: Gateway = request.app.state.gateway
-    return gateway

@@ -255,3 +255,33 @@ def test_the_cycle_check_names_every_edge_of_a_cycle() -> None:
         "gateway.store -> gateway.instances: gateway.store.shared:1 imports gateway.instances",
         "gateway.tracking -> gateway.store: gateway.tracking.counters:3 imports gateway.store.base",
     ]
+
+
+def _state_reads(source: str) -> list[int]:
+    """Lines reading the app's state bag (`request.app.state…`, `app.state.x` loaded): a route
+    given its part by `create_app` has no use for it."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Attribute) and node.attr == "state"):
+            continue
+        owner = node.value
+        through_request = isinstance(owner, ast.Attribute) and owner.attr == "app"
+        if through_request or (isinstance(owner, ast.Name) and owner.id == "app"):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_no_route_reaches_into_the_app_state() -> None:
+    found = [
+        f"{path.relative_to(PACKAGE.parent)}:{line}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path != PACKAGE / "app.py"  # where the handle for tests is set
+        for line in _state_reads(path.read_text())
+    ]
+    assert found == []
+
+
+def test_the_state_check_sees_a_read_through_the_request() -> None:
+    planted = "def f(request):\n    return request.app.state.gateway\n"
+    assert _state_reads(planted) == [2]
+    assert _state_reads("def f(app):\n    return app.router\n") == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -17,7 +18,10 @@ from typing import Any
 from gateway.admin import figures
 from gateway.admin.form_figures import form_figures
 from gateway.admin.panels import Counts, Panel, Tile, Window
+from gateway.counting.counters import EventCounter
+from gateway.email.recorder import EmailRecorder
 from gateway.errors import StoreUnavailable
+from gateway.instances import InstanceHeartbeat
 from gateway.model.counts import (
     ConsentAction,
     ConsentCategory,
@@ -30,7 +34,9 @@ from gateway.model.counts import (
     PixelCount,
 )
 from gateway.model.receipts import Receipt
-from gateway.runtime import Gateway
+from gateway.process_figures import ProcessFigures
+from gateway.store import Store
+from gateway.store.archive.mover import ArchiveMover
 
 PERIODS = (7, 14, 30)
 DEFAULT_PERIOD = 14
@@ -85,47 +91,68 @@ def period_of(text: str | None) -> int:
     return int(text) if text in {str(p) for p in PERIODS} else DEFAULT_PERIOD
 
 
-async def _ping(gateway: Gateway) -> float | None:
+@dataclass(frozen=True, slots=True)
+class DashboardSources:
+    """What the dashboard reads, and nothing else (built once by `Gateway.build`): the store's
+    counts, receipts and usage, this process's figures and lost counts, the instances'
+    heartbeats, the archive's health, the vendors and categories to chart, and the clock."""
+
+    store: Store
+    figures: ProcessFigures
+    counter: EventCounter
+    email_events: EmailRecorder
+    heartbeat: InstanceHeartbeat
+    archive_mover: ArchiveMover | None
+    vendors: tuple[str, ...]
+    categories: tuple[str, ...]
+    clock: Callable[[], float]
+
+
+async def _ping(sources: DashboardSources) -> float | None:
     started = time.perf_counter()
     try:
-        await gateway.store.ping()
+        await sources.store.ping()
     except StoreUnavailable:
         return None
     return (time.perf_counter() - started) * 1000
 
 
-async def _read(gateway: Gateway, window: Window) -> tuple[dict[str, Counts], list[Receipt]]:
+async def _read(
+    sources: DashboardSources, window: Window
+) -> tuple[dict[str, Counts], list[Receipt]]:
     first, last = window.days[0], window.days[-1]
     try:
         answers = await asyncio.gather(
-            *(gateway.store.counts.counts(metric, first, last) for metric in _METRICS)
+            *(sources.store.counts.counts(metric, first, last) for metric in _METRICS)
         )
-        latest = await gateway.store.receipts.latest_receipts(LATEST_RECEIPTS)
+        latest = await sources.store.receipts.latest_receipts(LATEST_RECEIPTS)
     except StoreUnavailable:
         return {metric: {} for metric in _METRICS}, []
     return dict(zip(_METRICS, answers, strict=True)), latest
 
 
-async def _instances(gateway: Gateway) -> list[dict[str, Any]]:
+async def _instances(sources: DashboardSources) -> list[dict[str, Any]]:
     try:
-        return await gateway.heartbeat.read()
+        return await sources.heartbeat.read()
     except StoreUnavailable:
         return []
 
 
-async def _usage(gateway: Gateway) -> dict[str, int]:
+async def _usage(sources: DashboardSources) -> dict[str, int]:
     try:
-        return await gateway.store.usage()
+        return await sources.store.usage()
     except StoreUnavailable:
         return {}
 
 
-async def build_dashboard(gateway: Gateway, period: int, today: date | None = None) -> Dashboard:
-    today = today or datetime.fromtimestamp(gateway.clock(), UTC).date()
+async def build_dashboard(
+    sources: DashboardSources, period: int, today: date | None = None
+) -> Dashboard:
+    today = today or datetime.fromtimestamp(sources.clock(), UTC).date()
     window = Window.ending(today, period)
-    latency = await _ping(gateway)
+    latency = await _ping(sources)
     counts, latest = (
-        await _read(gateway, window) if latency is not None else ({m: {} for m in _METRICS}, [])
+        await _read(sources, window) if latency is not None else ({m: {} for m in _METRICS}, [])
     )
     actions, gpc = counts[ConsentAction.metric], counts[ConsentGpc.metric]
     pixels, opens, clicks = (
@@ -140,32 +167,30 @@ async def build_dashboard(gateway: Gateway, period: int, today: date | None = No
         tiles=figures.overview(actions, gpc, pixels, opens),
         consent=[
             figures.consent_actions(actions, window),
-            figures.opt_in_rates(
-                counts[ConsentCategory.metric], window, gateway.settings.consent.categories
-            ),
+            figures.opt_in_rates(counts[ConsentCategory.metric], window, sources.categories),
             figures.refusal_and_acceptance(actions),
             figures.gpc_share(gpc),
         ],
-        tracking=[figures.pixel_decisions(pixels, sorted(gateway.rules))],
+        tracking=[figures.pixel_decisions(pixels, sources.vendors)],
         email=[
             figures.email_by_campaign(opens, "opens"),
             figures.email_by_campaign(clicks, "clicks"),
             form_figures(counts[FormEvent.metric], counts[FormRefusal.metric]),
         ],
         health=Health(
-            store=gateway.store.name,
+            store=sources.store.name,
             store_latency_ms=latency,
-            delivery_totals=gateway.figures.delivery_totals(),
-            delivery=gateway.figures.delivery_report(),
-            spool_depth=gateway.figures.spool_depth(),
-            counts_lost=gateway.counter.lost,
-            email_events_dropped=gateway.email.recorder.dropped,
+            delivery_totals=sources.figures.delivery_totals(),
+            delivery=sources.figures.delivery_report(),
+            spool_depth=sources.figures.spool_depth(),
+            counts_lost=sources.counter.lost,
+            email_events_dropped=sources.email_events.dropped,
             invalid_email_links=sum(counts[InvalidEmailLink.metric].values()),
-            this_instance=gateway.heartbeat.name,
-            instances=await _instances(gateway) if latency is not None else [],
-            store_usage=await _usage(gateway) if latency is not None else {},
+            this_instance=sources.heartbeat.name,
+            instances=await _instances(sources) if latency is not None else [],
+            store_usage=await _usage(sources) if latency is not None else {},
             archive=(
-                await gateway.archive_mover.health(1.0) if gateway.archive_mover is not None else {}
+                await sources.archive_mover.health(1.0) if sources.archive_mover is not None else {}
             ),
         ),
         latest=latest,

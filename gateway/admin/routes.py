@@ -15,6 +15,7 @@ passes `check_form` (CSRF token + Origin); every page has the strict headers of 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,32 +24,31 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.routing import BaseRoute, Route
 
 from gateway.admin.csrf import FORM_TOKEN_FIELD, FormRefused, check_form
-from gateway.admin.dashboard import PERIODS, build_dashboard, period_of
+from gateway.admin.dashboard import PERIODS, DashboardSources, build_dashboard, period_of
 from gateway.admin.pages import page_headers, render
 from gateway.admin.session import COOKIE_NAME, AdminSession, AdminSessions
 from gateway.admin.subjects import clean_subject, erased_summary, summarize
-from gateway.admin_auth import failed_admin_attempts
+from gateway.admin_auth import FailedAdminAttempts
 from gateway.endpoints.bodies import read_form
 from gateway.errors import StoreUnavailable, TooManyRequests
 from gateway.inputs import checked_moment
 from gateway.receipts.export import MEDIA_TYPES, export_chunks, started
-from gateway.runtime import Gateway
+from gateway.rights import SubjectRights
 
 log = logging.getLogger("gateway.admin")
 
 
+@dataclass(frozen=True, slots=True)
 class AdminSite:
-    def __init__(self, gateway: Gateway) -> None:
-        settings = gateway.settings
-        self.gateway = gateway
-        self.own_origin = settings.site.public_origin
-        self.sessions = AdminSessions(
-            gateway.keys,
-            settings.admin.token_hashes,
-            minutes=settings.admin.session_minutes,
-            secure=settings.site.cookie_secure,
-            store=gateway.store.shared,
-        )
+    """What `/admin` uses, and nothing else: the sessions, the limiter of wrong tokens (the
+    admin API's), the gateway's own origin (forms' Origin check), the subjects' rights and
+    what the dashboard reads (which gives the receipts export its store and clock too)."""
+
+    sessions: AdminSessions
+    attempts: FailedAdminAttempts
+    own_origin: str
+    rights: SubjectRights
+    sources: DashboardSources
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -132,7 +132,7 @@ class AdminSite:
             check_form(request, form, self.sessions, None, self.own_origin)
         except FormRefused as refused:
             return self._login_page(refused.reason, status=403)
-        attempts = failed_admin_attempts(request)
+        attempts = self.attempts
         client = attempts.client_of(request)
         try:
             await attempts.check(client)
@@ -171,7 +171,7 @@ class AdminSite:
         if session is None:
             return self._to_login()
         period = period_of(request.query_params.get("days"))
-        figures = await build_dashboard(self.gateway, period)
+        figures = await build_dashboard(self.sources, period)
         return self._page("dashboard.html", session, d=figures, periods=PERIODS)
 
     async def receipts_csv(self, request: Request) -> Response:
@@ -182,8 +182,8 @@ class AdminSite:
         query = request.query_params
         since = checked_moment(query.get("since"), "since")
         until = checked_moment(query.get("until"), "until")
-        receipts = await started(self.gateway.store.receipts.iter_receipts(since, until))
-        day = datetime.fromtimestamp(self.gateway.clock(), UTC).strftime("%Y-%m-%d")
+        receipts = await started(self.sources.store.receipts.iter_receipts(since, until))
+        day = datetime.fromtimestamp(self.sources.clock(), UTC).strftime("%Y-%m-%d")
         headers = {
             **page_headers(),
             "Content-Disposition": f'attachment; filename="receipts-{day}.csv"',
@@ -200,7 +200,7 @@ class AdminSite:
             return checked
         session, form, subject = checked
         try:
-            export = await self.gateway.rights.export(subject)
+            export = await self.rights.export(subject)
         except StoreUnavailable:
             return self._subject_problem(session, form, "The store did not answer.", status=503)
         return self._page("subject.html", session, summary=summarize(subject, export))
@@ -231,7 +231,7 @@ class AdminSite:
         if isinstance(checked, Response):
             return checked
         _, _, subject = checked
-        export = await self.gateway.rights.export(subject)
+        export = await self.rights.export(subject)
         headers = {
             **page_headers(),
             "Content-Disposition": f'attachment; filename="subject-{subject}.json"',
@@ -246,14 +246,9 @@ class AdminSite:
         if form.get("confirmed") != "yes":
             return self._page("erase_confirm.html", session, subject=subject)
         try:
-            erased = await self.gateway.rights.erase(subject)
+            erased = await self.rights.erase(subject)
         except StoreUnavailable:
             return self._subject_problem(
                 session, form, "The store did not answer; nothing was erased.", status=503
             )
         return self._page("erased.html", session, subject=subject, erased=erased_summary(erased))
-
-
-def admin_routes(gateway: Gateway) -> list[BaseRoute]:
-    """The dashboard's routes for `gateway` (closed pages when no admin token is configured)."""
-    return AdminSite(gateway).routes()

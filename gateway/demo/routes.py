@@ -1,7 +1,10 @@
 """`/demo`: a sample site wired to this gateway, the way a real site would be.
 
     >>> from starlette.applications import Starlette
-    >>> app = Starlette(routes=demo_routes())   # `create_app` mounts these when settings.site.demo
+    >>> from gateway.settings import SiteSection
+    >>> app = Starlette(routes=demo_routes(SiteSection(), revision=1))
+
+(`create_app` mounts these when `settings.site.demo`.)
 
 The page embeds `/consent.js` first in `<head>`, carries blocked tags (two scripts, a GA4-style
 pixel through `/t/ga4`), three embeds behind the banner's placeholders (YouTube and Vimeo
@@ -24,7 +27,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from gateway.demo.texts import LANGUAGES, texts_for
-from gateway.runtime import gateway_of
+from gateway.settings import SiteSection
 
 HERE = Path(__file__).resolve().parent
 ASSETS = {
@@ -58,8 +61,9 @@ class _Asset:
         return Response(self.body, media_type=self.media_type, headers=headers)
 
 
-def demo_routes(directory: Path = HERE) -> list[Route]:
-    """The demo page, its embedded "video", and its static files (read once, served from memory)."""
+def demo_routes(site: SiteSection, revision: int, directory: Path = HERE) -> list[Route]:
+    """The demo page for `site`'s gateway (the banner at its public URL, choices of consent
+    `revision`), its embedded "video", and its static files (read once, served from memory)."""
     templates = Environment(
         loader=FileSystemLoader(directory / "templates"),
         autoescape=select_autoescape(default=True),
@@ -70,10 +74,9 @@ def demo_routes(directory: Path = HERE) -> list[Route]:
     embed_template = templates.get_template("embed.html")
 
     async def page(request: Request) -> Response:
-        settings = gateway_of(request).settings
         language = _language(request)
         texts = texts_for(language)
-        page_url = f"{settings.site.public_origin}/demo"
+        page_url = f"{site.public_origin}/demo"
         pixel = "/t/ga4?" + urlencode(
             {
                 "v": "2",
@@ -89,10 +92,10 @@ def demo_routes(directory: Path = HERE) -> list[Route]:
             languages=LANGUAGES,
             t=texts,
             pixel=pixel,
-            public_url=settings.site.public_url.rstrip("/"),
-            revision=settings.consent.revision,
+            public_url=site.public_url.rstrip("/"),
+            revision=revision,
             # The banner calls the public URL; opened on another host it could not (CORS).
-            wrong_host=own_origin != settings.site.public_origin,
+            wrong_host=own_origin != site.public_origin,
             script_texts=json.dumps(texts["script"], ensure_ascii=False).replace("<", "\\u003c"),
         )
         headers = {**_HEADERS, "Content-Security-Policy": PAGE_CSP}

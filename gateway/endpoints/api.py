@@ -4,12 +4,14 @@ sign-up's e-mail address (hashed here, never stored). All need the admin bearer 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from msgspec import UNSET
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.admin_auth import require_admin
+from gateway.admin_auth import AdminGuard
 from gateway.bodies.answers import SignedLinks
 from gateway.bodies.choices import AddressChoice, Choice
 from gateway.bodies.requests import SignLinks
@@ -17,86 +19,92 @@ from gateway.consent.choice import parse_choice
 from gateway.consent.model import NECESSARY
 from gateway.email.identity import subject_for
 from gateway.email.recipients import Collection
+from gateway.email.service import EmailService
 from gateway.endpoints.bodies import read_struct, struct_response
 from gateway.errors import Unprocessable
 from gateway.inputs import checked_moment, checked_subject
 from gateway.receipts.shown import TextsShown
-from gateway.runtime import Gateway, gateway_of
+from gateway.settings import ConsentSection
 
 MAX_LINKS_BODY = 256 * 1024
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-async def sign_links(request: Request) -> Response:
-    """`{"campaign", "recipient", "url" | "urls", "sent_at"?}` → the signed URLs."""
-    gateway = gateway_of(request)
-    await require_admin(request, gateway.settings.admin.token_hashes)
-    body = await read_struct(request, SignLinks, limit=MAX_LINKS_BODY)
-    if (body.url is None) == (body.urls is None):
-        raise Unprocessable('send either "url" (one target) or "urls" (a list of targets)')
-    signed = gateway.email.signer.sign(
-        campaign=body.campaign,
-        recipient=body.recipient,
-        urls=[body.url] if body.url is not None else body.urls or [],
-        sent_at=checked_moment(body.sent_at, "sent_at", unix_seconds=True),
-    )
-    answer = SignedLinks(
-        subject=signed.subject,
-        sent_at=signed.sent_at,
-        click_urls=list(signed.click_urls),
-        open_url=signed.open_url,
-        preferences_url=signed.preferences_url,
-        click_url=signed.click_urls[0] if body.url is not None else UNSET,
-    )
-    return struct_response(answer, headers=_NO_STORE)
+@dataclass(frozen=True, slots=True)
+class EspApi:
+    """What the ESP-facing API uses, and nothing else: the admin door, the email service
+    (its link signer and recipients' consents) and the consent settings."""
 
+    guard: AdminGuard
+    email: EmailService
+    consent: ConsentSection
 
-async def record_recipient_consent(request: Request) -> Response:
-    """Body like `POST /consent`: `{"granted": ["email_tracking"], "source": "signup-form"}`,
-    `{"granted": []}`, or `{"action": "accept_all" | "reject_all"}`."""
-    gateway = gateway_of(request)
-    await require_admin(request, gateway.settings.admin.token_hashes)
-    subject = checked_subject(request.path_params["subject"])
-    return await _record_consent(gateway, subject, await read_struct(request, Choice))
+    def routes(self) -> list[Route]:
+        return [
+            Route("/api/links", self.sign_links, methods=["POST"]),
+            Route(
+                "/api/subjects/{subject}/consent", self.record_recipient_consent, methods=["PUT"]
+            ),
+            Route("/api/recipients/consent", self.record_address_consent, methods=["PUT"]),
+        ]
 
+    async def sign_links(self, request: Request) -> Response:
+        """`{"campaign", "recipient", "url" | "urls", "sent_at"?}` → the signed URLs."""
+        await self.guard.require(request)
+        body = await read_struct(request, SignLinks, limit=MAX_LINKS_BODY)
+        if (body.url is None) == (body.urls is None):
+            raise Unprocessable('send either "url" (one target) or "urls" (a list of targets)')
+        signed = self.email.signer.sign(
+            campaign=body.campaign,
+            recipient=body.recipient,
+            urls=[body.url] if body.url is not None else body.urls or [],
+            sent_at=checked_moment(body.sent_at, "sent_at", unix_seconds=True),
+        )
+        answer = SignedLinks(
+            subject=signed.subject,
+            sent_at=signed.sent_at,
+            click_urls=list(signed.click_urls),
+            open_url=signed.open_url,
+            preferences_url=signed.preferences_url,
+            click_url=signed.click_urls[0] if body.url is not None else UNSET,
+        )
+        return struct_response(answer, headers=_NO_STORE)
 
-async def record_address_consent(request: Request) -> Response:
-    """A sign-up form's choice in one call: `{"recipient": "ada@example.com", "granted":
-    ["email_tracking"], "source": "signup-form"}`; the address is hashed into the subject
-    (as `sign-link` does), the answer names that subject. An ESP id works too."""
-    gateway = gateway_of(request)
-    await require_admin(request, gateway.settings.admin.token_hashes)
-    body = await read_struct(request, AddressChoice)
-    subject = subject_for(body.recipient, gateway.email.signer.recipient_key)
-    return await _record_consent(gateway, subject, body)
+    async def record_recipient_consent(self, request: Request) -> Response:
+        """Body like `POST /consent`: `{"granted": ["email_tracking"], "source": "signup-form"}`,
+        `{"granted": []}`, or `{"action": "accept_all" | "reject_all"}`."""
+        await self.guard.require(request)
+        subject = checked_subject(request.path_params["subject"])
+        return await self._record_consent(subject, await read_struct(request, Choice))
 
+    async def record_address_consent(self, request: Request) -> Response:
+        """A sign-up form's choice in one call: `{"recipient": "ada@example.com", "granted":
+        ["email_tracking"], "source": "signup-form"}`; the address is hashed into the subject
+        (as `sign-link` does), the answer names that subject. An ESP id works too."""
+        await self.guard.require(request)
+        body = await read_struct(request, AddressChoice)
+        subject = subject_for(body.recipient, self.email.signer.recipient_key)
+        return await self._record_consent(subject, body)
 
-async def _record_consent(gateway: Gateway, subject: str, body: Choice) -> Response:
-    settings = gateway.settings
-    choice = parse_choice(body, (NECESSARY, settings.consent.email_category))
-    grant = settings.consent.email_category in choice.granted
-    receipt = await gateway.email.consents.choose(
-        subject,
-        grant=grant,
-        # The gateway showed nothing: no texts hash; the language is the caller's word for it.
-        collection=Collection(
-            action="api",
-            page=choice.source or choice.page or "api",
-            shown=TextsShown(choice.language or "", ""),
-        ),
-    )
-    return JSONResponse(
-        {
-            "subject": subject,
-            settings.consent.email_category: "granted" if grant else "withdrawn",
-            "receipt_id": receipt.receipt_id,
-        },
-        headers=_NO_STORE,
-    )
-
-
-routes = [
-    Route("/api/links", sign_links, methods=["POST"]),
-    Route("/api/subjects/{subject}/consent", record_recipient_consent, methods=["PUT"]),
-    Route("/api/recipients/consent", record_address_consent, methods=["PUT"]),
-]
+    async def _record_consent(self, subject: str, body: Choice) -> Response:
+        category = self.consent.email_category
+        choice = parse_choice(body, (NECESSARY, category))
+        grant = category in choice.granted
+        receipt = await self.email.consents.choose(
+            subject,
+            grant=grant,
+            # The gateway showed nothing: no texts hash; the language is the caller's word for it.
+            collection=Collection(
+                action="api",
+                page=choice.source or choice.page or "api",
+                shown=TextsShown(choice.language or "", ""),
+            ),
+        )
+        return JSONResponse(
+            {
+                "subject": subject,
+                category: "granted" if grant else "withdrawn",
+                "receipt_id": receipt.receipt_id,
+            },
+            headers=_NO_STORE,
+        )

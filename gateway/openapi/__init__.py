@@ -21,8 +21,7 @@ from starlette.routing import Route
 from gateway.openapi import admin_routes, visitor_routes
 from gateway.openapi.components import components, json_schema_patterns
 from gateway.openapi.table import Operation, Schema, errors, media, parameter
-from gateway.rules.model import ScriptRule
-from gateway.runtime import gateway_of
+from gateway.rules.model import Rule, ScriptRule
 from gateway.settings import Settings
 from gateway.tracking.scripts import SCRIPT_VALUE
 
@@ -117,15 +116,14 @@ def _script_row(path: str, script: ScriptRule) -> Operation:
     )
 
 
-async def openapi_json(request: Request) -> Response:
-    gateway = gateway_of(request)
+def openapi_routes(settings: Settings, rules: Mapping[str, Rule]) -> list[Route]:
+    """`GET /openapi.json` for these settings and rules (the vendors and their loader scripts)."""
     scripts = {
-        f"/t/{rule.id}{script.path}": script
-        for rule in gateway.rules.values()
-        for script in rule.scripts
+        f"/t/{rule.id}{script.path}": script for rule in rules.values() for script in rule.scripts
     }
-    document = openapi_document(gateway.settings, sorted(gateway.rules), scripts)
-    return JSONResponse(document, headers={"Cache-Control": "public, max-age=300"})
 
+    async def openapi_json(request: Request) -> Response:
+        document = openapi_document(settings, sorted(rules), scripts)
+        return JSONResponse(document, headers={"Cache-Control": "public, max-age=300"})
 
-routes = [Route("/openapi.json", openapi_json, methods=["GET"])]
+    return [Route("/openapi.json", openapi_json, methods=["GET"])]

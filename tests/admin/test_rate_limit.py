@@ -79,7 +79,8 @@ def test_the_client_is_its_network_seen_through_trusted_proxies_only(
 @pytest.fixture
 def app(make_settings: Callable[..., Settings]) -> Starlette:
     app = create_app(make_settings(admin_token_hashes=(HASH,)))
-    app.state.admin_attempts = FailedAdminAttempts(burst=3, refill_seconds=60)
+    attempts: FailedAdminAttempts = app.state.gateway.admin_attempts  # the API's and the login's
+    attempts.burst, attempts.refill_seconds = 3, 60
     return app
 
 
