@@ -132,21 +132,35 @@ class Health(Struct, frozen=True):
     status: str
 
 
-class Readiness(Struct, frozen=True):
+class OptInMails(Struct, frozen=True):
+    """This process's double opt-in mails (`gateway.forms.outbox`)."""
+
+    waiting: Count
+    sent: Count
+    failed: Count
+    dropped: Count
+
+
+class Readiness(Struct, frozen=True, kw_only=True):
     status: Literal["ready", "unavailable"]
+    reason: Annotated[str, _said("why the store cannot take a write (when unavailable)")] | (
+        UnsetType
+    ) = UNSET
     instance: Annotated[str, _said("the process that answered: host:pid")]
     store: str
     spool_depth: Count
     forwarder: dict[str, Count]
-    reason: Annotated[str, _said("why the store cannot take a write (when unavailable)")] | (
-        UnsetType
-    ) = UNSET
-    counts_lost: Count | UnsetType = UNSET
-    email_events_dropped: Count | UnsetType = UNSET
-    delivery: (
+    counts_lost: Count
+    email_events_dropped: Count
+    opt_in_mails: OptInMails
+    delivery: Annotated[
+        dict[str, dict[str, Annotated[float, Meta(ge=0)]]],
+        _said("per forwarding vendor: queue depth, oldest hit age, counters"),
+    ]
+    archive: (
         Annotated[
-            dict[str, dict[str, Annotated[float, Meta(ge=0)]]],
-            _said("per forwarding vendor: queue depth, oldest hit age, counters"),
+            dict[str, Any],
+            _said("with a PostgreSQL archive: whether it answers (`status`, `reason`), its lag"),
         ]
         | UnsetType
     ) = UNSET

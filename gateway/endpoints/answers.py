@@ -9,6 +9,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import msgspec
+
 from gateway.errors import ClientError
 
 RawHeaders = list[tuple[bytes, bytes]]
@@ -32,6 +34,15 @@ def json_bytes(value: Any) -> bytes:
 
 def json_answer(status: int, value: Any, headers: Mapping[str, str] | None = None) -> Answer:
     body = json_bytes(value)
+    named = {**(headers or {}), "Content-Type": "application/json"}
+    return status, raw_headers(named, body), body
+
+
+def struct_answer(
+    status: int, answer: msgspec.Struct, headers: Mapping[str, str] | None = None
+) -> Answer:
+    """`answer` (a struct of `gateway.bodies.answers`) as JSON; `UNSET` fields left out."""
+    body = msgspec.json.encode(answer)
     named = {**(headers or {}), "Content-Type": "application/json"}
     return status, raw_headers(named, body), body
 
