@@ -4,7 +4,8 @@ out are `UNSET`; `null` is said where it is meant."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+import functools
+from typing import Annotated, Any, ClassVar, Literal, cast
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -104,6 +105,23 @@ class RecipientConsentRecorded(Struct, frozen=True):
     receipt_id: str
 
     email_category_field: ClassVar[str] = "email_tracking"
+
+
+@functools.cache  # one class per configured name: a handful at most
+def recipient_consent_recorded(email_category: str) -> type[RecipientConsentRecorded]:
+    """`RecipientConsentRecorded` whose choice is sent under `email_category`, the configured
+    name (`/openapi.json` renames the field the same way)."""
+    fields = [
+        (field.name, field.type) for field in msgspec.structs.fields(RecipientConsentRecorded)
+    ]
+    shape = msgspec.defstruct(
+        RecipientConsentRecorded.__name__,
+        fields,
+        bases=(RecipientConsentRecorded,),
+        rename={RecipientConsentRecorded.email_category_field: email_category},
+        frozen=True,
+    )
+    return cast("type[RecipientConsentRecorded]", shape)
 
 
 class Erasure(Struct, frozen=True):
