@@ -96,13 +96,13 @@ async def _measure(
 ) -> None:
     month_ago = old_receipts(RECEIPTS, subjects=RECEIPTS // 4)
     for start in range(0, RECEIPTS, 1000):
-        await store.add_receipts(month_ago[start : start + 1000])
+        await store.receipts.add_receipts(month_ago[start : start + 1000])
     events = [
         email_event(f"esp-{n % 5000}", at=round(time.time() - 30 * DAY + n, 3))
         for n in range(EVENTS)
     ]
     for start in range(0, EVENTS, 1000):
-        await store.add_email_events(events[start : start + 1000])
+        await store.email.add_email_events(events[start : start + 1000])
     before = _used_memory(redis_port)
 
     idle = await _latencies(http, SAMPLES)

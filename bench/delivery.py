@@ -31,6 +31,7 @@ from bench import peer
 from gateway.delivery.queue import QueuedHit, open_hit_queue
 from gateway.model.outbound_hits import OutboundHit
 from gateway.settings import load_settings
+from gateway.store import open_store
 from tests.servers import RedisServer, free_port, wait_until
 from tests.vendors import rules_pointing_at
 
@@ -115,8 +116,10 @@ def _flush_queue(redis: RedisServer) -> None:
 
 
 async def _prefill(env: dict[str, str], vendor_port: int, count: int, prefix: str) -> None:
-    queue = open_hit_queue(load_settings(environ=env))
-    await queue.open()
+    settings = load_settings(environ=env)
+    queue_store = open_store(settings)
+    await queue_store.open()
+    queue = open_hit_queue(queue_store, settings.delivery.shards)
     url = f"http://127.0.0.1:{vendor_port}/matomo.php?{HIT}"
     now = time.time()
     batch: list[QueuedHit] = []
@@ -128,7 +131,7 @@ async def _prefill(env: dict[str, str], vendor_port: int, count: int, prefix: st
             batch = []
     if batch:
         await queue.append(batch, cap=10_000_000)
-    await queue.close()
+    await queue_store.close()
 
 
 def _wait_for(vendor_port: int, expected: int, limit: float) -> tuple[float | None, float]:
@@ -313,8 +316,10 @@ def sqlite_bytes_per_hit(work: Path, count: int = 10_000) -> float:
             connection.close()
 
     async def fill() -> int:
-        queue = open_hit_queue(load_settings(environ=env))
-        await queue.open()
+        settings = load_settings(environ=env)
+        queue_store = open_store(settings)
+        await queue_store.open()
+        queue = open_hit_queue(queue_store, settings.delivery.shards)
         before = pages()
         for start in range(0, count, 1000):
             hits = [
@@ -327,7 +332,7 @@ def sqlite_bytes_per_hit(work: Path, count: int = 10_000) -> float:
                 for n in range(start, min(count, start + 1000))
             ]
             await queue.append(hits, cap=10_000_000)
-        await queue.close()
+        await queue_store.close()
         return before
 
     before = asyncio.run(fill())

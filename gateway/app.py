@@ -128,7 +128,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     _serve_trailing_slashes_in_place(app.router)
     app.state.gateway = gateway
     app.state.admin_attempts = FailedAdminAttempts(
-        settings.network.trusted_proxies, store=gateway.store
+        settings.network.trusted_proxies, store=gateway.store.shared
     )
     if settings.site.demo:
         from gateway.demo.routes import demo_routes  # only a demo gateway loads the demo

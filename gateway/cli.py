@@ -218,7 +218,7 @@ def _receipts(arguments: argparse.Namespace) -> int:
         store = open_store(settings)
         await store.open()
         try:
-            stream = store.iter_receipts(arguments.since, arguments.until)
+            stream = store.receipts.iter_receipts(arguments.since, arguments.until)
             count = await write_receipts(stream, arguments.format, sys.stdout, progress=sys.stderr)
         finally:
             await store.close()

@@ -98,7 +98,7 @@ def _purge(settings: Settings) -> int:
         store = open_store(settings)
         await store.open()
         try:
-            return await store.purge(time.time(), progress)
+            return await store.retention.purge(time.time(), progress)
         finally:
             await store.close()
 

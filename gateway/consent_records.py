@@ -41,7 +41,7 @@ class ConsentRecords:
         spool = ReceiptSpool(settings.site.spool_path)
         metrics = Metrics()
         counter = EventCounter(
-            store,
+            store.counts,
             metrics=metrics,
             clock=clock,
             pending_file=PendingCountsFile(settings.site.data_dir),

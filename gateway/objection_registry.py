@@ -3,7 +3,7 @@ that `/t`, `GET /consent` and the email recorder consult, kept current on every 
 
 Objections are rare and `/t` must not wait on the store for each hit, so every instance keeps
 them in memory. Every objection and erasure bumps a change counter in the store
-(`Store.bump_changes`); each instance reads that counter a few times a second
+(`SharedState.bump_changes`); each instance reads that counter a few times a second
 (`watch_seconds`, a single cheap read) and re-reads what changed when it moves, so a change
 made on one instance is enforced on all of them within about a second — on SQLite, Redis,
 Sentinel and Cluster alike, with no subscription to lose in a failover. A full re-read every
@@ -13,7 +13,7 @@ It also holds the latest choice of every consent id that chose again (a narrower
 choice, a vendor refused, a withdrawal) within the cookie's lifetime: a token signed before
 that choice reads as it (`gateway.consent.supersede`). Recording such a choice notes its id in
 the store's feed of choice changes and bumps the same change counter; the other instances read
-the ids and their latest receipts (`Store.subject_standings`). At most `MAX_LATEST_CHOICES`
+the ids and their latest receipts (`Rights.subject_standings`). At most `MAX_LATEST_CHOICES`
 are kept: past that the oldest are forgotten, and a token older than the newest forgotten
 choice reads as no consent (counted as `forgotten`), never as its old grant.
 
@@ -132,7 +132,7 @@ class ObjectionRegistry:
         reads as this choice — here at once, on every other instance within about a second."""
         self.note_choice(consent_id, latest_choice_of(receipt))
         try:
-            await self.store.note_choice_change(consent_id, receipt.created_at)
+            await self.store.rights.note_choice_change(consent_id, receipt.created_at)
         except StoreUnavailable:
             log.warning("objections: could not record a choice change; delivery still checks it")
             return
@@ -154,7 +154,7 @@ class ObjectionRegistry:
         """Tell every other instance that objections or erasures changed (after the store
         write). If the store cannot take it, they catch up with their next full re-read."""
         try:
-            await self.store.bump_changes()
+            await self.store.shared.bump_changes()
         except StoreUnavailable:
             log.warning(
                 "objections: could not announce a change; others see it within %s s",
@@ -166,7 +166,7 @@ class ObjectionRegistry:
     async def watch(self) -> None:
         """One round of the watcher: re-read if the change counter moved or a full re-read
         is due."""
-        seen = await self.store.changes()
+        seen = await self.store.shared.changes()
         moved = self._changes_seen is not None and seen != self._changes_seen
         if seen != self._changes_seen or self._full_reread_due():
             await self.refresh()
@@ -182,15 +182,19 @@ class ObjectionRegistry:
         """Read what changed in the store since the last refresh (everything the first time)."""
         started = self.clock()
         oldest_cookie = started - self.tombstone_seconds
-        objections = await self.store.objections_since(self._objections_from)
-        suppressions = await self.store.suppressions_since(
+        objections = await self.store.rights.objections_since(self._objections_from)
+        suppressions = await self.store.rights.suppressions_since(
             max(self._suppressions_from, oldest_cookie)
         )
         for objection in objections:
             self.note(objection)
-        changed = await self.store.choice_changes_since(max(self._choices_from, oldest_cookie))
+        changed = await self.store.rights.choice_changes_since(
+            max(self._choices_from, oldest_cookie)
+        )
         for at in range(0, len(changed), STANDINGS_CHUNK):
-            standings = await self.store.subject_standings(changed[at : at + STANDINGS_CHUNK])
+            standings = await self.store.rights.subject_standings(
+                changed[at : at + STANDINGS_CHUNK]
+            )
             for consent_id, standing in standings.items():
                 if standing.latest_choice is not None:
                     self.note_choice(consent_id, latest_choice_of(standing.latest_choice))

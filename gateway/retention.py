@@ -2,7 +2,7 @@
 
 Events (email opens and clicks) and the daily counters are kept `event_retention_days`
 (13 months by default), receipts `receipt_retention_days` (5 years). On Redis every key
-already carries its expiry; `Store.purge` removes what expiry cannot reach. On SQLite the purge
+already carries its expiry; `Retention.purge` removes what expiry cannot reach. On SQLite the purge
 does all of it. One instance purges per period: the run takes a lease in the store first, so
 many workers or instances do not repeat the work. `consent-gateway purge` runs it by hand.
 """
@@ -22,7 +22,7 @@ LEASE = "purge"
 
 
 class PeriodicPurge:
-    """Runs `store.purge(now)` every `interval_seconds` (0: never) in a background task."""
+    """Runs `store.retention.purge(now)` every `interval_seconds` (0: never) in a background task."""
 
     def __init__(
         self, store: Store, interval_seconds: float, clock: Callable[[], float] = time.time
@@ -36,9 +36,9 @@ class PeriodicPurge:
         lease was held elsewhere."""
         now = self.clock()
         # A little shorter than the period, so the next run is not refused by its own lease.
-        if not await self.store.claim(LEASE, self.interval_seconds * 0.9, now):
+        if not await self.store.shared.claim(LEASE, self.interval_seconds * 0.9, now):
             return None
-        removed = await self.store.purge(now)
+        removed = await self.store.retention.purge(now)
         self.last_run = removed
         if any(removed.values()):
             log.info(

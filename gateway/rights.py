@@ -83,11 +83,11 @@ class SubjectRights:
         """Everything held about `subject_id`, as JSON-ready, self-describing data."""
         subject = checked_subject(subject_id)
         store = self.store
-        erased_at = await store.suppression(subject)
-        receipts = await store.subject_receipts(subject)
-        consent = (await store.recipient_consents([subject])).get(subject)
-        events = await store.email_events(subject)
-        objection = await store.subject_objection(subject)
+        erased_at = await store.rights.suppression(subject)
+        receipts = await store.receipts.subject_receipts(subject)
+        consent = (await store.email.recipient_consents([subject])).get(subject)
+        events = await store.email.email_events(subject)
+        objection = await store.rights.subject_objection(subject)
         return {
             "format": EXPORT_FORMAT,
             "subject_id": subject,
@@ -123,7 +123,7 @@ class SubjectRights:
         subject = checked_subject(subject_id)
         erased_at = round(self.clock(), 3)
         self._forget(subject)
-        counts = await self.store.erase_subject(subject, erased_at)
+        counts = await self.store.rights.erase_subject(subject, erased_at)
         self._forget(subject)  # what arrived in memory while the store was erasing
         # After the tombstone: a receipt replayed from any spool from now on is refused by the
         # store; this one is local, so its copies go from the disk too.
@@ -154,9 +154,9 @@ class SubjectRights:
                 valid_categories=list(allowed),
             )
         store = self.store
-        if await store.suppression(subject) is not None:
+        if await store.rights.suppression(subject) is not None:
             raise Unprocessable("this subject's data was erased; tracking already stays off for it")
-        earlier = await store.subject_objection(subject)
+        earlier = await store.rights.subject_objection(subject)
         objected = sorted({*categories, *(earlier.categories if earlier else ())})
         receipt = new_receipt(
             self.policy,
@@ -172,7 +172,7 @@ class SubjectRights:
         )
         objection = Objection(subject, tuple(objected), receipt.created_at, receipt.receipt_id)
         # The objection first, so it is enforced even if its receipt has to wait in the spool.
-        await store.put_objection(objection)
+        await store.rights.put_objection(objection)
         self.objections.note(objection)
         await self.objections.announce()
         await self.receipts.record(receipt)
@@ -185,7 +185,7 @@ class SubjectRights:
     async def _kind_of(self, subject: str) -> SubjectKind:
         """A subject's kind, from its receipts; an unknown subject is taken for a recipient (a
         DPO acting on a request by email), a visitor's consent id always has receipts."""
-        receipts = await self.store.subject_receipts(subject)
+        receipts = await self.store.receipts.subject_receipts(subject)
         return receipts[-1].subject_kind if receipts else "recipient"
 
 

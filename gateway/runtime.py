@@ -95,7 +95,7 @@ class Gateway:
         counter, writer, ledger = records.counter, records.writer, records.ledger
         objections = records.objections
         banner_config = banner_config_for(settings, declared)
-        hit_queue = open_hit_queue(settings)
+        hit_queue = open_hit_queue(store, settings.delivery.shards)
         cap = QueueCap(
             settings.delivery.queue_cap,
             settings.delivery.queue_cap_bytes,
@@ -161,7 +161,7 @@ class Gateway:
             objections=objections,
             retention=PeriodicPurge(store, settings.retention.purge_interval_seconds),
             heartbeat=InstanceHeartbeat(
-                store, figures=figures.of_instance, on_beat=metrics.sync_state
+                store.shared, figures=figures.of_instance, on_beat=metrics.sync_state
             ),
             rights=rights,
             store_health=store_health,
@@ -190,8 +190,6 @@ class Gateway:
             stack.push_async_callback(self.store.close)
             await self.writer.start(replay_now=True)  # in the background: a big spool takes a while
             stack.push_async_callback(self.writer.close)
-            await self.hit_queue.open()
-            stack.push_async_callback(self.hit_queue.close)
             await self.appender.start()
             stack.push_async_callback(self.appender.close, 2.0)
             if self.delivery is not None:

@@ -49,3 +49,30 @@ async def test_the_first_round_waits_one_interval_unless_asked_to_run_first() ->
     await asyncio.sleep(0.05)
     await waiting.stop()
     assert rounds == []
+
+
+async def test_stopping_ends_a_loop_whose_round_lost_the_cancellation() -> None:
+    """A round that swallows its cancellation (a client library retrying a cancelled call)
+    and returns: the loop sleeps on, and `stop` cancels again until it has ended."""
+    in_round = asyncio.Event()
+    swallowed: list[bool] = []
+
+    async def work() -> None:
+        in_round.set()
+        if swallowed:
+            await asyncio.sleep(10)
+            return
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            swallowed.append(True)  # lost, once: the round returns as if nothing happened
+
+    repeating = Repeating("test-loop", 0.01, work, run_first=True)
+    repeating.start()
+    await in_round.wait()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with asyncio.timeout(8):  # (a timeout's own cancellation would end it too: slowly)
+        await repeating.stop()
+    assert swallowed  # the first cancellation was lost,
+    assert loop.time() - started < 3  # and the loop ended at the next cancellation, not later

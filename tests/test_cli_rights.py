@@ -38,8 +38,10 @@ def test_export_prints_everything_held_as_json(tmp_path: Path) -> None:
     mine = receipt("esp-77", at=round(time.time() - 60, 3), subject_kind="recipient")
 
     async def seed(store: Store) -> None:
-        await store.add_receipts([mine])
-        await store.put_recipient_consent(RecipientConsent("esp-77", "granted", mine.created_at))
+        await store.receipts.add_receipts([mine])
+        await store.email.put_recipient_consent(
+            RecipientConsent("esp-77", "granted", mine.created_at)
+        )
 
     with_store(env, seed)
     result = run("export", "esp-77", env=env)
@@ -56,12 +58,12 @@ def test_export_prints_everything_held_as_json(tmp_path: Path) -> None:
 def test_erase_asks_for_yes_then_leaves_only_the_tombstone(tmp_path: Path) -> None:
     env = environment(tmp_path)
     mine = receipt("esp-78", at=round(time.time() - 60, 3))
-    with_store(env, lambda store: store.add_receipts([mine]))
+    with_store(env, lambda store: store.receipts.add_receipts([mine]))
 
     refused = run("erase", "esp-78", env=env)
     assert refused.returncode == 1
     assert "--yes" in refused.stderr
-    assert with_store(env, lambda store: store.subject_receipts("esp-78")) == [mine]
+    assert with_store(env, lambda store: store.receipts.subject_receipts("esp-78")) == [mine]
 
     done = run("erase", "esp-78", "--yes", env=env)
     assert done.returncode == 0, done.stderr
@@ -72,8 +74,8 @@ def test_erase_asks_for_yes_then_leaves_only_the_tombstone(tmp_path: Path) -> No
         "objections": 0,
     }
     assert "only the tombstone stays" in done.stderr
-    assert with_store(env, lambda store: store.subject_receipts("esp-78")) == []
-    assert with_store(env, lambda store: store.suppression("esp-78")) is not None
+    assert with_store(env, lambda store: store.receipts.subject_receipts("esp-78")) == []
+    assert with_store(env, lambda store: store.rights.suppression("esp-78")) is not None
     after = json.loads(run("export", "esp-78", env=env).stdout)
     assert (after["receipts"], after["erased_at"] is not None) == ([], True)
 
@@ -87,13 +89,13 @@ def test_purge_deletes_what_outlived_its_retention_with_progress_on_stderr(
         receipt(f"subject-{i:02d}-aaaaaaaaaaa", at=round(now - 40 * DAY + i, 3)) for i in range(3)
     ]
     kept = receipt("subject-kept-aaaaaaaaa", at=round(now - 20 * DAY, 3))
-    with_store(env, lambda store: store.add_receipts([*expired, kept]))
+    with_store(env, lambda store: store.receipts.add_receipts([*expired, kept]))
     result = run("purge", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert "purging receipts: 3" in result.stderr
     assert result.stderr.rstrip().endswith("purged: 3 receipts, 0 email events, 0 counts")
-    remaining = with_store(env, lambda store: store.subject_receipts(kept.subject_id))
+    remaining = with_store(env, lambda store: store.receipts.subject_receipts(kept.subject_id))
     assert remaining == [kept]
 
 

@@ -18,7 +18,7 @@ import pytest
 from gateway.app import create_app
 from gateway.runtime import Gateway
 from gateway.settings import Settings
-from tests.conftest import SITE, serving
+from tests.conftest import SITE, first_read, serving
 from tests.store.test_contract import receipt
 
 ADMIN = "admin-token-for-erasure-races"
@@ -52,6 +52,7 @@ async def two_instances(
             )
             app = create_app(settings)
             http = await stack.enter_async_context(serving(app))
+            await first_read(app)  # until then every subject objects (fail closed)
             instances.append(Instance(http, app.state.gateway))
         yield instances[0], instances[1]
 
@@ -76,7 +77,7 @@ async def test_events_held_by_another_instance_are_not_written_after_erasure(
         await open_email(b, recipient)
     await b.gateway.email.recorder.flush(settle=False)  # B now caches "granted" for each
     for recipient in RECIPIENTS:
-        assert len(await b.gateway.store.email_events(recipient)) == 1
+        assert len(await b.gateway.store.email.email_events(recipient)) == 1
         await open_email(b, recipient)  # held in B's batch, not yet settled
 
     for recipient in RECIPIENTS:
@@ -113,7 +114,7 @@ async def test_a_spooled_receipt_is_never_replayed_after_erasure(
 
     exported = (await a.http.get(f"/api/subjects/{subject}", headers=AUTH)).json()
     assert exported["receipts"] == []
-    receipts = [r.receipt_id async for r in a.gateway.store.iter_receipts()]
+    receipts = [r.receipt_id async for r in a.gateway.store.receipts.iter_receipts()]
     assert receipts == [other.receipt_id]
     assert (await a.http.delete(f"/api/subjects/{subject}", headers=AUTH)).json()["erased"] == {
         "receipts": 0,

@@ -41,12 +41,12 @@ async def test_before_the_first_read_everyone_objects_to_everything(store: Store
 async def test_objections_made_elsewhere_arrive_with_the_next_refresh(store: Store) -> None:
     clock = Clock(1_800_000_000)
     registry = registry_for(store, clock)
-    await store.put_objection(Objection("visitor-1", ("marketing",), clock.now - 30 * DAY))
+    await store.rights.put_objection(Objection("visitor-1", ("marketing",), clock.now - 30 * DAY))
     await registry.refresh()
     assert registry.objected("visitor-1") == {"marketing"}
     # Another instance records one: unseen here until the next refresh, which reads only changes.
     clock.now += 5
-    await store.put_objection(Objection("esp-2", ("analytics", "marketing"), clock.now))
+    await store.rights.put_objection(Objection("esp-2", ("analytics", "marketing"), clock.now))
     assert registry.objected("esp-2") == frozenset()
     await registry.refresh()
     assert registry.objected("esp-2") == {"analytics", "marketing"}
@@ -68,8 +68,8 @@ async def test_erased_subjects_object_to_everything_while_a_cookie_could_live(
     store: Store,
 ) -> None:
     clock = Clock(1_800_000_000)
-    await store.erase_subject("erased-long-ago", clock.now - 200 * DAY)
-    await store.erase_subject("erased-lately", clock.now - 10 * DAY)
+    await store.rights.erase_subject("erased-long-ago", clock.now - 200 * DAY)
+    await store.rights.erase_subject("erased-lately", clock.now - 10 * DAY)
     registry = registry_for(store, clock)
     await registry.refresh()
     # A cookie lives at most 180 days here: an id erased 200 days ago cannot come back.
@@ -100,14 +100,14 @@ async def test_an_announced_change_is_read_at_the_next_watch_round(store: Store)
     here, there = registry_for(store, clock), registry_for(store, clock)
     await here.watch()
     await there.watch()
-    await store.put_objection(Objection("visitor-9", ("analytics",), clock.now))
+    await store.rights.put_objection(Objection("visitor-9", ("analytics",), clock.now))
     await there.watch()  # nothing announced, the full re-read is not due: not seen yet
     assert here.objected("visitor-9") == frozenset()
     await there.announce()
     await here.watch()
     assert here.objected("visitor-9") == {"analytics"}
     # Without an announcement the full re-read still comes, `refresh_seconds` later.
-    await store.put_objection(Objection("visitor-10", ("marketing",), clock.now))
+    await store.rights.put_objection(Objection("visitor-10", ("marketing",), clock.now))
     await here.watch()
     assert here.objected("visitor-10") == frozenset()
     clock.now += 5
@@ -147,8 +147,8 @@ async def test_a_choice_made_again_elsewhere_supersedes_older_tokens_after_a_ref
     assert registry.standing(old) is old
     # Another instance records the narrower choice and notes it in the feed.
     narrower = receipt("visitor-choosing-again", clock.now - 10, granted=("analytics", "necessary"))
-    await store.add_receipts([narrower])
-    await store.note_choice_change("visitor-choosing-again", narrower.created_at)
+    await store.receipts.add_receipts([narrower])
+    await store.rights.note_choice_change("visitor-choosing-again", narrower.created_at)
     assert registry.standing(old) is old  # not seen before the next refresh
     clock.now += 1
     await registry.refresh()
@@ -157,21 +157,21 @@ async def test_a_choice_made_again_elsewhere_supersedes_older_tokens_after_a_ref
     assert now.granted == {"analytics", "necessary"}
     # A withdrawal after it: the old token is no consent at all, the withdrawal's own is too.
     withdrawal = receipt("visitor-choosing-again", clock.now, action="withdraw", granted=())
-    await store.add_receipts([withdrawal])
-    await store.note_choice_change("visitor-choosing-again", withdrawal.created_at)
+    await store.receipts.add_receipts([withdrawal])
+    await store.rights.note_choice_change("visitor-choosing-again", withdrawal.created_at)
     clock.now += 1
     await registry.refresh()
     assert withdrawn(registry.standing(old))  # type: ignore[arg-type]
     # Erasure removes the id from the feed: a fresh registry knows nothing of it.
-    await store.erase_subject("visitor-choosing-again", clock.now)
-    assert await store.choice_changes_since(0) == []
+    await store.rights.erase_subject("visitor-choosing-again", clock.now)
+    assert await store.rights.choice_changes_since(0) == []
 
 
 async def test_the_feed_keeps_choices_only_as_long_as_tokens_live(store: Store) -> None:
-    await store.note_choice_change("visitor-old-choice-0001", 1_800_000_000 - 181 * DAY)
-    await store.note_choice_change("visitor-new-choice-0001", 1_800_000_000 - 1 * DAY)
-    await store.purge(1_800_000_000)
-    assert await store.choice_changes_since(0) == ["visitor-new-choice-0001"]
+    await store.rights.note_choice_change("visitor-old-choice-0001", 1_800_000_000 - 181 * DAY)
+    await store.rights.note_choice_change("visitor-new-choice-0001", 1_800_000_000 - 1 * DAY)
+    await store.retention.purge(1_800_000_000)
+    assert await store.rights.choice_changes_since(0) == ["visitor-new-choice-0001"]
 
 
 async def test_a_full_registry_forgets_the_oldest_and_then_grants_nothing_that_old(

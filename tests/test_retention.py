@@ -31,7 +31,7 @@ class Clock:
 async def test_one_run_per_period_however_many_instances(store: Store) -> None:
     now = time.time()
     old = receipt("subject-old-aaaaaaaaaa", at=round(now - 1824 * DAY, 3))
-    await store.add_receipts([old])
+    await store.receipts.add_receipts([old])
     clock = Clock(now)
     first, second = PeriodicPurge(store, 3600, clock), PeriodicPurge(store, 3600, clock)
     assert await first.run_once() == {"receipts": 0, "email_events": 0, "counts": 0}
@@ -39,7 +39,7 @@ async def test_one_run_per_period_however_many_instances(store: Store) -> None:
     clock.now += 2 * DAY  # the receipt is now older than its retention
     assert await second.run_once() == {"receipts": 1, "email_events": 0, "counts": 0}
     assert await first.run_once() is None
-    assert await store.subject_receipts(old.subject_id) == []
+    assert await store.receipts.subject_receipts(old.subject_id) == []
 
 
 async def test_the_gateway_purges_in_the_background_from_start(
@@ -50,7 +50,7 @@ async def test_the_gateway_purges_in_the_background_from_start(
     kept = receipt("subject-kept-aaaaaaaaa", at=round(time.time() - DAY, 3))
     seed = open_store(settings)
     await seed.open()
-    await seed.add_receipts([expired, kept])
+    await seed.receipts.add_receipts([expired, kept])
     await seed.close()
 
     app = create_app(settings)
@@ -60,7 +60,7 @@ async def test_the_gateway_purges_in_the_background_from_start(
         while gateway.retention.last_run is None and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         assert gateway.retention.last_run == {"receipts": 1, "email_events": 0, "counts": 0}
-        assert [r async for r in gateway.store.iter_receipts()] == [kept]
+        assert [r async for r in gateway.store.receipts.iter_receipts()] == [kept]
 
 
 async def test_no_in_process_purge_when_the_interval_is_zero(
@@ -71,10 +71,10 @@ async def test_no_in_process_purge_when_the_interval_is_zero(
     app = create_app(settings)
     async with serving(app):
         gateway: Gateway = app.state.gateway
-        await gateway.store.add_receipts([expired])
+        await gateway.store.receipts.add_receipts([expired])
         await asyncio.sleep(0)  # any started task would have had its turn
         assert gateway.retention.last_run is None
-        assert [r async for r in gateway.store.iter_receipts()] == [expired]
+        assert [r async for r in gateway.store.receipts.iter_receipts()] == [expired]
 
 
 @pytest.mark.parametrize(

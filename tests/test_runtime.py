@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from gateway.errors import StoreUnavailable
 from gateway.runtime import Gateway
 from gateway.settings import Settings
 from tests.conftest import SECRET
@@ -39,7 +40,7 @@ async def test_a_start_that_fails_half_way_closes_what_it_had_opened(
             pytest.fail("the gateway ran without its objection registry")
     await asyncio.sleep(0)
     assert asyncio.all_tasks() == before  # no writer, forwarder, worker or counter left running
-    with pytest.raises(RuntimeError, match="after shutdown"):  # the store was closed
+    with pytest.raises(StoreUnavailable, match="is closed"):  # the store was closed
         await gateway.store.ping()
 
 

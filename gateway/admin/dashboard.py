@@ -98,9 +98,9 @@ async def _read(gateway: Gateway, window: Window) -> tuple[dict[str, Counts], li
     first, last = window.days[0], window.days[-1]
     try:
         answers = await asyncio.gather(
-            *(gateway.store.counts(metric, first, last) for metric in _METRICS)
+            *(gateway.store.counts.counts(metric, first, last) for metric in _METRICS)
         )
-        latest = await gateway.store.latest_receipts(LATEST_RECEIPTS)
+        latest = await gateway.store.receipts.latest_receipts(LATEST_RECEIPTS)
     except StoreUnavailable:
         return {metric: {} for metric in _METRICS}, []
     return dict(zip(_METRICS, answers, strict=True)), latest

@@ -47,7 +47,7 @@ class AdminSite:
             settings.admin.token_hashes,
             minutes=settings.admin.session_minutes,
             secure=settings.site.cookie_secure,
-            store=gateway.store,
+            store=gateway.store.shared,
         )
 
     def routes(self) -> list[BaseRoute]:
@@ -182,7 +182,7 @@ class AdminSite:
         query = request.query_params
         since = checked_moment(query.get("since"), "since")
         until = checked_moment(query.get("until"), "until")
-        receipts = await started(self.gateway.store.iter_receipts(since, until))
+        receipts = await started(self.gateway.store.receipts.iter_receipts(since, until))
         day = datetime.fromtimestamp(self.gateway.clock(), UTC).strftime("%Y-%m-%d")
         headers = {
             **page_headers(),

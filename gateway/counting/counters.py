@@ -21,7 +21,7 @@ from gateway.errors import StoreUnavailable
 from gateway.metrics import Metrics
 from gateway.model.counts import Counted, CountKey
 from gateway.model.days import day_of
-from gateway.store.base import Store
+from gateway.store.base import Counts
 
 log = logging.getLogger("gateway.counters")
 
@@ -29,14 +29,14 @@ log = logging.getLogger("gateway.counters")
 class EventCounter:
     def __init__(
         self,
-        store: Store,
+        counts: Counts,
         flush_seconds: float = 1.0,
         max_keys: int = 100_000,
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
         pending_file: PendingCountsFile | None = None,
     ) -> None:
-        self.store, self.clock, self.pending_file = store, clock, pending_file
+        self.counts, self.clock, self.pending_file = counts, clock, pending_file
         self._on_disk = False
         self.metrics = metrics or Metrics()
         self.flush_seconds = flush_seconds
@@ -83,7 +83,7 @@ class EventCounter:
         batch, self._pending = self._pending, Counter()
         try:
             with self.metrics.store_call("add_counts"):
-                await self.store.add_counts(batch)
+                await self.counts.add_counts(batch)
         except StoreUnavailable:
             self._keep(batch)  # for the next flush
             await self._save()

@@ -2,7 +2,7 @@
 withdrew, refused the vendor or narrowed their choice is not sent.
 
 The store is the truth; the standings (tombstone, objection, latest choice) of a whole batch
-of queued hits are read in one store round (`Store.subject_standings`) and kept
+of queued hits are read in one store round (`Rights.subject_standings`) and kept
 `cache_seconds` (1 s), so a burst of one visitor's hits costs one read. Any change older than
 that is honoured for every hit still queued. The cache holds at most `cache_limit` (100,000)
 subjects: a read that would take it past that empties it first.
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from gateway.delivery.queue import QueuedHit
 from gateway.rules.model import Rule
-from gateway.store.base import Store, SubjectStanding
+from gateway.store.base import Rights, SubjectStanding
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +76,12 @@ def withheld_reason(standing: Standing, queued: QueuedHit, rule: Rule) -> str | 
 class DeliveryConsent:
     def __init__(
         self,
-        store: Store,
+        rights: Rights,
         cache_seconds: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         cache_limit: int = 100_000,  # subjects; past it the cache starts again empty
     ) -> None:
-        self.store, self.cache_seconds, self.clock = store, cache_seconds, clock
+        self.rights, self.cache_seconds, self.clock = rights, cache_seconds, clock
         self.cache_limit = cache_limit
         self._cache: dict[str, tuple[float, Standing]] = {}
 
@@ -108,7 +108,7 @@ class DeliveryConsent:
             else:
                 missing.append(subject)
         if missing:
-            read = await self.store.subject_standings(missing)
+            read = await self.rights.subject_standings(missing)
             if len(self._cache) + len(missing) > self.cache_limit:
                 self._cache.clear()
             for subject in missing:

@@ -34,15 +34,14 @@ async def run_delivery_process(settings: Settings, stop: asyncio.Event | None = 
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    store, queue = open_store(settings), open_hit_queue(settings)
+    store = open_store(settings)
+    queue = open_hit_queue(store, settings.delivery.shards)  # on the store's connection
     worker = DeliveryWorker(queue, store, rules, settings.delivery)
     # The dashboard lists this process with the edges.
-    heartbeat = InstanceHeartbeat(store, figures=lambda: _figures(worker))
+    heartbeat = InstanceHeartbeat(store.shared, figures=lambda: _figures(worker))
     async with AsyncExitStack() as stack:  # a start that fails closes what was opened
         await store.open()
         stack.push_async_callback(store.close)
-        await queue.open()
-        stack.push_async_callback(queue.close)
         await worker.start()
         stack.push_async_callback(worker.stop, 6.0)
         await heartbeat.start()

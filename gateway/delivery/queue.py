@@ -13,7 +13,7 @@ a shutdown before writing leaves the entry unmarked (a shutdown releases it at o
 
 Personal data in the queue: an entry holds the shaped request (ids, page URL, User-Agent,
 truncated IP), so it lives no longer than the person allows. Each entry carries its subject's
-tombstone hash: erasing the subject deletes its queued entries (`Store.erase_subject`), and
+tombstone hash: erasing the subject deletes its queued entries (`Rights.erase_subject`), and
 the delivery-time consent check withholds anything that slipped through. A dead letter keeps
 no personal data: the vendor, the reason, when, and the NAMES of the hit's parameters (to see
 what kind of hit it was), never their values; dead letters are removed by the
@@ -23,16 +23,15 @@ store's purge after `gateway.store.hit_queue_layout.DEAD_LETTER_SECONDS` (a week
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import unquote_plus, urlsplit
 
 from gateway.errors import StoreUnavailable
 from gateway.model.outbound_hits import OutboundHit
 from gateway.model.tombstones import tombstone_id
-from gateway.settings import Settings
-from gateway.store_url import sqlite_path
+from gateway.store.base import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,31 +164,21 @@ REFUSAL_REASONS = ("cap", "anonymous_share", "client_share")
 Refused = dict[str, dict[str, int]]  # vendor → reason → how many of its hits were refused
 
 
-class HitQueue(ABC):
-    """Every method may raise `StoreUnavailable`."""
+class HitQueue(Protocol):
+    """The store's hit queue facet, on its backend's connection (opened and closed with the
+    store). Every method may raise `StoreUnavailable`."""
 
-    name: str
-
-    @abstractmethod
-    async def open(self) -> None: ...
-
-    @abstractmethod
-    async def close(self) -> None: ...
-
-    @abstractmethod
     async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> Refused:
         """Queue `hits` in order; a vendor's queue at its cap (entries, or bytes) refuses the
         newest, and its fair shares (`QueueCap`) refuse what is over them. Returns how many
         were refused per vendor and reason (only those refused). An `int` caps entries only."""
 
-    @abstractmethod
     async def take(
         self, vendor: str, consumer: str, count: int, lease_seconds: float, now: float
     ) -> list[Taken]:
         """Up to `count` entries for `consumer`, leased for `lease_seconds`: entries whose
         lease expired (a dead worker's) first, then new ones, oldest first."""
 
-    @abstractmethod
     async def mark_sending(
         self,
         vendor: str,
@@ -202,36 +191,29 @@ class HitQueue(ABC):
         Only entries `consumer` still holds under an unexpired lease are marked (and their
         lease renewed for `lease_seconds`); returns those: only they may be sent."""
 
-    @abstractmethod
     async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
         """The vendor certainly did not take them (refused with 429/5xx, or never connected)."""
 
-    @abstractmethod
     async def release(self, vendor: str, consumer: str, entry_ids: Sequence[str]) -> None:
         """Give back entries `consumer` holds and has not marked `sending` (a shutdown before
         their requests were written): any worker may take them at once, as never tried."""
 
-    @abstractmethod
     async def renew(
         self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float
     ) -> None:
         """Extend the lease of entries still held (waiting out a backoff)."""
 
-    @abstractmethod
     async def ack(self, vendor: str, entry_ids: Sequence[str]) -> None:
         """Done with them (delivered, withheld or uncertain): delete them."""
 
-    @abstractmethod
     async def dead_letter(
         self, vendor: str, entries: Sequence[tuple[str, str]], reason: str, now: float
     ) -> None:
         """Move entries (id, `QueuedHit.dead_letter()`) to the vendor's dead letters."""
 
-    @abstractmethod
     async def depths(self, vendors: Sequence[str]) -> dict[str, QueueDepth]:
         """Queue depth and oldest hit per vendor."""
 
-    @abstractmethod
     async def dead_letters(self, vendor: str, limit: int = 100) -> list[tuple[str, str]]:
         """The newest dead letters of a vendor: (reason, the hit's parameter names as JSON)."""
 
@@ -247,17 +229,21 @@ class PartlyAppended(StoreUnavailable):
         self.appended = appended  # vendor → reason → how many of its hits were refused
 
 
-def open_hit_queue(settings: Settings) -> HitQueue:
-    """The queue in the store named by `settings.store.url` (not yet connected)."""
-    url = settings.store.url
-    path = sqlite_path(url)
-    if path is not None:
+def open_hit_queue(store: Store, shards: int = 1) -> HitQueue:
+    """The hit queue kept by `store`, on its connection (usable while the store is open).
+    On Redis each vendor's queue is `shards` streams (`[delivery] shards`)."""
+    from gateway.store.redis import RedisStore
+    from gateway.store.sqlite import SQLiteStore
+
+    if isinstance(store, SQLiteStore):
         from gateway.delivery.sqlite_queue import SQLiteHitQueue
 
-        return SQLiteHitQueue(path, settings)
-    from gateway.delivery.redis_queue import RedisHitQueue
+        return SQLiteHitQueue(store.connection)
+    if isinstance(store, RedisStore):
+        from gateway.delivery.redis_queue import RedisHitQueue
 
-    return RedisHitQueue(url, settings)
+        return RedisHitQueue(store.connection, shards)
+    raise TypeError(f"no hit queue for a {type(store).__name__}")
 
 
 def cap_of(cap: int | QueueCap) -> QueueCap:

@@ -1,24 +1,23 @@
-"""The hit queue on Redis: one stream per vendor and shard, read by a consumer group. The
-keys and the scripts that keep them: `gateway.delivery.redis_queue_scripts`; the reads for
-monitoring: `gateway.delivery.redis_queue_reads`.
+"""The hit queue on Redis: one stream per vendor and shard, read by a consumer group, on the
+store's client (`gateway.store.redis_connection`). The keys and the scripts that keep them:
+`gateway.delivery.redis_queue_scripts`; the reads for monitoring:
+`gateway.delivery.redis_queue_reads`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import time
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
 
 from gateway.delivery.queue import (
     DEAD_LETTERS_KEPT,
     REFUSAL_REASONS,
-    HitQueue,
     PartlyAppended,
     QueueCap,
     QueueDepth,
@@ -37,7 +36,6 @@ from gateway.delivery.redis_queue_scripts import (
     RENEW,
 )
 from gateway.errors import StoreUnavailable
-from gateway.settings import Settings
 from gateway.store.hit_queue_layout import (
     STREAMS_KEY,
     dead_key,
@@ -45,7 +43,7 @@ from gateway.store.hit_queue_layout import (
     share_key,
     stream_key,
 )
-from gateway.store.redis_clients import REDIS_FAULTS, redis_client
+from gateway.store.redis_connection import REDIS_FAULTS, Arg, RedisConnection, Reply, unavailable
 from gateway.store.redis_schema import migrate
 
 GROUP = "delivery"
@@ -59,11 +57,12 @@ R = TypeVar("R")
 
 
 def _gated(
-    method: Callable[Concatenate[Q, P], Coroutine[Any, Any, R]],
-) -> Callable[Concatenate[Q, P], Coroutine[Any, Any, R]]:
+    method: Callable[Concatenate[Q, P], Coroutine[object, object, R]],
+) -> Callable[Concatenate[Q, P], Coroutine[object, object, R]]:
     """A contract method, at most MAX_CONCURRENT_CALLS at once: hundreds of hits in flight
     must not open hundreds of connections (the pool would refuse past 100)."""
 
+    @functools.wraps(method)
     async def gated(self: Q, /, *args: P.args, **kwargs: P.kwargs) -> R:
         async with self._gate:
             return await method(self, *args, **kwargs)
@@ -71,15 +70,10 @@ def _gated(
     return gated
 
 
-class RedisHitQueue(HitQueue):
-    name = "redis"
-
-    def __init__(self, url: str, settings: Settings) -> None:
-        self.url = url
-        self.timeout = settings.store.timeout_seconds
-        self.shards = settings.delivery.shards
-        self._client: Any = None
-        self._scripts: dict[str, Any] = {}
+class RedisHitQueue:
+    def __init__(self, redis: RedisConnection, shards: int) -> None:
+        self._redis = redis
+        self.shards = shards
         self._groups: set[str] = set()
         # Streams known to be in STREAMS_KEY, and when that was written: written again after a
         # minute (a store restarted without its data loses the registry with the streams).
@@ -89,29 +83,6 @@ class RedisHitQueue(HitQueue):
         self._migrated = False
         self._gate = asyncio.Semaphore(MAX_CONCURRENT_CALLS)
 
-    async def open(self) -> None:
-        options: dict[str, Any] = {
-            "decode_responses": True,
-            "socket_timeout": self.timeout,
-            "socket_connect_timeout": self.timeout,
-            "retry": Retry(NoBackoff(), 1),
-        }
-        self._client = redis_client(self.url, options)  # one server, Cluster or Sentinel
-        for name, source in (
-            ("append", APPEND),
-            ("ack", ACK),
-            ("dead", DEAD_LETTER),
-            ("mark", MARK),
-            ("renew", RENEW),
-            ("release", RELEASE),
-        ):
-            self._scripts[name] = self._client.register_script(source)
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
     # Every method of the contract runs `_gated`: at most MAX_CONCURRENT_CALLS at once.
 
     async def _migrate(self) -> None:
@@ -119,16 +90,13 @@ class RedisHitQueue(HitQueue):
         if self._migrated:
             return
         try:
-            await migrate(self._client)
+            await migrate(self._redis.client)
         except REDIS_FAULTS as error:
-            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+            raise unavailable(error) from error
         self._migrated = True
 
-    async def _call(self, name: str, keys: list[str], args: list[Any]) -> Any:
-        try:
-            return await self._scripts[name](keys=keys, args=args)
-        except REDIS_FAULTS as error:
-            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+    async def _call(self, source: str, keys: Sequence[str], args: Sequence[Arg]) -> Reply:
+        return await self._redis.script(source, keys, args)
 
     async def _list(self, key: str) -> None:
         """Before a stream's first entry: in the registry erasure and purge read."""
@@ -136,16 +104,16 @@ class RedisHitQueue(HitQueue):
         if clock - self._listed.get(key, float("-inf")) < LIST_AGAIN_SECONDS:
             return
         try:
-            await self._client.sadd(STREAMS_KEY, key)
+            await self._redis.client.sadd(STREAMS_KEY, key)
         except REDIS_FAULTS as error:
-            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+            raise unavailable(error) from error
         self._listed[key] = clock
 
     async def _ensure_group(self, key: str) -> None:
         if key in self._groups:
             return
         try:
-            await self._client.xgroup_create(key, GROUP, id="0", mkstream=True)
+            await self._redis.client.xgroup_create(key, GROUP, id="0", mkstream=True)
         except ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
@@ -175,7 +143,7 @@ class RedisHitQueue(HitQueue):
             keys = [stream_key(vendor, shard), share_key(vendor, shard)]
             try:
                 await self._list(keys[0])
-                result = await self._call("append", keys, [*limits, *triples])
+                result = await self._call(APPEND, keys, [*limits, *triples])
             except StoreUnavailable as error:
                 if not refused:
                     raise
@@ -202,7 +170,7 @@ class RedisHitQueue(HitQueue):
                 if len(taken) >= count:
                     break
                 try:
-                    reply = await self._client.xreadgroup(
+                    reply: Reply = await self._redis.client.xreadgroup(
                         GROUP, consumer, {key: ">"}, count=count - len(taken)
                     )
                 except ResponseError as error:
@@ -216,7 +184,7 @@ class RedisHitQueue(HitQueue):
                         for entry_id, fields in entries
                     ]
         except REDIS_FAULTS as error:
-            raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+            raise unavailable(error) from error
         return taken
 
     async def _reclaim(
@@ -227,13 +195,15 @@ class RedisHitQueue(HitQueue):
         if clock - self._reclaimed_at.get(key, float("-inf")) < lease_seconds / 4:
             return []
         self._reclaimed_at[key] = clock
-        reply = await self._client.xautoclaim(
+        reply = await self._redis.client.xautoclaim(
             key, GROUP, consumer, int(lease_seconds * 1000), "0-0", count=count
         )
         entries = [(entry_id, fields) for entry_id, fields in reply[1] if fields]
         if not entries:
             return []
-        sending = await self._client.smismember(sending_key(vendor, shard), [i for i, _ in entries])
+        sending = await self._redis.client.smismember(
+            sending_key(vendor, shard), [i for i, _ in entries]
+        )
         return [
             Taken(f"{shard}:{entry_id}", _decode(fields), bool(mark))
             for (entry_id, fields), mark in zip(entries, sending, strict=True)
@@ -243,7 +213,7 @@ class RedisHitQueue(HitQueue):
     async def release(self, vendor: str, consumer: str, entry_ids: Sequence[str]) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
             keys = [stream_key(vendor, shard), sending_key(vendor, shard)]
-            await self._call("release", keys, [consumer, *ids])
+            await self._call(RELEASE, keys, [consumer, *ids])
             self._reclaimed_at.pop(keys[0], None)  # the next take looks for them at once
 
     async def _by_shard(self, entry_ids: Sequence[str]) -> dict[int, list[str]]:
@@ -265,7 +235,7 @@ class RedisHitQueue(HitQueue):
         marked: list[str] = []
         for shard, ids in (await self._by_shard(entry_ids)).items():
             keys = [stream_key(vendor, shard), sending_key(vendor, shard)]
-            confirmed = await self._call("mark", keys, [consumer, int(lease_seconds * 1000), *ids])
+            confirmed = await self._call(MARK, keys, [consumer, int(lease_seconds * 1000), *ids])
             marked += [f"{shard}:{entry_id}" for entry_id in confirmed]
         return marked
 
@@ -273,22 +243,22 @@ class RedisHitQueue(HitQueue):
     async def unmark_sending(self, vendor: str, entry_ids: Sequence[str]) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
             try:
-                await self._client.srem(sending_key(vendor, shard), *ids)
+                await self._redis.client.srem(sending_key(vendor, shard), *ids)
             except REDIS_FAULTS as error:
-                raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+                raise unavailable(error) from error
 
     @_gated
     async def renew(
         self, vendor: str, consumer: str, entry_ids: Sequence[str], lease_seconds: float, now: float
     ) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
-            await self._call("renew", [stream_key(vendor, shard)], [consumer, *ids])
+            await self._call(RENEW, [stream_key(vendor, shard)], [consumer, *ids])
 
     @_gated
     async def ack(self, vendor: str, entry_ids: Sequence[str]) -> None:
         for shard, ids in (await self._by_shard(entry_ids)).items():
             keys = [stream_key(vendor, shard), sending_key(vendor, shard), share_key(vendor, shard)]
-            await self._call("ack", keys, ids)
+            await self._call(ACK, keys, ids)
 
     @_gated
     async def dead_letter(
@@ -306,15 +276,15 @@ class RedisHitQueue(HitQueue):
                 share_key(vendor, shard),
             ]
             moment = int(now * 1000)
-            await self._call("dead", keys, [DEAD_LETTERS_KEPT, reason, moment, *pairs])
+            await self._call(DEAD_LETTER, keys, [DEAD_LETTERS_KEPT, reason, moment, *pairs])
 
     @_gated
     async def depths(self, vendors: Sequence[str]) -> dict[str, QueueDepth]:
-        return await read_depths(self._client, vendors, self.shards)
+        return await read_depths(self._redis.client, vendors, self.shards)
 
     @_gated
     async def dead_letters(self, vendor: str, limit: int = 100) -> list[tuple[str, str]]:
-        return await read_dead_letters(self._client, vendor, self.shards, limit)
+        return await read_dead_letters(self._redis.client, vendor, self.shards, limit)
 
 
 def _decode(fields: dict[str, str] | None) -> QueuedHit | None:

@@ -1,7 +1,7 @@
 """The hit queue in the embedded store: one table, a vendor column, a lease per taken row.
 
-Its own connection (and thread, `gateway.store.sqlite_connection`) on the store's file: WAL
-lets the edge append while a worker in another process takes and acknowledges. The depth and
+It runs on its store's connection (and thread, `gateway.store.sqlite_connection`); WAL lets
+the edge append while a worker in another process takes and acknowledges. The depth and
 size in bytes per vendor are kept by triggers (the file's schema and its versions:
 `gateway.store.sqlite_schema`), so the cap check at append time is O(1) however long the
 queue is.
@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TypeVar
 
 from gateway.delivery.queue import (
     DEAD_LETTERS_KEPT,
-    HitQueue,
     QueueCap,
     QueueDepth,
     QueuedHit,
@@ -24,31 +22,17 @@ from gateway.delivery.queue import (
     Taken,
     cap_of,
 )
-from gateway.settings import Settings
-from gateway.store.sqlite_connection import SQLiteConnection, prepared
+from gateway.store.sqlite_connection import SQLiteConnection
 
 T = TypeVar("T")
 
 
-def _prepared(path: Path) -> sqlite3.Connection:
-    return prepared(path, busy_milliseconds=10_000)
-
-
-class SQLiteHitQueue(HitQueue):
-    name = "sqlite"
-
-    def __init__(self, path: Path, settings: Settings) -> None:
-        self.path = path
-        self._database = SQLiteConnection(path, lambda: _prepared(path), "sqlite-hits")
+class SQLiteHitQueue:
+    def __init__(self, database: SQLiteConnection) -> None:
+        self._database = database
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         return await self._database.run(work)
-
-    async def open(self) -> None:
-        await self._database.open()
-
-    async def close(self) -> None:
-        await self._database.close()
 
     async def append(self, hits: Sequence[QueuedHit], cap: int | QueueCap) -> Refused:
         limit = cap_of(cap)

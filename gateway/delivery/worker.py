@@ -70,7 +70,7 @@ class DeliveryWorker:
         self.sender = sender or VendorSender(
             delivery.timeout_seconds, max_idle_per_origin=self.concurrency
         )
-        self.consent = DeliveryConsent(store)
+        self.consent = DeliveryConsent(store.rights)
         self.lanes = {
             rule.id: self._lane(rule)
             for rule in rules.values()

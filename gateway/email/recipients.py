@@ -88,7 +88,7 @@ class RecipientConsents:
             else:
                 missing.append(subject)
         if missing:
-            fetched = await self.store.recipient_consents(missing)
+            fetched = await self.store.email.recipient_consents(missing)
             if len(self._cache) + len(missing) > MAX_CACHED:
                 self._cache.clear()
             expires = now + self.email.consent_cache_seconds
@@ -115,31 +115,31 @@ class RecipientConsents:
         """Set the receipt's subject's email tracking to granted or withdrawn, then record the
         receipt (a form's confirmation and unsubscribe make their own receipts)."""
         subject = receipt.subject_id
-        current = await self.store.recipient_consents([subject])
+        current = await self.store.email.recipient_consents([subject])
         erased = subject in current and current[subject].state == "erased"
         if grant and erased:
             raise Unprocessable("this recipient's data was erased; email tracking stays off")
         if not erased:
             state: ConsentState = "granted" if grant else "withdrawn"
             consent = RecipientConsent(subject, state, receipt.created_at, receipt.receipt_id)
-            await self.store.put_recipient_consent(consent)
+            await self.store.email.put_recipient_consent(consent)
         self.forget(subject)
         with contextlib.suppress(StoreUnavailable):  # else the others' caches expire anyway
-            await self.store.bump_changes()  # every instance drops its cached choices
+            await self.store.shared.bump_changes()  # every instance drops its cached choices
         await self.receipts.record(receipt)
 
     async def erase(self, subject: str, erased_at: float) -> dict[str, int]:
-        """Erase everything held about the subject (`Store.erase_subject`): no receipt is
+        """Erase everything held about the subject (`Rights.erase_subject`): no receipt is
         written, the tombstone is the proof. Returns the counts per kind."""
-        counts = await self.store.erase_subject(subject, erased_at)
+        counts = await self.store.rights.erase_subject(subject, erased_at)
         self.forget(subject)
         return counts
 
     async def export(self, subject: str) -> dict[str, Any]:
         """Everything held about the subject's email tracking, as JSON-ready data."""
-        consent = (await self.store.recipient_consents([subject])).get(subject)
-        events = await self.store.email_events(subject)
-        receipts = await self.store.subject_receipts(subject)
+        consent = (await self.store.email.recipient_consents([subject])).get(subject)
+        events = await self.store.email.email_events(subject)
+        receipts = await self.store.receipts.subject_receipts(subject)
         return {
             "subject_id": subject,
             "email_tracking": consent.state if consent else "not_asked",

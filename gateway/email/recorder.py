@@ -203,7 +203,7 @@ class EmailRecorder:
             return
         batch, self._unshared = self._unshared, []
         try:
-            await self.store.add_clicks(batch, now)
+            await self.store.shared.add_clicks(batch, now)
         except StoreUnavailable:
             self._unshared = batch[: self.max_pending] + self._unshared  # judged locally meanwhile
 
@@ -217,14 +217,14 @@ class EmailRecorder:
         if not messages:
             return {}
         try:
-            return await self.store.message_clicks(sorted(messages))
+            return await self.store.shared.message_clicks(sorted(messages))
         except StoreUnavailable:
             return {}  # this process's own clicks still count
 
     async def _write_events(self) -> None:
         batch, self._unwritten = self._unwritten, []
         try:
-            await self.store.add_email_events(batch)
+            await self.store.email.add_email_events(batch)
         except StoreUnavailable:
             room = max(self.max_pending - len(self._unwritten), 0)
             self.dropped += max(len(batch) - room, 0)

@@ -207,7 +207,11 @@ class ConsentChoices:
     async def own_receipts(self, request: Request) -> Response:
         """Self-service access: the receipts of the consent id in the caller's own token."""
         consent = self.codec.decode_presented(presented_tokens(request))
-        receipts = [] if consent is None else await self.store.subject_receipts(consent.consent_id)
+        receipts = (
+            []
+            if consent is None
+            else await self.store.receipts.subject_receipts(consent.consent_id)
+        )
         own = answers.OwnReceipts(
             subject_id=consent.consent_id if consent else None,
             receipts=[

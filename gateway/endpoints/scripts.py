@@ -43,6 +43,9 @@ def _serve(
     vendor: str, script: ScriptRule, scripts: FirstPartyScripts, clock: Callable[[], float]
 ) -> Callable[[Request], Awaitable[Response]]:
     async def serve(request: Request) -> Response:
+        refused = script.refused(request.query_params)
+        if refused is not None:  # not this site's: nothing fetched, nothing cached
+            raise NotFound(f"{vendor} serves no script for that {refused}")
         query = script_query(script, request.query_params)
         if query is None:
             names = ", ".join(script.params)

@@ -72,7 +72,7 @@ async def receipts(request: Request) -> Response:
     if chosen not in MEDIA_TYPES:
         raise Unprocessable('"format" must be csv or jsonl')
     form: Format = "csv" if chosen == "csv" else "jsonl"
-    stream = await started(gateway.store.iter_receipts(since, until))
+    stream = await started(gateway.store.receipts.iter_receipts(since, until))
     headers = {
         **_NO_STORE,
         "Content-Disposition": f'attachment; filename="receipts.{form}"',

@@ -50,7 +50,7 @@ def form_service(
         consents=consents,
         counter=counter,
         limits=OptInLimits(
-            store,
+            store.shared,
             settings.forms.opt_in_per_address_per_day,
             settings.forms.opt_in_per_client_per_hour,
         ),

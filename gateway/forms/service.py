@@ -202,10 +202,10 @@ class FormService:
             return Confirmed("expired" if expired else "invalid", "")
         language = confirmation.language
         spent = f"opt-in-spent|{confirmation.pending_id}"
-        if await self.store.mark(spent, now) is not None:
+        if await self.store.shared.mark(spent, now) is not None:
             self.refused("link_replayed")
             return Confirmed("replayed", language)
-        await self.store.set_mark(spent, confirmation.expires_at + 60.0)
+        await self.store.shared.set_mark(spent, confirmation.expires_at + 60.0)
         receipt = new_receipt(
             self.policy,
             facts,

@@ -108,7 +108,7 @@ class ReceiptWriter:
         if not self.store_down:
             try:
                 with self.metrics.store_call("add_receipts"):
-                    stored = await self.store.add_receipts(receipts)
+                    stored = await self.store.receipts.add_receipts(receipts)
                 self.on_stored(stored)
                 return "stored"
             except StoreUnavailable as error:
@@ -138,7 +138,7 @@ class ReceiptWriter:
 
     async def _replay_batch(self, receipts: list[Receipt]) -> None:
         with self.metrics.store_call("add_receipts"):
-            stored = await self.store.add_receipts(receipts)
+            stored = await self.store.receipts.add_receipts(receipts)
         self.replayed += len(stored)
         for receipt in stored:
             self.metrics.receipts.labels(receipt.action, "replayed").inc()

@@ -54,7 +54,7 @@ rejects anything else; `tag_rules/README.md` is the reference for users.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import unquote_plus
@@ -225,11 +225,26 @@ class ScriptRule:
         [scripts."/gtag/js"]
         upstream = "https://www.googletagmanager.com/gtag/js"
         params = ["id", "l"]
+        allowed_values = { id = ["G-XXXXXXXXXX"] }
+
+    >>> script = ScriptRule("/gtag/js", "https://x.test/gtag/js", ("id",), (("id", frozenset({"G-1"})),))
+    >>> script.refused({"id": "G-1"}), script.refused({"id": "G-2"}), script.refused({})
+    (None, 'id', 'id')
     """
 
     path: str
     upstream: str
     params: tuple[str, ...] = ()
+    # `allowed_values = { id = ["G-…"] }`: the only values a pinned parameter may hold (and it
+    # must be present), so the gateway fetches and caches only this site's own loader scripts.
+    allowed_values: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def refused(self, query: Mapping[str, str]) -> str | None:
+        """The first pinned parameter `query` lacks or holds another value of; None if served."""
+        for name, allowed in self.allowed_values:
+            if query.get(name) not in allowed:
+                return name
+        return None
 
 
 @dataclass(frozen=True, slots=True)

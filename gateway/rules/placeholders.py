@@ -9,8 +9,8 @@ is nobody's open relay — and `check-config` and `serve` say which file and key
     >>> from gateway.consent.model import DEFAULT_CATEGORIES
     >>> from gateway.rules.loader import load_rules
     >>> rules = load_rules(Path(__file__).parents[2] / "tag_rules", categories=DEFAULT_CATEGORIES)
-    >>> placeholders_in(rules["ga4"])
-    ["allowed_values.tid is the placeholder 'G-XXXXXXXXXX'"]
+    >>> placeholders_in(rules["ga4"])[0]
+    "allowed_values.tid is the placeholder 'G-XXXXXXXXXX'"
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from gateway.rules.model import Rule
 
 _EXAMPLE_HOSTS = frozenset({"matomo.example.com", "example.com", "www.example.com"})
-_PLACEHOLDER = re.compile(r"G-X+|0+|example\.com|1:0+:(?:android|ios|web):0+|your-[a-z-]+")
+_PLACEHOLDER = re.compile(r"G-X+|GTM-X+|0+|example\.com|1:0+:(?:android|ios|web):0+|your-[a-z-]+")
 
 
 def placeholders_in(rule: Rule) -> list[str]:
@@ -37,6 +37,13 @@ def placeholders_in(rule: Rule) -> list[str]:
     found += [
         f"fixed_params.{name} is the placeholder {value!r}"
         for name, value in rule.hit.fixed_params
+        if _PLACEHOLDER.fullmatch(value)
+    ]
+    found += [
+        f"scripts.{script.path}.allowed_values.{name} is the placeholder {value!r}"
+        for script in rule.scripts
+        for name, values in script.allowed_values
+        for value in sorted(values)
         if _PLACEHOLDER.fullmatch(value)
     ]
     if rule.hit.upstream and "/000000000000000/" in rule.hit.upstream:

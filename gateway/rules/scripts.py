@@ -3,6 +3,7 @@
     [scripts."/gtag/js"]
     upstream = "https://www.googletagmanager.com/gtag/js"   # https only, never user-chosen
     params = ["id", "l"]                                     # the only query keys passed on
+    allowed_values = { id = ["G-XXXXXXXXXX"] }              # this site's ids only
 
 The browser then loads `https://consent.example.com/t/ga4/gtag/js?id=G-…` and never contacts
 the vendor's host itself before consent.
@@ -14,7 +15,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from gateway.rules.model import ScriptRule
+from gateway.rules.model import NameSet, ScriptRule
 from gateway.rules.table import RuleTable
 
 _PATH = re.compile(r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+")
@@ -40,7 +41,7 @@ def read_scripts(
             table.fail(path, "expected a path such as '/gtag/js' (letters, digits, . _ ~ -)")
         if path in taken:
             table.fail(path, "is also a hit path ([hit] paths): choose one")
-        entry = table.table(path, ("upstream", "params"))
+        entry = table.table(path, ("upstream", "params", "allowed_values"))
         upstream = entry.string("upstream")
         check_url(entry, "upstream", upstream)
         if urlsplit(upstream).query:
@@ -49,5 +50,6 @@ def read_scripts(
         for index, name in enumerate(params):
             if not _PARAM.fullmatch(name):
                 entry.fail(f"params[{index}]", f"expected a parameter name, got {name!r}")
-        scripts.append(ScriptRule(path, upstream, tuple(params)))
+        pinned = entry.value_lists("allowed_values", within=NameSet(tuple(params)))
+        scripts.append(ScriptRule(path, upstream, tuple(params), pinned))
     return tuple(scripts)

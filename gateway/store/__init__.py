@@ -1,4 +1,5 @@
-"""Storage: one `Store` contract, an embedded SQLite backend and a Redis (Cluster) backend."""
+"""Storage: one backend object per store URL — embedded SQLite, or Redis (single node,
+Cluster, Sentinel) — exposing its facets (`gateway.store.base`)."""
 
 from __future__ import annotations
 

@@ -17,31 +17,31 @@ release is used as it is: its migrations only ever add.
 
 from __future__ import annotations
 
-from typing import Any
-
 from gateway.store.hit_queue_layout import STREAMS_KEY, share_key_of
+from gateway.store.redis_connection import Client, Reply
 
 SCHEMA_KEY = "cg:schema-version"
 VERSION = 2
 PAGE = 1000
 
 
-async def migrate(client: Any) -> int:
+async def migrate(client: Client) -> int:
     """Bring the store to `VERSION`; returns the version found before."""
     found = int(await client.get(SCHEMA_KEY) or 0)
     if found < 2:
-        for stream in await client.smembers(STREAMS_KEY):
+        streams: Reply = await client.smembers(STREAMS_KEY)
+        for stream in streams:
             await client.hset(share_key_of(stream), "anon", await _anonymous(client, stream))
     if found < VERSION:
         await client.set(SCHEMA_KEY, VERSION)
     return found
 
 
-async def _anonymous(client: Any, stream: str) -> int:
+async def _anonymous(client: Client, stream: str) -> int:
     """Entries of `stream` without a subject (no consent behind them), page by page."""
     count, start = 0, "-"
     while True:
-        page = await client.xrange(stream, start, "+", count=PAGE)
+        page: Reply = await client.xrange(stream, start, "+", count=PAGE)
         count += sum(1 for _, fields in page if "s" not in fields)
         if len(page) < PAGE:
             return count

@@ -3,7 +3,7 @@
 Each script takes its keys in fixed-width groups, one group per item, with the subject's
 tombstone (`redis_keys.suppression_key`, in the subject's slot) in each group. On a single node
 one call carries every item of a batch; on a Cluster the batch is split by slot and each slot
-gets its own call (`RedisStore._per_slot`). Every script answers one integer per item:
+gets its own call (`RedisConnection.per_subject`). Every script answers one integer per item:
 1 written, 0 already there, -1 refused because the subject was erased.
 """
 

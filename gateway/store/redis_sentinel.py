@@ -8,10 +8,12 @@ write reaches the new primary. A write that fails during the failover raises
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
+from redis.backoff import NoBackoff
 
 from gateway.errors import ConfigError
 
@@ -40,15 +42,22 @@ def sentinel_address(url: str) -> tuple[list[tuple[str, int]], str, int]:
     return sentinels, path[0], int(path[1]) if len(path) == 2 else 0
 
 
-def sentinel_client(url: str, options: dict[str, Any]) -> Any:
-    """A client of the current primary of the URL's service (a `redis.asyncio.Redis`)."""
+def sentinel_client(url: str, timeout: float) -> Redis:
+    """A client of the current primary of the URL's service; a call fails after `timeout`
+    seconds and is tried once more (on the primary the sentinels name then)."""
     sentinels, service, db = sentinel_address(url)
     parts = urlsplit(url)
-    if parts.password:
-        options = {**options, "password": unquote(parts.password)}
+    password = unquote(parts.password) if parts.password else None
     watcher = Sentinel(  # type: ignore[no-untyped-call]
-        sentinels,
-        socket_timeout=options["socket_timeout"],
-        socket_connect_timeout=options["socket_connect_timeout"],
+        sentinels, socket_timeout=timeout, socket_connect_timeout=timeout
     )
-    return watcher.master_for(service, db=db, **options)
+    client: Redis = watcher.master_for(
+        service,
+        db=db,
+        password=password,
+        decode_responses=True,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 1),
+    )
+    return client

@@ -1,4 +1,4 @@
-"""The Redis store's shared state (`gateway.store.shared`), mixed into `RedisStore`.
+"""The Redis backend's shared-state facet (`gateway.store.shared`).
 
     cg:mark:{<name>}                   string  a moment (expires at it)
     cg:changes                         string  the change counter (INCR)
@@ -6,6 +6,7 @@
                                                never written for an erased subject)
     cg:{instances}:figures             hash    instance → its figures (JSON)
     cg:{instances}:until               zset    instance scored by when its heartbeat goes stale
+    cg:lease:{<name>}                  string  until when a periodic job is taken (expires)
 
 The two instance keys share a hash tag, so one script updates both on a Cluster too.
 """
@@ -13,11 +14,10 @@ The two instance keys share a hash tag, so one script updates both on a Cluster 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from gateway.errors import StoreUnavailable
-from gateway.store.redis_clients import REDIS_FAULTS
-from gateway.store.redis_keys import suppression_key
+from gateway.store.redis_connection import REDIS_FAULTS, RedisConnection, unavailable
+from gateway.store.redis_keys import lease_key, suppression_key
 from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
 
 T = TypeVar("T")
@@ -51,6 +51,14 @@ end
 return done
 """
 
+# KEYS: the lease. ARGV: now, until, expiry in ms. A lease is free once its time has passed.
+_CLAIM = """
+local held = tonumber(redis.call('GET', KEYS[1]) or '0')
+if held > tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+"""
+
 # KEYS: figures, until. ARGV: instance, figures, until, now.
 _HEARTBEAT = """
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -76,48 +84,38 @@ async def _answer(call: Awaitable[T]) -> T:
     try:
         return await call
     except REDIS_FAULTS as error:
-        raise StoreUnavailable(f"Redis: {type(error).__name__}") from error
+        raise unavailable(error) from error
 
 
 class RedisShared:
-    _client: Any
-
-    async def _execute(self, pipeline: Any) -> list[Any]:
-        raise NotImplementedError  # provided by RedisStore
-
-    async def _per_subject(
-        self,
-        script: str,
-        subjects: Sequence[str],
-        keys: Sequence[Sequence[str]],
-        args: Sequence[Sequence[Any]],
-        common: Sequence[Any] = (),
-    ) -> list[int]:
-        raise NotImplementedError  # provided by RedisStore
+    def __init__(self, redis: RedisConnection) -> None:
+        self._redis = redis
 
     async def mark(self, name: str, now: float) -> float | None:
-        value = await _answer(self._client.get(mark_key(name)))
+        value = await _answer(self._redis.client.get(mark_key(name)))
         if value is None or float(value) <= now:
             return None
         return float(value)
 
     async def set_mark(self, name: str, until: float) -> None:
-        await _answer(self._client.set(mark_key(name), repr(until), pxat=int(until * 1000) + 1))
+        await _answer(
+            self._redis.client.set(mark_key(name), repr(until), pxat=int(until * 1000) + 1)
+        )
 
     async def push_mark(self, name: str, by: float, now: float, most: float) -> float:
-        moved = await _answer(self._client.eval(_PUSH_MARK, 1, mark_key(name), by, now, most))
-        return float(moved)
+        moved = await self._redis.script(_PUSH_MARK, [mark_key(name)], [by, now, most])
+        return float(str(moved))
 
     async def bump_changes(self) -> None:
-        await _answer(self._client.incr(CHANGES_KEY))
+        await _answer(self._redis.client.incr(CHANGES_KEY))
 
     async def changes(self) -> int:
-        return int(await _answer(self._client.get(CHANGES_KEY)) or 0)
+        return int(await _answer(self._redis.client.get(CHANGES_KEY)) or 0)
 
     async def add_clicks(self, clicks: Sequence[Click], now: float) -> None:
         if not clicks:
             return
-        await self._per_subject(
+        await self._redis.per_subject(
             ADD_CLICKS,
             [click.subject for click in clicks],
             [(clicks_key(c.message, c.subject), suppression_key(c.subject)) for c in clicks],
@@ -130,11 +128,13 @@ class RedisShared:
     ) -> dict[str, list[tuple[float, int]]]:
         if not messages:
             return {}
-        pipeline = self._client.pipeline(transaction=False)
+        pipeline = self._redis.pipeline()
         for message, subject in messages:
             pipeline.zrange(clicks_key(message, subject), 0, -1)
         found = {}
-        for (message, _), members in zip(messages, await self._execute(pipeline), strict=True):
+        for (message, _), members in zip(
+            messages, await self._redis.execute(pipeline), strict=True
+        ):
             clicks = []
             for member in members:
                 link, _, at = member.partition("|")
@@ -143,23 +143,19 @@ class RedisShared:
         return found
 
     async def put_heartbeat(self, instance: str, figures: str, now: float, ttl: float) -> None:
-        await _answer(
-            self._client.eval(
-                _HEARTBEAT, 2, FIGURES_KEY, UNTIL_KEY, instance, figures, now + ttl, now
-            )
+        await self._redis.script(
+            _HEARTBEAT, [FIGURES_KEY, UNTIL_KEY], [instance, figures, now + ttl, now]
         )
 
     async def heartbeats(self, now: float) -> Mapping[str, str]:
-        pipeline = self._client.pipeline(transaction=False)
+        pipeline = self._redis.pipeline()
         pipeline.zrangebyscore(UNTIL_KEY, now, "+inf")
         pipeline.hgetall(FIGURES_KEY)
-        live, figures = await self._execute(pipeline)
+        live, figures = await self._redis.execute(pipeline)
         return {name: figures[name] for name in live if name in figures}
 
-    async def usage(self) -> dict[str, int]:
-        reply = await _answer(self._client.info("memory"))
-        nodes = [reply] if "used_memory" in reply else list(reply.values())  # a Cluster: per node
-        return {
-            "used_bytes": sum(int(node.get("used_memory", 0)) for node in nodes),
-            "limit_bytes": sum(int(node.get("maxmemory", 0)) for node in nodes),
-        }
+    async def claim(self, name: str, seconds: float, now: float) -> bool:
+        taken = await self._redis.script(
+            _CLAIM, [lease_key(name)], [now, now + seconds, max(int(seconds * 1000), 1)]
+        )
+        return bool(taken)

@@ -23,7 +23,7 @@ from gateway.settings import Settings
 
 DAY_SECONDS = 86400
 
-# What `Store.erase_subject` deletes and counts: a subject's receipts, email events, email
+# What `Rights.erase_subject` deletes and counts: a subject's receipts, email events, email
 # consent and objection. Only the tombstone (a hash of the id, and the date) stays.
 ERASED_KINDS = ("receipts", "email_events", "email_consent", "objections")
 

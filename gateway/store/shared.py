@@ -1,4 +1,4 @@
-"""State that every instance and worker must see alike, kept in the store (part of `Store`).
+"""State that every instance and worker must see alike, kept in the store (`Store.shared`).
 
     marks         a name → a moment, gone after it: admin lockouts (a token bucket kept as the
                   time it is full again, GCRA-style) and ended dashboard sessions
@@ -8,8 +8,7 @@
                   see the clicks that reached any instance
     heartbeats    each instance's latest figures (queue, spool, store health), for `/readyz`
                   and the dashboard
-    usage         how much the store holds and may hold (Redis memory, the SQLite file): what
-                  fills up first as traffic grows (docs/scaling.md)
+    leases        a periodic job (the purge) taken by one of many instances per period
 
 Every operation is one round trip; none is on a hot path (the pixel and click routes only
 append to memory, and a background task moves clicks here in batches).
@@ -17,9 +16,8 @@ append to memory, and a background task moves clicks here in batches).
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 CLICK_WINDOW_SECONDS = 60.0  # longer than any burst or honeypot window, and than settling
 
@@ -33,45 +31,36 @@ class Click(NamedTuple):
     link: int
 
 
-class SharedState(ABC):
-    @abstractmethod
+class SharedState(Protocol):
     async def mark(self, name: str, now: float) -> float | None:
         """The moment set for `name` if it is still after `now`, else None."""
 
-    @abstractmethod
     async def set_mark(self, name: str, until: float) -> None:
         """Set `name` to `until` (it is forgotten after that moment)."""
 
-    @abstractmethod
     async def push_mark(self, name: str, by: float, now: float, most: float) -> float:
         """Atomically move `name` to `max(mark, now) + by`, at most `now + most`; return it."""
 
-    @abstractmethod
     async def bump_changes(self) -> None:
         """Say that objections or erasures changed (every instance re-reads them)."""
 
-    @abstractmethod
     async def changes(self) -> int:
         """How many changes were announced so far (only its movement means anything)."""
 
-    @abstractmethod
     async def add_clicks(self, clicks: Sequence[Click], now: float) -> None:
         """Remember clicks for `CLICK_WINDOW_SECONDS` after `now`."""
 
-    @abstractmethod
     async def message_clicks(
         self, messages: Sequence[tuple[str, str]]
     ) -> dict[str, list[tuple[float, int]]]:
         """The remembered clicks (time, link) of each `(message, subject)`, by message."""
 
-    @abstractmethod
     async def put_heartbeat(self, instance: str, figures: str, now: float, ttl: float) -> None:
         """Publish an instance's figures (JSON) as of `now`; they count until `now + ttl`."""
 
-    @abstractmethod
     async def heartbeats(self, now: float) -> Mapping[str, str]:
         """Every live instance's latest figures (JSON), by instance name."""
 
-    @abstractmethod
-    async def usage(self) -> dict[str, int]:
-        """`used_bytes` and `limit_bytes` (0: no limit set) of the whole store."""
+    async def claim(self, name: str, seconds: float, now: float) -> bool:
+        """Take the lease `name` for `seconds` if nobody holds it; True if taken. Lets one of
+        many instances run a periodic job (the purge) per period."""

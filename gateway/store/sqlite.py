@@ -1,32 +1,26 @@
 """The embedded store: stdlib sqlite3 in WAL mode, driven from one dedicated thread
-(`gateway.store.sqlite_connection`: how several processes open one file at once)."""
+(`gateway.store.sqlite_connection`: how several processes open one file at once).
+
+One `SQLiteStore` per database file owns one connection and hands it to its facets —
+receipts and counters and email records (`sqlite_receipts`), rights (`sqlite_rights`),
+retention (`sqlite_purge`), shared state (`sqlite_shared`); the hit queue runs on the same
+connection (`gateway.delivery.sqlite_queue`). The file's schema and its versions:
+`gateway.store.sqlite_schema`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
 
 from gateway.errors import StoreUnavailable
-from gateway.model.email_events import EmailEvent, RecipientConsent
-from gateway.model.receipts import Receipt
-from gateway.model.tombstones import tombstone_id
 from gateway.settings import Settings
-from gateway.store import retention_rules
-from gateway.store.base import CountKey, Store
-from gateway.store.sqlite_connection import (
-    BUSY_MILLISECONDS,
-    SQLiteConnection,
-    is_busy,
-    prepared,
-)
-from gateway.store.sqlite_rights import NOT_ERASED, SQLiteRights
+from gateway.store.sqlite_connection import BUSY_MILLISECONDS, SQLiteConnection, is_busy, prepared
+from gateway.store.sqlite_purge import SQLitePurge
+from gateway.store.sqlite_receipts import SQLiteCounts, SQLiteEmail, SQLiteReceipts
+from gateway.store.sqlite_rights import SQLiteRights
 from gateway.store.sqlite_shared import SQLiteShared
-
-T = TypeVar("T")
 
 
 def _prepared(path: Path) -> sqlite3.Connection:
@@ -41,20 +35,28 @@ def _why_not_writable(error: sqlite3.Error) -> str:
     return f"SQLite: {error}"
 
 
-class SQLiteStore(SQLiteRights, SQLiteShared, Store):
+class SQLiteStore:
     name = "sqlite"
 
     def __init__(self, path: Path, settings: Settings) -> None:
         self.path = path
-        self.settings = settings
         # `_prepared` looked up when opening (a test observes it).
-        self._database = SQLiteConnection(path, lambda: _prepared(path), "sqlite-store")
-
-    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return await self._database.run(work)
+        self.connection = SQLiteConnection(path, lambda: _prepared(path), "sqlite-store")
+        self.receipts = SQLiteReceipts(self.connection)
+        self.counts = SQLiteCounts(self.connection)
+        self.email = SQLiteEmail(self.connection, settings)
+        self.rights = SQLiteRights(self.connection)
+        self.retention = SQLitePurge(self.connection, settings)
+        self.shared = SQLiteShared(self.connection)
 
     async def open(self) -> None:
-        await self._database.open()
+        await self.connection.open()
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+    async def ping(self) -> None:
+        await self.connection.run(lambda connection: connection.execute("SELECT 1").fetchone())
 
     async def check_writable(self, within: float) -> None:
         """Take the write lock on a connection of its own (so it does not queue behind this
@@ -78,154 +80,10 @@ class SQLiteStore(SQLiteRights, SQLiteShared, Store):
         except TimeoutError as error:
             raise StoreUnavailable("locked: the database did not take a write in time") from error
 
-    async def close(self) -> None:
-        await self._database.close()
+    async def usage(self) -> dict[str, int]:
+        def measure(connection: sqlite3.Connection) -> int:
+            (pages,) = connection.execute("PRAGMA page_count").fetchone()
+            (size,) = connection.execute("PRAGMA page_size").fetchone()
+            return int(pages) * int(size)
 
-    async def ping(self) -> None:
-        await self._run(lambda connection: connection.execute("SELECT 1").fetchone())
-
-    async def add_receipts(self, receipts: Sequence[Receipt]) -> list[Receipt]:
-        rows = [
-            (r.receipt_id, r.subject_id, r.created_at, r.to_json(), tombstone_id(r.subject_id))
-            for r in receipts
-        ]
-
-        def insert(connection: sqlite3.Connection) -> list[Receipt]:
-            stored = []
-            with connection:
-                connection.execute("BEGIN IMMEDIATE")
-                for receipt, row in zip(receipts, rows, strict=True):
-                    cursor = connection.execute(
-                        f"INSERT OR IGNORE INTO receipts SELECT ?, ?, ?, ? {NOT_ERASED}", row
-                    )
-                    if cursor.rowcount == 1:
-                        stored.append(receipt)
-            return stored
-
-        return await self._run(insert) if rows else []
-
-    async def subject_receipts(self, subject_id: str) -> list[Receipt]:
-        rows = await self._run(
-            lambda connection: connection.execute(
-                "SELECT body FROM receipts WHERE subject_id = ? ORDER BY created_at, receipt_id",
-                (subject_id,),
-            ).fetchall()
-        )
-        return [Receipt.from_json(body) for (body,) in rows]
-
-    async def iter_receipts(
-        self, since: float | None = None, until: float | None = None, page: int = 1000
-    ) -> AsyncIterator[Receipt]:
-        after = (float("-inf") if since is None else since, "")
-        end = float("inf") if until is None else until
-        query = (
-            "SELECT created_at, receipt_id, body FROM receipts"
-            " WHERE (created_at, receipt_id) > (?, ?) AND created_at < ?"
-            " ORDER BY created_at, receipt_id LIMIT ?"
-        )
-        while True:
-            arguments = (*after, end, page)
-            rows: list[tuple[float, str, str]] = await self._run(
-                lambda connection: connection.execute(query, arguments).fetchall()  # noqa: B023
-            )
-            for _, _, body in rows:
-                yield Receipt.from_json(body)
-            if len(rows) < page:
-                return
-            after = (rows[-1][0], rows[-1][1])
-
-    async def latest_receipts(self, limit: int) -> list[Receipt]:
-        rows = await self._run(
-            lambda connection: connection.execute(
-                "SELECT body FROM receipts ORDER BY created_at DESC, receipt_id DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
-        )
-        return [Receipt.from_json(body) for (body,) in rows]
-
-    async def add_counts(self, counts: Mapping[CountKey, int]) -> None:
-        rows = [(key.day, key.metric, key.label, value) for key, value in counts.items()]
-
-        def upsert(connection: sqlite3.Connection) -> None:
-            with connection:
-                connection.execute("BEGIN IMMEDIATE")
-                connection.executemany(
-                    "INSERT INTO counts VALUES (?, ?, ?, ?) ON CONFLICT (metric, day, label)"
-                    " DO UPDATE SET value = value + excluded.value",
-                    rows,
-                )
-
-        await self._run(upsert)
-
-    async def counts(self, metric: str, first_day: str, last_day: str) -> dict[CountKey, int]:
-        rows: list[tuple[str, str, int]] = await self._run(
-            lambda connection: connection.execute(
-                "SELECT day, label, value FROM counts WHERE metric = ? AND day BETWEEN ? AND ?",
-                (metric, first_day, last_day),
-            ).fetchall()
-        )
-        return {CountKey(day, metric, label): value for day, label, value in rows}
-
-    async def put_recipient_consent(self, consent: RecipientConsent) -> None:
-        row = (consent.subject_id, consent.to_json(), tombstone_id(consent.subject_id))
-        await self._run(
-            lambda connection: connection.execute(
-                f"INSERT OR REPLACE INTO recipient_consents SELECT ?, ? {NOT_ERASED}", row
-            )
-        )
-
-    async def recipient_consents(self, subject_ids: Sequence[str]) -> dict[str, RecipientConsent]:
-        subjects = list(dict.fromkeys(subject_ids))
-
-        def read(connection: sqlite3.Connection) -> dict[str, RecipientConsent]:
-            found: dict[str, RecipientConsent] = {}
-            for start in range(0, len(subjects), 500):
-                chunk = subjects[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                for (body,) in connection.execute(
-                    f"SELECT body FROM recipient_consents WHERE subject_id IN ({marks})",  # noqa: S608
-                    chunk,
-                ):
-                    consent = RecipientConsent.from_json(body)
-                    found[consent.subject_id] = consent
-                hashes = {tombstone_id(subject): subject for subject in chunk}
-                for subject_hash, erased_at in connection.execute(
-                    f"SELECT subject_hash, erased_at FROM suppressions WHERE subject_hash IN ({marks})",  # noqa: S608
-                    list(hashes),
-                ):
-                    subject = hashes[subject_hash]
-                    found[subject] = retention_rules.erased_consent(subject, erased_at)
-            return found
-
-        return await self._run(read)
-
-    def _event_cutoff(self) -> float:
-        return retention_rules.events_cutoff(self.settings, time.time())
-
-    async def add_email_events(self, events: Sequence[EmailEvent]) -> None:
-        rows = [
-            (e.event_id, e.subject_id, e.created_at, e.to_json(), tombstone_id(e.subject_id))
-            for e in events
-        ]
-        cutoff = self._event_cutoff()
-
-        def insert(connection: sqlite3.Connection) -> None:
-            with connection:
-                connection.execute("BEGIN IMMEDIATE")
-                connection.executemany(
-                    f"INSERT OR IGNORE INTO email_events SELECT ?, ?, ?, ? {NOT_ERASED}", rows
-                )
-                # Retention: expired events go as new ones arrive (an indexed range, usually empty).
-                connection.execute("DELETE FROM email_events WHERE created_at < ?", (cutoff,))
-
-        await self._run(insert)
-
-    async def email_events(self, subject_id: str) -> list[EmailEvent]:
-        rows = await self._run(
-            lambda connection: connection.execute(
-                "SELECT body FROM email_events WHERE subject_id = ? AND created_at >= ?"
-                " ORDER BY created_at, event_id",
-                (subject_id, self._event_cutoff()),
-            ).fetchall()
-        )
-        return [EmailEvent.from_json(body) for (body,) in rows]
+        return {"used_bytes": await self.connection.run(measure), "limit_bytes": 0}

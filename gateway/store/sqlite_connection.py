@@ -1,5 +1,5 @@
-"""One SQLite connection on a database file, driven from one dedicated thread: the store and
-the delivery queue each hold one (their own write order, their own lock waits).
+"""One SQLite connection on a database file, driven from one dedicated thread: a process's
+`SQLiteStore` holds one, and every facet of it — the hit queue too — runs on it.
 
     database = SQLiteConnection(path, lambda: prepared(path), "sqlite-store")
     await database.open()        # waits out other processes holding the file (OPEN_SECONDS)
@@ -26,6 +26,10 @@ from gateway.errors import StoreUnavailable
 from gateway.store.sqlite_schema import migrate
 
 T = TypeVar("T")
+
+# Tombstone wins: appended to `INSERT … SELECT <values>` with the subject's hash as the last
+# parameter, so the check and the write are one statement in one transaction.
+NOT_ERASED = "WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE subject_hash = ?)"
 
 OPEN_SECONDS = 30.0  # how long start-up waits for other processes holding the database
 BUSY_MILLISECONDS = 5000
@@ -59,10 +63,17 @@ class SQLiteConnection:
     def __init__(self, path: Path, connect: Callable[[], sqlite3.Connection], name: str) -> None:
         self.path, self.connect, self.name = path, connect, name
         # One thread owns the connection: no cross-thread sharing, and writes are serialised.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._executor = self._thread()
+        self._closed = False
         self._connection: sqlite3.Connection | None = None
 
+    def _thread(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.name)
+
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:  # its thread is gone: say so as for any unavailable store
+            raise StoreUnavailable(f"the SQLite database ({self.name}) is closed")
+
         def call() -> T:
             if self._connection is None:
                 raise StoreUnavailable(f"the SQLite database ({self.name}) is closed")
@@ -74,6 +85,9 @@ class SQLiteConnection:
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     async def open(self) -> None:
+        if self._closed:  # opened again after a close: a new thread
+            self._executor, self._closed = self._thread(), False
+
         def connect() -> None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             deadline = time.monotonic() + OPEN_SECONDS
@@ -96,5 +110,8 @@ class SQLiteConnection:
                 self._connection.close()
                 self._connection = None
 
+        if self._closed:
+            return
         await asyncio.get_running_loop().run_in_executor(self._executor, disconnect)
+        self._closed = True
         self._executor.shutdown(wait=True)

@@ -1,34 +1,21 @@
-"""The SQLite store's part for people's rights and retention: objections, tombstones, erasure,
-the purge of expired data, and leases for periodic jobs. Mixed into `SQLiteStore`."""
+"""The SQLite backend's rights facet: objections, choice changes, tombstones and erasure."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Sequence
 
 from gateway.consent.objections import Objection
 from gateway.model.receipts import Receipt
 from gateway.model.tombstones import tombstone_id
-from gateway.settings import Settings
 from gateway.store import retention_rules
-from gateway.store.base import PurgeProgress, SubjectStanding, latest_choice
-from gateway.store.hit_queue_layout import DEAD_LETTER_SECONDS
-from gateway.store.shared import CLICK_WINDOW_SECONDS
-
-T = TypeVar("T")
-PURGE_BATCH = 5000
-
-# Tombstone wins: appended to `INSERT … SELECT <values>` with the subject's hash as the last
-# parameter, so the check and the write are one statement in one transaction.
-NOT_ERASED = "WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE subject_hash = ?)"
+from gateway.store.base import SubjectStanding, latest_choice
+from gateway.store.sqlite_connection import NOT_ERASED, SQLiteConnection
 
 
 class SQLiteRights:
-    settings: Settings
-
-    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        raise NotImplementedError  # provided by SQLiteStore
+    def __init__(self, database: SQLiteConnection) -> None:
+        self._database = database
 
     async def put_objection(self, objection: Objection) -> None:
         row = (
@@ -37,14 +24,14 @@ class SQLiteRights:
             objection.to_json(),
             tombstone_id(objection.subject_id),
         )
-        await self._run(
+        await self._database.run(
             lambda connection: connection.execute(
                 f"INSERT OR REPLACE INTO objections SELECT ?, ?, ? {NOT_ERASED}", row
             )
         )
 
     async def subject_objection(self, subject_id: str) -> Objection | None:
-        row = await self._run(
+        row = await self._database.run(
             lambda connection: connection.execute(
                 "SELECT body FROM objections WHERE subject_id = ?", (subject_id,)
             ).fetchone()
@@ -52,7 +39,7 @@ class SQLiteRights:
         return None if row is None else Objection.from_json(row[0])
 
     async def objections_since(self, since: float) -> list[Objection]:
-        rows = await self._run(
+        rows = await self._database.run(
             lambda connection: connection.execute(
                 "SELECT body FROM objections WHERE updated_at >= ? ORDER BY updated_at", (since,)
             ).fetchall()
@@ -61,14 +48,14 @@ class SQLiteRights:
 
     async def note_choice_change(self, subject_id: str, at: float) -> None:
         row = (subject_id, at, tombstone_id(subject_id))
-        await self._run(
+        await self._database.run(
             lambda connection: connection.execute(
                 f"INSERT OR REPLACE INTO choice_changes SELECT ?, ? {NOT_ERASED}", row
             )
         )
 
     async def choice_changes_since(self, since: float) -> list[str]:
-        rows = await self._run(
+        rows = await self._database.run(
             lambda connection: connection.execute(
                 "SELECT subject_id FROM choice_changes WHERE changed_at >= ?", (since,)
             ).fetchall()
@@ -76,7 +63,7 @@ class SQLiteRights:
         return [subject for (subject,) in rows]
 
     async def suppression(self, subject_id: str) -> float | None:
-        row = await self._run(
+        row = await self._database.run(
             lambda connection: connection.execute(
                 "SELECT erased_at FROM suppressions WHERE subject_hash = ?",
                 (tombstone_id(subject_id),),
@@ -85,7 +72,7 @@ class SQLiteRights:
         return None if row is None else float(row[0])
 
     async def suppressions_since(self, since: float) -> dict[str, float]:
-        rows: list[tuple[str, float]] = await self._run(
+        rows: list[tuple[str, float]] = await self._database.run(
             lambda connection: connection.execute(
                 "SELECT subject_hash, erased_at FROM suppressions WHERE erased_at >= ?", (since,)
             ).fetchall()
@@ -127,7 +114,7 @@ class SQLiteRights:
                 for s in subjects
             }
 
-        return await self._run(read) if subjects else {}
+        return await self._database.run(read) if subjects else {}
 
     async def erase_subject(self, subject_id: str, erased_at: float) -> dict[str, int]:
         def erase(connection: sqlite3.Connection) -> dict[str, int]:
@@ -152,91 +139,12 @@ class SQLiteRights:
                     "DELETE FROM email_clicks WHERE subject_hash = ?", (tombstone_id(subject_id),)
                 )
                 # Working data too, but personal: the subject's hits waiting for delivery.
-                if _has_table(connection, "hit_queue"):
-                    connection.execute(
-                        "DELETE FROM hit_queue WHERE subject_hash = ?", (tombstone_id(subject_id),)
-                    )
+                connection.execute(
+                    "DELETE FROM hit_queue WHERE subject_hash = ?", (tombstone_id(subject_id),)
+                )
             return counts
 
-        return await self._run(erase)
-
-    async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:
-        receipts_before = retention_rules.receipts_cutoff(self.settings, now)
-        events_before = retention_rules.events_cutoff(self.settings, now)
-        plan = {
-            "receipts": (
-                "DELETE FROM receipts WHERE receipt_id IN (SELECT receipt_id FROM receipts"
-                " WHERE created_at < ? ORDER BY created_at LIMIT ?)",
-                receipts_before,
-            ),
-            "email_events": (
-                "DELETE FROM email_events WHERE event_id IN (SELECT event_id FROM email_events"
-                " WHERE created_at < ? ORDER BY created_at LIMIT ?)",
-                events_before,
-            ),
-            "counts": (
-                "DELETE FROM counts WHERE (metric, day, label) IN"
-                " (SELECT metric, day, label FROM counts WHERE day < ? LIMIT ?)",
-                retention_rules.counts_first_kept_day(self.settings, now),
-            ),
-        }
-        # Working data, not a kind to count: click windows past their minute.
-        await self._run(
-            lambda connection: connection.execute(
-                "DELETE FROM email_clicks WHERE at < ?", (now - CLICK_WINDOW_SECONDS,)
-            )
-        )
-        # Choices made again longer ago than any consent token lives: no token they supersede.
-        await self._run(
-            lambda connection: connection.execute(
-                "DELETE FROM choice_changes WHERE changed_at < ?",
-                (retention_rules.tokens_cutoff(self.settings, now),),
-            )
-        )
-        # And the delivery queue's dead letters past their week (`hit_queue_layout`).
-        await self._run(
-            lambda connection: (
-                _has_table(connection, "hit_dead_letters")
-                and connection.execute(
-                    "DELETE FROM hit_dead_letters WHERE dead_at < ?", (now - DEAD_LETTER_SECONDS,)
-                )
-            )
-        )
-        removed = dict.fromkeys(plan, 0)
-        for kind, (statement, cutoff) in plan.items():
-            # In batches: a writer waits at most one batch, however much has expired.
-            def delete_batch(
-                connection: sqlite3.Connection, statement: str = statement, cutoff: object = cutoff
-            ) -> int:
-                return int(connection.execute(statement, (cutoff, PURGE_BATCH)).rowcount)
-
-            while True:
-                deleted = await self._run(delete_batch)
-                removed[kind] += deleted
-                if progress is not None and deleted:
-                    progress(kind, removed[kind])
-                if deleted < PURGE_BATCH:
-                    break
-        return removed
-
-    async def claim(self, name: str, seconds: float, now: float) -> bool:
-        def take(connection: sqlite3.Connection) -> bool:
-            cursor = connection.execute(
-                "INSERT INTO leases VALUES (?, ?) ON CONFLICT (name)"
-                " DO UPDATE SET until = excluded.until WHERE leases.until <= ?",
-                (name, now + seconds, now),
-            )
-            return cursor.rowcount == 1
-
-        return await self._run(take)
-
-
-def _has_table(connection: sqlite3.Connection, name: str) -> bool:
-    """The delivery queue's tables exist once a queue was opened on this file."""
-    found = connection.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-    ).fetchone()
-    return found is not None
+        return await self._database.run(erase)
 
 
 # Where each kind of `retention_rules.ERASED_KINDS` is kept.

@@ -195,7 +195,7 @@ def _fair_shares(connection: sqlite3.Connection) -> None:
 
 
 def _choice_changes(connection: sqlite3.Connection) -> None:
-    """The feed of consent ids that chose again (`Store.choice_changes_since`): every instance
+    """The feed of consent ids that chose again (`Rights.choice_changes_since`): every instance
     reads it to let an older token read as the latest choice."""
     connection.execute(
         "CREATE TABLE IF NOT EXISTS choice_changes (subject_id TEXT PRIMARY KEY,"

@@ -1,24 +1,22 @@
-"""The SQLite store's shared state (`gateway.store.shared`), mixed into `SQLiteStore`: the
-workers of `serve --workers N` share one database file, so they share this too."""
+"""The SQLite backend's shared-state facet (`gateway.store.shared`): the workers of
+`serve --workers N` share one database file, so they share this too."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
-from typing import TypeVar
+from collections.abc import Mapping, Sequence
 
 from gateway.model.tombstones import tombstone_id
 from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
-
-T = TypeVar("T")
+from gateway.store.sqlite_connection import SQLiteConnection
 
 
 class SQLiteShared:
-    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        raise NotImplementedError  # provided by SQLiteStore
+    def __init__(self, database: SQLiteConnection) -> None:
+        self._database = database
 
     async def mark(self, name: str, now: float) -> float | None:
-        row = await self._run(
+        row = await self._database.run(
             lambda connection: connection.execute(
                 "SELECT until FROM marks WHERE name = ? AND until > ?", (name, now)
             ).fetchone()
@@ -32,7 +30,7 @@ class SQLiteShared:
                 connection.execute("INSERT OR REPLACE INTO marks VALUES (?, ?)", (name, until))
                 connection.execute("DELETE FROM marks WHERE until < ?", (until - 86400 * 2,))
 
-        await self._run(write)
+        await self._database.run(write)
 
     async def push_mark(self, name: str, by: float, now: float, most: float) -> float:
         def push(connection: sqlite3.Connection) -> float:
@@ -45,10 +43,10 @@ class SQLiteShared:
                 connection.execute("DELETE FROM marks WHERE until < ?", (now,))
             return float(moved)
 
-        return await self._run(push)
+        return await self._database.run(push)
 
     async def bump_changes(self) -> None:
-        await self._run(
+        await self._database.run(
             lambda connection: connection.execute(
                 "INSERT INTO changes VALUES (1, 1)"
                 " ON CONFLICT (id) DO UPDATE SET counter = counter + 1"
@@ -56,7 +54,7 @@ class SQLiteShared:
         )
 
     async def changes(self) -> int:
-        row = await self._run(
+        row = await self._database.run(
             lambda connection: connection.execute("SELECT counter FROM changes").fetchone()
         )
         return 0 if row is None else int(row[0])
@@ -77,7 +75,7 @@ class SQLiteShared:
                 )
 
         if rows:
-            await self._run(insert)
+            await self._database.run(insert)
 
     async def message_clicks(
         self, messages: Sequence[tuple[str, str]]
@@ -96,7 +94,7 @@ class SQLiteShared:
                     found[message].append((at, link))
             return found
 
-        return await self._run(read) if names else {}
+        return await self._database.run(read) if names else {}
 
     async def put_heartbeat(self, instance: str, figures: str, now: float, ttl: float) -> None:
         def write(connection: sqlite3.Connection) -> None:
@@ -108,10 +106,10 @@ class SQLiteShared:
                 )
                 connection.execute("DELETE FROM heartbeats WHERE until < ?", (now,))
 
-        await self._run(write)
+        await self._database.run(write)
 
     async def heartbeats(self, now: float) -> Mapping[str, str]:
-        rows: list[tuple[str, str]] = await self._run(
+        rows: list[tuple[str, str]] = await self._database.run(
             lambda connection: connection.execute(
                 "SELECT instance, figures FROM heartbeats WHERE until >= ? ORDER BY instance",
                 (now,),
@@ -119,10 +117,13 @@ class SQLiteShared:
         )
         return dict(rows)
 
-    async def usage(self) -> dict[str, int]:
-        def measure(connection: sqlite3.Connection) -> int:
-            (pages,) = connection.execute("PRAGMA page_count").fetchone()
-            (size,) = connection.execute("PRAGMA page_size").fetchone()
-            return int(pages) * int(size)
+    async def claim(self, name: str, seconds: float, now: float) -> bool:
+        def take(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
+                "INSERT INTO leases VALUES (?, ?) ON CONFLICT (name)"
+                " DO UPDATE SET until = excluded.until WHERE leases.until <= ?",
+                (name, now + seconds, now),
+            )
+            return cursor.rowcount == 1
 
-        return {"used_bytes": await self._run(measure), "limit_bytes": 0}
+        return await self._database.run(take)

@@ -41,7 +41,7 @@ def bearing(token: str, agent: str = IOS_APP) -> dict[str, str]:
 
 async def stored_receipts(http: httpx.AsyncClient, subject: str) -> list[Receipt]:
     # POST /consent answers once its receipt is durable: no waiting here.
-    return await gateway_of(http).store.subject_receipts(subject)
+    return await gateway_of(http).store.receipts.subject_receipts(subject)
 
 
 async def arrived(vendor: StandInVendor, count: int, seconds: float = 10.0) -> list[Any]:

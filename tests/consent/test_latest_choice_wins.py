@@ -173,7 +173,7 @@ async def test_an_objection_still_blocks_an_old_token_after_a_withdrawal(http) -
     consent = gateway.codec.decode(token)
     assert consent is not None
     objection = Objection(consent.consent_id, ("analytics",), time.time())
-    await gateway.store.put_objection(objection)
+    await gateway.store.rights.put_objection(objection)
     gateway.objections.note(objection)
     assert (await http.delete("/consent", headers=CHOOSING)).status_code == 200
     http.cookies.clear()

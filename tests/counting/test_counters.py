@@ -16,7 +16,7 @@ async def test_counts_go_to_the_clocks_day_and_memory_is_bounded(store: Store) -
     noon = (time.time() // 86400 - 1) * 86400 + 43200
     before, day, after = (day_of(noon + shift * 86400) for shift in (-1, 0, 1))
     clock = FixedClock(noon)
-    counter = EventCounter(store, max_keys=2, clock=clock)
+    counter = EventCounter(store.counts, max_keys=2, clock=clock)
     counter.add(PixelCount("ga4", "forward"))
     counter.add(PixelCount("ga4", "forward"), 2)
     counter.add(PixelCount("ga4", "block"))
@@ -28,7 +28,7 @@ async def test_counts_go_to_the_clocks_day_and_memory_is_bounded(store: Store) -
     counter.add(PixelCount("ga4", "forward"), day=before)  # a replayed receipt's day
     assert counter.lost == 7
     await counter.flush()
-    assert await store.counts("pixel", before, after) == {
+    assert await store.counts.counts("pixel", before, after) == {
         CountKey(day, "pixel", "ga4:forward"): 3,
         CountKey(day, "pixel", "ga4:block"): 2,
     }

@@ -34,7 +34,7 @@ def crash_during_an_outage(directory: Path) -> None:
         async def main():
             store = open_store(from_keys(store={DOWN!r}, store_timeout_seconds=0.2))
             await store.open()
-            counter = EventCounter(store, pending_file=PendingCountsFile(Path({str(directory)!r})))
+            counter = EventCounter(store.counts, pending_file=PendingCountsFile(Path({str(directory)!r})))
             await counter.start()
             for _ in range(7):
                 counter.add(PixelCount("ga4", "forward"), day="2026-11-30")
@@ -54,11 +54,11 @@ async def test_counts_of_a_process_that_crashed_during_an_outage_are_taken_over(
     crash_during_an_outage(tmp_path / "var")
     store = open_store(make_settings())
     await store.open()
-    counter = EventCounter(store, pending_file=PendingCountsFile(tmp_path / "var"))
+    counter = EventCounter(store.counts, pending_file=PendingCountsFile(tmp_path / "var"))
     await counter.start()
     counter.add(PixelCount("ga4", "forward"), day="2026-11-30")
     await counter.close()
-    assert await store.counts("pixel", "2026-11-30", "2026-11-30") == {
+    assert await store.counts.counts("pixel", "2026-11-30", "2026-11-30") == {
         CountKey("2026-11-30", "pixel", "ga4:forward"): 8
     }
     assert list((tmp_path / "var").glob("counts.pending.*")) == []
@@ -70,7 +70,7 @@ async def test_a_running_sibling_keeps_its_own_counts(
 ) -> None:
     down = open_store(make_settings(store=DOWN, store_timeout_seconds=0.2))
     await down.open()
-    sibling = EventCounter(down, pending_file=PendingCountsFile(tmp_path))
+    sibling = EventCounter(down.counts, pending_file=PendingCountsFile(tmp_path))
     await sibling.start()
     sibling.add(PixelCount("ga4", "block"))
     await sibling.flush()  # the store is down: saved on disk, under the sibling's lock

@@ -138,10 +138,12 @@ def queued(consent_id: str | None, at: float = T0) -> QueuedHit:
 async def test_standings_are_cached_for_cache_seconds_then_read_again(sqlite_store: Store) -> None:
     """The cache's hit path: a change younger than `cache_seconds` is not seen yet."""
     clock = Clock()
-    check = DeliveryConsent(sqlite_store, cache_seconds=1.0, clock=clock)
-    await sqlite_store.add_receipts([receipt(SUBJECT, at=T0, granted=("analytics", "marketing"))])
+    check = DeliveryConsent(sqlite_store.rights, cache_seconds=1.0, clock=clock)
+    await sqlite_store.receipts.add_receipts(
+        [receipt(SUBJECT, at=T0, granted=("analytics", "marketing"))]
+    )
     assert await check.withheld([queued(SUBJECT)], GA4) == [None]
-    await sqlite_store.erase_subject(SUBJECT, T0 + 5)
+    await sqlite_store.rights.erase_subject(SUBJECT, T0 + 5)
     clock.now += 0.999
     assert await check.withheld([queued(SUBJECT)], GA4) == [None]  # cached: no store read
     clock.now = 51.0
@@ -150,22 +152,22 @@ async def test_standings_are_cached_for_cache_seconds_then_read_again(sqlite_sto
 
 async def test_the_cache_keeps_the_time_of_its_read(sqlite_store: Store) -> None:
     clock = Clock()
-    check = DeliveryConsent(sqlite_store, cache_seconds=1.0, clock=clock)
+    check = DeliveryConsent(sqlite_store.rights, cache_seconds=1.0, clock=clock)
     await check.standings({SUBJECT})
     clock.now = 50.5
     await check.standings({SUBJECT})  # a hit: the entry keeps its first time
-    await sqlite_store.erase_subject(SUBJECT, T0)
+    await sqlite_store.rights.erase_subject(SUBJECT, T0)
     clock.now = 51.0
     assert (await check.standings({SUBJECT}))[SUBJECT].erased
 
 
 async def test_a_batch_mixes_cached_and_new_subjects(sqlite_store: Store) -> None:
     clock = Clock()
-    check = DeliveryConsent(sqlite_store, cache_seconds=10.0, clock=clock)
+    check = DeliveryConsent(sqlite_store.rights, cache_seconds=10.0, clock=clock)
     other = "subject-bbbbbbbbbbbbbbbb"
     await check.standings({SUBJECT})
-    await sqlite_store.erase_subject(SUBJECT, T0)
-    await sqlite_store.erase_subject(other, T0)
+    await sqlite_store.rights.erase_subject(SUBJECT, T0)
+    await sqlite_store.rights.erase_subject(other, T0)
     found = await check.standings({SUBJECT, other})
     assert (found[SUBJECT].erased, found[other].erased) == (False, True)
     assert await check.withheld([queued(None), queued(other), queued(SUBJECT)], GA4) == [
@@ -178,17 +180,17 @@ async def test_a_batch_mixes_cached_and_new_subjects(sqlite_store: Store) -> Non
 async def test_the_cache_is_bounded(sqlite_store: Store) -> None:
     """Past `cache_limit` subjects the cache starts again empty, and is read afresh."""
     clock = Clock()
-    check = DeliveryConsent(sqlite_store, cache_seconds=60.0, clock=clock, cache_limit=2)
-    assert DeliveryConsent(sqlite_store).cache_limit == 100_000
+    check = DeliveryConsent(sqlite_store.rights, cache_seconds=60.0, clock=clock, cache_limit=2)
+    assert DeliveryConsent(sqlite_store.rights).cache_limit == 100_000
     subjects = [f"subject-{n}-aaaaaaaaaaaaaaaa" for n in range(3)]
     await check.standings({subjects[0]})
     await check.standings({subjects[1]})  # 1 + 1: exactly the limit, both kept
-    await sqlite_store.erase_subject(subjects[0], T0)
+    await sqlite_store.rights.erase_subject(subjects[0], T0)
     assert not (await check.standings({subjects[0]}))[subjects[0]].erased  # 2 kept: cached
     await check.standings({subjects[2]})  # a third: over the limit, the cache is emptied first
     assert (await check.standings({subjects[0]}))[subjects[0]].erased
 
 
 async def test_the_default_cache_is_one_second_on_the_monotonic_clock(sqlite_store: Store) -> None:
-    check = DeliveryConsent(sqlite_store)
+    check = DeliveryConsent(sqlite_store.rights)
     assert (check.cache_seconds, check.clock) == (1.0, time.monotonic)

@@ -148,8 +148,9 @@ def _env(settings: Settings) -> dict[str, str]:
 
 
 async def _enqueue(settings: Settings, vendor: CountingVendor, count: int) -> None:
-    queue = open_hit_queue(settings)
-    await queue.open()
+    queue_store = open_store(settings)
+    await queue_store.open()
+    queue = open_hit_queue(queue_store)
     url = f"{vendor.origin}/g/collect"
     hits = [
         QueuedHit(
@@ -158,14 +159,14 @@ async def _enqueue(settings: Settings, vendor: CountingVendor, count: int) -> No
         for n in range(count)
     ]
     assert await queue.append(hits, cap=10_000) == {}
-    await queue.close()
+    await queue_store.close()
 
 
 async def _deliver_rest(settings: Settings, timeout: float = 30.0) -> DeliveryWorker:
     """An in-process worker until the queue is empty (within `timeout` seconds)."""
-    store, queue = open_store(settings), open_hit_queue(settings)
+    store = open_store(settings)
     await store.open()
-    await queue.open()
+    queue = open_hit_queue(store, settings.delivery.shards)
     rules = load_rules(
         settings.rules.folder, categories=settings.consent.categories, allow_insecure_upstreams=True
     )
@@ -178,7 +179,6 @@ async def _deliver_rest(settings: Settings, timeout: float = 30.0) -> DeliveryWo
             await asyncio.sleep(0.05)
     finally:
         await worker.stop()
-        await queue.close()
         await store.close()
     return worker
 
@@ -244,10 +244,11 @@ async def test_a_gateway_restarted_with_a_full_queue_delivers_it_once(
     async with serving(edge_only) as http:
         await consent(http)
         await send_hits(http, range(200))
-    queue = open_hit_queue(settings_for())
-    await queue.open()
+    queue_store = open_store(settings_for())
+    await queue_store.open()
+    queue = open_hit_queue(queue_store)
     assert (await queue.depths(["ga4"]))["ga4"].depth == 200
-    await queue.close()
+    await queue_store.close()
     assert vendor.total() == 0
 
     restarted = create_app(settings_for())
@@ -278,10 +279,11 @@ async def test_sigterm_leaves_undelivered_hits_queued_and_exits_within_ten_secon
     finally:
         serve.kill()
     vendor.answer.set()
-    queue = open_hit_queue(settings)
-    await queue.open()
+    queue_store = open_store(settings)
+    await queue_store.open()
+    queue = open_hit_queue(queue_store)
     assert (await queue.depths(["ga4"]))["ga4"].depth == 40  # nothing acknowledged, all kept
-    await queue.close()
+    await queue_store.close()
     taken_over = await _deliver_rest(settings)
     assert vendor.total() == 40
     assert vendor.twice() == []

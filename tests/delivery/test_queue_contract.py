@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from gateway.delivery.queue import HitQueue, QueueCap, QueuedHit, Taken, open_hit_queue
+from gateway.delivery.sqlite_queue import SQLiteHitQueue
 from gateway.model.outbound_hits import OutboundHit
-from gateway.settings import Settings
+from gateway.store import Store
 from gateway.store.hit_queue_layout import DEAD_LETTER_SECONDS
 
 LEASE = 5.0
@@ -25,13 +25,9 @@ def queued(n: int, vendor: str = "ga4", consent_id: str | None = "c1") -> Queued
 
 
 @pytest.fixture
-async def queue(store_url: str, make_settings: Callable[..., Settings]) -> AsyncIterator[HitQueue]:
-    backend = open_hit_queue(make_settings(store=store_url, delivery_shards=2))
-    await backend.open()
-    try:
-        yield backend
-    finally:
-        await backend.close()
+def queue(store: Store) -> HitQueue:
+    """The queue of the `store` fixture (on its connection), two shards per vendor on Redis."""
+    return open_hit_queue(store, shards=2)
 
 
 def numbers(taken) -> list[int]:
@@ -97,7 +93,7 @@ async def test_released_entries_are_taken_at_once_and_marked_ones_are_not_releas
 async def reclaimed(queue: HitQueue, consumer: str, count: int, lease: float) -> list[Taken]:
     """`count` entries whose lease ran out, taken by `consumer`: on SQLite by moving `now`
     past the lease; on Redis (which counts idle time on its own clock) by polling."""
-    if queue.name == "sqlite":
+    if isinstance(queue, SQLiteHitQueue):
         return await queue.take("ga4", consumer, count, lease, now=T + 2 * lease)
     found: list[Taken] = []
     deadline = time.monotonic() + 10
@@ -125,7 +121,7 @@ async def test_only_the_lease_holder_may_mark_an_entry_sending(queue) -> None:
     (entry,) = await queue.take("ga4", "slow", 1, SHORT, now=T)
     (again,) = await reclaimed(queue, "fast", 1, SHORT)
     assert again.entry_id == entry.entry_id
-    later = T + 2 * SHORT if queue.name == "sqlite" else time.time()
+    later = T + 2 * SHORT if isinstance(queue, SQLiteHitQueue) else time.time()
     assert await queue.mark_sending("ga4", "slow", [entry.entry_id], SHORT, now=later) == []
     assert await queue.mark_sending("ga4", "fast", [entry.entry_id], LEASE, now=later) == [
         entry.entry_id
@@ -136,7 +132,7 @@ async def test_a_renewal_does_not_take_back_a_reclaimed_entry(queue) -> None:
     await queue.append([queued(1)], cap=100)
     (entry,) = await queue.take("ga4", "slow", 1, SHORT, now=T)
     assert len(await reclaimed(queue, "fast", 1, SHORT)) == 1
-    later = T + 2 * SHORT if queue.name == "sqlite" else time.time()
+    later = T + 2 * SHORT if isinstance(queue, SQLiteHitQueue) else time.time()
     await queue.renew("ga4", "slow", [entry.entry_id], LEASE, now=later)
     assert await queue.mark_sending("ga4", "fast", [entry.entry_id], LEASE, now=later) == [
         entry.entry_id
@@ -147,7 +143,7 @@ async def test_a_renewal_does_not_take_back_a_reclaimed_entry(queue) -> None:
 async def test_renewed_leases_are_not_reclaimed(queue) -> None:
     await queue.append([queued(1)], cap=100)
     (entry,) = await queue.take("ga4", "w1", 1, SHORT, now=T)
-    if queue.name == "sqlite":
+    if isinstance(queue, SQLiteHitQueue):
         await queue.renew("ga4", "w1", [entry.entry_id], SHORT, now=T + 0.7 * SHORT)
         assert await queue.take("ga4", "w2", 1, SHORT, now=T + 1.2 * SHORT) == []
         return
@@ -167,9 +163,9 @@ async def test_dead_letters_keep_no_personal_data_and_expire(queue, store) -> No
     assert (await queue.depths(["ga4"]))["ga4"].depth == 0
     letters = await queue.dead_letters("ga4")
     assert letters == [("expired", '["cid","n"]')] * 2  # the names, no values, no UA, no id
-    await store.purge(time.time() + DEAD_LETTER_SECONDS - 60)
+    await store.retention.purge(time.time() + DEAD_LETTER_SECONDS - 60)
     assert len(await queue.dead_letters("ga4")) == 2
-    await store.purge(time.time() + DEAD_LETTER_SECONDS + 60)
+    await store.retention.purge(time.time() + DEAD_LETTER_SECONDS + 60)
     assert await queue.dead_letters("ga4") == []
 
 
@@ -177,7 +173,7 @@ async def test_erasing_a_subject_deletes_its_queued_hits(queue, store) -> None:
     await queue.append([queued(1, consent_id="gone"), queued(2, consent_id="stays")], cap=100)
     await queue.append([queued(3, consent_id="gone"), queued(4, consent_id=None)], cap=100)
     await queue.take("ga4", "w1", 1, LEASE, now=T)  # a taken entry goes too
-    await store.erase_subject("gone", time.time())
+    await store.rights.erase_subject("gone", time.time())
     assert (await queue.depths(["ga4"]))["ga4"].depth == 2  # the taken one went too
     left = await queue.take("ga4", "w2", 10, LEASE, now=T)
     assert {t.hit.consent_id for t in left} == {"stays", None}

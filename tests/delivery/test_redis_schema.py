@@ -8,14 +8,21 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import redis.asyncio
 
 from gateway.delivery.queue import QueueCap, QueuedHit, open_hit_queue
 from gateway.model.outbound_hits import OutboundHit
 from gateway.settings import Settings
+from gateway.store import open_store
 from gateway.store.hit_queue_layout import STREAMS_KEY, share_key, stream_key
-from gateway.store.redis_clients import redis_client
+from gateway.store.redis_connection import Client, RedisConnection
 from gateway.store.redis_schema import SCHEMA_KEY, VERSION
+
+
+async def raw_client(url: str) -> Client:
+    """A client of the store's server outside any store (decoded replies)."""
+    connection = RedisConnection(url, Settings())
+    await connection.open()
+    return connection.client
 
 
 def hit(n: int, consent_id: str | None) -> QueuedHit:
@@ -27,7 +34,7 @@ def hit(n: int, consent_id: str | None) -> QueuedHit:
 
 async def previous_release_stream(url: str, hits: list[QueuedHit]) -> None:
     """What that release wrote: `h` and, for a consented hit, `s`; the stream registered."""
-    client: redis.asyncio.Redis = redis_client(url, {"decode_responses": True})
+    client = await raw_client(url)
     key = stream_key("ga4", 0)
     await client.sadd(STREAMS_KEY, key)
     for queued in hits:
@@ -44,9 +51,10 @@ async def test_a_store_of_the_previous_release_is_migrated_once(
 ) -> None:
     old = [hit(n, None) for n in range(4)] + [hit(9, "c1")]
     await previous_release_stream(store_url, old)
-    queue = open_hit_queue(make_settings(store=store_url))
-    await queue.open()
-    client: redis.asyncio.Redis = redis_client(store_url, {"decode_responses": True})
+    queue_store = open_store(make_settings(store=store_url))
+    await queue_store.open()
+    queue = open_hit_queue(queue_store)
+    client = await raw_client(store_url)
     try:
         # Four anonymous entries already there: half of a 10-entry cap leaves room for one.
         cap = QueueCap(10, anonymous_share=0.5)
@@ -60,4 +68,4 @@ async def test_a_store_of_the_previous_release_is_migrated_once(
         assert await client.exists(share_key("ga4", 0)) == 0  # empty: the counts go with it
     finally:
         await client.aclose()
-        await queue.close()
+        await queue_store.close()

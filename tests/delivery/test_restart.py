@@ -46,7 +46,7 @@ async def _until_forward_retried(settings: Settings, count: int) -> None:
     try:
         deadline = time.monotonic() + 30
         while True:
-            beats = await store.heartbeats(time.time())
+            beats = await store.shared.heartbeats(time.time())
             retried = sum(
                 json.loads(figures)["forwarder"].get("retried", 0)
                 for figures in beats.values()

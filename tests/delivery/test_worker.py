@@ -163,8 +163,8 @@ async def test_consent_is_checked_again_at_delivery(vendor, make_settings, tmp_p
         await running.hit("objected")
         await running.consent("analytics")
         await running.hit("kept")
-        await gateway.store.erase_subject(erased, time.time())
-        await gateway.store.put_objection(Objection(objected, ("analytics",), time.time()))
+        await gateway.store.rights.erase_subject(erased, time.time())
+        await gateway.store.rights.put_objection(Objection(objected, ("analytics",), time.time()))
         await gateway.appender.flush()
         assert withdrew != erased
 
@@ -207,7 +207,7 @@ async def test_a_narrower_choice_or_a_refused_vendor_withholds_queued_hits(
         gateway.appender.clock = lambda: time.time() - 2 * 86400  # past the maximum age
         await running.hit("objected-old")
         gateway.appender.clock = time.time
-        await gateway.store.put_objection(Objection(objected, ("analytics",), time.time()))
+        await gateway.store.rights.put_objection(Objection(objected, ("analytics",), time.time()))
         await running.consent("analytics")
         await running.hit("kept")
         await gateway.appender.flush()
@@ -264,7 +264,7 @@ async def test_a_hit_that_expires_while_retried_is_dropped_if_consent_went_meanw
         await worker.start()
         try:
             await asyncio.wait_for(received.wait(), 10)
-            await gateway.store.put_objection(Objection(cid, ("analytics",), time.time()))
+            await gateway.store.rights.put_objection(Objection(cid, ("analytics",), time.time()))
             answer.set()
             await until(
                 lambda: worker.counts()["ga4"].withheld + worker.counts()["ga4"].dead_lettered

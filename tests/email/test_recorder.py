@@ -49,7 +49,7 @@ class Parts:
         await self.counter.flush()
 
     async def counts(self, metric: str) -> dict[str, int]:
-        found = await self.store.counts(metric, self.day, self.day)
+        found = await self.store.counts.counts(metric, self.day, self.day)
         return {key.label: value for key, value in found.items()}
 
 
@@ -64,7 +64,7 @@ async def parts(
     # real now and then moves only when a test moves it: it never crosses midnight by itself.
     sent = int(time.time()) - 3600
     clock = FixedClock(sent + 3600.0)
-    counter = EventCounter(store, clock=clock)
+    counter = EventCounter(store.counts, clock=clock)
     consents = RecipientConsents(store, writer, settings.consent, settings.email, clock=clock)
     recorder = EmailRecorder(
         store,
@@ -86,14 +86,14 @@ async def test_events_are_stored_per_recipient_only_with_consent(parts: Parts) -
         parts.clock.now += 30
         parts.recorder.clicked(parts.click(1, subject), "browser")
     await parts.settle()
-    events = await parts.store.email_events("esp-yes")
+    events = await parts.store.email.email_events("esp-yes")
     assert [(e.kind, e.link, e.verdict, e.campaign) for e in events] == [
         ("open", 0, "human", "spring-26"),
         ("click", 1, "human", "spring-26"),
     ]
     assert events[0].sent_at == parts.sent
-    assert await parts.store.email_events("esp-no") == []
-    assert await parts.store.email_events("esp-unknown") == []
+    assert await parts.store.email.email_events("esp-no") == []
+    assert await parts.store.email.email_events("esp-unknown") == []
     # everyone is in the per-campaign aggregates
     assert await parts.counts("email_open") == {"spring-26|human": 3}
     assert await parts.counts("email_click") == {"spring-26|1|human": 3}
@@ -108,7 +108,7 @@ async def test_an_event_from_before_the_grant_is_not_kept_even_if_it_settles_aft
     parts.clock.now += 20
     parts.recorder.opened(parts.opened(), "mail_client")
     await parts.settle()
-    events = await parts.store.email_events("esp-1")
+    events = await parts.store.email.email_events("esp-1")
     assert [e.created_at for e in events] == [parts.clock.now]
     assert await parts.counts("email_open") == {"spring-26|human": 2}
 
@@ -137,7 +137,7 @@ async def test_a_burst_of_links_turns_every_click_in_it_to_machine(parts: Parts)
     parts.clock.now += 120
     parts.recorder.clicked(parts.click(2), "browser")  # the person, two minutes later
     await parts.settle()
-    verdicts = [(e.link, e.verdict) for e in await parts.store.email_events("esp-1")]
+    verdicts = [(e.link, e.verdict) for e in await parts.store.email.email_events("esp-1")]
     assert verdicts == [(1, "machine"), (2, "machine"), (3, "machine"), (2, "human")]
     assert await parts.counts("email_click") == {
         "spring-26|1|machine": 1,
@@ -155,7 +155,7 @@ async def test_a_honeypot_click_discounts_the_clicks_before_and_after_it(parts: 
     parts.clock.now += 3
     parts.recorder.clicked(parts.click(2), "browser")
     await parts.settle()
-    verdicts = [(e.link, e.verdict) for e in await parts.store.email_events("esp-1")]
+    verdicts = [(e.link, e.verdict) for e in await parts.store.email.email_events("esp-1")]
     assert verdicts == [(1, "machine"), (0, "machine"), (2, "machine")]
 
 
@@ -163,7 +163,7 @@ async def test_a_click_right_after_sending_is_a_machine(parts: Parts) -> None:
     await parts.grant("esp-1")
     parts.recorder.clicked(parts.click(1, sent=int(parts.clock.now) - 2), "browser")
     await parts.settle()
-    assert [e.verdict for e in await parts.store.email_events("esp-1")] == ["machine"]
+    assert [e.verdict for e in await parts.store.email.email_events("esp-1")] == ["machine"]
 
 
 async def test_a_withdrawal_takes_effect_within_the_cache_time(parts: Parts) -> None:
@@ -176,11 +176,11 @@ async def test_a_withdrawal_takes_effect_within_the_cache_time(parts: Parts) -> 
     await other.choose("esp-1", grant=False, collection=Collection(action="api"))
     parts.recorder.opened(parts.opened(), "mail_client")
     await parts.recorder.flush(settle=False)
-    assert len(await parts.store.email_events("esp-1")) == 1  # cached: still granted
+    assert len(await parts.store.email.email_events("esp-1")) == 1  # cached: still granted
     parts.clock.now += 5.0
     parts.recorder.opened(parts.opened(), "mail_client")
     await parts.recorder.flush(settle=False)
-    assert len(await parts.store.email_events("esp-1")) == 1  # the cache expired: no more
+    assert len(await parts.store.email.email_events("esp-1")) == 1  # the cache expired: no more
 
 
 async def test_erasure_forgets_what_is_in_memory_too(parts: Parts) -> None:
@@ -192,14 +192,16 @@ async def test_erasure_forgets_what_is_in_memory_too(parts: Parts) -> None:
     parts.clock.now += 1
     erased = await parts.consents.erase("esp-1", parts.clock.now)
     assert erased == {"receipts": 1, "email_events": 1, "email_consent": 1, "objections": 0}
-    assert await parts.store.subject_receipts("esp-1") == []  # erasure takes the receipts too
+    assert (
+        await parts.store.receipts.subject_receipts("esp-1") == []
+    )  # erasure takes the receipts too
     parts.clock.now += 1
     await parts.grant("esp-1", grant=False)  # a withdrawal may still come: nothing is kept
     await parts.settle()
-    assert await parts.store.email_events("esp-1") == []
+    assert await parts.store.email.email_events("esp-1") == []
     assert (await parts.consents.state_of("esp-1")).state == "erased"  # type: ignore[union-attr]
     # Nothing new is recorded under an erased id, not even the receipt of a withdrawal.
-    assert await parts.store.subject_receipts("esp-1") == []
+    assert await parts.store.receipts.subject_receipts("esp-1") == []
 
 
 async def test_an_unreachable_store_means_no_per_recipient_events_and_no_loss_of_counts(

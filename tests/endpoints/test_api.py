@@ -207,7 +207,7 @@ async def test_record_a_recipients_consent_with_a_receipt(
         "/api/subjects/esp-42/consent", json={"action": "reject_all"}, headers=AUTH
     )
     assert withdrawn.json()["email_tracking"] == "withdrawn"
-    receipts = await gateway.store.subject_receipts("esp-42")
+    receipts = await gateway.store.receipts.subject_receipts("esp-42")
     assert [(r.action, r.granted, r.denied, r.collection_point) for r in receipts] == [
         ("api", ("email_tracking",), (), "signup-form"),
         ("api", (), ("email_tracking",), "api"),

@@ -428,9 +428,9 @@ async def test_choices_are_counted_per_day_for_the_dashboard(make_settings) -> N
         gateway = app.state.gateway
         await gateway.counter.flush()
         day = gateway.counter.today()
-        actions = await gateway.store.counts("consent_action", day, day)
-        categories = await gateway.store.counts("consent_category", day, day)
-        gpc = await gateway.store.counts("consent_gpc", day, day)
+        actions = await gateway.store.counts.counts("consent_action", day, day)
+        categories = await gateway.store.counts.counts("consent_category", day, day)
+        gpc = await gateway.store.counts.counts("consent_gpc", day, day)
     assert {key.label: value for key, value in actions.items()} == {
         "visitor:accept_all": 1,
         "visitor:custom": 1,
@@ -463,7 +463,7 @@ async def test_receipts_prove_the_texts_actually_shown_including_overrides(
                 "/consent", json={"action": "reject_all", "language": language}, headers=JSON
             )
         receipts = []
-        for receipt in [r async for r in app.state.gateway.store.iter_receipts()]:
+        for receipt in [r async for r in app.state.gateway.store.receipts.iter_receipts()]:
             receipts.append((receipt.language, receipt.texts_hash))
     config = app.state.gateway.banner_config
     assert receipts == [
@@ -500,7 +500,7 @@ async def test_a_withdrawal_proves_the_texts_shown_with_overrides(make_settings,
             assert response.status_code == 200, response.text
         withdrawals = [
             (receipt.language, receipt.texts_hash)
-            async for receipt in app.state.gateway.store.iter_receipts()
+            async for receipt in app.state.gateway.store.receipts.iter_receipts()
             if receipt.action == "withdraw"
         ]
     config = app.state.gateway.banner_config

@@ -52,7 +52,7 @@ class Running:
 
     async def counts(self, metric: str) -> dict[str, int]:
         today = self.clock.day()
-        found = await self.gateway.store.counts(metric, today, today)
+        found = await self.gateway.store.counts.counts(metric, today, today)
         return {key.label: value for key, value in found.items()}
 
 
@@ -238,7 +238,7 @@ async def test_the_preferences_page_shows_and_changes_the_choice(running: Runnin
     state = await running.gateway.email.consents.state_of("esp-1")
     assert state is not None
     assert state.state == "withdrawn"
-    receipts = await running.gateway.store.subject_receipts("esp-1")
+    receipts = await running.gateway.store.receipts.subject_receipts("esp-1")
     assert [(r.action, r.granted, r.denied) for r in receipts] == [
         ("preferences_page", ("email_tracking",), ()),
         ("withdraw", (), ("email_tracking",)),
@@ -278,7 +278,7 @@ async def test_a_forged_or_stale_form_changes_nothing(
     assert response.status_code == 403
     assert "This form had expired" in response.text
     assert await running.gateway.email.consents.state_of("esp-1") is None
-    assert await running.gateway.store.subject_receipts("esp-1") == []
+    assert await running.gateway.store.receipts.subject_receipts("esp-1") == []
 
 
 async def test_bad_form_posts_are_4xx(running: Running) -> None:
@@ -331,7 +331,7 @@ async def test_download_and_erase(running: Running) -> None:
     # Tracking stays off: new events are not stored, and a grant is refused.
     await running.http.get(path(links.open_url), headers={"User-Agent": FIREFOX})
     await running.settle()
-    assert await running.gateway.store.email_events("esp-1") == []
+    assert await running.gateway.store.email.email_events("esp-1") == []
     again = await post(running, page_path, "grant", form_token(page))
     assert again.status_code == 422
 

@@ -29,7 +29,7 @@ async def http(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx.As
     app = create_app(settings)
     async with serving(app) as client:
         gateway: Gateway = app.state.gateway
-        await gateway.store.add_receipts(
+        await gateway.store.receipts.add_receipts(
             [
                 receipt("subject-a-aaaaaaaaaaaa", at=T0 - DAY),
                 receipt("subject-b-aaaaaaaaaaaa", at=T0, action="reject_all", granted=()),

@@ -144,7 +144,7 @@ async def test_an_objection_blocks_its_category_at_once_and_for_good(running: Ru
     )
     assert again.json()["objected"] == ["analytics", "marketing"]
     assert await running.decision("ga4") == "block; reason=objection"
-    receipts = await running.gateway.store.subject_receipts(subject)
+    receipts = await running.gateway.store.receipts.subject_receipts(subject)
     objections = [r for r in receipts if r.action == "objection"]
     assert [(r.denied, r.granted, r.collection_point) for r in objections] == [
         (("marketing",), (), "dpo-ticket-12"),
@@ -167,10 +167,12 @@ async def test_an_objection_to_marketing_stops_email_tracking(running: Running) 
     await running.http.get(urlsplit(message.open_url).path, headers=BROWSER)
     await running.gateway.email.recorder.flush(settle=False)
     await running.gateway.counter.flush()
-    assert await running.gateway.store.email_events("esp-9") == []
+    assert await running.gateway.store.email.email_events("esp-9") == []
     today = time.strftime("%Y-%m-%d", time.gmtime())
-    assert await running.gateway.store.counts("email_open", today, today) == {}  # not even that
-    receipts = await running.gateway.store.subject_receipts("esp-9")
+    assert (
+        await running.gateway.store.counts.counts("email_open", today, today) == {}
+    )  # not even that
+    receipts = await running.gateway.store.receipts.subject_receipts("esp-9")
     assert [(r.subject_kind, r.action) for r in receipts] == [
         ("recipient", "api"),
         ("recipient", "objection"),
@@ -196,7 +198,7 @@ async def test_bad_objections_are_422(
     answer = await running.http.post(f"/api/subjects/{subject}/objection", json=body, headers=AUTH)
     assert answer.status_code == status, answer.text
     assert set(answer.json()) >= {"error", "detail"}
-    assert await running.gateway.store.subject_objection("esp-1") is None
+    assert await running.gateway.store.rights.subject_objection("esp-1") is None
 
 
 @pytest.mark.parametrize(
@@ -235,9 +237,9 @@ async def test_erasure_leaves_only_the_tombstone_and_tracking_stays_off(running:
         "erased": {"receipts": 2, "email_events": 0, "email_consent": 0, "objections": 0},
     }
     store = running.gateway.store
-    assert await store.subject_receipts(subject) == []
-    assert [r async for r in store.iter_receipts()] == []
-    assert tombstone_id(subject) in await store.suppressions_since(0)
+    assert await store.receipts.subject_receipts(subject) == []
+    assert [r async for r in store.receipts.iter_receipts()] == []
+    assert tombstone_id(subject) in await store.rights.suppressions_since(0)
     data = (await running.http.get(f"/api/subjects/{subject}", headers=AUTH)).json()
     assert data["receipts"] == []
     assert data["erased_at"] is not None
@@ -247,7 +249,7 @@ async def test_erasure_leaves_only_the_tombstone_and_tracking_stays_off(running:
     fresh = await running.http.post("/consent", json={"action": "accept_all"}, headers=BROWSER)
     assert fresh.json()["consent"]["id"] != subject  # a new choice is a new subject
     assert await running.decision("ga4") == "forward; reason=consented"
-    assert await store.subject_receipts(subject) == []
+    assert await store.receipts.subject_receipts(subject) == []
 
 
 async def test_a_recipient_can_no_longer_be_tracked_after_erasure(running: Running) -> None:
@@ -277,8 +279,8 @@ async def test_a_visitor_withdraws_and_erases_their_own_data(running: Running) -
     assert body["erased"] == {"receipts": 1, "email_events": 0, "email_consent": 0, "objections": 0}
     assert "_ga" in body["delete_cookies"]
     assert 'cg_consent=""' in answer.headers["set-cookie"]
-    assert await running.gateway.store.subject_receipts(subject) == []
-    assert await running.gateway.store.suppression(subject) is not None
+    assert await running.gateway.store.receipts.subject_receipts(subject) == []
+    assert await running.gateway.store.rights.suppression(subject) is not None
     # Without a cookie there is nothing to erase; a bad flag is a 4xx.
     nothing = await running.http.delete("/consent?erase=1", headers=BROWSER)
     assert nothing.json()["erased"] is None
@@ -294,5 +296,5 @@ async def test_a_plain_withdrawal_keeps_the_receipts(running: Running) -> None:
     subject = await running.visitor()
     answer = await running.http.delete("/consent", headers=BROWSER)
     assert "erased" not in answer.json()
-    receipts = await running.gateway.store.subject_receipts(subject)
+    receipts = await running.gateway.store.receipts.subject_receipts(subject)
     assert [r.action for r in receipts] == ["accept_all", "withdraw"]

@@ -14,6 +14,7 @@ from gateway.consent.model import DEFAULT_CATEGORIES
 from gateway.errors import RuleError
 from gateway.rules.loader import load_rules
 from gateway.rules.model import ScriptRule
+from gateway.rules.placeholders import placeholders_in
 from gateway.tracking.scripts import FirstPartyScripts
 from tests.clocks import FixedClock
 from tests.conftest import REPO, serving
@@ -158,3 +159,37 @@ def test_a_bad_scripts_table_stops_start_up(tmp_path: Path, scripts: str, proble
     with pytest.raises(RuleError) as error:
         load_rules(folder, categories=DEFAULT_CATEGORIES)
     assert problem in str(error.value)
+
+
+async def test_a_pinned_script_is_fetched_only_for_this_sites_ids(
+    vendor: StandInVendor, make_settings, tmp_path: Path, clock: FixedClock
+) -> None:
+    """The shipped rule pins `id` (`allowed_values`, as `tid` for hits): any other id, or none,
+    is answered 404 without a fetch, so nobody can make the gateway fetch and cache scripts of
+    other properties, nor push this site's loader out of the bounded cache."""
+    vendor.scripts["/gtag/js"] = (GTAG, {"Content-Type": "application/javascript"})
+    rules = rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", vendor.origin)
+    ga4 = rules / "ga4.toml"
+    ga4.write_text(ga4.read_text().replace(
+        'params = ["id", "l"]\n', 'params = ["id", "l"]\nallowed_values = { id = ["G-OURS1"] }\n', 1
+    ))  # fmt: skip
+    app = create_app(make_settings(rules=rules, allow_insecure_upstreams=True), clock=clock)
+    async with serving(app) as http:
+        for query in ("id=G-THEIRS2", "id=G-OURS", "l=dataLayer", ""):
+            refused = await http.get(f"/t/ga4/gtag/js?{query}")
+            assert refused.status_code == 404, query
+            assert refused.json()["error"] == "not_found"
+        assert _fetches(vendor) == []
+        served = await http.get("/t/ga4/gtag/js?id=G-OURS1&l=dataLayer")
+        assert served.status_code == 200
+        assert _fetches(vendor) == [[("id", "G-OURS1"), ("l", "dataLayer")]]
+
+
+def test_the_shipped_loader_scripts_are_pinned_to_placeholders() -> None:
+    rules = load_rules(REPO / "tag_rules", categories=DEFAULT_CATEGORIES)
+    pins = {script.path: dict(script.allowed_values) for script in rules["ga4"].scripts}
+    assert pins == {"/gtag/js": {"id": frozenset({"G-XXXXXXXXXX"})},
+                    "/gtm.js": {"id": frozenset({"GTM-XXXXXXX"})}}  # fmt: skip
+    warnings = placeholders_in(rules["ga4"])
+    assert "scripts./gtag/js.allowed_values.id is the placeholder 'G-XXXXXXXXXX'" in warnings
+    assert "scripts./gtm.js.allowed_values.id is the placeholder 'GTM-XXXXXXX'" in warnings

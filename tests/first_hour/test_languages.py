@@ -63,6 +63,8 @@ async def test_the_banner_and_the_receipt_use_the_visitors_language(make_setting
                 "/consent", json={"action": "accept_all", "language": language},
                 headers={"Origin": SITE},
             )  # fmt: skip
-            receipts += await gateway.store.subject_receipts(answer.json()["consent"]["id"])
+            receipts += await gateway.store.receipts.subject_receipts(
+                answer.json()["consent"]["id"]
+            )
     assert RU in script
     assert [(r.language, r.policy_url) for r in receipts] == [("ru", RU), ("en", EN)]

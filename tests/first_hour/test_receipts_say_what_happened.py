@@ -25,7 +25,7 @@ async def test_a_withdrawal_receipt_never_denies_necessary(make_settings) -> Non
         )
         withdrawn = await http.delete("/consent", headers={"Origin": SITE})
         gateway: Gateway = app.state.gateway
-        receipts = await gateway.store.subject_receipts(chosen.json()["consent"]["id"])
+        receipts = await gateway.store.receipts.subject_receipts(chosen.json()["consent"]["id"])
     assert withdrawn.status_code == 200
     assert [(r.action, r.granted, r.denied) for r in receipts] == [
         ("accept_all", ("analytics", "marketing", "necessary", "preferences"), ()),
@@ -46,8 +46,12 @@ async def test_an_app_choice_proves_no_banner_texts(make_settings) -> None:
             "/consent", json={"granted": ["analytics"], "language": "de"}, headers={"Origin": SITE}
         )
         gateway: Gateway = app.state.gateway
-        [app_receipt] = await gateway.store.subject_receipts(in_app.json()["consent"]["id"])
-        [banner_receipt] = await gateway.store.subject_receipts(in_banner.json()["consent"]["id"])
+        [app_receipt] = await gateway.store.receipts.subject_receipts(
+            in_app.json()["consent"]["id"]
+        )
+        [banner_receipt] = await gateway.store.receipts.subject_receipts(
+            in_banner.json()["consent"]["id"]
+        )
     assert in_app.status_code == 200, in_app.text
     assert (app_receipt.language, app_receipt.texts_hash) == ("de", "")
     assert len(banner_receipt.texts_hash) == 64
@@ -78,7 +82,7 @@ async def test_a_sign_ups_address_is_recorded_in_one_call(admin_settings) -> Non
         subject = recipient_id("ada@example.com", recipient_key((SECRET,)))
         gateway: Gateway = app.state.gateway
         state = await gateway.email.consents.state_of(subject)
-        [receipt] = await gateway.store.subject_receipts(subject)
+        [receipt] = await gateway.store.receipts.subject_receipts(subject)
     assert answer.status_code == 200, answer.text
     assert answer.json()["subject"] == subject
     assert answer.json()["email_tracking"] == "granted"

@@ -24,7 +24,7 @@ from tests.vendors import stand_in_vendor
 
 
 async def test_limits_per_address_and_per_client_are_token_buckets(store: Store) -> None:
-    limits = OptInLimits(store, per_address_per_day=3, per_client_per_hour=5)
+    limits = OptInLimits(store.shared, per_address_per_day=3, per_client_per_hour=5)
     now = time.time()
     assert [await limits.take("subject-a", "net-1", now) for _ in range(3)] == [None] * 3
     refused = await limits.take("subject-a", "net-1", now)
@@ -69,9 +69,9 @@ async def test_the_limit_is_shared_by_every_instance(
             await first.state.gateway.counter.flush()
             await gateway.counter.flush()
             day = gateway.counter.today()
-            counts = await gateway.store.counts("form_refusal", day, day)
+            counts = await gateway.store.counts.counts("form_refusal", day, day)
             assert {key.label: n for key, n in counts.items()} == {"address_limit": 3}
-            receipts = await gateway.store.latest_receipts(10)
+            receipts = await gateway.store.receipts.latest_receipts(10)
             assert len(receipts) == 2  # a refused submission records nothing: it may come again
 
 
@@ -202,7 +202,7 @@ async def test_an_unreachable_smtp_server_loses_the_mail_not_the_receipt(
         assert (outbox.sent, outbox.failed) == (0, 1)
         ready = (await http.get("/readyz")).json()
         assert ready["opt_in_mails"]["failed"] == 1
-        assert len(await app.state.gateway.store.latest_receipts(5)) == 1
+        assert len(await app.state.gateway.store.receipts.latest_receipts(5)) == 1
 
 
 async def test_starttls_is_required_unless_plain_text_was_allowed(

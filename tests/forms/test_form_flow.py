@@ -83,7 +83,7 @@ class Running:
         )
 
     async def receipts(self, subject: str) -> list[Receipt]:
-        return await self.gateway.store.subject_receipts(subject)
+        return await self.gateway.store.receipts.subject_receipts(subject)
 
     async def confirmation_path(self, index: int = 0) -> str:
         mail = (await self.smtp.inbox.wait_for(index + 1))[index]
@@ -94,11 +94,11 @@ class Running:
             campaign="news-1", recipient=subject, sent_at=self.gateway.clock() - 3600
         )
         firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
-        before = len(await self.gateway.store.email_events(subject))
+        before = len(await self.gateway.store.email.email_events(subject))
         beacon = await self.http.get(urlsplit(links.open_url).path, headers={"User-Agent": firefox})
         assert beacon.status_code == 200
         await self.gateway.email.recorder.flush(settle=False)
-        return len(await self.gateway.store.email_events(subject)) - before
+        return len(await self.gateway.store.email.email_events(subject)) - before
 
 
 @pytest.fixture
@@ -310,7 +310,7 @@ async def test_a_filled_honeypot_is_answered_but_nothing_is_kept_or_sent(running
     assert await running.receipts(subject_of("ada@example.com")) == []
     await running.gateway.counter.flush()
     day = running.gateway.counter.today()
-    counts = await running.gateway.store.counts("form_refusal", day, day)
+    counts = await running.gateway.store.counts.counts("form_refusal", day, day)
     assert {key.label: n for key, n in counts.items()} == {"honeypot": 1}
     assert running.smtp.inbox.count() == 0
 

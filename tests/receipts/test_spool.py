@@ -71,9 +71,9 @@ async def test_receipts_survive_a_redis_outage_exactly_once(tmp_path: Path, make
 
         store = open_store(settings)
         await store.open()
-        receipts = [r async for r in store.iter_receipts()]
+        receipts = [r async for r in store.receipts.iter_receipts()]
         days = sorted({r.day for r in receipts})
-        counted = await store.counts("consent_action", days[0], days[-1])
+        counted = await store.counts.counts("consent_action", days[0], days[-1])
         await store.close()
         stored = Counter(r.receipt_id for r in receipts)
         expected = before + during + after
@@ -98,15 +98,15 @@ async def test_replay_is_idempotent_when_cut_short(tmp_path: Path, make_settings
     await spool.append(receipts)
 
     async def write_then_crash(batch: list[Receipt]) -> None:
-        await store.add_receipts(batch)
+        await store.receipts.add_receipts(batch)
         raise OSError("crash before emptying the spool")
 
     with pytest.raises(OSError, match="crash"):
         await spool.replay(write_then_crash)
     assert spool.depth() == 7
-    assert await spool.replay(store.add_receipts) == 7
+    assert await spool.replay(store.receipts.add_receipts) == 7
     assert spool.depth() == 0
-    assert [r async for r in store.iter_receipts()] == receipts
+    assert [r async for r in store.receipts.iter_receipts()] == receipts
     await store.close()
 
 
@@ -131,13 +131,13 @@ async def test_concurrent_receipts_are_committed_in_few_batches(make_settings) -
     store = open_store(settings)
     await store.open()
     batches: list[int] = []
-    original = store.add_receipts
+    original = store.receipts.add_receipts
 
     async def counting(batch):
         batches.append(len(batch))
         await original(batch)
 
-    store.add_receipts = counting  # type: ignore[method-assign]  # observe, not replace
+    store.receipts.add_receipts = counting  # type: ignore[method-assign]  # observe, not replace
     writer = ReceiptWriter(store, ReceiptSpool(settings.site.spool_path), replay_seconds=60)
     await writer.start()
     outcomes = await asyncio.gather(
@@ -150,7 +150,7 @@ async def test_concurrent_receipts_are_committed_in_few_batches(make_settings) -
     assert set(outcomes) == {"stored"}
     assert sum(batches) == 300
     assert len(batches) < 30, batches
-    assert len([r async for r in store.iter_receipts()]) == 300
+    assert len([r async for r in store.receipts.iter_receipts()]) == 300
     await store.close()
 
 
@@ -167,7 +167,7 @@ async def test_closing_the_writer_flushes_what_is_queued(make_settings) -> None:
     await asyncio.sleep(0)
     await writer.close()
     await asyncio.gather(*pending)
-    assert len([r async for r in store.iter_receipts()]) == 5
+    assert len([r async for r in store.receipts.iter_receipts()]) == 5
     await store.close()
 
 
@@ -179,7 +179,7 @@ async def test_an_unexpected_store_error_answers_every_waiter(make_settings) -> 
     async def broken(batch):
         raise RuntimeError("a bug in a backend")
 
-    store.add_receipts = broken  # type: ignore[method-assign]
+    store.receipts.add_receipts = broken  # type: ignore[method-assign]
     writer = ReceiptWriter(store, ReceiptSpool(settings.site.spool_path), replay_seconds=60)
     await writer.start()
     results = await asyncio.wait_for(

@@ -58,7 +58,7 @@ async def _choose(http: httpx.AsyncClient, *categories: str) -> str:
 
 async def _receipt_count(app: Starlette) -> int:
     # `record` answers once the receipt is committed: nothing to wait for.
-    return sum([1 async for _ in _gateway(app).store.iter_receipts(None, None)])
+    return sum([1 async for _ in _gateway(app).store.receipts.iter_receipts(None, None)])
 
 
 # ------------------------------------------------------------------ open redirect

@@ -124,7 +124,7 @@ async def test_injection_csv_every_export_neutralises_formula_cells(
     app = create_app(settings)
     async with serving(app) as http:
         gateway: Gateway = app.state.gateway
-        await gateway.store.add_receipts(_hostile_receipts())
+        await gateway.store.receipts.add_receipts(_hostile_receipts())
         api = await http.get("/api/receipts", params={"format": "csv"}, headers=AUTH)
         assert api.status_code == 200, api.text
         _assert_neutral(api.text)

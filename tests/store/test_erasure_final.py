@@ -27,35 +27,35 @@ from tests.store.test_rights_contract import raw_redis as raw_redis  # the fixtu
 
 
 async def test_nothing_lands_under_an_erased_subject(store: Store) -> None:
-    await store.add_receipts([receipt("esp-1", at=T0)])
-    await store.erase_subject("esp-1", T0 + 60)
+    await store.receipts.add_receipts([receipt("esp-1", at=T0)])
+    await store.rights.erase_subject("esp-1", T0 + 60)
 
     late_receipt, other_receipt = receipt("esp-1", at=T0 + 1), receipt("esp-2", at=T0 + 2)
-    stored = await store.add_receipts([late_receipt, other_receipt])
+    stored = await store.receipts.add_receipts([late_receipt, other_receipt])
     assert stored == [other_receipt], "the erased subject's receipt is refused, not stored"
-    await store.add_email_events([email_event("esp-1"), email_event("esp-2")])
-    await store.put_recipient_consent(RecipientConsent("esp-1", "granted", T0 + 90, "r9"))
-    await store.put_objection(Objection("esp-1", ("marketing",), T0 + 90, "r8"))
+    await store.email.add_email_events([email_event("esp-1"), email_event("esp-2")])
+    await store.email.put_recipient_consent(RecipientConsent("esp-1", "granted", T0 + 90, "r9"))
+    await store.rights.put_objection(Objection("esp-1", ("marketing",), T0 + 90, "r8"))
 
-    assert await store.subject_receipts("esp-1") == []
+    assert await store.receipts.subject_receipts("esp-1") == []
     assert await all_receipts(store) == [other_receipt]
-    assert await store.email_events("esp-1") == []
-    assert await store.subject_objection("esp-1") is None
-    assert [o.subject_id for o in await store.objections_since(float("-inf"))] == []
+    assert await store.email.email_events("esp-1") == []
+    assert await store.rights.subject_objection("esp-1") is None
+    assert [o.subject_id for o in await store.rights.objections_since(float("-inf"))] == []
     # Nothing was written behind the tombstone: a second erasure finds nothing to delete.
-    assert await store.erase_subject("esp-1", T0 + 120) == ERASED_NOTHING
-    assert await store.suppression("esp-1") == T0 + 60, "the first erasure's date stays"
+    assert await store.rights.erase_subject("esp-1", T0 + 120) == ERASED_NOTHING
+    assert await store.rights.suppression("esp-1") == T0 + 60, "the first erasure's date stays"
     # Someone else's writes in the same batches went through.
-    assert await store.subject_receipts("esp-2") == [other_receipt]
-    assert len(await store.email_events("esp-2")) == 1
+    assert await store.receipts.subject_receipts("esp-2") == [other_receipt]
+    assert len(await store.email.email_events("esp-2")) == 1
 
 
 async def test_add_receipts_returns_only_what_it_newly_stored(store: Store) -> None:
     first, second = receipt("esp-1", at=T0), receipt("esp-2", at=T0 + 1)
-    assert await store.add_receipts([first]) == [first]
-    assert await store.add_receipts([first, second]) == [second]  # a replayed spool
-    assert await store.add_receipts([first, second]) == []
-    assert await store.add_receipts([]) == []
+    assert await store.receipts.add_receipts([first]) == [first]
+    assert await store.receipts.add_receipts([first, second]) == [second]  # a replayed spool
+    assert await store.receipts.add_receipts([first, second]) == []
+    assert await store.receipts.add_receipts([]) == []
 
 
 @pytest.mark.parametrize("store_url", ["redis", "cluster"], indirect=True)
@@ -66,9 +66,9 @@ async def test_an_erasure_cut_short_after_its_first_step_is_finished_by_the_purg
     receipts' copies in the day sets (other slots). If the store goes away in between, the
     tombstone already hides the receipts and refuses writes; the next purge finishes it."""
     mine, theirs = receipt("esp-1", at=T0), receipt("esp-2", at=T0 + 1)
-    await store.add_receipts([mine, theirs])
+    await store.receipts.add_receipts([mine, theirs])
     assert isinstance(store, RedisStore)
-    await store._script(  # the first step alone, as if the connection dropped after it
+    await store.connection.script(  # the first step alone, as if the connection dropped after it
         ERASE_SUBJECT,
         [
             subject_receipts_key("esp-1"),
@@ -79,11 +79,11 @@ async def test_an_erasure_cut_short_after_its_first_step_is_finished_by_the_purg
         ],
         [repr(T0 + 60)],
     )
-    assert await store.subject_receipts("esp-1") == []  # tombstone wins
-    assert await store.add_receipts([receipt("esp-1", at=T0 + 2)]) == []
-    await store.purge(T0 + 120)
+    assert await store.receipts.subject_receipts("esp-1") == []  # tombstone wins
+    assert await store.receipts.add_receipts([receipt("esp-1", at=T0 + 2)]) == []
+    await store.retention.purge(T0 + 120)
     assert await all_receipts(store) == [theirs]
-    assert await store.erase_subject("esp-1", T0 + 180) == ERASED_NOTHING
+    assert await store.rights.erase_subject("esp-1", T0 + 180) == ERASED_NOTHING
 
 
 @pytest.mark.parametrize("store_url", ["redis", "cluster"], indirect=True)
@@ -91,9 +91,9 @@ async def test_writes_go_on_after_the_servers_forget_the_scripts(
     store: Store, raw_redis: Any
 ) -> None:
     """A restarted or new node knows no script: the store loads it again."""
-    await store.add_receipts([receipt("esp-1", at=T0)])
+    await store.receipts.add_receipts([receipt("esp-1", at=T0)])
     raw_redis.script_flush()
     stored = receipt("esp-2", at=T0 + 1)
-    assert await store.add_receipts([stored]) == [stored]
-    await store.add_email_events([email_event("esp-2")])
-    assert len(await store.email_events("esp-2")) == 1
+    assert await store.receipts.add_receipts([stored]) == [stored]
+    await store.email.add_email_events([email_event("esp-2")])
+    assert len(await store.email.email_events("esp-2")) == 1

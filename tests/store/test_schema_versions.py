@@ -158,9 +158,9 @@ async def test_a_database_of_the_previous_release_is_migrated_and_keeps_its_hits
     hits = [hit(n) for n in range(5)]
     previous_release_database(path, hits)
     settings = make_settings(store=f"sqlite:///{path}")
-    store, queue = open_store(settings), open_hit_queue(settings)
+    store = open_store(settings)
     await store.open()
-    await queue.open()
+    queue = open_hit_queue(store, settings.delivery.shards)
     try:
         assert version_and_columns(path) == (VERSION, {"vendor", "depth", "bytes", "anonymous"})
         depth = (await queue.depths(["ga4"]))["ga4"]
@@ -174,10 +174,9 @@ async def test_a_database_of_the_previous_release_is_migrated_and_keeps_its_hits
         full = QueueCap(100, sum(len(q.to_json()) for q in hits[2:]) + 10)
         assert await queue.append([hit(9)], full) == {"ga4": {"cap": 1}}
         # Erasure still finds the migrated entries by their subject.
-        await store.erase_subject("c1", 3000.0)
+        await store.rights.erase_subject("c1", 3000.0)
         assert (await queue.depths(["ga4"]))["ga4"].depth == 0
     finally:
-        await queue.close()
         await store.close()
 
 
@@ -186,15 +185,17 @@ async def test_opening_again_migrates_nothing_and_a_new_file_starts_current(
 ) -> None:
     path = tmp_path / "new.sqlite3"
     for _ in range(2):
-        queue = open_hit_queue(make_settings(store=f"sqlite:///{path}"))
-        await queue.open()
+        queue_store = open_store(make_settings(store=f"sqlite:///{path}"))
+        await queue_store.open()
+        queue = open_hit_queue(queue_store)
         await queue.append([hit(1)], cap=10)
-        await queue.close()
+        await queue_store.close()
         assert version_and_columns(path) == (VERSION, {"vendor", "depth", "bytes", "anonymous"})
-    queue = open_hit_queue(make_settings(store=f"sqlite:///{path}"))
-    await queue.open()
+    queue_store = open_store(make_settings(store=f"sqlite:///{path}"))
+    await queue_store.open()
+    queue = open_hit_queue(queue_store)
     try:
         depth = (await queue.depths(["ga4"]))["ga4"]
         assert (depth.depth, depth.bytes) == (2, 2 * len(hit(1).to_json()))
     finally:
-        await queue.close()
+        await queue_store.close()

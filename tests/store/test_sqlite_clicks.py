@@ -39,12 +39,12 @@ async def test_erasure_and_the_purge_leave_no_click_naming_a_subject(tmp_path: P
             Click("spring|esp-42|100", "esp-42", now, 1),
             Click("spring|esp-7|100", "esp-7", now, 1),
         ]
-        await store.add_clicks(clicks, now)
+        await store.shared.add_clicks(clicks, now)
         assert rows_naming(database, "esp-42")
-        await store.erase_subject("esp-42", now)
+        await store.rights.erase_subject("esp-42", now)
         assert rows_naming(database, "esp-42") == []
         assert rows_naming(database, "esp-7")  # others keep theirs until the window passes
-        await store.purge(now + CLICK_WINDOW_SECONDS + 1)
+        await store.retention.purge(now + CLICK_WINDOW_SECONDS + 1)
         assert rows_naming(database, "esp-7") == []
     finally:
         await store.close()

@@ -48,7 +48,7 @@ async def test_opening_waits_while_another_process_creates_the_database(
     other.execute("COMMIT")
     other.close()
     await asyncio.wait_for(opening, 30)
-    await store.add_counts({})
+    await store.counts.add_counts({})
     await store.close()
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"

@@ -14,6 +14,7 @@ from gateway.delivery.sender import AnswerLost, NotSent, VendorSender
 from gateway.errors import StoreUnavailable
 from gateway.model.outbound_hits import OutboundHit
 from gateway.settings import Settings
+from gateway.store import open_store
 from gateway.tracking.appender import HitAppender
 from gateway.tracking.consent_mode import consent_mode_params
 from tests.servers import free_port
@@ -184,8 +185,9 @@ async def test_garbage_and_huge_answers_are_handled() -> None:
 async def test_the_edge_appends_to_the_store_in_batches(
     make_settings: Callable[..., Settings],
 ) -> None:
-    queue = open_hit_queue(make_settings())
-    await queue.open()
+    queue_store = open_store(make_settings())
+    await queue_store.open()
+    queue = open_hit_queue(queue_store)
     appender = HitAppender(queue, cap_per_vendor=3, clock=lambda: 1234.5)
     await appender.start()
     accepted = [appender.submit(hit(f"http://127.0.0.1:9/x?n={n}"), "c1") for n in range(5)]
@@ -195,7 +197,7 @@ async def test_the_edge_appends_to_the_store_in_batches(
     hits = [t.hit for t in await queue.take("test", "w", 10, 5, now=2000.0) if t.hit]
     assert [q.queued_at for q in hits] == [1234.5] * 3
     assert {q.consent_id for q in hits} == {"c1"}
-    await queue.close()
+    await queue_store.close()
 
 
 async def test_the_edge_keeps_hits_in_memory_while_the_store_is_down(make_settings) -> None:
@@ -227,8 +229,9 @@ async def test_a_vendor_appended_before_a_failure_is_not_appended_again(
 
     direct = redis.Redis(port=redis_single.port)
     direct.flushall()
-    queue = open_hit_queue(make_settings(store=redis_single.url, delivery_shards=1))
-    await queue.open()
+    queue_store = open_store(make_settings(store=redis_single.url, delivery_shards=1))
+    await queue_store.open()
+    queue = open_hit_queue(queue_store)
     appender = HitAppender(queue)
     direct.set(stream_key("b", 0), "not a stream")  # B's append fails (WRONGTYPE)
     for vendor in ("a", "a", "b", "b"):
@@ -241,15 +244,16 @@ async def test_a_vendor_appended_before_a_failure_is_not_appended_again(
     depths = await queue.depths(["a", "b"])
     assert (depths["a"].depth, depths["b"].depth) == (2, 2)
     assert (appender.counts["a"].queued, appender.counts["b"].queued) == (2, 2)
-    await queue.close()
+    await queue_store.close()
     direct.close()
 
 
 async def test_an_erased_subjects_hits_leave_the_edges_buffer(
     make_settings: Callable[..., Settings],
 ) -> None:
-    queue = open_hit_queue(make_settings())
-    await queue.open()
+    queue_store = open_store(make_settings())
+    await queue_store.open()
+    queue = open_hit_queue(queue_store)
     appender = HitAppender(queue)  # not started: the hits wait in the buffer
     for subject in ("erased", "kept", "erased"):
         appender.submit(hit("http://127.0.0.1:9/x"), subject)
@@ -257,4 +261,4 @@ async def test_an_erased_subjects_hits_leave_the_edges_buffer(
     await appender.flush()
     taken = await queue.take("test", "w", 10, 5, now=2000.0)
     assert [t.hit.consent_id for t in taken if t.hit] == ["kept"]
-    await queue.close()
+    await queue_store.close()

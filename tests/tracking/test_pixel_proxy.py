@@ -300,7 +300,7 @@ async def test_decisions_are_counted_per_day_vendor_and_outcome(http, vendor) ->
     gateway = gateway_of(http)
     await gateway.counter.flush()
     day = gateway.counter.today()
-    counts = await gateway.store.counts("pixel", day, day)
+    counts = await gateway.store.counts.counts("pixel", day, day)
     assert counts == {
         CountKey(day, "pixel", "ga4:anonymous"): 2,
         CountKey(day, "pixel", "meta_pixel:block"): 1,

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 from gateway.errors import StoreUnavailable
 from gateway.model.days import day_of
 from gateway.store import retention_rules
-from gateway.store.redis_clients import REDIS_FAULTS
+from gateway.store.redis_connection import REDIS_FAULTS
 from gateway.store.redis_keys import (
     DAYS_KEY,
     day_receipts_key,

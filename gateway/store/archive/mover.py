@@ -65,7 +65,7 @@ class ArchiveMover:
     async def run_once(self, *, lease: bool = True) -> MoveRound | None:
         """One round, unless another instance holds the lease (then None)."""
         now = self.clock()
-        if lease and not await self.store.claim(LEASE, self.seconds * 0.9, now):
+        if lease and not await self.store.shared.claim(LEASE, self.seconds * 0.9, now):
             return None
         done = MoveRound()
         await self._move_receipts(now, done)

@@ -22,29 +22,46 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
-from typing import Any, cast
+from typing import cast
 
+from gateway.consent.objections import Objection
 from gateway.errors import StoreUnavailable
-from gateway.model.email_events import EmailEvent
+from gateway.model.email_events import EmailEvent, RecipientConsent
 from gateway.model.receipts import Receipt
 from gateway.settings import Settings
 from gateway.store import retention_rules
 from gateway.store.archive.postgres import Archive
-from gateway.store.base import PurgeProgress, SubjectStanding
+from gateway.store.base import (
+    EmailRecords,
+    PurgeProgress,
+    Receipts,
+    Retention,
+    Rights,
+    SubjectStanding,
+)
 from gateway.store.redis import RedisStore
+from gateway.store.redis_connection import Client
 
 
 class ArchivedRedisStore(RedisStore):
+    """A `RedisStore` whose receipts, email records, rights and retention facets also read
+    (and erase, and purge) the archive; counts and shared state are Redis's alone."""
+
     name = "redis+archive"
 
     def __init__(self, url: str, settings: Settings) -> None:
         super().__init__(url, settings)
         self.archive = Archive(settings.archive.url, settings.store.timeout_seconds)
+        hot_rights = self.rights
+        self.receipts = ArchivedReceipts(self.receipts, hot_rights, self.archive)
+        self.email = ArchivedEmail(self.email, self.archive, settings)
+        self.rights = ArchivedRights(hot_rights, self.archive)
+        self.retention = ArchivedRetention(self.retention, self.archive, settings)
 
     @property
-    def hot_client(self) -> Any:
+    def hot_client(self) -> Client:
         """The Redis client, for the mover's reads and deletes (`gateway.store.archive.hot`)."""
-        return self._client
+        return self.connection.client
 
     async def open(self) -> None:
         await super().open()
@@ -54,22 +71,89 @@ class ArchivedRedisStore(RedisStore):
         await self.archive.close()
         await super().close()
 
+
+class ArchivedReceipts:
+    def __init__(self, hot: Receipts, rights: Rights, archive: Archive) -> None:
+        self.hot, self.rights, self.archive = hot, rights, archive
+
+    async def add_receipts(self, receipts: Sequence[Receipt]) -> list[Receipt]:
+        return await self.hot.add_receipts(receipts)
+
     async def subject_receipts(self, subject_id: str) -> list[Receipt]:
-        hot = await super().subject_receipts(subject_id)
-        if not hot and await self.suppression(subject_id) is not None:
+        hot = await self.hot.subject_receipts(subject_id)
+        if not hot and await self.rights.suppression(subject_id) is not None:
             return []  # erased: an erasure under way may not have reached the archive yet
         return _once([*hot, *await self.archive.subject_receipts(subject_id)])
 
+    async def iter_receipts(
+        self, since: float | None = None, until: float | None = None, page: int = 1000
+    ) -> AsyncIterator[Receipt]:
+        async with self.archive.receipts_between(since, until, page) as archived:
+            hot = cast(AsyncGenerator[Receipt], self.hot.iter_receipts(since, until, page))
+            async with contextlib.aclosing(hot):
+                async for receipt in _merged(archived, hot):
+                    yield receipt
+
+    async def latest_receipts(self, limit: int) -> list[Receipt]:
+        hot = await self.hot.latest_receipts(limit)
+        if len(hot) >= limit:
+            return hot
+        try:
+            archived = await self.archive.latest_receipts(limit)
+        except StoreUnavailable:
+            return hot  # the dashboard's list, not proof: what Redis holds, rather than nothing
+        return _once([*hot, *archived])[::-1][:limit]
+
+
+class ArchivedEmail:
+    def __init__(self, hot: EmailRecords, archive: Archive, settings: Settings) -> None:
+        self.hot, self.archive, self.settings = hot, archive, settings
+
+    async def put_recipient_consent(self, consent: RecipientConsent) -> None:
+        await self.hot.put_recipient_consent(consent)
+
+    async def recipient_consents(self, subject_ids: Sequence[str]) -> dict[str, RecipientConsent]:
+        return await self.hot.recipient_consents(subject_ids)
+
+    async def add_email_events(self, events: Sequence[EmailEvent]) -> None:
+        await self.hot.add_email_events(events)
+
     async def email_events(self, subject_id: str) -> list[EmailEvent]:
-        hot = await super().email_events(subject_id)
+        hot = await self.hot.email_events(subject_id)
         since = retention_rules.events_cutoff(self.settings, time.time())
         archived = await self.archive.subject_events(subject_id, since)
         seen = {event.event_id for event in hot}
         events = [*hot, *(event for event in archived if event.event_id not in seen)]
         return sorted(events, key=lambda e: (e.created_at, e.event_id))
 
+
+class ArchivedRights:
+    def __init__(self, hot: Rights, archive: Archive) -> None:
+        self.hot, self.archive = hot, archive
+
+    async def put_objection(self, objection: Objection) -> None:
+        await self.hot.put_objection(objection)
+
+    async def subject_objection(self, subject_id: str) -> Objection | None:
+        return await self.hot.subject_objection(subject_id)
+
+    async def objections_since(self, since: float) -> list[Objection]:
+        return await self.hot.objections_since(since)
+
+    async def note_choice_change(self, subject_id: str, at: float) -> None:
+        await self.hot.note_choice_change(subject_id, at)
+
+    async def choice_changes_since(self, since: float) -> list[str]:
+        return await self.hot.choice_changes_since(since)
+
+    async def suppression(self, subject_id: str) -> float | None:
+        return await self.hot.suppression(subject_id)
+
+    async def suppressions_since(self, since: float) -> dict[str, float]:
+        return await self.hot.suppressions_since(since)
+
     async def subject_standings(self, subject_ids: Sequence[str]) -> dict[str, SubjectStanding]:
-        standings = await super().subject_standings(subject_ids)
+        standings = await self.hot.subject_standings(subject_ids)
         # Everything newer than the archive's newest is in Redis: only subjects without a
         # choice there can have their latest one in the archive.
         missing = [s for s, standing in standings.items() if standing.latest_choice is None]
@@ -81,32 +165,18 @@ class ArchivedRedisStore(RedisStore):
                     standings[subject] = SubjectStanding(False, standing.objection, receipt)
         return standings
 
-    async def iter_receipts(
-        self, since: float | None = None, until: float | None = None, page: int = 1000
-    ) -> AsyncIterator[Receipt]:
-        async with self.archive.receipts_between(since, until, page) as archived:
-            hot = cast(AsyncGenerator[Receipt], super().iter_receipts(since, until, page))
-            async with contextlib.aclosing(hot):
-                async for receipt in _merged(archived, hot):
-                    yield receipt
-
-    async def latest_receipts(self, limit: int) -> list[Receipt]:
-        hot = await super().latest_receipts(limit)
-        if len(hot) >= limit:
-            return hot
-        try:
-            archived = await self.archive.latest_receipts(limit)
-        except StoreUnavailable:
-            return hot  # the dashboard's list, not proof: what Redis holds, rather than nothing
-        return _once([*hot, *archived])[::-1][:limit]
-
     async def erase_subject(self, subject_id: str, erased_at: float) -> dict[str, int]:
         archived = await self.archive.erase_subject(subject_id, erased_at)
-        erased = await super().erase_subject(subject_id, erased_at)
+        erased = await self.hot.erase_subject(subject_id, erased_at)
         return {kind: n + archived.get(kind, 0) for kind, n in erased.items()}
 
+
+class ArchivedRetention:
+    def __init__(self, hot: Retention, archive: Archive, settings: Settings) -> None:
+        self.hot, self.archive, self.settings = hot, archive, settings
+
     async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:
-        removed = await super().purge(now, progress)
+        removed = await self.hot.purge(now, progress)
         dropped = await self.archive.drop_expired(
             retention_rules.receipts_cutoff(self.settings, now),
             retention_rules.events_cutoff(self.settings, now),

@@ -74,11 +74,18 @@ class MovingStore(ArchivedRedisStore):
     """The archived store, moving after every write: the contract's records (dated in 2025,
     older than the hot window) are then read back from PostgreSQL."""
 
-    async def add_receipts(self, receipts: Sequence[Receipt]) -> list[Receipt]:
-        stored = await super().add_receipts(receipts)
-        await ArchiveMover(self).run_once(lease=False)
-        return stored
+    def __init__(self, url: str, settings: Settings) -> None:
+        super().__init__(url, settings)
+        add_receipts, add_email_events = self.receipts.add_receipts, self.email.add_email_events
 
-    async def add_email_events(self, events: Sequence[EmailEvent]) -> None:
-        await super().add_email_events(events)
-        await ArchiveMover(self).run_once(lease=False)
+        async def moving_receipts(receipts: Sequence[Receipt]) -> list[Receipt]:
+            stored = await add_receipts(receipts)
+            await ArchiveMover(self).run_once(lease=False)
+            return stored
+
+        async def moving_events(events: Sequence[EmailEvent]) -> None:
+            await add_email_events(events)
+            await ArchiveMover(self).run_once(lease=False)
+
+        self.receipts.add_receipts = moving_receipts  # type: ignore[method-assign]
+        self.email.add_email_events = moving_events  # type: ignore[method-assign]

@@ -34,7 +34,7 @@ async def test_killed_movers_under_load_lose_and_double_nothing(
     assert isinstance(store, ArchivedRedisStore)
     await store.open()
     written = old_receipts(600, subjects=50)
-    await store.add_receipts(written)
+    await store.receipts.add_receipts(written)
     rng = random.Random()
     log = (tmp_path / "mover.log").open("ab")
     try:
@@ -63,7 +63,7 @@ async def test_killed_movers_under_load_lose_and_double_nothing(
                         *old_receipts(20, subjects=50, days_ago=10 + kill),
                         receipt(f"young-{kill}-{rng.random()}", at=round(time.time(), 3)),
                     ]
-                    await store.add_receipts(more)
+                    await store.receipts.add_receipts(more)
                     written += more
                     await asyncio.sleep(0.01)
             finally:
@@ -76,7 +76,7 @@ async def test_killed_movers_under_load_lose_and_double_nothing(
         young = [r for r in written if r.created_at > time.time() - 7 * DAY]
         assert len(ids) == len(written) - len(young)
         assert await hot_receipt_count(store) == len(young)
-        exported = [r.receipt_id async for r in store.iter_receipts()]
+        exported = [r.receipt_id async for r in store.receipts.iter_receipts()]
         assert sorted(exported) == sorted(r.receipt_id for r in written)  # nothing lost
     finally:
         log.close()

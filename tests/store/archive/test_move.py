@@ -28,9 +28,9 @@ async def test_old_records_move_and_young_ones_stay(
 ) -> None:
     old = old_receipts(30)
     young = receipt("subject-0001-aaaaaaaa", at=round(time.time() - DAY, 3))
-    await archived.add_receipts([*old, young])
+    await archived.receipts.add_receipts([*old, young])
     events = [email_event("esp-1", at=r.created_at) for r in old[:5]]
-    await archived.add_email_events([*events, email_event("esp-1")])
+    await archived.email.add_email_events([*events, email_event("esp-1")])
 
     moved = await ArchiveMover(archived).run_once()
 
@@ -43,11 +43,11 @@ async def test_old_records_move_and_young_ones_stay(
     assert await hot_receipt_count(archived) == 1  # the young one
     # One view: the subject's receipts and events and the export hold each record once.
     mine = [r for r in [*old, young] if r.subject_id == young.subject_id]
-    assert await archived.subject_receipts(young.subject_id) == sorted(
+    assert await archived.receipts.subject_receipts(young.subject_id) == sorted(
         mine, key=lambda r: (r.created_at, r.receipt_id)
     )
-    assert len(await archived.email_events("esp-1")) == 6
-    exported = [r async for r in archived.iter_receipts(page=7)]
+    assert len(await archived.email.email_events("esp-1")) == 6
+    exported = [r async for r in archived.receipts.iter_receipts(page=7)]
     assert sorted(r.receipt_id for r in exported) == sorted(r.receipt_id for r in [*old, young])
     assert [r.created_at for r in exported] == sorted(r.created_at for r in exported)
     assert (await ArchiveMover(archived).run_once(lease=False)) == type(moved)()  # nothing left
@@ -58,16 +58,16 @@ async def test_a_crash_after_the_commit_doubles_nothing(
 ) -> None:
     """The mover wrote a batch to PostgreSQL and died before taking it out of Redis."""
     old = old_receipts(40)
-    await archived.add_receipts(old)
+    await archived.receipts.add_receipts(old)
     cutoff = time.time() - 7 * DAY
     batch = await hot.old_receipts(archived.hot_client, cutoff, 25)
     assert await archived.archive.add_receipts(batch) == 25  # committed; Redis untouched
 
     # Meanwhile every reader sees each receipt once.
-    exported = [r.receipt_id async for r in archived.iter_receipts()]
+    exported = [r.receipt_id async for r in archived.receipts.iter_receipts()]
     assert sorted(exported) == sorted(r.receipt_id for r in old)
     subject = old[0].subject_id
-    assert len(await archived.subject_receipts(subject)) == len(
+    assert len(await archived.receipts.subject_receipts(subject)) == len(
         [r for r in old if r.subject_id == subject]
     )
 
@@ -92,7 +92,7 @@ async def test_an_archive_down_loses_nothing_and_refuses_no_write(
     await store.open()
     try:
         old = old_receipts(20)
-        assert len(await store.add_receipts(old)) == 20  # taken: writes go to Redis only
+        assert len(await store.receipts.add_receipts(old)) == 20  # taken: writes go to Redis only
         mover = ArchiveMover(store)
         with pytest.raises(StoreUnavailable):
             await mover.run_once()
@@ -127,13 +127,13 @@ async def test_two_instances_move_each_record_once(
     await second.open()
     try:
         old = old_receipts(300, subjects=40)
-        await first.add_receipts(old[:150])
-        await second.add_receipts(old[150:])
+        await first.receipts.add_receipts(old[:150])
+        await second.receipts.add_receipts(old[150:])
         rounds = await asyncio.gather(
             ArchiveMover(first, batch=20).run_once(), ArchiveMover(second, batch=20).run_once()
         )
         assert sum(r is None for r in rounds) == 1  # the other held the lease
-        await first.add_receipts(old_receipts(200, subjects=40, days_ago=40))
+        await first.receipts.add_receipts(old_receipts(200, subjects=40, days_ago=40))
         for _ in range(5):
             await asyncio.gather(
                 ArchiveMover(first, batch=15).run_once(lease=False),
@@ -157,22 +157,22 @@ async def test_erasure_racing_a_move_leaves_nothing(
         subject = f"erased-{attempt:02d}-bbbbbbbb"
         mine = [receipt(subject, at=r.created_at + 0.5) for r in old_receipts(30, subjects=1)]
         others = old_receipts(60, subjects=6, days_ago=20 + attempt)
-        await archived.add_receipts([*mine, *others])
-        await archived.add_email_events([email_event(subject, at=mine[0].created_at)])
+        await archived.receipts.add_receipts([*mine, *others])
+        await archived.email.add_email_events([email_event(subject, at=mine[0].created_at)])
 
         async def erase(subject: str) -> None:
             await asyncio.sleep(rng.uniform(0, 0.05))
-            await archived.erase_subject(subject, time.time())
+            await archived.rights.erase_subject(subject, time.time())
 
         await asyncio.gather(ArchiveMover(archived, batch=7).run_once(lease=False), erase(subject))
         await ArchiveMover(archived).run_once(lease=False)
 
         assert await archived_ids(archive_url, subject=subject) == []
         assert await archived_ids(archive_url, "archived_email_events", subject=subject) == []
-        assert await archived.subject_receipts(subject) == []
-        assert await archived.email_events(subject) == []
+        assert await archived.receipts.subject_receipts(subject) == []
+        assert await archived.email.email_events(subject) == []
         # Replaying the subject's receipts (a spool) lands nowhere.
-        assert await archived.add_receipts(mine) == []
+        assert await archived.receipts.add_receipts(mine) == []
         assert (
             await archived.archive.add_receipts(
                 [HotRecord(r.receipt_id, r.subject_id, r.created_at, r.to_json()) for r in mine]

@@ -56,8 +56,8 @@ async def test_records_land_in_their_months_partition_and_retention_drops_it(
     ancient = receipt("subject-ancient-aaaa", at=round(now - keep + 40 * DAY, 3))
     recent = receipt("subject-recent-aaaaa", at=round(now - 30 * DAY, 3))
     event = email_event("esp-1", at=now - 30 * DAY)
-    await archived.add_receipts([ancient, recent])
-    await archived.add_email_events([event])
+    await archived.receipts.add_receipts([ancient, recent])
+    await archived.email.add_email_events([event])
     await ArchiveMover(archived).run_once(lease=False)
     names = partitions(archive_url, "archived_receipts")
     expected = {
@@ -70,15 +70,15 @@ async def test_records_land_in_their_months_partition_and_retention_drops_it(
     ]
 
     # Nothing has outlived its retention yet; 100 days on, the ancient one's month has.
-    assert await archived.purge(now) == {"receipts": 0, "email_events": 0, "counts": 0}
-    removed = await archived.purge(now + 100 * DAY)
+    assert await archived.retention.purge(now) == {"receipts": 0, "email_events": 0, "counts": 0}
+    removed = await archived.retention.purge(now + 100 * DAY)
     assert removed["receipts"] == 1
     assert await archived_ids(archive_url) == [recent.receipt_id]
     ancient_month = schema.partition_name("archived_receipts", *schema.month_of(ancient.created_at))
     assert ancient_month not in partitions(archive_url, "archived_receipts")
     # The year ahead: the event (395 days) goes too, and the export still reads.
-    assert (await archived.purge(now + 400 * DAY))["email_events"] == 1
-    assert [r.receipt_id async for r in archived.iter_receipts()] == [recent.receipt_id]
+    assert (await archived.retention.purge(now + 400 * DAY))["email_events"] == 1
+    assert [r.receipt_id async for r in archived.receipts.iter_receipts()] == [recent.receipt_id]
 
 
 @pytest.mark.parametrize(
