@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from gateway.bodies.answers import Error
 from gateway.errors import ClientError
 
 RawHeaders = list[tuple[bytes, bytes]]
@@ -60,12 +61,10 @@ def client_error_answer(error: ClientError) -> Answer:
 def method_not_allowed(methods: Iterable[str]) -> Answer:
     """Starlette's 405 body, with the methods the route takes."""
     allow = ", ".join(methods)
-    return json_answer(
-        405, {"error": "method_not_allowed", "detail": "Method Not Allowed"}, {"Allow": allow}
-    )
+    return struct_answer(405, Error("method_not_allowed", "Method Not Allowed"), {"Allow": allow})
 
 
-NOT_FOUND: Answer = json_answer(404, {"error": "not_found", "detail": "Not Found"})
+NOT_FOUND: Answer = struct_answer(404, Error("not_found", "Not Found"))
 
 
 def encodable(value: Any) -> Any:
