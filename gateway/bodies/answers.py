@@ -121,6 +121,7 @@ def recipient_consent_recorded(email_category: str) -> type[RecipientConsentReco
         rename={RecipientConsentRecorded.email_category_field: email_category},
         frozen=True,
     )
+    shape.__doc__ = RecipientConsentRecorded.__doc__  # the schema's description
     return cast("type[RecipientConsentRecorded]", shape)
 
 
