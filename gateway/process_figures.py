@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import msgspec
+
+from gateway.bodies.answers import OptInMails
 from gateway.counting.counters import EventCounter
 from gateway.delivery.monitor import DeliveryMonitor
 from gateway.email.recorder import EmailRecorder
@@ -28,19 +31,17 @@ class ProcessFigures:
 
     def of_instance(self) -> dict[str, object]:
         """What this process publishes in its heartbeat and shows on `/readyz`."""
-        outbox = self.outbox
         return {
             "spool_depth": self.spool_depth(),
             "forwarder": self.delivery_totals(),
             "counts_lost": self.counter.lost,
             "email_events_dropped": self.email_recorder.dropped,
-            "opt_in_mails": {
-                "waiting": outbox.waiting,
-                "sent": outbox.sent,
-                "failed": outbox.failed,
-                "dropped": outbox.dropped,
-            },
+            "opt_in_mails": msgspec.structs.asdict(self.opt_in_mails()),
         }
+
+    def opt_in_mails(self) -> OptInMails:
+        outbox = self.outbox
+        return OptInMails(outbox.waiting, outbox.sent, outbox.failed, outbox.dropped)
 
     def delivery_totals(self) -> dict[str, int]:
         """Delivery figures summed over vendors (`delivery_report` has them per vendor)."""

@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.banner.details import vendor_details
 from gateway.banner.texts import DEFAULT_LANGUAGE
+from gateway.bodies.answers import BannerDetails
 from gateway.errors import ConfigError
 
 # Inside the package, so that a wheel carries it; `static/consent-banner` at the top of the
@@ -166,7 +167,7 @@ def details_route(config: Mapping[str, object]) -> Route:
 
 def split_config(
     config: Mapping[str, object],
-) -> tuple[dict[str, object], dict[str, dict[str, object]]]:
+) -> tuple[dict[str, object], dict[str, BannerDetails]]:
     """The first layer's config for the script, and per language the preferences layer's
     texts and vendor descriptions, which the banner fetches only when that layer opens."""
     texts = config["texts"]
@@ -183,11 +184,11 @@ def split_config(
     # data come with the details, which whatever shows a vendor (the preferences list, an
     # embed's placeholder) waits for. (The cookies to delete come from POST and DELETE /consent.)
     embedded["vendors"] = {v["id"]: v["category"] for v in vendors}
-    details: dict[str, dict[str, object]] = {
-        language: {
-            "texts": {k: v for k, v in values.items() if is_detail_text(k)},
-            "vendors": vendor_details(config, language),
-        }
+    details = {
+        language: BannerDetails(
+            texts={k: v for k, v in values.items() if is_detail_text(k)},
+            vendors=vendor_details(config, language),
+        )
         for language, values in texts.items()
     }
     return embedded, details
@@ -212,8 +213,7 @@ def render_script(source: str, config: Mapping[str, object]) -> str:
 
 def script_json(value: object) -> str:
     """Compact JSON that is safe anywhere in a script, even inside an HTML `<script>`."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.translate(_UNSAFE_IN_SCRIPT)
+    return msgspec.json.encode(value).decode().translate(_UNSAFE_IN_SCRIPT)
 
 
 def accepts_gzip(accept_encoding: str) -> bool:

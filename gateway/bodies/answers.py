@@ -4,7 +4,8 @@ out are `UNSET`; `null` is said where it is meant."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+import functools
+from typing import Annotated, Any, ClassVar, Literal, cast
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -106,6 +107,24 @@ class RecipientConsentRecorded(Struct, frozen=True):
     email_category_field: ClassVar[str] = "email_tracking"
 
 
+@functools.cache  # one class per configured name: a handful at most
+def recipient_consent_recorded(email_category: str) -> type[RecipientConsentRecorded]:
+    """`RecipientConsentRecorded` whose choice is sent under `email_category`, the configured
+    name (`/openapi.json` renames the field the same way)."""
+    fields = [
+        (field.name, field.type) for field in msgspec.structs.fields(RecipientConsentRecorded)
+    ]
+    shape = msgspec.defstruct(
+        RecipientConsentRecorded.__name__,
+        fields,
+        bases=(RecipientConsentRecorded,),
+        rename={RecipientConsentRecorded.email_category_field: email_category},
+        frozen=True,
+    )
+    shape.__doc__ = RecipientConsentRecorded.__doc__  # the schema's description
+    return cast("type[RecipientConsentRecorded]", shape)
+
+
 class Erasure(Struct, frozen=True):
     subject_id: str
     erased: ErasedCounts
@@ -132,21 +151,35 @@ class Health(Struct, frozen=True):
     status: str
 
 
-class Readiness(Struct, frozen=True):
+class OptInMails(Struct, frozen=True):
+    """This process's double opt-in mails (`gateway.forms.outbox`)."""
+
+    waiting: Count
+    sent: Count
+    failed: Count
+    dropped: Count
+
+
+class Readiness(Struct, frozen=True, kw_only=True):
     status: Literal["ready", "unavailable"]
+    reason: Annotated[str, _said("why the store cannot take a write (when unavailable)")] | (
+        UnsetType
+    ) = UNSET
     instance: Annotated[str, _said("the process that answered: host:pid")]
     store: str
     spool_depth: Count
     forwarder: dict[str, Count]
-    reason: Annotated[str, _said("why the store cannot take a write (when unavailable)")] | (
-        UnsetType
-    ) = UNSET
-    counts_lost: Count | UnsetType = UNSET
-    email_events_dropped: Count | UnsetType = UNSET
-    delivery: (
+    counts_lost: Count
+    email_events_dropped: Count
+    opt_in_mails: OptInMails
+    delivery: Annotated[
+        dict[str, dict[str, Annotated[float, Meta(ge=0)]]],
+        _said("per forwarding vendor: queue depth, oldest hit age, counters"),
+    ]
+    archive: (
         Annotated[
-            dict[str, dict[str, Annotated[float, Meta(ge=0)]]],
-            _said("per forwarding vendor: queue depth, oldest hit age, counters"),
+            dict[str, Any],
+            _said("with a PostgreSQL archive: whether it answers (`status`, `reason`), its lag"),
         ]
         | UnsetType
     ) = UNSET

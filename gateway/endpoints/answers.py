@@ -9,6 +9,9 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import msgspec
+
+from gateway.bodies.answers import Error
 from gateway.errors import ClientError
 
 RawHeaders = list[tuple[bytes, bytes]]
@@ -36,6 +39,15 @@ def json_answer(status: int, value: Any, headers: Mapping[str, str] | None = Non
     return status, raw_headers(named, body), body
 
 
+def struct_answer(
+    status: int, answer: msgspec.Struct, headers: Mapping[str, str] | None = None
+) -> Answer:
+    """`answer` (a struct of `gateway.bodies.answers`) as JSON; `UNSET` fields left out."""
+    body = msgspec.json.encode(answer)
+    named = {**(headers or {}), "Content-Type": "application/json"}
+    return status, raw_headers(named, body), body
+
+
 def client_error_parts(error: ClientError) -> tuple[int, Any, dict[str, str]]:
     """Status, JSON body and headers of a client error, on every kind of route."""
     return error.status, encodable(error.body()), error.headers()
@@ -49,12 +61,10 @@ def client_error_answer(error: ClientError) -> Answer:
 def method_not_allowed(methods: Iterable[str]) -> Answer:
     """Starlette's 405 body, with the methods the route takes."""
     allow = ", ".join(methods)
-    return json_answer(
-        405, {"error": "method_not_allowed", "detail": "Method Not Allowed"}, {"Allow": allow}
-    )
+    return struct_answer(405, Error("method_not_allowed", "Method Not Allowed"), {"Allow": allow})
 
 
-NOT_FOUND: Answer = json_answer(404, {"error": "not_found", "detail": "Not Found"})
+NOT_FOUND: Answer = struct_answer(404, Error("not_found", "Not Found"))
 
 
 def encodable(value: Any) -> Any:

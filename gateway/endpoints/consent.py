@@ -13,18 +13,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
+import msgspec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.banner.config import ShownTexts
+from gateway.bodies import answers
 from gateway.consent.choice import parse_choice
 from gateway.consent.cookie import COOKIE_NAME, ConsentCodec
 from gateway.consent.model import NECESSARY, Consent, new_consent_id
 from gateway.consent.supersede import takes_away
-from gateway.endpoints.bodies import read_json
+from gateway.endpoints.bodies import read_json, struct_response
 from gateway.endpoints.facts import request_facts
 from gateway.errors import Unprocessable
 from gateway.objection_registry import ObjectionRegistry
@@ -40,18 +41,17 @@ from gateway.visitors.headers import read_decision_headers
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie, Authorization"}
 
 
-def consent_json(consent: Consent | None, categories: tuple[str, ...]) -> dict[str, Any] | None:
-    if consent is None:
-        return None
-    return {
-        "id": consent.consent_id,
-        "revision": consent.revision,
-        "granted": sorted(consent.granted),
-        "denied": sorted(set(categories) - consent.granted),
-        "chosen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(consent.chosen_at)),
-        "gpc": consent.gpc,
-        "refused_vendors": sorted(consent.refused_vendors),
-    }
+def consent_answer(consent: Consent, categories: tuple[str, ...]) -> answers.Consent:
+    """`consent` as every answer shows it (`gateway.bodies.answers.Consent`)."""
+    return answers.Consent(
+        id=consent.consent_id,
+        revision=consent.revision,
+        granted=sorted(consent.granted),
+        denied=sorted(set(categories) - consent.granted),
+        chosen_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(consent.chosen_at)),
+        gpc=consent.gpc,
+        refused_vendors=sorted(consent.refused_vendors),
+    )
 
 
 def presented_tokens(request: Request) -> tuple[str, ...]:
@@ -133,16 +133,17 @@ class ConsentChoices:
             # older, narrower token then says less than the person allows, never more).
             await self.objections.choice_changed(consent.consent_id, receipt)
         token = self.codec.encode(consent)
-        body: dict[str, Any] = {
-            "consent": consent_json(consent, settings.consent.categories),
-            "receipt_id": receipt.receipt_id,
-            "gpc_applied": choice.gpc_applied,
-            "delete_cookies": self.refused_vendor_cookies(consent),
-        }
+        recorded = answers.ChoiceRecorded(
+            consent=consent_answer(consent, settings.consent.categories),
+            receipt_id=receipt.receipt_id,
+            gpc_applied=choice.gpc_applied,
+            delete_cookies=self.refused_vendor_cookies(consent),
+        )
         if choice.app is not None:
-            body |= {"token": token, "expires_in": settings.consent.consent_days * 86400}
-            return JSONResponse(body, headers=_PRIVATE)
-        response = JSONResponse(body, headers=_PRIVATE)
+            expires_in = settings.consent.consent_days * 86400
+            in_app = msgspec.structs.replace(recorded, token=token, expires_in=expires_in)
+            return struct_response(in_app, headers=_PRIVATE)
+        response = struct_response(recorded, headers=_PRIVATE)
         response.set_cookie(
             COOKIE_NAME,
             token,
@@ -164,9 +165,10 @@ class ConsentChoices:
         if previous is not None and self.objections.is_suppressed(previous.consent_id):
             previous = None  # already erased: nothing more is recorded under that id
         receipt_id = None
-        erased: dict[str, int] | None = None
+        erased: answers.ErasedCounts | None = None
         if previous is not None and erase:
-            erased = await self.rights.erase(previous.consent_id)
+            counts = await self.rights.erase(previous.consent_id)
+            erased = msgspec.convert(counts, answers.ErasedCounts)
         elif previous is not None:
             shown = self.shown_texts(_withdrawal_language(request))
             receipt = new_receipt(
@@ -185,14 +187,14 @@ class ConsentChoices:
             if previous.is_current(settings.consent.revision):  # an older one grants nothing anyway
                 await self.objections.choice_changed(previous.consent_id, receipt)
             receipt_id = receipt.receipt_id
-        body: dict[str, Any] = {
-            "withdrawn": True,
-            "receipt_id": receipt_id,
-            "delete_cookies": self.vendor_cookies(),
-        }
-        if erase:
-            body["erased"] = erased  # null: there was no (valid) cookie, so nothing to erase
-        response = JSONResponse(body, headers=_PRIVATE)
+        withdrawal = answers.Withdrawal(
+            withdrawn=True,
+            receipt_id=receipt_id,
+            delete_cookies=self.vendor_cookies(),
+            # null: there was no (valid) cookie, so nothing to erase
+            erased=erased if erase else msgspec.UNSET,
+        )
+        response = struct_response(withdrawal, headers=_PRIVATE)
         response.delete_cookie(
             COOKIE_NAME,
             path="/",
@@ -210,13 +212,13 @@ class ConsentChoices:
             if consent is None
             else await self.store.receipts.subject_receipts(consent.consent_id)
         )
-        body = {
-            "subject_id": consent.consent_id if consent else None,
-            "receipts": [
+        own = answers.OwnReceipts(
+            subject_id=consent.consent_id if consent else None,
+            receipts=[
                 receipt.to_dict() | {"created_at": receipt.created_iso()} for receipt in receipts
             ],
-        }
-        return JSONResponse(body, headers=_PRIVATE)
+        )
+        return struct_response(own, headers=_PRIVATE)
 
     def refused_vendor_cookies(self, consent: Consent) -> list[str]:
         """The cookies of every vendor `consent` does not allow, for the banner to delete."""

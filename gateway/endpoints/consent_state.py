@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
+import msgspec
 from starlette.types import Receive, Scope
 
+from gateway.bodies import answers
 from gateway.consent.cookie import ConsentCodec
 from gateway.consent.model import Consent
 from gateway.consent.supersede import withdrawn
-from gateway.endpoints.answers import Answer, json_bytes, raw_headers
-from gateway.endpoints.consent import consent_json
+from gateway.endpoints.answers import Answer, raw_headers
+from gateway.endpoints.consent import consent_answer
 from gateway.endpoints.hot import HotRoute
 from gateway.objection_registry import ObjectionRegistry
 from gateway.visitors.headers import read_decision_headers
@@ -74,13 +75,13 @@ class ConsentState:
             return None
         return consent
 
-    def state(self, consent: Consent | None) -> dict[str, Any]:
+    def state(self, consent: Consent | None) -> answers.ConsentState:
         """The answer of `GET /consent` for a caller whose current consent is `consent`."""
-        return {
-            "consent": consent_json(consent, self.categories),
-            "revision": self.policy_revision,
-            "categories": list(self.categories),
-        }
+        return answers.ConsentState(
+            consent=None if consent is None else consent_answer(consent, self.categories),
+            revision=self.policy_revision,
+            categories=list(self.categories),
+        )
 
     def _body(self, consent: Consent | None) -> bytes:
-        return json_bytes(self.state(consent))
+        return msgspec.json.encode(self.state(consent))

@@ -15,7 +15,13 @@ from typing import Any
 
 import msgspec
 
-from gateway.bodies.answers import ANSWERS, Consent, ConsentState, RecipientConsentRecorded
+from gateway.bodies.answers import (
+    ANSWERS,
+    Consent,
+    ConsentState,
+    RecipientConsentRecorded,
+    recipient_consent_recorded,
+)
 from gateway.bodies.choices import AddressChoice, Choice
 from gateway.bodies.forms import FormRecorded, FormSubmission
 from gateway.bodies.requests import ObjectionRequest, SignLinks
@@ -35,8 +41,11 @@ _EITHER = {
 
 
 def components(settings: Settings) -> dict[str, Schema]:
+    # The recipient's choice is sent under the configured email category's name.
+    recorded = recipient_consent_recorded(settings.consent.email_category)
+    answers = (recorded if a is RecipientConsentRecorded else a for a in ANSWERS)
     _, schemas = msgspec.json.schema_components(
-        (*REQUESTS, FormRecorded, *ANSWERS, Receipt), ref_template=_TEMPLATE
+        (*REQUESTS, FormRecorded, *answers, Receipt), ref_template=_TEMPLATE
     )
     for name, fields in _EITHER.items():
         schemas[name]["oneOf"] = [{"required": [field]} for field in fields]
@@ -71,12 +80,6 @@ def _name_the_configured(schemas: dict[str, Schema], settings: Settings) -> None
     purposes = FormPurposes(settings.consent.categories, settings.consent.email_category).allowed
     box = schemas["PurposeBox"]["properties"]["purpose"]
     box["enum"] = sorted(purposes)
-    recorded = schemas[RecipientConsentRecorded.__name__]
-    field = RecipientConsentRecorded.email_category_field
-    recorded["properties"][settings.consent.email_category] = recorded["properties"].pop(field)
-    recorded["required"] = [
-        settings.consent.email_category if f == field else f for f in recorded["required"]
-    ]
 
 
 def json_schema_patterns(value: Any) -> Any:

@@ -123,13 +123,13 @@ def test_the_script_carries_the_first_layer_the_details_the_rest() -> None:
     assert embedded["vendors"]["ga4"] == "analytics"
     assert embedded["vendors"]["recaptcha"] == "necessary"
     for language in ("en", "ru"):
-        first, rest = embedded["texts"][language], details[language]["texts"]
+        first, rest = embedded["texts"][language], details[language].texts
         assert first.keys().isdisjoint(rest)
         assert {**first, **rest} == full["texts"][language]  # nothing lost, nothing added
         assert {"title", "description", "accept_all", "error", "saved"} <= set(first)
         # An embed's placeholder is drawn by the lazy part, which waits for the details.
         assert {"preferences_title", "category_analytics", "withdraw", "embed"} <= set(rest)
-    about = details["en"]["vendors"]
+    about = details["en"].vendors
     assert about["recaptcha"]["cookies"] == ["_GRECAPTCHA"]
     assert about["recaptcha"]["terms"] == "https://policies.google.com/terms"
     assert set(about["recaptcha"]["notice"]) == {"en", "ru"}

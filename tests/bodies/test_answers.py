@@ -20,9 +20,11 @@ from gateway.bodies.answers import (
     ObjectionRecorded,
     OwnReceipts,
     Readiness,
+    RecipientConsentRecorded,
     SignedLinks,
     SubjectExport,
     Withdrawal,
+    recipient_consent_recorded,
 )
 from gateway.bodies.forms import FormRecorded
 from gateway.settings import Settings
@@ -94,3 +96,18 @@ async def test_every_answer_reads_back_as_its_declared_struct(
             await http.post("/consent/forms", json=form, headers=JSON), FormRecorded, 201
         )
         assert recorded.granted == ["analytics"]
+
+
+def test_a_recipients_choice_is_sent_under_the_configured_category_name() -> None:
+    shape = recipient_consent_recorded("newsletter")
+    assert shape is recipient_consent_recorded("newsletter")  # built once per name
+    recorded = shape(subject="esp-1", email_tracking="granted", receipt_id="r-1")
+    assert isinstance(recorded, RecipientConsentRecorded)
+    body = msgspec.json.encode(recorded)
+    assert body == b'{"subject":"esp-1","newsletter":"granted","receipt_id":"r-1"}'
+    assert msgspec.json.decode(body, type=shape, strict=True) == recorded
+    other = msgspec.json.encode(
+        recipient_consent_recorded("mail")(*msgspec.structs.astuple(recorded))
+    )
+    assert b'"mail":"granted"' in other
+    assert b"newsletter" not in other
