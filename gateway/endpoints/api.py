@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from msgspec import UNSET
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.admin_auth import AdminGuard
-from gateway.bodies.answers import SignedLinks
+from gateway.bodies.answers import SignedLinks, recipient_consent_recorded
 from gateway.bodies.choices import AddressChoice, Choice
 from gateway.bodies.requests import SignLinks
 from gateway.consent.choice import parse_choice
@@ -100,11 +100,9 @@ class EspApi:
                 shown=TextsShown(choice.language or "", ""),
             ),
         )
-        return JSONResponse(
-            {
-                "subject": subject,
-                category: "granted" if grant else "withdrawn",
-                "receipt_id": receipt.receipt_id,
-            },
-            headers=_NO_STORE,
+        recorded = recipient_consent_recorded(category)(
+            subject=subject,
+            email_tracking="granted" if grant else "withdrawn",
+            receipt_id=receipt.receipt_id,
         )
+        return struct_response(recorded, headers=_NO_STORE)

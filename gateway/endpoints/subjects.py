@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import msgspec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from gateway.admin_auth import AdminGuard
-from gateway.bodies.answers import ErasedCounts, Erasure, ObjectionRecorded
+from gateway.bodies.answers import ErasedCounts, Erasure, ObjectionRecorded, SubjectExport
 from gateway.bodies.requests import ObjectionRequest
 from gateway.endpoints.bodies import read_struct, struct_response
 from gateway.errors import Unprocessable
@@ -51,7 +51,8 @@ class SubjectsApi:
         subject = checked_subject(request.path_params["subject"])
         document = await self.rights.export(subject)
         disposition = f'attachment; filename="subject-{subject}.json"'
-        return JSONResponse(document, headers={**_NO_STORE, "Content-Disposition": disposition})
+        answer = msgspec.convert(document, SubjectExport)  # its declared shape, or it fails here
+        return struct_response(answer, headers={**_NO_STORE, "Content-Disposition": disposition})
 
     async def erase(self, request: Request) -> Response:
         await self.guard.require(request)
