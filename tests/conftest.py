@@ -49,7 +49,12 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each backend in turn, empty: the same tests run against all three."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/store.sqlite3"
-    if request.param == "redis":
+    return empty_redis_url(request, cluster=request.param == "cluster")
+
+
+def empty_redis_url(request: pytest.FixtureRequest, *, cluster: bool) -> str:
+    """The suite's Redis (or Redis Cluster), flushed: a test's store starts empty."""
+    if not cluster:
         server: RedisServer = request.getfixturevalue("redis_single")
         _flush([server.port])
         return server.url

@@ -15,9 +15,8 @@ from gateway.settings import Settings
 from gateway.store import open_store
 from gateway.store.archive.mover import ArchiveMover
 from gateway.store.archive.store import ArchivedRedisStore
-from tests.conftest import _flush
+from tests.conftest import empty_redis_url
 from tests.pg_server import PostgresServer, postgres_server
-from tests.servers import RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -40,13 +39,7 @@ def archive_url(postgres: PostgresServer) -> Iterator[str]:
 @pytest.fixture(params=["redis", "cluster"])
 def hot_url(request: pytest.FixtureRequest) -> str:
     """Redis, then Redis Cluster, empty: the archive goes beside either."""
-    if request.param == "redis":
-        server: RedisServer = request.getfixturevalue("redis_single")
-        _flush([server.port])
-        return server.url
-    nodes: list[RedisServer] = request.getfixturevalue("redis_cluster_nodes")
-    _flush([node.port for node in nodes])
-    return f"redis+cluster://127.0.0.1:{nodes[0].port}"
+    return empty_redis_url(request, cluster=request.param == "cluster")
 
 
 @pytest.fixture
