@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
@@ -59,6 +59,19 @@ class Tracking:
     counter: EventCounter
     metrics: Metrics
     appender: HitAppender
+    # Derived once from the settings and rules, not per hit.
+    geo_header: bytes | None = field(init=False)
+    categories: frozenset[str] = field(init=False)
+    vendor_categories: Mapping[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        derived = {
+            "geo_header": geo_header_name(self.settings.network.geo_header),
+            "categories": frozenset(self.settings.consent.categories),
+            "vendor_categories": refusable_vendors(self.rules),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)  # frozen: set once, here
 
     def routes(self) -> list[HotRoute]:
         methods = ("GET", "HEAD", "POST")
@@ -79,9 +92,7 @@ class Tracking:
         # A body is read before deciding: one the rule cannot read is refused whatever the
         # consent. A GET carries one hit, its query: read only when something is sent.
         hits = await self._body_hits(scope, receive, rule) if post else None
-        read = read_decision_headers(
-            scope["headers"], geo_header_name(self.settings.network.geo_header)
-        )
+        read = read_decision_headers(scope["headers"], self.geo_header)
         consent = self.objections.standing(self.codec.decode_presented(read.consent_tokens))
         # One decision for all hits of a request: they share every input decide() takes.
         # (`carry_out` may still block them all: a hit naming a property not the operator's.)
@@ -130,10 +141,8 @@ class Tracking:
             is_bot=classify_visitor(read.user_agent).is_bot,
             # In memory, refreshed in the background: no store round trip per hit.
             objected=self.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
-            categories=_category_set(settings.consent.categories),
-            vendor_categories=refusable_vendors(self.rules)
-            if consent and consent.refused_vendors
-            else {},
+            categories=self.categories,
+            vendor_categories=self.vendor_categories if consent and consent.refused_vendors else {},
             app_tracking=read.app_tracking,
         )
 
@@ -191,11 +200,6 @@ def _check_sizes(settings: TrackingSection, hits: list[OutboundHit]) -> None:
     if sum(sizes) > settings.hit_request_max_bytes:
         limit = settings.hit_request_max_bytes
         raise HitTooLarge("request_too_large", f"one request's hits may be at most {limit} bytes")
-
-
-@functools.lru_cache(maxsize=8)
-def _category_set(categories: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(categories)
 
 
 def _region_policy(opt_out_regions: tuple[str, ...], region: str) -> RegionPolicy:
