@@ -251,6 +251,9 @@ def gateway_env(redis_url: str, rules: Path, data: Path) -> dict[str, str]:
             "GATEWAY_VENDORS": ",".join(p.stem for p in Path(rules).glob("*.toml")),
             "GATEWAY_ALLOW_INSECURE_UPSTREAMS": "true",
             "GATEWAY_DATA_DIR": str(data),
+            # Its own state folder: the bench's throwaway data directories must not be
+            # remembered as the user's gateway (gateway/data_dir.py), or `make run` refuses.
+            "XDG_STATE_HOME": str(data.parent / "state"),
             "GATEWAY_LOG_LEVEL": "warning",
             "GATEWAY_ADMIN_TOKEN_HASHES": token_hash(ADMIN_TOKEN),
             # The edge rows append hundreds of thousands of hits: none may be refused at a cap.

@@ -87,6 +87,7 @@ def main() -> int:
         "GATEWAY_SECRET_KEYS": SECRET,
         "GATEWAY_STORE": redis.url,
         "GATEWAY_DATA_DIR": str(directory / "var"),
+        "XDG_STATE_HOME": str(directory / "state"),  # not the user's (gateway/data_dir.py)
         "GATEWAY_RULES": str(REPO / "tag_rules"),
         "GATEWAY_VENDORS": ",".join(p.stem for p in Path(REPO / "tag_rules").glob("*.toml")),
         "GATEWAY_PUBLIC_URL": base,
