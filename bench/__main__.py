@@ -16,10 +16,14 @@ under the same load: the profile summary names where the time goes per route. Em
 rotate over the links of 2,000 recipients (as a campaign's traffic does: no cache of one token
 helps, no single message piles up thousands of clicks).
 
-Then 1 vs 2 workers, then the delivery rows (issue 16: BENCH_DELIVERY=0 skips them).
+Then 1 vs 2 workers, then the delivery rows (bench/delivery.py; BENCH_DELIVERY=0 skips them):
+Matomo hits end to end through `serve --workers 1` and `--workers 2` (delivery in-process, as
+a site runs it) and through the peer, matomo-org/tracker-proxy (bench/peer.py), to the same
+stand-in vendor, which counts every hit by its id. BENCH_SERVER=granian runs the baseline, the
+raw ASGI reference and the gateway on granian instead of uvicorn (bench/servers.py).
 
-Writes bench/RESULTS.md (everything above its hand-written marker) and exits 1 if a target is
-missed.
+Writes bench/RESULTS.md (everything above its hand-written marker), ending with every target
+met or not met, and exits 1 if a target is missed.
 """
 
 from __future__ import annotations
@@ -124,19 +128,26 @@ class Bench:
         server.process.terminate()
         server.process.wait(timeout=20)
 
-    def app_server(self, name: str, app: str, workers: int = 1) -> Server:
+    def app_server(
+        self, name: str, app: str, workers: int = 1, server: str = servers.SERVER
+    ) -> Server:
         """`app` on the bench's ASGI server (uvicorn, or BENCH_SERVER)."""
         port = free_port()
-        return self.start(name, servers.app_command(app, port, workers), dict(os.environ), port)
+        command = servers.app_command(app, port, workers, server=server)
+        return self.start(name, command, dict(os.environ), port)
 
-    def gateway(self, name: str, env: dict[str, str], workers: int) -> Server:
+    def gateway(
+        self, name: str, env: dict[str, str], workers: int, server: str = servers.SERVER
+    ) -> Server:
         """The gateway as the edge only (`--no-forwarder`): it decides and appends."""
         port = free_port()
         data = Path(env["GATEWAY_DATA_DIR"])
-        command, extra = servers.gateway_command(port, workers, data, forwarder=False)
-        server = self.start(name, command, {**env, **extra}, port)
-        server.workers = workers
-        return server
+        command, extra = servers.gateway_command(
+            port, workers, data, forwarder=False, server=server
+        )
+        started = self.start(name, command, {**env, **extra}, port)
+        started.workers = workers
+        return started
 
     # -- measuring ---------------------------------------------------------------------------
 
@@ -396,8 +407,12 @@ def delivery_section(redis: RedisServer, work: Path) -> tuple[str, Target]:
         redis_bytes = redis_bytes or memory
         rows.append(drain)
         for workers in (1, 2):
+            # The target's row is profiled: where the time goes if it is missed.
+            profile = PROFILE_SECONDS if workers == 2 and not delay else 0
             rows.append(
-                delivery.edge_row(redis, work, delay, cookie, SECONDS, CONNECTIONS, workers)
+                delivery.edge_row(
+                    redis, work, delay, cookie, SECONDS, CONNECTIONS, workers, profile
+                )
             )
         if not isinstance(checkout, str):
             rows.append(delivery.peer_row(checkout, work, delay, SECONDS, CONNECTIONS))

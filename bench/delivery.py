@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import peer, servers
+from bench import peer, profiling, servers
 from gateway.delivery.queue import QueuedHit, open_hit_queue
 from gateway.model.outbound_hits import OutboundHit
 from gateway.settings import load_settings
@@ -64,6 +64,7 @@ class Row:
     kind: str = "drain"  # drain, edge or peer
     delay_ms: int = 0
     workers: int = 0  # the edge's `serve --workers`
+    profile: str = ""  # py-spy's summary (edge rows, when asked)
 
     @property
     def lost(self) -> int:
@@ -274,10 +275,13 @@ def edge_row(
     seconds: float,
     connections: int,
     workers: int,
+    profile_seconds: float = 0,
 ) -> Row:
     """`serve --workers N` (delivery in-process, as a site runs it) under wrk, then until the
-    queue is empty."""
+    queue is empty; with `profile_seconds`, then py-spy's summary of the same load (its own
+    hits, not counted) in the row's `profile`."""
     prefix = f"e{workers}w{delay_ms}-"
+    profile = ""
     with stand_in_matomo(work, delay_ms) as vendor_port:
         rules = rules_pointing_at(
             REPO / "tag_rules", work / f"rules-{prefix}", f"http://127.0.0.1:{vendor_port}"
@@ -293,10 +297,12 @@ def edge_row(
             started = time.monotonic()
             sent = _wrk(base, f"/t/matomo?{HIT}&rand={prefix}", cookie, seconds, connections, work)
             _, last = _wait_for(vendor_port, sent.answered, limit=600)
+            figures = counted(vendor_port, prefix, sent.generated)
+            if profile_seconds > 0:  # after the counts: its hits are not the row's
+                profile = _profile(gateway.pid, base, cookie, profile_seconds, connections, work)
         finally:
             gateway.terminate()
             gateway.wait(20)
-        figures = counted(vendor_port, prefix, sent.generated)
     return Row(
         f"edge + in-process delivery ({servers.gateway_text(workers)}), {_upstream(delay_ms)}",
         sent.rps,
@@ -308,7 +314,18 @@ def edge_row(
         "edge",
         delay_ms,
         workers,
+        profile,
     )
+
+
+def _profile(pid: int, base: str, cookie: str, seconds: float, connections: int, work: Path) -> str:
+    """Where the gateway's processes spend their time under the row's load."""
+    output = work / "edge-profile.txt"
+    output.unlink(missing_ok=True)
+    sampler = profiling.start(pid, seconds, output)
+    _wrk(base, f"/t/matomo?{HIT}&rand=profile-", cookie, seconds, connections, work)
+    summary = profiling.finish(sampler, output)
+    return summary if isinstance(summary, str) else summary.summary()
 
 
 def _ready(base: str) -> bool:
@@ -422,6 +439,15 @@ def render(rows: list[Row], notes: list[str], redis_bytes: float, sqlite_bytes: 
             f"| {row.counted.arrived:,} | {row.lost:,} | {duplicates} | {row.in_flight:,} "
             f"| {row.note} |"
         )
+    profiles = [f"- **{row.name}**: {row.profile}" for row in rows if row.profile]
+    if profiles:
+        lines += [
+            "",
+            "Where the gateway's time goes end to end (py-spy, self time; answering "
+            "and delivering share the processes):",
+            "",
+            *profiles,
+        ]
     lines += [
         "",
         *notes,

@@ -126,7 +126,9 @@ def render(rows: list[Row], notes: list[str], *, seconds: float, connections: in
         "itself moves by tens of percent between runs, and wrk shares the cores.",
         "",
         "Run it: `make bench` (BENCH_SECONDS, BENCH_CONNECTIONS and BENCH_PROFILE_SECONDS "
-        "override the defaults).",
+        "override the defaults; BENCH_DELIVERY=0 skips the delivery rows, BENCH_TRACKER_PROXY "
+        "names a tracker-proxy checkout for the peer rows, BENCH_SERVER=granian runs every "
+        "Python server on granian instead of uvicorn).",
         "",
     ]
     return "\n".join(lines)

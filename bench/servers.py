@@ -18,17 +18,19 @@ if SERVER not in ("uvicorn", "granian"):
 BIN = Path(sys.executable).parent
 
 
-def server_text() -> str:
-    if SERVER == "granian":
+def server_text(server: str = SERVER) -> str:
+    if server == "granian":
         from importlib.metadata import version
 
         return f"granian {version('granian')} (ASGI interface, uvloop)"
     return "uvicorn (uvloop, httptools)"
 
 
-def app_command(app: str, port: int, workers: int = 1, *, factory: bool = False) -> list[str]:
+def app_command(
+    app: str, port: int, workers: int = 1, *, factory: bool = False, server: str = SERVER
+) -> list[str]:
     """Serve the ASGI app `module:name` on 127.0.0.1:`port`."""
-    if SERVER == "granian":
+    if server == "granian":
         command = [str(BIN / "granian"), "--interface", "asgi", "--host", "127.0.0.1"]
         command += ["--port", str(port), "--workers", str(workers), "--loop", "uvloop"]
         command += ["--no-access-log", "--log-level", "warning"]
@@ -46,10 +48,10 @@ def app_command(app: str, port: int, workers: int = 1, *, factory: bool = False)
 
 
 def gateway_command(
-    port: int, workers: int, data: Path, *, forwarder: bool
+    port: int, workers: int, data: Path, *, forwarder: bool, server: str = SERVER
 ) -> tuple[list[str], dict[str, str]]:
     """The gateway's command line and the environment it adds to the settings'."""
-    if SERVER == "uvicorn":
+    if server == "uvicorn":
         command = [str(BIN / "consent-gateway"), "serve", "--port", str(port)]
         command += ["--workers", str(workers)]
         return [*command, *([] if forwarder else ["--no-forwarder"])], {}
@@ -58,7 +60,8 @@ def gateway_command(
         metrics = data / "prometheus"
         metrics.mkdir(parents=True, exist_ok=True)
         extra["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
-    return app_command("gateway.app:app_from_environment", port, workers, factory=True), extra
+    app = "gateway.app:app_from_environment"
+    return app_command(app, port, workers, factory=True, server=server), extra
 
 
 def gateway_text(workers: int) -> str:
