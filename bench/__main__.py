@@ -134,7 +134,9 @@ class Bench:
         """`app` on the bench's ASGI server (uvicorn, or BENCH_SERVER)."""
         port = free_port()
         command = servers.app_command(app, port, workers, server=server)
-        return self.start(name, command, dict(os.environ), port)
+        started = self.start(name, command, dict(os.environ), port)
+        started.workers = workers
+        return started
 
     def gateway(
         self, name: str, env: dict[str, str], workers: int, server: str = servers.SERVER

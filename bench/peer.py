@@ -37,7 +37,11 @@ def find() -> Checkout | str:
         return "nginx is not installed (Debian: apt-get install nginx)"
     if _php_fpm() is None:
         return "php-fpm is not installed (Debian: apt-get install php-fpm php-curl)"
-    source = os.environ.get("BENCH_TRACKER_PROXY", "")
+    return checkout(os.environ.get("BENCH_TRACKER_PROXY", ""))
+
+
+def checkout(source: str) -> Checkout | str:
+    """The checkout at `source` (BENCH_TRACKER_PROXY), else the pinned clone in the cache."""
     if source:
         if not (Path(source) / "proxy.php").is_file():
             return f"BENCH_TRACKER_PROXY={source} holds no tracker-proxy (no proxy.php)"
