@@ -47,10 +47,9 @@ from bench.setup import (
     ADMIN_TOKEN,
     SECRET,
     consent_cookie,
-    current_rss_mib,
-    peak_rss_mib,
     redis_receipts,
     sample_agents,
+    tree_rss_mib,
 )
 from gateway.admin_auth import token_hash
 from gateway.email.links import EmailSigner
@@ -249,15 +248,8 @@ class Bench:
 def rss(server: Server) -> tuple[float, float, float]:
     """(RSS at the start of the last measured run, RSS now, peak RSS) of the server, its
     workers included (the largest of them)."""
-    pids = [server.process.pid, *_children(server.process.pid)]
-    now = max(current_rss_mib(pid) for pid in pids)
-    peak = max(peak_rss_mib(pid) for pid in pids)
+    now, peak = tree_rss_mib(server.process.pid)
     return server.rss_start or now, now, peak
-
-
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
 def gateway_env(redis_url: str, rules: Path, data: Path) -> dict[str, str]:

@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from bench import peer, profiling, servers
+from bench.setup import tree_rss_mib
 from gateway.delivery.queue import QueuedHit, open_hit_queue
 from gateway.model.outbound_hits import OutboundHit
 from gateway.settings import load_settings
@@ -65,6 +66,7 @@ class Row:
     delay_ms: int = 0
     workers: int = 0  # the edge's `serve --workers`
     profile: str = ""  # py-spy's summary (edge rows, when asked)
+    rss: tuple[float, float, float] | None = None  # edge: start, after the backlog, peak (MiB)
 
     @property
     def lost(self) -> int:
@@ -276,6 +278,7 @@ def edge_row(
     connections: int,
     workers: int,
     profile_seconds: float = 0,
+    server: str = servers.SERVER,
 ) -> Row:
     """`serve --workers N` (delivery in-process, as a site runs it) under wrk, then until the
     queue is empty; with `profile_seconds`, then py-spy's summary of the same load (its own
@@ -288,23 +291,28 @@ def edge_row(
         )
         _flush_queue(redis)
         port = free_port()
-        command, extra = servers.gateway_command(port, workers, work / prefix, forwarder=True)
+        command, extra = servers.gateway_command(
+            port, workers, work / prefix, forwarder=True, server=server
+        )
         env = {**_env(redis.url, rules, work / prefix), **extra}
         gateway = _start(command, env, work / f"serve-{prefix}.log")
         base = f"http://127.0.0.1:{port}"
         try:
             wait_until(lambda: _ready(base), "the gateway", timeout=60)
+            rss_start, _ = tree_rss_mib(gateway.pid)
             started = time.monotonic()
             sent = _wrk(base, f"/t/matomo?{HIT}&rand={prefix}", cookie, seconds, connections, work)
             _, last = _wait_for(vendor_port, sent.answered, limit=600)
             figures = counted(vendor_port, prefix, sent.generated)
+            rss = (rss_start, *tree_rss_mib(gateway.pid))
             if profile_seconds > 0:  # after the counts: its hits are not the row's
                 profile = _profile(gateway.pid, base, cookie, profile_seconds, connections, work)
         finally:
             gateway.terminate()
             gateway.wait(20)
     return Row(
-        f"edge + in-process delivery ({servers.gateway_text(workers)}), {_upstream(delay_ms)}",
+        f"edge + in-process delivery ({servers.gateway_text(workers, server)}), "
+        f"{_upstream(delay_ms)}",
         sent.rps,
         figures.arrived / max(1e-6, last - started),
         sent.answered,
@@ -315,6 +323,7 @@ def edge_row(
         delay_ms,
         workers,
         profile,
+        rss,
     )
 
 
@@ -424,11 +433,12 @@ def render(rows: list[Row], notes: list[str], redis_bytes: float, sqlite_bytes: 
         "rows are one `forward` process emptying a pre-filled queue.",
         "",
         "| row | answered req/s | delivered hits/s | × peer | sent | arrived | lost | dup. "
-        "| in flight | note |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| in flight | RSS start → end (peak), MiB | note |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in rows:
         answered = f"{row.answered:,.0f}" if row.answered is not None else "—"
+        rss = "—" if row.rss is None else f"{row.rss[0]:.0f} → {row.rss[1]:.0f} ({row.rss[2]:.0f})"
         ratio = peer_ratio(rows, row)
         duplicates = f"{row.counted.duplicated:,}" + (
             f" ({row.counted.extra:,})" if row.counted.extra else ""
@@ -437,7 +447,7 @@ def render(rows: list[Row], notes: list[str], redis_bytes: float, sqlite_bytes: 
             f"| {row.name} | {answered} | {row.delivered:,.0f} "
             f"| {'—' if ratio is None else f'{ratio:.2f}'} | {row.sent:,} "
             f"| {row.counted.arrived:,} | {row.lost:,} | {duplicates} | {row.in_flight:,} "
-            f"| {row.note} |"
+            f"| {rss} | {row.note} |"
         )
     profiles = [f"- **{row.name}**: {row.profile}" for row in rows if row.profile]
     if profiles:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bench import references
 from bench.__main__ import (
+    CONNECTIONS,
     REPO,
     SECONDS,
     TWO_WORKER_ROWS,
@@ -106,8 +107,51 @@ def main() -> int:
                 process.wait(timeout=20)
         redis.stop()
         shutil.rmtree(work, ignore_errors=True)
+    if os.environ.get("BENCH_DELIVERY", "1") != "0":
+        lines += end_to_end(work)
     print("\n".join(lines))
     return 0
+
+
+def end_to_end(work: Path) -> list[str]:
+    """Matomo hits through the gateway with its delivery in-process (bench/delivery.py's edge
+    row) on each server: delivered hits/s at a fast stand-in vendor, and what was lost."""
+    from bench.delivery import edge_row
+    from bench.setup import consent_cookie
+
+    redis = RedisServer(
+        work / "redis-e2e", extra=("--appendonly", "yes", "--appendfsync", "everysec", "--save", "")
+    )
+    redis.start()
+    cookie, lines = consent_cookie("analytics"), []
+    try:
+        for workers in (1, 2):
+            figures: dict[str, list[float]] = {name: [] for name in SERVERS}
+            lost: dict[str, int] = dict.fromkeys(SERVERS, 0)
+            for round_ in range(ROUNDS):
+                order = SERVERS if round_ % 2 == 0 else tuple(reversed(SERVERS))
+                for name in order:
+                    row = edge_row(
+                        redis, work, 0, cookie, SECONDS, CONNECTIONS, workers, server=name
+                    )
+                    figures[name].append(row.delivered)
+                    lost[name] += row.lost + row.counted.duplicated
+            uvicorn, granian = (statistics.median(figures[name]) for name in SERVERS)
+            runs = "; ".join(
+                f"{name} "
+                + ", ".join(f"{v:,.0f}" for v in figures[name])
+                + f" ({lost[name]} lost+dup.)"
+                for name in SERVERS
+            )
+            line = (
+                f"| end to end, delivered hits/s (delivery in-process) | {workers} "
+                f"| {uvicorn:,.0f} | {granian:,.0f} | {granian / max(uvicorn, 1e-9):.2f} | {runs} |"
+            )
+            print(line, flush=True)
+            lines.append(line)
+    finally:
+        redis.stop()
+    return lines
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def gateway_command(
     return app_command(app, port, workers, factory=True, server=server), extra
 
 
-def gateway_text(workers: int) -> str:
-    if SERVER == "granian":
+def gateway_text(workers: int, server: str = SERVER) -> str:
+    if server == "granian":
         return f"the app factory on `granian --workers {workers}`"
     return f"`serve --workers {workers}`"
