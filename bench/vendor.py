@@ -46,7 +46,8 @@ def stats(query: bytes) -> dict[str, int]:
 
 
 async def _answer(send: Send, status: int, body: bytes = b"", kind: bytes = b"") -> None:
-    headers = [(b"content-length", str(len(body)).encode())]
+    # A 204 has no body and no Content-Length (RFC 9110 §8.6), as Starlette answered before.
+    headers = [] if status == 204 else [(b"content-length", str(len(body)).encode())]
     if kind:
         headers.append((b"content-type", kind))
     await send({"type": "http.response.start", "status": status, "headers": headers})
