@@ -18,7 +18,7 @@ import json
 import logging
 import re
 import secrets
-import time
+from time import perf_counter
 
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,7 +27,7 @@ from gateway.logs import request_id
 from gateway.metrics import Metrics
 
 _VALID_ID = re.compile(rb"[A-Za-z0-9._-]{8,64}")
-_PROCESS_PREFIX = secrets.token_hex(4)  # new in every worker process (uvicorn spawns them)
+_PROCESS_PREFIX = secrets.token_hex(4).encode()  # new in every worker process (uvicorn spawns them)
 _sequence = itertools.count()
 CLIENT_CLOSED = 499  # nginx's "client closed request": no answer was sent
 log = logging.getLogger("gateway")
@@ -36,21 +36,21 @@ log = logging.getLogger("gateway")
 class RequestInstrumentation:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
-        self.metrics = metrics
+        self.tally = metrics.tally
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
+        started = perf_counter()
         incoming = b""
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 incoming = value
                 break
         rid = request_id_of(incoming)
-        stamp = (b"x-request-id", rid.encode())
-        token = request_id.set(rid)
+        stamp = (b"x-request-id", rid)
+        token = request_id.set(rid.decode())
         status = 0
 
         async def send_observed(message: Message) -> None:
@@ -64,11 +64,9 @@ class RequestInstrumentation:
         try:
             await self.app(scope, receive, send_observed)
         except Exception as error:
-            status = await fail(error, scope, _route(scope), rid, status, send_observed)
+            status = await fail(error, scope, _route(scope), rid.decode(), status, send_observed)
         finally:
-            self.metrics.tally.request(
-                _route(scope), scope["method"], status, time.perf_counter() - started
-            )
+            self.tally.request(_route(scope), scope["method"], status, perf_counter() - started)
             request_id.reset(token)
 
 
@@ -78,13 +76,18 @@ def _route(scope: Scope) -> str:
     return getattr(scope.get("route"), "path", "(unmatched)")
 
 
-def request_id_of(incoming: bytes) -> str:
+def request_id_of(incoming: bytes) -> bytes:
     """The request id: a well-formed `X-Request-ID` the client sent, else a new one — this
     process's random prefix and a counter (an id names a request in the logs; it is no secret,
-    and a urandom call per request cost more than the rest of a pixel's work)."""
+    and a urandom call per request cost more than the rest of a pixel's work). Bytes, as the
+    header is sent.
+
+    >>> request_id_of(b"abc-12345678"), len(request_id_of(b"")), request_id_of(b"no spaces here")[:0]
+    (b'abc-12345678', 16, b'')
+    """
     if incoming and _VALID_ID.fullmatch(incoming):
-        return incoming.decode()
-    return f"{_PROCESS_PREFIX}{next(_sequence) & 0xFFFFFFFF:08x}"
+        return incoming
+    return b"%s%08x" % (_PROCESS_PREFIX, next(_sequence) & 0xFFFFFFFF)
 
 
 async def fail(
