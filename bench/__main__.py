@@ -409,7 +409,13 @@ def delivery_section(redis: RedisServer, work: Path) -> tuple[str, Target]:
                 )
             )
         if not isinstance(checkout, str):
-            rows.append(delivery.peer_row(checkout, work, delay, SECONDS, CONNECTIONS))
+            try:
+                rows.append(delivery.peer_row(checkout, work, delay, SECONDS, CONNECTIONS))
+            except (TimeoutError, OSError, subprocess.SubprocessError) as error:
+                # The peer's failure is reported, never the end of the gateway's figures.
+                checkout = f"tracker-proxy did not run ({error})"
+                notes.append(f"**Peer rows skipped**: {checkout}.")
+                print(f"peer rows skipped: {checkout}", file=sys.stderr)
     text = delivery.render(rows, notes, redis_bytes, delivery.sqlite_bytes_per_hit(work))
     edge = next(r for r in rows if r.kind == "edge" and r.workers == 2 and not r.delay_ms)
     ratio = delivery.peer_ratio(rows, edge)
