@@ -195,14 +195,8 @@ class VendorSender:
             raise NotSent(str(error)) from None
         request = _request_bytes(hit, upstream, query)
         connection = self._pooled(upstream.origin)
-        try:
-            async with asyncio.timeout(self.timeout):
-                if connection is None:
-                    connection = await self._connect(upstream.origin)
-        except TimeoutError:
-            raise NotSent("timed out connecting") from None
-        except OSError as error:
-            raise NotSent(type(error).__name__) from error
+        if connection is None:  # a pooled connection needs no timer (one less per hit)
+            connection = await self._opened(upstream.origin)
         if before_write is not None and not await _allowed(before_write, connection):
             self._keep(upstream.origin, connection)
             raise Held("held back before writing")
@@ -237,6 +231,15 @@ class VendorSender:
                 return connection
             writer.close()
         return None
+
+    async def _opened(self, origin: Origin) -> Connection:
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._connect(origin)
+        except TimeoutError:
+            raise NotSent("timed out connecting") from None
+        except OSError as error:
+            raise NotSent(type(error).__name__) from error
 
     async def _connect(self, origin: Origin) -> Connection:
         scheme, host, port = origin
