@@ -247,7 +247,7 @@ async def test_bad_tokens_are_counted(parts: Parts) -> None:
 
 async def test_every_settled_verdict_is_reported_as_the_aggregates_count_it(parts: Parts) -> None:
     seen: list[tuple[str, str]] = []
-    parts.recorder.on_verdict = lambda kind, verdict: seen.append((kind, verdict))
+    parts.recorder.on_verdict = lambda kind, verdict, n: seen.extend([(kind, verdict)] * n)
     await parts.grant("esp-1")
     parts.recorder.opened(parts.opened(), "image_proxy")
     parts.recorder.clicked(parts.click(1), "browser")

@@ -1,0 +1,93 @@
+"""Opens and clicks waiting to settle, in fixed-layout windows (for `gateway.email.recorder`).
+
+The recorder opens one window per flush period. An event is two machine numbers appended to
+the window's arrays: its time, and a packed reference — which message (an index into the
+window's table of distinct messages: campaign, subject, send time), which link, open or
+click, and its first verdict. However often a message is opened or clicked in a window, it is
+kept there once. So an event costs 16 bytes and no object of its own, and a window's memory is
+fixed by how many events it holds, which the recorder caps (`max_pending`).
+
+    >>> window = EventWindow(100.0)
+    >>> window.add(("spring", "esp-1", 50), 100.5, 2, CLICK | MACHINE)
+    >>> window.add(("spring", "esp-1", 50), 100.7, 0, HUMAN)
+    >>> [(message[1], at, link, KINDS[code >> 2], VERDICTS[code & 3])
+    ...  for message, at, link, code in window.events()]
+    [('esp-1', 100.5, 2, 'click', 'machine'), ('esp-1', 100.7, 0, 'open', 'human')]
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+from typing import Final
+
+from gateway.email.verdicts import MessageKey
+from gateway.model.email_events import EventKind, Verdict
+
+KINDS: Final[tuple[EventKind, EventKind]] = ("open", "click")
+VERDICTS: Final[tuple[Verdict, Verdict, Verdict]] = ("human", "proxied", "machine")
+OPEN, CLICK = 0, 4  # the kind bit of an event's code
+HUMAN, PROXIED, MACHINE = 0, 1, 2  # its verdict, in the two low bits
+CODES: Final[dict[Verdict, int]] = {"human": HUMAN, "proxied": PROXIED, "machine": MACHINE}
+MAX_LINK: Final = 2**31 - 1  # a link number fits in the reference's top bits
+_INDEX_BITS, _LINK_SHIFT = 29, 32
+
+
+class EventWindow:
+    """The events of one flush period, as arrays: `times[i]` and `refs[i]` for event `i`."""
+
+    __slots__ = ("_clicks", "closed_at", "keys", "messages", "opened_at", "refs", "times")
+
+    def __init__(self, opened_at: float) -> None:
+        self.opened_at = opened_at
+        self.closed_at = opened_at
+        self.messages: dict[MessageKey, int] = {}
+        self.keys: list[MessageKey | None] = []  # None: forgotten (the subject was erased)
+        self.times = array("d")
+        self.refs = array("q")
+        self._clicks: dict[MessageKey, list[tuple[float, int]]] | None = None
+
+    def add(self, message: MessageKey, at: float, link: int, code: int) -> None:
+        """Append one event (`code`: OPEN or CLICK | its first verdict)."""
+        index = self.messages.get(message)
+        if index is None:
+            index = self.messages[message] = len(self.keys)
+            self.keys.append(message)
+        self.times.append(at)
+        self.refs.append(min(link, MAX_LINK) << _LINK_SHIFT | index << 3 | code)
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def close(self, at: float) -> None:
+        self.closed_at = at
+
+    def events(self) -> Iterator[tuple[MessageKey, float, int, int]]:
+        """(message, time, link, code) of every event whose subject was not forgotten."""
+        keys = self.keys
+        for at, ref in zip(self.times, self.refs, strict=True):
+            message = keys[(ref >> 3) & ((1 << _INDEX_BITS) - 1)]
+            if message is not None:
+                yield message, at, ref >> _LINK_SHIFT, ref & 7
+
+    def clicks(self) -> dict[MessageKey, list[tuple[float, int]]]:
+        """This window's clicks by message: (time, link). Built once, when first asked (after
+        the window is closed), and kept while the window is."""
+        if self._clicks is None:
+            found: dict[MessageKey, list[tuple[float, int]]] = {}
+            for message, at, link, code in self.events():
+                if code & CLICK:
+                    found.setdefault(message, []).append((at, link))
+            self._clicks = found
+        return self._clicks
+
+    def subjects(self) -> set[str]:
+        return {message[1] for message in self.keys if message is not None}
+
+    def forget_subject(self, subject: str) -> None:
+        """Nothing of `subject` is settled, shared or counted from this window any more."""
+        for index, message in enumerate(self.keys):
+            if message is not None and message[1] == subject:
+                self.keys[index] = None
+                del self.messages[message]
+        self._clicks = None
