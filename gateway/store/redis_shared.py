@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import TypeVar
 
-from gateway.store.redis_connection import REDIS_FAULTS, RedisConnection, unavailable
+from gateway.store.redis_connection import REDIS_FAULTS, Arg, RedisConnection, unavailable
 from gateway.store.redis_keys import lease_key, suppression_key
 from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
 
@@ -34,22 +34,28 @@ redis.call('SET', KEYS[1], tostring(moved), 'PXAT', math.ceil(moved * 1000))
 return tostring(moved)
 """
 
-# KEYS per click: the message's click set, the subject's tombstone (one slot). ARGV: cutoff,
-# expiry seconds, then time and member per click. An erased subject's clicks are not kept.
+# One call for a batch of clicks (per slot on a Cluster). KEYS per message: its click set and
+# the subject's tombstone (one slot). ARGV: cutoff, expiry seconds, then per message the number
+# of its clicks and a score and member for each: one ZADD, ZREMRANGEBYSCORE and EXPIRE per
+# message, however many of its clicks the batch holds. An erased subject's clicks are not kept.
 ADD_CLICKS = """
-local cutoff, keep, done = ARGV[1], ARGV[2], {}
+local cutoff, keep, done, a = ARGV[1], ARGV[2], {}, 3
 for i = 1, #KEYS / 2 do
-  local clicks, tomb, a = KEYS[2 * i - 1], KEYS[2 * i], 3 + (i - 1) * 2
+  local clicks, tomb, n = KEYS[2 * i - 1], KEYS[2 * i], tonumber(ARGV[a])
   if redis.call('EXISTS', tomb) == 1 then
     done[i] = -1
   else
-    done[i] = redis.call('ZADD', clicks, ARGV[a], ARGV[a + 1])
+    done[i] = redis.call('ZADD', clicks, unpack(ARGV, a + 1, a + 2 * n))
     redis.call('ZREMRANGEBYSCORE', clicks, '-inf', '(' .. cutoff)
     redis.call('EXPIRE', clicks, keep)
   end
+  a = a + 1 + 2 * n
 end
 return done
 """
+# Clicks of one message per ZADD at most (Lua's `unpack` has a limit of a few thousand values);
+# a message clicked more often in one batch (a scanner) takes several entries of the call.
+MEMBERS_PER_ZADD = 500
 
 # KEYS: the lease. ARGV: now, until, expiry in ms. A lease is free once its time has passed.
 _CLAIM = """
@@ -113,15 +119,26 @@ class RedisShared:
         return int(await _answer(self._redis.client.get(CHANGES_KEY)) or 0)
 
     async def add_clicks(self, clicks: Sequence[Click], now: float) -> None:
-        if not clicks:
-            return
-        await self._redis.per_subject(
-            ADD_CLICKS,
-            [click.subject for click in clicks],
-            [(clicks_key(c.message, c.subject), suppression_key(c.subject)) for c in clicks],
-            [(c.at, f"{c.link}|{c.at!r}") for c in clicks],
-            common=(now - CLICK_WINDOW_SECONDS, int(CLICK_WINDOW_SECONDS)),
-        )
+        by_message: dict[tuple[str, str], list[Arg]] = {}
+        for click in clicks:
+            by_message.setdefault((click.message, click.subject), []).extend(
+                (click.at, f"{click.link}|{click.at!r}")
+            )
+        subjects, keys, args = [], [], []
+        for (message, subject), members in by_message.items():
+            for start in range(0, len(members), 2 * MEMBERS_PER_ZADD):
+                part = members[start : start + 2 * MEMBERS_PER_ZADD]
+                subjects.append(subject)
+                keys.append((clicks_key(message, subject), suppression_key(subject)))
+                args.append([len(part) // 2, *part])
+        if subjects:
+            await self._redis.per_subject(
+                ADD_CLICKS,
+                subjects,
+                keys,
+                args,
+                common=(now - CLICK_WINDOW_SECONDS, int(CLICK_WINDOW_SECONDS)),
+            )
 
     async def message_clicks(
         self, messages: Sequence[tuple[str, str]]

@@ -93,3 +93,18 @@ async def test_an_erased_subjects_clicks_are_not_kept(store: Store, now: float) 
     )
     assert found.get("c|esp-gone|1", []) == []
     assert found["c|esp-here|1"] == [(now, 1)]
+
+
+async def test_a_batch_keeps_every_click_of_every_message_however_many(
+    store: Store, now: float
+) -> None:
+    """A scanner clicking one message thousands of times in a batch, beside others: every click
+    is kept, each message in its own set (on a Cluster, messages in many slots)."""
+    many = [Click("scan|esp-scan|1", "esp-scan", now + n / 1000, n % 7) for n in range(1234)]
+    few = [Click(f"c|esp-{n}|1", f"esp-{n}", now + n / 10, n % 4) for n in range(40)]
+    await store.shared.add_clicks(many + few, now)
+    names = [("scan|esp-scan|1", "esp-scan"), *((f"c|esp-{n}|1", f"esp-{n}") for n in range(40))]
+    found = await store.shared.message_clicks(names)
+    assert sorted(found["scan|esp-scan|1"]) == sorted((c.at, c.link) for c in many)
+    for click in few:
+        assert found[click.message] == [(click.at, click.link)]
