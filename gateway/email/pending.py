@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator
-from typing import Final
+from dataclasses import dataclass
+from typing import Final, get_args
 
-from gateway.email.verdicts import MessageKey
+from gateway.email.verdicts import MessageKey, first_verdict
 from gateway.model.email_events import EventKind, Verdict
+from gateway.model.visitors import AgentRole
 
 KINDS: Final[tuple[EventKind, EventKind]] = ("open", "click")
 VERDICTS: Final[tuple[Verdict, Verdict, Verdict]] = ("human", "proxied", "machine")
@@ -31,6 +33,34 @@ HUMAN, PROXIED, MACHINE = 0, 1, 2  # its verdict, in the two low bits
 CODES: Final[dict[Verdict, int]] = {"human": HUMAN, "proxied": PROXIED, "machine": MACHINE}
 MAX_LINK: Final = 2**31 - 1  # a link number fits in the reference's top bits
 _INDEX_BITS, _LINK_SHIFT = 29, 32
+
+
+@dataclass(frozen=True, slots=True)
+class FirstCodes:
+    """An event's code (kind and first verdict) by who is asking, read from `first_verdict`
+    for every role once, so the request path only looks it up."""
+
+    open: dict[AgentRole, int]
+    click: dict[AgentRole, int]
+    early_click: dict[AgentRole, int]  # within `min_click_seconds` of sending
+
+    @classmethod
+    def build(cls) -> FirstCodes:
+        def codes(kind: EventKind, early: bool) -> dict[AgentRole, int]:
+            # `early`: sent 0 s before, with a 1 s minimum; else sent 1 s before, none
+            after, least = (0.0, 1.0) if early else (1.0, 0.0)
+            return {
+                role: (CLICK if kind == "click" else OPEN)
+                | CODES[
+                    first_verdict(kind, role, seconds_after_send=after, min_click_seconds=least)
+                ]
+                for role in get_args(AgentRole)
+            }
+
+        return cls(codes("open", False), codes("click", False), codes("click", True))
+
+
+FIRST_CODES: Final = FirstCodes.build()
 
 
 class EventWindow:

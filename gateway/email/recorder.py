@@ -26,7 +26,7 @@ from contextlib import suppress
 
 from gateway.background import Repeating
 from gateway.counting.counters import EventCounter
-from gateway.email.pending import CLICK, CODES, KINDS, MACHINE, OPEN, VERDICTS, EventWindow
+from gateway.email.pending import CLICK, FIRST_CODES, KINDS, MACHINE, OPEN, VERDICTS, EventWindow
 from gateway.email.recipients import RecipientConsents
 from gateway.email.tokens import ClickToken, OpenToken
 from gateway.email.verdicts import (
@@ -34,7 +34,6 @@ from gateway.email.verdicts import (
     HONEYPOT_SECONDS,
     ClickTimes,
     MessageKey,
-    first_verdict,
 )
 from gateway.errors import StoreUnavailable
 from gateway.model.counts import EmailClick, EmailOpen, InvalidEmailLink
@@ -92,35 +91,22 @@ class EmailRecorder:
         if self.held >= self.max_pending:
             self._drop()
             return
-        now = self.clock()
-        verdict = first_verdict(
-            "open",
-            role,
-            seconds_after_send=now - token.sent_at,
-            min_click_seconds=self.min_click_seconds,
-        )
         self.held += 1
-        message = (token.campaign, token.subject, token.sent_at)
-        self._window.add(message, now, 0, OPEN | CODES[verdict])
+        self._window.add(token, self.clock(), 0, FIRST_CODES.open[role])  # the token is its key
 
     def clicked(self, token: ClickToken, role: AgentRole) -> None:
         if self.held >= self.max_pending:
             self._drop()
             return
         now = self.clock()
-        code = MACHINE
-        if not token.is_honeypot:
-            code = CODES[
-                first_verdict(
-                    "click",
-                    role,
-                    seconds_after_send=now - token.sent_at,
-                    min_click_seconds=self.min_click_seconds,
-                )
-            ]
+        if token.is_honeypot:
+            code = CLICK | MACHINE
+        elif now - token.sent_at < self.min_click_seconds:
+            code = FIRST_CODES.early_click[role]
+        else:
+            code = FIRST_CODES.click[role]
         self.held += 1
-        message = (token.campaign, token.subject, token.sent_at)
-        self._window.add(message, now, token.link, CLICK | code)
+        self._window.add((token.campaign, token.subject, token.sent_at), now, token.link, code)
 
     def invalid(self, kind: EventKind) -> None:
         self.counter.add(InvalidEmailLink(kind))

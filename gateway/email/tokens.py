@@ -24,8 +24,7 @@ import hashlib
 import hmac
 import json
 import zlib
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from itsdangerous import BadData, URLSafeSerializer
 
@@ -38,8 +37,9 @@ SALT_PREFS_FORM = SALT_PREFS + ".form"  # the preferences page's CSRF token
 HONEYPOT_LINK = 0
 
 
-@dataclass(frozen=True, slots=True)
-class ClickToken:
+class ClickToken(NamedTuple):
+    """A verified click token (a tuple: built at C speed on every `/c`)."""
+
     campaign: str
     subject: str
     link: int  # position of the link in the email, from 1; 0 is the hidden honeypot link
@@ -51,8 +51,10 @@ class ClickToken:
         return self.link == HONEYPOT_LINK
 
 
-@dataclass(frozen=True, slots=True)
-class OpenToken:
+class OpenToken(NamedTuple):
+    """A verified open token; as a tuple it is also its message's key (campaign, subject,
+    send time)."""
+
     campaign: str
     subject: str
     sent_at: int
