@@ -32,7 +32,7 @@ OPEN, CLICK = 0, 4  # the kind bit of an event's code
 HUMAN, PROXIED, MACHINE = 0, 1, 2  # its verdict, in the two low bits
 CODES: Final[dict[Verdict, int]] = {"human": HUMAN, "proxied": PROXIED, "machine": MACHINE}
 MAX_LINK: Final = 2**31 - 1  # a link number fits in the reference's top bits
-_INDEX_BITS, _LINK_SHIFT = 29, 32
+_INDEX_MASK, _LINK_SHIFT = 2**29 - 1, 32  # a window's message index; where the link starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ class EventWindow:
         self.keys: list[MessageKey | None] = []  # None: forgotten (the subject was erased)
         self.times = array("d")
         self.refs = array("q")
-        self._clicks: dict[MessageKey, list[tuple[float, int]]] | None = None
+        self._clicks: _ClickIndex | None = None
 
     def add(self, message: MessageKey, at: float, link: int, code: int) -> None:
         """Append one event (`code`: OPEN or CLICK | its first verdict)."""
@@ -96,19 +96,27 @@ class EventWindow:
         """(message, time, link, code) of every event whose subject was not forgotten."""
         keys = self.keys
         for at, ref in zip(self.times, self.refs, strict=True):
-            message = keys[(ref >> 3) & ((1 << _INDEX_BITS) - 1)]
+            message = keys[(ref >> 3) & _INDEX_MASK]
             if message is not None:
                 yield message, at, ref >> _LINK_SHIFT, ref & 7
 
-    def clicks(self) -> dict[MessageKey, list[tuple[float, int]]]:
-        """This window's clicks by message: (time, link). Built once, when first asked (after
-        the window is closed), and kept while the window is."""
+    def clicks_of(self, message: MessageKey) -> list[tuple[float, int]]:
+        """The clicks (time, link) of `message` in this window (once it is closed)."""
+        index = self.messages.get(message)
+        if index is None:
+            return []
+        return self._index().clicks_of(index)
+
+    def clicks(self) -> Iterator[tuple[MessageKey, list[tuple[float, int]]]]:
+        """Each message clicked in this window, with its clicks (once it is closed)."""
+        found = self._index()
+        for index, message in enumerate(self.keys):
+            if message is not None and found.has_clicks(index):
+                yield message, found.clicks_of(index)
+
+    def _index(self) -> _ClickIndex:
         if self._clicks is None:
-            found: dict[MessageKey, list[tuple[float, int]]] = {}
-            for message, at, link, code in self.events():
-                if code & CLICK:
-                    found.setdefault(message, []).append((at, link))
-            self._clicks = found
+            self._clicks = _ClickIndex(len(self.keys), self.times, self.refs)
         return self._clicks
 
     def subjects(self) -> set[str]:
@@ -120,4 +128,36 @@ class EventWindow:
             if message is not None and message[1] == subject:
                 self.keys[index] = None
                 del self.messages[message]
-        self._clicks = None
+
+
+class _ClickIndex:
+    """A closed window's clicks grouped by message, in arrays (a counting sort of its events):
+    message `i`'s clicks are at `starts[i]` up to `starts[i + 1]` of `times` and `links`. The
+    burst and honeypot checks read it while the window is kept; no object per click."""
+
+    __slots__ = ("links", "starts", "times")
+
+    def __init__(self, messages: int, times: array[float], refs: array[int]) -> None:
+        starts = array("q", bytes(8 * (messages + 1)))
+        for ref in refs:
+            if ref & CLICK:
+                starts[((ref >> 3) & _INDEX_MASK) + 1] += 1
+        for index in range(messages):
+            starts[index + 1] += starts[index]
+        place = array("q", starts)
+        self.times = array("d", bytes(8 * starts[-1]))
+        self.links = array("q", bytes(8 * starts[-1]))
+        for at, ref in zip(times, refs, strict=True):
+            if ref & CLICK:
+                index = (ref >> 3) & _INDEX_MASK
+                spot = place[index]
+                self.times[spot], self.links[spot] = at, ref >> _LINK_SHIFT
+                place[index] = spot + 1
+        self.starts = starts
+
+    def has_clicks(self, index: int) -> bool:
+        return self.starts[index + 1] > self.starts[index]
+
+    def clicks_of(self, index: int) -> list[tuple[float, int]]:
+        start, end = self.starts[index], self.starts[index + 1]
+        return list(zip(self.times[start:end], self.links[start:end], strict=True))

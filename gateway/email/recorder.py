@@ -172,7 +172,7 @@ class EmailRecorder:
                 times = clicks.get(message)
                 if times is None:
                     times = clicks[message] = ClickTimes(
-                        [click for found in around for click in found.get(message, ())]
+                        [click for near in around for click in near.clicks_of(message)]
                         + shared.get(_message_name(message), [])
                     )
                 if times.discounts(at):
@@ -202,12 +202,12 @@ class EmailRecorder:
                 self.counter.add(EmailClick(campaign, str(link), named), number)
         return settled
 
-    def _neighbours(self, window: EventWindow) -> list[dict[MessageKey, list[tuple[float, int]]]]:
-        """The clicks of this process near `window`'s: its own and its neighbours' windows."""
+    def _neighbours(self, window: EventWindow) -> list[EventWindow]:
+        """The windows whose clicks may be near `window`'s: it, and those around it."""
         start = window.opened_at - _NEIGHBOUR_SECONDS
         end = window.closed_at + _NEIGHBOUR_SECONDS
         return [
-            near.clicks()
+            near
             for near in (*self._settled, window, *self._waiting)
             if near.closed_at >= start and near.opened_at <= end
         ]
@@ -223,7 +223,7 @@ class EmailRecorder:
     async def _share_clicks(self, window: EventWindow, now: float) -> None:
         batch = self._unshared + [
             Click(_message_name(message), message[1], at, link)
-            for message, found in window.clicks().items()
+            for message, found in window.clicks()
             for at, link in found
         ]
         self._unshared = []

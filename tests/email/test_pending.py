@@ -55,7 +55,9 @@ def test_events_come_out_as_they_went_in_with_each_message_kept_once() -> None:
     assert len(window) == 4
     assert window.keys == [one, two]  # an equal key is not kept again
     assert window.subjects() == {"esp-1", "esp-2"}
-    assert window.clicks() == {one: [(100.3, 1), (100.4, MAX_LINK)], two: [(100.2, 3)]}
+    assert dict(window.clicks()) == {one: [(100.3, 1), (100.4, MAX_LINK)], two: [(100.2, 3)]}
+    assert window.clicks_of(one) == [(100.3, 1), (100.4, MAX_LINK)]
+    assert window.clicks_of(("spring", "esp-3", 50)) == []
     assert all(code & CLICK for _, _, _, code in list(window.events())[1:])
 
 
@@ -63,10 +65,26 @@ def test_a_forgotten_subject_leaves_nothing_to_settle_share_or_count() -> None:
     window = EventWindow(100.0)
     window.add(("spring", "esp-1", 50), 100.1, 1, FIRST_CODES.click["browser"])
     window.add(("spring", "esp-2", 50), 100.2, 1, FIRST_CODES.click["browser"])
-    assert set(window.clicks()) == {("spring", "esp-1", 50), ("spring", "esp-2", 50)}
+    assert dict(window.clicks()).keys() == {("spring", "esp-1", 50), ("spring", "esp-2", 50)}
     window.forget_subject("esp-1")
     assert [message[1] for message, *_ in window.events()] == ["esp-2"]
-    assert set(window.clicks()) == {("spring", "esp-2", 50)}
+    assert dict(window.clicks()).keys() == {("spring", "esp-2", 50)}
+    assert window.clicks_of(("spring", "esp-1", 50)) == []
     assert window.subjects() == {"esp-2"}
-    window.add(("spring", "esp-1", 50), 100.3, 2, FIRST_CODES.click["browser"])  # a new event
-    assert [(m[1], link) for m, _, link, _ in window.events()] == [("esp-2", 1), ("esp-1", 2)]
+    fresh = EventWindow(101.0)  # an event after the erasure goes into a later window
+    fresh.add(("spring", "esp-1", 50), 101.3, 2, FIRST_CODES.click["browser"])
+    window.forget_subject("esp-1")  # forgetting it twice, or where it is not, is no error
+    assert [(m[1], link) for m, _, link, _ in fresh.events()] == [("esp-1", 2)]
+
+
+def test_many_clicks_of_many_messages_are_grouped_exactly() -> None:
+    window = EventWindow(0.0)
+    added: dict[tuple[str, str, int], list[tuple[float, int]]] = {}
+    for n in range(3000):
+        message = ("c", f"esp-{n * 7 % 101}", 1)
+        if n % 5 == 0:
+            window.add(message, n / 1000, 0, FIRST_CODES.open["mail_client"])
+            continue
+        window.add(message, n / 1000, n % 9, FIRST_CODES.click["browser"])
+        added.setdefault(message, []).append((n / 1000, n % 9))
+    assert dict(window.clicks()) == added
