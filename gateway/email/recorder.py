@@ -244,7 +244,11 @@ class EmailRecorder:
         if not messages:
             return {}
         try:
-            return await self.store.shared.message_clicks(sorted(messages))
+            return await self.store.shared.message_clicks(
+                sorted(messages),
+                window.opened_at - _NEIGHBOUR_SECONDS,
+                window.closed_at + _NEIGHBOUR_SECONDS,
+            )
         except StoreUnavailable:
             return {}  # this process's own clicks still count
 

@@ -13,6 +13,7 @@ The two instance keys share a hash tag, so one script updates both on a Cluster 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import TypeVar
 
@@ -86,6 +87,13 @@ def clicks_key(message: str, subject: str) -> str:
     return f"cg:clicks:{{{subject}}}:{message}"
 
 
+def _score(moment: float) -> str:
+    """A ZRANGEBYSCORE bound: Redis spells the infinities `-inf` and `+inf`."""
+    if math.isinf(moment):
+        return "+inf" if moment > 0 else "-inf"
+    return repr(moment)
+
+
 async def _answer(call: Awaitable[T]) -> T:
     try:
         return await call
@@ -141,13 +149,17 @@ class RedisShared:
             )
 
     async def message_clicks(
-        self, messages: Sequence[tuple[str, str]]
+        self,
+        messages: Sequence[tuple[str, str]],
+        since: float = -math.inf,
+        until: float = math.inf,
     ) -> dict[str, list[tuple[float, int]]]:
         if not messages:
             return {}
         pipeline = self._redis.pipeline()
+        low, high = _score(since), _score(until)
         for message, subject in messages:
-            pipeline.zrange(clicks_key(message, subject), 0, -1)
+            pipeline.zrangebyscore(clicks_key(message, subject), low, high)
         found = {}
         for (message, _), members in zip(
             messages, await self._redis.execute(pipeline), strict=True

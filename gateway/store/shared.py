@@ -16,6 +16,7 @@ append to memory, and a background task moves clicks here in batches).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple, Protocol
 
@@ -51,9 +52,13 @@ class SharedState(Protocol):
         """Remember clicks for `CLICK_WINDOW_SECONDS` after `now`."""
 
     async def message_clicks(
-        self, messages: Sequence[tuple[str, str]]
+        self,
+        messages: Sequence[tuple[str, str]],
+        since: float = -math.inf,
+        until: float = math.inf,
     ) -> dict[str, list[tuple[float, int]]]:
-        """The remembered clicks (time, link) of each `(message, subject)`, by message."""
+        """The remembered clicks (time, link) of each `(message, subject)`, by message: those
+        from `since` to `until` (both included)."""
 
     async def put_heartbeat(self, instance: str, figures: str, now: float, ttl: float) -> None:
         """Publish an instance's figures (JSON) as of `now`; they count until `now + ttl`."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Mapping, Sequence
 
@@ -78,7 +79,10 @@ class SQLiteShared:
             await self._database.run(insert)
 
     async def message_clicks(
-        self, messages: Sequence[tuple[str, str]]
+        self,
+        messages: Sequence[tuple[str, str]],
+        since: float = -math.inf,
+        until: float = math.inf,
     ) -> dict[str, list[tuple[float, int]]]:
         names = list(dict.fromkeys(message for message, _ in messages))
 
@@ -88,8 +92,9 @@ class SQLiteShared:
                 chunk = names[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 for message, at, link in connection.execute(
-                    f"SELECT message, at, link FROM email_clicks WHERE message IN ({marks})",  # noqa: S608
-                    chunk,
+                    "SELECT message, at, link FROM email_clicks"  # noqa: S608
+                    f" WHERE message IN ({marks}) AND at >= ? AND at <= ?",
+                    [*chunk, since, until],
                 ):
                     found[message].append((at, link))
             return found

@@ -108,3 +108,17 @@ async def test_a_batch_keeps_every_click_of_every_message_however_many(
     assert sorted(found["scan|esp-scan|1"]) == sorted((c.at, c.link) for c in many)
     for click in few:
         assert found[click.message] == [(click.at, click.link)]
+
+
+async def test_clicks_are_read_between_two_moments_both_included(store: Store, now: float) -> None:
+    clicks = [
+        Click("r|esp-1|1", "esp-1", now + offset, link)
+        for offset, link in ((0, 1), (5, 2), (10, 3), (15, 4))
+    ]
+    await store.shared.add_clicks(clicks, now)
+    found = await store.shared.message_clicks([("r|esp-1|1", "esp-1")], now + 5, now + 10)
+    assert sorted(found["r|esp-1|1"]) == [(now + 5, 2), (now + 10, 3)]
+    found = await store.shared.message_clicks([("r|esp-1|1", "esp-1")], now + 10.5, now + 14.5)
+    assert found.get("r|esp-1|1", []) == []
+    everything = await store.shared.message_clicks([("r|esp-1|1", "esp-1")])
+    assert len(everything["r|esp-1|1"]) == 4
