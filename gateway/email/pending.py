@@ -31,6 +31,7 @@ VERDICTS: Final[tuple[Verdict, Verdict, Verdict]] = ("human", "proxied", "machin
 OPEN, CLICK = 0, 4  # the kind bit of an event's code
 HUMAN, PROXIED, MACHINE = 0, 1, 2  # its verdict, in the two low bits
 CODES: Final[dict[Verdict, int]] = {"human": HUMAN, "proxied": PROXIED, "machine": MACHINE}
+SAME_MESSAGES: Final = 100_000  # distinct messages whose one copy the windows share
 MAX_LINK: Final = 2**31 - 1  # a link number fits in the reference's top bits
 _INDEX_MASK, _LINK_SHIFT = 2**29 - 1, 32  # a window's message index; where the link starts
 
@@ -66,10 +67,11 @@ FIRST_CODES: Final = FirstCodes.build()
 class EventWindow:
     """The events of one flush period, as arrays: `times[i]` and `refs[i]` for event `i`."""
 
-    __slots__ = ("_clicks", "closed_at", "keys", "messages", "opened_at", "refs", "times")
+    __slots__ = ("_clicks", "closed_at", "keys", "messages", "opened_at", "refs", "same", "times")
 
-    def __init__(self, opened_at: float) -> None:
+    def __init__(self, opened_at: float, same: dict[MessageKey, MessageKey] | None = None) -> None:
         self.opened_at = opened_at
+        self.same = {} if same is None else same  # see `add`
         self.closed_at = opened_at
         self.messages: dict[MessageKey, int] = {}
         self.keys: list[MessageKey | None] = []  # None: forgotten (the subject was erased)
@@ -81,6 +83,13 @@ class EventWindow:
         """Append one event (`code`: OPEN or CLICK | its first verdict)."""
         index = self.messages.get(message)
         if index is None:
+            # Each request reads its own copy of the message's strings from its token: the
+            # windows keep one copy between them (`same`, shared by the recorder's windows and
+            # emptied when it outgrows `SAME_MESSAGES`), not one each.
+            same = self.same
+            message = same.setdefault(message, message)
+            if len(same) > SAME_MESSAGES:
+                same.clear()
             index = self.messages[message] = len(self.keys)
             self.keys.append(message)
         self.times.append(at)

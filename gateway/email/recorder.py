@@ -119,6 +119,9 @@ class EmailRecorder:
         """Drop what is held in memory for an erased subject (so nothing lands after erasure)."""
         for window in (self._window, *self._waiting, *self._settled):
             window.forget_subject(subject)
+        same = self._window.same
+        for message in [message for message in same if message[1] == subject]:
+            del same[message]
         self._unwritten = [event for event in self._unwritten if event.subject_id != subject]
         self._unshared = [click for click in self._unshared if click.subject != subject]
 
@@ -136,7 +139,7 @@ class EmailRecorder:
         `SETTLE_SECONDS` ago (all of them with `settle=False`), count their events and store
         the consented ones. Returns how many events were settled."""
         now = self.clock()
-        closed, self._window = self._window, EventWindow(now)
+        closed, self._window = self._window, EventWindow(now, self._window.same)
         closed.close(now)
         self._waiting.append(closed)
         await self._share_clicks(closed, now)

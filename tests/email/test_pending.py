@@ -12,6 +12,7 @@ from gateway.email.pending import (
     FIRST_CODES,
     KINDS,
     MAX_LINK,
+    SAME_MESSAGES,
     VERDICTS,
     EventWindow,
 )
@@ -88,3 +89,16 @@ def test_many_clicks_of_many_messages_are_grouped_exactly() -> None:
         window.add(message, n / 1000, n % 9, FIRST_CODES.click["browser"])
         added.setdefault(message, []).append((n / 1000, n % 9))
     assert dict(window.clicks()) == added
+
+
+def test_windows_keep_one_copy_of_a_message_between_them() -> None:
+    first = EventWindow(0.0)
+    later = EventWindow(1.0, first.same)
+    first.add(("spring", "esp-1", 50), 0.5, 1, FIRST_CODES.click["browser"])
+    copy = ("spring", "esp-" + str(1), 50)  # as each request reads it: equal, not the same
+    later.add(copy, 1.5, 2, FIRST_CODES.click["browser"])
+    assert later.keys[0] is first.keys[0]
+    for n in range(SAME_MESSAGES + 1):  # past the bound the shared table starts again
+        later.add(("spring", f"esp-{n}", 51), 1.6, 1, FIRST_CODES.click["browser"])
+    assert len(later.same) <= SAME_MESSAGES
+    assert len(later) == SAME_MESSAGES + 2  # no event is lost for it
