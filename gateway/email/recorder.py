@@ -40,7 +40,7 @@ from gateway.model.counts import EmailClick, EmailOpen, InvalidEmailLink
 from gateway.model.email_events import EmailEvent, EventKind, Verdict, new_event_id
 from gateway.model.visitors import AgentRole
 from gateway.store.base import Store
-from gateway.store.shared import Click
+from gateway.store.shared import Click, ClickSpan
 
 log = logging.getLogger("gateway.email")
 
@@ -249,8 +249,12 @@ class EmailRecorder:
         try:
             return await self.store.shared.message_clicks(
                 sorted(messages),
-                window.opened_at - _NEIGHBOUR_SECONDS,
-                window.closed_at + _NEIGHBOUR_SECONDS,
+                ClickSpan(
+                    window.opened_at - BURST_SECONDS,
+                    window.closed_at + BURST_SECONDS,
+                    window.opened_at - HONEYPOT_SECONDS,
+                    window.closed_at + HONEYPOT_SECONDS,
+                ),
             )
         except StoreUnavailable:
             return {}  # this process's own clicks still count

@@ -4,6 +4,7 @@
     cg:changes                         string  the change counter (INCR)
     cg:clicks:{<subject>}:<message>    zset    "link|time" scored by time   (expires: a minute;
                                                never written for an erased subject)
+    cg:trap:{<subject>}:<message>      zset    the same, for its honeypot link's clicks
     cg:{instances}:figures             hash    instance → its figures (JSON)
     cg:{instances}:until               zset    instance scored by when its heartbeat goes stale
     cg:lease:{<name>}                  string  until when a periodic job is taken (expires)
@@ -19,7 +20,13 @@ from typing import TypeVar
 
 from gateway.store.redis_connection import REDIS_FAULTS, Arg, RedisConnection, unavailable
 from gateway.store.redis_keys import lease_key, suppression_key
-from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
+from gateway.store.shared import (
+    CLICK_WINDOW_SECONDS,
+    EVERY_CLICK,
+    HONEYPOT_CLICK,
+    Click,
+    ClickSpan,
+)
 
 T = TypeVar("T")
 CHANGES_KEY = "cg:changes"
@@ -87,6 +94,11 @@ def clicks_key(message: str, subject: str) -> str:
     return f"cg:clicks:{{{subject}}}:{message}"
 
 
+def trap_key(message: str, subject: str) -> str:
+    """The message's honeypot clicks, apart: they are read over a wider span than the rest."""
+    return f"cg:trap:{{{subject}}}:{message}"
+
+
 def _score(moment: float) -> str:
     """A ZRANGEBYSCORE bound: Redis spells the infinities `-inf` and `+inf`."""
     if math.isinf(moment):
@@ -127,17 +139,19 @@ class RedisShared:
         return int(await _answer(self._redis.client.get(CHANGES_KEY)) or 0)
 
     async def add_clicks(self, clicks: Sequence[Click], now: float) -> None:
-        by_message: dict[tuple[str, str], list[Arg]] = {}
+        by_message: dict[tuple[str, str, bool], list[Arg]] = {}
         for click in clicks:
-            by_message.setdefault((click.message, click.subject), []).extend(
+            trap = click.link == HONEYPOT_CLICK
+            by_message.setdefault((click.message, click.subject, trap), []).extend(
                 (click.at, f"{click.link}|{click.at!r}")
             )
         subjects, keys, args = [], [], []
-        for (message, subject), members in by_message.items():
+        for (message, subject, trap), members in by_message.items():
+            key = (trap_key if trap else clicks_key)(message, subject)
             for start in range(0, len(members), 2 * MEMBERS_PER_ZADD):
                 part = members[start : start + 2 * MEMBERS_PER_ZADD]
                 subjects.append(subject)
-                keys.append((clicks_key(message, subject), suppression_key(subject)))
+                keys.append((key, suppression_key(subject)))
                 args.append([len(part) // 2, *part])
         if subjects:
             await self._redis.per_subject(
@@ -149,25 +163,23 @@ class RedisShared:
             )
 
     async def message_clicks(
-        self,
-        messages: Sequence[tuple[str, str]],
-        since: float = -math.inf,
-        until: float = math.inf,
+        self, messages: Sequence[tuple[str, str]], span: ClickSpan = EVERY_CLICK
     ) -> dict[str, list[tuple[float, int]]]:
         if not messages:
             return {}
         pipeline = self._redis.pipeline()
-        low, high = _score(since), _score(until)
+        bounds = [_score(moment) for moment in span]
         for message, subject in messages:
-            pipeline.zrangebyscore(clicks_key(message, subject), low, high)
+            pipeline.zrangebyscore(clicks_key(message, subject), bounds[0], bounds[1])
+            pipeline.zrangebyscore(trap_key(message, subject), bounds[2], bounds[3])
+        replies = await self._redis.execute(pipeline)
         found = {}
-        for (message, _), members in zip(
-            messages, await self._redis.execute(pipeline), strict=True
-        ):
+        for number, (message, _) in enumerate(messages):
             clicks = []
-            for member in members:
+            for member in (*replies[2 * number], *replies[2 * number + 1]):
                 link, _, at = member.partition("|")
-                clicks.append((float(at), int(link)))
+                if span.holds(float(at), int(link)):  # a set written before the trap sets
+                    clicks.append((float(at), int(link)))
             found[message] = clicks
         return found
 

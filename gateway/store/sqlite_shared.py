@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from collections.abc import Mapping, Sequence
 
 from gateway.model.tombstones import tombstone_id
-from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
+from gateway.store.shared import (
+    CLICK_WINDOW_SECONDS,
+    EVERY_CLICK,
+    HONEYPOT_CLICK,
+    Click,
+    ClickSpan,
+)
 from gateway.store.sqlite_connection import SQLiteConnection
 
 
@@ -79,10 +84,7 @@ class SQLiteShared:
             await self._database.run(insert)
 
     async def message_clicks(
-        self,
-        messages: Sequence[tuple[str, str]],
-        since: float = -math.inf,
-        until: float = math.inf,
+        self, messages: Sequence[tuple[str, str]], span: ClickSpan = EVERY_CLICK
     ) -> dict[str, list[tuple[float, int]]]:
         names = list(dict.fromkeys(message for message, _ in messages))
 
@@ -93,8 +95,9 @@ class SQLiteShared:
                 marks = ",".join("?" * len(chunk))
                 for message, at, link in connection.execute(
                     "SELECT message, at, link FROM email_clicks"  # noqa: S608
-                    f" WHERE message IN ({marks}) AND at >= ? AND at <= ?",
-                    [*chunk, since, until],
+                    f" WHERE message IN ({marks}) AND (at BETWEEN ? AND ?"
+                    " OR link = ? AND at BETWEEN ? AND ?)",
+                    [*chunk, span.since, span.until, HONEYPOT_CLICK, *span[2:]],
                 ):
                     found[message].append((at, link))
             return found

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from gateway.store import Store
-from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
+from gateway.store.shared import CLICK_WINDOW_SECONDS, Click, ClickSpan
 
 
 @pytest.fixture
@@ -110,15 +110,24 @@ async def test_a_batch_keeps_every_click_of_every_message_however_many(
         assert found[click.message] == [(click.at, click.link)]
 
 
-async def test_clicks_are_read_between_two_moments_both_included(store: Store, now: float) -> None:
+async def test_clicks_are_read_within_a_span_the_honeypots_within_a_wider_one(
+    store: Store, now: float
+) -> None:
     clicks = [
         Click("r|esp-1|1", "esp-1", now + offset, link)
-        for offset, link in ((0, 1), (5, 2), (10, 3), (15, 4))
+        for offset, link in ((0, 1), (0.5, 0), (5, 2), (10, 3), (15, 4), (16, 0), (30, 0))
     ]
     await store.shared.add_clicks(clicks, now)
-    found = await store.shared.message_clicks([("r|esp-1|1", "esp-1")], now + 5, now + 10)
-    assert sorted(found["r|esp-1|1"]) == [(now + 5, 2), (now + 10, 3)]
-    found = await store.shared.message_clicks([("r|esp-1|1", "esp-1")], now + 10.5, now + 14.5)
+    span = ClickSpan(now + 5, now + 10, now, now + 16)
+    found = await store.shared.message_clicks([("r|esp-1|1", "esp-1")], span)
+    assert sorted(found["r|esp-1|1"]) == [
+        (now + 0.5, 0),
+        (now + 5, 2),
+        (now + 10, 3),
+        (now + 16, 0),
+    ]
+    span = ClickSpan(now + 10.5, now + 14.5, now + 10.5, now + 14.5)
+    found = await store.shared.message_clicks([("r|esp-1|1", "esp-1")], span)
     assert found.get("r|esp-1|1", []) == []
     everything = await store.shared.message_clicks([("r|esp-1|1", "esp-1")])
-    assert len(everything["r|esp-1|1"]) == 4
+    assert sorted(everything["r|esp-1|1"]) == sorted((c.at, c.link) for c in clicks)
