@@ -23,6 +23,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from contextlib import suppress
+from itertools import chain, islice
 
 from gateway.background import Repeating
 from gateway.counting.counters import EventCounter
@@ -47,6 +48,7 @@ log = logging.getLogger("gateway.email")
 # The honeypot window, then one flush for another instance to share its clicks, one to settle.
 SETTLE_SECONDS = HONEYPOT_SECONDS + 2.0
 SETTLE_CHUNK = 500
+SHARE_CHUNK = 2_000  # clicks per call that shares them through the store
 # A settled window stays this long as the neighbours of later ones (a click is judged by the
 # clicks up to the honeypot window before it).
 _NEIGHBOUR_SECONDS = HONEYPOT_SECONDS + BURST_SECONDS
@@ -224,18 +226,23 @@ class EmailRecorder:
         return granted
 
     async def _share_clicks(self, window: EventWindow, now: float) -> None:
-        batch = self._unshared + [
-            Click(_message_name(message), message[1], at, link)
-            for message, found in window.clicks()
-            for at, link in found
-        ]
-        self._unshared = []
-        if not batch:
-            return
-        try:
-            await self.store.shared.add_clicks(batch, now)
-        except StoreUnavailable:
-            self._unshared = batch[: self.max_pending]  # judged locally meanwhile
+        """Put the window's clicks (after any the store refused before) in the store, a
+        `SHARE_CHUNK` at a time: what waits in memory for the call stays small."""
+        backlog, self._unshared = self._unshared, []
+        clicks = chain(
+            backlog,
+            (
+                Click(_message_name(message), message[1], at, link)
+                for message, found in window.clicks()
+                for at, link in found
+            ),
+        )
+        while batch := list(islice(clicks, SHARE_CHUNK)):
+            try:
+                await self.store.shared.add_clicks(batch, now)
+            except StoreUnavailable:  # judged locally meanwhile; shared at the next flush
+                self._unshared = [*batch, *islice(clicks, max(self.max_pending - len(batch), 0))]
+                return
 
     async def _shared_clicks(self, window: EventWindow) -> dict[str, list[tuple[float, int]]]:
         """The clicks every instance shared for the messages of the clicks in `window`."""

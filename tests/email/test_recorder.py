@@ -12,7 +12,7 @@ import pytest
 
 from gateway.counting.counters import EventCounter
 from gateway.email.recipients import Collection, RecipientConsents
-from gateway.email.recorder import SETTLE_SECONDS, EmailRecorder
+from gateway.email.recorder import SETTLE_SECONDS, SHARE_CHUNK, EmailRecorder
 from gateway.email.tokens import ClickToken, OpenToken
 from gateway.errors import StoreUnavailable
 from gateway.model.days import day_of
@@ -326,3 +326,13 @@ async def test_clicks_are_judged_with_their_neighbours_in_other_windows_even_wit
         "spring-26|3|machine": 1,
         "spring-26|1|human": 1,
     }
+
+
+async def test_a_window_of_many_clicks_is_shared_in_chunks_and_entirely(parts: Parts) -> None:
+    for n in range(SHARE_CHUNK + 500):
+        parts.recorder.clicked(parts.click(1 + n % 4, f"esp-{n % 50}"), "browser")
+        parts.clock.now += 0.0001
+    await parts.recorder.flush()
+    names = [(f"spring-26|esp-{n}|{parts.sent}", f"esp-{n}") for n in range(50)]
+    found = await parts.store.shared.message_clicks(names)
+    assert sum(len(clicks) for clicks in found.values()) == SHARE_CHUNK + 500
