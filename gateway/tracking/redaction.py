@@ -32,8 +32,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
+from gateway.model.encoded import Encoded
 from gateway.rules.model import NameSet
-from gateway.tracking.encoded import Encoded
 
 EMAIL_MARK = "[email]"
 REDACTED_MARK = "[redacted]"
