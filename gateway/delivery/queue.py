@@ -97,8 +97,12 @@ class QueuedHit:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> QueuedHit:
-        """An entry of either format (raises ValueError, KeyError or TypeError if unreadable)."""
-        return decode_entry(text, cls)
+        """An entry of either format (raises ValueError, KeyError or TypeError if unreadable);
+        appended again, it is the same entry, byte for byte."""
+        queued = decode_entry(text, cls)
+        encoded = text if isinstance(text, bytes) else text.encode()
+        object.__setattr__(queued, "_encoded", encoded)  # frozen: a cache
+        return queued
 
 
 def dead_letter_of(hit: OutboundHit) -> str:

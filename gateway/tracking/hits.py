@@ -69,13 +69,9 @@ def _kept_params(
     queries and e-mail addresses taken out; and how many values had an e-mail address
     redacted."""
     hit = rule.hit
-    fixed = dict(hit.fixed_params)
-    advertising = MARKETING in signalled
-    kept = [
-        (k, v)
-        for k, v in params
-        if k not in fixed and hit.keeps_param(k, anonymous=anonymous, advertising=advertising)
-    ]
+    verdict = 2 if anonymous else int(MARKETING in signalled)  # the index into `passes`
+    passes = hit.passes
+    kept = [(k, v) for k, v in params if passes(k)[verdict]]
     return redact_params(
         kept,
         anonymous=anonymous,
