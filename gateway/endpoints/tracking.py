@@ -168,15 +168,17 @@ class Tracking:
             # What the decision allows of each hit, as its queue entry: the delivery worker
             # shapes and encodes the vendor's request (`gateway.delivery.shaping`).
             ip = client_ip(peer, forwarded_for, self.settings.network.trusted_proxies)
-            consented = (consent.consent_id, consent.chosen_at) if consent else (None, None)
-            now, client = self.appender.clock(), client_key(ip)
+            consent_id, chosen_at = (
+                (consent.consent_id, consent.chosen_at) if consent else (None, None)
+            )
+            now, client, signalled = self.appender.clock(), client_key(ip), decision.signalled
             queued = [
                 QueuedHit(
                     decided_hit(rule, params, decision, ip=ip, user_agent=user_agent),
-                    consented[0],
+                    consent_id,
                     now,
-                    decision.signalled,
-                    consented[1],
+                    signalled,
+                    chosen_at,
                     client,
                 )
                 for params in hits
