@@ -87,8 +87,14 @@ year-ahead-then-e2e:
 	$(MAKE) --no-print-directory year-ahead
 	$(MAKE) --no-print-directory e2e-run
 
+# The bench's own setup, not in .ci/system-deps (CI does not run the bench): bench/peer-deps
+# installs php-fpm and php-curl (Debian, as root) for the peer row, matomo-org/tracker-proxy,
+# which is taken from BENCH_TRACKER_PROXY or cloned once into ~/.cache at the pinned commit;
+# without them that row is skipped and RESULTS.md says why. BENCH_SERVER=granian runs every
+# Python server of the bench on granian instead of uvicorn (bench/servers.py).
 bench: setup system-deps
-	$(BIN)/pip install --quiet 'py-spy==0.4.2'  # as pyproject's `bench` extra
+	$(BIN)/pip install --quiet 'py-spy==0.4.2' 'granian==2.8.7'  # as pyproject's `bench` extra
+	@bash bench/peer-deps
 	$(BIN)/python -m bench
 
 # Mutation testing of the core modules listed in tests/mutation/modules.toml, each against only

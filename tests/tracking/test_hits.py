@@ -9,8 +9,8 @@ from urllib.parse import parse_qsl
 import pytest
 
 from gateway.decision import Decision
+from gateway.model.encoded import Encoded
 from gateway.rules.loader import load_rules
-from gateway.tracking.encoded import Encoded
 from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
 from gateway.visitors.network import parse_ip
 from tests.conftest import REPO
