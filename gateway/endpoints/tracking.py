@@ -20,7 +20,8 @@ from gateway.consent.cookie import ConsentCodec
 from gateway.consent.model import Consent
 from gateway.consent.objections import NOTHING as NO_OBJECTION
 from gateway.counting.counters import EventCounter
-from gateway.decision import Decision, RegionPolicy, Signals, decide
+from gateway.decision import NO_VENDOR_CATEGORIES, Decision, RegionPolicy, Signals, decide
+from gateway.delivery.queue import QueuedHit
 from gateway.endpoints.answers import Answer, RawHeaders, raw_headers
 from gateway.endpoints.bodies import read_body
 from gateway.endpoints.consent import refusable_vendors
@@ -29,13 +30,12 @@ from gateway.endpoints.pixels import GIF, PIXEL_HEADERS
 from gateway.errors import ClientError, NotFound
 from gateway.metrics import Metrics
 from gateway.model.counts import PixelCount
-from gateway.model.outbound_hits import OutboundHit
 from gateway.objection_registry import ObjectionRegistry
 from gateway.rules.model import Rule
-from gateway.settings import Settings, TrackingSection
+from gateway.settings import ConsentSection, NetworkSection, TrackingSection
 from gateway.tracking.appender import HitAppender, client_key
 from gateway.tracking.bodies import HitTooLarge, hits_in_body
-from gateway.tracking.hits import outbound_hit, parse_query, redirect_target
+from gateway.tracking.hits import decided_hit, parse_query, redirect_target
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.headers import DecisionHeaders, geo_header_name, read_decision_headers
 from gateway.visitors.network import client_ip
@@ -49,10 +49,12 @@ NOT_ALLOWED_VALUE = Decision("block", "not_allowed_value")
 
 @dataclass(frozen=True, slots=True)
 class Tracking:
-    """What `/t` uses, and nothing else: the rules, the consent codec and registry, the
-    counters and the edge's queue appender."""
+    """What `/t` uses, and nothing else: its settings' sections, the rules, the consent codec
+    and registry, the counters and the edge's queue appender."""
 
-    settings: Settings
+    consent_settings: ConsentSection
+    network: NetworkSection
+    hit_limits: TrackingSection
     rules: Mapping[str, Rule]
     codec: ConsentCodec
     objections: ObjectionRegistry
@@ -61,13 +63,21 @@ class Tracking:
     appender: HitAppender
     # Derived once from the settings and rules, not per hit.
     geo_header: bytes | None = field(init=False)
+    revision: int = field(init=False)
+    opt_out_regions: tuple[str, ...] = field(init=False)
     categories: frozenset[str] = field(init=False)
     vendor_categories: Mapping[str, str] = field(init=False)
+    # Decisions without consent, by (rule, GPC, region policy, bot, app signal): see `decide`.
+    unconsented: dict[tuple[str, bool, str, bool, str], Decision] = field(
+        init=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         derived = {
-            "geo_header": geo_header_name(self.settings.network.geo_header),
-            "categories": frozenset(self.settings.consent.categories),
+            "geo_header": geo_header_name(self.network.geo_header),
+            "revision": self.consent_settings.revision,
+            "opt_out_regions": self.network.opt_out_regions,
+            "categories": frozenset(self.consent_settings.categories),
             "vendor_categories": refusable_vendors(self.rules),
         }
         for name, value in derived.items():
@@ -96,9 +106,12 @@ class Tracking:
         consent = self.objections.standing(self.codec.decode_presented(read.consent_tokens))
         # One decision for all hits of a request: they share every input decide() takes.
         # (`carry_out` may still block them all: a hit naming a property not the operator's.)
-        decision = decide(rule, consent, self.visitor_signals(consent, read))
+        decision = self.decide(rule, consent, read)
         if hits is None:
-            hits = [] if decision.outcome == "block" else [_query(scope)]
+            if decision.outcome == "block":  # most hits: counted, answered, nothing to send
+                self.count(rule.id, decision)
+                return 200, _pixel(decision.outcome, decision.reason), GIF
+            hits = [_query(scope)]
         client = scope.get("client")
         try:
             decision, location = self.carry_out(
@@ -131,20 +144,41 @@ class Tracking:
             self.metrics.rejected_hits.labels(rule.id, reason).inc()
             raise
 
-    def visitor_signals(self, consent: Consent | None, read: DecisionHeaders) -> Signals:
+    def decide(self, rule: Rule, consent: Consent | None, read: DecisionHeaders) -> Decision:
+        """`decide()` for this request. Without consent its inputs are a handful of flags per
+        rule, so each combination is decided once and remembered (a bounded table: rules ×
+        GPC × region policy × bot × app signal; `decide` is pure, so this is only a memo)."""
+        is_bot = classify_visitor(read.user_agent).is_bot
+        region = _region_policy(self.opt_out_regions, read.region)
+        if consent is not None:
+            return decide(rule, consent, self.visitor_signals(consent, read, is_bot, region))
+        key = (rule.id, read.gpc, region, is_bot, read.app_tracking)
+        decision = self.unconsented.get(key)
+        if decision is None:
+            signals = self.visitor_signals(None, read, is_bot, region)
+            decision = self.unconsented[key] = decide(rule, None, signals)
+        return decision
+
+    def visitor_signals(
+        self, consent: Consent | None, read: DecisionHeaders, is_bot: bool, region: RegionPolicy
+    ) -> Signals:
         """What `decide()` needs to know about the visitor besides their consent."""
-        settings = self.settings
         return Signals(
-            policy_revision=settings.consent.revision,
-            gpc=read.gpc,
-            region_policy=_region_policy(settings.network.opt_out_regions, read.region),
-            is_bot=classify_visitor(read.user_agent).is_bot,
+            self.revision,
+            read.gpc,
+            region,
+            is_bot,
             # In memory, refreshed in the background: no store round trip per hit.
-            objected=self.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
-            categories=self.categories,
-            vendor_categories=self.vendor_categories if consent and consent.refused_vendors else {},
-            app_tracking=read.app_tracking,
+            self.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
+            self.categories,
+            self.vendor_categories if consent and consent.refused_vendors else NO_VENDOR_CATEGORIES,
+            read.app_tracking,
         )
+
+    def count(self, vendor: str, decision: Decision) -> None:
+        """One hit decided: a day's count in the store, and the decision's metric."""
+        self.counter.add(_pixel_count(vendor, decision.outcome))
+        self.metrics.tally.decision(vendor, decision.outcome, decision.reason)
 
     def carry_out(
         self,
@@ -163,38 +197,44 @@ class Tracking:
         `HitTooLarge` before counting anything: a refused request counts once, as a rejection."""
         if decision.outcome != "block" and not all(rule.hit.pins(params) for params in hits):
             decision = NOT_ALLOWED_VALUE
-        outbound: list[OutboundHit] = []
-        client = None
+        queued: list[QueuedHit] = []
         if decision.outcome in ("forward", "anonymous"):
-            ip = client_ip(peer, forwarded_for, self.settings.network.trusted_proxies)
-            client = client_key(ip)
-            agent = user_agent
-            outbound = [outbound_hit(rule, p, decision, ip=ip, user_agent=agent) for p in hits]
-            _check_sizes(self.settings.tracking, outbound)
-        self.counter.add(PixelCount(rule.id, decision.outcome))
+            # What the decision allows of each hit, as its queue entry: the delivery worker
+            # shapes and encodes the vendor's request (`gateway.delivery.shaping`).
+            ip = client_ip(peer, forwarded_for, self.network.trusted_proxies)
+            consent_id, chosen_at = (
+                (consent.consent_id, consent.chosen_at) if consent else (None, None)
+            )
+            now, client, signalled = self.appender.clock(), client_key(ip), decision.signalled
+            queued = [
+                QueuedHit(
+                    decided_hit(rule, params, decision, ip=ip, user_agent=user_agent),
+                    consent_id,
+                    now,
+                    signalled,
+                    chosen_at,
+                    client,
+                )
+                for params in hits
+            ]
+            _check_sizes(self.hit_limits, queued)
+        self.count(rule.id, decision)
         tally = self.metrics.tally
-        tally.decision(rule.id, decision.outcome, decision.reason)
         if decision.outcome == "redirect":
             # A redirect sends one hit in its URL; the loader allows only one-hit bodies (form).
             location, redacted = redirect_target(rule, hits[0], decision.signalled)
             tally.redacted(rule.id, redacted)
             return decision, location
-        for hit in outbound:
-            tally.redacted(rule.id, hit.redacted)
-            self.appender.submit(
-                hit,
-                consent_id=consent.consent_id if consent else None,
-                signalled=decision.signalled,
-                chosen_at=consent.chosen_at if consent else None,
-                client=client,
-            )
+        for entry in queued:
+            tally.redacted(rule.id, entry.hit.redacted)
+            self.appender.submit_queued(entry)
         return decision, None
 
 
-def _check_sizes(settings: TrackingSection, hits: list[OutboundHit]) -> None:
-    """Raises `HitTooLarge` for a hit over `hit_max_bytes`, or hits over
-    `hit_request_max_bytes` together: nothing of such a request is queued."""
-    sizes = [hit.size for hit in hits]
+def _check_sizes(settings: TrackingSection, hits: list[QueuedHit]) -> None:
+    """Raises `HitTooLarge` for a hit whose queue entry is over `hit_max_bytes`, or entries
+    over `hit_request_max_bytes` together: nothing of such a request is queued."""
+    sizes = [len(hit.encoded()) for hit in hits]
     if sizes and max(sizes) > settings.hit_max_bytes:
         raise HitTooLarge("hit_too_large", f"a hit may be at most {settings.hit_max_bytes} bytes")
     if sum(sizes) > settings.hit_request_max_bytes:
@@ -209,6 +249,11 @@ def _region_policy(opt_out_regions: tuple[str, ...], region: str) -> RegionPolic
 
 def _query(scope: Scope) -> Params:
     return parse_query(scope["query_string"].decode("latin-1"))
+
+
+@functools.lru_cache(maxsize=1024)  # vendors × outcomes
+def _pixel_count(vendor: str, outcome: str) -> PixelCount:
+    return PixelCount(vendor, outcome)
 
 
 @functools.lru_cache(maxsize=64)
