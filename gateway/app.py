@@ -72,7 +72,18 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         async with gateway.running():
             yield
 
-    hot = hot_routes(gateway, assets)
+    choices = ConsentChoices(
+        settings,
+        gateway.rules,
+        gateway.codec,
+        gateway.objections,
+        gateway.receipts,
+        gateway.rights,
+        gateway.store,
+        gateway.shown_texts,
+        gateway.clock,
+    )
+    hot = [*hot_routes(gateway, assets), choices.route()]
     admin = AdminGuard(settings.admin.token_hashes, gateway.admin_attempts)
     app = GatewayApp(
         routes=[
@@ -80,17 +91,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             *script_routes(gateway.rules, gateway.scripts, gateway.clock),
             *hot,  # answered by `HotRoutes` (a dict lookup), listed here as every route is
             details_route(gateway.banner_config),
-            *ConsentChoices(
-                settings,
-                gateway.rules,
-                gateway.codec,
-                gateway.objections,
-                gateway.receipts,
-                gateway.rights,
-                gateway.store,
-                gateway.shown_texts,
-                gateway.clock,
-            ).routes(),
+            *choices.routes(),
             *PreferencesPage(
                 gateway.email, gateway.rights, settings.site.public_origin, settings.network
             ).routes(),

@@ -5,25 +5,42 @@ from __future__ import annotations
 import re
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from gateway.model.visitors import RequestFacts
 from gateway.settings import NetworkSection
 from gateway.visitors.agents import classify_visitor
-from gateway.visitors.headers import geo_header_name, read_decision_headers
+from gateway.visitors.headers import DecisionHeaders, geo_header_name, read_decision_headers
 from gateway.visitors.network import client_ip
 
 _REGION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
 
 
 def request_facts(request: Request, network: NetworkSection) -> RequestFacts:
-    """Read with the decisions' own header reader: a repeated header means the same here."""
-    read = read_decision_headers(request.scope["headers"], geo_header_name(network.geo_header))
-    peer = request.client.host if request.client else None
+    return scope_facts(request.scope, network)
+
+
+def scope_facts(
+    scope: Scope, network: NetworkSection, read: DecisionHeaders | None = None
+) -> RequestFacts:
+    """Read with the decisions' own header reader (or from what it read: `read`, made with the
+    network's geo header): a repeated header means the same here."""
+    if read is None:
+        read = read_decision_headers(scope["headers"], geo_header_name(network.geo_header))
+    client = scope.get("client")
     region = read.region.upper()
     return RequestFacts(
-        ip=client_ip(peer, read.forwarded_for, network.trusted_proxies),
+        ip=client_ip(client[0] if client else None, read.forwarded_for, network.trusted_proxies),
         visitor=classify_visitor(read.user_agent or None),
         region=region if _REGION.fullmatch(region) else "",
-        origin=request.headers.get("origin", "")[:200],
+        origin=_first(scope["headers"], b"origin")[:200],
         gpc=read.gpc,
     )
+
+
+def _first(headers: list[tuple[bytes, bytes]], name: bytes) -> str:
+    """The first `name` header's value, as Starlette's `Headers.get` reads it, or ""."""
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return ""
