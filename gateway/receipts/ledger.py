@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from gateway.counting.counters import EventCounter
-from gateway.metrics import Metrics
 from gateway.model.counts import ConsentAction, ConsentCategory, ConsentGpc, FormEvent
 from gateway.model.receipts import Receipt
 from gateway.receipts.writer import Outcome, ReceiptWriter
@@ -20,14 +19,13 @@ class RecordsReceipts(Protocol):
 
 
 class ReceiptLedger:
-    def __init__(self, writer: ReceiptWriter, metrics: Metrics) -> None:
-        self.writer, self.metrics = writer, metrics
+    def __init__(self, writer: ReceiptWriter) -> None:
+        self.writer = writer
 
     async def record(self, receipt: Receipt) -> Outcome:
-        """Write `receipt` to the store (or the spool); it is counted once stored."""
-        outcome = await self.writer.record(receipt)
-        self.metrics.receipts.labels(receipt.action, outcome).inc()
-        return outcome
+        """Write `receipt` to the store (or the spool); it is counted once stored (the writer
+        counts each batch in `cg_receipts_total` as it is written)."""
+        return await self.writer.record(receipt)
 
 
 def count_receipts(counter: EventCounter, receipts: Sequence[Receipt]) -> None:
