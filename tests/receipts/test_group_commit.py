@@ -4,6 +4,7 @@ counted once per batch — and a request cancelled while it waits cancels nobody
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from prometheus_client import generate_latest
 
@@ -33,7 +34,7 @@ async def test_a_batch_holds_at_most_batch_size_receipts_and_each_is_counted(
     sizes: list[int] = []
     original = store.receipts.add_receipts
 
-    async def observed(batch: list[Receipt]) -> list[Receipt]:
+    async def observed(batch: Sequence[Receipt]) -> list[Receipt]:
         sizes.append(len(batch))
         return await original(batch)
 
@@ -63,7 +64,7 @@ async def test_a_cancelled_request_cancels_no_other_receipt_of_its_batch(make_se
     release = asyncio.Event()
     original = store.receipts.add_receipts
 
-    async def held(batch: list[Receipt]) -> list[Receipt]:
+    async def held(batch: Sequence[Receipt]) -> list[Receipt]:
         await release.wait()  # the batch is being written while one of its requests goes
         return await original(batch)
 
@@ -93,7 +94,7 @@ async def test_receipts_arriving_while_a_batch_is_written_go_in_the_next(make_se
     release = asyncio.Event()
     original = store.receipts.add_receipts
 
-    async def held(batch: list[Receipt]) -> list[Receipt]:
+    async def held(batch: Sequence[Receipt]) -> list[Receipt]:
         sizes.append(len(batch))
         first_batch.set()
         await release.wait()
