@@ -34,9 +34,9 @@ async def test_a_batch_holds_at_most_batch_size_receipts_and_each_is_counted(
     sizes: list[int] = []
     original = store.receipts.add_receipts
 
-    async def observed(batch: Sequence[Receipt]) -> list[Receipt]:
-        sizes.append(len(batch))
-        return await original(batch)
+    async def observed(receipts: Sequence[Receipt]) -> list[Receipt]:
+        sizes.append(len(receipts))
+        return await original(receipts)
 
     store.receipts.add_receipts = observed  # type: ignore[method-assign]  # observe, not replace
     metrics = Metrics()
@@ -64,9 +64,9 @@ async def test_a_cancelled_request_cancels_no_other_receipt_of_its_batch(make_se
     release = asyncio.Event()
     original = store.receipts.add_receipts
 
-    async def held(batch: Sequence[Receipt]) -> list[Receipt]:
+    async def held(receipts: Sequence[Receipt]) -> list[Receipt]:
         await release.wait()  # the batch is being written while one of its requests goes
-        return await original(batch)
+        return await original(receipts)
 
     store.receipts.add_receipts = held  # type: ignore[method-assign]  # delay, not replace
     writer = ReceiptWriter(store, spool, replay_seconds=60)
@@ -94,11 +94,11 @@ async def test_receipts_arriving_while_a_batch_is_written_go_in_the_next(make_se
     release = asyncio.Event()
     original = store.receipts.add_receipts
 
-    async def held(batch: Sequence[Receipt]) -> list[Receipt]:
-        sizes.append(len(batch))
+    async def held(receipts: Sequence[Receipt]) -> list[Receipt]:
+        sizes.append(len(receipts))
         first_batch.set()
         await release.wait()
-        return await original(batch)
+        return await original(receipts)
 
     store.receipts.add_receipts = held  # type: ignore[method-assign]  # delay, not replace
     writer = ReceiptWriter(store, spool, replay_seconds=60)
