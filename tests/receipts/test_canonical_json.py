@@ -18,9 +18,9 @@ from tests.store.test_contract import receipt
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
 WORDS = st.lists(TEXT, max_size=4).map(tuple)
 MOMENTS = st.floats(min_value=0, max_value=4_102_444_800).map(lambda t: round(t, 3))
-LABELS = st.lists(
-    st.builds(LabelShown, TEXT, TEXT, TEXT, TEXT, st.booleans()), max_size=3
-).map(tuple)
+LABELS = st.lists(st.builds(LabelShown, TEXT, TEXT, TEXT, TEXT, st.booleans()), max_size=3).map(
+    tuple
+)
 
 
 def as_written_before(made: Receipt) -> str:
