@@ -43,6 +43,7 @@ from gateway.settings import ConsentSection, Settings
 from gateway.store import Store
 from gateway.visitors.headers import geo_header_name, read_decision_headers
 
+REFUSED_COOKIES_CACHE_SIZE = 256
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie, Authorization"}
 _PRIVATE_JSON = raw_headers({**_PRIVATE, "Content-Type": "application/json"})
 _IN_PLACE = "value"  # where the token goes in the cookie made once (`_cookie_around_token`)
@@ -88,6 +89,10 @@ class ConsentChoices:
         self.objections, self.receipts, self.rights = objections, receipts, rights
         self.store, self.shown_texts, self.clock = store, shown_texts, clock
         self.vendors = refusable_vendors(rules)
+        # Per choice (categories × refused known vendors), not per person: a few hundred at most.
+        self._cookies_refused = lru_cache(maxsize=REFUSED_COOKIES_CACHE_SIZE)(
+            self._cookies_refused_by
+        )
         self.cookie_head, self.cookie_tail = _cookie_around_token(settings)
 
     def route(self) -> HotRoute:
@@ -231,13 +236,19 @@ class ConsentChoices:
 
     def refused_vendor_cookies(self, consent: Consent) -> list[str]:
         """The cookies of every vendor `consent` does not allow, for the banner to delete."""
+        return list(self._cookies_refused(consent.granted, consent.refused_vendors))
+
+    def _cookies_refused_by(
+        self, granted: frozenset[str], refused_vendors: frozenset[str]
+    ) -> tuple[str, ...]:
+        chose = Consent("", 0, granted, 0, refused_vendors=refused_vendors)
         names = {
             name
             for rule in self.rules.values()
-            if not consent.allows_vendor(rule.id, rule.category)
+            if not chose.allows_vendor(rule.id, rule.category)
             for name in rule.cookies.patterns
         }
-        return sorted(names)
+        return tuple(sorted(names))
 
     def vendor_cookies(self) -> list[str]:
         """Every cookie a vendor rule names, for the banner to delete on withdrawal."""

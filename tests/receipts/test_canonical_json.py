@@ -15,7 +15,7 @@ from tests.store.test_contract import receipt
 
 # Any text that encodes as UTF-8 (every text a receipt holds was checked to be): controls,
 # quotes, backslashes, U+2028, astral characters.
-TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 WORDS = st.lists(TEXT, max_size=4).map(tuple)
 MOMENTS = st.floats(min_value=0, max_value=4_102_444_800).map(lambda t: round(t, 3))
 LABELS = st.lists(st.builds(LabelShown, TEXT, TEXT, TEXT, TEXT, st.booleans()), max_size=3).map(
