@@ -36,7 +36,7 @@ from gateway.endpoints.forms import FormPages
 from gateway.endpoints.health import HEALTHZ, readiness_route
 from gateway.endpoints.hot import HotRoute, HotRoutes
 from gateway.endpoints.metrics import MetricsEndpoint
-from gateway.endpoints.origin import OriginGuard, OriginRefusals
+from gateway.endpoints.origin import OriginGuard, OriginPolicy, OriginRefusals
 from gateway.endpoints.scripts import script_routes
 from gateway.endpoints.subjects import SubjectsApi
 from gateway.endpoints.tracking import Tracking
@@ -84,12 +84,18 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         gateway.clock,
     )
     hot = [*hot_routes(gateway, assets), choices.route()]
+    origin = OriginPolicy(
+        settings.consent.allowed_origins,
+        own_origin=settings.site.public_origin,
+        paths=("/consent", "/t/"),
+        refusals=OriginRefusals(on_refusal=gateway.metrics.origin_refusals.inc),
+    )
     admin = AdminGuard(settings.admin.token_hashes, gateway.admin_attempts)
     app = GatewayApp(
         routes=[
             # Before `/t/{vendor}/{sub_path:path}`.
             *script_routes(gateway.rules, gateway.scripts, gateway.clock),
-            *hot,  # answered by `HotRoutes` (a dict lookup), listed here as every route is
+            *hot,  # answered by the request context (a dict lookup), listed as every route is
             details_route(gateway.banner_config),
             *choices.routes(),
             *PreferencesPage(
@@ -134,18 +140,16 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             ).routes(),
             *openapi_routes(settings, gateway.rules),
         ],
-        # Outermost first. Every request passes every middleware: the hot routes are the
-        # innermost one, in front of the router, so they get the same request context.
+        # Outermost first. The request context answers the hot routes itself, after the
+        # origin policy; every other request goes on through the guard to the router.
         middleware=[
-            Middleware(RequestInstrumentation, metrics=gateway.metrics),
             Middleware(
-                OriginGuard,
-                allowed_origins=settings.consent.allowed_origins,
-                own_origin=settings.site.public_origin,
-                paths=("/consent", "/t/"),
-                refusals=OriginRefusals(on_refusal=gateway.metrics.origin_refusals.inc),
+                RequestInstrumentation,
+                metrics=gateway.metrics,
+                hot=HotRoutes(hot, handed_on=loader_paths(gateway.rules)),
+                origin=origin,
             ),
-            Middleware(HotRoutes, routes=hot, handed_on=loader_paths(gateway.rules)),
+            Middleware(OriginGuard, policy=origin),
         ],
         exception_handlers={
             ClientError: client_error,

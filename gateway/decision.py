@@ -59,8 +59,10 @@ shaper copy these values; they hold no consent logic of their own.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Literal, NamedTuple
 
 from gateway.consent.model import (
     CONSENT_MODE_CATEGORY,
@@ -97,9 +99,12 @@ SIGNAL_CATEGORY: Mapping[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Signals:
-    """Everything about the request besides the rule and the consent cookie."""
+NO_VENDOR_CATEGORIES: Mapping[str, str] = MappingProxyType({})
+
+
+class Signals(NamedTuple):
+    """Everything about the request besides the rule and the consent cookie. (Immutable
+    tuples: one is made per hit, and a frozen dataclass costs several times more to build.)"""
 
     policy_revision: int  # current revision; a consent of another revision counts as none
     gpc: bool = False  # Sec-GPC: 1 — an opt-out of `marketing` no default may override
@@ -109,7 +114,7 @@ class Signals:
     categories: frozenset[str] = frozenset(DEFAULT_CATEGORIES)  # granted by an opt-out default
     # Vendor id → category of every vendor: a vendor refused inside a granted category makes
     # that category partial, so other vendors are not told it is granted.
-    vendor_categories: Mapping[str, str] = field(default_factory=dict)
+    vendor_categories: Mapping[str, str] = NO_VENDOR_CATEGORIES
     # An app's platform signal (`App-Tracking`): "refused" (iOS ATT not authorized, Android
     # ad-ID opt-out) is, like GPC, an opt-out of `marketing`; "absent" (browsers) refuses only
     # for an app rule, which needs an explicit "authorized".
@@ -128,37 +133,58 @@ class ConsentModeState:
 
     @classmethod
     def of(cls, signalled: frozenset[str], *, updated: bool) -> ConsentModeState:
-        state = {signal: category in signalled for signal, category in SIGNAL_CATEGORY.items()}
-        return cls(**state, updated=updated)
+        return _consent_mode_state(signalled, updated)
 
 
 DENIED = ConsentModeState(False, False, False, False, updated=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+@lru_cache(maxsize=256)  # signalled ⊆ the configured categories: a handful of sets, × 2
+def _consent_mode_state(signalled: frozenset[str], updated: bool) -> ConsentModeState:
+    state = {signal: category in signalled for signal, category in SIGNAL_CATEGORY.items()}
+    return ConsentModeState(**state, updated=updated)
+
+
+class Decision(NamedTuple):
     outcome: Outcome
     reason: Reason  # short, stable, machine-readable: for metrics and debugging
     signalled: frozenset[str] = frozenset()  # categories the vendor may be told are granted
     consent_mode: ConsentModeState | None = None  # set when the rule sends Consent Mode upstream
 
 
+# The blocks, made once: one of them is the answer for most hits.
+_BLOCKED: Mapping[Reason, Decision] = {
+    reason: Decision("block", reason)
+    for reason in (
+        "bot",
+        "rule_blocks",
+        "objection",
+        "gpc",
+        "app_tracking",
+        "denied",
+        "vendor_refused",
+        "no_consent",
+        "stale_revision",
+    )
+}
+
+
 def decide(rule: Rule, consent: Consent | None, signals: Signals) -> Decision:
     """Decide a hit for `rule`; see the module docstring for the table."""
     if signals.is_bot:
-        return Decision("block", "bot")
+        return _BLOCKED["bot"]
     if rule.hit.mode == "block":
-        return Decision("block", "rule_blocks")
+        return _BLOCKED["rule_blocks"]
     if rule.category in signals.objected:
-        return Decision("block", "objection")
+        return _BLOCKED["objection"]
     gpc = signals.gpc or (consent is not None and consent.gpc)
     if gpc and rule.category == MARKETING:
-        return Decision("block", "gpc")
+        return _BLOCKED["gpc"]
     app_refused = signals.app_tracking == "refused" or (
         rule.platform == "app" and signals.app_tracking != "authorized"
     )
     if app_refused and rule.category == MARKETING:
-        return Decision("block", "app_tracking")
+        return _BLOCKED["app_tracking"]
 
     opted_out = gpc or app_refused
     taken_away = signals.objected | ({MARKETING} if opted_out else frozenset())
@@ -190,4 +216,4 @@ def _refused(rule: Rule, reason: Reason, *, updated: bool) -> Decision:
     if hit.mode == "forward" and hit.without_consent == "anonymous":
         state = ConsentModeState.of(frozenset(), updated=updated) if hit.consent_mode else None
         return Decision("anonymous", reason, frozenset(), state)
-    return Decision("block", reason)
+    return _BLOCKED[reason]

@@ -3,14 +3,14 @@ banner's script and stylesheet — what every page view and every email open goe
 
 Each is a `HotRoute`: a Starlette `Route` of the app (listed in `app.routes`, described in
 `/openapi.json`, fuzzed with the others) whose handler returns its answer as bytes. There is no
-second implementation beside it. `HotRoutes`, the innermost middleware of the app
-(`gateway.app`), finds them by a dict lookup on the path instead of the router's walk through
-every route, so the request context (`gateway.instrumentation`: request id, latency, counting,
-the one JSON 500) and the origin guard see these requests as they see every other. It sets
-`scope["route"]` (whose `path` names the route in metrics and logs), answers a method the
-route does not take with the router's 405, and a `ClientError` with the one JSON mapping
-(`gateway.endpoints.answers`). Answers are made of headers and bodies built at start: no
-Request or Response object is made for a GET.
+second implementation beside it. `HotRoutes` finds them by a dict lookup on the path instead of
+the router's walk through every route; the request context (`gateway.instrumentation`: request
+id, latency, counting, the one JSON 500) uses it to answer these requests itself, after the
+same origin policy the other routes get (`gateway.endpoints.origin`), with no layer of
+middleware or wrapped `send` between it and the route. A route's answer: the router's 405 for a
+method it does not take, a `ClientError` through the one JSON mapping
+(`gateway.endpoints.answers`), else its handler's. Answers are made of headers and bodies built
+at start: no Request or Response object is made for a GET.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
-from gateway.endpoints.answers import Answer, client_error_answer, method_not_allowed
+from gateway.endpoints.answers import Answer, RawHeaders, client_error_answer, method_not_allowed
 from gateway.errors import ClientError
 
 Handler = Callable[[Scope, Receive, str], Awaitable[Answer]]
@@ -30,8 +30,8 @@ class HotRoute(Route):
     """A route of the app (in `app.routes`, as every route is) whose handler gets the scope,
     `receive` and the path's rest after its prefix (`/t/`), and returns its `Answer`.
 
-    `HotRoutes` finds it by a dict lookup and answers it before the router would; the router
-    can answer it too, through the same `respond`. A method not in `methods` is answered 405,
+    `HotRoutes` finds it by a dict lookup, so the request context answers it before the router
+    would; the router can answer it too (a path with a trailing `/`), through the same `answer`. A method not in `methods` is answered 405,
     or with `hands_on` left to another hot route of the path (`GET` and `POST /consent`), else
     to the router (`DELETE /consent` is a Starlette route)."""
 
@@ -50,18 +50,27 @@ class HotRoute(Route):
         # `/t/{vendor}`: the handler gets what follows `/t/`; an exact path gets "".
         self.prefix = path[:3] if "{" in path else ""
 
+    async def answer(self, scope: Scope, receive: Receive, rest: str) -> Answer:
+        if scope["method"] not in self.allowed:
+            return method_not_allowed(self.allowed)
+        try:
+            return await self.handler(scope, receive, rest)
+        except ClientError as error:
+            return client_error_answer(error)
+
     async def respond(self, scope: Scope, receive: Receive, send: Send, rest: str) -> None:
-        method: str = scope["method"]
-        if method not in self.allowed:
-            answer = method_not_allowed(self.allowed)
-        else:
-            try:
-                answer = await self.handler(scope, receive, rest)
-            except ClientError as error:
-                answer = client_error_answer(error)
-        status, headers, body = answer
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+        await send_answer(send, scope["method"], await self.answer(scope, receive, rest))
+
+
+async def send_answer(
+    send: Send, method: str, answer: Answer, extra: RawHeaders | None = None
+) -> None:
+    """Send `answer` (no body to a HEAD), with `extra` headers after its own."""
+    status, headers, body = answer
+    if extra:
+        headers = [*headers, *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
 
 class _Endpoint:
@@ -78,13 +87,9 @@ class _Endpoint:
 
 
 class HotRoutes:
-    """Pure ASGI middleware, innermost: answers the app's `HotRoute`s by a dict lookup on the
-    path, and hands every other request to `app` (the router) untouched."""
+    """The app's `HotRoute`s by path: `find` is a dict lookup, not the router's walk."""
 
-    def __init__(
-        self, app: ASGIApp, *, routes: Iterable[BaseRoute], handed_on: frozenset[str]
-    ) -> None:
-        self.app = app
+    def __init__(self, routes: Iterable[BaseRoute], *, handed_on: frozenset[str]) -> None:
         hot = [route for route in routes if isinstance(route, HotRoute)]
         self.exact: dict[str, HotRoute] = {}
         # Another hot route of an exact path, by method (`POST /consent` beside `GET`).
@@ -104,29 +109,22 @@ class HotRoutes:
                 self.prefixed[route.prefix] = (one, deeper)
         self.handed_on = handed_on  # paths under a prefix that other routes serve (loaders)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def find(self, scope: Scope) -> tuple[HotRoute, str] | None:
+        """The hot route of an HTTP request and its path's rest, or None: the router's."""
         path: str = scope["path"]
         route = self.exact.get(path)
         rest = ""
         if route is None:
-            found = self._find(path)
+            found = self._under_prefix(path)
             if found is None:  # not a hot route: the router answers (or 404s) it
-                await self.app(scope, receive, send)
-                return
+                return None
             route, rest = found
         if route.hands_on and scope["method"] not in route.allowed:
             other = self.also.get((route.path, scope["method"]))
-            if other is None:
-                await self.app(scope, receive, send)
-                return
-            route = other
-        scope["route"] = route
-        await route.respond(scope, receive, send, rest)
+            return None if other is None else (other, rest)
+        return route, rest
 
-    def _find(self, path: str) -> tuple[HotRoute, str] | None:
+    def _under_prefix(self, path: str) -> tuple[HotRoute, str] | None:
         """The route and rest of a path under a prefix, or None: not a hot route. A trailing
         `/` is answered in place, as the router answers it (`gateway.app`)."""
         if path.endswith("/") and (stripped := path.rstrip("/")) in self.exact:

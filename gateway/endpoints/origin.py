@@ -1,21 +1,26 @@
 """Cross-origin access for the browser-facing API: exact-match Origin, credentials, else 403.
 
-Pure ASGI middleware. A request without `Origin` (curl, a server, a same-origin navigation)
-passes; a request whose Origin is neither the gateway's own nor an allowed site origin is
-refused with 403 before it reaches an endpoint — and the refusal is counted and logged
-(`OriginRefusals`), because a site whose origin is missing from `GATEWAY_ALLOWED_ORIGINS` shows
-a banner that silently cannot save a choice.
+`OriginPolicy.check` is the one policy (pure: a request's scope in, a `Verdict` out). A request
+without `Origin` (curl, a server, a same-origin navigation) passes; a request whose Origin is
+neither the gateway's own nor an allowed site origin is refused with 403 before it reaches an
+endpoint — and the refusal is counted and logged (`OriginRefusals`), because a site whose origin
+is missing from `GATEWAY_ALLOWED_ORIGINS` shows a banner that silently cannot save a choice.
+
+Two places apply it: `OriginGuard`, pure ASGI middleware in front of the router, and the request
+context for the hot routes it answers itself (`gateway.instrumentation`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.endpoints.answers import Answer, RawHeaders, json_answer
 
 _ALLOW_METHODS = "GET, POST, DELETE"
 _ALLOW_HEADERS = "Content-Type"
@@ -79,45 +84,76 @@ class OriginRefusals:
                 self._refused.pop(origin, None)
 
 
-class OriginGuard:
+class Verdict(NamedTuple):
+    """What the origin policy says of a request."""
+
+    answer: Answer | None = None  # send this instead (a refusal, or a preflight's answer)
+    cors: RawHeaders | None = None  # the route answers, with these headers (a cross origin)
+
+
+PASS = Verdict()  # no Origin, the gateway's own, or a path the policy does not guard
+
+
+class OriginPolicy:
     def __init__(
         self,
-        app: ASGIApp,
         allowed_origins: Iterable[str],
         own_origin: str,
         paths: tuple[str, ...],
         refusals: Callable[[str], object] = lambda origin: None,
     ) -> None:
-        self.app = app
         self.refusals = refusals
         self.cross_origins = frozenset(o.rstrip("/") for o in allowed_origins)
         self.own_origin = own_origin
         self.paths = paths
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.paths):
-            await self.app(scope, receive, send)
-            return
+    def check(self, scope: Scope) -> Verdict:
+        if not scope["path"].startswith(self.paths):
+            return PASS
         origin = _origin(scope)
         if origin is None or origin == self.own_origin:
-            await self.app(scope, receive, send)
-            return
+            return PASS
         if origin not in self.cross_origins:
             self.refusals(origin)
-            await _forbidden(send, origin)
-            return
+            return Verdict(answer=_FORBIDDEN)
         if scope["method"] == "OPTIONS":
-            await _preflight(send, origin)
+            return Verdict(answer=_preflight(origin))
+        return Verdict(cors=[(b"access-control-allow-origin", origin.encode("latin-1"))])
+
+
+def with_cors(headers: RawHeaders, cors: RawHeaders) -> RawHeaders:
+    """A copy of an answer's `headers` for a cross-origin request: `cors`, credentials, and
+    `Origin` added to its `Vary` (a hot route's headers are built once and shared)."""
+    merged = MutableHeaders(raw=list(headers))
+    for name, value in cors:
+        merged[name.decode("latin-1")] = value.decode("latin-1")
+    merged["Access-Control-Allow-Credentials"] = "true"
+    merged.add_vary_header("Origin")
+    return merged.raw
+
+
+class OriginGuard:
+    """The policy, as pure ASGI middleware in front of the router."""
+
+    def __init__(self, app: ASGIApp, policy: OriginPolicy) -> None:
+        self.app = app
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        verdict = PASS if scope["type"] != "http" else self.policy.check(scope)
+        if verdict is PASS:
+            await self.app(scope, receive, send)
             return
+        if verdict.answer is not None:
+            status, headers, body = verdict.answer
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        cors = verdict.cors or []
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                # On a copy: a hot route's headers are built once and shared by its answers.
-                message = {**message, "headers": list(message.get("headers", ()))}
-                headers = MutableHeaders(scope=message)
-                headers["Access-Control-Allow-Origin"] = origin
-                headers["Access-Control-Allow-Credentials"] = "true"
-                headers.add_vary_header("Origin")
+                message = {**message, "headers": with_cors(list(message.get("headers", ())), cors)}
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
@@ -130,40 +166,23 @@ def _origin(scope: Scope) -> str | None:
     return None
 
 
-async def _forbidden(send: Send, origin: str) -> None:
-    body = json.dumps(
-        {
-            "error": "forbidden",
-            "detail": "this origin may not use the consent API (the gateway's GATEWAY_ALLOWED_ORIGINS)",
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 403,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"vary", b"Origin"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+_FORBIDDEN: Answer = json_answer(
+    403,
+    {
+        "error": "forbidden",
+        "detail": "this origin may not use the consent API (the gateway's GATEWAY_ALLOWED_ORIGINS)",
+    },
+    {"Vary": "Origin"},
+)
 
 
-async def _preflight(send: Send, origin: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 204,
-            "headers": [
-                (b"access-control-allow-origin", origin.encode("latin-1")),
-                (b"access-control-allow-credentials", b"true"),
-                (b"access-control-allow-methods", _ALLOW_METHODS.encode()),
-                (b"access-control-allow-headers", _ALLOW_HEADERS.encode()),
-                (b"access-control-max-age", b"600"),
-                (b"vary", b"Origin"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": b""})
+def _preflight(origin: str) -> Answer:
+    headers = [
+        (b"access-control-allow-origin", origin.encode("latin-1")),
+        (b"access-control-allow-credentials", b"true"),
+        (b"access-control-allow-methods", _ALLOW_METHODS.encode()),
+        (b"access-control-allow-headers", _ALLOW_HEADERS.encode()),
+        (b"access-control-max-age", b"600"),
+        (b"vary", b"Origin"),
+    ]
+    return 204, headers, b""

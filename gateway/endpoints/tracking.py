@@ -20,7 +20,7 @@ from gateway.consent.cookie import ConsentCodec
 from gateway.consent.model import Consent
 from gateway.consent.objections import NOTHING as NO_OBJECTION
 from gateway.counting.counters import EventCounter
-from gateway.decision import Decision, RegionPolicy, Signals, decide
+from gateway.decision import NO_VENDOR_CATEGORIES, Decision, RegionPolicy, Signals, decide
 from gateway.endpoints.answers import Answer, RawHeaders, raw_headers
 from gateway.endpoints.bodies import read_body
 from gateway.endpoints.consent import refusable_vendors
@@ -61,12 +61,20 @@ class Tracking:
     appender: HitAppender
     # Derived once from the settings and rules, not per hit.
     geo_header: bytes | None = field(init=False)
+    revision: int = field(init=False)
+    opt_out_regions: tuple[str, ...] = field(init=False)
     categories: frozenset[str] = field(init=False)
     vendor_categories: Mapping[str, str] = field(init=False)
+    # Decisions without consent, by (rule, GPC, region policy, bot, app signal): see `decide`.
+    unconsented: dict[tuple[str, bool, str, bool, str], Decision] = field(
+        init=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         derived = {
             "geo_header": geo_header_name(self.settings.network.geo_header),
+            "revision": self.settings.consent.revision,
+            "opt_out_regions": self.settings.network.opt_out_regions,
             "categories": frozenset(self.settings.consent.categories),
             "vendor_categories": refusable_vendors(self.rules),
         }
@@ -96,9 +104,12 @@ class Tracking:
         consent = self.objections.standing(self.codec.decode_presented(read.consent_tokens))
         # One decision for all hits of a request: they share every input decide() takes.
         # (`carry_out` may still block them all: a hit naming a property not the operator's.)
-        decision = decide(rule, consent, self.visitor_signals(consent, read))
+        decision = self.decide(rule, consent, read)
         if hits is None:
-            hits = [] if decision.outcome == "block" else [_query(scope)]
+            if decision.outcome == "block":  # most hits: counted, answered, nothing to send
+                self.count(rule.id, decision)
+                return 200, _pixel(decision.outcome, decision.reason), GIF
+            hits = [_query(scope)]
         client = scope.get("client")
         try:
             decision, location = self.carry_out(
@@ -131,20 +142,41 @@ class Tracking:
             self.metrics.rejected_hits.labels(rule.id, reason).inc()
             raise
 
-    def visitor_signals(self, consent: Consent | None, read: DecisionHeaders) -> Signals:
+    def decide(self, rule: Rule, consent: Consent | None, read: DecisionHeaders) -> Decision:
+        """`decide()` for this request. Without consent its inputs are a handful of flags per
+        rule, so each combination is decided once and remembered (a bounded table: rules ×
+        GPC × region policy × bot × app signal; `decide` is pure, so this is only a memo)."""
+        is_bot = classify_visitor(read.user_agent).is_bot
+        region = _region_policy(self.opt_out_regions, read.region)
+        if consent is not None:
+            return decide(rule, consent, self.visitor_signals(consent, read, is_bot, region))
+        key = (rule.id, read.gpc, region, is_bot, read.app_tracking)
+        decision = self.unconsented.get(key)
+        if decision is None:
+            signals = self.visitor_signals(None, read, is_bot, region)
+            decision = self.unconsented[key] = decide(rule, None, signals)
+        return decision
+
+    def visitor_signals(
+        self, consent: Consent | None, read: DecisionHeaders, is_bot: bool, region: RegionPolicy
+    ) -> Signals:
         """What `decide()` needs to know about the visitor besides their consent."""
-        settings = self.settings
         return Signals(
-            policy_revision=settings.consent.revision,
-            gpc=read.gpc,
-            region_policy=_region_policy(settings.network.opt_out_regions, read.region),
-            is_bot=classify_visitor(read.user_agent).is_bot,
+            self.revision,
+            read.gpc,
+            region,
+            is_bot,
             # In memory, refreshed in the background: no store round trip per hit.
-            objected=self.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
-            categories=self.categories,
-            vendor_categories=self.vendor_categories if consent and consent.refused_vendors else {},
-            app_tracking=read.app_tracking,
+            self.objections.objected(consent.consent_id) if consent else NO_OBJECTION,
+            self.categories,
+            self.vendor_categories if consent and consent.refused_vendors else NO_VENDOR_CATEGORIES,
+            read.app_tracking,
         )
+
+    def count(self, vendor: str, decision: Decision) -> None:
+        """One hit decided: a day's count in the store, and the decision's metric."""
+        self.counter.add(_pixel_count(vendor, decision.outcome))
+        self.metrics.tally.decision(vendor, decision.outcome, decision.reason)
 
     def carry_out(
         self,
@@ -171,9 +203,8 @@ class Tracking:
             agent = user_agent
             outbound = [outbound_hit(rule, p, decision, ip=ip, user_agent=agent) for p in hits]
             _check_sizes(self.settings.tracking, outbound)
-        self.counter.add(PixelCount(rule.id, decision.outcome))
+        self.count(rule.id, decision)
         tally = self.metrics.tally
-        tally.decision(rule.id, decision.outcome, decision.reason)
         if decision.outcome == "redirect":
             # A redirect sends one hit in its URL; the loader allows only one-hit bodies (form).
             location, redacted = redirect_target(rule, hits[0], decision.signalled)
@@ -209,6 +240,11 @@ def _region_policy(opt_out_regions: tuple[str, ...], region: str) -> RegionPolic
 
 def _query(scope: Scope) -> Params:
     return parse_query(scope["query_string"].decode("latin-1"))
+
+
+@functools.lru_cache(maxsize=1024)  # vendors × outcomes
+def _pixel_count(vendor: str, outcome: str) -> PixelCount:
+    return PixelCount(vendor, outcome)
 
 
 @functools.lru_cache(maxsize=64)

@@ -18,7 +18,6 @@ import asyncio
 from redis.exceptions import ReadOnlyError
 
 from gateway.errors import StoreUnavailable
-from gateway.settings import Settings
 from gateway.store.base import Counts, EmailRecords, Receipts, Retention, Rights
 from gateway.store.redis_connection import REDIS_FAULTS, RedisConnection, unavailable
 from gateway.store.redis_purge import RedisPurge
@@ -26,6 +25,7 @@ from gateway.store.redis_receipts import RedisCounts, RedisEmail, RedisReceipts
 from gateway.store.redis_rights import RedisRights
 from gateway.store.redis_shared import RedisShared
 from gateway.store.shared import SharedState
+from gateway.store.store_settings import StoreSettings
 
 PROBE_KEY = "cg:readyz-probe"  # written by /readyz to see that writes are taken
 
@@ -33,7 +33,7 @@ PROBE_KEY = "cg:readyz-probe"  # written by /readyz to see that writes are taken
 class RedisStore:
     name = "redis"
 
-    def __init__(self, url: str, settings: Settings) -> None:
+    def __init__(self, url: str, settings: StoreSettings) -> None:
         self.url = url
         self.settings = settings
         self.connection = RedisConnection(url, settings)

@@ -23,9 +23,9 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, RedisError
 
 from gateway.errors import StoreUnavailable
-from gateway.settings import Settings
 from gateway.store.redis_keys import key_slot, slot_tag
 from gateway.store.redis_sentinel import sentinel_address, sentinel_client
+from gateway.store.store_settings import StoreSettings
 
 # What a Redis call raises when the server or the path to it fails: the client's own errors,
 # the socket's, and uvloop's RuntimeError for a transport closed under the client mid-call (seen
@@ -49,7 +49,7 @@ def unavailable(error: BaseException) -> StoreUnavailable:
 class RedisConnection:
     """The client of one store URL (made by `open`), and the calls every facet makes on it."""
 
-    def __init__(self, url: str, settings: Settings) -> None:
+    def __init__(self, url: str, settings: StoreSettings) -> None:
         self.url = url
         self.timeout = settings.store.timeout_seconds
         self.cluster = url.startswith("redis+cluster://")

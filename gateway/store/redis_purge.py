@@ -12,19 +12,21 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from gateway.settings import Settings
 from gateway.store import retention_rules
 from gateway.store.base import PurgeProgress
 from gateway.store.hit_queue_layout import DEAD_LETTER_SECONDS, STREAMS_KEY, dead_key_of
 from gateway.store.redis_connection import REDIS_FAULTS, RedisConnection, Reply, unavailable
 from gateway.store.redis_keys import CHOICE_CHANGES_KEY, DAYS_KEY, day_receipts_key, suppression_key
 from gateway.store.redis_rights import RedisRights
+from gateway.store.store_settings import StoreSettings
 
 SCAN_CHUNK = 500
 
 
 class RedisPurge:
-    def __init__(self, redis: RedisConnection, settings: Settings, rights: RedisRights) -> None:
+    def __init__(
+        self, redis: RedisConnection, settings: StoreSettings, rights: RedisRights
+    ) -> None:
         self._redis, self.settings, self._rights = redis, settings, rights
 
     async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:

@@ -24,7 +24,6 @@ from datetime import date, timedelta
 from gateway.model.days import day_of
 from gateway.model.email_events import EmailEvent, RecipientConsent
 from gateway.model.receipts import Receipt
-from gateway.settings import Settings
 from gateway.store import retention_rules
 from gateway.store.base import CountKey
 from gateway.store.redis_connection import Arg, RedisConnection
@@ -43,12 +42,13 @@ from gateway.store.redis_scripts import (
     ADD_SUBJECT_RECEIPTS,
     SET_UNLESS_ERASED,
 )
+from gateway.store.store_settings import StoreSettings
 
 WRITTEN, REFUSED = 1, -1
 
 
 class RedisReceipts:
-    def __init__(self, redis: RedisConnection, settings: Settings) -> None:
+    def __init__(self, redis: RedisConnection, settings: StoreSettings) -> None:
         self._redis, self.settings = redis, settings
 
     async def add_receipts(self, receipts: Sequence[Receipt]) -> list[Receipt]:
@@ -166,7 +166,7 @@ class RedisReceipts:
 
 
 class RedisCounts:
-    def __init__(self, redis: RedisConnection, settings: Settings) -> None:
+    def __init__(self, redis: RedisConnection, settings: StoreSettings) -> None:
         self._redis, self.settings = redis, settings
 
     async def add_counts(self, counts: Mapping[CountKey, int]) -> None:
@@ -197,7 +197,7 @@ class RedisCounts:
 
 
 class RedisEmail:
-    def __init__(self, redis: RedisConnection, settings: Settings) -> None:
+    def __init__(self, redis: RedisConnection, settings: StoreSettings) -> None:
         self._redis, self.settings = redis, settings
 
     async def put_recipient_consent(self, consent: RecipientConsent) -> None:

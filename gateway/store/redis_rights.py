@@ -30,7 +30,6 @@ from gateway.consent.objections import Objection
 from gateway.model.days import day_of
 from gateway.model.receipts import Receipt
 from gateway.model.tombstones import tombstone_id
-from gateway.settings import Settings
 from gateway.store import retention_rules
 from gateway.store.base import SubjectStanding, latest_choice
 from gateway.store.hit_queue_layout import STREAMS_KEY, sending_key_of, share_key_of
@@ -47,10 +46,11 @@ from gateway.store.redis_keys import (
     suppression_key,
 )
 from gateway.store.redis_scripts import ERASE_SUBJECT, FORGET_QUEUED_HITS, SET_UNLESS_ERASED
+from gateway.store.store_settings import StoreSettings
 
 
 class RedisRights:
-    def __init__(self, redis: RedisConnection, settings: Settings) -> None:
+    def __init__(self, redis: RedisConnection, settings: StoreSettings) -> None:
         self._redis, self.settings = redis, settings
 
     async def put_objection(self, objection: Objection) -> None:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from gateway.model.days import day_of
 from gateway.model.email_events import RecipientConsent
-from gateway.settings import Settings
+from gateway.store.store_settings import StoreSettings
 
 DAY_SECONDS = 86400
 
@@ -28,30 +28,30 @@ DAY_SECONDS = 86400
 ERASED_KINDS = ("receipts", "email_events", "email_consent", "objections")
 
 
-def receipt_retention_seconds(settings: Settings) -> int:
+def receipt_retention_seconds(settings: StoreSettings) -> int:
     return settings.retention.receipt_days * DAY_SECONDS
 
 
-def event_retention_seconds(settings: Settings) -> int:
+def event_retention_seconds(settings: StoreSettings) -> int:
     return settings.retention.event_days * DAY_SECONDS
 
 
-def receipts_cutoff(settings: Settings, now: float) -> float:
+def receipts_cutoff(settings: StoreSettings, now: float) -> float:
     """Receipts created before this moment have outlived their retention."""
     return now - receipt_retention_seconds(settings)
 
 
-def events_cutoff(settings: Settings, now: float) -> float:
+def events_cutoff(settings: StoreSettings, now: float) -> float:
     """Email events created before this moment have outlived their retention."""
     return now - event_retention_seconds(settings)
 
 
-def tokens_cutoff(settings: Settings, now: float) -> float:
+def tokens_cutoff(settings: StoreSettings, now: float) -> float:
     """Consent tokens signed before this moment have expired (the cookie's lifetime)."""
-    return now - settings.consent.consent_days * DAY_SECONDS
+    return now - settings.consent_days * DAY_SECONDS
 
 
-def counts_first_kept_day(settings: Settings, now: float) -> str:
+def counts_first_kept_day(settings: StoreSettings, now: float) -> str:
     """The oldest day whose counters are kept (YYYY-MM-DD); older days are purged."""
     return day_of(events_cutoff(settings, now))
 

@@ -15,12 +15,12 @@ import sqlite3
 from pathlib import Path
 
 from gateway.errors import StoreUnavailable
-from gateway.settings import Settings
 from gateway.store.sqlite_connection import BUSY_MILLISECONDS, SQLiteConnection, is_busy, prepared
 from gateway.store.sqlite_purge import SQLitePurge
 from gateway.store.sqlite_receipts import SQLiteCounts, SQLiteEmail, SQLiteReceipts
 from gateway.store.sqlite_rights import SQLiteRights
 from gateway.store.sqlite_shared import SQLiteShared
+from gateway.store.store_settings import StoreSettings
 
 
 def _prepared(path: Path) -> sqlite3.Connection:
@@ -38,7 +38,7 @@ def _why_not_writable(error: sqlite3.Error) -> str:
 class SQLiteStore:
     name = "sqlite"
 
-    def __init__(self, path: Path, settings: Settings) -> None:
+    def __init__(self, path: Path, settings: StoreSettings) -> None:
         self.path = path
         # `_prepared` looked up when opening (a test observes it).
         self.connection = SQLiteConnection(path, lambda: _prepared(path), "sqlite-store")

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import sqlite3
 
-from gateway.settings import Settings
 from gateway.store import retention_rules
 from gateway.store.base import PurgeProgress
 from gateway.store.hit_queue_layout import DEAD_LETTER_SECONDS
 from gateway.store.shared import CLICK_WINDOW_SECONDS
 from gateway.store.sqlite_connection import SQLiteConnection
+from gateway.store.store_settings import StoreSettings
 
 PURGE_BATCH = 5000
 
 
 class SQLitePurge:
-    def __init__(self, database: SQLiteConnection, settings: Settings) -> None:
+    def __init__(self, database: SQLiteConnection, settings: StoreSettings) -> None:
         self._database, self.settings = database, settings
 
     async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:

@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from gateway.model.email_events import EmailEvent, RecipientConsent
 from gateway.model.receipts import Receipt
 from gateway.model.tombstones import tombstone_id
-from gateway.settings import Settings
 from gateway.store import retention_rules
 from gateway.store.base import CountKey
 from gateway.store.sqlite_connection import NOT_ERASED, SQLiteConnection
+from gateway.store.store_settings import StoreSettings
 
 
 class SQLiteReceipts:
@@ -112,7 +112,7 @@ class SQLiteCounts:
 
 
 class SQLiteEmail:
-    def __init__(self, database: SQLiteConnection, settings: Settings) -> None:
+    def __init__(self, database: SQLiteConnection, settings: StoreSettings) -> None:
         self._database, self.settings = database, settings
 
     async def put_recipient_consent(self, consent: RecipientConsent) -> None:

@@ -32,7 +32,6 @@ the geo header         no region (the opt-in default) unless every copy agrees
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Final, Literal, NamedTuple
@@ -41,8 +40,7 @@ from gateway.consent.cookie import COOKIE_NAME, presented_token
 from gateway.visitors.platform import APP_TRACKING_HEADER, AppTracking, app_tracking_signal
 
 _APP_TRACKING: Final = APP_TRACKING_HEADER.encode()
-# `cg_consent=<value>` at the start of a Cookie header or after a `;` (never `xcg_consent=`).
-_COOKIE_VALUE: Final = re.compile(rf"(?<![^; \t]){COOKIE_NAME}=([^;]*)")
+_COOKIE_PREFIX: Final = f"{COOKIE_NAME}="
 _Kind = Literal["cookie", "authorization", "user-agent", "sec-gpc", "app", "xff", "geo"]
 _KINDS: Final[dict[bytes, _Kind]] = {
     b"cookie": "cookie",
@@ -133,7 +131,7 @@ def consent_cookies(headers: Iterable[str]) -> tuple[str, ...]:
     """Every distinct non-empty `cg_consent` value in Cookie headers, in order.
 
     No cache: a cache keyed by whole Cookie headers grows with whatever clients send. The scan
-    is one `find` per occurrence of the name.
+    is one `str.find` per occurrence of the name (a regular expression cost 1–2 µs a header).
 
     >>> consent_cookies(["theme=dark; cg_consent=abc; x=1"])
     ('abc',)
@@ -142,10 +140,19 @@ def consent_cookies(headers: Iterable[str]) -> tuple[str, ...]:
     """
     values: dict[str, None] = {}
     for header in headers:
-        for found in _COOKIE_VALUE.findall(header):
-            value = found.strip(" \t")
-            if len(value) > 1 and value[0] == value[-1] == '"':
-                value = value[1:-1]
-            if value:
-                values[value] = None
+        at = header.find(_COOKIE_PREFIX)
+        while at != -1:
+            # The name starts the header or follows a `;` or a space: never `xcg_consent=`.
+            if at == 0 or header[at - 1] in "; \t":
+                start = at + len(_COOKIE_PREFIX)
+                end = header.find(";", start)
+                value = (header[start:] if end == -1 else header[start:end]).strip(" \t")
+                if len(value) > 1 and value[0] == value[-1] == '"':
+                    value = value[1:-1]
+                if value:
+                    values[value] = None
+                if end == -1:
+                    break
+                at = end  # the value runs to the `;`: a name inside it is part of it
+            at = header.find(_COOKIE_PREFIX, at + 1)
     return tuple(values)

@@ -16,11 +16,12 @@ from gateway.store import open_store
 from gateway.store.hit_queue_layout import STREAMS_KEY, share_key, stream_key
 from gateway.store.redis_connection import Client, RedisConnection
 from gateway.store.redis_schema import SCHEMA_KEY, VERSION
+from gateway.store.store_settings import StoreSettings
 
 
 async def raw_client(url: str) -> Client:
     """A client of the store's server outside any store (decoded replies)."""
-    connection = RedisConnection(url, Settings())
+    connection = RedisConnection(url, StoreSettings.of(Settings()))
     await connection.open()
     return connection.client
 

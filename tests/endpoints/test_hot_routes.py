@@ -92,6 +92,23 @@ async def test_the_origin_guard_covers_hot_and_starlette_routes_alike(make_setti
     # The CORS headers went on a copy: the next answer of the same route carries none.
     assert "access-control-allow-origin" not in again.headers
     assert again.headers["vary"] == "Cookie, Authorization"
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+
+
+async def test_a_preflight_is_answered_alike_on_hot_and_starlette_routes(make_settings) -> None:
+    asking = {"Origin": SITE, "Access-Control-Request-Method": "POST"}
+    async with serving(create_app(make_settings())) as http:
+        answers = [
+            await http.options("/t/meta_pixel", headers=asking),  # hot
+            await http.options("/consent", headers=asking),  # hot for GET, POST is routed
+            await http.options("/consent/receipts", headers=asking),  # a Starlette route
+        ]
+    for answer in answers:
+        assert answer.status_code == 204
+        assert answer.headers["access-control-allow-origin"] == SITE
+        assert answer.headers["access-control-allow-methods"] == "GET, POST, DELETE"
+        assert answer.headers["vary"] == "Origin"
+        assert answer.headers["x-request-id"]
 
 
 async def test_hot_routes_answer_head_trailing_slashes_and_unknown_paths_as_routes_do(

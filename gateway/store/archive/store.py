@@ -28,7 +28,6 @@ from gateway.consent.objections import Objection
 from gateway.errors import StoreUnavailable
 from gateway.model.email_events import EmailEvent, RecipientConsent
 from gateway.model.receipts import Receipt
-from gateway.settings import Settings
 from gateway.store import retention_rules
 from gateway.store.archive.postgres import Archive
 from gateway.store.base import (
@@ -41,6 +40,7 @@ from gateway.store.base import (
 )
 from gateway.store.redis import RedisStore
 from gateway.store.redis_connection import Client
+from gateway.store.store_settings import StoreSettings
 
 
 class ArchivedRedisStore(RedisStore):
@@ -49,7 +49,7 @@ class ArchivedRedisStore(RedisStore):
 
     name = "redis+archive"
 
-    def __init__(self, url: str, settings: Settings) -> None:
+    def __init__(self, url: str, settings: StoreSettings) -> None:
         super().__init__(url, settings)
         self.archive = Archive(settings.archive.url, settings.store.timeout_seconds)
         hot_rights = self.rights
@@ -106,7 +106,7 @@ class ArchivedReceipts:
 
 
 class ArchivedEmail:
-    def __init__(self, hot: EmailRecords, archive: Archive, settings: Settings) -> None:
+    def __init__(self, hot: EmailRecords, archive: Archive, settings: StoreSettings) -> None:
         self.hot, self.archive, self.settings = hot, archive, settings
 
     async def put_recipient_consent(self, consent: RecipientConsent) -> None:
@@ -172,7 +172,7 @@ class ArchivedRights:
 
 
 class ArchivedRetention:
-    def __init__(self, hot: Retention, archive: Archive, settings: Settings) -> None:
+    def __init__(self, hot: Retention, archive: Archive, settings: StoreSettings) -> None:
         self.hot, self.archive, self.settings = hot, archive, settings
 
     async def purge(self, now: float, progress: PurgeProgress | None = None) -> dict[str, int]:

@@ -15,6 +15,7 @@ from gateway.settings import Settings
 from gateway.store import open_store
 from gateway.store.archive.mover import ArchiveMover
 from gateway.store.archive.store import ArchivedRedisStore
+from gateway.store.store_settings import StoreSettings
 from tests.conftest import empty_redis_url
 from tests.pg_server import PostgresServer, postgres_server
 
@@ -67,7 +68,7 @@ class MovingStore(ArchivedRedisStore):
     """The archived store, moving after every write: the contract's records (dated in 2025,
     older than the hot window) are then read back from PostgreSQL."""
 
-    def __init__(self, url: str, settings: Settings) -> None:
+    def __init__(self, url: str, settings: StoreSettings) -> None:
         super().__init__(url, settings)
         add_receipts, add_email_events = self.receipts.add_receipts, self.email.add_email_events
 

@@ -10,10 +10,12 @@ import sys
 from gateway.settings import from_keys
 from gateway.store.archive.mover import ArchiveMover
 from gateway.store.archive.store import ArchivedRedisStore
+from gateway.store.store_settings import StoreSettings
 
 
 async def main(store_url: str, archive_url: str) -> None:
-    store = ArchivedRedisStore(store_url, from_keys(store=store_url, archive=archive_url))
+    settings = from_keys(store=store_url, archive=archive_url)
+    store = ArchivedRedisStore(store_url, StoreSettings.of(settings))
     await store.open()
     mover = ArchiveMover(store, batch=10)
     print("ready", flush=True)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from gateway.settings import Settings
+from gateway.store.store_settings import StoreSettings
 from tests.store.archive.conftest import MovingStore
 from tests.store.test_contract import (  # noqa: F401 -- collected here against the archive
     test_a_stored_receipt_comes_back_unchanged,
@@ -31,7 +32,7 @@ from tests.store.test_rights_contract import (  # noqa: F401
 @pytest.fixture
 async def store(archived_settings: Callable[..., Settings]) -> AsyncIterator[MovingStore]:
     settings = archived_settings()
-    backend = MovingStore(settings.store.url, settings)
+    backend = MovingStore(settings.store.url, StoreSettings.of(settings))
     await backend.open()
     try:
         yield backend
