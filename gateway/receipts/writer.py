@@ -87,7 +87,7 @@ class ReceiptWriter:
             self._committer = None
 
     async def record(self, receipt: Receipt) -> Outcome:
-        if self._committer is None:
+        if self._committer is None or self._closing:  # after its last batch: it would wait forever
             raise RuntimeError("the receipt writer is not running")
         batches = self._batches
         if not batches or len(batches[-1][0]) >= self.batch_size:

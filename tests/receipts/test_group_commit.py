@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+import pytest
 from prometheus_client import generate_latest
 
 from gateway.metrics import Metrics
@@ -112,4 +113,14 @@ async def test_receipts_arriving_while_a_batch_is_written_go_in_the_next(make_se
     assert await asyncio.gather(*early, *late) == ["stored"] * 7
     await writer.close()
     assert sizes == [3, 4]
+    await store.close()
+
+
+async def test_a_receipt_after_close_is_refused_not_left_waiting(make_settings) -> None:
+    store, spool = await opened(make_settings)
+    writer = ReceiptWriter(store, spool, replay_seconds=60)
+    await writer.start()
+    await writer.close()
+    with pytest.raises(RuntimeError, match="not running"):
+        await asyncio.wait_for(writer.record(receipt(subject(1))), timeout=5)
     await store.close()
