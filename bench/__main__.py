@@ -16,10 +16,14 @@ under the same load: the profile summary names where the time goes per route. Em
 rotate over the links of 2,000 recipients (as a campaign's traffic does: no cache of one token
 helps, no single message piles up thousands of clicks).
 
-Then 1 vs 2 workers, then the delivery rows (issue 16: BENCH_DELIVERY=0 skips them).
+Then 1 vs 2 workers, then the delivery rows (bench/delivery.py; BENCH_DELIVERY=0 skips them):
+Matomo hits end to end through `serve --workers 1` and `--workers 2` (delivery in-process, as
+a site runs it) and through the peer, matomo-org/tracker-proxy (bench/peer.py), to the same
+stand-in vendor, which counts every hit by its id. BENCH_SERVER=granian runs the baseline, the
+raw ASGI reference and the gateway on granian instead of uvicorn (bench/servers.py).
 
-Writes bench/RESULTS.md (everything above its hand-written marker) and exits 1 if a target is
-missed.
+Writes bench/RESULTS.md (everything above its hand-written marker), ending with every target
+met or not met, and exits 1 if a target is missed.
 """
 
 from __future__ import annotations
@@ -36,17 +40,16 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bench import profiling, references
+from bench import profiling, references, servers
 from bench.load import Load, Result, run_python_load, run_wrk
-from bench.report import Row, render, write_results
+from bench.report import Row, Target, render, render_targets, row_target, write_results
 from bench.setup import (
     ADMIN_TOKEN,
     SECRET,
     consent_cookie,
-    current_rss_mib,
-    peak_rss_mib,
     redis_receipts,
     sample_agents,
+    tree_rss_mib,
 )
 from gateway.admin_auth import token_hash
 from gateway.email.links import EmailSigner
@@ -124,12 +127,28 @@ class Bench:
         server.process.terminate()
         server.process.wait(timeout=20)
 
-    def uvicorn(self, name: str, app: str, workers: int = 1) -> Server:
+    def app_server(
+        self, name: str, app: str, workers: int = 1, server: str = servers.SERVER
+    ) -> Server:
+        """`app` on the bench's ASGI server (uvicorn, or BENCH_SERVER)."""
         port = free_port()
-        command = [sys.executable, "-m", "uvicorn", app, "--port", str(port)]
-        command += ["--workers", str(workers), "--no-access-log", "--log-level", "warning"]
-        command += ["--loop", "uvloop", "--http", "httptools"]
-        return self.start(name, command, dict(os.environ), port)
+        command = servers.app_command(app, port, workers, server=server)
+        started = self.start(name, command, dict(os.environ), port)
+        started.workers = workers
+        return started
+
+    def gateway(
+        self, name: str, env: dict[str, str], workers: int, server: str = servers.SERVER
+    ) -> Server:
+        """The gateway as the edge only (`--no-forwarder`): it decides and appends."""
+        port = free_port()
+        data = Path(env["GATEWAY_DATA_DIR"])
+        command, extra = servers.gateway_command(
+            port, workers, data, forwarder=False, server=server
+        )
+        started = self.start(name, command, {**env, **extra}, port)
+        started.workers = workers
+        return started
 
     # -- measuring ---------------------------------------------------------------------------
 
@@ -229,15 +248,8 @@ class Bench:
 def rss(server: Server) -> tuple[float, float, float]:
     """(RSS at the start of the last measured run, RSS now, peak RSS) of the server, its
     workers included (the largest of them)."""
-    pids = [server.process.pid, *_children(server.process.pid)]
-    now = max(current_rss_mib(pid) for pid in pids)
-    peak = max(peak_rss_mib(pid) for pid in pids)
+    now, peak = tree_rss_mib(server.process.pid)
     return server.rss_start or now, now, peak
-
-
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
 def gateway_env(redis_url: str, rules: Path, data: Path) -> dict[str, str]:
@@ -264,6 +276,7 @@ def gateway_env(redis_url: str, rules: Path, data: Path) -> dict[str, str]:
 
 
 def main() -> int:
+    began = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="cg-bench-"))
     redis = RedisServer(
         work / "redis", extra=("--appendonly", "yes", "--appendfsync", "everysec", "--save", "")
@@ -272,7 +285,7 @@ def main() -> int:
     bench = Bench(work)
     delivered = ""
     try:
-        vendor = bench.uvicorn("stand-in vendor", "bench.vendor:app")
+        vendor = bench.app_server("stand-in vendor", "bench.vendor:app")
         rules = rules_pointing_at(REPO / "tag_rules", work / "rules", vendor.base)
         pixel = Scenario("bare GIF route", references.PATH)
 
@@ -288,15 +301,15 @@ def main() -> int:
             bench.notes.append(
                 "nginx row skipped: nginx is not installed (Debian: apt-get install nginx-light)."
             )
-        raw = bench.uvicorn("raw ASGI", "bench.references:raw_asgi")
-        bench.reference(raw, Scenario("raw ASGI app on uvicorn", references.PATH), "reference")
+        raw = bench.app_server("raw ASGI", "bench.references:raw_asgi")
+        bench.reference(
+            raw, Scenario(f"raw ASGI app on {servers.SERVER}", references.PATH), "reference"
+        )
         bench.stop(raw)
 
-        baseline = bench.uvicorn("bare Starlette", "bench.references:bare_starlette")
+        baseline = bench.app_server("bare Starlette", "bench.references:bare_starlette")
         env = gateway_env(redis.url, rules, work / "var")
-        command = [str(Path(sys.executable).parent / "consent-gateway"), "serve", "--no-forwarder"]
-        port = free_port()
-        gateway = bench.start("gateway", [*command, "--port", str(port)], env, port)
+        gateway = bench.gateway("gateway", env, 1)
         scenarios, receipts_port = gateway_scenarios(gateway), redis.port
         bench.compared(gateway, scenarios, baseline, pixel, receipts_port)
         figures = httpx.get(gateway.base + "/readyz").json()
@@ -310,12 +323,8 @@ def main() -> int:
         bench.stop(baseline)
 
         # 1 vs 2 workers: the same routes, each side with two worker processes.
-        baseline2 = bench.uvicorn("bare Starlette ×2", "bench.references:bare_starlette", 2)
-        port = free_port()
-        gateway2 = bench.start(
-            "gateway ×2", [*command, "--port", str(port), "--workers", "2"], env, port
-        )
-        gateway2.workers = 2
+        baseline2 = bench.app_server("bare Starlette ×2", "bench.references:bare_starlette", 2)
+        gateway2 = bench.gateway("gateway ×2", env, 2)
         two = [s for s in gateway_scenarios(gateway2) if s.name in TWO_WORKER_ROWS]
         bench.compared(gateway2, two, baseline2, pixel, receipts_port)
         bench.stop(gateway2)
@@ -325,7 +334,9 @@ def main() -> int:
         # tracker-proxy peer; they start their own processes.
         delivered = ""
         if os.environ.get("BENCH_DELIVERY", "1") != "0":
-            delivered = delivery_section(redis, work)
+            delivered, peer_target = delivery_section(redis, work)
+        else:
+            peer_target = Target(PEER_TARGET, PEER_WANTED, "not measured (BENCH_DELIVERY=0)", None)
     except BaseException:
         for log in work.glob("*.log"):  # what the servers said, before their folder goes
             print(f"--- {log.name} (last lines)\n" + "\n".join(log.read_text().splitlines()[-30:]))
@@ -338,33 +349,91 @@ def main() -> int:
         redis.stop()
         shutil.rmtree(work, ignore_errors=True)
 
+    targets = render_targets([*row_targets(bench.rows), peer_target])
     report = render(bench.rows, bench.notes, seconds=SECONDS, connections=CONNECTIONS)
     report += "\n" + delivered if delivered else ""
+    report += "\n" + targets
     print(report)
+    print(f"make bench took {(time.monotonic() - began) / 60:.1f} min", file=sys.stderr)
     write_results(REPO / "bench" / "RESULTS.md", report)
     missed = [row.name for row in bench.rows if row.missed()]
+    missed += [peer_target.name] if peer_target.met is False else []
     if missed:
         print("targets missed: " + "; ".join(missed), file=sys.stderr)
     return 1 if missed else 0
 
 
-def delivery_section(redis: RedisServer, work: Path) -> str:
-    from bench import delivery
+PEER_TARGET = "end to end vs the peer, `serve --workers 2`, fast upstream"
+PEER_WANTED = "≥ 2.0× tracker-proxy's delivered hits/s, none lost or duplicated"
 
-    rows: list[delivery.Row | str] = []
+
+def row_targets(rows: list[Row]) -> list[Target]:
+    """The issue's targets for the routes, each read from its one-worker row."""
+    return [
+        row_target(name, rows, scenario, "gateway")
+        for name, scenario in (
+            ("/t blocked", BLOCKED),
+            ("/t consented forward (enqueue)", CONSENTED),
+            ("/o email open", EMAIL_OPEN),
+            ("/c email click", EMAIL_CLICK),
+            ("POST /consent, one worker", RECEIPT),
+        )
+    ]
+
+
+def delivery_section(redis: RedisServer, work: Path) -> tuple[str, Target]:
+    """The delivery rows, and the end-to-end target: the gateway with two workers against
+    tracker-proxy (each row starts its own processes)."""
+    from bench import delivery, peer
+
+    rows: list[delivery.Row] = []
     cookie = consent_cookie("analytics")
     redis_bytes = 0.0
+    checkout = peer.find()
+    if isinstance(checkout, str):
+        notes = [f"**Peer rows skipped**: {checkout}."]
+        print(f"peer rows skipped: {checkout}", file=sys.stderr)
+    else:
+        notes = [f"Peer: {peer.UPSTREAM} at commit {checkout.commit}; {peer.versions()}."]
     for delay in (0, delivery.SLOW_MS):
         print(f"delivery rows, upstream delay {delay} ms…", file=sys.stderr)
         drain, memory = delivery.drain_row(redis, work, delay)
         redis_bytes = redis_bytes or memory
         rows.append(drain)
-        rows.append(delivery.edge_row(redis, work, delay, cookie, SECONDS, CONNECTIONS))
-        rows.append(delivery.peer_row(work, delay, SECONDS, CONNECTIONS))
-    return delivery.render(rows, redis_bytes, delivery.sqlite_bytes_per_hit(work))
+        for workers in (1, 2):
+            # The target's row is profiled: where the time goes if it is missed.
+            profile = PROFILE_SECONDS if workers == 2 and not delay else 0
+            rows.append(
+                delivery.edge_row(
+                    redis, work, delay, cookie, SECONDS, CONNECTIONS, workers, profile
+                )
+            )
+        if not isinstance(checkout, str):
+            try:
+                rows.append(delivery.peer_row(checkout, work, delay, SECONDS, CONNECTIONS))
+            except (TimeoutError, OSError, subprocess.SubprocessError) as error:
+                # The peer's failure is reported, never the end of the gateway's figures.
+                checkout = f"tracker-proxy did not run ({error})"
+                notes.append(f"**Peer rows skipped**: {checkout}.")
+                print(f"peer rows skipped: {checkout}", file=sys.stderr)
+    text = delivery.render(rows, notes, redis_bytes, delivery.sqlite_bytes_per_hit(work))
+    edge = next(r for r in rows if r.kind == "edge" and r.workers == 2 and not r.delay_ms)
+    ratio = delivery.peer_ratio(rows, edge)
+    if ratio is None:
+        why = checkout if isinstance(checkout, str) else "the peer delivered nothing"
+        return text, Target(PEER_TARGET, PEER_WANTED, f"not measured: {why}", None)
+    measured = (
+        f"{ratio:.2f}× ({edge.delivered:,.0f} vs {edge.delivered / ratio:,.0f} hits/s), "
+        f"{edge.lost:,} lost, {edge.counted.duplicated:,} duplicated"
+    )
+    met = ratio >= 2.0 and not edge.lost and not edge.counted.duplicated
+    return text, Target(PEER_TARGET, PEER_WANTED, measured, met)
 
 
-TWO_WORKER_ROWS = {"/t blocked (meta_pixel, no consent)", "POST /consent (durable receipt)"}
+BLOCKED = "/t blocked (meta_pixel, no consent)"
+CONSENTED = "/t consented forward = enqueue (ga4)"
+RECEIPT = "POST /consent (durable receipt)"
+TWO_WORKER_ROWS = {BLOCKED, RECEIPT}
 
 
 def gateway_scenarios(gateway: Server) -> list[Scenario]:
@@ -393,11 +462,9 @@ def gateway_scenarios(gateway: Server) -> list[Scenario]:
     gzip = (("Accept-Encoding", "gzip, deflate, br"),)
     return [
         Scenario("/healthz", "/healthz"),
-        Scenario(
-            "/t blocked (meta_pixel, no consent)", "/t/meta_pixel?id=1&ev=PageView", target=1.0
-        ),
+        Scenario(BLOCKED, "/t/meta_pixel?id=1&ev=PageView", target=1.0),
         Scenario("/t anonymous forward (ga4, no consent)", ga4),
-        Scenario("/t consented forward = enqueue (ga4)", ga4, cookie=everyone, target=0.8),
+        Scenario(CONSENTED, ga4, cookie=everyone, target=0.8),
         Scenario(
             "/t consented redirect (meta_pixel)", "/t/meta_pixel?id=1&ev=PageView", cookie=everyone
         ),
@@ -408,7 +475,7 @@ def gateway_scenarios(gateway: Server) -> list[Scenario]:
         Scenario("GET /consent (with a cookie)", "/consent", cookie=everyone),
         Scenario("/consent.js (gzip)", "/consent.js", headers=gzip),
         Scenario(
-            "POST /consent (durable receipt)",
+            RECEIPT,
             "/consent",
             method="POST",
             body='{"action":"accept_all"}',

@@ -22,6 +22,7 @@ LAYERS = (  # first match wins: the path fragment that names a layer
     ("starlette", "starlette/"),
     ("uvicorn+httptools", "uvicorn/"),
     ("uvicorn+httptools", "httptools/"),
+    ("granian", "granian/"),
     ("redis client", "redis/"),
     ("itsdangerous", "itsdangerous/"),
     ("user agents", "ua_parser/"),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.load import Result
+from bench.servers import server_text
 from bench.setup import machine
 
 MARKER = "<!-- written by hand below this line; make bench keeps it -->"
@@ -59,6 +60,46 @@ class Row:
         )
 
 
+@dataclass(frozen=True)
+class Target:
+    """One of the bench's targets, with what this run measured."""
+
+    name: str
+    wanted: str
+    measured: str
+    met: bool | None  # None: not measured (`measured` says why)
+
+    def line(self) -> str:
+        met = "not measured" if self.met is None else ("met" if self.met else "NOT MET")
+        return f"| {self.name} | {self.wanted} | {self.measured} | {met} |"
+
+
+def row_target(name: str, rows: list[Row], scenario: str, server: str) -> Target:
+    """The target of the row measuring `scenario` on `server`."""
+    row = next((r for r in rows if r.name == scenario and r.server == server), None)
+    if row is None:
+        return Target(name, "", "not measured in this run", None)
+    errors = f", {row.result.errors:,} errors" if row.result.errors else ""
+    if row.receipts_target is not None:
+        measured = f"{row.receipts_per_second or 0:,.0f} receipts/s{errors}"
+    else:
+        measured = f"{row.ratio or 0:.2f}× ({row.result.rps:,.0f} req/s){errors}"
+    return Target(name, row.target_text(), measured, not row.missed())
+
+
+def render_targets(targets: list[Target]) -> str:
+    return "\n".join(
+        [
+            "## Targets",
+            "",
+            "| target | wanted | measured | met |",
+            "|---|---|---|---|",
+            *(target.line() for target in targets),
+            "",
+        ]
+    )
+
+
 def render(rows: list[Row], notes: list[str], *, seconds: float, connections: int) -> str:
     lines = [
         "# Benchmark results",
@@ -66,7 +107,7 @@ def render(rows: list[Row], notes: list[str], *, seconds: float, connections: in
         f"Machine: {machine()}.",
         f"Load: wrk, 1 thread, {connections} connections, {seconds:.0f} s per measurement after "
         "a 1 s warm-up, user agents sampled by weight from the real browser corpus. Servers: "
-        "uvicorn (uvloop, httptools); the gateway is `consent-gateway serve --no-forwarder` "
+        f"{server_text()}; the gateway is `consent-gateway serve --no-forwarder` "
         "on redis-server (appendonly yes, appendfsync everysec). Each gateway row is measured "
         "between two runs of the bare Starlette baseline and its ratio uses their mean.",
         "",
@@ -85,7 +126,9 @@ def render(rows: list[Row], notes: list[str], *, seconds: float, connections: in
         "itself moves by tens of percent between runs, and wrk shares the cores.",
         "",
         "Run it: `make bench` (BENCH_SECONDS, BENCH_CONNECTIONS and BENCH_PROFILE_SECONDS "
-        "override the defaults).",
+        "override the defaults; BENCH_DELIVERY=0 skips the delivery rows, BENCH_TRACKER_PROXY "
+        "names a tracker-proxy checkout for the peer rows, BENCH_SERVER=granian runs every "
+        "Python server on granian instead of uvicorn).",
         "",
     ]
     return "\n".join(lines)

@@ -54,6 +54,18 @@ def current_rss_mib(pid: int) -> float:
     return _status_mib(pid, "VmRSS")
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its children (a server's workers)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(p) for p in path.read_text().split())] if path.exists() else [pid]
+
+
+def tree_rss_mib(pid: int) -> tuple[float, float]:
+    """(RSS now, peak RSS) of the largest process of `pid`'s tree, in MiB."""
+    pids = process_tree(pid)
+    return max(current_rss_mib(p) for p in pids), max(peak_rss_mib(p) for p in pids)
+
+
 def machine() -> str:
     model = "unknown CPU"
     for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -7,11 +7,11 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 from gateway.admin.dashboard import DashboardSources
 from gateway.admin_auth import FailedAdminAttempts
 from gateway.banner.config import ShownTexts, banner_config_for
+from gateway.configured_rules import configured_rules
 from gateway.consent.cookie import ConsentCodec
 from gateway.consent_records import ConsentRecords
 from gateway.counting.counters import EventCounter
@@ -30,9 +30,7 @@ from gateway.receipts.spool import ReceiptSpool
 from gateway.receipts.writer import ReceiptWriter
 from gateway.retention import PeriodicPurge
 from gateway.rights import SubjectRights
-from gateway.rules.loader import load_rules
 from gateway.rules.model import Rule
-from gateway.rules.selection import select_vendors
 from gateway.settings import Settings
 from gateway.signing import development_keys
 from gateway.store import Store
@@ -80,19 +78,7 @@ class Gateway:
         """Everything that can fail on bad config fails here, before the server listens.
         `clock` dates receipts, counters and email events (tests pass their own)."""
         keys = settings.site.secret_keys or development_keys(settings.site.data_dir)
-        declared = select_vendors(
-            load_rules(
-                settings.rules.folder,
-                categories=settings.consent.categories,
-                allow_insecure_upstreams=settings.site.allow_insecure_upstreams,
-                home=settings.rules.home_countries,
-            ),
-            settings.rules.vendors,
-        )
-        # Necessary vendors are only disclosed in the banner: no /t route, nothing to delete.
-        rules = MappingProxyType(
-            {vendor: rule for vendor, rule in declared.items() if not rule.disclosure_only}
-        )
+        declared, rules = configured_rules(settings)
         records = ConsentRecords.build(settings, clock)
         store, spool, metrics = records.store, records.spool, records.metrics
         counter, writer, ledger = records.counter, records.writer, records.ledger

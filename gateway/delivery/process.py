@@ -12,10 +12,10 @@ import logging
 import signal
 from contextlib import AsyncExitStack
 
+from gateway.configured_rules import configured_rules
 from gateway.delivery.queue import open_hit_queue
 from gateway.delivery.worker import DeliveryWorker
 from gateway.instances import InstanceHeartbeat
-from gateway.rules.loader import load_rules
 from gateway.settings import Settings
 from gateway.store import open_store
 
@@ -24,12 +24,7 @@ REPORT_SECONDS = 30.0
 
 
 async def run_delivery_process(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    rules = load_rules(
-        settings.rules.folder,
-        categories=settings.consent.categories,
-        allow_insecure_upstreams=settings.site.allow_insecure_upstreams,
-        home=settings.rules.home_countries,
-    )
+    rules = configured_rules(settings).routed  # as `serve` reads them: the enabled vendors
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
