@@ -173,7 +173,9 @@ def hot_routes(gateway: Gateway, assets: Mapping[str, StaticAsset]) -> list[HotR
     """The hot routes (`gateway.endpoints.hot`), each handler given only what it uses."""
     settings = gateway.settings
     tracking = Tracking(
-        settings,
+        settings.consent,
+        settings.network,
+        settings.tracking,
         gateway.rules,
         gateway.codec,
         gateway.objections,

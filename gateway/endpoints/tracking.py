@@ -32,7 +32,7 @@ from gateway.metrics import Metrics
 from gateway.model.counts import PixelCount
 from gateway.objection_registry import ObjectionRegistry
 from gateway.rules.model import Rule
-from gateway.settings import Settings, TrackingSection
+from gateway.settings import ConsentSection, NetworkSection, TrackingSection
 from gateway.tracking.appender import HitAppender, client_key
 from gateway.tracking.bodies import HitTooLarge, hits_in_body
 from gateway.tracking.hits import decided_hit, parse_query, redirect_target
@@ -49,10 +49,12 @@ NOT_ALLOWED_VALUE = Decision("block", "not_allowed_value")
 
 @dataclass(frozen=True, slots=True)
 class Tracking:
-    """What `/t` uses, and nothing else: the rules, the consent codec and registry, the
-    counters and the edge's queue appender."""
+    """What `/t` uses, and nothing else: its settings' sections, the rules, the consent codec
+    and registry, the counters and the edge's queue appender."""
 
-    settings: Settings
+    consent_settings: ConsentSection
+    network: NetworkSection
+    hit_limits: TrackingSection
     rules: Mapping[str, Rule]
     codec: ConsentCodec
     objections: ObjectionRegistry
@@ -72,10 +74,10 @@ class Tracking:
 
     def __post_init__(self) -> None:
         derived = {
-            "geo_header": geo_header_name(self.settings.network.geo_header),
-            "revision": self.settings.consent.revision,
-            "opt_out_regions": self.settings.network.opt_out_regions,
-            "categories": frozenset(self.settings.consent.categories),
+            "geo_header": geo_header_name(self.network.geo_header),
+            "revision": self.consent_settings.revision,
+            "opt_out_regions": self.network.opt_out_regions,
+            "categories": frozenset(self.consent_settings.categories),
             "vendor_categories": refusable_vendors(self.rules),
         }
         for name, value in derived.items():
@@ -199,7 +201,7 @@ class Tracking:
         if decision.outcome in ("forward", "anonymous"):
             # What the decision allows of each hit, as its queue entry: the delivery worker
             # shapes and encodes the vendor's request (`gateway.delivery.shaping`).
-            ip = client_ip(peer, forwarded_for, self.settings.network.trusted_proxies)
+            ip = client_ip(peer, forwarded_for, self.network.trusted_proxies)
             consent_id, chosen_at = (
                 (consent.consent_id, consent.chosen_at) if consent else (None, None)
             )
@@ -215,7 +217,7 @@ class Tracking:
                 )
                 for params in hits
             ]
-            _check_sizes(self.settings.tracking, queued)
+            _check_sizes(self.hit_limits, queued)
         self.count(rule.id, decision)
         tally = self.metrics.tally
         if decision.outcome == "redirect":
