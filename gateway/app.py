@@ -72,7 +72,18 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         async with gateway.running():
             yield
 
-    hot = hot_routes(gateway, assets)
+    choices = ConsentChoices(
+        settings,
+        gateway.rules,
+        gateway.codec,
+        gateway.objections,
+        gateway.receipts,
+        gateway.rights,
+        gateway.store,
+        gateway.shown_texts,
+        gateway.clock,
+    )
+    hot = [*hot_routes(gateway, assets), choices.route()]
     origin = OriginPolicy(
         settings.consent.allowed_origins,
         own_origin=settings.site.public_origin,
@@ -86,17 +97,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             *script_routes(gateway.rules, gateway.scripts, gateway.clock),
             *hot,  # answered by the request context (a dict lookup), listed as every route is
             details_route(gateway.banner_config),
-            *ConsentChoices(
-                settings,
-                gateway.rules,
-                gateway.codec,
-                gateway.objections,
-                gateway.receipts,
-                gateway.rights,
-                gateway.store,
-                gateway.shown_texts,
-                gateway.clock,
-            ).routes(),
+            *choices.routes(),
             *PreferencesPage(
                 gateway.email, gateway.rights, settings.site.public_origin, settings.network
             ).routes(),
