@@ -8,7 +8,7 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 # node_modules is missing or older than the lockfile.
 NODE_STAMP := node_modules/.installed-$(shell cksum < package-lock.json | cut -d' ' -f1)
 
-.PHONY: setup system-deps run test lint docs banner unit year-ahead e2e bench mutate clean
+.PHONY: setup system-deps run test lint docs banner unit year-ahead e2e e2e-run coverage-total year-ahead-then-e2e bench mutate clean
 
 setup: $(STAMP)
 
@@ -61,19 +61,31 @@ YEAR_AHEAD_TESTS ?= tests --ignore=tests/test_openapi_live.py
 year-ahead: setup system-deps
 	faketime -f +365d $(PYTEST) -q $(YEAR_AHEAD_TESTS)
 
-# Measured too: the total printed last is gateway/'s coverage by everything (after `make unit`).
-e2e: setup system-deps
-	$(BIN)/coverage run -m pytest -p no:cacheprovider e2e
-	$(BIN)/coverage run -m pytest -p no:cacheprovider examples  # the docs' example consent tests (docs/audit.md)
-	$(BIN)/coverage combine --quiet --append
+# The browser tests, measured too (their own coverage files, .coverage-e2e.*, so that they may
+# run while `make unit` combines its own); `make e2e` then prints gateway/'s coverage by
+# everything (after `make unit`).
+e2e: e2e-run
+	@$(MAKE) --no-print-directory coverage-total
+
+e2e-run: setup system-deps
+	rm -f .coverage-e2e.*
+	COVERAGE_FILE=.coverage-e2e $(BIN)/coverage run -m pytest -p no:cacheprovider e2e
+	COVERAGE_FILE=.coverage-e2e $(BIN)/coverage run -m pytest -p no:cacheprovider examples  # the docs' example consent tests (docs/audit.md)
+
+coverage-total: setup
+	$(BIN)/coverage combine --quiet --append $(wildcard .coverage-e2e.*)
 	@echo "gateway/ coverage, lines and branches, unit + doctests + browser: $$($(BIN)/coverage report --format=total)%"
 
-# The unit suite and its year-ahead pass run side by side (one core each; each pytest process
-# is single-threaded, and `-O` prints each one's output whole when it ends), then the browser
-# tests in their own pytest process.
+# Two lanes side by side (one core each; `-O` prints each one's output whole when it ends): the
+# unit suite with coverage, and the suite a year ahead followed by the browser tests. Then the
+# total coverage of both.
 test: lint
-	$(MAKE) --no-print-directory -j2 -O unit year-ahead
-	$(MAKE) --no-print-directory e2e
+	$(MAKE) --no-print-directory -j2 -O unit year-ahead-then-e2e
+	$(MAKE) --no-print-directory coverage-total
+
+year-ahead-then-e2e:
+	$(MAKE) --no-print-directory year-ahead
+	$(MAKE) --no-print-directory e2e-run
 
 # The bench's own setup, not in .ci/system-deps (CI does not run the bench): bench/peer-deps
 # installs php-fpm and php-curl (Debian, as root) for the peer row, matomo-org/tracker-proxy,
@@ -94,4 +106,4 @@ mutate: setup
 	nice -n 10 $(BIN)/python -m tests.mutation.run $(MODULES)
 
 clean:
-	rm -rf $(VENV) node_modules var site .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
+	rm -rf $(VENV) node_modules var site .mypy_cache .ruff_cache .coverage .coverage.* .coverage-e2e.* htmlcov

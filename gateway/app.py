@@ -72,7 +72,18 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         async with gateway.running():
             yield
 
-    hot = hot_routes(gateway, assets)
+    choices = ConsentChoices(
+        settings,
+        gateway.rules,
+        gateway.codec,
+        gateway.objections,
+        gateway.receipts,
+        gateway.rights,
+        gateway.store,
+        gateway.shown_texts,
+        gateway.clock,
+    )
+    hot = [*hot_routes(gateway, assets), choices.route()]
     origin = OriginPolicy(
         settings.consent.allowed_origins,
         own_origin=settings.site.public_origin,
@@ -86,17 +97,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             *script_routes(gateway.rules, gateway.scripts, gateway.clock),
             *hot,  # answered by the request context (a dict lookup), listed as every route is
             details_route(gateway.banner_config),
-            *ConsentChoices(
-                settings,
-                gateway.rules,
-                gateway.codec,
-                gateway.objections,
-                gateway.receipts,
-                gateway.rights,
-                gateway.store,
-                gateway.shown_texts,
-                gateway.clock,
-            ).routes(),
+            *choices.routes(),
             *PreferencesPage(
                 gateway.email, gateway.rights, settings.site.public_origin, settings.network
             ).routes(),
@@ -172,7 +173,9 @@ def hot_routes(gateway: Gateway, assets: Mapping[str, StaticAsset]) -> list[HotR
     """The hot routes (`gateway.endpoints.hot`), each handler given only what it uses."""
     settings = gateway.settings
     tracking = Tracking(
-        settings,
+        settings.consent,
+        settings.network,
+        settings.tracking,
         gateway.rules,
         gateway.codec,
         gateway.objections,

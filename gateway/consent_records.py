@@ -60,7 +60,7 @@ class ConsentRecords:
             tombstone_days=settings.consent.consent_days,
             on_superseded=metrics.tally.superseded_token,
         )
-        ledger = ReceiptLedger(writer, metrics)
+        ledger = ReceiptLedger(writer)
         return cls(store, spool, metrics, counter, writer, ledger, objections)
 
 

@@ -95,6 +95,12 @@ class Metrics:
             ["kind", "verdict"],
             registry=self.registry,
         )
+        self.email_events_dropped = Counter(
+            "cg_email_events_dropped",
+            "Email opens and clicks not recorded: the events waiting to settle were at their"
+            " limit (300,000 per process).",
+            registry=self.registry,
+        )
         self.store_latency = Histogram(
             "cg_store_operation_duration_seconds",
             "Store round trips, by operation.",

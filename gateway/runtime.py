@@ -107,7 +107,8 @@ class Gateway:
             ledger,
             counter,
             objected=objections.objected,
-            on_verdict=lambda kind, verdict: metrics.email_verdicts.labels(kind, verdict).inc(),
+            on_verdict=lambda kind, verdict, n: metrics.email_verdicts.labels(kind, verdict).inc(n),
+            on_drop=metrics.email_events_dropped.inc,
             clock=clock,
         )
         objections.on_change.append(email.consents.forget_all)

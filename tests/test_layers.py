@@ -66,7 +66,7 @@ RULES: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
             "gateway.tracking.bodies",
             "gateway.tracking.consent_mode",
             "gateway.tracking.redaction",
-            "gateway.tracking.encoded",
+            "gateway.delivery.shaping",
         ),
         ("starlette", "gateway.endpoints", "gateway.runtime", "gateway.store"),
         "shaping a hit is pure: the rule, the decision and what the client sent",

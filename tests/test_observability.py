@@ -117,3 +117,17 @@ async def test_an_unexpected_error_is_a_json_500_logged_with_its_request_id(
     line = json.loads(JSONFormatter().format(record))
     assert line["request_id"] == "req-abcdef12"
     assert "RuntimeError: a bug" in line["exception"]
+
+
+async def test_email_events_past_the_memory_limit_are_dropped_and_counted(make_settings) -> None:
+    app = create_app(make_settings())
+    email = app.state.gateway.email
+    opened = email.signer.message(campaign="spring", recipient="esp-1", sent_at=0).open_url
+    path = "/o/" + opened.rsplit("/o/", 1)[1]
+    async with serving(app, client_ip="10.0.0.5") as http:
+        email.recorder.max_pending = email.recorder.held + 1
+        for _ in range(3):
+            assert (await http.get(path, headers={"User-Agent": CHROME})).status_code == 200
+        text = (await http.get("/metrics")).text
+    assert email.recorder.dropped == 2
+    assert "cg_email_events_dropped_total 2.0" in text

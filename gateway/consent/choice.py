@@ -130,6 +130,8 @@ def _printable(value: str | None, key: str) -> str:
 
 def _page_path(value: str) -> str:
     """Keep only the path: a query string or fragment may carry personal data."""
+    if not value:
+        return ""
     try:
         path = urlsplit(value).path
     except ValueError:  # urlsplit refuses an unbalanced "[" in the host: keep no path

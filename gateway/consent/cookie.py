@@ -63,6 +63,8 @@ class ConsentCodec:
 
     def __init__(self, keys: tuple[str, ...], max_age_days: int, cache_size: int = 16384) -> None:
         self._serializer = make_serializer(keys, SALT_CONSENT)
+        # What `dumps` makes for every token, made once: the signer of the newest key.
+        self._signer = self._serializer.make_signer(SALT_CONSENT)
         self.max_age = max_age_days * 86400
         # A hot path decodes the same cookie again and again: verify once, keep the result.
         self._verify = lru_cache(maxsize=cache_size)(self._verify_uncached)
@@ -77,7 +79,8 @@ class ConsentCodec:
         }
         if consent.refused_vendors:
             payload["v"] = sorted(consent.refused_vendors)
-        return self._serializer.dumps(payload)
+        # `dumps`, without making a signer per token: the same bytes.
+        return self._signer.sign(self._serializer.dump_payload(payload)).decode()
 
     def decode(self, token: str | None, now: float | None = None) -> Consent | None:
         """The consent in `token`, or None if it is missing, invalid or older than max_age."""

@@ -44,7 +44,7 @@ class HitShell:
     async def deliver(self, lane: Lane, entry: Taken, state: EntryState, slot: Slot) -> None:
         assert entry.hit is not None
         queued = entry.hit
-        hit = lane.protocol.with_event_time(queued.hit, queued.queued_at)
+        hit = lane.protocol.with_event_time(queued.request(lane.rule), queued.queued_at)
         answer: Answer | None = None
         async with slot:
             try:

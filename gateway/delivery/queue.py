@@ -11,9 +11,11 @@ its lease); an entry reclaimed from a dead worker with that mark is never resent
 `uncertain`), one without it is delivered normally. A connect error, a refused connection or
 a shutdown before writing leaves the entry unmarked (a shutdown releases it at once).
 
-Personal data in the queue: an entry holds the shaped request (ids, page URL, User-Agent,
-truncated IP), so it lives no longer than the person allows. Each entry carries its subject's
-tombstone hash: erasing the subject deletes its queued entries (`Rights.erase_subject`), and
+Personal data in the queue: an entry holds the decided hit (`gateway.model.decided_hits`:
+the parameters the decision lets pass, redacted — ids, page URL — the User-Agent of a
+consented hit, the address as the vendor may see it, truncated on an anonymous ping), never
+more than the request shaped from it at delivery; so it lives no longer than the person
+allows. Each entry carries its subject's tombstone hash: erasing the subject deletes its queued entries (`Rights.erase_subject`), and
 the delivery-time consent check withholds anything that slipped through. A dead letter keeps
 no personal data: the vendor, the reason, when, and the NAMES of the hit's parameters (to see
 what kind of hit it was), never their values; dead letters are removed by the
@@ -24,24 +26,32 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import unquote_plus, urlsplit
 
+from gateway.delivery.entries import decode_entry, encode_entry
+from gateway.delivery.shaping import vendor_request
 from gateway.errors import StoreUnavailable
+from gateway.model.decided_hits import DecidedHit
 from gateway.model.outbound_hits import OutboundHit
 from gateway.model.tombstones import tombstone_id
+from gateway.rules.model import Rule
 from gateway.store.base import Store
 
 
 @dataclass(frozen=True, slots=True)
 class QueuedHit:
-    """A decided hit as it waits in the queue: the request, whose consent, and when."""
+    """A decided hit as it waits in the queue: the hit, whose consent, and when.
 
-    hit: OutboundHit
+    `hit` is a `DecidedHit` (what the edge queues: shaped for its vendor at delivery) or an
+    `OutboundHit` (a request already shaped: what releases before the decided hit queued,
+    still read after an upgrade; and what a test may queue)."""
+
+    hit: OutboundHit | DecidedHit
     consent_id: str | None  # the visitor's consent id, re-checked at delivery; None: no cookie
     queued_at: float  # unix seconds: when the visitor's hit arrived (the event time)
-    # The categories the hit was shaped for (Consent Mode, signal params, advertising ids):
+    # The categories the hit was decided for (Consent Mode, signal params, advertising ids):
     # at delivery the subject's latest choice must still grant every one of them.
     signalled: frozenset[str] = frozenset()
     # The choice the edge decided with: its consent token's `t` (whole seconds), the latest
@@ -51,6 +61,8 @@ class QueuedHit:
     # The sender's network (a short hash of the truncated address): what the queue's fair
     # share per client counts. None: not counted (a hit from the gateway itself).
     client: str | None = None
+    # Its entry, encoded once (`encoded`): the size the edge checks is what is appended.
+    _encoded: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def anonymous(self) -> bool:
@@ -62,42 +74,35 @@ class QueuedHit:
         """The subject's tombstone hash: what erasure finds its queued entries by."""
         return None if self.consent_id is None else tombstone_id(self.consent_id)
 
-    def to_json(self) -> str:
+    def request(self, rule: Rule) -> OutboundHit:
+        """The request to send its vendor: a decided hit is shaped now, by the current rule."""
         hit = self.hit
-        record = {
-            "v": hit.vendor,
-            "m": hit.method,
-            "u": hit.url,
-            "h": hit.headers,
-            "b": hit.body.decode("latin-1"),
-            "c": self.consent_id,
-            "t": self.queued_at,
-            "g": sorted(self.signalled),
-        }
-        if self.chosen_at is not None:
-            record["ct"] = self.chosen_at
-        if self.client is not None:
-            record["a"] = self.client
-        return json.dumps(record, separators=(",", ":"))
+        return vendor_request(rule, hit, self.signalled) if isinstance(hit, DecidedHit) else hit
+
+    def encoded(self) -> bytes:
+        """Its queue entry (JSON, `gateway.delivery.entries`), encoded on first use only."""
+        if not self._encoded:
+            object.__setattr__(self, "_encoded", encode_entry(self))  # frozen: a cache
+        return self._encoded
+
+    def to_json(self) -> str:
+        return self.encoded().decode()
 
     def dead_letter(self) -> str:
         """What a dead letter keeps of this hit: its parameter names, no values."""
-        return dead_letter_of(self.hit)
+        hit = self.hit
+        if isinstance(hit, DecidedHit):
+            return json.dumps(sorted(set(hit.names)), separators=(",", ":"))
+        return dead_letter_of(hit)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> QueuedHit:
-        r = json.loads(text)
-        headers = tuple((str(name), str(value)) for name, value in r["h"])
-        hit = OutboundHit(r["v"], r["m"], r["u"], headers, r["b"].encode("latin-1"))
-        chosen_at = r.get("ct")
-        return cls(
-            hit,
-            r["c"],
-            float(r["t"]),
-            frozenset(r.get("g", ())),
-            chosen_at=None if chosen_at is None else float(chosen_at),
-            client=r.get("a"),
-        )
+        """An entry of either format (raises ValueError, KeyError or TypeError if unreadable);
+        appended again, it is the same entry, byte for byte."""
+        queued = decode_entry(text, cls)
+        encoded = text if isinstance(text, bytes) else text.encode()
+        object.__setattr__(queued, "_encoded", encoded)  # frozen: a cache
+        return queued
 
 
 def dead_letter_of(hit: OutboundHit) -> str:

@@ -220,7 +220,7 @@ class _Shares:
     def admit(self, queued: QueuedHit) -> bool:
         vendor, cap = queued.hit.vendor, self.cap
         used = self.room.setdefault(vendor, [0, 0, 0])
-        size = len(queued.to_json().encode())
+        size = len(queued.encoded())  # its JSON as stored (UTF-8)
         reason = None
         if used[0] >= cap.entries or used[1] + size > cap.bytes:
             reason = "cap"

@@ -36,6 +36,7 @@ from gateway.delivery.sender import VendorSender
 from gateway.delivery.slots import Slots
 from gateway.delivery.steps import Ack, DeadLetter, EntryState, Release
 from gateway.errors import StoreUnavailable
+from gateway.model.outbound_hits import OutboundHit
 from gateway.rules.model import Rule
 from gateway.settings import DeliverySection
 from gateway.store.base import Store
@@ -233,8 +234,11 @@ class DeliveryWorker:
 
 def _first_state(rule: Rule, entry: Taken) -> EntryState:
     queued = entry.hit
-    if queued is None or not _names_upstream(rule, queued.hit.url):
-        # Only a rule's upstream is ever contacted, whatever the store holds.
+    # Only a rule's upstream is ever contacted, whatever the store holds (a decided hit is
+    # shaped for the rule's upstream; a request queued by an older release names its URL).
+    if queued is None or (
+        isinstance(queued.hit, OutboundHit) and not _names_upstream(rule, queued.hit.url)
+    ):
         return EntryState(queued.queued_at if queued else 0.0, readable=False)
     return EntryState(queued.queued_at, maybe_sent=entry.maybe_sent)
 

@@ -35,7 +35,8 @@ class EmailService:
         receipts: RecordsReceipts,
         counter: EventCounter,
         objected: Callable[[str], frozenset[str]] = lambda subject: frozenset(),
-        on_verdict: Callable[[EventKind, Verdict], None] = lambda kind, verdict: None,
+        on_verdict: Callable[[EventKind, Verdict, int], None] = lambda kind, verdict, n: None,
+        on_drop: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
     ) -> EmailService:
         tokens = EmailTokens(keys)
@@ -51,6 +52,7 @@ class EmailService:
                 aggregates_without_consent=email.aggregates,
                 min_click_seconds=email.min_click_seconds,
                 on_verdict=on_verdict,
+                on_drop=on_drop,
                 clock=clock,
             ),
         )

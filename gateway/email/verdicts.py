@@ -2,7 +2,7 @@
 
 Two stages. On the request, `first_verdict` looks at what that request alone shows: who is
 asking (`classify_visitor` role) and how soon after sending. A few seconds later, once the
-message's neighbouring clicks are known, `MessageActivity.discounts` turns a click into a
+message's neighbouring clicks are known, `ClickTimes.discounts` turns a click into a
 machine's when it sits in a burst (three different links of one message within a second —
 nobody reads that fast, scanners do) or near a click on the hidden honeypot link.
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections import deque
 from collections.abc import Iterable
 from typing import Final
 
@@ -118,44 +117,3 @@ class ClickTimes:
 def _any_within(times: list[float], at: float, seconds: float) -> bool:
     first = bisect_left(times, at - seconds)
     return first < len(times) and times[first] <= at + seconds
-
-
-class MessageActivity:
-    """The recent clicks of each message seen by this process, to judge clicks by their
-    neighbours (the recorder also shares them through the store, for the other instances).
-
-    Bounded: at most `max_messages` messages are followed; past that, new messages are not
-    (their clicks keep their first verdict) until old ones age out.
-    """
-
-    def __init__(self, max_messages: int = 200_000) -> None:
-        self.max_messages = max_messages
-        self._clicks: dict[MessageKey, deque[tuple[float, int]]] = {}
-
-    def note_click(self, message: MessageKey, at: float, link: int) -> None:
-        clicks = self._clicks.pop(message, None)  # re-inserted last: the dict stays by recency
-        if clicks is None:
-            if len(self._clicks) >= self.max_messages:
-                return
-            clicks = deque(maxlen=64)
-        clicks.append((at, link))
-        self._clicks[message] = clicks
-
-    def clicks_of(self, message: MessageKey) -> Iterable[tuple[float, int]]:
-        """The clicks of `message` seen by this process: (time, link)."""
-        return self._clicks.get(message, ())
-
-    def discounts(self, message: MessageKey, at: float) -> bool:
-        """True if a click at `at` is in a burst of several links or near a honeypot click."""
-        return discounted(self.clicks_of(message), at)
-
-    def forget_before(self, moment: float) -> None:
-        """Drop messages whose last click is older than `moment`."""
-        while self._clicks:
-            oldest = next(iter(self._clicks))
-            if self._clicks[oldest][-1][0] >= moment:
-                return
-            del self._clicks[oldest]
-
-    def __len__(self) -> int:
-        return len(self._clicks)

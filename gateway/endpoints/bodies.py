@@ -6,6 +6,10 @@ writing an answer from its declared struct (`struct_response`).
   surrogates), decoded into its declared shape (`gateway.bodies`);
 - urlencoded forms decoded one way (UTF-8, the last value of a repeated field).
 
+A pure-ASGI route (`gateway.endpoints.hot`) reads its body with `receive_json`, the same checks
+in the same order on the scope and `receive` (no Request object), and decodes it with
+`decode_json` in one step.
+
 A client that goes away mid-body raises Starlette's `ClientDisconnect`, which the
 instrumentation middleware logs as one quiet 499 line.
 """
@@ -16,8 +20,9 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import msgspec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope
 
 from gateway.bodies.decode import decode
 from gateway.errors import BadRequest, PayloadTooLarge, UnsupportedMedia
@@ -50,6 +55,47 @@ async def read_json(request: Request, limit: int = MAX_JSON_BODY) -> Any:
     if media_type(request) != "application/json":
         raise UnsupportedMedia("send the body as application/json")
     return parse_json(await read_body(request, limit))
+
+
+async def receive_json(scope: Scope, receive: Receive, limit: int = MAX_JSON_BODY) -> bytes:
+    """`read_json`'s checks on a pure-ASGI request: the media type, the declared size, the size
+    as the body streams in. The body's bytes, for `decode_json`."""
+    content_type = declared = b""
+    for name, value in scope["headers"]:  # the first of each, as Starlette's `Headers.get`
+        if name == b"content-type" and not content_type:
+            content_type = value or b" "
+        elif name == b"content-length" and not declared:
+            declared = value or b" "
+    if content_type.split(b";", 1)[0].strip().lower() != b"application/json":
+        raise UnsupportedMedia("send the body as application/json")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk: bytes = message.get("body", b"")
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+        if not message.get("more_body", False):
+            return body
+
+
+def decode_json(body: bytes, shape: type[Shape]) -> Shape:
+    """`body` decoded and validated as `shape` in one step (msgspec's typed decoder), for a
+    shape made of text, lists of text and structs of those (`gateway.bodies.choices.Choice`).
+
+    For such a shape the typed decoder refuses whatever strict JSON refuses (invalid UTF-8, lone
+    surrogates, control characters; any number is the wrong type; nesting is the shape's), so
+    what it takes is what `read_struct` would take. Whatever it refuses is read again the strict
+    way, which names the problem as every other route does (400 for JSON, 422 for a field).
+    """
+    try:
+        return msgspec.json.decode(body, type=shape)
+    except (msgspec.DecodeError, ValueError):  # invalid UTF-8 is a ValueError
+        return decode(parse_json(body), shape)
 
 
 async def read_struct(request: Request, shape: type[Shape], limit: int = MAX_JSON_BODY) -> Shape:

@@ -12,21 +12,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from functools import lru_cache
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope
 
 from gateway.banner.config import ShownTexts
 from gateway.bodies import answers
+from gateway.bodies.choices import Choice as ChoiceBody
 from gateway.consent.choice import parse_choice
 from gateway.consent.cookie import COOKIE_NAME, ConsentCodec
 from gateway.consent.model import NECESSARY, Consent, new_consent_id
 from gateway.consent.supersede import takes_away
-from gateway.endpoints.bodies import read_json, struct_response
-from gateway.endpoints.facts import request_facts
+from gateway.endpoints.answers import Answer, raw_headers
+from gateway.endpoints.bodies import decode_json, receive_json, struct_response
+from gateway.endpoints.facts import request_facts, scope_facts
+from gateway.endpoints.hot import HotRoute
 from gateway.errors import Unprocessable
 from gateway.objection_registry import ObjectionRegistry
 from gateway.receipts.build import new_receipt
@@ -36,9 +41,12 @@ from gateway.rights import SubjectRights
 from gateway.rules.model import Rule
 from gateway.settings import ConsentSection, Settings
 from gateway.store import Store
-from gateway.visitors.headers import read_decision_headers
+from gateway.visitors.headers import geo_header_name, read_decision_headers
 
+REFUSED_COOKIES_CACHE_SIZE = 256
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie, Authorization"}
+_PRIVATE_JSON = raw_headers({**_PRIVATE, "Content-Type": "application/json"})
+_IN_PLACE = "value"  # where the token goes in the cookie made once (`_cookie_around_token`)
 
 
 def consent_answer(consent: Consent, categories: tuple[str, ...]) -> answers.Consent:
@@ -60,41 +68,54 @@ def presented_tokens(request: Request) -> tuple[str, ...]:
     return read_decision_headers(request.scope["headers"], None).consent_tokens
 
 
-@dataclass(frozen=True, slots=True)
 class ConsentChoices:
     """What recording, withdrawing and reading back one's own choices use, and nothing else:
     the settings, the rules (vendors and their cookies), the codec, the registry of latest
     choices, the receipts, erasure, the store (one's receipts) and the texts shown."""
 
-    settings: Settings
-    rules: Mapping[str, Rule]
-    codec: ConsentCodec
-    objections: ObjectionRegistry
-    receipts: ReceiptLedger
-    rights: SubjectRights
-    store: Store
-    shown_texts: ShownTexts
-    clock: Callable[[], float]
+    def __init__(
+        self,
+        settings: Settings,
+        rules: Mapping[str, Rule],
+        codec: ConsentCodec,
+        objections: ObjectionRegistry,
+        receipts: ReceiptLedger,
+        rights: SubjectRights,
+        store: Store,
+        shown_texts: ShownTexts,
+        clock: Callable[[], float],
+    ) -> None:
+        self.settings, self.rules, self.codec = settings, rules, codec
+        self.objections, self.receipts, self.rights = objections, receipts, rights
+        self.store, self.shown_texts, self.clock = store, shown_texts, clock
+        self.vendors = refusable_vendors(rules)
+        # Per choice (categories × refused known vendors), not per person: a few hundred at most.
+        self._cookies_refused = lru_cache(maxsize=REFUSED_COOKIES_CACHE_SIZE)(
+            self._cookies_refused_by
+        )
+        self.cookie_head, self.cookie_tail = _cookie_around_token(settings)
+
+    def route(self) -> HotRoute:
+        """`POST /consent`, a hot route (pure ASGI): what a banner's every choice goes through.
+        `GET /consent` is another (`gateway.endpoints.consent_state`)."""
+        return HotRoute("/consent", self.record, methods=("POST",), hands_on=True)
 
     def routes(self) -> list[Route]:
-        """`GET /consent` is a hot route of its own (`gateway.endpoints.consent_state`)."""
         return [
-            Route("/consent", self.record, methods=["POST"]),
             Route("/consent", self.withdraw, methods=["DELETE"]),
             Route("/consent/receipts", self.own_receipts, methods=["GET"]),
         ]
 
-    async def record(self, request: Request) -> Response:
+    async def record(self, scope: Scope, receive: Receive, rest: str) -> Answer:
         settings = self.settings
-        facts = request_facts(request, settings.network)
+        sent = decode_json(await receive_json(scope, receive), ChoiceBody)
+        read = read_decision_headers(scope["headers"], geo_header_name(settings.network.geo_header))
+        facts = scope_facts(scope, settings.network, read)
         choice = parse_choice(
-            await read_json(request),
-            settings.consent.categories,
-            gpc=facts.gpc,
-            vendors=refusable_vendors(self.rules),
+            sent, settings.consent.categories, gpc=facts.gpc, vendors=self.vendors
         )
         # A returning visitor keeps their id (even across a revision bump) so their receipts join up.
-        previous = self.codec.decode_presented(presented_tokens(request))
+        previous = self.codec.decode_presented(read.consent_tokens)
         if previous is not None and self.objections.is_suppressed(previous.consent_id):
             previous = None  # an erased id stays erased: a new choice starts a new subject
         now = self.clock()  # one reading: the token's `t` is its receipt's second
@@ -142,19 +163,12 @@ class ConsentChoices:
         if choice.app is not None:
             expires_in = settings.consent.consent_days * 86400
             in_app = msgspec.structs.replace(recorded, token=token, expires_in=expires_in)
-            return struct_response(in_app, headers=_PRIVATE)
-        response = struct_response(recorded, headers=_PRIVATE)
-        response.set_cookie(
-            COOKIE_NAME,
-            token,
-            max_age=settings.consent.consent_days * 86400,
-            path="/",
-            domain=settings.consent.cookie_domain,
-            secure=settings.site.cookie_secure,
-            httponly=False,  # the banner reads the payload; the server always verifies it
-            samesite="lax",
-        )
-        return response
+            body = msgspec.json.encode(in_app)
+            return 200, [*_PRIVATE_JSON, (b"content-length", b"%d" % len(body))], body
+        body = msgspec.json.encode(recorded)
+        cookie = self.cookie_head + token.encode() + self.cookie_tail
+        length = (b"content-length", b"%d" % len(body))
+        return 200, [*_PRIVATE_JSON, length, (b"set-cookie", cookie)], body
 
     async def withdraw(self, request: Request) -> Response:
         """Withdraw (a receipt records it); with `?erase=1`, withdraw and erase everything held
@@ -222,17 +236,42 @@ class ConsentChoices:
 
     def refused_vendor_cookies(self, consent: Consent) -> list[str]:
         """The cookies of every vendor `consent` does not allow, for the banner to delete."""
+        return list(self._cookies_refused(consent.granted, consent.refused_vendors))
+
+    def _cookies_refused_by(
+        self, granted: frozenset[str], refused_vendors: frozenset[str]
+    ) -> tuple[str, ...]:
+        chose = Consent("", 0, granted, 0, refused_vendors=refused_vendors)
         names = {
             name
             for rule in self.rules.values()
-            if not consent.allows_vendor(rule.id, rule.category)
+            if not chose.allows_vendor(rule.id, rule.category)
             for name in rule.cookies.patterns
         }
-        return sorted(names)
+        return tuple(sorted(names))
 
     def vendor_cookies(self) -> list[str]:
         """Every cookie a vendor rule names, for the banner to delete on withdrawal."""
         return sorted({name for rule in self.rules.values() for name in rule.cookies.patterns})
+
+
+def _cookie_around_token(settings: Settings) -> tuple[bytes, bytes]:
+    """The consent cookie's `Set-Cookie` value before and after the token, as Starlette's
+    `set_cookie` writes it (made once: a choice adds only its token, which needs no quoting)."""
+    response = Response()
+    response.set_cookie(
+        COOKIE_NAME,
+        _IN_PLACE,
+        max_age=settings.consent.consent_days * 86400,
+        path="/",
+        domain=settings.consent.cookie_domain,
+        secure=settings.site.cookie_secure,
+        httponly=False,  # the banner reads the payload; the server always verifies it
+        samesite="lax",
+    )
+    head, found, tail = response.raw_headers[-1][1].partition(_IN_PLACE.encode())
+    assert found, "the cookie's value is written as it is"
+    return head, tail
 
 
 def refusable_vendors(rules: Mapping[str, Rule]) -> dict[str, str]:
@@ -258,6 +297,7 @@ def _erase_flag(value: str | None) -> bool:
     raise Unprocessable('"erase" must be 1 (withdraw and erase) or 0')
 
 
+@lru_cache(maxsize=64)  # a policy per language shown; an app may name any language
 def _policy_in(consent: ConsentSection, language: str) -> ConsentSection:
     """The policy a receipt cites: the privacy policy in the language the person was shown."""
     return replace(consent, url=consent.url_for(language))

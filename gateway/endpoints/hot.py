@@ -32,7 +32,8 @@ class HotRoute(Route):
 
     `HotRoutes` finds it by a dict lookup, so the request context answers it before the router
     would; the router can answer it too (a path with a trailing `/`), through the same `answer`. A method not in `methods` is answered 405,
-    or with `hands_on` left to the router (`POST /consent` is another route of its path)."""
+    or with `hands_on` left to another hot route of the path (`GET` and `POST /consent`), else
+    to the router (`DELETE /consent` is a Starlette route)."""
 
     def __init__(
         self,
@@ -90,7 +91,12 @@ class HotRoutes:
 
     def __init__(self, routes: Iterable[BaseRoute], *, handed_on: frozenset[str]) -> None:
         hot = [route for route in routes if isinstance(route, HotRoute)]
-        self.exact = {route.path: route for route in hot if not route.prefix}
+        self.exact: dict[str, HotRoute] = {}
+        # Another hot route of an exact path, by method (`POST /consent` beside `GET`).
+        self.also: dict[tuple[str, str], HotRoute] = {}
+        for route in hot:
+            if not route.prefix and self.exact.setdefault(route.path, route) is not route:
+                self.also.update({(route.path, method): route for method in route.allowed})
         # Per prefix: the route of `/t/ga4` and, if any, of `/t/ga4/g/collect`.
         self.prefixed: dict[str, tuple[HotRoute | None, HotRoute | None]] = {}
         for route in hot:
@@ -114,7 +120,8 @@ class HotRoutes:
                 return None
             route, rest = found
         if route.hands_on and scope["method"] not in route.allowed:
-            return None
+            other = self.also.get((route.path, scope["method"]))
+            return None if other is None else (other, rest)
         return route, rest
 
     def _under_prefix(self, path: str) -> tuple[HotRoute, str] | None:

@@ -21,6 +21,7 @@ from gateway.consent.model import Consent
 from gateway.consent.objections import NOTHING as NO_OBJECTION
 from gateway.counting.counters import EventCounter
 from gateway.decision import NO_VENDOR_CATEGORIES, Decision, RegionPolicy, Signals, decide
+from gateway.delivery.queue import QueuedHit
 from gateway.endpoints.answers import Answer, RawHeaders, raw_headers
 from gateway.endpoints.bodies import read_body
 from gateway.endpoints.consent import refusable_vendors
@@ -29,13 +30,12 @@ from gateway.endpoints.pixels import GIF, PIXEL_HEADERS
 from gateway.errors import ClientError, NotFound
 from gateway.metrics import Metrics
 from gateway.model.counts import PixelCount
-from gateway.model.outbound_hits import OutboundHit
 from gateway.objection_registry import ObjectionRegistry
 from gateway.rules.model import Rule
-from gateway.settings import Settings, TrackingSection
+from gateway.settings import ConsentSection, NetworkSection, TrackingSection
 from gateway.tracking.appender import HitAppender, client_key
 from gateway.tracking.bodies import HitTooLarge, hits_in_body
-from gateway.tracking.hits import outbound_hit, parse_query, redirect_target
+from gateway.tracking.hits import decided_hit, parse_query, redirect_target
 from gateway.visitors.agents import classify_visitor
 from gateway.visitors.headers import DecisionHeaders, geo_header_name, read_decision_headers
 from gateway.visitors.network import client_ip
@@ -49,10 +49,12 @@ NOT_ALLOWED_VALUE = Decision("block", "not_allowed_value")
 
 @dataclass(frozen=True, slots=True)
 class Tracking:
-    """What `/t` uses, and nothing else: the rules, the consent codec and registry, the
-    counters and the edge's queue appender."""
+    """What `/t` uses, and nothing else: its settings' sections, the rules, the consent codec
+    and registry, the counters and the edge's queue appender."""
 
-    settings: Settings
+    consent_settings: ConsentSection
+    network: NetworkSection
+    hit_limits: TrackingSection
     rules: Mapping[str, Rule]
     codec: ConsentCodec
     objections: ObjectionRegistry
@@ -72,10 +74,10 @@ class Tracking:
 
     def __post_init__(self) -> None:
         derived = {
-            "geo_header": geo_header_name(self.settings.network.geo_header),
-            "revision": self.settings.consent.revision,
-            "opt_out_regions": self.settings.network.opt_out_regions,
-            "categories": frozenset(self.settings.consent.categories),
+            "geo_header": geo_header_name(self.network.geo_header),
+            "revision": self.consent_settings.revision,
+            "opt_out_regions": self.network.opt_out_regions,
+            "categories": frozenset(self.consent_settings.categories),
             "vendor_categories": refusable_vendors(self.rules),
         }
         for name, value in derived.items():
@@ -195,14 +197,27 @@ class Tracking:
         `HitTooLarge` before counting anything: a refused request counts once, as a rejection."""
         if decision.outcome != "block" and not all(rule.hit.pins(params) for params in hits):
             decision = NOT_ALLOWED_VALUE
-        outbound: list[OutboundHit] = []
-        client = None
+        queued: list[QueuedHit] = []
         if decision.outcome in ("forward", "anonymous"):
-            ip = client_ip(peer, forwarded_for, self.settings.network.trusted_proxies)
-            client = client_key(ip)
-            agent = user_agent
-            outbound = [outbound_hit(rule, p, decision, ip=ip, user_agent=agent) for p in hits]
-            _check_sizes(self.settings.tracking, outbound)
+            # What the decision allows of each hit, as its queue entry: the delivery worker
+            # shapes and encodes the vendor's request (`gateway.delivery.shaping`).
+            ip = client_ip(peer, forwarded_for, self.network.trusted_proxies)
+            consent_id, chosen_at = (
+                (consent.consent_id, consent.chosen_at) if consent else (None, None)
+            )
+            now, client, signalled = self.appender.clock(), client_key(ip), decision.signalled
+            queued = [
+                QueuedHit(
+                    decided_hit(rule, params, decision, ip=ip, user_agent=user_agent),
+                    consent_id,
+                    now,
+                    signalled,
+                    chosen_at,
+                    client,
+                )
+                for params in hits
+            ]
+            _check_sizes(self.hit_limits, queued)
         self.count(rule.id, decision)
         tally = self.metrics.tally
         if decision.outcome == "redirect":
@@ -210,22 +225,16 @@ class Tracking:
             location, redacted = redirect_target(rule, hits[0], decision.signalled)
             tally.redacted(rule.id, redacted)
             return decision, location
-        for hit in outbound:
-            tally.redacted(rule.id, hit.redacted)
-            self.appender.submit(
-                hit,
-                consent_id=consent.consent_id if consent else None,
-                signalled=decision.signalled,
-                chosen_at=consent.chosen_at if consent else None,
-                client=client,
-            )
+        for entry in queued:
+            tally.redacted(rule.id, entry.hit.redacted)
+            self.appender.submit_queued(entry)
         return decision, None
 
 
-def _check_sizes(settings: TrackingSection, hits: list[OutboundHit]) -> None:
-    """Raises `HitTooLarge` for a hit over `hit_max_bytes`, or hits over
-    `hit_request_max_bytes` together: nothing of such a request is queued."""
-    sizes = [hit.size for hit in hits]
+def _check_sizes(settings: TrackingSection, hits: list[QueuedHit]) -> None:
+    """Raises `HitTooLarge` for a hit whose queue entry is over `hit_max_bytes`, or entries
+    over `hit_request_max_bytes` together: nothing of such a request is queued."""
+    sizes = [len(hit.encoded()) for hit in hits]
     if sizes and max(sizes) > settings.hit_max_bytes:
         raise HitTooLarge("hit_too_large", f"a hit may be at most {settings.hit_max_bytes} bytes")
     if sum(sizes) > settings.hit_request_max_bytes:

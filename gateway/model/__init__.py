@@ -13,5 +13,7 @@ visitors without importing each other.
   `RequestFacts`);
 - `addresses`: an IP address and its truncated form (`truncate_ip`);
 - `outbound_hits`: the request the gateway sends a vendor for a hit (`OutboundHit`);
+- `decided_hits`: what the edge queues of a forwarded hit (`DecidedHit`), shaped at delivery;
+- `encoded`: a parameter value still percent-encoded as it arrived (`Encoded`);
 - `link_limits`: how many email links one request may sign, and how long a target may be.
 """

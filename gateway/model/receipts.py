@@ -13,6 +13,8 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple
 
+import msgspec
+
 from gateway.model.days import day_of
 
 SubjectKind = Literal["visitor", "recipient"]
@@ -91,8 +93,11 @@ class Receipt:
         return record
 
     def to_json(self) -> str:
-        """Canonical JSON: the same receipt always serialises to the same text."""
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        """Canonical JSON: the same receipt always serialises to the same text — keys sorted,
+        no spaces, text as UTF-8 (the text `json.dumps(…, sort_keys=True, ensure_ascii=False)`
+        writes, which older receipts were written with). A label is an object: a receipt
+        without labels is encoded from its fields as they are."""
+        return _CANONICAL.encode(self.to_dict() if self.labels else self).decode()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Receipt:
@@ -108,3 +113,4 @@ class Receipt:
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Receipt))
+_CANONICAL = msgspec.json.Encoder(order="sorted")

@@ -5,11 +5,11 @@ or when the spool is replayed — on the receipt's own day (`ReceiptWriter.on_st
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
 
 from gateway.counting.counters import EventCounter
-from gateway.metrics import Metrics
 from gateway.model.counts import ConsentAction, ConsentCategory, ConsentGpc, FormEvent
 from gateway.model.receipts import Receipt
 from gateway.receipts.writer import Outcome, ReceiptWriter
@@ -20,28 +20,30 @@ class RecordsReceipts(Protocol):
 
 
 class ReceiptLedger:
-    def __init__(self, writer: ReceiptWriter, metrics: Metrics) -> None:
-        self.writer, self.metrics = writer, metrics
+    def __init__(self, writer: ReceiptWriter) -> None:
+        self.writer = writer
 
     async def record(self, receipt: Receipt) -> Outcome:
-        """Write `receipt` to the store (or the spool); it is counted once stored."""
-        outcome = await self.writer.record(receipt)
-        self.metrics.receipts.labels(receipt.action, outcome).inc()
-        return outcome
+        """Write `receipt` to the store (or the spool); it is counted once stored (the writer
+        counts each batch in `cg_receipts_total` as it is written)."""
+        return await self.writer.record(receipt)
 
 
 def count_receipts(counter: EventCounter, receipts: Sequence[Receipt]) -> None:
-    """Add stored receipts to the dashboard's daily counts, each on its own day."""
+    """Add stored receipts to the dashboard's daily counts, each on its own day. The receipts
+    of a batch are mostly alike (the same choice on the same day): each kind is counted once,
+    by how many there are."""
+    alike = Counter((r.subject_kind, r.action, r.gpc, r.granted, r.denied, r.day) for r in receipts)
+    for (kind, action, gpc, granted, denied, day), amount in alike.items():
+        counter.add(ConsentAction(kind, action), amount, day)
+        counter.add(ConsentGpc(kind, gpc), amount, day)
+        for category in granted:
+            counter.add(ConsentCategory(kind, category, granted=True), amount, day)
+        for category in denied:
+            counter.add(ConsentCategory(kind, category, granted=False), amount, day)
     for receipt in receipts:
-        kind, day = receipt.subject_kind, receipt.day
-        counter.add(ConsentAction(kind, receipt.action), day=day)
-        counter.add(ConsentGpc(kind, receipt.gpc), day=day)
-        for category in receipt.granted:
-            counter.add(ConsentCategory(kind, category, granted=True), day=day)
-        for category in receipt.denied:
-            counter.add(ConsentCategory(kind, category, granted=False), day=day)
         for event in form_events(receipt):
-            counter.add(event, day=day)
+            counter.add(event, day=receipt.day)
 
 
 def form_events(receipt: Receipt) -> list[FormEvent]:

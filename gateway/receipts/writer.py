@@ -2,7 +2,9 @@
 
 `record()` returns once the receipt is in the store, or, when the store is unreachable, fsync'd
 in the local spool. Concurrent receipts are written together in one round trip, which is what
-makes thousands of durable receipts a second possible on one worker. A background task replays
+makes thousands of durable receipts a second possible on one worker: a receipt joins the open
+batch (at most `batch_size`) and awaits that batch's one future; the committer writes one batch
+at a time, while the next one fills. A background task replays
 the spool once the store answers again, one batch at a time: new receipts go straight to the
 store as soon as it answers, and wait on the replay for one batch at most.
 
@@ -15,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from gateway.background import Repeating
 from gateway.errors import StoreUnavailable
@@ -28,7 +31,18 @@ from gateway.store.base import Store
 log = logging.getLogger("gateway.receipts")
 
 Outcome = Literal["stored", "spooled"]
-_Pending = tuple[Receipt, "asyncio.Future[Outcome]"]
+
+
+class _Written(asyncio.Future[Outcome]):
+    """How one batch was written, awaited by each of its receipts' requests. It cannot be
+    cancelled: a request cancelled while it waits would otherwise cancel the wait of every
+    other receipt of its batch; its own cancellation lands once the batch is written."""
+
+    def cancel(self, msg: Any | None = None) -> bool:
+        return False
+
+
+_Batch = tuple[list[Receipt], _Written]
 
 
 class ReceiptWriter:
@@ -49,13 +63,16 @@ class ReceiptWriter:
         self.replay_seconds = replay_seconds
         self.batch_size = batch_size
         self.store_down = False
-        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()  # None: stop
+        self._batches: deque[_Batch] = deque()  # the last one is open; each at most batch_size
+        self._filled = asyncio.Event()  # a receipt is waiting (or the writer closes)
+        self._closing = False
         self._committer: asyncio.Task[None] | None = None
         self._replayer = Repeating("receipt-replay", replay_seconds, self.replay_once)
 
     async def start(self, replay_now: bool = False) -> None:
         """Start committing; the spool is replayed in the background (at once with
         `replay_now`, as at start-up, else after `replay_seconds`), never before serving."""
+        self._closing = False
         self._committer = asyncio.create_task(self._commit_loop(), name="receipt-commit")
         self._replayer.run_first = replay_now
         self._replayer.start()
@@ -64,45 +81,43 @@ class ReceiptWriter:
         """Write everything queued (to the store or the spool), then stop."""
         await self._replayer.stop()
         if self._committer is not None:
-            self._queue.put_nowait(None)
+            self._closing = True
+            self._filled.set()
             await self._committer
             self._committer = None
 
     async def record(self, receipt: Receipt) -> Outcome:
-        if self._committer is None:
+        if self._committer is None or self._closing:  # after its last batch: it would wait forever
             raise RuntimeError("the receipt writer is not running")
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((receipt, future))
-        return await future
+        batches = self._batches
+        if not batches or len(batches[-1][0]) >= self.batch_size:
+            batches.append(([], _Written(loop=asyncio.get_running_loop())))
+        receipts, written = batches[-1]
+        receipts.append(receipt)
+        self._filled.set()
+        return await written
 
     async def _commit_loop(self) -> None:
-        stop = False
-        while not stop:
-            item = await self._queue.get()
-            batch: list[_Pending] = []
-            while item is not None:
-                batch.append(item)
-                if len(batch) >= self.batch_size or self._queue.empty():
-                    break
-                item = self._queue.get_nowait()
-            stop = item is None
-            if batch:
-                await self._commit(batch)
+        while True:
+            await self._filled.wait()
+            self._filled.clear()
+            while self._batches:  # the batch taken is closed: new receipts open the next
+                await self._commit(*self._batches.popleft())
+            if self._closing:
+                return
 
-    async def _commit(self, batch: list[_Pending]) -> None:
+    async def _commit(self, receipts: list[Receipt], written: _Written) -> None:
         try:
-            outcome = await self._write([receipt for receipt, _ in batch])
+            outcome = await self._write(receipts)
         except BaseException as error:  # every waiting request gets an answer, whatever happens
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            written.set_exception(error)
             if not isinstance(error, Exception):
                 raise
             log.error("receipts could not be written: %s", type(error).__name__)
             return
-        for _, future in batch:
-            if not future.done():
-                future.set_result(outcome)
+        for action, count in Counter(receipt.action for receipt in receipts).items():
+            self.metrics.receipts.labels(action, outcome).inc(count)
+        written.set_result(outcome)
 
     async def _write(self, receipts: list[Receipt]) -> Outcome:
         if not self.store_down:

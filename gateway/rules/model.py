@@ -74,6 +74,10 @@ WithoutConsent = Literal["block", "anonymous"]
 BodyShape = Literal["form", "json", "lines", "bulk"]
 
 
+MEMO_NAMES = 1024
+MEMO_NAME_LENGTH = 64
+
+
 @dataclass(frozen=True, slots=True)
 class NameSet:
     """A set of parameter or cookie names, where a name may hold one `*` wildcard.
@@ -86,6 +90,10 @@ class NameSet:
     """
 
     patterns: tuple[str, ...] = ()
+    # Names already matched: every hit asks about the same few, and a miss walks every
+    # wildcard. Bounded (`MEMO_NAMES` names of at most `MEMO_NAME_LENGTH` characters): the
+    # names come from clients; past the bound a name is matched each time.
+    _memo: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
     _exact: frozenset[str] = field(init=False, repr=False, compare=False)
     _wildcards: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
     _numbered: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
@@ -101,6 +109,14 @@ class NameSet:
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
+        found = self._memo.get(name)
+        if found is None:
+            found = self._matches(name)
+            if len(self._memo) < MEMO_NAMES and len(name) <= MEMO_NAME_LENGTH:
+                self._memo[name] = found
+        return found
+
+    def _matches(self, name: str) -> bool:
         if name in self._exact:
             return True
         if any(_matches(name, head, tail) for head, tail in self._wildcards):
@@ -183,6 +199,10 @@ class HitRule:
     # Parameter → the only values a hit may carry in it (the operator's properties): a hit
     # naming another property is blocked, so the gateway is nobody's open relay.
     allowed_values: tuple[tuple[str, frozenset[str]], ...] = ()
+    # What `passes` found per name, bounded like a `NameSet`'s memo.
+    _passes: dict[str, tuple[bool, bool, bool]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def accepts_path(self, sub_path: str) -> bool:
         """Whether `/t/{vendor}/{sub_path}` is a path the vendor's client appends.
@@ -200,6 +220,22 @@ class HitRule:
         if name in self.advertising_id_params:
             return advertising and not anonymous
         return not (anonymous and name in self.identifier_params)
+
+    def passes(self, name: str) -> tuple[bool, bool, bool]:
+        """Whether a client-sent parameter is kept on a consented hit, on one with marketing
+        signalled, and on an anonymous ping (`keeps_param` of each); never one the rule fixes.
+        The edge asks for every parameter of every hit: the answer is remembered."""
+        found = self._passes.get(name)
+        if found is None:
+            fixed = any(name == key for key, _ in self.fixed_params)
+            found = (
+                not fixed and self.keeps_param(name, anonymous=False),
+                not fixed and self.keeps_param(name, anonymous=False, advertising=True),
+                not fixed and self.keeps_param(name, anonymous=True),
+            )
+            if len(self._passes) < MEMO_NAMES and len(name) <= MEMO_NAME_LENGTH:
+                self._passes[name] = found
+        return found
 
     def pins(self, params: Sequence[tuple[str, object]]) -> bool:
         """Whether every pinned parameter of a hit holds one of its allowed values (a value

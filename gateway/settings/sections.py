@@ -119,7 +119,7 @@ class BannerSection:
 class TrackingSection:
     """Hits at the edge (`/t`): how big one may be."""
 
-    hit_max_bytes: int = key(16384, v.integer, low=1024, high=1024 * 1024)  # one shaped hit
+    hit_max_bytes: int = key(16384, v.integer, low=1024, high=1024 * 1024)  # one queue entry
     hit_request_max_bytes: int = key(262144, v.integer, low=1024, high=64 * 1024 * 1024)
 
 

@@ -65,22 +65,26 @@ class RedisReceipts:
         ]
 
     async def _add_receipts_at_once(self, receipts: Sequence[Receipt], keep: int) -> list[int]:
+        """One script call for the batch (`redis_scripts.ADD_RECEIPTS`): one argument per
+        receipt, each day's expiry and start once."""
         keys: list[str] = []
-        args: list[Arg] = [keep]
+        days: dict[str, int] = {}  # day → its number in the batch, from 1
+        items: list[Arg] = []
         for receipt in receipts:
-            day, subject = receipt.day, receipt.subject_id
-            start = retention_rules.day_start(day)
-            keys += (subject_receipts_key(subject), suppression_key(subject), day_receipts_key(day))
-            args += (
-                receipt.receipt_id,
-                receipt.to_json(),
-                receipt.created_at,
-                retention_rules.day_expires_at(day, keep),
-                start,
-                day,
+            subject, day = receipt.subject_id, receipt.day
+            keys += (subject_receipts_key(subject), suppression_key(subject))
+            number = days.setdefault(day, len(days) + 1)
+            items.append(
+                f"{number} {receipt.created_at!r} {receipt.receipt_id} {receipt.to_json()}"
             )
+        keys += [day_receipts_key(day) for day in days]
         keys.append(DAYS_KEY)
-        return [int(answer) for answer in await self._redis.script(ADD_RECEIPTS, keys, args)]
+        spans: list[Arg] = [
+            f"{retention_rules.day_expires_at(day, keep)} {retention_rules.day_start(day)!r} {day}"
+            for day in days
+        ]
+        answers = await self._redis.script(ADD_RECEIPTS, keys, [keep, *spans, *items])
+        return [int(answer) for answer in answers]
 
     async def _add_receipts_by_slot(self, receipts: Sequence[Receipt], keep: int) -> list[int]:
         bodies = [receipt.to_json() for receipt in receipts]

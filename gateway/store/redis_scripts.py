@@ -1,7 +1,8 @@
 """The Lua scripts that make a write under a subject and the check of its tombstone one operation.
 
 Each script takes its keys in fixed-width groups, one group per item, with the subject's
-tombstone (`redis_keys.suppression_key`, in the subject's slot) in each group. On a single node
+tombstone (`redis_keys.suppression_key`, in the subject's slot) in each group (the single node's
+`ADD_RECEIPTS` adds the batch's day sets after them). On a single node
 one call carries every item of a batch; on a Cluster the batch is split by slot and each slot
 gets its own call (`RedisConnection.per_subject`). Every script answers one integer per item:
 1 written, 0 already there, -1 refused because the subject was erased.
@@ -9,21 +10,31 @@ gets its own call (`RedisConnection.per_subject`). Every script answers one inte
 
 from __future__ import annotations
 
-# Single node only (the day sets live in other slots). KEYS per receipt: subject hash,
-# tombstone, day set; then the set of days. ARGV: retention seconds, then per receipt: id,
-# body, time, day expiry, day start, day name.
+# Single node only (the day sets live in other slots). KEYS: per receipt its subject hash and
+# tombstone; then the day set of each day of the batch; then the set of days. ARGV: retention
+# seconds; per day "<expiry> <day start> <day>"; per receipt "<day's number> <time> <id> <body>"
+# (one argument per receipt: packing arguments is most of what a batch costs the client). A day
+# set's expiry and the set of days are written once per day of the batch that got a receipt.
 ADD_RECEIPTS = """
-local keep, done = ARGV[1], {}
-for i = 1, (#KEYS - 1) / 3 do
-  local subject, tomb, day, a = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], 2 + (i - 1) * 6
-  if redis.call('EXISTS', tomb) == 1 then
+local receipts = #KEYS - #ARGV
+local days, keep, done, touched = #ARGV - 1 - receipts, ARGV[1], {}, {}
+for i = 1, receipts do
+  local day, at, id, body = string.match(ARGV[1 + days + i], '^(%d+) (%S+) (%S+) (.*)$')
+  day = tonumber(day)
+  if redis.call('EXISTS', KEYS[2 * i]) == 1 then
     done[i] = -1
   else
-    done[i] = redis.call('HSETNX', subject, ARGV[a], ARGV[a + 1])
-    redis.call('EXPIRE', subject, keep)
-    redis.call('ZADD', day, ARGV[a + 2], ARGV[a + 1])
-    redis.call('EXPIREAT', day, ARGV[a + 3])
-    redis.call('ZADD', KEYS[#KEYS], ARGV[a + 4], ARGV[a + 5])
+    done[i] = redis.call('HSETNX', KEYS[2 * i - 1], id, body)
+    redis.call('EXPIRE', KEYS[2 * i - 1], keep)
+    redis.call('ZADD', KEYS[2 * receipts + day], at, body)
+    touched[day] = true
+  end
+end
+for d = 1, days do
+  if touched[d] then
+    local expiry, start, day = string.match(ARGV[1 + d], '^(%S+) (%S+) (%S+)$')
+    redis.call('EXPIREAT', KEYS[2 * receipts + d], expiry)
+    redis.call('ZADD', KEYS[#KEYS], start, day)
   end
 end
 return done

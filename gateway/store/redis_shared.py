@@ -4,6 +4,7 @@
     cg:changes                         string  the change counter (INCR)
     cg:clicks:{<subject>}:<message>    zset    "link|time" scored by time   (expires: a minute;
                                                never written for an erased subject)
+    cg:trap:{<subject>}:<message>      zset    the same, for its honeypot link's clicks
     cg:{instances}:figures             hash    instance → its figures (JSON)
     cg:{instances}:until               zset    instance scored by when its heartbeat goes stale
     cg:lease:{<name>}                  string  until when a periodic job is taken (expires)
@@ -13,12 +14,19 @@ The two instance keys share a hash tag, so one script updates both on a Cluster 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import TypeVar
 
-from gateway.store.redis_connection import REDIS_FAULTS, RedisConnection, unavailable
+from gateway.store.redis_connection import REDIS_FAULTS, Arg, RedisConnection, unavailable
 from gateway.store.redis_keys import lease_key, suppression_key
-from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
+from gateway.store.shared import (
+    CLICK_WINDOW_SECONDS,
+    EVERY_CLICK,
+    HONEYPOT_CLICK,
+    Click,
+    ClickSpan,
+)
 
 T = TypeVar("T")
 CHANGES_KEY = "cg:changes"
@@ -34,22 +42,28 @@ redis.call('SET', KEYS[1], tostring(moved), 'PXAT', math.ceil(moved * 1000))
 return tostring(moved)
 """
 
-# KEYS per click: the message's click set, the subject's tombstone (one slot). ARGV: cutoff,
-# expiry seconds, then time and member per click. An erased subject's clicks are not kept.
+# One call for a batch of clicks (per slot on a Cluster). KEYS per message: its click set and
+# the subject's tombstone (one slot). ARGV: cutoff, expiry seconds, then per message the number
+# of its clicks and a score and member for each: one ZADD, ZREMRANGEBYSCORE and EXPIRE per
+# message, however many of its clicks the batch holds. An erased subject's clicks are not kept.
 ADD_CLICKS = """
-local cutoff, keep, done = ARGV[1], ARGV[2], {}
+local cutoff, keep, done, a = ARGV[1], ARGV[2], {}, 3
 for i = 1, #KEYS / 2 do
-  local clicks, tomb, a = KEYS[2 * i - 1], KEYS[2 * i], 3 + (i - 1) * 2
+  local clicks, tomb, n = KEYS[2 * i - 1], KEYS[2 * i], tonumber(ARGV[a])
   if redis.call('EXISTS', tomb) == 1 then
     done[i] = -1
   else
-    done[i] = redis.call('ZADD', clicks, ARGV[a], ARGV[a + 1])
+    done[i] = redis.call('ZADD', clicks, unpack(ARGV, a + 1, a + 2 * n))
     redis.call('ZREMRANGEBYSCORE', clicks, '-inf', '(' .. cutoff)
     redis.call('EXPIRE', clicks, keep)
   end
+  a = a + 1 + 2 * n
 end
 return done
 """
+# Clicks of one message per ZADD at most (Lua's `unpack` has a limit of a few thousand values);
+# a message clicked more often in one batch (a scanner) takes several entries of the call.
+MEMBERS_PER_ZADD = 500
 
 # KEYS: the lease. ARGV: now, until, expiry in ms. A lease is free once its time has passed.
 _CLAIM = """
@@ -78,6 +92,18 @@ def mark_key(name: str) -> str:
 
 def clicks_key(message: str, subject: str) -> str:
     return f"cg:clicks:{{{subject}}}:{message}"
+
+
+def trap_key(message: str, subject: str) -> str:
+    """The message's honeypot clicks, apart: they are read over a wider span than the rest."""
+    return f"cg:trap:{{{subject}}}:{message}"
+
+
+def _score(moment: float) -> str:
+    """A ZRANGEBYSCORE bound: Redis spells the infinities `-inf` and `+inf`."""
+    if math.isinf(moment):
+        return "+inf" if moment > 0 else "-inf"
+    return repr(moment)
 
 
 async def _answer(call: Awaitable[T]) -> T:
@@ -113,32 +139,47 @@ class RedisShared:
         return int(await _answer(self._redis.client.get(CHANGES_KEY)) or 0)
 
     async def add_clicks(self, clicks: Sequence[Click], now: float) -> None:
-        if not clicks:
-            return
-        await self._redis.per_subject(
-            ADD_CLICKS,
-            [click.subject for click in clicks],
-            [(clicks_key(c.message, c.subject), suppression_key(c.subject)) for c in clicks],
-            [(c.at, f"{c.link}|{c.at!r}") for c in clicks],
-            common=(now - CLICK_WINDOW_SECONDS, int(CLICK_WINDOW_SECONDS)),
-        )
+        by_message: dict[tuple[str, str, bool], list[Arg]] = {}
+        for click in clicks:
+            trap = click.link == HONEYPOT_CLICK
+            by_message.setdefault((click.message, click.subject, trap), []).extend(
+                (click.at, f"{click.link}|{click.at!r}")
+            )
+        subjects, keys, args = [], [], []
+        for (message, subject, trap), members in by_message.items():
+            key = (trap_key if trap else clicks_key)(message, subject)
+            for start in range(0, len(members), 2 * MEMBERS_PER_ZADD):
+                part = members[start : start + 2 * MEMBERS_PER_ZADD]
+                subjects.append(subject)
+                keys.append((key, suppression_key(subject)))
+                args.append([len(part) // 2, *part])
+        if subjects:
+            await self._redis.per_subject(
+                ADD_CLICKS,
+                subjects,
+                keys,
+                args,
+                common=(now - CLICK_WINDOW_SECONDS, int(CLICK_WINDOW_SECONDS)),
+            )
 
     async def message_clicks(
-        self, messages: Sequence[tuple[str, str]]
+        self, messages: Sequence[tuple[str, str]], span: ClickSpan = EVERY_CLICK
     ) -> dict[str, list[tuple[float, int]]]:
         if not messages:
             return {}
         pipeline = self._redis.pipeline()
+        bounds = [_score(moment) for moment in span]
         for message, subject in messages:
-            pipeline.zrange(clicks_key(message, subject), 0, -1)
+            pipeline.zrangebyscore(clicks_key(message, subject), bounds[0], bounds[1])
+            pipeline.zrangebyscore(trap_key(message, subject), bounds[2], bounds[3])
+        replies = await self._redis.execute(pipeline)
         found = {}
-        for (message, _), members in zip(
-            messages, await self._redis.execute(pipeline), strict=True
-        ):
+        for number, (message, _) in enumerate(messages):
             clicks = []
-            for member in members:
+            for member in (*replies[2 * number], *replies[2 * number + 1]):
                 link, _, at = member.partition("|")
-                clicks.append((float(at), int(link)))
+                if span.holds(float(at), int(link)):  # a set written before the trap sets
+                    clicks.append((float(at), int(link)))
             found[message] = clicks
         return found
 

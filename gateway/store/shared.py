@@ -16,6 +16,7 @@ append to memory, and a background task moves clicks here in batches).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple, Protocol
 
@@ -29,6 +30,26 @@ class Click(NamedTuple):
     subject: str
     at: float
     link: int
+
+
+class ClickSpan(NamedTuple):
+    """Which remembered clicks to read: those of any link from `since` to `until`, and those
+    of the honeypot link (0) from `trap_since` to `trap_until` — a honeypot click discounts
+    the clicks 10 s around it, any other only those within a second (a burst). Both included."""
+
+    since: float
+    until: float
+    trap_since: float
+    trap_until: float
+
+    def holds(self, at: float, link: int) -> bool:
+        if link == HONEYPOT_CLICK:
+            return self.trap_since <= at <= self.trap_until
+        return self.since <= at <= self.until
+
+
+HONEYPOT_CLICK = 0  # the link number of the hidden honeypot link (`gateway.email.tokens`)
+EVERY_CLICK = ClickSpan(-math.inf, math.inf, -math.inf, math.inf)
 
 
 class SharedState(Protocol):
@@ -51,9 +72,10 @@ class SharedState(Protocol):
         """Remember clicks for `CLICK_WINDOW_SECONDS` after `now`."""
 
     async def message_clicks(
-        self, messages: Sequence[tuple[str, str]]
+        self, messages: Sequence[tuple[str, str]], span: ClickSpan = EVERY_CLICK
     ) -> dict[str, list[tuple[float, int]]]:
-        """The remembered clicks (time, link) of each `(message, subject)`, by message."""
+        """The remembered clicks (time, link) of each `(message, subject)`, by message: those
+        in `span`."""
 
     async def put_heartbeat(self, instance: str, figures: str, now: float, ttl: float) -> None:
         """Publish an instance's figures (JSON) as of `now`; they count until `now + ttl`."""

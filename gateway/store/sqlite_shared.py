@@ -7,7 +7,13 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 
 from gateway.model.tombstones import tombstone_id
-from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
+from gateway.store.shared import (
+    CLICK_WINDOW_SECONDS,
+    EVERY_CLICK,
+    HONEYPOT_CLICK,
+    Click,
+    ClickSpan,
+)
 from gateway.store.sqlite_connection import SQLiteConnection
 
 
@@ -78,7 +84,7 @@ class SQLiteShared:
             await self._database.run(insert)
 
     async def message_clicks(
-        self, messages: Sequence[tuple[str, str]]
+        self, messages: Sequence[tuple[str, str]], span: ClickSpan = EVERY_CLICK
     ) -> dict[str, list[tuple[float, int]]]:
         names = list(dict.fromkeys(message for message, _ in messages))
 
@@ -88,8 +94,10 @@ class SQLiteShared:
                 chunk = names[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 for message, at, link in connection.execute(
-                    f"SELECT message, at, link FROM email_clicks WHERE message IN ({marks})",  # noqa: S608
-                    chunk,
+                    "SELECT message, at, link FROM email_clicks"  # noqa: S608
+                    f" WHERE message IN ({marks}) AND (at BETWEEN ? AND ?"
+                    " OR link = ? AND at BETWEEN ? AND ?)",
+                    [*chunk, span.since, span.until, HONEYPOT_CLICK, *span[2:]],
                 ):
                     found[message].append((at, link))
             return found

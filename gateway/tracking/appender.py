@@ -24,6 +24,7 @@ from gateway.delivery.edge_counts import EdgeCounts
 from gateway.delivery.queue import HitQueue, PartlyAppended, QueueCap, QueuedHit, Refused
 from gateway.errors import StoreUnavailable
 from gateway.model.addresses import IPAddress, truncate_ip
+from gateway.model.decided_hits import DecidedHit
 from gateway.model.outbound_hits import OutboundHit
 
 log = logging.getLogger("gateway.appender")
@@ -73,7 +74,7 @@ class HitAppender:
 
     def submit(
         self,
-        hit: OutboundHit,
+        hit: DecidedHit | OutboundHit,
         consent_id: str | None = None,
         signalled: frozenset[str] = frozenset(),
         chosen_at: float | None = None,
@@ -83,12 +84,15 @@ class HitAppender:
         told; `chosen_at`: when the choice it was decided with was made; `client`: the
         sender's network key, for the fair share); False (and counted) if it had to be
         dropped."""
+        queued = QueuedHit(hit, consent_id, self.clock(), signalled, chosen_at, client)
+        return self.submit_queued(queued)
+
+    def submit_queued(self, queued: QueuedHit) -> bool:
+        """`submit` for a hit the edge already made a `QueuedHit` (to check its entry's size)."""
         if len(self._buffer) >= self.buffer_limit:
-            self._count(hit.vendor).dropped += 1
+            self._count(queued.hit.vendor).dropped += 1
             return False
-        self._buffer.append(
-            QueuedHit(hit, consent_id, self.clock(), signalled, chosen_at=chosen_at, client=client)
-        )
+        self._buffer.append(queued)
         self._wake.set()
         return True
 

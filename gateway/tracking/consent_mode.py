@@ -15,9 +15,12 @@ This module only encodes: what is granted is decided by `gateway.decision.decide
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from gateway.decision import ConsentModeState
 
 
+@lru_cache(maxsize=64)  # 2⁵ states at most
 def consent_mode_params(state: ConsentModeState) -> tuple[tuple[str, str], ...]:
     """`gcs`/`gcd` saying exactly `state`."""
     gcs = f"G1{int(state.ad_storage)}{int(state.analytics_storage)}"

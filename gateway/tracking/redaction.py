@@ -32,8 +32,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
+from gateway.model.encoded import Encoded
 from gateway.rules.model import NameSet
-from gateway.tracking.encoded import Encoded
 
 EMAIL_MARK = "[email]"
 REDACTED_MARK = "[redacted]"
@@ -65,7 +65,13 @@ def redact_params(
     redactor = _Redactor(anonymous, url_query_keys)
     kept: list[tuple[str, Any]] = []
     for name, value in pairs:
-        if not anonymous and name in email_params:
+        if (
+            isinstance(value, str)
+            and _MAY_HOLD_EMAIL.search(value) is None
+            and not (anonymous and (_MAY_HOLD_URL.search(value) or name in url_params))
+        ):
+            kept.append((name, value))  # nothing in it can have to go: most values
+        elif not anonymous and name in email_params:
             kept.append((name, value))  # the vendor's protocol carries it, and consent was given
         elif anonymous and name in url_params and isinstance(value, str):
             kept.append((name, redactor.text(value, is_url=True)))

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from functools import lru_cache
 
 from gateway.model.addresses import IPAddress
 from gateway.settings.values import Network
 
 
+@lru_cache(maxsize=4096)  # a site's visitors send from a working set of addresses
 def parse_ip(text: str | None) -> IPAddress | None:
     if not text:
         return None

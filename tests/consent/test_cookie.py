@@ -96,6 +96,24 @@ def test_the_newest_key_signs() -> None:
     assert codec(OLD).decode(token, now=NOW) is None
 
 
+def test_a_token_is_what_the_serializer_of_the_newest_key_writes() -> None:
+    """The codec signs with one signer made at start; its token is `dumps`' own, byte for
+    byte (older instances and the banner read it as before)."""
+    before = int(time.time())
+    token = codec(OLD, NEW).encode(CONSENT)
+    payload, signed_at = make_serializer((NEW,), "cg.consent").loads(token, return_timestamp=True)
+    assert payload == {
+        "i": CONSENT.consent_id,
+        "r": 1,
+        "g": ["analytics", "necessary"],
+        "t": NOW,
+        "p": 1,
+    }
+    assert before <= signed_at.timestamp() <= time.time()
+    written = make_serializer((NEW,), "cg.consent").dumps(payload)
+    assert token.split(".")[0] == written.split(".")[0]
+
+
 def test_a_cookie_signed_with_a_removed_key_does_not_verify() -> None:
     token = codec(OLD).encode(CONSENT)
     assert codec(NEW).decode(token, now=NOW) is None

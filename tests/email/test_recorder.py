@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from math import ceil
 from pathlib import Path
 
 import pytest
 
 from gateway.counting.counters import EventCounter
 from gateway.email.recipients import Collection, RecipientConsents
-from gateway.email.recorder import SETTLE_SECONDS, EmailRecorder
+from gateway.email.recorder import SETTLE_SECONDS, SHARE_CHUNK, EmailRecorder
 from gateway.email.tokens import ClickToken, OpenToken
 from gateway.errors import StoreUnavailable
 from gateway.model.days import day_of
@@ -20,6 +21,8 @@ from gateway.receipts.writer import ReceiptWriter
 from gateway.settings import Settings
 from gateway.store import Store
 from tests.clocks import FixedClock
+
+SETTLE_SECONDS_WHOLE = ceil(SETTLE_SECONDS)
 
 
 @dataclass
@@ -247,7 +250,7 @@ async def test_bad_tokens_are_counted(parts: Parts) -> None:
 
 async def test_every_settled_verdict_is_reported_as_the_aggregates_count_it(parts: Parts) -> None:
     seen: list[tuple[str, str]] = []
-    parts.recorder.on_verdict = lambda kind, verdict: seen.append((kind, verdict))
+    parts.recorder.on_verdict = lambda kind, verdict, n: seen.extend([(kind, verdict)] * n)
     await parts.grant("esp-1")
     parts.recorder.opened(parts.opened(), "image_proxy")
     parts.recorder.clicked(parts.click(1), "browser")
@@ -256,3 +259,80 @@ async def test_every_settled_verdict_is_reported_as_the_aggregates_count_it(part
     parts.recorder.opened(parts.opened("esp-unknown"), "mail_client")  # counted nowhere
     await parts.settle()
     assert sorted(seen) == [("click", "human"), ("click", "machine"), ("open", "proxied")]
+
+
+async def test_held_events_are_released_once_settled_and_their_neighbours_aged(
+    parts: Parts,
+) -> None:
+    dropped: list[int] = []
+    parts.recorder.max_pending = 4
+    parts.recorder.on_drop = lambda: dropped.append(1)
+    for _ in range(6):
+        parts.recorder.opened(parts.opened(), "mail_client")
+    assert (parts.recorder.dropped, len(dropped), parts.recorder.held) == (2, 2, 4)
+    await parts.recorder.flush()
+    parts.clock.now += SETTLE_SECONDS
+    assert await parts.recorder.flush() == 4  # settled, still kept as neighbours
+    assert parts.recorder.held == 4
+    parts.clock.now += 60
+    await parts.recorder.flush()
+    assert parts.recorder.held == 0  # nothing near enough to need them: memory back
+    parts.recorder.opened(parts.opened(), "mail_client")
+    assert (parts.recorder.dropped, parts.recorder.held) == (2, 1)
+    await parts.counter.flush()
+    assert await parts.counts("email_open") == {"spring-26|human": 4}
+
+
+async def test_clicks_are_judged_with_their_neighbours_in_other_windows_even_without_the_store(
+    parts: Parts, make_settings: Callable[..., Settings]
+) -> None:
+    """The windows a click's neighbours fell in (before, and after) are this process's own
+    record of them: a burst or a honeypot split over flushes is caught with the store down."""
+    from gateway.store import open_store
+
+    down = open_store(make_settings(store="redis://127.0.0.1:1/0", store_timeout_seconds=0.2))
+    await down.open()
+    recorder = EmailRecorder(
+        down,
+        parts.counter,
+        RecipientConsents(
+            down, parts.consents.receipts, parts.consents.policy, parts.consents.email
+        ),
+        aggregates_without_consent=True,
+        min_click_seconds=10,
+        clock=parts.clock,
+    )
+    for link in (1, 2, 3):  # a burst over three windows
+        recorder.clicked(parts.click(link, "esp-burst"), "browser")
+        await recorder.flush()
+        parts.clock.now += 0.3
+    recorder.clicked(parts.click(0, "esp-trap"), "browser")  # the honeypot, then 9 s later
+    for _ in range(9):
+        parts.clock.now += 1
+        await recorder.flush()
+    recorder.clicked(parts.click(2, "esp-trap"), "browser")
+    for _ in range(SETTLE_SECONDS_WHOLE):  # the honeypot's window settles first, and is kept
+        parts.clock.now += 1
+        await recorder.flush()
+    parts.clock.now += 120
+    recorder.clicked(parts.click(1, "esp-person"), "browser")
+    await recorder.flush(settle=False)
+    await down.close()
+    await parts.counter.flush()
+    assert await parts.counts("email_click") == {
+        "spring-26|0|machine": 1,
+        "spring-26|1|machine": 1,
+        "spring-26|2|machine": 2,
+        "spring-26|3|machine": 1,
+        "spring-26|1|human": 1,
+    }
+
+
+async def test_a_window_of_many_clicks_is_shared_in_chunks_and_entirely(parts: Parts) -> None:
+    for n in range(SHARE_CHUNK + 500):
+        parts.recorder.clicked(parts.click(1 + n % 4, f"esp-{n % 50}"), "browser")
+        parts.clock.now += 0.0001
+    await parts.recorder.flush()
+    names = [(f"spring-26|esp-{n}|{parts.sent}", f"esp-{n}") for n in range(50)]
+    found = await parts.store.shared.message_clicks(names)
+    assert sum(len(clicks) for clicks in found.values()) == SHARE_CHUNK + 500

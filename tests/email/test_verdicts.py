@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.email.verdicts import MessageActivity, agent_and_prefetch, agent_role, first_verdict
+from gateway.email.verdicts import agent_and_prefetch, agent_role, discounted, first_verdict
 from gateway.visitors.agents import classify_visitor
 
 GMAIL_PROXY = (
@@ -101,43 +101,20 @@ def test_prefetches_are_recognised(headers: dict[str, str], prefetch: bool) -> N
     assert agent_and_prefetch([]) == ("", False)
 
 
-MESSAGE = ("spring-26", "esp-42", 1_767_225_600)
-
-
 def test_three_links_within_a_second_are_a_burst() -> None:
-    activity = MessageActivity()
-    for at, link in ((100.0, 1), (100.3, 2), (100.6, 3)):
-        activity.note_click(MESSAGE, at, link)
-    assert activity.discounts(MESSAGE, 100.3)
-    assert not activity.discounts(("other", "esp-42", 1), 100.3)
+    clicks = [(100.0, 1), (100.3, 2), (100.6, 3)]
+    assert discounted(clicks, 100.3)
+    assert not discounted(clicks[:2], 100.3)
 
 
 def test_a_person_clicking_two_links_or_one_link_twice_is_no_burst() -> None:
-    activity = MessageActivity()
-    for at, link in ((100.0, 1), (100.2, 1), (100.4, 2), (100.6, 1)):
-        activity.note_click(MESSAGE, at, link)
-    assert not activity.discounts(MESSAGE, 100.4)
-    for at, link in ((200.0, 1), (201.5, 2), (203.0, 3)):  # three links, seconds apart
-        activity.note_click(MESSAGE, at, link)
-    assert not activity.discounts(MESSAGE, 201.5)
+    clicks = [(100.0, 1), (100.2, 1), (100.4, 2), (100.6, 1)]
+    assert not discounted(clicks, 100.4)
+    clicks += [(200.0, 1), (201.5, 2), (203.0, 3)]  # three links, seconds apart
+    assert not discounted(clicks, 201.5)
 
 
 def test_a_honeypot_click_discounts_the_clicks_around_it_only() -> None:
-    activity = MessageActivity()
-    activity.note_click(MESSAGE, 100.0, 2)
-    activity.note_click(MESSAGE, 104.0, 0)  # the honeypot
-    activity.note_click(MESSAGE, 500.0, 2)  # a person, minutes later
-    assert activity.discounts(MESSAGE, 100.0)
-    assert not activity.discounts(MESSAGE, 500.0)
-
-
-def test_old_messages_are_forgotten_and_memory_is_bounded() -> None:
-    activity = MessageActivity(max_messages=2)
-    activity.note_click(("a", "s", 1), 10.0, 1)
-    activity.note_click(("b", "s", 1), 20.0, 1)
-    activity.note_click(("c", "s", 1), 30.0, 1)  # over the bound: not followed
-    assert len(activity) == 2
-    activity.note_click(("a", "s", 1), 40.0, 2)  # "a" is fresh again
-    activity.forget_before(25.0)
-    assert len(activity) == 1
-    assert activity.discounts(("a", "s", 1), 40.0) is False
+    clicks = [(100.0, 2), (104.0, 0), (500.0, 2)]  # the honeypot at 104; a person minutes later
+    assert discounted(clicks, 100.0)
+    assert not discounted(clicks, 500.0)

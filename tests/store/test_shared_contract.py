@@ -9,7 +9,7 @@ import time
 import pytest
 
 from gateway.store import Store
-from gateway.store.shared import CLICK_WINDOW_SECONDS, Click
+from gateway.store.shared import CLICK_WINDOW_SECONDS, Click, ClickSpan
 
 
 @pytest.fixture
@@ -93,3 +93,41 @@ async def test_an_erased_subjects_clicks_are_not_kept(store: Store, now: float) 
     )
     assert found.get("c|esp-gone|1", []) == []
     assert found["c|esp-here|1"] == [(now, 1)]
+
+
+async def test_a_batch_keeps_every_click_of_every_message_however_many(
+    store: Store, now: float
+) -> None:
+    """A scanner clicking one message thousands of times in a batch, beside others: every click
+    is kept, each message in its own set (on a Cluster, messages in many slots)."""
+    many = [Click("scan|esp-scan|1", "esp-scan", now + n / 1000, n % 7) for n in range(1234)]
+    few = [Click(f"c|esp-{n}|1", f"esp-{n}", now + n / 10, n % 4) for n in range(40)]
+    await store.shared.add_clicks(many + few, now)
+    names = [("scan|esp-scan|1", "esp-scan"), *((f"c|esp-{n}|1", f"esp-{n}") for n in range(40))]
+    found = await store.shared.message_clicks(names)
+    assert sorted(found["scan|esp-scan|1"]) == sorted((c.at, c.link) for c in many)
+    for click in few:
+        assert found[click.message] == [(click.at, click.link)]
+
+
+async def test_clicks_are_read_within_a_span_the_honeypots_within_a_wider_one(
+    store: Store, now: float
+) -> None:
+    clicks = [
+        Click("r|esp-1|1", "esp-1", now + offset, link)
+        for offset, link in ((0, 1), (0.5, 0), (5, 2), (10, 3), (15, 4), (16, 0), (30, 0))
+    ]
+    await store.shared.add_clicks(clicks, now)
+    span = ClickSpan(now + 5, now + 10, now, now + 16)
+    found = await store.shared.message_clicks([("r|esp-1|1", "esp-1")], span)
+    assert sorted(found["r|esp-1|1"]) == [
+        (now + 0.5, 0),
+        (now + 5, 2),
+        (now + 10, 3),
+        (now + 16, 0),
+    ]
+    span = ClickSpan(now + 10.5, now + 14.5, now + 10.5, now + 14.5)
+    found = await store.shared.message_clicks([("r|esp-1|1", "esp-1")], span)
+    assert found.get("r|esp-1|1", []) == []
+    everything = await store.shared.message_clicks([("r|esp-1|1", "esp-1")])
+    assert sorted(everything["r|esp-1|1"]) == sorted((c.at, c.link) for c in clicks)

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from gateway.decision import ConsentModeState, Decision
+from gateway.model.encoded import Encoded
 from gateway.rules.model import HitRule, NameSet, Rule, SignalParam
-from gateway.tracking.encoded import Encoded
 from gateway.tracking.hits import (
     GATEWAY_AGENT,
     allowed_params,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote_plus, unquote_plus
 
 import pytest
 
 from gateway.decision import Decision
+from gateway.model.encoded import Encoded
 from gateway.rules.loader import load_rules
-from gateway.tracking.encoded import Encoded
 from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
 from gateway.visitors.network import parse_ip
 from tests.conftest import REPO
@@ -177,3 +179,25 @@ def test_a_measurement_protocol_hit_keeps_its_keys_in_the_url_and_gets_our_conse
         "events": [{"name": "screen_view", "params": {"screen": "Cart"}}],
         "consent": {"ad_user_data": expected, "ad_personalization": expected},
     }
+
+
+def test_a_clean_query_scanned_whole_reads_as_each_value_scanned_alone() -> None:
+    """`parse_query` checks a whole query at once when it can: the pairs must be those a scan
+    of each value gives (a `%` escape cut by `&`, an unsafe character anywhere, ...)."""
+    clean_value = re.compile(r"(?:[A-Za-z0-9\-._~!$'()*,;:@/?=]|%[0-9A-Fa-f]{2}|\+)*")
+
+    def per_value(raw: str) -> list[tuple[str, str]]:
+        pairs = []
+        for piece in filter(None, raw.split("&")):
+            key, _, value = piece.partition("=")
+            key = unquote_plus(key) if "%" in key or "+" in key else key
+            value = value if clean_value.fullmatch(value) else quote_plus(unquote_plus(value))
+            pairs.append((key, value))
+        return pairs
+
+    pieces = [*"ab=&%+2F4g ", "%20", "%2", "%zz", "é", "&&", "==", "%4&", "?", "/", "#", "\x00"]
+    draws = random.Random()
+    queries = ["a=%4&b=1", "a=1&b=x%20y", "a=%&b", "k%41=v", "a=b c&d=e", "=&=", ""]
+    queries += ["".join(draws.choices(pieces, k=draws.randint(0, 12))) for _ in range(5000)]
+    for raw in queries:
+        assert [(key, str(value)) for key, value in parse_query(raw)] == per_value(raw), raw

@@ -1,4 +1,8 @@
-"""A parameter value as it arrived: still percent-encoded (`gateway.tracking.hits`)."""
+"""A parameter value as it arrived: still percent-encoded.
+
+The edge reads it (`gateway.tracking.hits`), the queue keeps it (`gateway.model.decided_hits`)
+and the delivery worker sends it on as it came (`gateway.delivery.shaping`).
+"""
 
 from __future__ import annotations
 
