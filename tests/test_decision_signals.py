@@ -17,7 +17,8 @@ import pytest
 from gateway.consent.model import Consent
 from gateway.decision import Decision, Signals, decide
 from gateway.rules.loader import load_rules
-from gateway.rules.model import HitRule, NameSet, Rule
+from gateway.rules.model import HitRule, Rule
+from gateway.rules.name_sets import NameSet
 from gateway.tracking.hits import outbound_hit, parse_query, redirect_location
 from gateway.visitors.network import parse_ip
 from tests.conftest import REPO

@@ -1,6 +1,7 @@
 """What a site promised: the vendors of its tag rules, their hosts, cookies and categories.
 
->>> from gateway.rules.model import HitRule, NameSet, Rule
+>>> from gateway.rules.model import HitRule, Rule
+from gateway.rules.name_sets import NameSet
 >>> rule = Rule("ga4", "GA4", "analytics", "https://p.example", HitRule("forward",
 ...     upstream="https://www.google-analytics.com/g/collect"), NameSet(("_ga", "_ga_*")),
 ...     hosts=("*.googletagmanager.com",))
@@ -21,7 +22,8 @@ from urllib.parse import urlsplit
 
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.consent.model import NECESSARY
-from gateway.rules.model import NameSet, Rule
+from gateway.rules.model import Rule
+from gateway.rules.name_sets import NameSet
 from gateway.rules.transfers import EEA
 
 

@@ -233,19 +233,17 @@ class VendorSender:
         return None
 
     async def _opened(self, origin: Origin) -> Connection:
+        """A new connection to `origin`, opened within the timeout (a pooled one runs none)."""
+        scheme, host, port = origin
+        tls = self._tls if scheme == "https" else None
+        named = host if tls else None  # the name TLS checks the certificate against
         try:
             async with asyncio.timeout(self.timeout):
-                return await self._connect(origin)
+                return await asyncio.open_connection(host, port, ssl=tls, server_hostname=named)
         except TimeoutError:
             raise NotSent("timed out connecting") from None
         except OSError as error:
             raise NotSent(type(error).__name__) from error
-
-    async def _connect(self, origin: Origin) -> Connection:
-        scheme, host, port = origin
-        if scheme == "https":
-            return await asyncio.open_connection(host, port, ssl=self._tls, server_hostname=host)
-        return await asyncio.open_connection(host, port)
 
     async def _exchange(self, connection: Connection, origin: Origin, request: bytes) -> Reply:
         reader, writer = connection
@@ -268,8 +266,7 @@ class VendorSender:
                 except httptools.HttpParserError:
                     if not state.complete:
                         raise
-                    # Bytes after a complete answer (a body on a 204): keep the answer, not
-                    # the connection.
+                    # Bytes past a complete answer (a 204's body): keep it, not the connection.
                     return Reply(int(parser.get_status_code()), state.retry_after)
                 if state.too_large:
                     return Reply(int(parser.get_status_code()), state.retry_after)

@@ -39,6 +39,7 @@ from gateway.receipts.ledger import ReceiptLedger
 from gateway.receipts.shown import TextsShown
 from gateway.rights import SubjectRights
 from gateway.rules.model import Rule
+from gateway.rules.selection import refusable_vendors
 from gateway.settings import ConsentSection, Settings
 from gateway.store import Store
 from gateway.visitors.headers import geo_header_name, read_decision_headers
@@ -272,11 +273,6 @@ def _cookie_around_token(settings: Settings) -> tuple[bytes, bytes]:
     head, found, tail = response.raw_headers[-1][1].partition(_IN_PLACE.encode())
     assert found, "the cookie's value is written as it is"
     return head, tail
-
-
-def refusable_vendors(rules: Mapping[str, Rule]) -> dict[str, str]:
-    """Vendor id → category of every vendor a visitor may refuse (not `necessary` ones)."""
-    return {rule.id: rule.category for rule in rules.values()}
 
 
 def _withdrawal_language(request: Request) -> str | None:

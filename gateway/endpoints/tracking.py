@@ -24,7 +24,6 @@ from gateway.decision import NO_VENDOR_CATEGORIES, Decision, RegionPolicy, Signa
 from gateway.delivery.queue import QueuedHit
 from gateway.endpoints.answers import Answer, RawHeaders, raw_headers
 from gateway.endpoints.bodies import read_body
-from gateway.endpoints.consent import refusable_vendors
 from gateway.endpoints.hot import HotRoute
 from gateway.endpoints.pixels import GIF, PIXEL_HEADERS
 from gateway.errors import ClientError, NotFound
@@ -32,6 +31,7 @@ from gateway.metrics import Metrics
 from gateway.model.counts import PixelCount
 from gateway.objection_registry import ObjectionRegistry
 from gateway.rules.model import Rule
+from gateway.rules.selection import refusable_vendors
 from gateway.settings import ConsentSection, NetworkSection, TrackingSection
 from gateway.tracking.appender import HitAppender, client_key
 from gateway.tracking.bodies import HitTooLarge, hits_in_body

@@ -25,12 +25,12 @@ from gateway.rules.model import (
     IpHandling,
     Method,
     Mode,
-    NameSet,
     Platform,
     Rule,
     SignalParam,
     WithoutConsent,
 )
+from gateway.rules.name_sets import NameSet
 from gateway.rules.scripts import read_scripts
 from gateway.rules.table import NAME, RuleTable
 from gateway.rules.transfers import EEA

@@ -60,6 +60,7 @@ from typing import Literal
 from urllib.parse import unquote_plus
 
 from gateway.consent.model import NECESSARY
+from gateway.rules.name_sets import MEMO_NAME_LENGTH, MEMO_NAMES, NameSet
 
 Mode = Literal["forward", "redirect", "block"]
 # Who sends the hits: a web page (listed in the banner) or an app (its own consent screen).
@@ -72,85 +73,7 @@ WithoutConsent = Literal["block", "anonymous"]
 # Content-Type says; `lines` one urlencoded hit a line (GA4 batches); `bulk` Matomo's
 # `{"requests": ["?a=1", ...]}`, one hit per request string.
 BodyShape = Literal["form", "json", "lines", "bulk"]
-
-
-MEMO_NAMES = 1024
-MEMO_NAME_LENGTH = 64
-
-
-@dataclass(frozen=True, slots=True)
-class NameSet:
-    """A set of parameter or cookie names, where a name may hold one `*` wildcard.
-
-    >>> params = NameSet(("v", "ep.*", "cd[*]", "pr#"))
-    >>> "ep.page" in params, "cd[value]" in params, "ep." in params, "cid" in params
-    (True, True, False, False)
-    >>> "pr12" in params, "prEmail" in params, "pr" in params
-    (True, False, False)
-    """
-
-    patterns: tuple[str, ...] = ()
-    # Names already matched: every hit asks about the same few, and a miss walks every
-    # wildcard. Bounded (`MEMO_NAMES` names of at most `MEMO_NAME_LENGTH` characters): the
-    # names come from clients; past the bound a name is matched each time.
-    _memo: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
-    _exact: frozenset[str] = field(init=False, repr=False, compare=False)
-    _wildcards: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
-    _numbered: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        exact = frozenset(p for p in self.patterns if "*" not in p and "#" not in p)
-        wildcards = tuple(_split(p) for p in self.patterns if "*" in p)
-        numbered = tuple(_split(p, "#") for p in self.patterns if "#" in p)
-        object.__setattr__(self, "_exact", exact)
-        object.__setattr__(self, "_wildcards", wildcards)
-        object.__setattr__(self, "_numbered", numbered)
-
-    def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str):
-            return False
-        found = self._memo.get(name)
-        if found is None:
-            found = self._matches(name)
-            if len(self._memo) < MEMO_NAMES and len(name) <= MEMO_NAME_LENGTH:
-                self._memo[name] = found
-        return found
-
-    def _matches(self, name: str) -> bool:
-        if name in self._exact:
-            return True
-        if any(_matches(name, head, tail) for head, tail in self._wildcards):
-            return True
-        return any(
-            _matches(name, head, tail) and _ascii_digits(name[len(head) : len(name) - len(tail)])
-            for head, tail in self._numbered
-        )
-
-    def __bool__(self) -> bool:
-        return bool(self.patterns)
-
-    def covers(self, pattern: str) -> bool:
-        """Whether every name `pattern` matches is also in this set."""
-        if "*" not in pattern and "#" not in pattern:
-            return pattern in self
-        if "#" in pattern and pattern in self.patterns:
-            return True
-        head, tail = _split(pattern, "#" if "#" in pattern else "*")
-        return any(head.startswith(h) and tail.endswith(t) for h, t in self._wildcards)
-
-
-def _split(pattern: str, mark: str = "*") -> tuple[str, str]:
-    head, _, tail = pattern.partition(mark)
-    return head, tail
-
-
-def _ascii_digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()  # `pr١` or `pr²` is no GA4 product index
-
-
-def _matches(name: str, head: str, tail: str) -> bool:
-    # The wildcard stands for at least one character, so `ep.*` does not match `ep.`.
-    return len(name) > len(head) + len(tail) and name.startswith(head) and name.endswith(tail)
+NO_NAMES = NameSet()  # the default of every name set a rule leaves out
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +99,8 @@ class HitRule:
     upstream: str | None = None
     method: Method = "GET"
     encoding: Encoding = "query"
-    allowed_params: NameSet = NameSet()
-    identifier_params: NameSet = NameSet()
+    allowed_params: NameSet = NO_NAMES
+    identifier_params: NameSet = NO_NAMES
     fixed_params: tuple[tuple[str, str], ...] = ()
     ip: IpHandling = "drop"
     ip_param: str | None = None
@@ -186,16 +109,16 @@ class HitRule:
     consent_mode: bool = False
     paths: tuple[str, ...] = ()  # each starts with "/"; all map onto `upstream`
     bodies: tuple[BodyShape, ...] = ()  # none: a POST carries its hit in the query string
-    url_params: NameSet = NameSet()
-    url_query_keys: NameSet = NameSet()
+    url_params: NameSet = NO_NAMES
+    url_query_keys: NameSet = NO_NAMES
     # Mobile advertising identifiers (IDFA, GAID, AAID, a vendor's `advertiser_id`): identifiers
     # that also need `marketing` to be signalled, whatever the rule's own category.
-    advertising_id_params: NameSet = NameSet()
-    upstream_query_params: NameSet = NameSet()  # json/form hits: sent in the upstream's query
+    advertising_id_params: NameSet = NO_NAMES
+    upstream_query_params: NameSet = NO_NAMES  # json/form hits: sent in the upstream's query
     signal_params: tuple[SignalParam, ...] = ()
     # Parameters whose protocol carries an e-mail address by design (Meta's hashed `ud[em]`):
     # left as sent on a consented hit; everywhere else an address is `[email]`.
-    email_params: NameSet = NameSet()
+    email_params: NameSet = NO_NAMES
     # Parameter → the only values a hit may carry in it (the operator's properties): a hit
     # naming another property is blocked, so the gateway is nobody's open relay.
     allowed_values: tuple[tuple[str, frozenset[str]], ...] = ()
@@ -292,7 +215,7 @@ class Rule:
     category: str
     privacy_policy_url: str
     hit: HitRule
-    cookies: NameSet = NameSet()
+    cookies: NameSet = NO_NAMES
     description: str = ""
     terms_url: str = ""  # the vendor's terms, linked in the banner (and by `[…]` in a notice)
     # Language → text a site shows about the vendor (e.g. reCAPTCHA's attribution when its
@@ -312,7 +235,7 @@ class Rule:
 
     # localStorage/sessionStorage keys its scripts write (`*` as in cookies); the audit judges
     # them as it judges cookies.
-    storage: NameSet = NameSet()
+    storage: NameSet = NO_NAMES
     scripts: tuple[ScriptRule, ...] = ()  # loader scripts served first-party (`[scripts]`)
 
     @property

@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from gateway.rules.model import NameSet, ScriptRule
+from gateway.rules.model import ScriptRule
+from gateway.rules.name_sets import NameSet
 from gateway.rules.table import RuleTable
 
 _PATH = re.compile(r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+")

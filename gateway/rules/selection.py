@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from gateway.errors import ConfigError
+from gateway.rules.model import Rule
 
 RuleT = TypeVar("RuleT")
 SOURCE = "settings"
@@ -34,3 +35,8 @@ def select_vendors(rules: Mapping[str, RuleT], vendors: Sequence[str]) -> Mappin
             raise ConfigError(SOURCE, "vendors", problem)
     chosen = set(vendors)
     return MappingProxyType({vendor: rule for vendor, rule in rules.items() if vendor in chosen})
+
+
+def refusable_vendors(rules: Mapping[str, Rule]) -> dict[str, str]:
+    """Vendor id → category of every vendor a visitor may refuse (not `necessary` ones)."""
+    return {rule.id: rule.category for rule in rules.values()}

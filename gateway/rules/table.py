@@ -13,7 +13,7 @@ import re
 from typing import Any, NoReturn, cast, get_args
 
 from gateway.errors import RuleError
-from gateway.rules.model import NameSet
+from gateway.rules.name_sets import NameSet
 
 # RFC 9110 token characters, plus `[`, `]` for names such as Meta's `cd[value]`.
 NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z\[\]-]+")

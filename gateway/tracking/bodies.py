@@ -29,7 +29,8 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from gateway.errors import BadRequest, PayloadTooLarge
-from gateway.rules.model import HitRule, NameSet  # noqa: F401 -- NameSet: for the doctest
+from gateway.rules.model import HitRule
+from gateway.rules.name_sets import NameSet  # noqa: F401 -- NameSet: for the doctest
 from gateway.strict_json import parse_json
 from gateway.tracking.hits import parse_query
 

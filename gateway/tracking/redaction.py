@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import unquote, unquote_plus
 
 from gateway.model.encoded import Encoded
-from gateway.rules.model import NameSet
+from gateway.rules.name_sets import NameSet
 
 EMAIL_MARK = "[email]"
 REDACTED_MARK = "[redacted]"

@@ -15,7 +15,7 @@ from gateway.audit.record import (
     StorageRecord,
 )
 from gateway.audit.states import consent_state
-from gateway.rules.model import NameSet
+from gateway.rules.name_sets import NameSet
 
 CATEGORIES = ("preferences", "analytics", "marketing")
 CONFIG = AuditConfig(

@@ -75,7 +75,7 @@ def test_drafts_never_overwrite_and_avoid_taken_ids(tmp_path: Path) -> None:
     from dataclasses import replace
 
     from gateway.audit.config import Vendor
-    from gateway.rules.model import NameSet
+    from gateway.rules.name_sets import NameSet
 
     taken = replace(
         CONFIG, vendors=(*CONFIG.vendors, Vendor("hotjar", "H", "analytics", (), NameSet()))

@@ -15,7 +15,8 @@ from gateway.delivery.queue import QueuedHit
 from gateway.model.decided_hits import DecidedHit
 from gateway.model.encoded import Encoded
 from gateway.model.outbound_hits import OutboundHit
-from gateway.rules.model import NameSet, Rule, SignalParam
+from gateway.rules.model import Rule, SignalParam
+from gateway.rules.name_sets import NameSet
 from gateway.tracking.hits import decided_hit, outbound_hit, parse_query
 from tests.tracking.test_hit_shaping import ANONYMOUS, FORWARD, UPSTREAM, V4, V6, rule
 

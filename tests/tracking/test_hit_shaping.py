@@ -16,7 +16,8 @@ import pytest
 
 from gateway.decision import ConsentModeState, Decision
 from gateway.model.encoded import Encoded
-from gateway.rules.model import HitRule, NameSet, Rule, SignalParam
+from gateway.rules.model import HitRule, Rule, SignalParam
+from gateway.rules.name_sets import NameSet
 from gateway.tracking.hits import (
     GATEWAY_AGENT,
     allowed_params,

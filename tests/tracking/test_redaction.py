@@ -12,7 +12,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.rules.loader import load_rules
-from gateway.rules.model import NameSet
+from gateway.rules.name_sets import NameSet
 from gateway.rules.placeholders import placeholder_warnings, placeholders_in
 from gateway.tracking.redaction import MAX_SCANNED, redact_params
 from tests.conftest import REPO, SITE, serving
