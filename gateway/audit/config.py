@@ -1,7 +1,7 @@
 """What a site promised: the vendors of its tag rules, their hosts, cookies and categories.
 
 >>> from gateway.rules.model import HitRule, Rule
-from gateway.rules.name_sets import NameSet
+>>> from gateway.rules.name_sets import NameSet
 >>> rule = Rule("ga4", "GA4", "analytics", "https://p.example", HitRule("forward",
 ...     upstream="https://www.google-analytics.com/g/collect"), NameSet(("_ga", "_ga_*")),
 ...     hosts=("*.googletagmanager.com",))
