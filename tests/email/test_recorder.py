@@ -210,20 +210,7 @@ async def test_erasure_forgets_what_is_in_memory_too(parts: Parts) -> None:
 async def test_an_unreachable_store_means_no_per_recipient_events_and_no_loss_of_counts(
     parts: Parts, make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    from gateway.store import open_store
-
-    down = open_store(make_settings(store="redis://127.0.0.1:1/0", store_timeout_seconds=0.2))
-    await down.open()
-    recorder = EmailRecorder(
-        down,
-        parts.counter,
-        RecipientConsents(
-            down, parts.consents.receipts, parts.consents.policy, parts.consents.email
-        ),
-        aggregates_without_consent=True,
-        min_click_seconds=10,
-        clock=parts.clock,
-    )
+    down, recorder = await _recorder_on_a_store_that_is_down(parts, make_settings)
     recorder.opened(parts.opened(), "mail_client")
     assert await recorder.flush(settle=False) == 1  # consent unknown: counted, not stored
     with pytest.raises(StoreUnavailable):
@@ -288,20 +275,7 @@ async def test_clicks_are_judged_with_their_neighbours_in_other_windows_even_wit
 ) -> None:
     """The windows a click's neighbours fell in (before, and after) are this process's own
     record of them: a burst or a honeypot split over flushes is caught with the store down."""
-    from gateway.store import open_store
-
-    down = open_store(make_settings(store="redis://127.0.0.1:1/0", store_timeout_seconds=0.2))
-    await down.open()
-    recorder = EmailRecorder(
-        down,
-        parts.counter,
-        RecipientConsents(
-            down, parts.consents.receipts, parts.consents.policy, parts.consents.email
-        ),
-        aggregates_without_consent=True,
-        min_click_seconds=10,
-        clock=parts.clock,
-    )
+    down, recorder = await _recorder_on_a_store_that_is_down(parts, make_settings)
     for link in (1, 2, 3):  # a burst over three windows
         recorder.clicked(parts.click(link, "esp-burst"), "browser")
         await recorder.flush()
@@ -336,3 +310,24 @@ async def test_a_window_of_many_clicks_is_shared_in_chunks_and_entirely(parts: P
     names = [(f"spring-26|esp-{n}|{parts.sent}", f"esp-{n}") for n in range(50)]
     found = await parts.store.shared.message_clicks(names)
     assert sum(len(clicks) for clicks in found.values()) == SHARE_CHUNK + 500
+
+
+async def _recorder_on_a_store_that_is_down(
+    parts: Parts, make_settings: Callable[..., Settings]
+) -> tuple[Store, EmailRecorder]:
+    """A recorder whose store answers nothing (nothing listens on port 1)."""
+    from gateway.store import open_store
+
+    down = open_store(make_settings(store="redis://127.0.0.1:1/0", store_timeout_seconds=0.2))
+    await down.open()
+    recorder = EmailRecorder(
+        down,
+        parts.counter,
+        RecipientConsents(
+            down, parts.consents.receipts, parts.consents.policy, parts.consents.email
+        ),
+        aggregates_without_consent=True,
+        min_click_seconds=10,
+        clock=parts.clock,
+    )
+    return down, recorder
