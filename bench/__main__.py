@@ -123,6 +123,15 @@ class Bench:
         wait_until(up, name, timeout=60)
         return server
 
+    def close(self, redis: RedisServer) -> None:
+        """Every process the bench started, its Redis and its work folder: gone."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=20)
+        redis.stop()
+        shutil.rmtree(self.work, ignore_errors=True)
+
     def stop(self, server: Server) -> None:
         server.process.terminate()
         server.process.wait(timeout=20)
@@ -342,12 +351,7 @@ def main() -> int:
             print(f"--- {log.name} (last lines)\n" + "\n".join(log.read_text().splitlines()[-30:]))
         raise
     finally:
-        for process in bench.processes:
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=20)
-        redis.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        bench.close(redis)
 
     targets = render_targets([*row_targets(bench.rows), peer_target])
     report = render(bench.rows, bench.notes, seconds=SECONDS, connections=CONNECTIONS)

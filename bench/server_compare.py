@@ -12,7 +12,6 @@ and granian / uvicorn; it does not touch bench/RESULTS.md.
 from __future__ import annotations
 
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -101,12 +100,7 @@ def main() -> int:
             for server in [*bare.values(), *gateways.values()]:
                 bench.stop(server)
     finally:
-        for process in bench.processes:
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=20)
-        redis.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        bench.close(redis)
     if os.environ.get("BENCH_DELIVERY", "1") != "0":
         lines += end_to_end(work)
     print("\n".join(lines))
