@@ -102,11 +102,13 @@ class Bench:
 
     # -- processes ---------------------------------------------------------------------------
 
-    def start(self, name: str, command: list[str], env: dict[str, str], port: int) -> Server:
+    def start(
+        self, name: str, command: list[str], env: dict[str, str], port: int, cwd: Path = REPO
+    ) -> Server:
         log = self.work / f"{name.replace(' ', '-')}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO
+                command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd
             )
         self.processes.append(process)
         server = Server(name, f"http://127.0.0.1:{port}", process, log)

@@ -310,21 +310,8 @@ def edge_row(
         finally:
             gateway.terminate()
             gateway.wait(20)
-    return Row(
-        f"edge + in-process delivery ({servers.gateway_text(workers, server)}), "
-        f"{_upstream(delay_ms)}",
-        sent.rps,
-        figures.arrived / max(1e-6, last - started),
-        sent.answered,
-        figures,
-        sent.generated - sent.answered,
-        f"{sent.errors} non-2xx" if sent.errors else "",
-        "edge",
-        delay_ms,
-        workers,
-        profile,
-        rss,
-    )
+    name = f"edge + in-process delivery ({servers.gateway_text(workers, server)})"
+    return _loaded_row(name, "edge", sent, figures, last - started, delay_ms, workers, profile, rss)
 
 
 def _profile(pid: int, base: str, cookie: str, seconds: float, connections: int, work: Path) -> str:
@@ -356,16 +343,36 @@ def peer_row(
             sent = _wrk(base, f"/matomo.php?{HIT}&rand={prefix}", "", seconds, connections, work)
             _, last = _wait_for(vendor_port, sent.answered, limit=60)
         figures = counted(vendor_port, prefix, sent.generated)
+    name = f"peer: tracker-proxy (nginx + php-fpm, {peer.PHP_CHILDREN} workers)"
+    return _loaded_row(name, "peer", sent, figures, last - started, delay_ms)
+
+
+def _loaded_row(
+    name: str,
+    kind: str,
+    sent: Sent,
+    figures: Counted,
+    seconds: float,
+    delay_ms: int,
+    workers: int = 0,
+    profile: str = "",
+    rss: tuple[float, float, float] | None = None,
+) -> Row:
+    """A row whose hits came from wrk: delivered over the `seconds` from the load's start to
+    the last arrival; ids wrk handed out but saw no answer for are in flight, not lost."""
     return Row(
-        f"peer: tracker-proxy (nginx + php-fpm, {peer.PHP_CHILDREN} workers), {_upstream(delay_ms)}",
+        f"{name}, {_upstream(delay_ms)}",
         sent.rps,
-        figures.arrived / max(1e-6, last - started),
+        figures.arrived / max(1e-6, seconds),
         sent.answered,
         figures,
         sent.generated - sent.answered,
         f"{sent.errors} non-2xx" if sent.errors else "",
-        "peer",
+        kind,
         delay_ms,
+        workers,
+        profile,
+        rss,
     )
 
 
