@@ -73,15 +73,17 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             yield
 
     choices = ConsentChoices(
-        settings,
+        settings.consent,
+        settings.network,
         gateway.rules,
         gateway.codec,
         gateway.objections,
         gateway.receipts,
+        gateway.store.receipts,
         gateway.rights,
-        gateway.store,
         gateway.shown_texts,
         gateway.clock,
+        cookie_secure=settings.site.cookie_secure,
     )
     hot = [*hot_routes(gateway, assets), choices.route()]
     origin = OriginPolicy(
@@ -138,7 +140,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
                 gateway.admin_attempts,
                 settings.network.trusted_proxies,
             ).routes(),
-            *openapi_routes(settings, gateway.rules),
+            *openapi_routes(settings.consent, settings.site.public_url, gateway.rules),
         ],
         # Outermost first. The request context answers the hot routes itself, after the
         # origin policy; every other request goes on through the guard to the router.

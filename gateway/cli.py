@@ -189,7 +189,13 @@ def _check_config(arguments: argparse.Namespace) -> int:
         home=settings.rules.home_countries,
     )
     rules = select_vendors(catalogue, settings.rules.vendors)
-    banner_config_for(settings, rules)  # banner text overrides, vendors per category
+    banner_config_for(  # banner text overrides, vendors per category
+        settings.banner,
+        settings.consent,
+        rules,
+        public_url=settings.site.public_url,
+        home=settings.rules.home_countries,
+    )
     if not getattr(arguments, "rules_only", False):  # `check-rules` writes nothing
         check_writable_paths(settings)
     print(f"ok: settings valid; {len(catalogue)} tag rule(s) in {settings.rules.folder}")

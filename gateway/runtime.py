@@ -83,7 +83,13 @@ class Gateway:
         store, spool, metrics = records.store, records.spool, records.metrics
         counter, writer, ledger = records.counter, records.writer, records.ledger
         objections = records.objections
-        banner_config = banner_config_for(settings, declared)
+        banner_config = banner_config_for(
+            settings.banner,
+            settings.consent,
+            declared,
+            public_url=settings.site.public_url,
+            home=settings.rules.home_countries,
+        )
         hit_queue = open_hit_queue(store, settings.delivery.shards)
         cap = QueueCap(
             settings.delivery.queue_cap,
@@ -127,7 +133,18 @@ class Gateway:
         )
         delivery_monitor = DeliveryMonitor(hit_queue, appender, delivery, forwarding, cap=cap)
         store_health = StoreHealth(store, settings.store.timeout_seconds)
-        forms = form_service(settings, keys, store, ledger, email.consents, counter, clock)
+        forms = form_service(
+            settings.forms,
+            settings.consent,
+            keys,
+            store,
+            ledger,
+            email.consents,
+            counter,
+            public_url=settings.site.public_url,
+            allow_plain_smtp=settings.site.allow_insecure_upstreams,
+            clock=clock,
+        )
         figures = ProcessFigures(
             spool, delivery_monitor, store_health, counter, email.recorder, forms.outbox
         )

@@ -30,7 +30,7 @@ from gateway.errors import ConfigError
 from gateway.receipts.shown import TextsShown, texts_shown
 from gateway.rules.model import Rule
 from gateway.rules.transfers import EEA, SAFEGUARDS
-from gateway.settings import Settings
+from gateway.settings import BannerSection, ConsentSection
 
 SOURCE = "banner config"
 
@@ -187,18 +187,26 @@ def _policy_url(key: str, url: str) -> str:
     return _http_url(key, url)
 
 
-def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str, object]:
-    """The banner's config for this gateway: its settings, and a vendor entry per tag rule.
+def banner_config_for(
+    banner: BannerSection,
+    policy: ConsentSection,
+    rules: Mapping[str, Rule],
+    *,
+    public_url: str,
+    home: frozenset[str],
+) -> dict[str, object]:
+    """The banner's config for this gateway: its texts and manners, the consent policy, and a
+    vendor entry per tag rule (`home`: the countries of the site's home region).
     A privacy policy per language (`[policy_url] en = … ru = …`) goes into each language's
     texts as `policy_url` (the banner links it), the fallback URL for a language without one."""
     config = build_banner_config(
-        text_overrides=settings.banner.text_overrides,
-        reload_on_withdrawal=settings.banner.reload,
-        public_url=settings.site.public_url,
-        policy_revision=settings.consent.revision,
-        policy_url=settings.consent.url,
-        categories=settings.consent.categories,
-        home=settings.rules.home_countries,
+        text_overrides=banner.text_overrides,
+        reload_on_withdrawal=banner.reload,
+        public_url=public_url,
+        policy_revision=policy.revision,
+        policy_url=policy.url,
+        categories=policy.categories,
+        home=home,
         vendors=[
             VendorInfo(
                 id=rule.id,
@@ -217,11 +225,11 @@ def banner_config_for(settings: Settings, rules: Mapping[str, Rule]) -> dict[str
             if rule.platform == "web"  # app vendors belong to the app's own consent screen
         ],
     )
-    if settings.consent.urls:
+    if policy.urls:
         texts = config["texts"]
         assert isinstance(texts, dict)
         for language, values in texts.items():
-            url = settings.consent.url_for(language)
+            url = policy.url_for(language)
             values["policy_url"] = _policy_url(f"policy_url.{language}", url) if url else ""
     return config
 

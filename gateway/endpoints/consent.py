@@ -40,8 +40,8 @@ from gateway.receipts.shown import TextsShown
 from gateway.rights import SubjectRights
 from gateway.rules.model import Rule
 from gateway.rules.selection import refusable_vendors
-from gateway.settings import ConsentSection, Settings
-from gateway.store import Store
+from gateway.settings import ConsentSection, NetworkSection
+from gateway.store.base import Receipts
 from gateway.visitors.headers import geo_header_name, read_decision_headers
 
 REFUSED_COOKIES_CACHE_SIZE = 256
@@ -71,30 +71,36 @@ def presented_tokens(request: Request) -> tuple[str, ...]:
 
 class ConsentChoices:
     """What recording, withdrawing and reading back one's own choices use, and nothing else:
-    the settings, the rules (vendors and their cookies), the codec, the registry of latest
-    choices, the receipts, erasure, the store (one's receipts) and the texts shown."""
+    the consent policy, the network (client address, region, GPC), the rules (vendors and
+    their cookies), the codec, the registry of latest choices, the receipt ledger (writing)
+    and log (one's own, reading), erasure, the texts shown, and whether the cookie is
+    `Secure` (a site served over https)."""
 
     def __init__(
         self,
-        settings: Settings,
+        policy: ConsentSection,
+        network: NetworkSection,
         rules: Mapping[str, Rule],
         codec: ConsentCodec,
         objections: ObjectionRegistry,
         receipts: ReceiptLedger,
+        receipt_log: Receipts,
         rights: SubjectRights,
-        store: Store,
         shown_texts: ShownTexts,
         clock: Callable[[], float],
+        *,
+        cookie_secure: bool,
     ) -> None:
-        self.settings, self.rules, self.codec = settings, rules, codec
-        self.objections, self.receipts, self.rights = objections, receipts, rights
-        self.store, self.shown_texts, self.clock = store, shown_texts, clock
+        self.policy, self.network, self.rules, self.codec = policy, network, rules, codec
+        self.objections, self.receipts, self.receipt_log = objections, receipts, receipt_log
+        self.rights, self.shown_texts, self.clock = rights, shown_texts, clock
+        self.cookie_secure = cookie_secure
         self.vendors = refusable_vendors(rules)
         # Per choice (categories × refused known vendors), not per person: a few hundred at most.
         self._cookies_refused = lru_cache(maxsize=REFUSED_COOKIES_CACHE_SIZE)(
             self._cookies_refused_by
         )
-        self.cookie_head, self.cookie_tail = _cookie_around_token(settings)
+        self.cookie_head, self.cookie_tail = _cookie_around_token(policy, cookie_secure)
 
     def route(self) -> HotRoute:
         """`POST /consent`, a hot route (pure ASGI): what a banner's every choice goes through.
@@ -108,13 +114,11 @@ class ConsentChoices:
         ]
 
     async def record(self, scope: Scope, receive: Receive, rest: str) -> Answer:
-        settings = self.settings
+        policy = self.policy
         sent = decode_json(await receive_json(scope, receive), ChoiceBody)
-        read = read_decision_headers(scope["headers"], geo_header_name(settings.network.geo_header))
-        facts = scope_facts(scope, settings.network, read)
-        choice = parse_choice(
-            sent, settings.consent.categories, gpc=facts.gpc, vendors=self.vendors
-        )
+        read = read_decision_headers(scope["headers"], geo_header_name(self.network.geo_header))
+        facts = scope_facts(scope, self.network, read)
+        choice = parse_choice(sent, policy.categories, gpc=facts.gpc, vendors=self.vendors)
         # A returning visitor keeps their id (even across a revision bump) so their receipts join up.
         previous = self.codec.decode_presented(read.consent_tokens)
         if previous is not None and self.objections.is_suppressed(previous.consent_id):
@@ -122,7 +126,7 @@ class ConsentChoices:
         now = self.clock()  # one reading: the token's `t` is its receipt's second
         consent = Consent(
             consent_id=previous.consent_id if previous else new_consent_id(),
-            revision=settings.consent.revision,
+            revision=policy.revision,
             granted=frozenset(choice.granted),
             chosen_at=int(now),
             gpc=facts.gpc,
@@ -137,7 +141,7 @@ class ConsentChoices:
             else TextsShown(choice.language or "", "")
         )
         receipt = new_receipt(
-            _policy_in(settings.consent, shown.language),
+            _policy_in(policy, shown.language),
             facts,
             subject_id=consent.consent_id,
             subject_kind="visitor",
@@ -150,19 +154,19 @@ class ConsentChoices:
             refused_vendors=choice.refused_vendors,
         )
         await self.receipts.record(receipt)
-        if previous is not None and takes_away(previous, consent, settings.consent.revision):
+        if previous is not None and takes_away(previous, consent, policy.revision):
             # Older tokens of this id now read as this choice (a wider one needs no such care: an
             # older, narrower token then says less than the person allows, never more).
             await self.objections.choice_changed(consent.consent_id, receipt)
         token = self.codec.encode(consent)
         recorded = answers.ChoiceRecorded(
-            consent=consent_answer(consent, settings.consent.categories),
+            consent=consent_answer(consent, policy.categories),
             receipt_id=receipt.receipt_id,
             gpc_applied=choice.gpc_applied,
             delete_cookies=self.refused_vendor_cookies(consent),
         )
         if choice.app is not None:
-            expires_in = settings.consent.consent_days * 86400
+            expires_in = policy.consent_days * 86400
             in_app = msgspec.structs.replace(recorded, token=token, expires_in=expires_in)
             body = msgspec.json.encode(in_app)
             return 200, [*_PRIVATE_JSON, (b"content-length", b"%d" % len(body))], body
@@ -174,7 +178,7 @@ class ConsentChoices:
     async def withdraw(self, request: Request) -> Response:
         """Withdraw (a receipt records it); with `?erase=1`, withdraw and erase everything held
         under the cookie's consent id instead (no receipt: only the tombstone stays)."""
-        settings = self.settings
+        policy = self.policy
         erase = _erase_flag(request.query_params.get("erase"))
         previous = self.codec.decode_presented(presented_tokens(request))
         if previous is not None and self.objections.is_suppressed(previous.consent_id):
@@ -187,19 +191,19 @@ class ConsentChoices:
         elif previous is not None:
             shown = self.shown_texts(_withdrawal_language(request))
             receipt = new_receipt(
-                _policy_in(settings.consent, shown.language),
-                request_facts(request, settings.network),
+                _policy_in(policy, shown.language),
+                request_facts(request, self.network),
                 subject_id=previous.consent_id,
                 subject_kind="visitor",
                 action="withdraw",
                 # Strictly necessary technologies stay on: withdrawn is everything else.
                 granted=(NECESSARY,),
-                denied=tuple(c for c in settings.consent.categories if c != NECESSARY),
+                denied=tuple(c for c in policy.categories if c != NECESSARY),
                 shown=shown,
                 now=self.clock(),
             )
             await self.receipts.record(receipt)
-            if previous.is_current(settings.consent.revision):  # an older one grants nothing anyway
+            if previous.is_current(policy.revision):  # an older one grants nothing anyway
                 await self.objections.choice_changed(previous.consent_id, receipt)
             receipt_id = receipt.receipt_id
         withdrawal = answers.Withdrawal(
@@ -213,8 +217,8 @@ class ConsentChoices:
         response.delete_cookie(
             COOKIE_NAME,
             path="/",
-            domain=settings.consent.cookie_domain,
-            secure=settings.site.cookie_secure,
+            domain=policy.cookie_domain,
+            secure=self.cookie_secure,
             samesite="lax",
         )
         return response
@@ -223,9 +227,7 @@ class ConsentChoices:
         """Self-service access: the receipts of the consent id in the caller's own token."""
         consent = self.codec.decode_presented(presented_tokens(request))
         receipts = (
-            []
-            if consent is None
-            else await self.store.receipts.subject_receipts(consent.consent_id)
+            [] if consent is None else await self.receipt_log.subject_receipts(consent.consent_id)
         )
         own = answers.OwnReceipts(
             subject_id=consent.consent_id if consent else None,
@@ -256,17 +258,17 @@ class ConsentChoices:
         return sorted({name for rule in self.rules.values() for name in rule.cookies.patterns})
 
 
-def _cookie_around_token(settings: Settings) -> tuple[bytes, bytes]:
+def _cookie_around_token(policy: ConsentSection, secure: bool) -> tuple[bytes, bytes]:
     """The consent cookie's `Set-Cookie` value before and after the token, as Starlette's
     `set_cookie` writes it (made once: a choice adds only its token, which needs no quoting)."""
     response = Response()
     response.set_cookie(
         COOKIE_NAME,
         _IN_PLACE,
-        max_age=settings.consent.consent_days * 86400,
+        max_age=policy.consent_days * 86400,
         path="/",
-        domain=settings.consent.cookie_domain,
-        secure=settings.site.cookie_secure,
+        domain=policy.cookie_domain,
+        secure=secure,
         httponly=False,  # the banner reads the payload; the server always verifies it
         samesite="lax",
     )

@@ -1,4 +1,4 @@
-"""Building the form service from the settings (used by `Gateway.build` and the CLI)."""
+"""Building the form service from its sections (used by `Gateway.build`)."""
 
 from __future__ import annotations
 
@@ -15,34 +15,36 @@ from gateway.forms.outbox import MailOutbox
 from gateway.forms.service import FormService
 from gateway.forms.tokens import FormTokens
 from gateway.receipts.ledger import RecordsReceipts
-from gateway.settings import Settings
+from gateway.settings import ConsentSection, FormsSection
 from gateway.store.base import Store
 
 
-def mailer_for(settings: Settings) -> Mailer:
-    if settings.forms.smtp_url:
-        return SmtpMailer(
-            settings.forms.smtp_url,
-            settings.forms.mail_from,
-            allow_plain=settings.site.allow_insecure_upstreams,
-        )
-    if settings.forms.opt_in_webhook:
-        return WebhookMailer(settings.forms.opt_in_webhook, VendorSender(timeout_seconds=10.0))
+def mailer_for(forms: FormsSection, *, allow_plain_smtp: bool) -> Mailer:
+    """SMTP, else the webhook, else none (`allow_plain_smtp`: an SMTP server may go without
+    TLS, as `allow_insecure_upstreams` allows in tests and development)."""
+    if forms.smtp_url:
+        return SmtpMailer(forms.smtp_url, forms.mail_from, allow_plain=allow_plain_smtp)
+    if forms.opt_in_webhook:
+        return WebhookMailer(forms.opt_in_webhook, VendorSender(timeout_seconds=10.0))
     return NoMailer()
 
 
 def form_service(
-    settings: Settings,
+    forms: FormsSection,
+    policy: ConsentSection,
     keys: tuple[str, ...],
     store: Store,
     receipts: RecordsReceipts,
     consents: RecipientConsents,
     counter: EventCounter,
+    *,
+    public_url: str,
+    allow_plain_smtp: bool,
     clock: Callable[[], float] = time.time,
 ) -> FormService:
     return FormService(
-        policy=settings.consent,
-        public_url=settings.site.public_url,
+        policy=policy,
+        public_url=public_url,
         recipient_key=recipient_key(keys),
         tokens=FormTokens(keys),
         store=store,
@@ -50,11 +52,9 @@ def form_service(
         consents=consents,
         counter=counter,
         limits=OptInLimits(
-            store.shared,
-            settings.forms.opt_in_per_address_per_day,
-            settings.forms.opt_in_per_client_per_hour,
+            store.shared, forms.opt_in_per_address_per_day, forms.opt_in_per_client_per_hour
         ),
-        outbox=MailOutbox(mailer_for(settings)),
-        templates=Templates(settings.forms.opt_in_templates),
+        outbox=MailOutbox(mailer_for(forms, allow_plain_smtp=allow_plain_smtp)),
+        templates=Templates(forms.opt_in_templates),
         clock=clock,
     )

@@ -3,7 +3,7 @@
 The document is generated: its schemas from the structs the API decodes and answers with
 (`gateway.openapi.components`), its operations from a table of routes, one row each
 (`gateway.openapi.visitor_routes`, `gateway.openapi.admin_routes`), and what the configuration
-names (categories, vendors, first-party scripts) from the app's settings and rules.
+names (categories, vendors, first-party scripts) from the consent policy and the rules.
 `tests/test_openapi.py` checks that the set of (path, method) in it equals the app's routes
 (HEAD and the demo aside), and `tests/test_openapi_live.py` runs schemathesis against a live
 server with it.
@@ -22,14 +22,19 @@ from gateway.openapi import admin_routes, visitor_routes
 from gateway.openapi.components import components, json_schema_patterns
 from gateway.openapi.table import Operation, Schema, errors, media, parameter
 from gateway.rules.model import Rule, ScriptRule
-from gateway.settings import Settings
+from gateway.settings import ConsentSection
 from gateway.tracking.scripts import SCRIPT_VALUE
 
 
 def openapi_document(
-    settings: Settings, vendors: list[str], scripts: Mapping[str, ScriptRule] | None = None
+    policy: ConsentSection,
+    public_url: str,
+    vendors: list[str],
+    scripts: Mapping[str, ScriptRule] | None = None,
 ) -> dict[str, Any]:
-    """`scripts`: each first-party loader script's path (`/t/ga4/gtag/js`) and its rule."""
+    """The document for a gateway at `public_url` with this consent policy (its categories)
+    and these vendors; `scripts`: each first-party loader script's path (`/t/ga4/gtag/js`)
+    and its rule."""
     document = {
         "openapi": "3.1.0",
         "info": {
@@ -38,7 +43,7 @@ def openapi_document(
             "description": "Consent, proof of consent, tracking by consent, people's rights. "
             'Every error is JSON `{"error": "...", "detail": "..."}` with a 4xx status.',
         },
-        "servers": [{"url": settings.site.public_url.rstrip("/")}],
+        "servers": [{"url": public_url.rstrip("/")}],
         "paths": {
             **_paths(vendors),
             **{
@@ -47,7 +52,7 @@ def openapi_document(
             },
         },
         "components": {
-            "schemas": components(settings),
+            "schemas": components(policy),
             "securitySchemes": {
                 "adminToken": {"type": "http", "scheme": "bearer"},
                 "metricsToken": {
@@ -116,14 +121,17 @@ def _script_row(path: str, script: ScriptRule) -> Operation:
     )
 
 
-def openapi_routes(settings: Settings, rules: Mapping[str, Rule]) -> list[Route]:
-    """`GET /openapi.json` for these settings and rules (the vendors and their loader scripts)."""
+def openapi_routes(
+    policy: ConsentSection, public_url: str, rules: Mapping[str, Rule]
+) -> list[Route]:
+    """`GET /openapi.json` for this consent policy, the gateway's public URL and its rules (the
+    vendors and their loader scripts)."""
     scripts = {
         f"/t/{rule.id}{script.path}": script for rule in rules.values() for script in rule.scripts
     }
 
     async def openapi_json(request: Request) -> Response:
-        document = openapi_document(settings, sorted(rules), scripts)
+        document = openapi_document(policy, public_url, sorted(rules), scripts)
         return JSONResponse(document, headers={"Cache-Control": "public, max-age=300"})
 
     return [Route("/openapi.json", openapi_json, methods=["GET"])]

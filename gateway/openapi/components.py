@@ -3,8 +3,8 @@
 names what the code cannot know: the categories, the purposes a form may ask for, the email
 category's name.
 
-    >>> from gateway.settings import from_keys
-    >>> schemas = components(from_keys(categories=("necessary", "analytics")))
+    >>> from gateway.settings import ConsentSection
+    >>> schemas = components(ConsentSection(categories=("necessary", "analytics")))
     >>> schemas["ObjectionRequest"]["properties"]["categories"]["items"]["enum"]
     ['analytics', 'email_tracking']
 """
@@ -27,7 +27,7 @@ from gateway.bodies.forms import FormRecorded, FormSubmission
 from gateway.bodies.requests import ObjectionRequest, SignLinks
 from gateway.forms.submission import FormPurposes
 from gateway.model.receipts import Receipt
-from gateway.settings import Settings
+from gateway.settings import ConsentSection
 
 Schema = dict[str, Any]
 REQUESTS = (Choice, AddressChoice, SignLinks, ObjectionRequest, FormSubmission)
@@ -40,9 +40,10 @@ _EITHER = {
 }
 
 
-def components(settings: Settings) -> dict[str, Schema]:
+def components(policy: ConsentSection) -> dict[str, Schema]:
+    """Every schema, its categories and purposes named as `policy` configures them."""
     # The recipient's choice is sent under the configured email category's name.
-    recorded = recipient_consent_recorded(settings.consent.email_category)
+    recorded = recipient_consent_recorded(policy.email_category)
     answers = (recorded if a is RecipientConsentRecorded else a for a in ANSWERS)
     _, schemas = msgspec.json.schema_components(
         (*REQUESTS, FormRecorded, *answers, Receipt), ref_template=_TEMPLATE
@@ -55,7 +56,7 @@ def components(settings: Settings) -> dict[str, Schema]:
         schemas[holder]["properties"]["receipts"]["items"] = {
             "$ref": _TEMPLATE.format(name="Receipt")
         }
-    _name_the_configured(schemas, settings)
+    _name_the_configured(schemas, policy)
     return schemas
 
 
@@ -67,17 +68,15 @@ def _receipt_as_exported(receipt: Schema) -> None:
     receipt["required"] = list(properties)  # every receipt written today has every field
 
 
-def _name_the_configured(schemas: dict[str, Schema], settings: Settings) -> None:
-    category = {"type": "string", "enum": list(settings.consent.categories)}
+def _name_the_configured(schemas: dict[str, Schema], policy: ConsentSection) -> None:
+    category = {"type": "string", "enum": list(policy.categories)}
     for field in ("granted", "denied"):
         schemas[Consent.__name__]["properties"][field]["items"] = category
     schemas[ConsentState.__name__]["properties"]["categories"]["items"] = category
-    objectable = [c for c in settings.consent.categories if c != "necessary"] + [
-        settings.consent.email_category
-    ]
+    objectable = [c for c in policy.categories if c != "necessary"] + [policy.email_category]
     objection = schemas[ObjectionRequest.__name__]["properties"]["categories"]
     objection["items"] = {"type": "string", "enum": objectable}
-    purposes = FormPurposes(settings.consent.categories, settings.consent.email_category).allowed
+    purposes = FormPurposes(policy.categories, policy.email_category).allowed
     box = schemas["PurposeBox"]["properties"]["purpose"]
     box["enum"] = sorted(purposes)
 

@@ -12,6 +12,8 @@ from gateway.banner.config import VendorInfo, banner_config_for, build_banner_co
 from gateway.banner.texts import TEXTS, hash_texts, resolve_language, texts_hash
 from gateway.errors import ConfigError
 from gateway.rules.loader import load_rules
+from gateway.rules.transfers import EEA
+from gateway.settings import BannerSection, ConsentSection
 from tests.banner.vendors import SHIPPED_VENDORS
 from tests.conftest import REPO
 
@@ -225,9 +227,12 @@ def test_texts_hash_is_per_language_and_order_free() -> None:
     assert len(texts_hash("en")) == 64
 
 
-def test_app_vendors_stay_out_of_the_web_banner(make_settings) -> None:
+def test_app_vendors_stay_out_of_the_web_banner() -> None:
     rules = load_rules(REPO / "tag_rules", categories=CATEGORIES)
-    config = banner_config_for(make_settings(), rules)
+    policy = ConsentSection(categories=CATEGORIES)
+    config = banner_config_for(
+        BannerSection(), policy, rules, public_url="https://consent.example.com", home=EEA
+    )
     listed = {vendor["id"] for vendor in config["vendors"]}  # type: ignore[attr-defined]
     assert {"ga4", "meta_pixel"} <= listed
     assert not {"ga4_app", "meta_app"} & listed

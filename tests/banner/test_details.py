@@ -124,7 +124,13 @@ def test_a_receipt_hash_covers_the_transfer_lines() -> None:
 async def test_the_shipped_preferences_layer_stays_within_its_budget() -> None:
     settings = from_keys(public_url="https://consent.example.com", policy_url="/privacy")
     rules = load_rules(REPO / "tag_rules", categories=settings.consent.categories)
-    config = banner_config_for(settings, rules)
+    config = banner_config_for(
+        settings.banner,
+        settings.consent,
+        rules,
+        public_url=settings.site.public_url,
+        home=settings.rules.home_countries,
+    )
     app = Starlette(routes=banner_routes(config))
     web = {rule.id for rule in rules.values() if rule.platform == "web"}
     assert len(web) == 13

@@ -28,7 +28,14 @@ def shown_hash(settings: Settings, language: str) -> str:
         categories=settings.consent.categories,
         home=settings.rules.home_countries,
     )
-    return hash_texts(shown_texts(banner_config_for(settings, rules), language))
+    config = banner_config_for(
+        settings.banner,
+        settings.consent,
+        rules,
+        public_url=settings.site.public_url,
+        home=settings.rules.home_countries,
+    )
+    return hash_texts(shown_texts(config, language))
 
 
 def cookie_payload(response: httpx.Response) -> dict[str, object]:
