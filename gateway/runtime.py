@@ -36,7 +36,7 @@ from gateway.signing import development_keys
 from gateway.store import Store
 from gateway.store.archive.mover import ArchiveMover
 from gateway.store.archive.store import ArchivedRedisStore
-from gateway.store_health import StoreHealth
+from gateway.store_health import StoreHealth, StoreStatus
 from gateway.tracking.appender import HitAppender
 from gateway.tracking.scripts import FirstPartyScripts
 
@@ -186,7 +186,9 @@ class Gateway:
                 settings.network.trusted_proxies, store=store.shared
             ),
             dashboard=DashboardSources(
-                store,
+                StoreStatus.of(store),
+                store.counts,
+                store.receipts,
                 figures,
                 counter,
                 email.recorder,

@@ -7,12 +7,36 @@ never waits on the store: a scrape during an outage still answers, with `cg_stor
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from gateway.background import Repeating
 from gateway.errors import StoreUnavailable
 from gateway.store import Store
 
 REFRESH_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStatus:
+    """The store itself as a reader of its health sees it: its name, whether it answers
+    (`ping`) and how full it is (`usage`) — and none of its facets, so what is given this
+    reaches no receipt, right or shared state through it (the dashboard is).
+
+    >>> from gateway.settings import Settings
+    >>> from gateway.store import open_store
+    >>> status = StoreStatus.of(open_store(Settings()))
+    >>> status.name, hasattr(status, "rights")
+    ('sqlite', False)
+    """
+
+    name: str
+    ping: Callable[[], Awaitable[None]]  # raises `StoreUnavailable` when it does not answer
+    usage: Callable[[], Awaitable[dict[str, int]]]  # used_bytes, limit_bytes (0: no limit)
+
+    @classmethod
+    def of(cls, store: Store) -> StoreStatus:
+        return cls(store.name, store.ping, store.usage)
 
 
 class StoreHealth:

@@ -35,8 +35,10 @@ from gateway.model.counts import (
 )
 from gateway.model.receipts import Receipt
 from gateway.process_figures import ProcessFigures
-from gateway.store import Store
 from gateway.store.archive.mover import ArchiveMover
+from gateway.store.base import Counts as StoredCounts
+from gateway.store.base import Receipts
+from gateway.store_health import StoreStatus
 
 PERIODS = (7, 14, 30)
 DEFAULT_PERIOD = 14
@@ -94,10 +96,14 @@ def period_of(text: str | None) -> int:
 @dataclass(frozen=True, slots=True)
 class DashboardSources:
     """What the dashboard reads, and nothing else (built once by `Gateway.build`): the store's
-    counts, receipts and usage, this process's figures and lost counts, the instances'
-    heartbeats, the archive's health, the vendors and categories to chart, and the clock."""
+    status (name, ping, usage), its counts and receipts — not the store, so nothing here
+    reaches rights, email records or shared state —, this process's figures and lost counts,
+    the instances' heartbeats, the archive's health, the vendors and categories to chart, and
+    the clock."""
 
-    store: Store
+    store_status: StoreStatus
+    counts: StoredCounts
+    receipts: Receipts
     figures: ProcessFigures
     counter: EventCounter
     email_events: EmailRecorder
@@ -111,7 +117,7 @@ class DashboardSources:
 async def _ping(sources: DashboardSources) -> float | None:
     started = time.perf_counter()
     try:
-        await sources.store.ping()
+        await sources.store_status.ping()
     except StoreUnavailable:
         return None
     return (time.perf_counter() - started) * 1000
@@ -123,9 +129,9 @@ async def _read(
     first, last = window.days[0], window.days[-1]
     try:
         answers = await asyncio.gather(
-            *(sources.store.counts.counts(metric, first, last) for metric in _METRICS)
+            *(sources.counts.counts(metric, first, last) for metric in _METRICS)
         )
-        latest = await sources.store.receipts.latest_receipts(LATEST_RECEIPTS)
+        latest = await sources.receipts.latest_receipts(LATEST_RECEIPTS)
     except StoreUnavailable:
         return {metric: {} for metric in _METRICS}, []
     return dict(zip(_METRICS, answers, strict=True)), latest
@@ -140,7 +146,7 @@ async def _instances(sources: DashboardSources) -> list[dict[str, Any]]:
 
 async def _usage(sources: DashboardSources) -> dict[str, int]:
     try:
-        return await sources.store.usage()
+        return await sources.store_status.usage()
     except StoreUnavailable:
         return {}
 
@@ -178,7 +184,7 @@ async def build_dashboard(
             form_figures(counts[FormEvent.metric], counts[FormRefusal.metric]),
         ],
         health=Health(
-            store=sources.store.name,
+            store=sources.store_status.name,
             store_latency_ms=latency,
             delivery_totals=sources.figures.delivery_totals(),
             delivery=sources.figures.delivery_report(),

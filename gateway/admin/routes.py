@@ -42,7 +42,7 @@ log = logging.getLogger("gateway.admin")
 class AdminSite:
     """What `/admin` uses, and nothing else: the sessions, the limiter of wrong tokens (the
     admin API's), the gateway's own origin (forms' Origin check), the subjects' rights and
-    what the dashboard reads (which gives the receipts export its store and clock too)."""
+    what the dashboard reads (which gives the receipts export its receipts and clock too)."""
 
     sessions: AdminSessions
     attempts: FailedAdminAttempts
@@ -182,7 +182,7 @@ class AdminSite:
         query = request.query_params
         since = checked_moment(query.get("since"), "since")
         until = checked_moment(query.get("until"), "until")
-        receipts = await started(self.sources.store.receipts.iter_receipts(since, until))
+        receipts = await started(self.sources.receipts.iter_receipts(since, until))
         day = datetime.fromtimestamp(self.sources.clock(), UTC).strftime("%Y-%m-%d")
         headers = {
             **page_headers(),
