@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -35,8 +35,15 @@ class ConsentRecords:
     objections: ObjectionRegistry
 
     @classmethod
-    def build(cls, settings: Settings, clock: Callable[[], float] = time.time) -> ConsentRecords:
-        """Built, not opened: the caller's lifecycle opens what it uses."""
+    def build(
+        cls,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+        *,
+        on_change: Sequence[Callable[[], None]] = (),
+    ) -> ConsentRecords:
+        """Built, not opened: the caller's lifecycle opens what it uses. `on_change`: what the
+        objection registry calls when another instance announced a change (caches to empty)."""
         store = open_store(settings)
         spool = ReceiptSpool(settings.site.spool_path)
         metrics = Metrics()
@@ -59,6 +66,7 @@ class ConsentRecords:
             refresh_seconds=settings.consent.objection_refresh_seconds,
             tombstone_days=settings.consent.consent_days,
             on_superseded=metrics.tally.superseded_token,
+            on_change=on_change,
         )
         ledger = ReceiptLedger(writer)
         return cls(store, spool, metrics, counter, writer, ledger, objections)

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from gateway.background import Repeating
 from gateway.consent.model import Consent
@@ -68,6 +68,7 @@ class ObjectionRegistry:
         watch_seconds: float = WATCH_SECONDS,
         clock: Callable[[], float] = time.time,
         on_superseded: Callable[[str], None] = lambda how: None,
+        on_change: Sequence[Callable[[], None]] = (),
         max_latest_choices: int = MAX_LATEST_CHOICES,
     ) -> None:
         self.store, self.refresh_seconds, self.clock = store, refresh_seconds, clock
@@ -87,8 +88,9 @@ class ObjectionRegistry:
         self._watcher = Repeating("objections-watch", watch_seconds, self.watch)
         self.loaded = False
         # Called when another instance announced a change: caches of per-subject state that
-        # could now be stale (a recipient's consent) drop what they hold.
-        self.on_change: list[Callable[[], None]] = []
+        # could now be stale (a recipient's consent) drop what they hold. Given here, when the
+        # registry is built, by whoever built those caches first (`Gateway.build`).
+        self.on_change = tuple(on_change)
 
     # ------------------------------------------------------------ the hot path: memory only
 

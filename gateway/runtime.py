@@ -18,6 +18,7 @@ from gateway.counting.counters import EventCounter
 from gateway.delivery.monitor import DeliveryMonitor
 from gateway.delivery.queue import HitQueue, QueueCap, open_hit_queue
 from gateway.delivery.worker import DeliveryWorker
+from gateway.email.recipients import RecipientConsentCache
 from gateway.email.service import EmailService
 from gateway.forms.build import form_service
 from gateway.forms.service import FormService
@@ -79,7 +80,10 @@ class Gateway:
         `clock` dates receipts, counters and email events (tests pass their own)."""
         keys = settings.site.secret_keys or development_keys(settings.site.data_dir)
         declared, rules = configured_rules(settings)
-        records = ConsentRecords.build(settings, clock)
+        # The email consents' cache comes first: the objection registry, built with the consent
+        # records, empties it whenever another instance announces a change.
+        email_consents = RecipientConsentCache(settings.email.consent_cache_seconds)
+        records = ConsentRecords.build(settings, clock, on_change=(email_consents.clear,))
         store, spool, metrics = records.store, records.spool, records.metrics
         counter, writer, ledger = records.counter, records.writer, records.ledger
         objections = records.objections
@@ -113,11 +117,11 @@ class Gateway:
             ledger,
             counter,
             objected=objections.objected,
+            consents_cache=email_consents,
             on_verdict=lambda kind, verdict, n: metrics.email_verdicts.labels(kind, verdict).inc(n),
             on_drop=metrics.email_events_dropped.inc,
             clock=clock,
         )
-        objections.on_change.append(email.consents.forget_all)
         rights = SubjectRights(
             store,
             ledger,

@@ -25,9 +25,16 @@ class Clock:
         return self.now
 
 
-def registry_for(store: Store, clock: Clock) -> ObjectionRegistry:
+def registry_for(
+    store: Store, clock: Clock, on_change: tuple[Callable[[], None], ...] = ()
+) -> ObjectionRegistry:
     return ObjectionRegistry(
-        store, categories=EVERYTHING, refresh_seconds=5, tombstone_days=180, clock=clock
+        store,
+        categories=EVERYTHING,
+        refresh_seconds=5,
+        tombstone_days=180,
+        clock=clock,
+        on_change=on_change,
     )
 
 
@@ -119,9 +126,9 @@ async def test_an_announced_change_tells_the_listeners_so_caches_drop_what_they_
     store: Store,
 ) -> None:
     clock = Clock(1_800_000_000)
-    here, there = registry_for(store, clock), registry_for(store, clock)
     told: list[str] = []
-    here.on_change.append(lambda: told.append("changed"))
+    here = registry_for(store, clock, on_change=(lambda: told.append("changed"),))
+    there = registry_for(store, clock)
     await here.watch()  # the first read is no change
     await here.watch()
     assert told == []

@@ -1,11 +1,12 @@
 """A recipient's email-tracking consent: recorded with a receipt, looked up through a short cache.
 
 The store is the truth, keyed by subject. Lookups are cached for `email_consent_cache_seconds`
-(5 s by default) and come in batches from the event recorder, so the hot paths never wait on
-the store; a change made through this process is seen at once, one made elsewhere within the
-cache time. Without a recorded grant — unknown subject, withdrawn, erased, store down — there
-is no per-recipient tracking; nor with an objection to email tracking or to marketing (marketing
-emails are marketing: an objection to it is absolute).
+(5 s by default, `RecipientConsentCache`) and come in batches from the event recorder, so the
+hot paths never wait on the store; a change made through this process is seen at once, one made
+elsewhere as soon as the objection registry hears of it (it is built with the cache's `clear`),
+at the latest within the cache time. Without a recorded grant — unknown subject, withdrawn,
+erased, store down — there is no per-recipient tracking; nor with an objection to email
+tracking or to marketing (marketing emails are marketing: an objection to it is absolute).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from gateway.consent.model import MARKETING
@@ -40,6 +41,50 @@ class Collection:
     shown: TextsShown = NOTHING_SHOWN  # the preferences page's texts, when it was shown
 
 
+class RecipientConsentCache:
+    """Recipients' choices as last read from the store, each for `seconds`; at most
+    `max_entries` (past it, everything goes at once: looked up afresh in one round trip).
+    `clear` empties it when another instance announces a change: a gateway builds the cache
+    first and hands `clear` to the objection registry, which hears those announcements."""
+
+    def __init__(self, seconds: float, max_entries: int = MAX_CACHED) -> None:
+        self.seconds, self.max_entries = seconds, max_entries
+        self._entries: dict[str, tuple[float, RecipientConsent | None]] = {}  # → (expires, choice)
+
+    def known(
+        self, subjects: Iterable[str], now: float
+    ) -> tuple[dict[str, RecipientConsent], list[str]]:
+        """The cached choices among `subjects` (one who never chose is left out) and the
+        subjects to look up: not cached, or no longer."""
+        found: dict[str, RecipientConsent] = {}
+        missing = []
+        for subject in set(subjects):
+            cached = self._entries.get(subject)
+            if cached is not None and cached[0] > now:
+                if cached[1] is not None:
+                    found[subject] = cached[1]
+            else:
+                missing.append(subject)
+        return found, missing
+
+    def keep(
+        self, subjects: Sequence[str], fetched: Mapping[str, RecipientConsent], now: float
+    ) -> None:
+        """What the store said of `subjects` (a subject it knows nothing of: no choice)."""
+        if len(self._entries) + len(subjects) > self.max_entries:
+            self._entries.clear()
+        expires = now + self.seconds
+        for subject in subjects:
+            self._entries[subject] = (expires, fetched.get(subject))
+
+    def forget(self, subject: str) -> None:
+        self._entries.pop(subject, None)
+
+    def clear(self) -> None:
+        """Another instance recorded a choice or an erasure: look everyone up afresh."""
+        self._entries.clear()
+
+
 class RecipientConsents:
     def __init__(
         self,
@@ -49,13 +94,16 @@ class RecipientConsents:
         email: EmailSection,
         clock: Callable[[], float] = time.time,
         objected: Callable[[str], frozenset[str]] = lambda subject: frozenset(),
+        cache: RecipientConsentCache | None = None,
     ) -> None:
+        """`cache`: one of its own unless given (a gateway's is emptied by the objection
+        registry when another instance announces a change)."""
         self.store, self.receipts, self.clock = store, receipts, clock
         self.policy, self.email = policy, email
         self.category = policy.email_category
         self.objected = objected  # `ObjectionRegistry.objected`: memory only
         self._blocking_objections = frozenset({policy.email_category, MARKETING})
-        self._cache: dict[str, tuple[float, RecipientConsent | None]] = {}
+        self.cache = RecipientConsentCache(email.consent_cache_seconds) if cache is None else cache
 
     async def state_of(self, subject: str) -> RecipientConsent | None:
         """The subject's current choice, or None if they never made one."""
@@ -78,31 +126,15 @@ class RecipientConsents:
 
     async def _lookup(self, subjects: Iterable[str]) -> dict[str, RecipientConsent]:
         now = self.clock()
-        found: dict[str, RecipientConsent] = {}
-        missing = []
-        for subject in set(subjects):
-            cached = self._cache.get(subject)
-            if cached is not None and cached[0] > now:
-                if cached[1] is not None:
-                    found[subject] = cached[1]
-            else:
-                missing.append(subject)
+        found, missing = self.cache.known(subjects, now)
         if missing:
             fetched = await self.store.email.recipient_consents(missing)
-            if len(self._cache) + len(missing) > MAX_CACHED:
-                self._cache.clear()
-            expires = now + self.email.consent_cache_seconds
-            for subject in missing:
-                self._cache[subject] = (expires, fetched.get(subject))
+            self.cache.keep(missing, fetched, now)
             found.update(fetched)
         return found
 
     def forget(self, subject: str) -> None:
-        self._cache.pop(subject, None)
-
-    def forget_all(self) -> None:
-        """Another instance recorded a choice or an erasure: look everyone up afresh."""
-        self._cache.clear()
+        self.cache.forget(subject)
 
     async def choose(self, subject: str, *, grant: bool, collection: Collection) -> Receipt:
         """Record a grant or a withdrawal: the choice first (so tracking follows it even if the

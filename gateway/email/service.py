@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from gateway.counting.counters import EventCounter
 from gateway.email.links import EmailSigner
-from gateway.email.recipients import RecipientConsents
+from gateway.email.recipients import RecipientConsentCache, RecipientConsents
 from gateway.email.recorder import EmailRecorder
 from gateway.email.tokens import EmailTokens
 from gateway.model.email_events import EventKind, Verdict
@@ -35,12 +35,15 @@ class EmailService:
         receipts: RecordsReceipts,
         counter: EventCounter,
         objected: Callable[[str], frozenset[str]] = lambda subject: frozenset(),
+        consents_cache: RecipientConsentCache | None = None,
         on_verdict: Callable[[EventKind, Verdict, int], None] = lambda kind, verdict, n: None,
         on_drop: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
     ) -> EmailService:
         tokens = EmailTokens(keys)
-        consents = RecipientConsents(store, receipts, policy, email, clock=clock, objected=objected)
+        consents = RecipientConsents(
+            store, receipts, policy, email, clock=clock, objected=objected, cache=consents_cache
+        )
         return cls(
             tokens=tokens,
             signer=EmailSigner(keys, public_url, email.target_hosts, tokens),
