@@ -13,15 +13,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from gateway.admin import figures
 from gateway.admin.form_figures import form_figures
 from gateway.admin.panels import Counts, Panel, Tile, Window
-from gateway.counting.counters import EventCounter
-from gateway.email.recorder import EmailRecorder
 from gateway.errors import StoreUnavailable
-from gateway.instances import InstanceHeartbeat
 from gateway.model.counts import (
     ConsentAction,
     ConsentCategory,
@@ -34,8 +31,6 @@ from gateway.model.counts import (
     PixelCount,
 )
 from gateway.model.receipts import Receipt
-from gateway.process_figures import ProcessFigures
-from gateway.store.archive.mover import ArchiveMover
 from gateway.store.base import Counts as StoredCounts
 from gateway.store.base import Receipts
 from gateway.store_health import StoreStatus
@@ -93,22 +88,65 @@ def period_of(text: str | None) -> int:
     return int(text) if text in {str(p) for p in PERIODS} else DEFAULT_PERIOD
 
 
+# What the dashboard reads of the parts that also hold the store or its shared state, and
+# nothing more: through these, the admin site reaches no receipt writer, right or lockout.
+
+
+class ProcessReadings(Protocol):
+    """The delivery queue's and the spool's state in this process (`ProcessFigures`)."""
+
+    def delivery_totals(self) -> dict[str, int]: ...
+
+    def delivery_report(self) -> dict[str, dict[str, float]]: ...
+
+    def spool_depth(self) -> int: ...
+
+
+class LostCounts(Protocol):
+    """The counts this process could not write (`EventCounter`)."""
+
+    @property
+    def lost(self) -> int: ...
+
+
+class DroppedEmailEvents(Protocol):
+    """The email events dropped at their bound in memory (`EmailRecorder`)."""
+
+    @property
+    def dropped(self) -> int: ...
+
+
+class LiveInstances(Protocol):
+    """This process's name and every live process's heartbeat (`InstanceHeartbeat`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def read(self) -> list[dict[str, Any]]: ...
+
+
+class ArchiveHealth(Protocol):
+    """Whether the archive answers, and its lag (`ArchiveMover`)."""
+
+    async def health(self, within: float) -> dict[str, object]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class DashboardSources:
     """What the dashboard reads, and nothing else (built once by `Gateway.build`): the store's
-    status (name, ping, usage), its counts and receipts — not the store, so nothing here
-    reaches rights, email records or shared state —, this process's figures and lost counts,
-    the instances' heartbeats, the archive's health, the vendors and categories to chart, and
-    the clock."""
+    status (name, ping, usage), its counts and receipts — not the store —, this process's
+    figures, lost counts and dropped email events, the instances' heartbeats, the archive's
+    health, the vendors and categories to chart, and the clock. Each is declared as what is
+    read of it, so none gives the admin site a way to rights, email records or shared state."""
 
     store_status: StoreStatus
     counts: StoredCounts
     receipts: Receipts
-    figures: ProcessFigures
-    counter: EventCounter
-    email_events: EmailRecorder
-    heartbeat: InstanceHeartbeat
-    archive_mover: ArchiveMover | None
+    figures: ProcessReadings
+    counter: LostCounts
+    email_events: DroppedEmailEvents
+    heartbeat: LiveInstances
+    archive_mover: ArchiveHealth | None
     vendors: tuple[str, ...]
     categories: tuple[str, ...]
     clock: Callable[[], float]

@@ -4,10 +4,12 @@ the admin site reaches no rights, email records or shared state through what it 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 
 import pytest
 
+from gateway.admin.dashboard import DashboardSources
 from gateway.errors import StoreUnavailable
 from gateway.runtime import Gateway
 from gateway.settings import Settings
@@ -42,3 +44,20 @@ async def test_the_status_pings_and_measures_the_store_it_was_made_of(
         await gateway.store.close()
     with pytest.raises(StoreUnavailable):  # the store it reads is that one: closed now
         await status.ping()
+
+
+def test_each_source_is_declared_as_what_the_dashboard_reads_of_it() -> None:
+    """The figures, heartbeat, recorder and archive mover hold the store or its shared state;
+    declared as protocols of what is read, they give typed code no way on (mypy refuses
+    `sources.heartbeat.store`)."""
+    declared = " ".join(str(annotation) for annotation in DashboardSources.__annotations__.values())
+    for holder in (
+        "Store",
+        "SharedState",
+        "ProcessFigures",
+        "EventCounter",
+        "EmailRecorder",
+        "InstanceHeartbeat",
+        "ArchiveMover",
+    ):
+        assert re.search(rf"\b{holder}\b", declared) is None, holder
