@@ -71,10 +71,9 @@ def presented_tokens(request: Request) -> tuple[str, ...]:
 
 class ConsentChoices:
     """What recording, withdrawing and reading back one's own choices use, and nothing else:
-    the consent policy, the network (client address, region, GPC), the rules (vendors and
-    their cookies), the codec, the registry of latest choices, the receipt ledger (writing)
-    and log (one's own, reading), erasure, the texts shown, and whether the cookie is
-    `Secure` (a site served over https)."""
+    the consent policy and network sections, the rules (vendors and their cookies), the codec,
+    the registry of latest choices, the receipt ledger and log (one's own), erasure, the texts
+    shown, and whether the cookie is `Secure` (a site on https)."""
 
     def __init__(
         self,
@@ -94,8 +93,7 @@ class ConsentChoices:
         self.policy, self.network, self.rules, self.codec = policy, network, rules, codec
         self.objections, self.receipts, self.receipt_log = objections, receipts, receipt_log
         self.rights, self.shown_texts, self.clock = rights, shown_texts, clock
-        self.cookie_secure = cookie_secure
-        self.vendors = refusable_vendors(rules)
+        self.cookie_secure, self.vendors = cookie_secure, refusable_vendors(rules)
         # Per choice (categories × refused known vendors), not per person: a few hundred at most.
         self._cookies_refused = lru_cache(maxsize=REFUSED_COOKIES_CACHE_SIZE)(
             self._cookies_refused_by
