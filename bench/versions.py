@@ -1,4 +1,4 @@
-"""`python -m bench.versions REV [ROUNDS]`: this checkout's hot routes against those of an earlier
+"""`python -m bench.versions REV [ROUNDS] [ROUTE...]`: this checkout's hot routes against those of an earlier
 commit, in one run on one machine, so "no hot route got slower" rests on a same-run figure and
 not on two runs of different days (the baseline alone moves ±20 % between days).
 
@@ -7,7 +7,9 @@ The earlier commit is checked out in a throwaway worktree and set up with its ow
 runs one (`serve --no-forwarder`, one worker, each on its own redis-server) next to the bare
 Starlette baseline. For every scenario each round measures bare, then the two gateways in
 alternating order, then bare again; a gateway's ratio uses the mean of the bare runs around it.
-The figure that answers the question is the median of `now ÷ then` over the rounds.
+The figure that answers the question is the median of `now ÷ then` over the rounds (each
+round's is printed too). ROUTE arguments keep the scenarios whose name starts with one of them
+(`/healthz`, `/o`, `GET /consent`…).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def start_old(bench: Bench, tree: Path, env: dict[str, str]) -> Server:
 def main() -> int:
     revision = sys.argv[1] if len(sys.argv) > 1 else "651a5a0"
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    wanted = tuple(sys.argv[3:])
     work = Path(tempfile.mkdtemp(prefix="cg-versions-"))
     bench = Bench(work)
     stores = [RedisServer(work / f"redis-{n}", extra=("--appendonly", "yes")) for n in (0, 1)]
@@ -74,25 +77,27 @@ def main() -> int:
         print(f"{revision} (then) against this checkout (now), {rounds} rounds of {SECONDS:.0f} s")
         print(f"{'route':<58} {'then':>6} {'now':>6} {'now ÷ then':>10}  errors", flush=True)
         for ours, theirs in pairs:
+            if wanted and not ours.name.startswith(wanted):
+                continue
             ratios: dict[str, list[float]] = {"now": [], "then": []}
             errors = 0
             for round_ in range(rounds):
-                order = [(now, ours), (then, theirs)]
+                order = [(now, ours, stores[0]), (then, theirs, stores[1])]
                 order = order if round_ % 2 == 0 else order[::-1]
-                for server, scenario in order:
+                for server, scenario, store in order:
                     before, _ = bench.measure(bare, pixel)
-                    result, _ = bench.measure(server, scenario)
+                    result, _ = bench.measure(server, scenario, store.port)
                     after, _ = bench.measure(bare, pixel)
                     ratios[server.name].append(result.rps / ((before.rps + after.rps) / 2))
                     errors += result.errors
                     time.sleep(scenario.settle)
             then_ratio = statistics.median(ratios["then"])
             now_ratio = statistics.median(ratios["now"])
-            change = statistics.median(
-                n / t for n, t in zip(ratios["now"], ratios["then"], strict=True)
-            )
+            changes = [n / t for n, t in zip(ratios["now"], ratios["then"], strict=True)]
+            each = " ".join(f"{c:.2f}" for c in changes)
             print(
-                f"{ours.name:<58} {then_ratio:>6.2f} {now_ratio:>6.2f} {change:>10.2f}  {errors}",
+                f"{ours.name:<58} {then_ratio:>6.2f} {now_ratio:>6.2f} "
+                f"{statistics.median(changes):>10.2f}  {errors}  (rounds: {each})",
                 flush=True,
             )
     finally:

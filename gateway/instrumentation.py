@@ -29,7 +29,7 @@ from time import perf_counter
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.endpoints.hot import HotRoute, HotRoutes, send_answer
+from gateway.endpoints.hot import HotRoutes
 from gateway.endpoints.origin import PASS, OriginPolicy, with_cors
 from gateway.logs import request_id
 from gateway.metrics import Metrics
@@ -59,47 +59,45 @@ class RequestInstrumentation:
             await self.app(scope, receive, send)
             return
         started = perf_counter()
-        incoming = b""
-        for name, value in scope["headers"]:
+        incoming = origin = None
+        for name, value in scope["headers"]:  # one pass, for the two this layer reads
             if name == b"x-request-id":
-                incoming = value
-                break
-        rid = request_id_of(incoming)
+                incoming = incoming or value
+            elif name == b"origin":
+                origin = origin or value
+        rid = request_id_of(incoming or b"")
         token = request_id.set(rid.decode())
         found = self.hot.find(scope) if self.hot is not None else None
         sent = [0]  # the status, once the answer has started
+        label = ""  # the route's template, once known
         try:
             if found is None:
                 await self.app(scope, receive, _observed(send, rid, sent))
             else:
                 route, rest = found
-                scope["route"] = route
-                await self._answer_hot(route, rest, scope, receive, send, rid, sent)
+                scope["route"], label = route, route.path
+                method = scope["method"]
+                verdict = (
+                    PASS
+                    if self.origin is None
+                    else self.origin.verdict(scope["path"], method, origin)
+                )
+                status, headers, body = verdict.answer or await route.answer(scope, receive, rest)
+                headers = [*headers, (b"x-request-id", rid)]
+                if verdict.cors is not None:
+                    headers = with_cors(headers, verdict.cors)
+                sent[0] = status
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send(
+                    {"type": "http.response.body", "body": b"" if method == "HEAD" else body}
+                )
         except Exception as error:
             label, observed = _route(scope), _observed(send, rid, sent)
             sent[0] = await fail(error, scope, label, rid.decode(), sent[0], observed)
         finally:
-            self.tally.request(_route(scope), scope["method"], sent[0], perf_counter() - started)
+            label = label or _route(scope)
+            self.tally.request(label, scope["method"], sent[0], perf_counter() - started)
             request_id.reset(token)
-
-    async def _answer_hot(
-        self,
-        route: HotRoute,
-        rest: str,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        rid: bytes,
-        sent: list[int],
-    ) -> None:
-        verdict = PASS if self.origin is None else self.origin.check(scope)
-        answer = verdict.answer or await route.answer(scope, receive, rest)
-        extra = [(b"x-request-id", rid)]
-        if verdict.cors is not None:
-            status, headers, body = answer
-            answer = status, with_cors(headers, verdict.cors), body
-        sent[0] = answer[0]
-        await send_answer(send, scope["method"], answer, extra)
 
 
 def _observed(send: Send, rid: bytes, sent: list[int]) -> Send:

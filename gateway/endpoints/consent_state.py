@@ -1,9 +1,9 @@
 """`GET /consent`: the caller's current consent, the policy revision and the categories — a
 hot route (`HotRoute`, pure ASGI), asked on every page view by the banner.
 
-The answer's JSON is kept per consent (`ConsentState.body`, an LRU of `BODY_CACHE_SIZE`
-entries): its key is the verified consent, read from the cookie's value by the codec (whose
-own cache is keyed by that value), never a raw Cookie header.
+The answer (its JSON and headers) is kept per consent (`ConsentState.answer`, an LRU of
+`BODY_CACHE_SIZE` entries): its key is the verified consent, read from the cookie's value by the
+codec (whose own cache is keyed by that value), never a raw Cookie header.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from gateway.endpoints.answers import Answer, raw_headers
 from gateway.endpoints.consent import consent_answer
 from gateway.endpoints.hot import HotRoute
 from gateway.objection_registry import ObjectionRegistry
-from gateway.visitors.headers import read_decision_headers
+from gateway.visitors.headers import presented_tokens
 
 BODY_CACHE_SIZE = 4096  # consents; a body is a few hundred bytes
 _PRIVATE_JSON = raw_headers(
@@ -50,8 +50,8 @@ class ConsentState:
         self.policy_revision = policy_revision
         self.categories = categories
         # Per instance: a module-level cache would outlive the app and its settings.
-        self.body: Callable[[Consent | None], bytes] = lru_cache(maxsize=BODY_CACHE_SIZE)(
-            self._body
+        self.answer: Callable[[Consent | None], Answer] = lru_cache(maxsize=BODY_CACHE_SIZE)(
+            self._answer
         )
 
     def route(self) -> HotRoute:
@@ -59,9 +59,7 @@ class ConsentState:
         return HotRoute("/consent", self.read_consent, hands_on=True)
 
     async def read_consent(self, scope: Scope, receive: Receive, rest: str) -> Answer:
-        tokens = read_decision_headers(scope["headers"], None).consent_tokens
-        body = self.body(self.current(tokens))
-        return 200, [*_PRIVATE_JSON, (b"content-length", str(len(body)).encode())], body
+        return self.answer(self.current(presented_tokens(scope["headers"])))
 
     def current(self, tokens: tuple[str, ...]) -> Consent | None:
         """The consent in `tokens` if it is valid, of the current policy revision and not
@@ -83,5 +81,6 @@ class ConsentState:
             categories=list(self.categories),
         )
 
-    def _body(self, consent: Consent | None) -> bytes:
-        return msgspec.json.encode(self.state(consent))
+    def _answer(self, consent: Consent | None) -> Answer:
+        body = msgspec.json.encode(self.state(consent))
+        return 200, [*_PRIVATE_JSON, (b"content-length", str(len(body)).encode())], body

@@ -110,13 +110,20 @@ class OriginPolicy:
     def check(self, scope: Scope) -> Verdict:
         if not scope["path"].startswith(self.paths):
             return PASS
-        origin = _origin(scope)
-        if origin is None or origin == self.own_origin:
+        return self.verdict(scope["path"], scope["method"], _origin(scope))
+
+    def verdict(self, path: str, method: str, sent: bytes | None) -> Verdict:
+        """The verdict on a request for `path` whose `Origin` header is `sent` (None: none),
+        for a caller that has read the headers already (the request context)."""
+        if sent is None or not path.startswith(self.paths):
+            return PASS
+        origin = sent.decode("latin-1")
+        if origin == self.own_origin:
             return PASS
         if origin not in self.cross_origins:
             self.refusals(origin)
             return Verdict(answer=_FORBIDDEN)
-        if scope["method"] == "OPTIONS":
+        if method == "OPTIONS":
             return Verdict(answer=_preflight(origin))
         return Verdict(cors=[(b"access-control-allow-origin", origin.encode("latin-1"))])
 
@@ -159,10 +166,10 @@ class OriginGuard:
         await self.app(scope, receive, send_with_cors)
 
 
-def _origin(scope: Scope) -> str | None:
+def _origin(scope: Scope) -> bytes | None:
     for name, value in scope["headers"]:
         if name == b"origin":
-            return str(value.decode("latin-1"))
+            return bytes(value)
     return None
 
 

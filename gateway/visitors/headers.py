@@ -108,6 +108,22 @@ def read_decision_headers(
     )
 
 
+def presented_tokens(raw: Iterable[tuple[bytes, bytes]]) -> tuple[str, ...]:
+    """`read_decision_headers(raw, …).consent_tokens`, reading only the Cookie and
+    Authorization headers (`GET /consent` needs nothing else): the same values, the same
+    answer to a header sent twice."""
+    cookies: list[str] = []
+    authorization: bytes | None = None
+    for name, value in raw:
+        if name == b"cookie":
+            cookies.append(value.decode("latin-1"))
+        elif name == b"authorization":
+            if authorization is not None:
+                return ()  # two: which one speaks for the person? Neither, nor the cookie.
+            authorization = value
+    return _tokens(authorization, None, cookies)
+
+
 def _tokens(
     authorization: bytes | None, cookie: bytes | None, cookies: list[str] | None = None
 ) -> tuple[str, ...]:

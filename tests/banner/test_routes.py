@@ -21,6 +21,7 @@ from gateway.banner.routes import (
     script_json,
     split_config,
 )
+from gateway.endpoints.assets import BROWSER_ENCODINGS, served_gzipped
 from gateway.errors import ConfigError
 from tests.banner.vendors import SHIPPED_VENDORS
 
@@ -215,6 +216,13 @@ async def test_etags_agree_across_instances() -> None:
 )
 def test_accepts_gzip(header: str, expected: bool) -> None:
     assert accepts_gzip(header) is expected
+
+
+@pytest.mark.parametrize("header", [*BROWSER_ENCODINGS, "br, gzip", "GZIP, br", " x-gzip ", "br"])
+def test_the_assets_route_reads_accept_encoding_as_the_parser_does(header: str | bytes) -> None:
+    """The hot route's table and its quick split agree with the parser on every spelling."""
+    raw = header if isinstance(header, bytes) else header.encode()
+    assert served_gzipped(raw) is accepts_gzip(raw.decode("latin-1"))
 
 
 @pytest.mark.parametrize(

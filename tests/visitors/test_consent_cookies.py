@@ -4,8 +4,10 @@ cases where a scan by hand can go wrong."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from gateway.visitors.headers import consent_cookies
+from gateway.visitors.headers import consent_cookies, presented_tokens, read_decision_headers
 
 
 @pytest.mark.parametrize(
@@ -32,3 +34,27 @@ from gateway.visitors.headers import consent_cookies
 )
 def test_consent_cookie_values(headers: list[str], values: tuple[str, ...]) -> None:
     assert consent_cookies(headers) == values
+
+
+_HEADER_NAMES = st.sampled_from(
+    [b"cookie", b"authorization", b"user-agent", b"x-forwarded-for", b"sec-gpc", b"accept"]
+)
+_HEADER_VALUES = st.sampled_from(
+    [
+        b"cg_consent=a",
+        b"x=1; cg_consent=b",
+        b"cg_consent=a; cg_consent=c",
+        b"Consent app-token",
+        b"Bearer other",
+        b"Consent ",
+        b"",
+        b"1",
+    ]
+)
+
+
+@given(st.lists(st.tuples(_HEADER_NAMES, _HEADER_VALUES), max_size=6))
+def test_get_consent_reads_the_tokens_a_decision_reads(raw: list[tuple[bytes, bytes]]) -> None:
+    """`GET /consent` reads only two headers; it reads them as every decision does, whatever
+    else is sent and however often."""
+    assert presented_tokens(raw) == read_decision_headers(raw, None).consent_tokens
