@@ -287,7 +287,7 @@ def _gateway_handles(source: str) -> list[int]:
     tests and benches build it themselves)."""
     try:
         tree = ast.parse(source)
-    except SyntaxError:  # a doctest example that is not a statement on its own
+    except SyntaxError:  # a doctest example Python cannot parse alone (a top-level `await`)
         return [1] if "state.gateway" in source else []
     lines = [
         node.lineno
@@ -325,6 +325,8 @@ def test_the_handle_check_sees_a_set_a_read_and_a_doctest() -> None:
     assert _gateway_handles("def f(request):\n    return request.app.state.gateway.store\n") == [2]
     doctest_read = '"""Parts.\n\n>>> app.state.gateway.store.name\n\'sqlite\'\n"""\n'
     assert _gateway_handles(doctest_read) == [3]
+    awaited = '"""Parts.\n\n>>> await app.state.gateway.store.open()\n"""\n'  # not a module
+    assert _gateway_handles(awaited) == [3]
     assert _gateway_handles("app.state.other = 1\ngateway.state\nstate.gateway\n") == []
 
 
