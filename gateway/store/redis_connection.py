@@ -28,18 +28,12 @@ from gateway.store.redis_sentinel import sentinel_address, sentinel_client
 from gateway.store.store_settings import StoreSettings
 
 # What a Redis call raises when the server or the path to it fails: the client's own errors,
-# the socket's, uvloop's RuntimeError for a transport closed under the client mid-call (seen
-# during a Sentinel failover), and the AttributeError/TypeError redis-py 8.1 lets out when a
-# connection's writer is gone under a write (redis/redis-py#4287: seen on a Cluster connection
-# whose handshake timed out on a loaded machine). Each means "the store did not answer"
-# (`StoreUnavailable`): receipts spool, tracking fails closed — never a 500.
-REDIS_FAULTS: tuple[type[BaseException], ...] = (
-    RedisError,
-    OSError,
-    RuntimeError,
-    AttributeError,
-    TypeError,
-)
+# the socket's, and uvloop's RuntimeError for a transport closed under the client mid-call
+# (seen during a Sentinel failover). Each means "the store did not answer"
+# (`StoreUnavailable`): receipts spool, tracking fails closed — never a 500. (redis-py 8.1 let
+# an AttributeError/TypeError out of a write on a connection whose writer was gone,
+# redis/redis-py#4287; 8.2.0, pinned, raises its ConnectionError.)
+REDIS_FAULTS: tuple[type[BaseException], ...] = (RedisError, OSError, RuntimeError)
 REPLICAS_CHECK_SECONDS = 1.0  # how often a Sentinel primary is asked how many replicas it has
 
 Client: TypeAlias = "Redis | RedisCluster"

@@ -48,9 +48,7 @@ def sentinel_client(url: str, timeout: float) -> Redis:
     sentinels, service, db = sentinel_address(url)
     parts = urlsplit(url)
     password = unquote(parts.password) if parts.password else None
-    watcher = Sentinel(  # type: ignore[no-untyped-call]
-        sentinels, socket_timeout=timeout, socket_connect_timeout=timeout
-    )
+    watcher = Sentinel(sentinels, socket_timeout=timeout, socket_connect_timeout=timeout)
     client: Redis = watcher.master_for(
         service,
         db=db,
