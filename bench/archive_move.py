@@ -22,7 +22,8 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from gateway.app import create_app
+from gateway.app import app_for
+from gateway.runtime import Gateway
 from gateway.settings import from_keys
 from gateway.store.archive.mover import ArchiveMover
 from gateway.store.archive.store import ArchivedRedisStore
@@ -83,11 +84,12 @@ async def main() -> None:
             allowed_origins=(SITE,),
             vendors=("ga4",),
         )
-        app = create_app(settings)
-        store = app.state.gateway.store
+        gateway = Gateway.build(settings)
+        store = gateway.store
         assert isinstance(store, ArchivedRedisStore)
-        async with serving(app) as http:
-            await app.state.gateway.archive_mover.close()  # the bench's own mover, timed
+        assert gateway.archive_mover is not None  # the settings name an archive
+        async with serving(app_for(gateway)) as http:
+            await gateway.archive_mover.close()  # the bench's own mover, timed
             await _measure(store, postgres.url, redis.port, http)
 
 

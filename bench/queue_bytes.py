@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import redis
 
-from gateway.app import create_app
+from gateway.app import app_for
+from gateway.runtime import Gateway
 from gateway.settings import Settings, from_keys
 from tests.servers import RedisServer
 
@@ -37,7 +38,8 @@ SHAPES = {
 
 
 async def measure(settings: Settings, port: int) -> None:
-    app = create_app(settings)
+    gateway = Gateway.build(settings)
+    app = app_for(gateway)
     client = redis.Redis(port=port)
     headers = {"User-Agent": CHROME, "Content-Type": "text/plain"}
     async with app.router.lifespan_context(app):
@@ -58,7 +60,7 @@ async def measure(settings: Settings, port: int) -> None:
                         method, f"/t/ga4/g/collect?{query}", content=body, headers=headers
                     )
                     statuses.add(reply.status_code)
-                await app.state.gateway.appender.flush()
+                await gateway.appender.flush()
                 key = "cg:hits:{hits.ga4.0}"
                 entries = int(client.xlen(key))
                 usage = int(client.memory_usage(key, samples=0) or 0)

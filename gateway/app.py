@@ -1,10 +1,16 @@
-"""The application factory: `create_app(settings)` builds a gateway; nothing happens at import.
+"""The application factory: `create_app(settings)` builds a gateway and composes its routes;
+nothing happens at import. `app_for(gateway)` composes them from a gateway the caller built
+(tests and benches, which look inside it): the app keeps no handle to it.
 
 >>> from pathlib import Path
 >>> from gateway.settings import from_keys
->>> app = create_app(from_keys(secret_keys=("s" * 32,), rules=Path(__file__).parents[1] / "tag_rules"))
->>> app.state.gateway.store.name  # built, not opened: the lifespan opens it
+>>> settings = from_keys(secret_keys=("s" * 32,), rules=Path(__file__).parents[1] / "tag_rules")
+>>> app = create_app(settings)  # what `consent-gateway serve` runs
+>>> gateway = Gateway.build(settings)  # or build the parts first, to look inside them
+>>> gateway.store.name  # built, not opened: the lifespan of `app_for(gateway)` opens it
 'sqlite'
+>>> isinstance(app_for(gateway), GatewayApp)
+True
 """
 
 from __future__ import annotations
@@ -64,7 +70,13 @@ class GatewayApp(Starlette):
 def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> GatewayApp:
     """A gateway for `settings`; raises `ConfigError` (one line) for a bad config or rule file.
     `clock` dates what the gateway records (tests pass their own)."""
-    gateway = Gateway.build(settings, clock)
+    return app_for(Gateway.build(settings, clock))
+
+
+def app_for(gateway: Gateway) -> GatewayApp:
+    """The app serving `gateway`: each route given only the parts it uses, the lifespan
+    running the gateway (one app per gateway)."""
+    settings = gateway.settings
     assets = banner_assets(gateway.banner_config)
 
     @asynccontextmanager
@@ -163,7 +175,6 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         lifespan=lifespan,
     )
     _serve_trailing_slashes_in_place(app.router)
-    app.state.gateway = gateway  # for tests and benches to look inside; no route reads it
     if settings.site.demo:
         from gateway.demo.routes import demo_routes  # only a demo gateway loads the demo
 

@@ -1,5 +1,5 @@
-"""The running gateway's parts, built once from the settings; `create_app` hands each route
-factory the few parts it uses."""
+"""The running gateway's parts, built once from the settings; `app_for` (`gateway.app`) hands
+each route factory the few parts it uses."""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ import pytest
 import redis
 from starlette.applications import Starlette
 
-from gateway.app import create_app
+from gateway.app import app_for, create_app
+from gateway.runtime import Gateway
 from gateway.settings import Settings, from_keys
 from gateway.store import Store, open_store
 from tests.isolation import own_state_folder, pytest_runtest_call  # noqa: F401 (fixture, hook)
@@ -103,10 +104,10 @@ async def serving(
             yield client
 
 
-async def first_read(app: Starlette, seconds: float = 15.0) -> None:
-    """Until the app has read objections and choices from the store once, it fails closed
+async def first_read(gateway: Gateway, seconds: float = 15.0) -> None:
+    """Until the gateway has read objections and choices from the store once, it fails closed
     (every subject objects): tests that count forwarded hits wait for that first read."""
-    registry = app.state.gateway.objections
+    registry = gateway.objections
     deadline = asyncio.get_running_loop().time() + seconds
     while not registry.loaded and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.02)
@@ -129,11 +130,10 @@ def vendor() -> Iterator[StandInVendor]:
 
 
 @pytest.fixture
-async def http(
-    vendor: StandInVendor, make_settings, tmp_path: Path
-) -> AsyncIterator[httpx.AsyncClient]:
+def gateway(vendor: StandInVendor, make_settings, tmp_path: Path) -> Gateway:
+    """The gateway `http` serves (the same one within a test), for tests to look inside."""
     rules = rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", vendor.origin)
-    app = create_app(
+    return Gateway.build(
         make_settings(
             rules=rules,
             allow_insecure_upstreams=True,
@@ -141,6 +141,9 @@ async def http(
             geo_header="CF-IPCountry",
         )
     )
-    async with serving(app, client_ip="198.51.100.77") as client:
-        client.app = app  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def http(gateway: Gateway) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(app_for(gateway), client_ip="198.51.100.77") as client:
         yield client

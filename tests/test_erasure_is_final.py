@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from gateway.app import create_app
+from gateway.app import app_for
 from gateway.runtime import Gateway
 from gateway.settings import Settings
 from tests.conftest import SITE, first_read, serving
@@ -50,10 +50,10 @@ async def two_instances(
                 admin_token_hashes=(hashlib.sha256(ADMIN.encode()).hexdigest(),),
                 spool_replay_seconds=3600,  # replayed by the test, when it says so
             )
-            app = create_app(settings)
-            http = await stack.enter_async_context(serving(app))
-            await first_read(app)  # until then every subject objects (fail closed)
-            instances.append(Instance(http, app.state.gateway))
+            gateway = Gateway.build(settings)
+            http = await stack.enter_async_context(serving(app_for(gateway)))
+            await first_read(gateway)  # until then every subject objects (fail closed)
+            instances.append(Instance(http, gateway))
         yield instances[0], instances[1]
 
 

@@ -13,6 +13,7 @@ cycle, and `gateway.model` imports nothing of the rest.
 from __future__ import annotations
 
 import ast
+import doctest
 import graphlib
 import itertools
 from collections.abc import Iterable
@@ -275,10 +276,58 @@ def test_no_route_reaches_into_the_app_state() -> None:
     found = [
         f"{path.relative_to(PACKAGE.parent)}:{line}"
         for path in sorted(PACKAGE.rglob("*.py"))
-        if path != PACKAGE / "app.py"  # where the handle for tests is set
         for line in _state_reads(path.read_text())
     ]
     assert found == []
+
+
+def _gateway_handles(source: str) -> list[int]:
+    """Lines setting or reading `….state.gateway`, in code or in a doctest: the app keeps no
+    handle to its gateway (`create_app` builds it and composes the routes with `app_for`;
+    tests and benches build it themselves)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # a doctest example Python cannot parse alone (a top-level `await`)
+        return [1] if "state.gateway" in source else []
+    lines = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr == "gateway"
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "state"
+    ]
+    parser = doctest.DocTestParser()
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        docstring = ast.get_docstring(node, clean=False)
+        if docstring is None:
+            continue
+        start = node.body[0].lineno
+        for example in parser.get_examples(docstring):
+            if _gateway_handles(example.source):
+                lines.append(start + example.lineno)
+    return sorted(lines)
+
+
+def test_nothing_in_the_gateway_keeps_a_handle_to_it_in_the_app_state() -> None:
+    found = [
+        f"{path.relative_to(PACKAGE.parent)}:{line}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for line in _gateway_handles(path.read_text())
+    ]
+    assert found == []
+
+
+def test_the_handle_check_sees_a_set_a_read_and_a_doctest() -> None:
+    assert _gateway_handles("app.state.gateway = gateway\n") == [1]
+    assert _gateway_handles("def f(request):\n    return request.app.state.gateway.store\n") == [2]
+    doctest_read = '"""Parts.\n\n>>> app.state.gateway.store.name\n\'sqlite\'\n"""\n'
+    assert _gateway_handles(doctest_read) == [3]
+    awaited = '"""Parts.\n\n>>> await app.state.gateway.store.open()\n"""\n'  # not a module
+    assert _gateway_handles(awaited) == [3]
+    assert _gateway_handles("app.state.other = 1\ngateway.state\nstate.gateway\n") == []
 
 
 def test_the_state_check_sees_a_read_through_the_request() -> None:

@@ -7,8 +7,9 @@ import logging
 
 import pytest
 
-from gateway.app import create_app
+from gateway.app import app_for, create_app
 from gateway.logs import JSONFormatter, RequestIdFilter
+from gateway.runtime import Gateway
 from tests.conftest import SITE, serving
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -120,8 +121,9 @@ async def test_an_unexpected_error_is_a_json_500_logged_with_its_request_id(
 
 
 async def test_email_events_past_the_memory_limit_are_dropped_and_counted(make_settings) -> None:
-    app = create_app(make_settings())
-    email = app.state.gateway.email
+    gateway = Gateway.build(make_settings())
+    app = app_for(gateway)
+    email = gateway.email
     opened = email.signer.message(campaign="spring", recipient="esp-1", sent_at=0).open_url
     path = "/o/" + opened.rsplit("/o/", 1)[1]
     async with serving(app, client_ip="10.0.0.5") as http:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from gateway.app import create_app
+from gateway.app import app_for
 from gateway.errors import ConfigError
 from gateway.retention import PeriodicPurge
 from gateway.runtime import Gateway
@@ -53,9 +53,9 @@ async def test_the_gateway_purges_in_the_background_from_start(
     await seed.receipts.add_receipts([expired, kept])
     await seed.close()
 
-    app = create_app(settings)
+    gateway = Gateway.build(settings)
+    app = app_for(gateway)
     async with serving(app):
-        gateway: Gateway = app.state.gateway
         deadline = time.monotonic() + 10
         while gateway.retention.last_run is None and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
@@ -68,9 +68,9 @@ async def test_no_in_process_purge_when_the_interval_is_zero(
 ) -> None:
     settings = make_settings(purge_interval_seconds=0)
     expired = receipt("subject-expired-aaaaaa", at=round(time.time() - 1900 * DAY, 3))
-    app = create_app(settings)
+    gateway = Gateway.build(settings)
+    app = app_for(gateway)
     async with serving(app):
-        gateway: Gateway = app.state.gateway
         await gateway.store.receipts.add_receipts([expired])
         await asyncio.sleep(0)  # any started task would have had its turn
         assert gateway.retention.last_run is None

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from gateway.app import create_app
+from gateway.app import app_for
+from gateway.runtime import Gateway
 from gateway.settings import Settings
 from tests.admin.html_reading import log_in
 from tests.clocks import SteadyClock
@@ -26,9 +27,14 @@ def clock() -> SteadyClock:
 
 
 @pytest.fixture
-def app(make_settings: Callable[..., Settings], clock: SteadyClock) -> Starlette:
+def gateway(make_settings: Callable[..., Settings], clock: SteadyClock) -> Gateway:
     settings = make_settings(admin_token_hashes=(ADMIN_HASH,), public_url=ORIGIN)
-    return create_app(settings, clock=clock)
+    return Gateway.build(settings, clock)
+
+
+@pytest.fixture
+def app(gateway: Gateway) -> Starlette:
+    return app_for(gateway)
 
 
 @pytest.fixture

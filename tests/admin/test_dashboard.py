@@ -54,15 +54,14 @@ def serving_again(app: Starlette) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url=ORIGIN)
 
 
-async def settle(app: Starlette) -> None:
+async def settle(gateway: Gateway) -> None:
     """Write what the gateway holds in memory (email events, counts), as its timers would."""
-    gateway: Gateway = app.state.gateway
     await gateway.email.recorder.flush(settle=False)
     await gateway.counter.flush()
 
 
 async def test_the_dashboard_shows_the_counters_of_real_traffic(
-    app: Starlette, admin: httpx.AsyncClient, clock: SteadyClock
+    app: Starlette, gateway: Gateway, admin: httpx.AsyncClient, clock: SteadyClock
 ) -> None:
     for body in ({"action": "accept_all"}, {"action": "accept_all"}, {"action": "reject_all"}):
         await choose(app, body)
@@ -74,7 +73,6 @@ async def test_the_dashboard_shows_the_counters_of_real_traffic(
     for vendor in ("ga4", "ga4", "meta_pixel", "plausible"):
         hit = await admin.get(f"/t/{vendor}?v=2&en=page_view", headers={"User-Agent": CHROME})
         outcomes[vendor, hit.headers["x-consent-decision"].split(";")[0]] += 1
-    gateway: Gateway = app.state.gateway
     links = gateway.email.signer.sign(
         campaign="spring",
         recipient="esp-1",
@@ -84,7 +82,7 @@ async def test_the_dashboard_shows_the_counters_of_real_traffic(
     open_path = urlsplit(links.open_url).path
     await admin.get(open_path, headers={"User-Agent": CHROME})
     await admin.get(open_path, headers={"User-Agent": GMAIL_PROXY})
-    await settle(app)
+    await settle(gateway)
 
     page = (await admin.get("/admin")).text
     assert tile(page, "choices") == "5"  # 3 accept all, 1 custom, 1 reject all
@@ -117,11 +115,13 @@ async def test_the_dashboard_shows_the_counters_of_real_traffic(
     assert len(latest) == 7
 
 
-async def test_the_numbers_move_with_more_traffic(app: Starlette, admin: httpx.AsyncClient) -> None:
-    await settle(app)
+async def test_the_numbers_move_with_more_traffic(
+    app: Starlette, gateway: Gateway, admin: httpx.AsyncClient
+) -> None:
+    await settle(gateway)
     before = tile((await admin.get("/admin")).text, "choices")
     await choose(app, {"action": "reject_all"})
-    await settle(app)
+    await settle(gateway)
     page = (await admin.get("/admin?days=7")).text
     assert (before, tile(page, "choices")) == ("0", "1")
     assert '<a href="/admin?days=7" aria-current="page">7 days</a>' in page

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from gateway.admin.form_figures import form_figures
-from gateway.app import create_app
+from gateway.app import app_for
 from gateway.model.counts import FormEvent, FormRefusal
+from gateway.runtime import Gateway
 from gateway.settings import Settings
 from tests.admin.conftest import ADMIN, ADMIN_HASH, ORIGIN
 from tests.admin.html_reading import log_in, row, tables
@@ -48,7 +49,8 @@ async def test_the_dashboard_counts_real_submissions_confirmations_and_unsubscri
             mail_from="news@example.com",
             allow_insecure_upstreams=True,
         )
-        app = create_app(settings, clock=SteadyClock())
+        gateway = Gateway.build(settings, SteadyClock())
+        app = app_for(gateway)
         async with serving(app) as http:
             for address in ("a@example.com", "b@example.com"):
                 sent = await http.post(
@@ -63,7 +65,6 @@ async def test_the_dashboard_counts_real_submissions_confirmations_and_unsubscri
             first = (await smtp.inbox.wait_for(2))[0]
             confirm = urlsplit(link_in(first, ORIGIN + "/f/")).path
             assert (await http.post(confirm)).status_code == 200
-            gateway = app.state.gateway
             subject = subject_of("a@example.com")
             one_click = gateway.forms.unsubscribe_headers(subject)["List-Unsubscribe"]
             await http.post(

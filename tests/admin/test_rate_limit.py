@@ -12,7 +12,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 
 from gateway.admin_auth import FailedAdminAttempts
-from gateway.app import create_app
+from gateway.app import app_for
+from gateway.runtime import Gateway
 from gateway.settings import Settings
 from tests.conftest import serving
 
@@ -78,8 +79,9 @@ def test_the_client_is_its_network_seen_through_trusted_proxies_only(
 
 @pytest.fixture
 def app(make_settings: Callable[..., Settings]) -> Starlette:
-    app = create_app(make_settings(admin_token_hashes=(HASH,)))
-    attempts: FailedAdminAttempts = app.state.gateway.admin_attempts  # the API's and the login's
+    gateway = Gateway.build(make_settings(admin_token_hashes=(HASH,)))
+    app = app_for(gateway)
+    attempts = gateway.admin_attempts  # the API's and the login's
     attempts.burst, attempts.refill_seconds = 3, 60
     return app
 

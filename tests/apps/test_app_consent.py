@@ -23,10 +23,6 @@ GA4 = "/t/ga4?v=2&tid=G-TEST123&cid=555.666&en=page_view"
 META = "/t/meta_pixel?id=1234&ev=PageView"
 
 
-def gateway_of(http: httpx.AsyncClient) -> Gateway:
-    return http.app.state.gateway  # type: ignore[attr-defined]
-
-
 async def choose(http: httpx.AsyncClient, agent: str = IOS_APP, **body: Any) -> dict[str, Any]:
     response = await http.post("/consent", json={"app": APP, **body}, headers={"User-Agent": agent})
     assert response.status_code == 200, response.text
@@ -39,9 +35,9 @@ def bearing(token: str, agent: str = IOS_APP) -> dict[str, str]:
     return {"Authorization": f"Consent {token}", "User-Agent": agent}
 
 
-async def stored_receipts(http: httpx.AsyncClient, subject: str) -> list[Receipt]:
+async def stored_receipts(gateway: Gateway, subject: str) -> list[Receipt]:
     # POST /consent answers once its receipt is durable: no waiting here.
-    return await gateway_of(http).store.receipts.subject_receipts(subject)
+    return await gateway.store.receipts.subject_receipts(subject)
 
 
 async def arrived(vendor: StandInVendor, count: int, seconds: float = 10.0) -> list[Any]:
@@ -51,11 +47,11 @@ async def arrived(vendor: StandInVendor, count: int, seconds: float = 10.0) -> l
     return vendor.received
 
 
-async def test_an_app_choice_answers_with_the_token_and_records_the_app(http) -> None:
+async def test_an_app_choice_answers_with_the_token_and_records_the_app(http, gateway) -> None:
     answer = await choose(http, granted=["analytics"])
     assert answer["expires_in"] == 180 * 86400
     assert answer["consent"]["granted"] == ["analytics", "necessary"]
-    [receipt] = await stored_receipts(http, answer["consent"]["id"])
+    [receipt] = await stored_receipts(gateway, answer["consent"]["id"])
     assert receipt.collection_point == "app://com.example.shop/Onboarding"
     assert (receipt.browser, receipt.os, receipt.device) == ("ShopApp", "iOS", "mobile")
     assert receipt.action == "custom"
@@ -91,7 +87,7 @@ async def test_a_token_of_another_revision_is_no_consent(http, make_settings, tm
         assert (await other.get("/consent", headers=bearing(token))).json()["consent"] is None
 
 
-async def test_a_returning_app_keeps_its_id_and_withdraws_with_the_header(http) -> None:
+async def test_a_returning_app_keeps_its_id_and_withdraws_with_the_header(http, gateway) -> None:
     first = await choose(http, action="accept_all")
     again = await http.post(
         "/consent", json={"app": APP, "action": "reject_all"}, headers=bearing(first["token"])
@@ -100,15 +96,15 @@ async def test_a_returning_app_keeps_its_id_and_withdraws_with_the_header(http) 
     withdrawn = await http.delete("/consent", headers=bearing(again.json()["token"]))
     assert withdrawn.status_code == 200
     assert withdrawn.json()["receipt_id"]
-    actions = [r.action for r in await stored_receipts(http, first["consent"]["id"])]
+    actions = [r.action for r in await stored_receipts(gateway, first["consent"]["id"])]
     assert actions == ["accept_all", "reject_all", "withdraw"]
 
 
-async def test_an_app_erases_itself_with_the_header(http) -> None:
+async def test_an_app_erases_itself_with_the_header(http, gateway) -> None:
     answer = await choose(http, action="accept_all")
     erased = await http.delete("/consent?erase=1", headers=bearing(answer["token"]))
     assert erased.json()["erased"] is not None
-    assert await stored_receipts(http, answer["consent"]["id"]) == []
+    assert await stored_receipts(gateway, answer["consent"]["id"]) == []
     # the erased token no longer counts anywhere
     assert (await http.get("/consent", headers=bearing(answer["token"]))).json()["consent"] is None
 

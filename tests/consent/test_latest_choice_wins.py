@@ -8,15 +8,16 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
-from starlette.applications import Starlette
 
-from gateway.app import create_app
+from gateway.app import app_for
 from gateway.consent.objections import Objection
+from gateway.runtime import Gateway
 from tests.conftest import REPO, SITE, first_read, serving
 from tests.delivery.waiting import drained
-from tests.tracking.test_pixel_proxy import BROWSER, GA4_HIT, gateway_of
+from tests.tracking.test_pixel_proxy import BROWSER, GA4_HIT
 from tests.vendors import StandInVendor, rules_pointing_at
 
 CHOOSING = {"Origin": SITE, **BROWSER}
@@ -43,7 +44,7 @@ def decision(response: httpx.Response) -> str:
 
 
 async def test_an_old_cookie_replayed_after_a_narrower_choice_reads_as_that_choice(
-    http, vendor: StandInVendor
+    http, gateway, vendor: StandInVendor
 ) -> None:
     everything = await choose(http, {"action": "accept_all"})
     await choose(http, {"granted": ["analytics"]})  # the same visitor, later, in another tab
@@ -61,7 +62,7 @@ async def test_an_old_cookie_replayed_after_a_narrower_choice_reads_as_that_choi
     assert decision(await http.get(META, headers=with_cookie(everything))) == (
         "block; reason=denied"
     )
-    await drained(gateway_of(http))
+    await drained(gateway)
     sent = [dict(hit.query) for hit in vendor.received]
     assert [query["gcs"] for query in sent] == ["G101", "G101"]  # analytics only, no ads
     state = (await http.get("/consent", headers=with_cookie(everything))).json()["consent"]
@@ -70,7 +71,7 @@ async def test_an_old_cookie_replayed_after_a_narrower_choice_reads_as_that_choi
 
 
 async def test_an_app_token_replayed_after_withdrawal_sends_nothing_to_anyone(
-    http, vendor: StandInVendor
+    http, gateway, vendor: StandInVendor
 ) -> None:
     app = {"User-Agent": IOS_APP}
     token = await choose(http, {"action": "accept_all", "app": APP}, **app)
@@ -84,14 +85,14 @@ async def test_an_app_token_replayed_after_withdrawal_sends_nothing_to_anyone(
     ga4 = await http.get(GA4_HIT, headers=bearing)
     assert decision(ga4) == "anonymous; reason=denied"
     assert (await http.get("/consent", headers=bearing)).json()["consent"] is None
-    await drained(gateway_of(http))
+    await drained(gateway)
     (ping,) = vendor.received  # the anonymous statistics ping only
     assert dict(ping.query)["gcs"] == "G100"
     assert not {"cid", "advertiser_id"} & {name for name, _ in ping.query}
 
 
 async def test_an_app_narrowing_its_choice_stops_the_advertising_id_from_its_old_token(
-    http, vendor: StandInVendor
+    http, gateway, vendor: StandInVendor
 ) -> None:
     app = {"User-Agent": IOS_APP, "App-Tracking": "authorized"}
     old = await choose(http, {"action": "accept_all", "app": APP}, **app)
@@ -101,18 +102,23 @@ async def test_an_app_narrowing_its_choice_stops_the_advertising_id_from_its_old
     bearing = {**app, "Authorization": f"Consent {old}"}
     meta = await http.post("/t/meta_app/activities", data=META_APP_EVENT, headers=bearing)
     assert decision(meta) == "block; reason=denied"
-    await drained(gateway_of(http))
+    await drained(gateway)
     assert vendor.received == []
+
+
+class Instance(NamedTuple):
+    http: httpx.AsyncClient
+    gateway: Gateway
 
 
 @contextlib.asynccontextmanager
 async def two_instances(
     store_url: str, make_settings, tmp_path: Path, vendor: StandInVendor
-) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[Instance, Instance]]:
     rules = rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", vendor.origin)
 
-    def instance(name: str) -> Starlette:
-        return create_app(
+    def instance(name: str) -> Gateway:
+        return Gateway.build(
             make_settings(
                 store=store_url,
                 rules=rules,
@@ -122,11 +128,10 @@ async def two_instances(
         )
 
     first, second = instance("a"), instance("b")
-    async with serving(first) as one, serving(second) as other:
-        one.app, other.app = first, second  # type: ignore[attr-defined]
-        for app in (first, second):  # each has read the store once: the second counts from now
-            await first_read(app)
-        yield one, other
+    async with serving(app_for(first)) as one, serving(app_for(second)) as other:
+        for gateway in (first, second):  # each has read the store once: the second counts from now
+            await first_read(gateway)
+        yield Instance(one, first), Instance(other, second)
 
 
 async def eventually(check, seconds: float = 1.0) -> float:
@@ -141,7 +146,8 @@ async def eventually(check, seconds: float = 1.0) -> float:
 async def test_every_instance_reads_the_latest_choice_within_a_second(
     store_url: str, make_settings, tmp_path: Path, vendor: StandInVendor
 ) -> None:
-    async with two_instances(store_url, make_settings, tmp_path, vendor) as (one, other):
+    instances = two_instances(store_url, make_settings, tmp_path, vendor)
+    async with instances as ((one, _), (other, other_gateway)):
         everything = await choose(one, {"action": "accept_all"})
         await choose(one, {"granted": ["analytics"]})
 
@@ -161,15 +167,14 @@ async def test_every_instance_reads_the_latest_choice_within_a_second(
         await eventually(withdrawn_there)
         ga4 = await other.get(GA4_HIT, headers=with_cookie(everything))
         assert decision(ga4) == "anonymous; reason=denied"
-        await drained(gateway_of(other))
+        await drained(other_gateway)
         assert [dict(hit.query)["gcs"] for hit in vendor.received] == ["G100"]
 
 
-async def test_an_objection_still_blocks_an_old_token_after_a_withdrawal(http) -> None:
+async def test_an_objection_still_blocks_an_old_token_after_a_withdrawal(http, gateway) -> None:
     """A withdrawn token grants nothing but keeps its consent id: the person's objection is
     still found by it (an objection blocks outright, never as an anonymous ping)."""
     token = await choose(http, {"action": "accept_all"})
-    gateway = gateway_of(http)
     consent = gateway.codec.decode(token)
     assert consent is not None
     objection = Objection(consent.consent_id, ("analytics",), time.time())

@@ -20,12 +20,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.app import create_app
+from gateway.app import app_for, create_app
 from gateway.delivery.queue import QueuedHit, open_hit_queue
 from gateway.delivery.worker import DeliveryWorker
 from gateway.errors import StoreUnavailable
 from gateway.model.outbound_hits import OutboundHit
 from gateway.rules.loader import load_rules
+from gateway.runtime import Gateway
 from gateway.settings import Settings
 from gateway.store import open_store
 from tests.conftest import REPO, SECRET, SITE, serving
@@ -111,14 +112,15 @@ def _flushed(request: pytest.FixtureRequest) -> str:
 async def test_a_vendor_down_under_load_gets_every_hit_once_when_back(
     redis_url: str, vendor: CountingVendor, settings_for
 ) -> None:
-    app = create_app(settings_for(store=redis_url, delivery_concurrency=64))
-    gateway = app.state.gateway
+    gateway = Gateway.build(settings_for(store=redis_url, delivery_concurrency=64))
+    app = app_for(gateway)
     async with serving(app) as http:
         await consent(http)
         await send_hits(http, range(100))
         await drained(gateway)
         vendor.stop()  # down: connections refused
         await send_hits(http, range(100, 300))
+        assert gateway.delivery is not None  # this instance delivers
         breaker = gateway.delivery.lanes["ga4"].breaker
         # Tried, backed off; the breaker opened, and a probe found the vendor still down.
         await until(lambda: breaker.cooldown >= 2 and breaker.opened_at is not None, "breaker")
@@ -228,8 +230,8 @@ async def test_redis_restarted_under_traffic_loses_and_doubles_nothing(
         tmp_path / "redis", extra=("--appendonly", "yes", "--appendfsync", "always", "--save", "")
     ).start()
     try:
-        app = create_app(settings_for(store=server.url, store_timeout_seconds=0.5))
-        gateway = app.state.gateway
+        gateway = Gateway.build(settings_for(store=server.url, store_timeout_seconds=0.5))
+        app = app_for(gateway)
         async with serving(app) as http:
             await consent(http)
             await send_hits(http, range(50))
@@ -257,9 +259,10 @@ async def test_a_gateway_restarted_with_a_full_queue_delivers_it_once(
     await queue_store.close()
     assert vendor.total() == 0
 
-    restarted = create_app(settings_for())
+    restarted_gateway = Gateway.build(settings_for())
+    restarted = app_for(restarted_gateway)
     async with serving(restarted):
-        await drained(restarted.state.gateway, timeout=60)
+        await drained(restarted_gateway, timeout=60)
     assert vendor.total() == 200
     assert vendor.twice() == []
 

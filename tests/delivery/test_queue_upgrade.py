@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app import create_app
+from gateway.app import app_for
 from gateway.delivery.queue import QueuedHit, open_hit_queue
 from gateway.model.decided_hits import DecidedHit
+from gateway.runtime import Gateway
 from gateway.settings import Settings
 from gateway.store import open_store
 from tests.conftest import REPO, serving
@@ -71,12 +72,13 @@ async def test_entries_queued_by_the_previous_release_are_delivered_after_the_up
         await store.close()
 
     # The new release starts on the same store, and also queues a hit of its own.
-    app = create_app(settings)
+    gateway = Gateway.build(settings)
+    app = app_for(gateway)
     async with serving(app) as http:
         url = "/t/ga4/g/collect?v=2&tid=G-NEW&en=page_view&_p=9"
         response = await http.get(url, headers={"User-Agent": AGENT})
         assert response.headers["x-consent-decision"].startswith("anonymous")
-        await drained(app.state.gateway)
+        await drained(gateway)
 
     sent = sorted(vendor.received, key=lambda hit: dict(hit.query)["_p"])
     assert [dict(hit.query)["_p"] for hit in sent] == ["0", "1", "9"]
@@ -97,8 +99,8 @@ async def test_an_anonymous_hit_is_queued_with_no_full_address_and_no_disallowed
     settings = make_settings(
         store=store_url, rules=rules, allow_insecure_upstreams=True, forwarder=False
     )
-    app = create_app(settings)
-    gateway = app.state.gateway
+    gateway = Gateway.build(settings)
+    app = app_for(gateway)
     assert gateway.rules["ga4"].hit.ip == "forward"
     # The client is 203.0.113.77 (`serving`); `cid` is an identifier, `secret` not allowed.
     query = (

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.app import create_app
+from gateway.app import app_for
 from gateway.consent.objections import Objection
 from gateway.delivery.worker import DeliveryWorker
 from gateway.runtime import Gateway
@@ -57,16 +57,16 @@ def vendor() -> Iterator[StandInVendor]:
         yield server
 
 
-def _app(vendor: StandInVendor, make_settings, tmp_path: Path, **overrides):
+def _gateway(vendor: StandInVendor, make_settings, tmp_path: Path, **overrides) -> Gateway:
     rules = rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", vendor.origin)
-    return create_app(make_settings(rules=rules, allow_insecure_upstreams=True, **overrides))
+    return Gateway.build(make_settings(rules=rules, allow_insecure_upstreams=True, **overrides))
 
 
 @pytest.fixture
 async def running(vendor, make_settings, tmp_path: Path) -> AsyncIterator[Running]:
-    app = _app(vendor, make_settings, tmp_path)
-    async with serving(app) as http:
-        yield Running(http, app.state.gateway, vendor)
+    gateway = _gateway(vendor, make_settings, tmp_path)
+    async with serving(app_for(gateway)) as http:
+        yield Running(http, gateway, vendor)
 
 
 async def until(check, timeout: float = 10.0) -> None:
@@ -137,11 +137,12 @@ async def test_a_lost_answer_is_counted_uncertain_and_not_resent(
     server = await asyncio.start_server(swallow, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     rules = rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", f"http://127.0.0.1:{port}")
-    app = create_app(make_settings(rules=rules, allow_insecure_upstreams=True))
+    gateway = Gateway.build(make_settings(rules=rules, allow_insecure_upstreams=True))
+    app = app_for(gateway)
     async with serving(app) as http:
         assert (await http.get(ga4("c-1"), headers=BROWSER)).status_code == 200
-        await drained(app.state.gateway)
-        counts = app.state.gateway.figures.delivery_report()["ga4"]
+        await drained(gateway)
+        counts = gateway.figures.delivery_report()["ga4"]
     server.close()
     assert len(requests) == 1
     assert (counts["uncertain"], counts["delivered"], counts["retried"]) == (1, 0, 0)
@@ -149,9 +150,8 @@ async def test_a_lost_answer_is_counted_uncertain_and_not_resent(
 
 async def test_consent_is_checked_again_at_delivery(vendor, make_settings, tmp_path) -> None:
     """Hits queued before their subject withdrew, was erased or objected are not sent."""
-    app = _app(vendor, make_settings, tmp_path, forwarder=False)  # delivery started below
-    async with serving(app) as http:
-        gateway: Gateway = app.state.gateway
+    gateway = _gateway(vendor, make_settings, tmp_path, forwarder=False)  # delivery started below
+    async with serving(app_for(gateway)) as http:
         running = Running(http, gateway, vendor)
         withdrew = await running.consent("analytics")
         await running.hit("withdrew")
@@ -190,9 +190,8 @@ async def test_a_narrower_choice_or_a_refused_vendor_withholds_queued_hits(
     """A GA4 hit queued while marketing was granted says ad_storage granted (gcs=G111): once
     marketing is withdrawn it is not sent, though analytics stays granted; nor is a hit of a
     vendor refused since. An old hit of a subject who objected is dropped, not dead-lettered."""
-    app = _app(vendor, make_settings, tmp_path, forwarder=False)
-    async with serving(app) as http:
-        gateway: Gateway = app.state.gateway
+    gateway = _gateway(vendor, make_settings, tmp_path, forwarder=False)
+    async with serving(app_for(gateway)) as http:
         running = Running(http, gateway, vendor)
         for cid, later in (("narrowed", {}), ("refused", {"refused_vendors": ["ga4"]})):
             await running.consent("analytics", "marketing")
@@ -249,9 +248,9 @@ async def test_a_hit_that_expires_while_retried_is_dropped_if_consent_went_meanw
     settings = make_settings(
         rules=rules, allow_insecure_upstreams=True, forwarder=False, delivery_max_age_seconds=60
     )
-    app = create_app(settings)
+    gateway = Gateway.build(settings)
+    app = app_for(gateway)
     async with server, serving(app) as http:
-        gateway: Gateway = app.state.gateway
         running = Running(http, gateway, None)  # type: ignore[arg-type]
         cid = await running.consent("analytics")
         gateway.appender.clock = lambda: time.time() - 50  # 10 s left: a 30 s wait expires it

@@ -21,7 +21,8 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.routing import Route
 
-from gateway.app import create_app
+from gateway.app import app_for, create_app
+from gateway.runtime import Gateway
 from gateway.settings import Settings
 from tests.conftest import REPO, SITE, serving
 from tests.vendors import StandInVendor, rules_pointing_at
@@ -76,7 +77,7 @@ async def _every_route(http: httpx.AsyncClient, *, store_down: bool = False) -> 
             assert fitting, (method, path, response.text)
 
 
-async def _some_of_everything(http: httpx.AsyncClient) -> None:
+async def _some_of_everything(http: httpx.AsyncClient, gateway: Gateway) -> None:
     """The events whose series exist only once they happened."""
     auth = {"Authorization": f"Bearer {ADMIN}"}
     consent = await http.post(
@@ -115,7 +116,7 @@ async def _some_of_everything(http: httpx.AsyncClient) -> None:
     assert links.status_code == 200, links.text
     opened = await http.get(urlsplit(links.json()["open_url"]).path, headers=BROWSER)
     assert opened.status_code == 200
-    await http.app.state.gateway.email.recorder.flush(settle=False)  # type: ignore[attr-defined]  # as at shutdown
+    await gateway.email.recorder.flush(settle=False)  # as at shutdown
 
 
 async def scrape_every_route(
@@ -127,12 +128,13 @@ async def scrape_every_route(
     script = (b"/* loader */", {"Content-Type": "application/javascript"})
     vendor.scripts |= {"/gtag/js": script, "/gtm.js": script}  # served first-party (/t/ga4/…)
     vendor.status = 503
-    healthy = create_app(
+    gateway = Gateway.build(
         make_settings(rules=rules, allow_insecure_upstreams=True, admin_token_hashes=admin)
     )
+    healthy = app_for(gateway)
     async with serving(healthy, client_ip=INTERNAL) as http:
         http.app = healthy  # type: ignore[attr-defined]
-        await _some_of_everything(http)
+        await _some_of_everything(http, gateway)
         await _wait_for(http, 'cg_delivery_breaker_open{vendor="ga4"} 1.0')
         vendor.status = 200
         await _every_route(http)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from gateway.app import create_app
+from gateway.app import app_for, create_app
 from gateway.email import recipient_id, recipient_key
 from gateway.runtime import Gateway
 from gateway.settings import Settings
@@ -22,10 +22,15 @@ AUTH = {"Authorization": f"Bearer {ADMIN}"}
 
 
 @pytest.fixture
-async def app(make_settings: Callable[..., Settings]) -> Starlette:
-    return create_app(
+def gateway(make_settings: Callable[..., Settings]) -> Gateway:
+    return Gateway.build(
         make_settings(admin_token_hashes=HASHES, public_url="https://consent.example.com")
     )
+
+
+@pytest.fixture
+async def app(gateway: Gateway) -> Starlette:
+    return app_for(gateway)
 
 
 @pytest.fixture
@@ -35,7 +40,7 @@ async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_sign_links_for_an_address_returns_urls_and_the_hashed_subject(
-    http: httpx.AsyncClient, app: Starlette
+    http: httpx.AsyncClient, gateway: Gateway
 ) -> None:
     body = {
         "campaign": "spring-26",
@@ -51,7 +56,6 @@ async def test_sign_links_for_an_address_returns_urls_and_the_hashed_subject(
     assert data["sent_at"] == 1_767_258_000
     assert "ada" not in response.text.lower()
     assert response.headers["cache-control"] == "no-store"
-    gateway: Gateway = app.state.gateway
     for link, (url, target) in enumerate(zip(data["click_urls"], body["urls"], strict=True), 1):
         assert url.startswith("https://consent.example.com/c/")
         click = gateway.email.tokens.read_click(urlsplit(url).path.rsplit("/", 1)[1])
@@ -190,9 +194,8 @@ async def test_allowed_target_hosts_are_enforced(make_settings: Callable[..., Se
 
 
 async def test_record_a_recipients_consent_with_a_receipt(
-    http: httpx.AsyncClient, app: Starlette
+    http: httpx.AsyncClient, gateway: Gateway
 ) -> None:
-    gateway: Gateway = app.state.gateway
     granted = await http.put(
         "/api/subjects/esp-42/consent",
         json={"granted": ["email_tracking"], "source": "signup-form", "language": "ru"},

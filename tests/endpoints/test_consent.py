@@ -6,15 +6,17 @@ import base64
 import json
 import os
 import socket
+from typing import Any
 
 import httpx
 import pytest
 
-from gateway.app import create_app
+from gateway.app import app_for, create_app
 from gateway.banner.config import banner_config_for
 from gateway.banner.details import shown_texts
 from gateway.banner.texts import hash_texts, texts_hash
 from gateway.rules import load_rules
+from gateway.runtime import Gateway
 from gateway.settings import Settings
 from tests.conftest import SITE, serving
 
@@ -427,12 +429,12 @@ async def test_readiness_fails_when_the_store_is_unreachable(make_settings) -> N
 
 
 async def test_choices_are_counted_per_day_for_the_dashboard(make_settings) -> None:
-    app = create_app(make_settings())
+    gateway = Gateway.build(make_settings())
+    app = app_for(gateway)
     async with serving(app) as http:
         await http.post("/consent", json={"action": "accept_all"}, headers={**JSON, "Sec-GPC": "1"})
         http.cookies.clear()
         await http.post("/consent", json={"granted": ["analytics"]}, headers=JSON)
-        gateway = app.state.gateway
         await gateway.counter.flush()
         day = gateway.counter.today()
         actions = await gateway.store.counts.counts("consent_action", day, day)
@@ -455,12 +457,13 @@ async def test_receipts_prove_the_texts_actually_shown_including_overrides(
     from gateway.banner.texts import hash_texts
     from gateway.settings import load_settings
 
-    config = tmp_path / "gateway.toml"
-    config.write_text(
+    toml = tmp_path / "gateway.toml"
+    toml.write_text(
         '[banner_texts.en]\ntitle = "Your choices, our promise"\n[banner_texts.de]\ntitle = "Ihre Wahl"\n'
     )
-    overrides = load_settings(config, {}).banner.texts
-    app = create_app(make_settings(banner_texts=overrides))
+    overrides = load_settings(toml, {}).banner.texts
+    gateway = Gateway.build(make_settings(banner_texts=overrides))
+    app = app_for(gateway)
     async with serving(app) as http:
         script = (await http.get("/consent.js")).text
         assert "Your choices, our promise" in script
@@ -470,9 +473,9 @@ async def test_receipts_prove_the_texts_actually_shown_including_overrides(
                 "/consent", json={"action": "reject_all", "language": language}, headers=JSON
             )
         receipts = []
-        for receipt in [r async for r in app.state.gateway.store.receipts.iter_receipts()]:
+        for receipt in [r async for r in gateway.store.receipts.iter_receipts()]:
             receipts.append((receipt.language, receipt.texts_hash))
-    config = app.state.gateway.banner_config
+    config: Any = gateway.banner_config  # the JSON the banner is given
     assert receipts == [
         ("en", hash_texts(shown_texts(config, "en"))),
         ("de", hash_texts(shown_texts(config, "de"))),
@@ -494,9 +497,10 @@ async def test_a_withdrawal_proves_the_texts_shown_with_overrides(make_settings,
     from gateway.receipts.shown import texts_shown
     from gateway.settings import load_settings
 
-    config = tmp_path / "gateway.toml"
-    config.write_text('[banner_texts.de]\nwithdraw = "Einwilligung zurückziehen!"\n')
-    app = create_app(make_settings(banner_texts=load_settings(config, {}).banner.texts))
+    toml = tmp_path / "gateway.toml"
+    toml.write_text('[banner_texts.de]\nwithdraw = "Einwilligung zurückziehen!"\n')
+    gateway = Gateway.build(make_settings(banner_texts=load_settings(toml, {}).banner.texts))
+    app = app_for(gateway)
     async with serving(app) as http:
         for query, accept in (("?language=de", ""), ("", "de-CH,de;q=0.9"), ("", "")):
             http.cookies.clear()
@@ -507,10 +511,10 @@ async def test_a_withdrawal_proves_the_texts_shown_with_overrides(make_settings,
             assert response.status_code == 200, response.text
         withdrawals = [
             (receipt.language, receipt.texts_hash)
-            async for receipt in app.state.gateway.store.receipts.iter_receipts()
+            async for receipt in gateway.store.receipts.iter_receipts()
             if receipt.action == "withdraw"
         ]
-    config = app.state.gateway.banner_config
+    config: Any = gateway.banner_config  # the JSON the banner is given
     assert withdrawals == [
         texts_shown("de", shown_texts(config, "de")),
         texts_shown("de", shown_texts(config, "de")),

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from starlette.routing import Route
 
-from gateway.app import create_app
+from gateway.app import app_for, create_app
 from gateway.endpoints.hot import HotRoute
+from gateway.runtime import Gateway
 from tests.conftest import SITE, serving
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
@@ -39,13 +40,16 @@ async def test_the_cookie_is_written_byte_for_byte_as_before(
     make_settings, public_url: str, domain: str | None, attributes: str
 ) -> None:
     days = 180 if domain is None else 30
-    app = create_app(make_settings(public_url=public_url, cookie_domain=domain, consent_days=days))
+    gateway = Gateway.build(
+        make_settings(public_url=public_url, cookie_domain=domain, consent_days=days)
+    )
+    app = app_for(gateway)
     async with serving(app) as http:
         response = await http.post("/consent", json={"action": "accept_all"}, headers=HEADERS)
         (cookie,) = response.headers.get_list("set-cookie")
     assert response.status_code == 200
     token = cookie.removeprefix("cg_consent=").split(";")[0]
-    assert app.state.gateway.codec.decode(token) is not None
+    assert gateway.codec.decode(token) is not None
     assert cookie == f"cg_consent={token}{attributes}"
     assert response.headers["content-type"] == "application/json"
     assert response.headers["cache-control"] == "no-store"

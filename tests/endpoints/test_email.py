@@ -11,9 +11,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
-from gateway.app import create_app
+from gateway.app import app_for
 from gateway.email.links import MessageLinks
 from gateway.email.page_texts import page_texts_shown
 from gateway.endpoints.pixels import GIF
@@ -32,14 +31,9 @@ OWN_ORIGIN = "http://127.0.0.1:8000"  # the default public URL's origin
 
 @dataclass
 class Running:
-    app: Starlette
+    gateway: Gateway
     http: httpx.AsyncClient
     clock: SteadyClock
-
-    @property
-    def gateway(self) -> Gateway:
-        gateway: Gateway = self.app.state.gateway
-        return gateway
 
     def message(self, recipient: str = "esp-1", sent_ago: float = 3600) -> MessageLinks:
         return self.gateway.email.signer.message(
@@ -59,9 +53,9 @@ class Running:
 @pytest.fixture
 async def running(make_settings: Callable[..., Settings]) -> AsyncIterator[Running]:
     clock = SteadyClock()
-    app = create_app(make_settings(), clock=clock)
-    async with serving(app) as http:
-        yield Running(app, http, clock)
+    gateway = Gateway.build(make_settings(), clock)
+    async with serving(app_for(gateway)) as http:
+        yield Running(gateway, http, clock)
 
 
 def path(url: str) -> str:
@@ -349,9 +343,9 @@ async def test_with_the_store_down_links_still_work_and_the_page_says_so(
 ) -> None:
     settings = make_settings(store="redis://127.0.0.1:1/0", store_timeout_seconds=0.3)
     clock = SteadyClock()
-    app = create_app(settings, clock=clock)
-    async with serving(app) as http:
-        down = Running(app, http, clock)
+    gateway = Gateway.build(settings, clock)
+    async with serving(app_for(gateway)) as http:
+        down = Running(gateway, http, clock)
         links = down.message()
         opened = await http.get(path(links.open_url), headers={"User-Agent": FIREFOX})
         assert opened.content == GIF

@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.app import create_app
+from gateway.app import app_for, create_app
 from gateway.banner.routes import accepts_gzip
 from gateway.email.links import EmailSigner
+from gateway.runtime import Gateway
 from tests.conftest import SECRET, SITE, serving
 
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -200,12 +201,13 @@ async def test_distinct_huge_cookie_headers_do_not_grow_the_process(make_setting
 async def test_an_unexpected_error_on_a_hot_path_is_the_one_json_500(
     make_settings, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = create_app(make_settings())
+    gateway = Gateway.build(make_settings())
+    app = app_for(gateway)
 
     def broken(tokens, now=None):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(app.state.gateway.codec, "decode_presented", broken)
+    monkeypatch.setattr(gateway.codec, "decode_presented", broken)
     async with serving(app, client_ip="10.0.0.5") as http:
         with caplog.at_level(logging.ERROR, logger="gateway"):
             response = await http.get(

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from gateway.app import create_app
+from gateway.app import app_for
 from gateway.model.receipts import FIELD_NAMES, Receipt
 from gateway.receipts.export import export_chunks, jsonl_line, started
 from gateway.runtime import Gateway
@@ -26,9 +26,9 @@ AUTH = {"Authorization": f"Bearer {ADMIN}"}
 @pytest.fixture
 async def http(make_settings: Callable[..., Settings]) -> AsyncIterator[httpx.AsyncClient]:
     settings = make_settings(admin_token_hashes=(hashlib.sha256(ADMIN.encode()).hexdigest(),))
-    app = create_app(settings)
+    gateway = Gateway.build(settings)
+    app = app_for(gateway)
     async with serving(app) as client:
-        gateway: Gateway = app.state.gateway
         await gateway.store.receipts.add_receipts(
             [
                 receipt("subject-a-aaaaaaaaaaaa", at=T0 - DAY),

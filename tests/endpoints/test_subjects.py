@@ -12,9 +12,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
-from gateway.app import create_app
+from gateway.app import app_for
 from gateway.consent.cookie import COOKIE_NAME
 from gateway.model.tombstones import tombstone_id
 from gateway.runtime import Gateway
@@ -32,14 +31,9 @@ BROWSER = {
 
 @dataclass
 class Running:
-    app: Starlette
+    gateway: Gateway
     http: httpx.AsyncClient
     vendor: StandInVendor
-
-    @property
-    def gateway(self) -> Gateway:
-        gateway: Gateway = self.app.state.gateway
-        return gateway
 
     async def visitor(self, body: dict[str, object] | None = None) -> str:
         """A new visitor who chose (accept all by default); returns their consent id."""
@@ -72,9 +66,9 @@ async def running(
         rules=rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", vendor.origin),
         allow_insecure_upstreams=True,
     )
-    app = create_app(settings)
-    async with serving(app) as http:
-        yield Running(app, http, vendor)
+    gateway = Gateway.build(settings)
+    async with serving(app_for(gateway)) as http:
+        yield Running(gateway, http, vendor)
 
 
 # ---------------------------------------------------------------- export

@@ -4,10 +4,11 @@ the banner links the visitor's language's policy and the receipt cites it (issue
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from gateway.app import create_app
+from gateway.app import app_for
 from gateway.errors import ConfigError
 from gateway.runtime import Gateway
 from gateway.settings import load_settings
@@ -48,14 +49,14 @@ def test_a_bad_policy_table_is_one_line(tmp_path: Path, text: str, expected: str
 
 
 async def test_the_banner_and_the_receipt_use_the_visitors_language(make_settings) -> None:
-    app = create_app(make_settings(policy_url=EN, policy_urls=URLS))
-    config = app.state.gateway.banner_config
+    gateway = Gateway.build(make_settings(policy_url=EN, policy_urls=URLS))
+    app = app_for(gateway)
+    config: Any = gateway.banner_config  # the JSON the banner is given
     assert config["texts"]["ru"]["policy_url"] == RU
     assert config["texts"]["en"]["policy_url"] == EN
     assert all(t["policy_url"] == EN for lang, t in config["texts"].items() if lang != "ru")
     async with serving(app) as http:
         script = (await http.get("/consent.js")).text
-        gateway: Gateway = app.state.gateway
         receipts = []
         for language in ("ru", "en"):
             http.cookies.clear()  # two visitors

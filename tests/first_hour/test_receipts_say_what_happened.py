@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gateway.app import create_app
+from gateway.app import app_for
 from gateway.email import recipient_id, recipient_key
 from gateway.runtime import Gateway
 from tests.conftest import SECRET, SITE, serving
@@ -18,13 +18,13 @@ AUTH = {"Authorization": f"Bearer {ADMIN}"}
 
 
 async def test_a_withdrawal_receipt_never_denies_necessary(make_settings) -> None:
-    app = create_app(make_settings())
+    gateway = Gateway.build(make_settings())
+    app = app_for(gateway)
     async with serving(app) as http:
         chosen = await http.post(
             "/consent", json={"action": "accept_all"}, headers={"Origin": SITE}
         )
         withdrawn = await http.delete("/consent", headers={"Origin": SITE})
-        gateway: Gateway = app.state.gateway
         receipts = await gateway.store.receipts.subject_receipts(chosen.json()["consent"]["id"])
     assert withdrawn.status_code == 200
     assert [(r.action, r.granted, r.denied) for r in receipts] == [
@@ -34,7 +34,8 @@ async def test_a_withdrawal_receipt_never_denies_necessary(make_settings) -> Non
 
 
 async def test_an_app_choice_proves_no_banner_texts(make_settings) -> None:
-    app = create_app(make_settings())
+    gateway = Gateway.build(make_settings())
+    app = app_for(gateway)
     body: dict[str, Any] = {
         "granted": ["analytics"],
         "language": "de",
@@ -45,7 +46,6 @@ async def test_an_app_choice_proves_no_banner_texts(make_settings) -> None:
         in_banner = await http.post(
             "/consent", json={"granted": ["analytics"], "language": "de"}, headers={"Origin": SITE}
         )
-        gateway: Gateway = app.state.gateway
         [app_receipt] = await gateway.store.receipts.subject_receipts(
             in_app.json()["consent"]["id"]
         )
@@ -63,7 +63,8 @@ def admin_settings(make_settings):
 
 
 async def test_a_sign_ups_address_is_recorded_in_one_call(admin_settings) -> None:
-    app = create_app(admin_settings)
+    gateway = Gateway.build(admin_settings)
+    app = app_for(gateway)
     async with serving(app) as http:
         answer = await http.put(
             "/api/recipients/consent",
@@ -80,7 +81,6 @@ async def test_a_sign_ups_address_is_recorded_in_one_call(admin_settings) -> Non
             headers=AUTH,
         )  # fmt: skip
         subject = recipient_id("ada@example.com", recipient_key((SECRET,)))
-        gateway: Gateway = app.state.gateway
         state = await gateway.email.consents.state_of(subject)
         [receipt] = await gateway.store.receipts.subject_receipts(subject)
     assert answer.status_code == 200, answer.text

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app import create_app
+from gateway.app import app_for, create_app
 from gateway.forms.limits import OptInLimits
+from gateway.runtime import Gateway
 from gateway.settings import Settings
 from gateway.store.base import Store
 from tests.clocks import SteadyClock
@@ -50,8 +51,8 @@ async def test_the_limit_is_shared_by_every_instance(
             allow_insecure_upstreams=True,
             opt_in_per_address_per_day=2,
         )
-        first, second = create_app(settings), create_app(settings)  # one store, two instances
-        async with serving(first) as one, serving(second) as two:
+        first, second = Gateway.build(settings), Gateway.build(settings)  # one store, two instances
+        async with serving(app_for(first)) as one, serving(app_for(second)) as two:
             answers = []
             for http in (one, two, one, two):
                 response = await http.post(
@@ -65,13 +66,12 @@ async def test_the_limit_is_shared_by_every_instance(
             await smtp.inbox.wait_for(2)
             await asyncio.sleep(0.2)
             assert smtp.inbox.count() == 2  # the refused ones sent nothing
-            gateway = second.state.gateway
-            await first.state.gateway.counter.flush()
-            await gateway.counter.flush()
-            day = gateway.counter.today()
-            counts = await gateway.store.counts.counts("form_refusal", day, day)
+            await first.counter.flush()
+            await second.counter.flush()
+            day = second.counter.today()
+            counts = await second.store.counts.counts("form_refusal", day, day)
             assert {key.label: n for key, n in counts.items()} == {"address_limit": 3}
-            receipts = await gateway.store.receipts.latest_receipts(10)
+            receipts = await second.store.receipts.latest_receipts(10)
             assert len(receipts) == 2  # a refused submission records nothing: it may come again
 
 
@@ -190,19 +190,20 @@ async def test_an_unreachable_smtp_server_loses_the_mail_not_the_receipt(
         mail_from="news@example.com",
         allow_insecure_upstreams=True,
     )
-    app = create_app(settings)
-    app.state.gateway.forms.outbox.retry_seconds = 0.01
+    gateway = Gateway.build(settings)
+    app = app_for(gateway)
+    gateway.forms.outbox.retry_seconds = 0.01
     async with serving(app) as http:
         response = await http.post("/consent/forms", json=form_body(), headers={"Origin": SITE})
         assert response.status_code == 201  # the form's answer never waits on the mail server
-        outbox = app.state.gateway.forms.outbox
+        outbox = gateway.forms.outbox
         deadline = time.monotonic() + 10
         while outbox.failed == 0 and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         assert (outbox.sent, outbox.failed) == (0, 1)
         ready = (await http.get("/readyz")).json()
         assert ready["opt_in_mails"]["failed"] == 1
-        assert len(await app.state.gateway.store.receipts.latest_receipts(5)) == 1
+        assert len(await gateway.store.receipts.latest_receipts(5)) == 1
 
 
 async def test_starttls_is_required_unless_plain_text_was_allowed(
@@ -210,12 +211,13 @@ async def test_starttls_is_required_unless_plain_text_was_allowed(
 ) -> None:
     with smtp_server() as smtp:  # a server that offers no STARTTLS
         settings = make_settings(smtp_url=smtp.url, mail_from="news@example.com")
-        app = create_app(settings)
-        app.state.gateway.forms.outbox.retry_seconds = 0.01
+        gateway = Gateway.build(settings)
+        app = app_for(gateway)
+        gateway.forms.outbox.retry_seconds = 0.01
         async with serving(app) as http:
             response = await http.post("/consent/forms", json=form_body(), headers={"Origin": SITE})
             assert response.status_code == 201
-            outbox = app.state.gateway.forms.outbox
+            outbox = gateway.forms.outbox
             deadline = time.monotonic() + 10
             while outbox.failed == 0 and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)

@@ -12,9 +12,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
-from gateway.app import create_app
+from gateway.app import app_for, create_app
 from gateway.email.identity import recipient_id, recipient_key
 from gateway.model.receipts import Receipt
 from gateway.runtime import Gateway
@@ -68,14 +67,9 @@ def subject_of(address: str) -> str:
 
 @dataclass
 class Running:
-    app: Starlette
+    gateway: Gateway
     http: httpx.AsyncClient
     smtp: SmtpServer
-
-    @property
-    def gateway(self) -> Gateway:
-        gateway: Gateway = self.app.state.gateway
-        return gateway
 
     async def submit(self, body: Any, origin: str = SITE, **headers: str) -> httpx.Response:
         return await self.http.post(
@@ -117,9 +111,9 @@ async def running(
         allow_insecure_upstreams=True,  # the test server speaks plain SMTP
         admin_token_hashes=(hashlib.sha256(ADMIN.encode()).hexdigest(),),
     )
-    app = create_app(settings, clock=SteadyClock())
-    async with serving(app) as http:
-        yield Running(app, http, smtp)
+    gateway = Gateway.build(settings, SteadyClock())
+    async with serving(app_for(gateway)) as http:
+        yield Running(gateway, http, smtp)
 
 
 async def test_a_form_without_opt_in_purposes_is_a_receipt_of_every_box(running: Running) -> None:
@@ -324,9 +318,9 @@ async def test_an_expired_or_forged_link_grants_nothing(
     settings = make_settings(
         smtp_url=smtp.url, mail_from="n@example.com", allow_insecure_upstreams=True
     )
-    app = create_app(settings, clock=clock)
-    async with serving(app) as http:
-        running = Running(app, http, smtp)
+    gateway = Gateway.build(settings, clock)
+    async with serving(app_for(gateway)) as http:
+        running = Running(gateway, http, smtp)
         assert (await running.submit(form_body())).status_code == 201
         confirm = await running.confirmation_path()
         clock.now += 48 * 3600 + 1

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from gateway.app import create_app
+from gateway.app import app_for
+from gateway.runtime import Gateway
 from gateway.settings import Settings
 from tests.conftest import serving
 
@@ -20,8 +21,13 @@ ORIGIN = "http://gateway.test"  # the in-process client's base URL is the gatewa
 
 
 @pytest.fixture
-def app(make_settings: Callable[..., Settings]) -> Starlette:
-    return create_app(make_settings(admin_token_hashes=(ADMIN_HASH,), public_url=ORIGIN))
+def gateway(make_settings: Callable[..., Settings]) -> Gateway:
+    return Gateway.build(make_settings(admin_token_hashes=(ADMIN_HASH,), public_url=ORIGIN))
+
+
+@pytest.fixture
+def app(gateway: Gateway) -> Starlette:
+    return app_for(gateway)
 
 
 @pytest.fixture

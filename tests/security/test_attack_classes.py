@@ -21,7 +21,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from gateway.app import create_app
+from gateway.app import app_for, create_app
 from gateway.consent.cookie import ConsentCodec
 from gateway.consent.model import Consent
 from gateway.email.tokens import ClickToken, EmailTokens
@@ -42,11 +42,6 @@ EVIL = "https://evil.example"
 OTHER_KEY = "an-attackers-own-secret-key-0123456789abcdef"
 
 
-def _gateway(app: Starlette) -> Gateway:
-    gateway: Gateway = app.state.gateway
-    return gateway
-
-
 async def _choose(http: httpx.AsyncClient, *categories: str) -> str:
     chosen = await http.post(
         "/consent", json={"granted": list(categories)}, headers={"Origin": SITE, **BROWSER}
@@ -56,9 +51,9 @@ async def _choose(http: httpx.AsyncClient, *categories: str) -> str:
     return cookie
 
 
-async def _receipt_count(app: Starlette) -> int:
+async def _receipt_count(gateway: Gateway) -> int:
     # `record` answers once the receipt is committed: nothing to wait for.
-    return sum([1 async for _ in _gateway(app).store.receipts.iter_receipts(None, None)])
+    return sum([1 async for _ in gateway.store.receipts.iter_receipts(None, None)])
 
 
 # ------------------------------------------------------------------ open redirect
@@ -120,9 +115,9 @@ async def test_forgery_a_consent_cookie_signed_with_another_key_or_edited_is_no_
 
 
 async def test_forgery_each_signed_thing_has_its_own_salt(
-    app: Starlette, http: httpx.AsyncClient
+    gateway: Gateway, http: httpx.AsyncClient
 ) -> None:
-    tokens = _gateway(app).email.tokens
+    tokens = gateway.email.tokens
     preferences = tokens.sign_preferences("esp-1")
     click = tokens.sign_click(
         ClickToken(campaign="c1", subject="esp-1", link=1, target=f"{SITE}/", sent_at=0)
@@ -166,9 +161,9 @@ async def test_ssrf_no_request_leaves_for_a_host_no_rule_named(
 ) -> None:
     with stand_in_vendor() as vendor:
         rules = rules_pointing_at(REPO / "tag_rules", tmp_path / "rules", vendor.origin)
-        app = create_app(make_settings(rules=rules, allow_insecure_upstreams=True))
+        gateway = Gateway.build(make_settings(rules=rules, allow_insecure_upstreams=True))
         target = attacker.origin
-        async with serving(app) as http:
+        async with serving(app_for(gateway)) as http:
             cookie = await _choose(http, "analytics", "marketing")
             headers = {
                 **BROWSER,
@@ -192,7 +187,7 @@ async def test_ssrf_no_request_leaves_for_a_host_no_rule_named(
                 headers=headers,
             )
             assert posted.status_code < 500
-            await drained(_gateway(app))
+            await drained(gateway)
         assert attacker.received == []
         assert vendor.received, "the test must reach forwarding, or it proves nothing"
 
@@ -252,7 +247,7 @@ async def test_injection_log_lines_stay_one_json_line_whatever_the_client_sends(
 
 
 async def test_csrf_a_forged_dashboard_post_erases_nothing(
-    app: Starlette, http: httpx.AsyncClient
+    gateway: Gateway, http: httpx.AsyncClient
 ) -> None:
     await _choose(http, "analytics")
     subject = (await http.get("/consent")).json()["consent"]["id"]
@@ -260,7 +255,7 @@ async def test_csrf_a_forged_dashboard_post_erases_nothing(
     await log_in(http, ADMIN)
     page = await http.get("/admin")
     token = form_token(page.text)
-    before = await _receipt_count(app)
+    before = await _receipt_count(gateway)
     forged = [
         ({"subject": subject, "confirmed": "yes"}, {}),  # no CSRF token
         ({"subject": subject, "confirmed": "yes", "csrf_token": "x" + token[1:]}, {}),
@@ -273,20 +268,20 @@ async def test_csrf_a_forged_dashboard_post_erases_nothing(
     for form, headers in forged:
         answer = await http.post("/admin/subject/erase", data=form, headers=headers)
         assert answer.status_code == 403, (form, headers)
-    assert await _receipt_count(app) == before >= 1
+    assert await _receipt_count(gateway) == before >= 1
 
 
 async def test_csrf_a_choice_posted_from_another_site_is_not_recorded(
-    app: Starlette, http: httpx.AsyncClient
+    gateway: Gateway, http: httpx.AsyncClient
 ) -> None:
-    before = await _receipt_count(app)
+    before = await _receipt_count(gateway)
     for method in ("POST", "DELETE"):
         answer = await http.request(
             method, "/consent", json={"action": "accept_all"}, headers={"Origin": EVIL}
         )
         assert answer.status_code == 403
         assert "set-cookie" not in answer.headers
-    assert await _receipt_count(app) == before
+    assert await _receipt_count(gateway) == before
 
 
 # ------------------------------------------------------------------ CORS

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app import create_app
+from gateway.app import app_for, create_app
 from gateway.inputs import SUBJECT_ID_PATTERN
 from gateway.model.receipts import Receipt
 from gateway.runtime import Gateway
@@ -121,9 +121,9 @@ async def test_injection_csv_every_export_neutralises_formula_cells(
     make_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
     settings = make_settings(admin_token_hashes=(ADMIN_HASH,), public_url=ORIGIN)
-    app = create_app(settings)
+    gateway = Gateway.build(settings)
+    app = app_for(gateway)
     async with serving(app) as http:
-        gateway: Gateway = app.state.gateway
         await gateway.store.receipts.add_receipts(_hostile_receipts())
         api = await http.get("/api/receipts", params={"format": "csv"}, headers=AUTH)
         assert api.status_code == 200, api.text

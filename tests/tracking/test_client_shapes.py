@@ -15,13 +15,9 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
+from gateway.runtime import Gateway
 from tests.conftest import SITE
-from tests.tracking.test_pixel_proxy import (
-    BROWSER,
-    consent_to,
-    gateway_of,
-    received_after_drain,
-)
+from tests.tracking.test_pixel_proxy import BROWSER, consent_to, received_after_drain
 from tests.vendors import StandInVendor
 
 
@@ -29,15 +25,15 @@ def with_cookie(http: httpx.AsyncClient) -> dict[str, str]:
     return {**BROWSER, "Cookie": f"cg_consent={http.cookies['cg_consent']}"}
 
 
-def rejected(http: httpx.AsyncClient, vendor: str, reason: str) -> float:
-    counter = gateway_of(http).metrics.rejected_hits.labels(vendor, reason)
+def rejected(gateway: Gateway, vendor: str, reason: str) -> float:
+    counter = gateway.metrics.rejected_hits.labels(vendor, reason)
     return float(counter._value.get())
 
 
 # ------------------------------------------------------------------ sub-paths
 
 
-async def test_gtag_transport_url_path_and_batches(http, vendor: StandInVendor) -> None:
+async def test_gtag_transport_url_path_and_batches(http, gateway, vendor: StandInVendor) -> None:
     await consent_to(http, "analytics")
     response = await http.post(
         "/t/ga4/g/collect?v=2&tid=G-T&cid=1.2&dl=https%3A%2F%2Fa.example%2F%3Fq%3D1",
@@ -45,16 +41,16 @@ async def test_gtag_transport_url_path_and_batches(http, vendor: StandInVendor) 
         headers={**with_cookie(http), "Content-Type": "text/plain;charset=UTF-8"},
     )
     assert response.status_code == 204
-    hits = await received_after_drain(http, vendor)
+    hits = await received_after_drain(gateway, vendor)
     assert {h.path for h in hits} == {"/g/collect"}
     assert sorted(dict(h.query)["en"] for h in hits) == ["page_view", "scroll"]
     assert all(dict(h.query)["dl"] == "https://a.example/?q=1" for h in hits)  # consented: whole
 
 
-async def test_gtag_get_form_on_the_sub_path(http, vendor: StandInVendor) -> None:
+async def test_gtag_get_form_on_the_sub_path(http, gateway, vendor: StandInVendor) -> None:
     response = await http.get("/t/ga4/g/collect?v=2&tid=G-T&en=page_view", headers=BROWSER)
     assert response.headers["x-consent-decision"] == "anonymous; reason=no_consent"
-    (hit,) = await received_after_drain(http, vendor)
+    (hit,) = await received_after_drain(gateway, vendor)
     assert dict(hit.query)["en"] == "page_view"
 
 
@@ -62,11 +58,13 @@ async def test_gtag_get_form_on_the_sub_path(http, vendor: StandInVendor) -> Non
     "path",
     ["/t/ga4/j/collect", "/t/ga4/g/collect/x", "/t/ga4/..%2Fmatomo", "/t/plausible/g/collect"],
 )
-async def test_undeclared_sub_paths_are_404_naming_the_declared_ones(http, vendor, path) -> None:
+async def test_undeclared_sub_paths_are_404_naming_the_declared_ones(
+    http, gateway, vendor, path
+) -> None:
     response = await http.get(f"{path}?v=2&en=x", headers=BROWSER)
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
-    assert await received_after_drain(http, vendor) == []
+    assert await received_after_drain(gateway, vendor) == []
 
 
 @pytest.mark.parametrize("path", ["/t/meta_pixel/", "/t/meta_pixel/tr/", "/t/meta_pixel/tr"])
@@ -92,7 +90,7 @@ async def test_a_trailing_slash_is_served_in_place_never_redirected(http) -> Non
 # ------------------------------------------------------------------ body shapes
 
 
-async def test_a_full_matomo_bulk_body_fits(http, vendor) -> None:
+async def test_a_full_matomo_bulk_body_fits(http, gateway, vendor) -> None:
     """matomo.js sends up to 50 requests in one bulk body; real ones are ~700 bytes each."""
     url = "https%3A%2F%2Fwww.example.com%2F" + "section%2F" * 40
     request = (
@@ -105,10 +103,10 @@ async def test_a_full_matomo_bulk_body_fits(http, vendor) -> None:
     deadline = time.monotonic() + 15  # wait on the vendor itself: hits in flight are not "queued"
     while len(vendor.received) < 50 and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
-    assert len(await received_after_drain(http, vendor)) == 50
+    assert len(await received_after_drain(gateway, vendor)) == 50
 
 
-async def test_plausible_text_plain_json_on_api_event(http, vendor: StandInVendor) -> None:
+async def test_plausible_text_plain_json_on_api_event(http, gateway, vendor: StandInVendor) -> None:
     event = {"n": "pageview", "u": "https://a.example/p?email=x%40y.example#s", "d": "a.example",
              "r": "https://ref.example/?utm_source=news&session=9", "w": 1280, "spy": 1}  # fmt: skip
     for consented in (False, True):
@@ -123,7 +121,7 @@ async def test_plausible_text_plain_json_on_api_event(http, vendor: StandInVendo
         assert response.status_code == 204
     # The forwarder's workers may deliver in either order: tell them apart by the full URL.
     anonymous, consented_hit = sorted(
-        await received_after_drain(http, vendor), key=lambda hit: b"email" in hit.body
+        await received_after_drain(gateway, vendor), key=lambda hit: b"email" in hit.body
     )
     assert consented_hit.path == "/api/event"
     # With consent the page URL stays whole, but no e-mail address reaches an analytics vendor.
@@ -140,7 +138,7 @@ async def test_plausible_text_plain_json_on_api_event(http, vendor: StandInVendo
     }
 
 
-async def test_matomo_bulk_requests_become_separate_shaped_hits(http, vendor) -> None:
+async def test_matomo_bulk_requests_become_separate_shaped_hits(http, gateway, vendor) -> None:
     body = {
         "requests": [
             "?idsite=9&rec=1&action_name=Home&url=https%3A%2F%2Fa.example%2F%3Femail%3Dx&_id=abc",
@@ -149,7 +147,7 @@ async def test_matomo_bulk_requests_become_separate_shaped_hits(http, vendor) ->
     }
     response = await http.post("/t/matomo", json=body, headers=BROWSER)  # no consent
     assert response.status_code == 204
-    first, second = sorted(await received_after_drain(http, vendor), key=lambda h: len(h.query))
+    first, second = sorted(await received_after_drain(gateway, vendor), key=lambda h: len(h.query))
     hits = [dict(first.query), dict(second.query)]
     assert {h.get("action_name") or h.get("e_a") for h in hits} == {"Home", "play"}
     for hit in hits:
@@ -159,7 +157,9 @@ async def test_matomo_bulk_requests_become_separate_shaped_hits(http, vendor) ->
         assert "?" not in hit["url"]
 
 
-async def test_matomo_post_form_with_consent_keeps_everything_allowed(http, vendor) -> None:
+async def test_matomo_post_form_with_consent_keeps_everything_allowed(
+    http, gateway, vendor
+) -> None:
     await consent_to(http, "analytics")
     response = await http.post(
         "/t/matomo/matomo.php",
@@ -167,7 +167,7 @@ async def test_matomo_post_form_with_consent_keeps_everything_allowed(http, vend
         headers={**with_cookie(http), "Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == 204
-    (hit,) = await received_after_drain(http, vendor)
+    (hit,) = await received_after_drain(gateway, vendor)
     query = dict(hit.query)
     assert query.pop("cdt").isdigit()  # the event time, added at delivery
     assert query == {
@@ -211,17 +211,17 @@ BAD_BODIES = [
 
 @pytest.mark.parametrize(("vendor_id", "body", "kind", "status", "reason"), BAD_BODIES)
 async def test_unreadable_bodies_are_refused_and_counted(
-    http, vendor, vendor_id, body, kind, status, reason
+    http, gateway, vendor, vendor_id, body, kind, status, reason
 ) -> None:
     await consent_to(http, "analytics", "marketing")
-    before = rejected(http, vendor_id, reason)
+    before = rejected(gateway, vendor_id, reason)
     response = await http.post(
         f"/t/{vendor_id}", content=body, headers={**with_cookie(http), "Content-Type": kind}
     )
     assert response.status_code == status
     assert set(response.json()) >= {"error", "detail"}
-    assert rejected(http, vendor_id, reason) == before + 1
-    assert await received_after_drain(http, vendor) == []
+    assert rejected(gateway, vendor_id, reason) == before + 1
+    assert await received_after_drain(gateway, vendor) == []
 
 
 async def test_a_bad_body_is_refused_whatever_the_consent(http, vendor) -> None:

@@ -35,7 +35,7 @@ async def choose(
 
 
 async def test_metrica_goes_to_yandex_only_with_analytics_consent(
-    http, vendor: StandInVendor
+    http, gateway, vendor: StandInVendor
 ) -> None:
     assert_pixel(await http.get(METRICA, headers=BROWSER), "block; reason=no_consent")
     marketing = await choose(http, {"granted": ["marketing"]})
@@ -50,14 +50,16 @@ async def test_metrica_goes_to_yandex_only_with_analytics_consent(
     refused = await choose(http, {"granted": ["analytics"], "refused_vendors": ["yandex_metrica"]})
     blocked = await http.get(METRICA, headers=refused)
     assert blocked.headers["x-consent-decision"] == "block; reason=vendor_refused"
-    assert await received_after_drain(http, vendor) == []  # the gateway itself calls no one
+    assert await received_after_drain(gateway, vendor) == []  # the gateway itself calls no one
 
 
 @pytest.mark.parametrize(("path", "upstream"), [
     (VK_ADS, "/counter?id=3000001;js=na"),
     (VK_RETARGETING, "/rtrg?p=VK-RTRG-1-2&event=purchase"),
 ])  # fmt: skip
-async def test_vk_pixels_need_marketing_and_no_gpc(http, vendor, path: str, upstream: str) -> None:
+async def test_vk_pixels_need_marketing_and_no_gpc(
+    http, gateway, vendor, path: str, upstream: str
+) -> None:
     assert_pixel(await http.get(path, headers=BROWSER), "block; reason=no_consent")
     analytics = await choose(http, {"granted": ["analytics"]})
     assert_pixel(await http.get(path, headers=analytics), "block; reason=denied")
@@ -69,4 +71,4 @@ async def test_vk_pixels_need_marketing_and_no_gpc(http, vendor, path: str, upst
     response = await http.get(path, headers=everything)
     assert response.status_code == 302
     assert response.headers["location"] == vendor.origin + upstream
-    assert await received_after_drain(http, vendor) == []
+    assert await received_after_drain(gateway, vendor) == []

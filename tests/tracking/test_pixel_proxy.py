@@ -22,12 +22,8 @@ BROWSER = {"User-Agent": CHROME}
 GA4_HIT = "/t/ga4?v=2&tid=G-TEST123&cid=555.666&sid=1700000000&dl=https%3A%2F%2Fwww.example.com%2F&en=page_view&evil=1&gcs=G111&_uip=1.2.3.4"
 
 
-def gateway_of(http: httpx.AsyncClient) -> Gateway:
-    return http.app.state.gateway  # type: ignore[attr-defined]
-
-
-async def received_after_drain(http: httpx.AsyncClient, vendor: StandInVendor) -> list[Any]:
-    await drained(gateway_of(http))
+async def received_after_drain(gateway: Gateway, vendor: StandInVendor) -> list[Any]:
+    await drained(gateway)
     return vendor.received
 
 
@@ -47,7 +43,9 @@ def assert_pixel(response: httpx.Response, decision: str) -> None:
     assert response.headers["x-consent-decision"].startswith(decision)
 
 
-async def test_consented_ga4_hit_is_forwarded_with_allowed_params_only(http, vendor) -> None:
+async def test_consented_ga4_hit_is_forwarded_with_allowed_params_only(
+    http, gateway, vendor
+) -> None:
     await consent_to(http, "analytics")
     response = await http.get(
         GA4_HIT,
@@ -57,7 +55,7 @@ async def test_consented_ga4_hit_is_forwarded_with_allowed_params_only(http, ven
         },
     )
     assert_pixel(response, "forward; reason=consented")
-    (hit,) = await received_after_drain(http, vendor)
+    (hit,) = await received_after_drain(gateway, vendor)
     assert (hit.method, hit.path) == ("POST", "/g/collect")
     assert dict(hit.query) == {
         "v": "2",
@@ -75,10 +73,12 @@ async def test_consented_ga4_hit_is_forwarded_with_allowed_params_only(http, ven
     assert hit.body == b""
 
 
-async def test_ga4_without_consent_gets_an_identifier_free_cookieless_ping(http, vendor) -> None:
+async def test_ga4_without_consent_gets_an_identifier_free_cookieless_ping(
+    http, gateway, vendor
+) -> None:
     response = await http.get(GA4_HIT, headers={**BROWSER, "Cookie": "_ga=GA1.1.555.666"})
     assert_pixel(response, "anonymous; reason=no_consent")
-    (hit,) = await received_after_drain(http, vendor)
+    (hit,) = await received_after_drain(gateway, vendor)
     query = dict(hit.query)
     assert not {"cid", "sid", "uid", "evil"} & set(query)
     assert query["gcs"] == "G100"
@@ -88,7 +88,7 @@ async def test_ga4_without_consent_gets_an_identifier_free_cookieless_ping(http,
     assert "cookie" not in hit.headers
 
 
-async def test_marketing_pixel_redirects_only_with_consent(http, vendor) -> None:
+async def test_marketing_pixel_redirects_only_with_consent(http, gateway, vendor) -> None:
     pixel = "/t/meta_pixel?id=123&ev=PageView&noscript=1&fbp=fb.1.2.3&evil=<script>"
     blocked = await http.get(pixel, headers=BROWSER)
     assert_pixel(blocked, "block; reason=no_consent")
@@ -101,39 +101,39 @@ async def test_marketing_pixel_redirects_only_with_consent(http, vendor) -> None
     )
     assert allowed.headers["cache-control"] == "no-store"
     assert "set-cookie" not in allowed.headers
-    assert await received_after_drain(http, vendor) == []  # the browser goes, not the gateway
+    assert await received_after_drain(gateway, vendor) == []  # the browser goes, not the gateway
 
 
-async def test_gpc_blocks_marketing_even_with_consent(http, vendor) -> None:
+async def test_gpc_blocks_marketing_even_with_consent(http, gateway, vendor) -> None:
     await consent_to(http, "marketing", "analytics")
     response = await http.get(
         "/t/linkedin_insight?pid=1&fmt=gif", headers={**BROWSER, "Sec-GPC": "1"}
     )
     assert_pixel(response, "block; reason=gpc")
-    assert await received_after_drain(http, vendor) == []
+    assert await received_after_drain(gateway, vendor) == []
 
 
-async def test_bots_never_reach_a_vendor(http, vendor) -> None:
+async def test_bots_never_reach_a_vendor(http, gateway, vendor) -> None:
     await consent_to(http, "analytics", "marketing")
     for path in (GA4_HIT, "/t/matomo?idsite=1&rec=1", "/t/meta_pixel?id=1&ev=PageView"):
         response = await http.get(path, headers={"User-Agent": GOOGLEBOT})
         assert_pixel(response, "block; reason=bot")
     response = await http.get(GA4_HIT)  # no user agent at all
     assert_pixel(response, "block; reason=bot")
-    assert await received_after_drain(http, vendor) == []
+    assert await received_after_drain(gateway, vendor) == []
 
 
-async def test_after_withdrawal_hits_stop_identifying(http, vendor) -> None:
+async def test_after_withdrawal_hits_stop_identifying(http, gateway, vendor) -> None:
     await consent_to(http, "analytics", "marketing")
     assert (await http.get("/t/meta_pixel?id=1", headers=BROWSER)).status_code == 302
     await http.delete("/consent", headers={"Origin": SITE, **BROWSER})
     assert_pixel(await http.get("/t/meta_pixel?id=1", headers=BROWSER), "block; reason=no_consent")
     assert_pixel(await http.get(GA4_HIT, headers=BROWSER), "anonymous")
-    (hit,) = await received_after_drain(http, vendor)
+    (hit,) = await received_after_drain(gateway, vendor)
     assert "cid" not in dict(hit.query)
 
 
-async def test_refused_category_is_not_forwarded_identifiably(http, vendor) -> None:
+async def test_refused_category_is_not_forwarded_identifiably(http, gateway, vendor) -> None:
     await consent_to(http, "preferences")  # analytics refused
     assert_pixel(
         await http.get(
@@ -142,7 +142,7 @@ async def test_refused_category_is_not_forwarded_identifiably(http, vendor) -> N
         ),
         "anonymous; reason=denied",
     )
-    (hit,) = await received_after_drain(http, vendor)
+    (hit,) = await received_after_drain(gateway, vendor)
     query = dict(hit.query)
     assert "_id" not in query
     assert "uid" not in query
@@ -150,7 +150,7 @@ async def test_refused_category_is_not_forwarded_identifiably(http, vendor) -> N
 
 
 async def test_a_vendor_refused_inside_a_granted_category_gets_no_identifying_hit(
-    http, vendor
+    http, gateway, vendor
 ) -> None:
     headers = {"Origin": SITE, **BROWSER}
     body = {"granted": ["analytics", "marketing"], "refused_vendors": ["ga4", "meta_pixel"]}
@@ -163,7 +163,7 @@ async def test_a_vendor_refused_inside_a_granted_category_gets_no_identifying_hi
     )
     matomo = "/t/matomo?idsite=7&rec=1&_id=abcdef0123456789&action_name=Home"
     assert_pixel(await http.get(matomo, headers=BROWSER), "forward; reason=consented")
-    hits = await received_after_drain(http, vendor)
+    hits = await received_after_drain(gateway, vendor)
     (ga4,) = [hit for hit in hits if hit.path == "/g/collect"]
     assert "cid" not in dict(ga4.query)
     # Consent Mode tells Google its own analytics was refused, though the category was granted.
@@ -172,15 +172,15 @@ async def test_a_vendor_refused_inside_a_granted_category_gets_no_identifying_hi
     assert dict(matomo_hit.query)["_id"] == "abcdef0123456789"
 
 
-async def test_opt_out_region_forwards_without_a_choice(http, vendor) -> None:
+async def test_opt_out_region_forwards_without_a_choice(http, gateway, vendor) -> None:
     response = await http.get(GA4_HIT, headers={**BROWSER, "CF-IPCountry": "US"})
     assert_pixel(response, "forward; reason=opt_out_region")
-    (hit,) = await received_after_drain(http, vendor)
+    (hit,) = await received_after_drain(gateway, vendor)
     assert dict(hit.query)["gcs"] == "G111"
     assert dict(hit.query)["gcd"] == "11t1t1t1t5"
 
 
-async def test_plausible_json_post_keeps_only_allowed_fields(http, vendor) -> None:
+async def test_plausible_json_post_keeps_only_allowed_fields(http, gateway, vendor) -> None:
     await consent_to(http, "analytics")
     event = {
         "n": "pageview",
@@ -193,7 +193,7 @@ async def test_plausible_json_post_keeps_only_allowed_fields(http, vendor) -> No
     assert response.status_code == 204
     assert response.headers["cache-control"] == "no-store"
     assert "set-cookie" not in response.headers
-    (hit,) = await received_after_drain(http, vendor)
+    (hit,) = await received_after_drain(gateway, vendor)
     assert (hit.method, hit.path) == ("POST", "/api/event")
     assert hit.headers["content-type"] == "application/json"
     forwarded = json.loads(hit.body)
@@ -201,7 +201,7 @@ async def test_plausible_json_post_keeps_only_allowed_fields(http, vendor) -> No
     assert forwarded["n"] == "pageview"
 
 
-async def test_ga4_batched_post_forwards_one_hit_per_event(http, vendor) -> None:
+async def test_ga4_batched_post_forwards_one_hit_per_event(http, gateway, vendor) -> None:
     await consent_to(http, "analytics")
     body = "en=page_view&_et=10\nen=scroll&epn.percent=90\n"
     response = await http.post(
@@ -210,7 +210,7 @@ async def test_ga4_batched_post_forwards_one_hit_per_event(http, vendor) -> None
         headers={**BROWSER, "Content-Type": "text/plain"},
     )
     assert response.status_code == 204
-    hits = await received_after_drain(http, vendor)
+    hits = await received_after_drain(gateway, vendor)
     assert sorted(dict(h.query)["en"] for h in hits) == ["page_view", "scroll"]
     assert all(dict(h.query)["cid"] == "1.2" for h in hits)
 
@@ -251,14 +251,14 @@ async def test_ga4_batched_post_forwards_one_hit_per_event(http, vendor) -> None
         ({"method": "PUT", "url": "/t/ga4"}, 405),
     ],
 )
-async def test_bad_hits_get_a_json_4xx(http, vendor, request_args, status) -> None:
+async def test_bad_hits_get_a_json_4xx(http, gateway, vendor, request_args, status) -> None:
     await consent_to(http, "analytics")
     arguments = dict(request_args)
     headers = {**BROWSER, **arguments.pop("headers", {})}
     response = await http.request(**arguments, headers=headers)
     assert response.status_code == status
     assert set(response.json()) >= {"error", "detail"}
-    assert await received_after_drain(http, vendor) == []
+    assert await received_after_drain(gateway, vendor) == []
 
 
 async def test_unknown_vendor_lists_the_known_ones(http) -> None:
@@ -272,32 +272,31 @@ async def test_a_disclosed_necessary_vendor_has_no_hit_route(http) -> None:
     assert response.status_code == 404
 
 
-async def test_hits_from_other_sites_are_refused(http, vendor) -> None:
+async def test_hits_from_other_sites_are_refused(http, gateway, vendor) -> None:
     await consent_to(http, "analytics")
     response = await http.post(
         "/t/plausible", json={"n": "x"}, headers={**BROWSER, "Origin": "https://evil.example"}
     )
     assert response.status_code == 403
-    assert await received_after_drain(http, vendor) == []
+    assert await received_after_drain(gateway, vendor) == []
 
 
-async def test_vendor_answers_are_never_relayed(http, vendor) -> None:
+async def test_vendor_answers_are_never_relayed(http, gateway, vendor) -> None:
     vendor.status = 302
     vendor.extra_headers = {"Location": "https://elsewhere.example/"}
     await consent_to(http, "analytics")
     response = await http.get(GA4_HIT, headers=BROWSER)
     assert_pixel(response, "forward")
-    hits = await received_after_drain(http, vendor)
+    hits = await received_after_drain(gateway, vendor)
     assert len(hits) == 1  # the vendor's redirect was not followed
-    assert gateway_of(http).figures.delivery_report()["ga4"]["delivered"] == 1
+    assert gateway.figures.delivery_report()["ga4"]["delivered"] == 1
 
 
-async def test_decisions_are_counted_per_day_vendor_and_outcome(http, vendor) -> None:
+async def test_decisions_are_counted_per_day_vendor_and_outcome(http, gateway, vendor) -> None:
     await http.get(GA4_HIT, headers=BROWSER)
     await http.get(GA4_HIT, headers=BROWSER)
     await http.get("/t/meta_pixel?id=1", headers=BROWSER)
     await http.get(GA4_HIT, headers={"User-Agent": GOOGLEBOT})
-    gateway = gateway_of(http)
     await gateway.counter.flush()
     day = gateway.counter.today()
     counts = await gateway.store.counts.counts("pixel", day, day)
@@ -320,7 +319,7 @@ async def test_decisions_are_counted_per_day_vendor_and_outcome(http, vendor) ->
     ],
 )
 async def test_consent_mode_never_grants_marketing_signals_that_were_taken_away(
-    http, vendor, how, region
+    http, gateway, vendor, how, region
 ) -> None:
     """GA4 (analytics) still goes, but its ad_* signals must say denied (issue 9)."""
     headers = {**BROWSER, "CF-IPCountry": region}
@@ -330,12 +329,12 @@ async def test_consent_mode_never_grants_marketing_signals_that_were_taken_away(
     if how in {"gpc_header", "opt_out_region_gpc"}:
         headers["Sec-GPC"] = "1"
     if how == "objection":
-        consent = gateway_of(http).codec.decode(http.cookies["cg_consent"])
+        consent = gateway.codec.decode(http.cookies["cg_consent"])
         assert consent is not None
-        gateway_of(http).objections.note(Objection(consent.consent_id, ("marketing",), 1.0))
+        gateway.objections.note(Objection(consent.consent_id, ("marketing",), 1.0))
     response = await http.get(GA4_HIT, headers=headers)
     assert_pixel(response, "forward")
-    (hit,) = await received_after_drain(http, vendor)
+    (hit,) = await received_after_drain(gateway, vendor)
     query = dict(hit.query)
     assert query["gcs"] == "G101"  # ad_storage denied, analytics_storage granted
     gcd = query["gcd"]

@@ -10,10 +10,11 @@ from urllib.parse import quote
 
 import pytest
 
-from gateway.app import create_app
+from gateway.app import app_for
 from gateway.rules.loader import load_rules
 from gateway.rules.name_sets import NameSet
 from gateway.rules.placeholders import placeholder_warnings, placeholders_in
+from gateway.runtime import Gateway
 from gateway.tracking.redaction import MAX_SCANNED, redact_params
 from tests.conftest import REPO, SITE, serving
 from tests.tracking.test_pixel_proxy import BROWSER, consent_to, received_after_drain
@@ -111,7 +112,9 @@ def test_allowlist_patterns_match_whole_names() -> None:
 # -- through HTTP, against a stand-in vendor ------------------------------------------------
 
 
-async def test_what_ga4_receives_without_and_with_consent(http, vendor: StandInVendor) -> None:
+async def test_what_ga4_receives_without_and_with_consent(
+    http, gateway, vendor: StandInVendor
+) -> None:
     leaky = (
         "/t/ga4?v=2&tid=G-TEST123&cid=555.666&en=page_view"
         "&ep.email=ada%40example.com&dt=Reset%20password%20for%20ada%40example.com"
@@ -123,7 +126,7 @@ async def test_what_ga4_receives_without_and_with_consent(http, vendor: StandInV
     await consent_to(http, "analytics")
     await http.get(leaky, headers={**BROWSER, "Cookie": f"cg_consent={http.cookies['cg_consent']}"})
     anonymous, consented = sorted(
-        (dict(hit.query) for hit in await received_after_drain(http, vendor)),
+        (dict(hit.query) for hit in await received_after_drain(gateway, vendor)),
         key=lambda query: "cid" in query,
     )
     assert anonymous["ep.email"] == consented["ep.email"] == "[email]"
@@ -139,7 +142,7 @@ async def test_what_ga4_receives_without_and_with_consent(http, vendor: StandInV
 
 
 async def test_a_url_field_sent_as_a_list_or_object_is_refused_not_forwarded(
-    http, vendor: StandInVendor
+    http, gateway, vendor: StandInVendor
 ) -> None:
     for shape in (["https://a.example/?email=a%40b.example"], {"href": "https://a.example/"}):
         event = {"n": "pageview", "u": shape, "d": "example.com"}
@@ -150,7 +153,7 @@ async def test_a_url_field_sent_as_a_list_or_object_is_refused_not_forwarded(
         )
         assert response.status_code == 400
         assert response.json()["error"] == "bad_request"
-    assert await received_after_drain(http, vendor) == []
+    assert await received_after_drain(gateway, vendor) == []
 
 
 async def test_a_sites_own_rule_without_url_params_still_strips_urls_on_anonymous_pings(
@@ -165,13 +168,12 @@ async def test_a_sites_own_rule_without_url_params_still_strips_urls_on_anonymou
         f'[hit]\nmode = "forward"\nupstream = "{vendor.origin}/collect"\n'
         'allowed_params = ["page", "ref"]\nwithout_consent = "anonymous"\n'
     )
-    app = create_app(make_settings(rules=rules, allow_insecure_upstreams=True))
-    async with serving(app) as http:
-        http.app = app  # type: ignore[attr-defined]
+    gateway = Gateway.build(make_settings(rules=rules, allow_insecure_upstreams=True))
+    async with serving(app_for(gateway)) as http:
         page = quote("https://www.example.com/welcome?user=ada&token=s3cr3t#x", safe="")
         response = await http.get(f"/t/stats?page={page}&ref=newsletter", headers=BROWSER)
         assert response.headers["x-consent-decision"] == "anonymous; reason=no_consent"
-        (hit,) = await received_after_drain(http, vendor)
+        (hit,) = await received_after_drain(gateway, vendor)
     assert hit.query == [("page", "https://www.example.com/welcome"), ("ref", "newsletter")]
 
 
@@ -183,9 +185,8 @@ async def test_a_hit_naming_another_property_goes_nowhere(
     ga4.write_text(
         ga4.read_text().replace("[hit]\n", '[hit]\nallowed_values = { tid = ["G-MINE01"] }\n', 1)
     )
-    app = create_app(make_settings(rules=rules, allow_insecure_upstreams=True))
-    async with serving(app) as http:
-        http.app = app  # type: ignore[attr-defined]
+    gateway = Gateway.build(make_settings(rules=rules, allow_insecure_upstreams=True))
+    async with serving(app_for(gateway)) as http:
         await consent_to(http, "analytics")
         cookie = {**BROWSER, "Cookie": f"cg_consent={http.cookies['cg_consent']}"}
         theirs = await http.get("/t/ga4?v=2&tid=G-THEIRS&en=page_view", headers=cookie)
@@ -198,7 +199,7 @@ async def test_a_hit_naming_another_property_goes_nowhere(
         assert posted.headers["x-consent-decision"] == "block; reason=not_allowed_value"
         mine = await http.get("/t/ga4?v=2&tid=G-MINE01&en=page_view", headers=cookie)
         assert mine.headers["x-consent-decision"] == "forward; reason=consented"
-        received = await received_after_drain(http, vendor)
+        received = await received_after_drain(gateway, vendor)
     assert [dict(hit.query)["tid"] for hit in received] == ["G-MINE01"]
 
 

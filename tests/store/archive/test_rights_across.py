@@ -11,7 +11,8 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from gateway.app import create_app
+from gateway.app import app_for
+from gateway.runtime import Gateway
 from gateway.settings import Settings
 from gateway.store.archive.store import ArchivedRedisStore
 from tests.admin.html_reading import log_in
@@ -32,25 +33,25 @@ async def test_rights_see_and_erase_archived_receipts(
 ) -> None:
     month_ago = FixedClock(time.time() - 30 * DAY)
     async with AsyncExitStack() as stack:
-        apps = [
-            create_app(
+        gateways = [
+            Gateway.build(
                 archived_settings(
                     data_dir=tmp_path / name,
                     admin_token_hashes=(hashlib.sha256(ADMIN.encode()).hexdigest(),),
                     public_url="http://gateway.test",  # the in-process client's origin
                 ),
-                clock=clock,
+                clock,
             )
             for name, clock in (("a", month_ago), ("b", time.time))
         ]
-        a = await stack.enter_async_context(serving(apps[0]))
-        b = await stack.enter_async_context(serving(apps[1]))
+        a = await stack.enter_async_context(serving(app_for(gateways[0])))
+        b = await stack.enter_async_context(serving(app_for(gateways[1])))
         chosen = await a.post("/consent", json={"action": "reject_all"}, headers=BROWSER)
         assert chosen.status_code == 200
         receipt_id = chosen.json()["receipt_id"]
         subject = (await a.get("/consent/receipts")).json()["subject_id"]
 
-        store = apps[1].state.gateway.store
+        store = gateways[1].store
         assert isinstance(store, ArchivedRedisStore)
         await move_all(store)  # or B's own mover, which may be at it: either moves it once
         assert await archived_ids(archive_url, subject=subject) == [receipt_id]
