@@ -82,7 +82,12 @@ class RequestInstrumentation:
                     if self.origin is None
                     else self.origin.verdict(scope["path"], method, origin)
                 )
-                status, headers, body = verdict.answer or await route.answer(scope, receive, rest)
+                if verdict.answer is not None:
+                    status, headers, body = verdict.answer
+                elif route.immediate is not None and method in route.allowed:
+                    status, headers, body = route.immediate(scope, rest)
+                else:
+                    status, headers, body = await route.answer(scope, receive, rest)
                 headers = [*headers, (b"x-request-id", rid)]
                 if verdict.cors is not None:
                     headers = with_cors(headers, verdict.cors)

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from starlette.types import Receive, Scope
+from starlette.types import Scope
 
 from gateway.banner.routes import StaticAsset, accepts_gzip, etag_matches
 from gateway.endpoints.answers import Answer, raw_headers
-from gateway.endpoints.hot import Handler, HotRoute
+from gateway.endpoints.hot import HotRoute, Immediate
 
 
 def asset_routes(assets: Mapping[str, StaticAsset]) -> list[HotRoute]:
     """A hot route per asset path (`/consent.js`, `/consent.css`, …)."""
-    return [HotRoute(path, _serve(asset)) for path, asset in assets.items()]
+    return [HotRoute.at_once(path, _serve(asset)) for path, asset in assets.items()]
 
 
-def _serve(asset: StaticAsset) -> Handler:
+def _serve(asset: StaticAsset) -> Immediate:
     answers: dict[tuple[bool, bool], Answer] = {}
     for gzipped in (False, True):
         etag = asset.gzip_etag if gzipped else asset.etag
@@ -32,7 +32,7 @@ def _serve(asset: StaticAsset) -> Handler:
                 body,
             )
 
-    async def serve(scope: Scope, receive: Receive, rest: str) -> Answer:
+    def serve(scope: Scope, rest: str) -> Answer:
         accept_encoding = if_none_match = b""
         for name, value in scope["headers"]:
             if name == b"accept-encoding":

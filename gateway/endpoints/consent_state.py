@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 import msgspec
-from starlette.types import Receive, Scope
+from starlette.types import Scope
 
 from gateway.bodies import answers
 from gateway.consent.cookie import ConsentCodec
@@ -56,9 +56,9 @@ class ConsentState:
 
     def route(self) -> HotRoute:
         # POST and DELETE are routes of their own (`gateway.endpoints.consent`).
-        return HotRoute("/consent", self.read_consent, hands_on=True)
+        return HotRoute.at_once("/consent", self.read_consent, hands_on=True)
 
-    async def read_consent(self, scope: Scope, receive: Receive, rest: str) -> Answer:
+    def read_consent(self, scope: Scope, rest: str) -> Answer:
         return self.answer(self.current(presented_tokens(scope["headers"])))
 
     def current(self, tokens: tuple[str, ...]) -> Consent | None:

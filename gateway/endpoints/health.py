@@ -9,7 +9,7 @@ from msgspec import UnsetType
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope
+from starlette.types import Scope
 
 from gateway.bodies.answers import Health, Readiness
 from gateway.endpoints.answers import Answer, struct_answer
@@ -25,13 +25,13 @@ _NO_STORE = {"Cache-Control": "no-store"}
 WRITE_CHECK_SECONDS = 1.0  # at most: readiness must answer before a load balancer gives up
 
 
-async def _healthz(scope: Scope, receive: Receive, rest: str) -> Answer:
+def _healthz(scope: Scope, rest: str) -> Answer:
     return _HEALTHY
 
 
 _HEALTHY = struct_answer(200, Health("ok"), _NO_STORE)
 # Liveness: the process answers. A hot route (pure ASGI): probes come every second or so.
-HEALTHZ = HotRoute("/healthz", _healthz)
+HEALTHZ = HotRoute.at_once("/healthz", _healthz)
 
 
 def readiness_route(

@@ -24,6 +24,9 @@ from gateway.endpoints.answers import Answer, RawHeaders, client_error_answer, m
 from gateway.errors import ClientError
 
 Handler = Callable[[Scope, Receive, str], Awaitable[Answer]]
+# A handler that needs no I/O and refuses nothing (no `ClientError`): given the scope and the
+# path's rest, it returns the answer at once.
+Immediate = Callable[[Scope, str], Answer]
 
 
 class HotRoute(Route):
@@ -49,6 +52,27 @@ class HotRoute(Route):
         self.hands_on = hands_on
         # `/t/{vendor}`: the handler gets what follows `/t/`; an exact path gets "".
         self.prefix = path[:3] if "{" in path else ""
+        self.immediate: Immediate | None = None
+
+    @classmethod
+    def at_once(
+        cls,
+        path: str,
+        answer: Immediate,
+        methods: tuple[str, ...] = ("GET", "HEAD"),
+        *,
+        hands_on: bool = False,
+    ) -> HotRoute:
+        """A route whose answer needs no I/O and refuses nothing (the health check, the banner's
+        assets, the consent state): the request context calls `answer` without making a
+        coroutine for it, as the most frequent requests deserve."""
+
+        async def handler(scope: Scope, receive: Receive, rest: str) -> Answer:
+            return answer(scope, rest)
+
+        route = cls(path, handler, methods, hands_on=hands_on)
+        route.immediate = answer
+        return route
 
     async def answer(self, scope: Scope, receive: Receive, rest: str) -> Answer:
         if scope["method"] not in self.allowed:

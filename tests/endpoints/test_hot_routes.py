@@ -126,6 +126,8 @@ async def test_hot_routes_answer_head_trailing_slashes_and_unknown_paths_as_rout
         unknown = await http.get("/t/nope")
         script = await http.head("/consent.js")
         posted = await http.post(click)
+        # Routes answered at once (no I/O) refuse other methods as every route does.
+        at_once = [(await http.post(path)).status_code for path in ("/healthz", "/consent.js")]
     assert head.status_code == 302
     assert head.content == b""
     assert head.headers["location"] == "https://www.example.com/a?b=1"
@@ -140,6 +142,7 @@ async def test_hot_routes_answer_head_trailing_slashes_and_unknown_paths_as_rout
     assert script.content == b""
     assert int(script.headers["content-length"]) > 1000
     assert posted.status_code == 405
+    assert at_once == [405, 405]
 
 
 async def test_distinct_huge_cookie_headers_do_not_grow_the_process(make_settings) -> None:
