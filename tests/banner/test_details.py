@@ -13,11 +13,12 @@ from pathlib import Path
 import httpx
 from starlette.applications import Starlette
 
-from gateway.banner.config import ShownTexts, VendorInfo, banner_config_for, build_banner_config
+from gateway.banner.config import ShownTexts, VendorInfo, build_banner_config
 from gateway.banner.routes import banner_routes
 from gateway.rules import load_rules
 from gateway.rules.transfers import home_region
 from gateway.settings import from_keys
+from tests.banner.configured import banner_config_of
 from tests.banner.test_size import served_gzip_size
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,13 +125,7 @@ def test_a_receipt_hash_covers_the_transfer_lines() -> None:
 async def test_the_shipped_preferences_layer_stays_within_its_budget() -> None:
     settings = from_keys(public_url="https://consent.example.com", policy_url="/privacy")
     rules = load_rules(REPO / "tag_rules", categories=settings.consent.categories)
-    config = banner_config_for(
-        settings.banner,
-        settings.consent,
-        rules,
-        public_url=settings.site.public_url,
-        home=settings.rules.home_countries,
-    )
+    config = banner_config_of(settings, rules)
     app = Starlette(routes=banner_routes(config))
     web = {rule.id for rule in rules.values() if rule.platform == "web"}
     assert len(web) == 13
