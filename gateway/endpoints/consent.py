@@ -42,7 +42,7 @@ from gateway.rules.model import Rule
 from gateway.rules.selection import refusable_vendors
 from gateway.settings import ConsentSection, NetworkSection
 from gateway.store.base import Receipts
-from gateway.visitors.headers import geo_header_name, read_decision_headers
+from gateway.visitors.headers import geo_header_name, presented_tokens, read_decision_headers
 
 REFUSED_COOKIES_CACHE_SIZE = 256
 _PRIVATE = {"Cache-Control": "no-store", "Vary": "Cookie, Authorization"}
@@ -61,12 +61,6 @@ def consent_answer(consent: Consent, categories: tuple[str, ...]) -> answers.Con
         gpc=consent.gpc,
         refused_vendors=sorted(consent.refused_vendors),
     )
-
-
-def presented_tokens(request: Request) -> tuple[str, ...]:
-    """The tokens the caller presents: `Authorization: Consent …` (apps) or the cookie (read
-    as every route reads them: `gateway.visitors.headers`)."""
-    return read_decision_headers(request.scope["headers"], None).consent_tokens
 
 
 class ConsentChoices:
@@ -178,7 +172,7 @@ class ConsentChoices:
         under the cookie's consent id instead (no receipt: only the tombstone stays)."""
         policy = self.policy
         erase = _erase_flag(request.query_params.get("erase"))
-        previous = self.codec.decode_presented(presented_tokens(request))
+        previous = self.codec.decode_presented(presented_tokens(request.scope["headers"]))
         if previous is not None and self.objections.is_suppressed(previous.consent_id):
             previous = None  # already erased: nothing more is recorded under that id
         receipt_id = None
@@ -223,7 +217,7 @@ class ConsentChoices:
 
     async def own_receipts(self, request: Request) -> Response:
         """Self-service access: the receipts of the consent id in the caller's own token."""
-        consent = self.codec.decode_presented(presented_tokens(request))
+        consent = self.codec.decode_presented(presented_tokens(request.scope["headers"]))
         receipts = (
             [] if consent is None else await self.receipt_log.subject_receipts(consent.consent_id)
         )

@@ -23,7 +23,6 @@ from gateway.bodies.forms import FormRecorded
 from gateway.consent.cookie import ConsentCodec
 from gateway.email.pages import page_headers
 from gateway.endpoints.bodies import read_body, read_json, struct_response
-from gateway.endpoints.consent import presented_tokens
 from gateway.endpoints.facts import request_facts
 from gateway.errors import Forbidden
 from gateway.forms.pages import form_page, language_of
@@ -31,6 +30,7 @@ from gateway.forms.script import FORM_SCRIPT_HEADERS, form_script
 from gateway.forms.service import FormService
 from gateway.forms.submission import PreTicked, parse_submission
 from gateway.settings import NetworkSection
+from gateway.visitors.headers import presented_tokens
 from gateway.visitors.network import client_ip
 
 log = logging.getLogger("gateway.forms")
@@ -86,7 +86,7 @@ async def _record_form(page: FormPages, request: Request) -> Response:
         log.warning("form consent refused: %s", error.detail)
         forms.refused("pre_ticked")
         raise
-    visitor = page.codec.decode_presented(presented_tokens(request))
+    visitor = page.codec.decode_presented(presented_tokens(request.scope["headers"]))
     submitted = await forms.submit(
         submission,
         request_facts(request, page.network),

@@ -110,8 +110,8 @@ def read_decision_headers(
 
 def presented_tokens(raw: Iterable[tuple[bytes, bytes]]) -> tuple[str, ...]:
     """`read_decision_headers(raw, …).consent_tokens`, reading only the Cookie and
-    Authorization headers (`GET /consent` needs nothing else): the same values, the same
-    answer to a header sent twice."""
+    Authorization headers, for the routes that need nothing else (reading, withdrawing, one's
+    own receipts, a form's visitor): the same values, the same answer to a header sent twice."""
     cookies: list[str] = []
     authorization: bytes | None = None
     for name, value in raw:
