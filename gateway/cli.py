@@ -174,7 +174,7 @@ def _forward(arguments: argparse.Namespace) -> int:
 
 def _check_config(arguments: argparse.Namespace) -> int:
     """Exit 0 when all is well, 2 for a config problem, 3 when only the store does not answer."""
-    from gateway.banner.config import banner_config_for
+    from gateway.configured_banner import configured_banner
     from gateway.preflight import check_writable_paths, store_problem
     from gateway.rules.loader import load_rules
     from gateway.rules.placeholders import placeholder_warnings
@@ -189,13 +189,7 @@ def _check_config(arguments: argparse.Namespace) -> int:
         home=settings.rules.home_countries,
     )
     rules = select_vendors(catalogue, settings.rules.vendors)
-    banner_config_for(  # banner text overrides, vendors per category
-        settings.banner,
-        settings.consent,
-        rules,
-        public_url=settings.site.public_url,
-        home=settings.rules.home_countries,
-    )
+    configured_banner(settings, rules)  # banner text overrides, vendors per category
     if not getattr(arguments, "rules_only", False):  # `check-rules` writes nothing
         check_writable_paths(settings)
     print(f"ok: settings valid; {len(catalogue)} tag rule(s) in {settings.rules.folder}")

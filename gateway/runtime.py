@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from gateway.admin.dashboard import DashboardSources
 from gateway.admin_auth import FailedAdminAttempts
-from gateway.banner.config import ShownTexts, banner_config_for
+from gateway.banner.config import ShownTexts
+from gateway.configured_banner import configured_banner
 from gateway.configured_rules import configured_rules
 from gateway.consent.cookie import ConsentCodec
 from gateway.consent_records import ConsentRecords
@@ -87,13 +88,7 @@ class Gateway:
         store, spool, metrics = records.store, records.spool, records.metrics
         counter, writer, ledger = records.counter, records.writer, records.ledger
         objections = records.objections
-        banner_config = banner_config_for(
-            settings.banner,
-            settings.consent,
-            declared,
-            public_url=settings.site.public_url,
-            home=settings.rules.home_countries,
-        )
+        banner_config = configured_banner(settings, declared)
         hit_queue = open_hit_queue(store, settings.delivery.shards)
         cap = QueueCap(
             settings.delivery.queue_cap,

@@ -15,10 +15,10 @@ from starlette.applications import Starlette
 
 from gateway.banner.config import ShownTexts, VendorInfo, build_banner_config
 from gateway.banner.routes import banner_routes
+from gateway.configured_banner import configured_banner
 from gateway.rules import load_rules
 from gateway.rules.transfers import home_region
 from gateway.settings import from_keys
-from tests.banner.configured import banner_config_of
 from tests.banner.test_size import served_gzip_size
 
 REPO = Path(__file__).resolve().parents[2]
@@ -125,7 +125,7 @@ def test_a_receipt_hash_covers_the_transfer_lines() -> None:
 async def test_the_shipped_preferences_layer_stays_within_its_budget() -> None:
     settings = from_keys(public_url="https://consent.example.com", policy_url="/privacy")
     rules = load_rules(REPO / "tag_rules", categories=settings.consent.categories)
-    config = banner_config_of(settings, rules)
+    config = configured_banner(settings, rules)
     app = Starlette(routes=banner_routes(config))
     web = {rule.id for rule in rules.values() if rule.platform == "web"}
     assert len(web) == 13

@@ -14,10 +14,10 @@ import pytest
 from gateway.app import app_for, create_app
 from gateway.banner.details import shown_texts
 from gateway.banner.texts import hash_texts, texts_hash
+from gateway.configured_banner import configured_banner
 from gateway.rules import load_rules
 from gateway.runtime import Gateway
 from gateway.settings import Settings
-from tests.banner.configured import banner_config_of
 from tests.conftest import SITE, serving
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
@@ -30,7 +30,7 @@ def shown_hash(settings: Settings, language: str) -> str:
         categories=settings.consent.categories,
         home=settings.rules.home_countries,
     )
-    config = banner_config_of(settings, rules)
+    config = configured_banner(settings, rules)
     return hash_texts(shown_texts(config, language))
 
 

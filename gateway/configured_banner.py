@@ -1,4 +1,5 @@
-"""The banner config a gateway builds from its settings, for tests that start from `Settings`."""
+"""The banner's config a gateway runs with, built from the settings' sections — by `serve` and
+`check-config` alike, so the check refuses exactly what start-up would."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from gateway.rules.model import Rule
 from gateway.settings import Settings
 
 
-def banner_config_of(settings: Settings, rules: Mapping[str, Rule]) -> dict[str, object]:
-    """As `Gateway.build` makes it: the banner and consent sections, the public URL and the
-    home countries."""
+def configured_banner(settings: Settings, rules: Mapping[str, Rule]) -> dict[str, object]:
+    """Raises `ConfigError` (one line) for a bad banner text or policy URL."""
     return banner_config_for(
         settings.banner,
         settings.consent,
